@@ -1,0 +1,97 @@
+# Makefile — builds the automl extension with PGXS, the C unit tests of the
+# pure layers, and runs the test suites.
+#
+#   make && make install      build and install (as root)
+#   make unit                 C unit tests of src/core, src/ml, src/search (no server)
+#   make regress              pg_regress suites on a temporary instance (not as root)
+#   make tap                  TAP tests with background workers (not as root)
+#   WERROR=1                  warnings are errors (CI)
+#
+# The whole suite, with its dependencies, is run by test/check.sh (README).
+
+EXTENSION = automl
+MODULE_big = automl
+DATA = $(wildcard sql/automl--*.sql)
+
+PURE_SRCS = $(sort $(wildcard src/core/*.c src/ml/*.c src/search/*.c))
+GLUE_SRCS = $(sort $(wildcard src/pg/*.c src/jobs/*.c src/registry/*.c))
+OBJS = $(PURE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
+
+# pg_regress suites, in order (inputs sql/<name>.sql, outputs expected/<name>.out)
+REGRESS = install loader summary variables
+REGRESS_OPTS = --temp-config=test/regress.conf --inputdir=. --outputdir=test/results
+
+PKG_CONFIG ?= pkg-config
+# OpenBLAS is opened with dlopen() on first use in a backend (src/core/blas.h
+# explains why); pkg-config tells where the library lives.
+OPENBLAS_LIBDIR := $(shell $(PKG_CONFIG) --variable=libdir openblas)
+OPENBLAS_LIBRARY = $(if $(OPENBLAS_LIBDIR),$(OPENBLAS_LIBDIR)/libopenblas.so.0,libopenblas.so.0)
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c libcurl)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs json-c libcurl)
+
+WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -Wno-cast-function-type $(if $(WERROR),-Werror)
+
+PG_CPPFLAGS = -I$(srcdir)/src $(DEP_CFLAGS) -DAML_OPENBLAS_LIBRARY='"$(OPENBLAS_LIBRARY)"'
+PG_CFLAGS = $(WARNINGS) -std=gnu11
+SHLIB_LINK = $(DEP_LIBS) -ldl -lm
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+EXTRA_CLEAN = test/results test/unit/bin tmp_check test/tmp_check
+
+# ---------------------------------------------------------------- unit tests
+# Each test/unit/test_*.c is a program linked with the pure layers only
+# (no postgres.h, no server), plus the shared helpers in test/unit/lib/.
+UNIT_CC ?= cc
+UNIT_CFLAGS = -O2 -g -std=gnu11 $(WARNINGS) -Isrc -Itest/unit/lib $(DEP_CFLAGS) \
+	-DAML_OPENBLAS_LIBRARY='"$(OPENBLAS_LIBRARY)"'
+UNIT_LIBS = $(DEP_LIBS) -ldl -lm
+UNIT_PURE_OBJS = $(patsubst src/%.c,test/unit/bin/obj/%.o,$(PURE_SRCS))
+UNIT_LIB_SRCS = $(sort $(wildcard test/unit/lib/*.c))
+UNIT_LIB_OBJS = $(patsubst test/unit/lib/%.c,test/unit/bin/obj/testlib/%.o,$(UNIT_LIB_SRCS))
+UNIT_TESTS = $(patsubst test/unit/%.c,test/unit/bin/%,$(sort $(wildcard test/unit/test_*.c)))
+
+test/unit/bin/obj/%.o: src/%.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) $(UNIT_CFLAGS) -c $< -o $@
+
+test/unit/bin/obj/testlib/%.o: test/unit/lib/%.c $(wildcard test/unit/lib/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) $(UNIT_CFLAGS) -c $< -o $@
+
+test/unit/bin/libaml_pure.a: $(UNIT_PURE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+test/unit/bin/test_%: test/unit/test_%.c test/unit/bin/libaml_pure.a $(UNIT_LIB_OBJS)
+	$(UNIT_CC) $(UNIT_CFLAGS) $< $(UNIT_LIB_OBJS) test/unit/bin/libaml_pure.a $(UNIT_LIBS) -o $@
+
+.PHONY: unit unit-build regress tap
+unit-build: $(UNIT_TESTS)
+
+unit: unit-build
+	@failed=0; for t in $(UNIT_TESTS); do \
+		echo "== $$t"; \
+		if ! (cd test/unit && ../../$$t); then failed=$$((failed+1)); echo "FAILED: $$t"; fi; \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "$$failed unit test program(s) failed"; exit 1; fi; \
+	echo "all unit test programs passed"
+
+# ---------------------------------------------------------------- server tests
+PG_BINDIR := $(shell $(PG_CONFIG) --bindir)
+PGXS_DIR := $(dir $(PGXS))..
+
+regress:
+	@mkdir -p test/results
+	$(PGXS_DIR)/test/regress/pg_regress --temp-instance=tmp_check --bindir=$(PG_BINDIR) \
+		$(REGRESS_OPTS) $(REGRESS)
+
+tap:
+	rm -rf test/tmp_check && mkdir -p test/tmp_check
+	cd test && TESTDIR=$(CURDIR)/test PATH="$(PG_BINDIR):$$PATH" \
+		PERL5LIB="$(PGXS_DIR)/test/perl:$(CURDIR)/test/lib" \
+		PG_REGRESS=$(PGXS_DIR)/test/regress/pg_regress \
+		prove --timer $(if $(PROVE_TESTS),$(PROVE_TESTS),t/*.pl)
