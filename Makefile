@@ -19,7 +19,7 @@ OBJS = $(PURE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 # pg_regress suites, in order (inputs sql/<name>.sql, outputs expected/<name>.out)
 REGRESS = install loader summary variables
-REGRESS_OPTS = --temp-config=test/regress.conf --inputdir=. --outputdir=test/results
+REGRESS_OPTS = --temp-config=test/regress.conf --inputdir=. --outputdir=test
 
 PKG_CONFIG ?= pkg-config
 # OpenBLAS is opened with dlopen() on first use in a backend (src/core/blas.h
@@ -30,7 +30,7 @@ DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c libcurl)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs json-c libcurl)
 
 WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-	-Wno-missing-field-initializers -Wno-cast-function-type $(if $(WERROR),-Werror)
+	-Wno-missing-field-initializers -Wno-cast-function-type -Wno-declaration-after-statement $(if $(WERROR),-Werror)
 
 PG_CPPFLAGS = -I$(srcdir)/src $(DEP_CFLAGS) -DAML_OPENBLAS_LIBRARY='"$(OPENBLAS_LIBRARY)"'
 PG_CFLAGS = $(WARNINGS) -std=gnu11
@@ -85,13 +85,13 @@ PG_BINDIR := $(shell $(PG_CONFIG) --bindir)
 PGXS_DIR := $(dir $(PGXS))..
 
 regress:
-	@mkdir -p test/results
+	
 	$(PGXS_DIR)/test/regress/pg_regress --temp-instance=tmp_check --bindir=$(PG_BINDIR) \
 		$(REGRESS_OPTS) $(REGRESS)
 
 tap:
 	rm -rf test/tmp_check && mkdir -p test/tmp_check
 	cd test && TESTDIR=$(CURDIR)/test PATH="$(PG_BINDIR):$$PATH" \
-		PERL5LIB="$(PGXS_DIR)/test/perl:$(CURDIR)/test/lib" \
+		PERL5LIB="$(PGXS_DIR)/test/perl:$(CURDIR)/test/t" \
 		PG_REGRESS=$(PGXS_DIR)/test/regress/pg_regress \
 		prove --timer $(if $(PROVE_TESTS),$(PROVE_TESTS),t/*.pl)

@@ -29,6 +29,7 @@ default_free(void *state, void *ptr)
 }
 
 static AmlAllocator current = {default_alloc, default_free, NULL};
+static size_t mem_base = 0;
 static size_t mem_limit = SIZE_MAX;
 static size_t mem_in_use = 0;
 static size_t mem_peak = 0;
@@ -54,16 +55,36 @@ aml_set_allocator(const AmlAllocator *allocator)
 }
 
 void
-aml_set_memory_limit(size_t limit)
+aml_set_memory_budget(size_t budget, AmlMemoryBudget *saved)
 {
-	mem_limit = limit == 0 ? SIZE_MAX : limit;
+	if (saved != NULL)
+	{
+		saved->base = mem_base;
+		saved->limit = mem_limit;
+	}
+	mem_base = mem_in_use;
+	mem_limit = (budget == 0 || budget > SIZE_MAX - mem_base) ? SIZE_MAX : mem_base + budget;
+	mem_limit_hit = false;
+}
+
+void
+aml_restore_memory_budget(const AmlMemoryBudget *saved)
+{
+	mem_base = saved->base;
+	mem_limit = saved->limit;
 	mem_limit_hit = false;
 }
 
 size_t
-aml_memory_limit(void)
+aml_memory_budget(void)
 {
-	return mem_limit;
+	return mem_limit == SIZE_MAX ? 0 : mem_limit - mem_base;
+}
+
+size_t
+aml_memory_used(void)
+{
+	return mem_in_use > mem_base ? mem_in_use - mem_base : 0;
 }
 
 size_t

@@ -31,9 +31,20 @@ typedef struct AmlAllocator
 /* Install an allocator (NULL restores malloc/free).  Returns the previous one. */
 AmlAllocator aml_set_allocator(const AmlAllocator *allocator);
 
-/* Memory limit in bytes for the bytes in use (0 or SIZE_MAX = unlimited). */
-void		aml_set_memory_limit(size_t limit);
-size_t		aml_memory_limit(void);
+/*
+ * A budget of `budget` bytes more than are in use right now (0 = unlimited);
+ * the previous budget is returned through *saved for aml_restore_memory_budget.
+ */
+typedef struct AmlMemoryBudget
+{
+	size_t		base;
+	size_t		limit;
+} AmlMemoryBudget;
+void		aml_set_memory_budget(size_t budget, AmlMemoryBudget *saved);
+void		aml_restore_memory_budget(const AmlMemoryBudget *saved);
+/* The budget and the bytes used against it (in use minus the base). */
+size_t		aml_memory_budget(void);
+size_t		aml_memory_used(void);
 size_t		aml_memory_in_use(void);
 size_t		aml_memory_peak(void);
 void		aml_memory_reset_peak(void);

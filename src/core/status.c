@@ -59,7 +59,7 @@ aml_error_nomem(AmlError *err, const char *what)
 	{
 		aml_error(err, AML_ERR_OUT_OF_MEMORY, "memory budget exceeded while allocating %s", what);
 		aml_error_detail(err, "The operation needed more than the %zu kB allowed (%zu kB were in use).",
-						 aml_memory_limit() / 1024, aml_memory_in_use() / 1024);
+						 aml_memory_budget() / 1024, aml_memory_used() / 1024);
 		aml_error_hint(err, "Raise automl.max_memory, or use fewer rows or columns.");
 		return err->status;
 	}

@@ -23,8 +23,10 @@ test_memory_budget(void)
 	size_t		base = aml_memory_in_use();
 	void	   *a;
 	void	   *b;
+	AmlMemoryBudget saved;
 
-	aml_set_memory_limit(base + 1000);
+	aml_set_memory_budget(1000, &saved);
+	CHECK(aml_memory_budget() == 1000 && aml_memory_used() == 0);
 	a = aml_alloc(500);
 	CHECK(a != NULL);
 	CHECK(aml_memory_in_use() > base + 500);
@@ -33,8 +35,9 @@ test_memory_budget(void)
 	CHECK(aml_memory_limit_hit());
 	aml_free(a);
 	CHECK(aml_memory_in_use() == base);
-	aml_set_memory_limit(0);
+	aml_restore_memory_budget(&saved);
 	CHECK(!aml_memory_limit_hit());
+	CHECK(aml_memory_budget() == 0);
 	a = aml_alloc(1 << 20);
 	CHECK(a != NULL);
 	a = aml_realloc(a, 2 << 20);
@@ -53,7 +56,7 @@ static void
 test_error_messages(void)
 {
 	AmlError	err;
-	size_t		base = aml_memory_in_use();
+	AmlMemoryBudget saved;
 
 	aml_error_clear(&err);
 	CHECK(err.status == AML_OK);
@@ -61,12 +64,12 @@ test_error_messages(void)
 	CHECK_STR(err.message, "column x is empty");
 	aml_error_hint(&err, "Use %d rows.", 3);
 	CHECK_STR(err.hint, "Use 3 rows.");
-	aml_set_memory_limit(base + 10);
+	aml_set_memory_budget(10, &saved);
 	CHECK(aml_alloc(100) == NULL);
 	aml_error_nomem(&err, "a test");
 	CHECK(strstr(err.message, "memory budget") != NULL);
 	CHECK(strstr(err.hint, "automl.max_memory") != NULL);
-	aml_set_memory_limit(0);
+	aml_restore_memory_budget(&saved);
 }
 
 static void
@@ -261,9 +264,9 @@ test_dataset_budget(void)
 	AmlError	err;
 	int			row;
 	AmlStatus	st = AML_OK;
-	size_t		base = aml_memory_in_use();
+	AmlMemoryBudget saved;
 
-	aml_set_memory_limit(base + 200000);
+	aml_set_memory_budget(200000, &saved);
 	CHECK_OK(aml_dataset_create(10, &ds, &err), &err);
 	for (int j = 0; j < 10; j++)
 		aml_dataset_define_column(ds, j, "c", AML_KIND_NUMERIC, &err);
@@ -272,7 +275,7 @@ test_dataset_budget(void)
 	CHECK(st == AML_ERR_OUT_OF_MEMORY);
 	CHECK(strstr(err.message, "memory budget exceeded") != NULL);
 	aml_dataset_free(ds);
-	aml_set_memory_limit(0);
+	aml_restore_memory_budget(&saved);
 }
 
 static void

@@ -1,0 +1,22 @@
+/*
+ * automl.c — the extension's entry point: module magic and _PG_init, which
+ * calls one initialiser per module.  Nothing here touches OpenBLAS: it is
+ * loaded lazily by the first backend that needs it (src/core/blas.h).
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "pg/automl.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	aml_guc_init();
+	MarkGUCPrefixReserved("automl");
+}

@@ -1,0 +1,17 @@
+/*
+ * automl.h — declarations shared by the PostgreSQL glue (src/pg, src/jobs,
+ * src/registry): module initialisation hooks and GUC variables.
+ */
+#ifndef AML_PG_AUTOML_H
+#define AML_PG_AUTOML_H
+
+#include "postgres.h"
+
+/* GUCs owned by src/pg/guc.c */
+extern int	aml_guc_max_memory_kb;	/* automl.max_memory */
+extern int	aml_guc_blas_threads;	/* automl.blas_threads */
+
+/* One initialiser per module, called from _PG_init(). */
+void		aml_guc_init(void);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * core_bridge.c — memory, interrupts, OpenBLAS and error mapping for the
+ * pure-C layers inside a backend (see core_bridge.h).
+ */
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "core/blas.h"
+#include "core/json.h"
+#include "pg/automl.h"
+#include "pg/core_bridge.h"
+
+static void *
+context_alloc(void *state, size_t size)
+{
+	return MemoryContextAllocExtended((MemoryContext) state, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void
+context_free(void *state, void *ptr)
+{
+	pfree(ptr);
+}
+
+static bool
+pg_interrupt_pending(void *state)
+{
+	return QueryCancelPending || ProcDiePending;
+}
+
+void
+aml_pg_install_interrupt_hook(void)
+{
+	aml_set_interrupt_hook(pg_interrupt_pending, NULL);
+}
+
+/* Runs when the session context is deleted or reset, including during abort. */
+static void
+session_release(void *arg)
+{
+	AmlCoreSession *session = (AmlCoreSession *) arg;
+
+	if (!session->active)
+		return;
+	session->active = false;
+	aml_set_allocator(&session->previous);
+	aml_memory_rewind(session->in_use_before);
+	aml_restore_memory_budget(&session->budget_before);
+}
+
+AmlCoreSession *
+aml_core_session_begin(const char *name)
+{
+	AmlCoreSession *session = palloc0(sizeof(AmlCoreSession));
+	AmlAllocator allocator;
+	size_t		budget = (size_t) aml_guc_max_memory_kb * 1024;
+
+	aml_pg_blas_init();
+	aml_pg_install_interrupt_hook();
+	session->context = AllocSetContextCreate(CurrentMemoryContext, "automl core session",
+											 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSetIdentifier(session->context, name);
+	allocator.alloc = context_alloc;
+	allocator.free = context_free;
+	allocator.state = session->context;
+	session->previous = aml_set_allocator(&allocator);
+	session->in_use_before = aml_memory_in_use();
+	aml_set_memory_budget(budget, &session->budget_before);
+	aml_memory_reset_peak();
+	session->callback.func = session_release;
+	session->callback.arg = session;
+	session->active = true;
+	MemoryContextRegisterResetCallback(session->context, &session->callback);
+	return session;
+}
+
+void
+aml_core_session_end(AmlCoreSession *session)
+{
+	MemoryContextDelete(session->context);	/* runs session_release */
+	pfree(session);
+}
+
+void
+aml_pg_blas_init(void)
+{
+	AmlError	err;
+
+	if (aml_blas_loaded() && aml_blas_threads() == aml_guc_blas_threads)
+		return;
+	if (aml_blas_init(aml_guc_blas_threads, &err) != AML_OK)
+		aml_pg_raise(&err);
+}
+
+int
+aml_pg_sqlstate(AmlStatus status)
+{
+	switch (status)
+	{
+		case AML_OK:
+			return ERRCODE_SUCCESSFUL_COMPLETION;
+		case AML_ERR_INVALID_PARAMETER:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case AML_ERR_INVALID_DATA:
+			return ERRCODE_DATA_EXCEPTION;
+		case AML_ERR_OUT_OF_MEMORY:
+			return ERRCODE_OUT_OF_MEMORY;
+		case AML_ERR_INTERRUPTED:
+		case AML_ERR_TIMEOUT:
+			return ERRCODE_QUERY_CANCELED;
+		case AML_ERR_BAD_FORMAT:
+			return ERRCODE_INVALID_JSON_TEXT;
+		case AML_ERR_NUMERICAL:
+			return ERRCODE_FLOATING_POINT_EXCEPTION;
+		case AML_ERR_UNAVAILABLE:
+			return ERRCODE_SYSTEM_ERROR;
+		case AML_ERR_INTERNAL:
+			return ERRCODE_INTERNAL_ERROR;
+	}
+	return ERRCODE_INTERNAL_ERROR;
+}
+
+void
+aml_pg_raise_code(const AmlError *err, int sqlstate)
+{
+	/* a pending cancel or termination wins: let core raise the right error */
+	if (err->status == AML_ERR_INTERRUPTED)
+		CHECK_FOR_INTERRUPTS();
+	if (err->status == AML_ERR_INTERNAL)
+		elog(ERROR, "automl internal error: %s", err->message);
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg_internal("%s", err->message),
+			 err->detail[0] ? errdetail_internal("%s", err->detail) : 0,
+			 err->hint[0] ? errhint("%s", err->hint) : 0));
+	pg_unreachable();
+}
+
+void
+aml_pg_raise(const AmlError *err)
+{
+	aml_pg_raise_code(err, aml_pg_sqlstate(err->status));
+}
+
+static void
+release_json(void *arg)
+{
+	json_object_put((json_object *) arg);
+}
+
+void
+aml_pg_json_release_with_context(json_object *obj)
+{
+	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+
+	cb->func = release_json;
+	cb->arg = obj;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+}
+
+json_object *
+aml_pg_parse_json(const char *text, int len)
+{
+	json_object *obj;
+	AmlError	err;
+
+	if (aml_json_parse(text, (size_t) len, &obj, &err) != AML_OK)
+		aml_pg_raise(&err);
+	aml_pg_json_release_with_context(obj);
+	return obj;
+}

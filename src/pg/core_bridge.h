@@ -1,0 +1,58 @@
+/*
+ * core_bridge.h — running the pure-C layers inside a backend.
+ *
+ * A "core session" gives src/core, src/ml and src/search a dedicated memory
+ * context to allocate in (with the automl.max_memory budget), an interrupt
+ * hook reading QueryCancelPending/ProcDiePending, and OpenBLAS loaded with
+ * automl.blas_threads threads.  Ending the session, or an error unwinding
+ * past it (the context's reset callback), frees everything and restores the
+ * previous allocator.  Core failures become ereport()s with a SQLSTATE by
+ * aml_pg_raise().
+ */
+#ifndef AML_PG_CORE_BRIDGE_H
+#define AML_PG_CORE_BRIDGE_H
+
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include "core/memory.h"
+#include "core/status.h"
+
+typedef struct AmlCoreSession
+{
+	MemoryContext context;		/* everything the core allocates lives here */
+	size_t		in_use_before;
+	AmlMemoryBudget budget_before;
+	AmlAllocator previous;
+	MemoryContextCallback callback;
+	bool		active;
+} AmlCoreSession;
+
+/* Start a session under CurrentMemoryContext (palloc'd struct). */
+AmlCoreSession *aml_core_session_begin(const char *name);
+void		aml_core_session_end(AmlCoreSession *session);
+/* Load OpenBLAS in this process with automl.blas_threads threads (raises on failure). */
+void		aml_pg_blas_init(void);
+/* Install the interrupt hook (also done by session begin). */
+void		aml_pg_install_interrupt_hook(void);
+
+/* The SQLSTATE a core status maps to. */
+int			aml_pg_sqlstate(AmlStatus status);
+/* ereport(ERROR) for a failed core call; never returns. */
+void		aml_pg_raise(const AmlError *err) pg_attribute_noreturn();
+/* Same with an explicit SQLSTATE. */
+void		aml_pg_raise_code(const AmlError *err, int sqlstate) pg_attribute_noreturn();
+
+/* Raise unless st is AML_OK. */
+#define AML_PG_CHECK(st, errp) do { if ((st) != AML_OK) aml_pg_raise(errp); } while (0)
+
+/*
+ * Release a json-c object when CurrentMemoryContext is reset or deleted,
+ * including by an error: external resources owned by a memory context.
+ */
+void		aml_pg_json_release_with_context(json_object *obj);
+/* Parse JSON text (e.g. from jsonb) into a json-c object released with the context. */
+json_object *aml_pg_parse_json(const char *text, int len);
+
+#endif
