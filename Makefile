@@ -11,14 +11,20 @@
 
 EXTENSION = automl
 MODULE_big = automl
-DATA = $(wildcard sql/automl--*.sql)
+# The install script is built from one part per area (sql/install/*.sql, in
+# name order); upgrade scripts sql/automl--X--Y.sql are written by hand.
+AML_INSTALL_SQL = sql/automl--0.1.sql
+AML_INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+DATA = $(AML_INSTALL_SQL) $(filter-out $(AML_INSTALL_SQL),$(wildcard sql/automl--*.sql))
 
 PURE_SRCS = $(sort $(wildcard src/core/*.c src/ml/*.c src/search/*.c))
 GLUE_SRCS = $(sort $(wildcard src/pg/*.c src/jobs/*.c src/registry/*.c))
 OBJS = $(PURE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
-# pg_regress suites, in order (inputs sql/<name>.sql, outputs expected/<name>.out)
-REGRESS = install loader summary variables
+# pg_regress suites: install first, then every other sql/<name>.sql (each suite
+# creates what it needs, so they also run alone: make regress REGRESS=loader)
+REGRESS_SUITES = $(filter-out automl--%,$(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS = install $(sort $(filter-out install,$(REGRESS_SUITES)))
 REGRESS_OPTS = --temp-config=test/regress.conf --inputdir=. --outputdir=test
 
 PKG_CONFIG ?= pkg-config
@@ -40,7 +46,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-EXTRA_CLEAN = test/results test/unit/bin tmp_check test/tmp_check
+EXTRA_CLEAN = $(AML_INSTALL_SQL) test/results test/unit/bin tmp_check test/tmp_check
+
+all: $(AML_INSTALL_SQL)
+
+$(AML_INSTALL_SQL): $(AML_INSTALL_PARTS)
+	cat $^ > $@
 
 # ---------------------------------------------------------------- unit tests
 # Each test/unit/test_*.c is a program linked with the pure layers only

@@ -10,6 +10,7 @@
 /* GUCs owned by src/pg/guc.c */
 extern int	aml_guc_max_memory_kb;	/* automl.max_memory */
 extern int	aml_guc_blas_threads;	/* automl.blas_threads */
+extern char *aml_guc_database;	/* automl.database: served by the background workers */
 
 /* One initialiser per module, called from _PG_init(). */
 void		aml_guc_init(void);

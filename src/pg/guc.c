@@ -1,6 +1,6 @@
 /*
- * guc.c — configuration parameters of the ML side (automl.*).  The app
- * registry and the job workers define their own in their modules.
+ * guc.c — configuration parameters shared by the modules (automl.*).  The
+ * app registry and the job workers define their own in their modules.
  */
 #include "postgres.h"
 
@@ -12,6 +12,7 @@
 
 int			aml_guc_max_memory_kb = 1024 * 1024;	/* 1 GB */
 int			aml_guc_blas_threads = 1;
+char	   *aml_guc_database = NULL;
 
 void
 aml_guc_init(void)
@@ -27,6 +28,15 @@ aml_guc_init(void)
 							PGC_USERSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	DefineCustomStringVariable("automl.database",
+							   "Database the automl background workers serve.",
+							   "The deploy worker and the training-job worker connect to it; "
+							   "automl must be installed there.",
+							   &aml_guc_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
 	DefineCustomIntVariable("automl.blas_threads",
 							"Threads OpenBLAS may use in one backend.",
 							NULL,

@@ -1,13 +1,4 @@
-/* automl--0.1.sql — install script of the automl extension, version 0.1 */
-
-\echo Use "CREATE EXTENSION automl" to load this file. \quit
-
--- Tables live in the extension-owned schema automl; functions live in the
--- schema the extension is created in (public by default), so that
--- SELECT automl_summary('t') works with the default search_path.
-CREATE SCHEMA automl;
-COMMENT ON SCHEMA automl IS 'automl: meta-db, models, runs, jobs and the app registry';
-GRANT USAGE ON SCHEMA automl TO PUBLIC;
+-- 10_metadata.sql — the meta-db (MIP variable metadata) and describing data
 
 -------------------------------------------------------------------------------
 -- meta-db: variable metadata (MIP CDE hierarchy)
