@@ -9,6 +9,7 @@
 #include "utils/guc.h"
 
 #include "pg/automl.h"
+#include "pg/core_bridge.h"
 
 PG_MODULE_MAGIC;
 
@@ -17,6 +18,8 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	aml_pg_install_default_allocator();
 	aml_guc_init();
+	aml_predict_init();
 	MarkGUCPrefixReserved("automl");
 }

@@ -14,5 +14,6 @@ extern char *aml_guc_database;	/* automl.database: served by the background work
 
 /* One initialiser per module, called from _PG_init(). */
 void		aml_guc_init(void);
+void		aml_predict_init(void);	/* predict.c: model cache invalidation */
 
 #endif

@@ -27,6 +27,39 @@ context_free(void *state, void *ptr)
 	pfree(ptr);
 }
 
+static void *
+top_context_alloc(void *state, size_t size)
+{
+	return MemoryContextAllocExtended(TopMemoryContext, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+void
+aml_pg_install_default_allocator(void)
+{
+	AmlAllocator allocator = {top_context_alloc, context_free, NULL};
+
+	/* every core block is then palloc'd, so pfree is always the right free */
+	aml_set_allocator(&allocator);
+}
+
+void
+aml_core_allocate_in(MemoryContext ctx, AmlCoreTarget *save)
+{
+	AmlAllocator allocator = {context_alloc, context_free, ctx};
+
+	aml_pg_blas_init();
+	aml_pg_install_interrupt_hook();
+	save->previous = aml_set_allocator(&allocator);
+	aml_set_memory_budget((size_t) aml_guc_max_memory_kb * 1024, &save->budget);
+}
+
+void
+aml_core_restore(AmlCoreTarget *save)
+{
+	aml_set_allocator(&save->previous);
+	aml_restore_memory_budget(&save->budget);
+}
+
 static bool
 pg_interrupt_pending(void *state)
 {

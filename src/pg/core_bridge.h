@@ -32,6 +32,20 @@ typedef struct AmlCoreSession
 /* Start a session under CurrentMemoryContext (palloc'd struct). */
 AmlCoreSession *aml_core_session_begin(const char *name);
 void		aml_core_session_end(AmlCoreSession *session);
+/*
+ * Make the core allocate in ctx (with the automl.max_memory budget) until
+ * aml_core_restore(); for memory that outlives a call, like cached models.
+ */
+typedef struct AmlCoreTarget
+{
+	AmlAllocator previous;
+	AmlMemoryBudget budget;
+} AmlCoreTarget;
+void		aml_core_allocate_in(MemoryContext ctx, AmlCoreTarget *save);
+void		aml_core_restore(AmlCoreTarget *save);
+/* Install the backend's default allocator (palloc in TopMemoryContext); from _PG_init. */
+void		aml_pg_install_default_allocator(void);
+
 /* Load OpenBLAS in this process with automl.blas_threads threads (raises on failure). */
 void		aml_pg_blas_init(void);
 /* Install the interrupt hook (also done by session begin). */

@@ -199,7 +199,33 @@ read_metadata(List *names)
 	return result;
 }
 
-/* Apply a MIP variable type to a column whose SQL type gave kind/conv. */
+bool
+aml_source_column_as(AmlSourceColumn *col, Oid typid, AmlColumnKind wanted)
+{
+	AmlColumnKind natural;
+	AmlConversion conv;
+
+	if (!classify_type(typid, &natural, &conv))
+		return false;
+	col->typid = typid;
+	if (wanted == AML_KIND_CATEGORICAL && natural != AML_KIND_CATEGORICAL)
+		conv = AML_CONV_OUTPUT;		/* e.g. integer codes read as categories */
+	else if (wanted != AML_KIND_CATEGORICAL && natural == AML_KIND_CATEGORICAL)
+		conv = AML_CONV_PARSE_NUMBER;	/* numbers stored as text */
+	col->kind = wanted;
+	col->conversion = conv;
+	if (conv == AML_CONV_OUTPUT || conv == AML_CONV_PARSE_NUMBER)
+	{
+		Oid			outfunc;
+		bool		varlena;
+
+		getTypeOutputInfo(typid, &outfunc, &varlena);
+		fmgr_info_cxt(outfunc, &col->output, CurrentMemoryContext);
+	}
+	return true;
+}
+
+/* Apply a MIP variable type to a column whose SQL type gave its kind. */
 static void
 apply_metadata(AmlSourceColumn *col, const char *mtype)
 {
@@ -208,27 +234,9 @@ apply_metadata(AmlSourceColumn *col, const char *mtype)
 		strcmp(mtype, "binominal") == 0 || strcmp(mtype, "text") == 0;
 
 	if (categorical_meta && col->kind != AML_KIND_CATEGORICAL)
-	{
-		Oid			outfunc;
-		bool		varlena;
-
-		getTypeOutputInfo(col->typid, &outfunc, &varlena);
-		fmgr_info(outfunc, &col->output);
-		col->kind = AML_KIND_CATEGORICAL;
-		col->conversion = AML_CONV_OUTPUT;
-		col->from_metadata = true;
-	}
+		col->from_metadata = aml_source_column_as(col, col->typid, AML_KIND_CATEGORICAL);
 	else if (numeric_meta && col->kind == AML_KIND_CATEGORICAL)
-	{
-		Oid			outfunc;
-		bool		varlena;
-
-		getTypeOutputInfo(col->typid, &outfunc, &varlena);
-		fmgr_info(outfunc, &col->output);
-		col->kind = AML_KIND_NUMERIC;
-		col->conversion = AML_CONV_PARSE_NUMBER;
-		col->from_metadata = true;
-	}
+		col->from_metadata = aml_source_column_as(col, col->typid, AML_KIND_NUMERIC);
 	else if (categorical_meta || numeric_meta)
 		col->from_metadata = true;
 }
@@ -252,6 +260,12 @@ check_select_privilege(Relation rel, AmlSource *source)
 
 AmlSource *
 aml_source_describe_list(Oid relid, List *names, bool use_metadata)
+{
+	return aml_source_describe_ext(relid, names, use_metadata, false);
+}
+
+AmlSource *
+aml_source_describe_ext(Oid relid, List *names, bool use_metadata, bool skip_unsupported)
 {
 	Relation	rel;
 	TupleDesc	desc;
@@ -296,12 +310,12 @@ aml_source_describe_list(Oid relid, List *names, bool use_metadata)
 	if (use_metadata)
 		meta = read_metadata(names);
 
-	source->ncols = list_length(names);
-	source->cols = palloc0(sizeof(AmlSourceColumn) * Max(source->ncols, 1));
-	for (int i = 0; i < source->ncols; i++)
+	source->ncols = 0;
+	source->cols = palloc0(sizeof(AmlSourceColumn) * Max(list_length(names), 1));
+	for (int i = 0; i < list_length(names); i++)
 	{
 		const char *name = (const char *) list_nth(names, i);
-		AmlSourceColumn *col = &source->cols[i];
+		AmlSourceColumn *col = &source->cols[source->ncols];
 		Form_pg_attribute att = NULL;
 		char	   *mtype;
 
@@ -323,6 +337,13 @@ aml_source_describe_list(Oid relid, List *names, bool use_metadata)
 		col->name = pstrdup(name);
 		col->attnum = att->attnum;
 		col->typid = att->atttypid;
+		if (!classify_type(att->atttypid, &col->kind, &col->conversion) && skip_unsupported)
+		{
+			ereport(NOTICE,
+					(errmsg("column \"%s\" is left out: automl cannot use type %s",
+							name, format_type_be(att->atttypid))));
+			continue;
+		}
 		if (!classify_type(att->atttypid, &col->kind, &col->conversion))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -340,6 +361,7 @@ aml_source_describe_list(Oid relid, List *names, bool use_metadata)
 		}
 		if ((mtype = metadata_type_of(meta, name)) != NULL)
 			apply_metadata(col, mtype);
+		source->ncols++;
 	}
 	check_select_privilege(rel, source);
 	relation_close(rel, AccessShareLock);

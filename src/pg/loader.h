@@ -21,7 +21,9 @@
 
 #include "postgres.h"
 
+#include "access/attnum.h"
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "utils/array.h"
 
 #include "core/dataset.h"
@@ -79,8 +81,11 @@ typedef struct AmlLoadStats
  * a relation kind that has no rows (index, sequence ...).
  */
 AmlSource  *aml_source_describe(Oid relid, ArrayType *columns, bool use_metadata);
-/* Same with an explicit list of column names (char *). */
+/* Same with an explicit list of column names (char *), NIL for all. */
 AmlSource  *aml_source_describe_list(Oid relid, List *names, bool use_metadata);
+/* Same, leaving out columns of unsupported types with a NOTICE when asked. */
+AmlSource  *aml_source_describe_ext(Oid relid, List *names, bool use_metadata,
+									bool skip_unsupported);
 /* Index of a column in source, or -1. */
 int			aml_source_find(const AmlSource *source, const char *name);
 
@@ -98,6 +103,13 @@ AmlDataset *aml_source_load(const AmlSource *source, const char *filter, AmlLoad
  */
 bool		aml_source_convert(const AmlSourceColumn *col, Datum value,
 							   double *number, const char **str, int *len);
+
+/*
+ * Set up col to read a column of SQL type typid as kind `wanted` the way
+ * training did (a model input that was categorical stays categorical even if
+ * the row's column is an integer).  False when the type is unsupported.
+ */
+bool		aml_source_column_as(AmlSourceColumn *col, Oid typid, AmlColumnKind wanted);
 
 /* Names of the elements of a name[] (errors on NULL elements and duplicates). */
 List	   *aml_name_array_to_list(ArrayType *names, const char *argname);

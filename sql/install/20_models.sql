@@ -1,0 +1,94 @@
+-- 20_models.sql — the model store and the functions that fit and serve models
+
+-------------------------------------------------------------------------------
+-- woken-db: fitted models
+-------------------------------------------------------------------------------
+CREATE TABLE automl.models (
+    id          bigserial PRIMARY KEY,
+    name        text CHECK (name IS NULL OR length(name) BETWEEN 1 AND 200),
+    version     integer CHECK (version > 0),
+    task        text NOT NULL CHECK (task IN ('classification', 'regression')),
+    algorithm   text NOT NULL,
+    relation    text NOT NULL,
+    target      text NOT NULL,
+    features    jsonb NOT NULL,
+    classes     jsonb,
+    params      jsonb NOT NULL DEFAULT '{}',
+    pipeline    jsonb NOT NULL,
+    description text,
+    metrics     jsonb NOT NULL DEFAULT '{}',
+    run_id      bigint,
+    owner       name NOT NULL DEFAULT current_user,
+    deployed    boolean NOT NULL DEFAULT false,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (name, version),
+    CHECK ((name IS NULL) = (version IS NULL)),
+    CHECK (NOT deployed OR name IS NOT NULL)
+);
+CREATE UNIQUE INDEX models_deployed_name ON automl.models (name) WHERE deployed;
+COMMENT ON TABLE automl.models IS
+    'Fitted models: the pipeline as JSON with every fitted parameter, its features, metrics and owner';
+
+-- Owners see and delete their own models, superusers all.  Rows are written
+-- only by automl's functions (as the table owner, on the caller's behalf), so
+-- every stored pipeline is one automl produced: no INSERT/UPDATE for PUBLIC.
+ALTER TABLE automl.models ENABLE ROW LEVEL SECURITY;
+CREATE POLICY models_of_owner ON automl.models USING (owner = current_user);
+GRANT SELECT, DELETE ON automl.models TO PUBLIC;
+
+-- Every change empties the compiled-model caches of all backends.
+CREATE FUNCTION automl.models_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'automl_models_changed'
+LANGUAGE C;
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON automl.models
+    FOR EACH STATEMENT EXECUTE FUNCTION automl.models_changed();
+
+-------------------------------------------------------------------------------
+-- fitting one explicit model
+-------------------------------------------------------------------------------
+CREATE FUNCTION automl_fit(relation regclass, target name, algorithm text,
+                           params jsonb DEFAULT '{}', features name[] DEFAULT NULL,
+                           task text DEFAULT 'auto', seed int DEFAULT 42, name text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'automl_fit'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl_fit(regclass, name, text, jsonb, name[], text, int, text) IS
+    'Fit one algorithm (with default preprocessing) on a relation; stores it in automl.models and returns the model id';
+
+CREATE FUNCTION automl_deploy_model(model_id bigint)
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_deploy_model'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION automl_deploy_model(bigint) IS
+    'Make this model the deployed version of its name (what automl_predict(name, row) uses); returns the name';
+
+-------------------------------------------------------------------------------
+-- serving models
+-------------------------------------------------------------------------------
+CREATE FUNCTION automl_predict(model_id bigint, "row" record)
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_predict'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION automl_predict(bigint, record) IS
+    'Predicted label (classification) or value as text (regression) of a model for a row; columns matched by name';
+
+CREATE FUNCTION automl_predict(model_name text, "row" record)
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_predict_by_name'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION automl_predict(text, record) IS
+    'Prediction of the deployed version of a named model for a row';
+
+CREATE FUNCTION automl_predict_value(model_id bigint, "row" record)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'automl_predict_value'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION automl_predict_value(bigint, record) IS
+    'Predicted value of a regression model for a row (or the numeric label of a classifier)';
+
+CREATE FUNCTION automl_predict_proba(model_id bigint, "row" record)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'automl_predict_proba'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION automl_predict_proba(bigint, record) IS
+    'Class probabilities of a classifier for a row, as {"label": probability, ...}';

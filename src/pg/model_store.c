@@ -1,0 +1,273 @@
+/*
+ * model_store.c — automl.models (see model_store.h).
+ */
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
+
+#include "pg/model_store.h"
+
+PG_FUNCTION_INFO_V1(automl_models_changed);
+PG_FUNCTION_INFO_V1(automl_deploy_model);
+
+Oid
+aml_models_relid(void)
+{
+	Oid			nsp = get_namespace_oid("automl", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("models", nsp) : InvalidOid;
+}
+
+/*
+ * Run SPI work as the owner of automl.models (who bypasses row-level
+ * security), in a restricted security context, restoring the caller after.
+ */
+typedef struct OwnerContext
+{
+	Oid			saved_user;
+	int			saved_context;
+} OwnerContext;
+
+static void
+become_models_owner(OwnerContext *ctx)
+{
+	Oid			relid = aml_models_relid();
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("automl.models does not exist"),
+				 errhint("Run CREATE EXTENSION automl in this database.")));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	GetUserIdAndSecContext(&ctx->saved_user, &ctx->saved_context);
+	SetUserIdAndSecContext(owner, ctx->saved_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+static void
+restore_user(OwnerContext *ctx)
+{
+	SetUserIdAndSecContext(ctx->saved_user, ctx->saved_context);
+}
+
+static Datum
+text_or_null(const char *s, char *nulls, int i)
+{
+	nulls[i] = s ? ' ' : 'n';
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+int64
+aml_model_store(const AmlModelRecord *rec, int32 *version)
+{
+	OwnerContext ctx;
+	/* jsonb values travel as text and are cast in the statement */
+	Oid			types[13] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, NAMEOID};
+	Datum		values[13];
+	char		nulls[13];
+	int			ret;
+	int64		id;
+	bool		isnull;
+	char	   *owner = GetUserNameFromId(GetUserId(), false);
+
+	values[0] = text_or_null(rec->name, nulls, 0);
+	values[1] = text_or_null(rec->task, nulls, 1);
+	values[2] = text_or_null(rec->algorithm, nulls, 2);
+	values[3] = text_or_null(rec->relation, nulls, 3);
+	values[4] = text_or_null(rec->target, nulls, 4);
+	values[5] = text_or_null(rec->features, nulls, 5);
+	values[6] = text_or_null(rec->classes, nulls, 6);
+	values[7] = text_or_null(rec->params ? rec->params : "{}", nulls, 7);
+	values[8] = text_or_null(rec->pipeline, nulls, 8);
+	values[9] = text_or_null(rec->description, nulls, 9);
+	values[10] = text_or_null(rec->metrics ? rec->metrics : "{}", nulls, 10);
+	values[11] = Int64GetDatum(rec->run_id);
+	nulls[11] = rec->run_id > 0 ? ' ' : 'n';
+	values[12] = DirectFunctionCall1(namein, CStringGetDatum(owner));
+	nulls[12] = ' ';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	become_models_owner(&ctx);
+	if (rec->name != NULL)
+	{
+		Oid			lt[1] = {TEXTOID};
+		Datum		lv[1] = {values[0]};
+
+		/* one version number at a time per name */
+		ret = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock("
+									"'automl.models'::pg_catalog.regclass::pg_catalog.oid::pg_catalog.int4, "
+									"pg_catalog.hashtext($1))",
+									1, lt, lv, NULL, false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "locking the model name failed: %s", SPI_result_code_string(ret));
+		ret = SPI_execute_with_args("UPDATE automl.models SET deployed = false WHERE name = $1 AND deployed",
+									1, lt, lv, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "updating automl.models failed: %s", SPI_result_code_string(ret));
+	}
+	ret = SPI_execute_with_args(
+		"INSERT INTO automl.models (name, version, task, algorithm, relation, target, features, "
+		"classes, params, pipeline, description, metrics, run_id, owner, deployed) "
+		"SELECT $1, CASE WHEN $1 IS NULL THEN NULL ELSE "
+		"(SELECT coalesce(max(version), 0) + 1 FROM automl.models WHERE name = $1) END, "
+		"$2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12, $13, "
+		"$1 IS NOT NULL RETURNING id, version",
+		13, types, values, nulls, false, 1);
+	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "storing the model failed: %s", SPI_result_code_string(ret));
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (version != NULL)
+	{
+		Datum		v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+		*version = isnull ? 0 : DatumGetInt32(v);
+	}
+	restore_user(&ctx);
+	SPI_finish();
+	return id;
+}
+
+AmlStoredModel *
+aml_model_fetch(int64 id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	AmlStoredModel *m;
+	MemoryContext caller = CurrentMemoryContext;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* as the caller: row-level security hides other roles' models */
+	ret = SPI_execute_with_args("SELECT pipeline::text, algorithm FROM automl.models WHERE id = $1",
+								1, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading automl.models failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model " INT64_FORMAT " does not exist", id),
+				 errhint("It may have been deleted, or belong to another role.")));
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		m = palloc(sizeof(AmlStoredModel));
+		m->id = id;
+		m->pipeline = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		m->algorithm = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return m;
+}
+
+int64
+aml_model_deployed_id(const char *name)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	int			ret;
+	int64		id;
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT id FROM automl.models WHERE name = $1 AND deployed",
+								1, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading automl.models failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("no deployed model named \"%s\"", name),
+				 errhint("Train one with automl_train(..., name => '%s') or automl_fit(..., name => '%s'), "
+						 "or deploy a version with automl_deploy_model().", name, name)));
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return id;
+}
+
+/* Statement trigger on automl.models: every backend's model cache forgets. */
+Datum
+automl_models_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("automl_models_changed() must be called as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	PG_RETURN_POINTER(NULL);
+}
+
+/* automl_deploy_model(model_id): make this version the deployed one of its name */
+Datum
+automl_deploy_model(PG_FUNCTION_ARGS)
+{
+	int64		id = PG_GETARG_INT64(0);
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	OwnerContext ctx;
+	char	   *name;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* visible to the caller (their own, or any for a superuser)? */
+	ret = SPI_execute_with_args("SELECT name FROM automl.models WHERE id = $1",
+								1, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading automl.models failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model " INT64_FORMAT " does not exist", id),
+				 errhint("It may have been deleted, or belong to another role.")));
+	name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model " INT64_FORMAT " has no name", id),
+				 errhint("Only named models are deployed; train with name => '...'.")));
+	become_models_owner(&ctx);
+	{
+		Oid			t2[2] = {TEXTOID, INT8OID};
+		Datum		v2[2] = {CStringGetTextDatum(name), Int64GetDatum(id)};
+
+		ret = SPI_execute_with_args("UPDATE automl.models SET deployed = false WHERE name = $1 AND deployed AND id <> $2",
+									2, t2, v2, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "updating automl.models failed: %s", SPI_result_code_string(ret));
+		ret = SPI_execute_with_args("UPDATE automl.models SET deployed = true WHERE id = $2 AND name = $1",
+									2, t2, v2, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "updating automl.models failed: %s", SPI_result_code_string(ret));
+	}
+	restore_user(&ctx);
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(name));
+}
