@@ -245,6 +245,13 @@ aml_set_interrupt_hook(AmlInterruptHook hook, void *state)
 	interrupt_state = state;
 }
 
+void
+aml_get_interrupt_hook(AmlInterruptHook *hook, void **state)
+{
+	*hook = interrupt_hook;
+	*state = interrupt_state;
+}
+
 bool
 aml_interrupted(void)
 {

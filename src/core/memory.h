@@ -73,6 +73,8 @@ bool		aml_mul_size(size_t a, size_t b, size_t *out);
 /* Interruption: the hook returns true when the caller wants us to stop. */
 typedef bool (*AmlInterruptHook) (void *state);
 void		aml_set_interrupt_hook(AmlInterruptHook hook, void *state);
+/* The hook installed now (to chain to it). */
+void		aml_get_interrupt_hook(AmlInterruptHook *hook, void **state);
 bool		aml_interrupted(void);
 
 /* Convenience: allocate `count` elements of `type`, zeroed. */

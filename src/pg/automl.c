@@ -20,6 +20,7 @@ _PG_init(void)
 {
 	aml_pg_install_default_allocator();
 	aml_guc_init();
+	aml_registry_init();
 	aml_predict_init();
 	MarkGUCPrefixReserved("automl");
 }

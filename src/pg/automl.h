@@ -14,6 +14,7 @@ extern char *aml_guc_database;	/* automl.database: served by the background work
 
 /* One initialiser per module, called from _PG_init(). */
 void		aml_guc_init(void);
+void		aml_registry_init(void);	/* src/registry/registry.c */
 void		aml_predict_init(void);	/* predict.c: model cache invalidation */
 
 #endif

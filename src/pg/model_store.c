@@ -37,14 +37,8 @@ aml_models_relid(void)
  * Run SPI work as the owner of automl.models (who bypasses row-level
  * security), in a restricted security context, restoring the caller after.
  */
-typedef struct OwnerContext
-{
-	Oid			saved_user;
-	int			saved_context;
-} OwnerContext;
-
-static void
-become_models_owner(OwnerContext *ctx)
+void
+aml_become_models_owner(AmlOwnerContext *ctx)
 {
 	Oid			relid = aml_models_relid();
 	HeapTuple	tup;
@@ -65,8 +59,8 @@ become_models_owner(OwnerContext *ctx)
 						   SECURITY_RESTRICTED_OPERATION);
 }
 
-static void
-restore_user(OwnerContext *ctx)
+void
+aml_restore_user(AmlOwnerContext *ctx)
 {
 	SetUserIdAndSecContext(ctx->saved_user, ctx->saved_context);
 }
@@ -81,7 +75,7 @@ text_or_null(const char *s, char *nulls, int i)
 int64
 aml_model_store(const AmlModelRecord *rec, int32 *version)
 {
-	OwnerContext ctx;
+	AmlOwnerContext ctx;
 	/* jsonb values travel as text and are cast in the statement */
 	Oid			types[13] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, NAMEOID};
@@ -110,7 +104,7 @@ aml_model_store(const AmlModelRecord *rec, int32 *version)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	become_models_owner(&ctx);
+	aml_become_models_owner(&ctx);
 	if (rec->name != NULL)
 	{
 		Oid			lt[1] = {TEXTOID};
@@ -145,7 +139,7 @@ aml_model_store(const AmlModelRecord *rec, int32 *version)
 
 		*version = isnull ? 0 : DatumGetInt32(v);
 	}
-	restore_user(&ctx);
+	aml_restore_user(&ctx);
 	SPI_finish();
 	return id;
 }
@@ -231,7 +225,7 @@ automl_deploy_model(PG_FUNCTION_ARGS)
 	int64		id = PG_GETARG_INT64(0);
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(id)};
-	OwnerContext ctx;
+	AmlOwnerContext ctx;
 	char	   *name;
 	int			ret;
 
@@ -253,7 +247,7 @@ automl_deploy_model(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model " INT64_FORMAT " has no name", id),
 				 errhint("Only named models are deployed; train with name => '...'.")));
-	become_models_owner(&ctx);
+	aml_become_models_owner(&ctx);
 	{
 		Oid			t2[2] = {TEXTOID, INT8OID};
 		Datum		v2[2] = {CStringGetTextDatum(name), Int64GetDatum(id)};
@@ -267,7 +261,7 @@ automl_deploy_model(PG_FUNCTION_ARGS)
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "updating automl.models failed: %s", SPI_result_code_string(ret));
 	}
-	restore_user(&ctx);
+	aml_restore_user(&ctx);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(name));
 }

@@ -44,7 +44,21 @@ AmlStoredModel *aml_model_fetch(int64 id);
 /* Id of the deployed version of a model name the caller can see; errors if none. */
 int64		aml_model_deployed_id(const char *name);
 
-/* Oid of automl.models (cached per backend), InvalidOid if not installed. */
+/*
+ * Run the following SPI work as the owner of automl.models (who bypasses
+ * row-level security) in a restricted security context, then restore the
+ * caller.  Statements must name the caller explicitly (current_user is the
+ * owner meanwhile).
+ */
+typedef struct AmlOwnerContext
+{
+	Oid			saved_user;
+	int			saved_context;
+} AmlOwnerContext;
+void		aml_become_models_owner(AmlOwnerContext *ctx);
+void		aml_restore_user(AmlOwnerContext *ctx);
+
+/* Oid of automl.models, InvalidOid if not installed. */
 Oid			aml_models_relid(void);
 
 #endif

@@ -35,7 +35,7 @@
 #include "utils/typcache.h"
 
 #include "core/json.h"
-#include "ml/pipeline.h"
+#include "ml/model.h"
 #include "pg/automl.h"
 #include "pg/core_bridge.h"
 #include "pg/loader.h"
@@ -49,8 +49,8 @@ PG_FUNCTION_INFO_V1(automl_predict_proba);
 typedef struct ModelEntry
 {
 	int64		id;				/* hash key */
-	MemoryContext context;		/* the compiled pipeline lives here */
-	AmlPipeline *pipeline;
+	MemoryContext context;		/* the compiled model lives here */
+	AmlModel   *model;
 	char	   *algorithm;
 	text	  **labels;			/* classification: label per class, ready to copy */
 	double	   *label_values;	/* numeric value of each label, NaN when not a number */
@@ -132,13 +132,13 @@ compile_model(ModelEntry *entry)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(tmp);
 	AmlCoreTarget save;
-	AmlPipeline *p = NULL;
+	AmlModel   *m = NULL;
 	AmlError	err;
 	AmlStatus	st;
 	json_object *obj = aml_pg_parse_json(stored->pipeline, strlen(stored->pipeline));
 
 	aml_core_allocate_in(ctx, &save);
-	st = aml_pipeline_from_json(obj, &p, &err);
+	st = aml_model_from_json(obj, &m, &err);
 	aml_core_restore(&save);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(tmp);	/* releases the parsed JSON */
@@ -151,18 +151,18 @@ compile_model(ModelEntry *entry)
 				 err.detail[0] ? errdetail_internal("%s", err.detail) : 0));
 	}
 	old = MemoryContextSwitchTo(ctx);
-	entry->pipeline = p;
+	entry->model = m;
 	entry->context = ctx;
 	entry->algorithm = pstrdup(stored->algorithm);
-	if (p->schema.task == AML_TASK_CLASSIFICATION)
+	if (m->schema->task == AML_TASK_CLASSIFICATION)
 	{
-		int			k = p->schema.classes->count;
+		int			k = m->schema->classes->count;
 
 		entry->labels = palloc(sizeof(text *) * k);
 		entry->label_values = palloc(sizeof(double) * k);
 		for (int c = 0; c < k; c++)
 		{
-			const char *label = aml_dict_string(p->schema.classes, c);
+			const char *label = aml_dict_string(m->schema->classes, c);
 			char	   *end;
 
 			entry->labels[c] = cstring_to_text(label);
@@ -184,7 +184,7 @@ lookup_model(int64 id)
 	entry = hash_search(model_cache, &id, HASH_ENTER, &found);
 	if (!found)
 	{
-		entry->pipeline = NULL;
+		entry->model = NULL;
 		PG_TRY();
 		{
 			compile_model(entry);
@@ -252,7 +252,7 @@ bind_row_type(PredictCall *call, HeapTupleHeader row, MemoryContext mcxt)
 	Oid			tuptype = HeapTupleHeaderGetTypeId(row);
 	int32		tuptypmod = HeapTupleHeaderGetTypMod(row);
 	TupleDesc	rowdesc = lookup_rowtype_tupdesc(tuptype, tuptypmod);
-	const AmlSchema *schema = &call->entry->pipeline->schema;
+	const AmlSchema *schema = call->entry->model->schema;
 	MemoryContext old = MemoryContextSwitchTo(mcxt);
 	int			max_idx = -1;
 
@@ -305,8 +305,8 @@ bind_row_type(PredictCall *call, HeapTupleHeader row, MemoryContext mcxt)
 	call->values = palloc(sizeof(Datum) * Max(max_idx + 1, 1));
 	call->nulls = palloc(sizeof(bool) * Max(max_idx + 1, 1));
 	call->raw = palloc(sizeof(double) * Max(schema->n_inputs, 1));
-	call->scratch = palloc(sizeof(double) * aml_pipeline_scratch_size(call->entry->pipeline));
-	call->out = palloc(sizeof(double) * Max(aml_pipeline_outputs(call->entry->pipeline), 1));
+	call->scratch = palloc(sizeof(double) * aml_model_scratch_size(call->entry->model));
+	call->out = palloc(sizeof(double) * Max(call->entry->model->outputs, 1));
 	call->tuptype = tuptype;
 	call->tuptypmod = tuptypmod;
 	MemoryContextSwitchTo(old);
@@ -355,7 +355,7 @@ static PredictCall *
 predict_row(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 {
 	PredictCall *call = (PredictCall *) fcinfo->flinfo->fn_extra;
-	const AmlPipeline *p;
+	const AmlModel *m;
 
 	if (call == NULL)
 	{
@@ -375,7 +375,7 @@ predict_row(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 		call->tuptypmod != HeapTupleHeaderGetTypMod(row))
 		bind_row_type(call, row, fcinfo->flinfo->fn_mcxt);
 
-	p = call->entry->pipeline;
+	m = call->entry->model;
 	deform_prefix(row, call->desc, call->natts_needed, call->values, call->nulls);
 	for (int k = 0; k < call->n_inputs; k++)
 	{
@@ -391,14 +391,14 @@ predict_row(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 			call->raw[k] = NAN;
 		else if (col->kind == AML_KIND_CATEGORICAL)
 		{
-			int			code = aml_dict_lookup(p->schema.inputs[k].dict, str, (size_t) len);
+			int			code = aml_dict_lookup(m->schema->inputs[k].dict, str, (size_t) len);
 
 			call->raw[k] = code >= 0 ? (double) code : AML_UNSEEN_CATEGORY;
 		}
 		else
 			call->raw[k] = number;
 	}
-	aml_pipeline_predict_row(p, call->raw, call->out, call->scratch);
+	aml_model_predict_row(m, call->raw, call->out, call->scratch);
 	return call;
 }
 
@@ -411,11 +411,11 @@ model_arg(FunctionCallInfo fcinfo)
 static Datum
 label_result(PredictCall *call)
 {
-	const AmlPipeline *p = call->entry->pipeline;
+	const AmlModel *m = call->entry->model;
 
-	if (p->schema.task == AML_TASK_CLASSIFICATION)
+	if (m->schema->task == AML_TASK_CLASSIFICATION)
 	{
-		int			c = aml_argmax(call->out, p->schema.classes->count);
+		int			c = aml_argmax(call->out, m->schema->classes->count);
 		text	   *label = call->entry->labels[c];
 		text	   *copy = palloc(VARSIZE(label));
 
@@ -447,18 +447,18 @@ Datum
 automl_predict_value(PG_FUNCTION_ARGS)
 {
 	PredictCall *call = predict_row(fcinfo, model_arg(fcinfo), PG_GETARG_HEAPTUPLEHEADER(1));
-	const AmlPipeline *p = call->entry->pipeline;
+	const AmlModel *m = call->entry->model;
 
-	if (p->schema.task == AML_TASK_CLASSIFICATION)
+	if (m->schema->task == AML_TASK_CLASSIFICATION)
 	{
-		int			c = aml_argmax(call->out, p->schema.classes->count);
+		int			c = aml_argmax(call->out, m->schema->classes->count);
 		double		v = call->entry->label_values[c];
 
 		if (isnan(v))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("model " INT64_FORMAT " predicts the label \"%s\", which is not a number",
-							call->model_id, aml_dict_string(p->schema.classes, c)),
+							call->model_id, aml_dict_string(m->schema->classes, c)),
 					 errhint("Use automl_predict() for the label or automl_predict_proba() for probabilities.")));
 		PG_RETURN_FLOAT8(v);
 	}
@@ -470,28 +470,28 @@ Datum
 automl_predict_proba(PG_FUNCTION_ARGS)
 {
 	PredictCall *call = predict_row(fcinfo, model_arg(fcinfo), PG_GETARG_HEAPTUPLEHEADER(1));
-	const AmlPipeline *p = call->entry->pipeline;
+	const AmlModel *m = call->entry->model;
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
 
-	if (p->schema.task != AML_TASK_CLASSIFICATION)
+	if (m->schema->task != AML_TASK_CLASSIFICATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model " INT64_FORMAT " is a regression model: it has no class probabilities",
 						call->model_id),
 				 errhint("Use automl_predict_value().")));
-	if (!p->estimator->type->probabilistic)
+	if (!m->probabilistic)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("model " INT64_FORMAT " (%s) does not estimate probabilities",
-						call->model_id, p->estimator->type->name),
+						call->model_id, aml_model_algorithm(m)),
 				 errhint("Use automl_predict() for its labels, or train a probabilistic model such as logistic_regression.")));
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	for (int c = 0; c < p->schema.classes->count; c++)
+	for (int c = 0; c < m->schema->classes->count; c++)
 	{
 		JsonbValue	key;
 		JsonbValue	val;
-		const char *label = aml_dict_string(p->schema.classes, c);
+		const char *label = aml_dict_string(m->schema->classes, c);
 
 		key.type = jbvString;
 		key.val.string.val = (char *) label;

@@ -139,6 +139,12 @@ aml_training_data_load(Oid relid, const char *target, ArrayType *features, const
 	int		   *use;
 	int			n_use = 0;
 	AmlError	err;
+	StringInfoData empty;
+	StringInfoData constant;
+	StringInfoData ids;
+	int			n_empty = 0;
+	int			n_constant = 0;
+	int			n_ids = 0;
 
 	if (target == NULL)
 		ereport(ERROR,
@@ -231,8 +237,11 @@ aml_training_data_load(Oid relid, const char *target, ArrayType *features, const
 				 errhint("Use task => 'classification', or a numeric target.")));
 	data->schema.task = wanted_task;
 
-	/* features: which columns to use */
+	/* features: which columns to use; the left-out ones are named in one NOTICE per reason */
 	use = palloc(sizeof(int) * Max(ds->n_cols, 1));
+	initStringInfo(&empty);
+	initStringInfo(&constant);
+	initStringInfo(&ids);
 	for (int c = 1; c < ds->n_cols; c++)
 	{
 		AmlColumn  *col = &ds->columns[c];
@@ -244,8 +253,8 @@ aml_training_data_load(Oid relid, const char *target, ArrayType *features, const
 				missing++;
 		if (missing == n_keep)
 		{
-			ereport(NOTICE,
-					(errmsg("column \"%s\" is left out: it has no values", col->name)));
+			appendStringInfo(&empty, "%s%s", empty.len ? ", " : "", quote_identifier(col->name));
+			n_empty++;
 			continue;
 		}
 		distinct = count_distinct(col, ds->n_rows, keep);
@@ -258,21 +267,33 @@ aml_training_data_load(Oid relid, const char *target, ArrayType *features, const
 				identifier = true;
 			if (identifier)
 			{
-				ereport(NOTICE,
-						(errmsg("column \"%s\" is left out: it looks like an identifier (unique in every row)",
-								col->name),
-						 errhint("Name it in features to use it anyway.")));
+				appendStringInfo(&ids, "%s%s", ids.len ? ", " : "", quote_identifier(col->name));
+				n_ids++;
 				continue;
 			}
 		}
 		if (distinct == 1 && missing == 0)
 		{
-			ereport(NOTICE,
-					(errmsg("column \"%s\" is left out: it has the same value in every row", col->name)));
+			appendStringInfo(&constant, "%s%s", constant.len ? ", " : "", quote_identifier(col->name));
+			n_constant++;
 			continue;
 		}
 		use[n_use++] = c;
 	}
+	if (n_ids > 0)
+		ereport(NOTICE,
+				(errmsg("%s left out: %s like an identifier (unique in every row)",
+						ids.data, n_ids == 1 ? "it looks" : "they look"),
+				 errhint("Name a column in features to use it anyway.")));
+	if (n_empty > 0)
+		ereport(NOTICE,
+				(errmsg("%d column%s left out because %s no values: %s", n_empty,
+						n_empty == 1 ? " is" : "s are", n_empty == 1 ? "it has" : "they have", empty.data)));
+	if (n_constant > 0)
+		ereport(NOTICE,
+				(errmsg("%d column%s left out because %s the same value in every row: %s", n_constant,
+						n_constant == 1 ? " is" : "s are", n_constant == 1 ? "it has" : "they have",
+						constant.data)));
 	if (n_use == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),

@@ -1,0 +1,102 @@
+/*
+ * evaluate.h — scoring one candidate pipeline by k-fold cross-validation.
+ *
+ * The folds are cut once per search (stratified for classification) and the
+ * fold matrices kept, so every candidate sees exactly the same splits.  A
+ * candidate is scored fold by fold; after each fold but the last it is
+ * pruned when its running mean is clearly worse than the best candidate so
+ * far (margin: 3 standard deviations of the best candidate's fold scores
+ * after one fold, shrinking as 1/sqrt(folds)), which saves most of the cost
+ * of bad candidates.  Out-of-fold predictions can be kept for ensembles.
+ */
+#ifndef AML_SEARCH_EVALUATE_H
+#define AML_SEARCH_EVALUATE_H
+
+#include <json.h>
+
+#include "core/matrix.h"
+#include "core/random.h"
+#include "core/status.h"
+#include "ml/encoder.h"
+#include "ml/metrics.h"
+#include "search/space.h"
+
+#define AML_MAX_FOLDS 20
+
+typedef struct AmlCvData
+{
+	const AmlSchema *schema;
+	const AmlMetric *metric;
+	int			n_rows;
+	int			n_classes;
+	const double *y;			/* all training rows */
+	int			k;
+	AmlMatrix  *train_x[AML_MAX_FOLDS];
+	double	   *train_y[AML_MAX_FOLDS];
+	AmlMatrix  *test_x[AML_MAX_FOLDS];
+	double	   *test_y[AML_MAX_FOLDS];
+	int		   *test_rows[AML_MAX_FOLDS];
+	int			n_test[AML_MAX_FOLDS];
+} AmlCvData;
+
+typedef enum AmlCandidateStatus
+{
+	AML_CANDIDATE_OK = 0,
+	AML_CANDIDATE_FAILED,
+	AML_CANDIDATE_TIMED_OUT,
+	AML_CANDIDATE_PRUNED,
+	AML_CANDIDATE_SKIPPED
+} AmlCandidateStatus;
+
+const char *aml_candidate_status_name(AmlCandidateStatus status);
+
+typedef struct AmlCandidate
+{
+	int			number;			/* order of evaluation, from 1 */
+	const char *phase;			/* "portfolio", "evolution" */
+	AmlGenome	genome;
+	char	   *spec;			/* canonical JSON text of the pipeline specification */
+	char	   *description;	/* in words */
+	char	   *estimator;		/* its estimator type */
+	int			complexity;
+	int			folds_done;
+	double		fold_scores[AML_MAX_FOLDS];
+	double		mean;			/* of the metric as reported */
+	double		std;
+	double		signed_mean;	/* higher is better */
+	double		fit_seconds;	/* all folds, fit and predict */
+	AmlCandidateStatus status;
+	char		reason[256];
+	AmlMatrix  *oof;			/* out-of-fold predictions (n_rows x outputs) or NULL */
+	bool		probabilistic;
+} AmlCandidate;
+
+/* When to stop a candidate early. */
+typedef struct AmlPruneRule
+{
+	bool		active;
+	double		best_signed_mean;
+	double		best_std;
+} AmlPruneRule;
+
+AmlStatus	aml_cv_data_create(const AmlSchema *schema, const AmlMatrix *raw, const double *y,
+							   int n_classes, int k, const AmlMetric *metric, AmlRng *rng,
+							   AmlCvData **out, AmlError *err);
+void		aml_cv_data_free(AmlCvData *cv);
+/* Bytes the fold matrices need (for the memory budget). */
+size_t		aml_cv_data_bytes(int n_rows, int n_cols, int k);
+
+/*
+ * Evaluate spec on every fold.  The candidate's status says how it went;
+ * the return value is not AML_OK only when the caller must stop (the
+ * interrupt hook fired for a reason other than the candidate's own time cap,
+ * or a bug).  `cancelled` is the caller's "stop everything" check.
+ */
+AmlStatus	aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPruneRule *prune,
+							double deadline, bool keep_oof, bool (*cancelled) (void),
+							AmlRng *rng, AmlCandidate *c, AmlError *err);
+void		aml_candidate_clear(AmlCandidate *c);
+/* Monotonic clock, seconds. */
+double		aml_clock(void);
+
+#endif

@@ -1,0 +1,763 @@
+/*
+ * search.c — the AutoML search loop: portfolio, evolution, ensemble, budgets
+ * (see search.h).
+ */
+#include "search/search.h"
+#include "core/dictionary.h"
+#include "core/json.h"
+#include "core/memory.h"
+#include "ml/pipeline.h"
+#include "search/selection.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PORTFOLIO_MAX 32
+#define OOF_KEEP 16				/* candidates whose out-of-fold predictions are kept */
+#define ENSEMBLE_POOL 12
+#define ENSEMBLE_ROUNDS 24
+#define EVAL_STREAM 1000000
+#define REFIT_STREAM 2000000
+
+typedef struct Search
+{
+	const AmlSchema *schema;
+	const AmlSearchOptions *opt;
+	AmlDataTraits traits;
+	AmlCvData  *cv;
+	AmlRng		gen_rng;		/* genomes */
+	AmlRng		base_rng;		/* per-candidate streams derive from it */
+	AmlCandidate *cands;
+	int			n;
+	int			cap;
+	AmlDictionary *seen;		/* specification texts evaluated */
+	int			best;
+	double		deadline;
+	double		last_best_note;
+	double		last_generation_note;
+	int			generation;
+	int			evaluated;
+	bool		stop;
+	char		stop_reason[64];
+} Search;
+
+void
+aml_search_traits(const AmlSchema *schema, const AmlMatrix *raw, int n_classes, AmlDataTraits *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->n_rows = raw->rows;
+	out->n_inputs = schema->n_inputs;
+	out->n_classes = n_classes;
+	out->has_missing = aml_matrix_has_nan(raw);
+	for (int j = 0; j < schema->n_inputs; j++)
+		if (schema->inputs[j].kind == AML_KIND_CATEGORICAL)
+			out->has_categorical = true;
+	out->encoded_width = aml_encoder_max_width(schema, 100, true);
+}
+
+/* ------------------------------------------------------------ estimates */
+
+static double
+gene_value(const AmlSearchSpace *space, const AmlGene *g, const char *param, double fallback)
+{
+	if (g->op < 0)
+		return fallback;
+	for (int i = 0; i < space->ops[g->op].n_domains; i++)
+		if (strcmp(space->ops[g->op].domains[i].param, param) == 0)
+			return isnan(g->v[i]) ? fallback : g->v[i];
+	return fallback;
+}
+
+/* Rough peak bytes to evaluate a genome (data copies + model), for skipping. */
+static double
+estimate_bytes(const Search *s, const AmlGenome *g, char *why, size_t whylen)
+{
+	const AmlSearchSpace *space = s->opt->space;
+	double		rows = (double) s->traits.n_rows * (s->opt->cv_folds - 1) / s->opt->cv_folds;
+	double		width = g->ordinal ? s->traits.n_inputs : (double) s->traits.encoded_width;
+	double		bytes;
+	const AmlOperator *est = aml_genome_estimator(space, g);
+	int			outputs = s->traits.n_classes > 0 ? s->traits.n_classes : 1;
+
+	if (g->slots[AML_SLOT_IMPUTER].op >= 0 && gene_value(space, &g->slots[AML_SLOT_IMPUTER], "add_indicator", 0))
+		width += s->traits.n_inputs;
+	if (g->slots[AML_SLOT_TRANSFORM].op >= 0 &&
+		strcmp(space->ops[g->slots[AML_SLOT_TRANSFORM].op].name, "polynomial_features") == 0)
+	{
+		double		poly = width + width * (width + 1) / 2;
+
+		if (poly > 2000)
+		{
+			snprintf(why, whylen, "polynomial features would make %.0f columns", poly);
+			return INFINITY;
+		}
+		width = poly;
+	}
+	bytes = 3.0 * rows * width * sizeof(double);
+	if (est != NULL)
+	{
+		if (strcmp(est->name, "random_forest") == 0 || strcmp(est->name, "extra_trees") == 0 ||
+			strcmp(est->name, "decision_tree") == 0)
+		{
+			double		trees = gene_value(space, &g->slots[AML_SLOT_ESTIMATOR], "n_estimators", 1);
+			double		leaf = gene_value(space, &g->slots[AML_SLOT_ESTIMATOR], "min_samples_leaf", 1);
+
+			bytes += trees * (2.0 * rows / fmax(leaf, 1)) * (40.0 + 8.0 * outputs) + rows * width * 4;
+		}
+		else if (strcmp(est->name, "gradient_boosting") == 0)
+		{
+			double		iters = gene_value(space, &g->slots[AML_SLOT_ESTIMATOR], "max_iter", 100);
+			double		leaves = gene_value(space, &g->slots[AML_SLOT_ESTIMATOR], "max_leaf_nodes", 31);
+
+			bytes += iters * outputs * leaves * 2 * 48 + rows * width + rows * outputs * 32;
+		}
+		else if (strcmp(est->name, "knn") == 0)
+			bytes += rows * width * sizeof(double) + 4096.0 * rows * sizeof(double);
+	}
+	snprintf(why, whylen, "would need about %.0f MB", bytes / (1024 * 1024));
+	return bytes;
+}
+
+/* Seconds to refit candidate c on all rows (from its cross-validation time). */
+static double
+refit_seconds(const Search *s, const AmlCandidate *c)
+{
+	int			k = s->opt->cv_folds;
+
+	if (c->folds_done == 0)
+		return 0;
+	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1);
+}
+
+static double
+reserve(const Search *s)
+{
+	double		r = s->opt->reserve_seconds + 0.02 * s->opt->time_budget;
+
+	if (s->best >= 0)
+		r += refit_seconds(s, &s->cands[s->best]);
+	return r;
+}
+
+/* ------------------------------------------------------------ candidates */
+
+static void
+note(Search *s, const char *event)
+{
+	AmlSearchProgress p;
+	const AmlCandidate *b = s->best >= 0 ? &s->cands[s->best] : NULL;
+	double		now = aml_clock();
+
+	if (s->opt->progress == NULL)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.event = event;
+	p.generation = s->generation;
+	p.evaluated = s->evaluated;
+	p.best_mean = b ? b->mean : NAN;
+	p.best_std = b ? b->std : NAN;
+	p.best_description = b ? b->description : NULL;
+	p.elapsed = now - s->opt->start;
+	p.time_left = s->deadline - now;
+	s->opt->progress(s->opt->progress_arg, &p);
+}
+
+static AmlCandidate *
+new_candidate(Search *s, AmlError *err)
+{
+	if (s->n == s->cap)
+	{
+		int			cap = s->cap ? s->cap * 2 : 64;
+		AmlCandidate *c = aml_realloc(s->cands, sizeof(AmlCandidate) * (size_t) cap);
+
+		if (c == NULL)
+		{
+			aml_error_nomem(err, "the search's candidates");
+			return NULL;
+		}
+		s->cands = c;
+		s->cap = cap;
+	}
+	memset(&s->cands[s->n], 0, sizeof(AmlCandidate));
+	s->cands[s->n].number = s->n + 1;
+	return &s->cands[s->n++];
+}
+
+/* Free the out-of-fold predictions of all but the OOF_KEEP best candidates. */
+static void
+trim_oof(Search *s)
+{
+	int			held = 0;
+
+	for (int i = 0; i < s->n; i++)
+		if (s->cands[i].oof != NULL)
+			held++;
+	while (held > OOF_KEEP)
+	{
+		int			worst = -1;
+
+		for (int i = 0; i < s->n; i++)
+			if (s->cands[i].oof != NULL &&
+				(worst < 0 || s->cands[i].signed_mean < s->cands[worst].signed_mean))
+				worst = i;
+		aml_matrix_free(s->cands[worst].oof);
+		s->cands[worst].oof = NULL;
+		held--;
+	}
+}
+
+static bool
+out_of_time(Search *s)
+{
+	if (s->opt->max_evaluations > 0 && s->evaluated >= s->opt->max_evaluations)
+	{
+		snprintf(s->stop_reason, sizeof(s->stop_reason), "max_evaluations reached");
+		return true;
+	}
+	if (aml_clock() + reserve(s) >= s->deadline)
+	{
+		snprintf(s->stop_reason, sizeof(s->stop_reason), "time budget reached");
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Evaluate a genome unless it was seen before.  Returns AML_OK (evaluated or
+ * skipped) or an error that ends the search (cancellation).  *done tells
+ * whether a candidate was recorded.
+ */
+static AmlStatus
+evaluate_genome(Search *s, const AmlGenome *g, const char *phase, bool *done, AmlError *err)
+{
+	json_object *spec = aml_genome_spec(s->opt->space, &s->traits, g);
+	const char *text = aml_json_text(spec);
+	int			code;
+	AmlCandidate *c;
+	AmlPipeline *unfitted;
+	AmlError	perr;
+	AmlPruneRule prune;
+	double		now;
+	double		cap;
+	char		why[128];
+	AmlRng		rng;
+	AmlStatus	st;
+
+	*done = false;
+	if (aml_dict_lookup(s->seen, text, strlen(text)) >= 0)
+	{
+		json_object_put(spec);
+		return AML_OK;
+	}
+	if (aml_dict_intern(s->seen, text, strlen(text), &code, err) != AML_OK ||
+		(c = new_candidate(s, err)) == NULL)
+	{
+		json_object_put(spec);
+		return err->status;
+	}
+	*done = true;
+	c->phase = phase;
+	c->genome = *g;
+	c->complexity = aml_genome_complexity(g);
+	c->spec = aml_strdup(text);
+	c->estimator = aml_strdup(aml_genome_estimator(s->opt->space, g)->name);
+	if (aml_pipeline_create(s->schema, spec, &unfitted, &perr) == AML_OK)
+	{
+		char		words[1024];
+
+		aml_pipeline_describe(unfitted, words, sizeof(words));
+		c->description = aml_strdup(words);
+		aml_pipeline_free(unfitted);
+	}
+	if (c->spec == NULL || c->estimator == NULL)
+	{
+		json_object_put(spec);
+		return aml_error_nomem(err, "a candidate");
+	}
+	c->mean = c->std = NAN;
+	c->signed_mean = -INFINITY;
+	/* skip what cannot fit in memory */
+	{
+		double		need = estimate_bytes(s, g, why, sizeof(why));
+
+		if (isinf(need) || !aml_memory_fits((size_t) fmin(need, (double) (SIZE_MAX / 2))))
+		{
+			c->status = AML_CANDIDATE_SKIPPED;
+			snprintf(c->reason, sizeof(c->reason), "%s, more than %s", why,
+					 isinf(need) ? "allowed (2000)" : "the memory budget allows");
+			json_object_put(spec);
+			return AML_OK;
+		}
+	}
+	now = aml_clock();
+	cap = s->deadline - reserve(s);
+	if (s->opt->max_evaluations == 0)
+		cap = fmin(cap, now + fmax(2.0, 0.25 * s->opt->time_budget));
+	memset(&prune, 0, sizeof(prune));
+	if (s->best >= 0)
+	{
+		prune.active = true;
+		prune.best_signed_mean = s->cands[s->best].signed_mean;
+		prune.best_std = s->cands[s->best].std;
+	}
+	aml_rng_derive(&s->base_rng, EVAL_STREAM + (uint64_t) c->number, &rng);
+	st = aml_cv_evaluate(s->cv, spec, &prune, cap, true, s->opt->cancelled, &rng, c, err);
+	json_object_put(spec);
+	s->evaluated++;
+	if (st != AML_OK)
+		return st;
+	if (c->status == AML_CANDIDATE_OK &&
+		(s->best < 0 || c->signed_mean > s->cands[s->best].signed_mean))
+	{
+		s->best = (int) (c - s->cands);
+		if (aml_clock() - s->last_best_note >= 1.0)
+		{
+			note(s, "new best");
+			s->last_best_note = aml_clock();
+		}
+	}
+	trim_oof(s);
+	return AML_OK;
+}
+
+/* ------------------------------------------------------------ phases */
+
+static AmlStatus
+run_portfolio(Search *s, AmlError *err)
+{
+	AmlGenome  *portfolio = AML_NEW_ARRAY(AmlGenome, PORTFOLIO_MAX);
+	int			n;
+
+	if (portfolio == NULL)
+		return aml_error_nomem(err, "the portfolio");
+	n = aml_space_portfolio(s->opt->space, &s->traits, &s->gen_rng, portfolio, PORTFOLIO_MAX);
+	for (int i = 0; i < n && !s->stop; i++)
+	{
+		bool		done;
+
+		if (out_of_time(s))
+		{
+			s->stop = true;
+			break;
+		}
+		if (evaluate_genome(s, &portfolio[i], "portfolio", &done, err) != AML_OK)
+		{
+			aml_free(portfolio);
+			return err->status;
+		}
+	}
+	aml_free(portfolio);
+	note(s, "portfolio");
+	return AML_OK;
+}
+
+static AmlStatus
+run_evolution(Search *s, AmlError *err)
+{
+	int			mu = s->opt->population > 0 ? s->opt->population : 16;
+	int			lambda = s->opt->offspring > 0 ? s->opt->offspring : 8;
+	int		   *pop = AML_NEW_ARRAY(int, s->cap + 4096);
+	int		   *pool = NULL;
+	double	   *score = NULL;
+	int		   *complexity = NULL;
+	int		   *rank = NULL;
+	double	   *crowd = NULL;
+	int			n_pop = 0;
+	int			stall = 0;
+
+	if (pop == NULL)
+		return aml_error_nomem(err, "the population");
+	while (!s->stop)
+	{
+		int			n_pool = 0;
+		int			before = s->n;
+		int			produced = 0;
+
+		/* survivors: NSGA-II over every candidate that scored */
+		aml_free(pool);
+		aml_free(score);
+		aml_free(complexity);
+		pool = AML_NEW_ARRAY(int, s->n + 1);
+		score = AML_NEW_ARRAY(double, s->n + 1);
+		complexity = AML_NEW_ARRAY(int, s->n + 1);
+		if (pool == NULL || score == NULL || complexity == NULL)
+			break;
+		for (int i = 0; i < s->n; i++)
+			if (s->cands[i].status == AML_CANDIDATE_OK)
+			{
+				pool[n_pool] = i;
+				score[n_pool] = s->cands[i].signed_mean;
+				complexity[n_pool] = s->cands[i].complexity;
+				n_pool++;
+			}
+		{
+			int		   *chosen = AML_NEW_ARRAY(int, n_pool + 1);
+
+			if (chosen == NULL)
+				break;
+			n_pop = aml_nsga2_select(score, complexity, n_pool, mu, chosen);
+			aml_free(pop);
+			pop = AML_NEW_ARRAY(int, n_pop + 1);
+			if (pop == NULL)
+			{
+				aml_free(chosen);
+				break;
+			}
+			for (int i = 0; i < n_pop; i++)
+				pop[i] = pool[chosen[i]];
+			aml_free(chosen);
+		}
+		aml_free(rank);
+		aml_free(crowd);
+		rank = AML_NEW_ARRAY(int, n_pop + 1);
+		crowd = AML_NEW_ARRAY(double, n_pop + 1);
+		if (rank == NULL || crowd == NULL)
+			break;
+		for (int i = 0; i < n_pop; i++)
+		{
+			score[i] = s->cands[pop[i]].signed_mean;
+			complexity[i] = s->cands[pop[i]].complexity;
+		}
+		if (n_pop > 0)
+			aml_nsga2_rank(score, complexity, n_pop, rank, crowd);
+
+		s->generation++;
+		while (produced < lambda && !s->stop)
+		{
+			AmlGenome	child;
+			bool		done = false;
+
+			if (out_of_time(s))
+			{
+				s->stop = true;
+				break;
+			}
+			for (int attempt = 0; attempt < 12 && !done; attempt++)
+			{
+				double		r = aml_rng_uniform(&s->gen_rng);
+
+				if (n_pop < 2 || r < 0.1 || attempt >= 8)
+					aml_genome_random(s->opt->space, &s->traits, &s->gen_rng, &child);
+				else if (r < 0.25)
+				{
+					const AmlGenome *a = &s->cands[pop[aml_tournament(rank, crowd, n_pop, &s->gen_rng)]].genome;
+					const AmlGenome *b = &s->cands[pop[aml_tournament(rank, crowd, n_pop, &s->gen_rng)]].genome;
+					AmlGenome	crossed;
+
+					aml_genome_crossover(s->opt->space, &s->traits, &s->gen_rng, a, b, &crossed);
+					if (aml_rng_uniform(&s->gen_rng) < 0.5)
+						aml_genome_mutate(s->opt->space, &s->traits, &s->gen_rng, &crossed, &child);
+					else
+						child = crossed;
+				}
+				else
+				{
+					const AmlGenome *parent = &s->cands[pop[aml_tournament(rank, crowd, n_pop, &s->gen_rng)]].genome;
+
+					aml_genome_mutate(s->opt->space, &s->traits, &s->gen_rng, parent, &child);
+				}
+				if (evaluate_genome(s, &child, "evolution", &done, err) != AML_OK)
+					goto fail;
+			}
+			produced++;
+		}
+		/* a space too small to produce anything new ends the search */
+		stall = s->n == before ? stall + 1 : 0;
+		if (stall >= 3)
+		{
+			snprintf(s->stop_reason, sizeof(s->stop_reason), "search space exhausted");
+			s->stop = true;
+		}
+		if (aml_clock() - s->last_generation_note >= 3.0 || s->stop)
+		{
+			note(s, "generation");
+			s->last_generation_note = aml_clock();
+		}
+	}
+	aml_free(pop);
+	aml_free(pool);
+	aml_free(score);
+	aml_free(complexity);
+	aml_free(rank);
+	aml_free(crowd);
+	return AML_OK;
+fail:
+	aml_free(pop);
+	aml_free(pool);
+	aml_free(score);
+	aml_free(complexity);
+	aml_free(rank);
+	aml_free(crowd);
+	return err->status;
+}
+
+/* Per-fold scores of an ensemble's averaged out-of-fold predictions: its std. */
+static double
+ensemble_std(const Search *s, const AmlEnsembleChoice *e)
+{
+	const AmlCvData *cv = s->cv;
+	double		scores[AML_MAX_FOLDS];
+	double		mean = 0;
+	double		ss = 0;
+	int			outputs = s->cands[e->members[0]].oof->cols;
+
+	for (int f = 0; f < cv->k; f++)
+	{
+		AmlMatrix  *m = aml_matrix_new(cv->n_test[f], outputs);
+		AmlError	err;
+
+		if (m == NULL)
+			return NAN;
+		for (int i = 0; i < cv->n_test[f]; i++)
+			for (int c = 0; c < outputs; c++)
+			{
+				double		v = 0;
+
+				for (int k = 0; k < e->n_members; k++)
+					v += e->weights[k] * AML_AT(s->cands[e->members[k]].oof, cv->test_rows[f][i], c);
+				AML_AT(m, i, c) = v;
+			}
+		if (aml_metric_score(cv->metric, cv->test_y[f], m, cv->n_classes, &scores[f], &err) != AML_OK)
+			scores[f] = NAN;
+		aml_matrix_free(m);
+		mean += scores[f];
+	}
+	mean /= cv->k;
+	for (int f = 0; f < cv->k; f++)
+		ss += (scores[f] - mean) * (scores[f] - mean);
+	return sqrt(ss / cv->k);
+}
+
+static AmlStatus
+run_ensemble(Search *s, AmlSearchResult *r, AmlError *err)
+{
+	int			pool[ENSEMBLE_POOL];
+	int			n_pool = 0;
+	bool		classification = s->schema->task == AML_TASK_CLASSIFICATION;
+	AmlEnsembleChoice e;
+	double		refit = 0;
+
+	/* the best candidates with out-of-fold predictions, best first */
+	for (int picked = 0; picked < ENSEMBLE_POOL; picked++)
+	{
+		int			next = -1;
+
+		for (int i = 0; i < s->n; i++)
+		{
+			const AmlCandidate *c = &s->cands[i];
+			bool		taken = false;
+
+			if (c->status != AML_CANDIDATE_OK || c->oof == NULL || (classification && !c->probabilistic))
+				continue;
+			for (int j = 0; j < n_pool; j++)
+				if (pool[j] == i)
+					taken = true;
+			if (!taken && (next < 0 || c->signed_mean > s->cands[next].signed_mean))
+				next = i;
+		}
+		if (next < 0)
+			break;
+		pool[n_pool++] = next;
+	}
+	if (n_pool < 2 || pool[0] != s->best)
+		return AML_OK;
+	AML_TRY(aml_ensemble_select(s->cv, s->cands, pool, n_pool, ENSEMBLE_ROUNDS, &e, err));
+	if (e.n_members < 2 || !(e.signed_score > s->cands[s->best].signed_mean))
+		return AML_OK;
+	/* keep it only if refitting every member fits in what is left */
+	for (int k = 0; k < e.n_members; k++)
+		refit += refit_seconds(s, &s->cands[e.members[k]]);
+	if (aml_clock() + refit + s->opt->reserve_seconds >= s->deadline && s->opt->max_evaluations == 0)
+		return AML_OK;
+	r->final = e;
+	r->is_ensemble = true;
+	r->cv_score = e.score;
+	r->cv_std = ensemble_std(s, &e);
+	note(s, "ensemble");
+	return AML_OK;
+}
+
+/* The error when nothing worked: the most common reasons. */
+static AmlStatus
+all_failed(Search *s, AmlError *err)
+{
+	char		detail[AML_DETAIL_LEN];
+	size_t		used = 0;
+	bool	   *counted = AML_NEW_ARRAY(bool, s->n + 1);
+
+	detail[0] = '\0';
+	for (int shown = 0; shown < 3 && counted != NULL; shown++)
+	{
+		int			best = -1;
+		int			best_count = 0;
+
+		for (int i = 0; i < s->n; i++)
+		{
+			int			count = 0;
+
+			if (counted[i])
+				continue;
+			for (int j = i; j < s->n; j++)
+				if (!counted[j] && strcmp(s->cands[j].reason, s->cands[i].reason) == 0)
+					count++;
+			if (count > best_count)
+			{
+				best = i;
+				best_count = count;
+			}
+		}
+		if (best < 0)
+			break;
+		for (int j = best; j < s->n; j++)
+			if (strcmp(s->cands[j].reason, s->cands[best].reason) == 0)
+				counted[j] = true;
+		used += (size_t) snprintf(detail + used, sizeof(detail) - used, "%s%s (%d candidate%s)",
+								  used ? "; " : "", s->cands[best].reason, best_count,
+								  best_count == 1 ? "" : "s");
+		if (used >= sizeof(detail))
+			break;
+	}
+	aml_free(counted);
+	if (s->n == 0)
+	{
+		aml_error(err, AML_ERR_INVALID_DATA, "no candidate pipeline could be evaluated");
+		return aml_error_hint(err, "Give the search more time (time_budget) or a wider search_space.");
+	}
+	aml_error(err, AML_ERR_INVALID_DATA, "every candidate pipeline failed");
+	aml_error_detail(err, "Most common reasons: %s.", detail);
+	return aml_error_hint(err, "Check the data (target, features), or give the search more time.");
+}
+
+AmlStatus
+aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, int n_classes,
+			   const AmlSearchOptions *options, AmlSearchResult **out, AmlError *err)
+{
+	Search		s;
+	AmlSearchResult *r;
+	AmlRng		root;
+	AmlRng		fold_rng;
+	AmlStatus	st = AML_OK;
+
+	*out = NULL;
+	memset(&s, 0, sizeof(s));
+	s.schema = schema;
+	s.opt = options;
+	s.best = -1;
+	s.deadline = options->start + options->time_budget;
+	aml_search_traits(schema, raw, n_classes, &s.traits);
+	aml_rng_seed(&root, options->seed);
+	aml_rng_derive(&root, 1, &s.gen_rng);
+	aml_rng_derive(&root, 2, &fold_rng);
+	aml_rng_derive(&root, 3, &s.base_rng);
+	if (!aml_memory_fits(aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds)))
+	{
+		aml_error(err, AML_ERR_OUT_OF_MEMORY, "the cross-validation folds do not fit in the memory budget");
+		aml_error_detail(err, "%d folds of %d rows and %d columns need about %zu kB.",
+						 options->cv_folds, raw->rows, raw->cols,
+						 aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds) / 1024);
+		return aml_error_hint(err, "Raise automl.max_memory, or train on fewer rows or columns.");
+	}
+	AML_TRY(aml_cv_data_create(schema, raw, y, n_classes, options->cv_folds, options->metric,
+							   &fold_rng, &s.cv, err));
+	s.seen = aml_dict_new();
+	r = AML_NEW(AmlSearchResult);
+	if (s.seen == NULL || r == NULL)
+	{
+		aml_cv_data_free(s.cv);
+		aml_dict_free(s.seen);
+		aml_free(r);
+		return aml_error_nomem(err, "the search");
+	}
+	snprintf(s.stop_reason, sizeof(s.stop_reason), "search finished");
+
+	st = run_portfolio(&s, err);
+	if (st == AML_OK && !s.stop)
+		st = run_evolution(&s, err);
+	if (st == AML_OK && s.best < 0)
+		st = all_failed(&s, err);
+	if (st == AML_OK)
+	{
+		r->best = s.best;
+		r->final.n_members = 1;
+		r->final.members[0] = s.best;
+		r->final.weights[0] = 1.0;
+		r->final.score = s.cands[s.best].mean;
+		r->final.signed_score = s.cands[s.best].signed_mean;
+		r->cv_score = s.cands[s.best].mean;
+		r->cv_std = s.cands[s.best].std;
+		if (options->ensemble)
+			st = run_ensemble(&s, r, err);
+	}
+	aml_cv_data_free(s.cv);
+	aml_dict_free(s.seen);
+	for (int i = 0; i < s.n; i++)
+	{
+		aml_matrix_free(s.cands[i].oof);
+		s.cands[i].oof = NULL;
+	}
+	if (st != AML_OK)
+	{
+		for (int i = 0; i < s.n; i++)
+			aml_candidate_clear(&s.cands[i]);
+		aml_free(s.cands);
+		aml_free(r);
+		return st;
+	}
+	r->candidates = s.cands;
+	r->n_candidates = s.n;
+	r->generations = s.generation;
+	r->evaluated = s.evaluated;
+	r->seconds = aml_clock() - options->start;
+	r->traits = s.traits;
+	snprintf(r->stop_reason, sizeof(r->stop_reason), "%s", s.stop_reason);
+	*out = r;
+	return AML_OK;
+}
+
+void
+aml_search_result_free(AmlSearchResult *result)
+{
+	if (result == NULL)
+		return;
+	for (int i = 0; i < result->n_candidates; i++)
+		aml_candidate_clear(&result->candidates[i]);
+	aml_free(result->candidates);
+	aml_free(result);
+}
+
+AmlStatus
+aml_search_refit(const AmlSchema *schema, const AmlSearchResult *result, const AmlMatrix *raw,
+				 const double *y, uint64_t seed, AmlModel **out, AmlError *err)
+{
+	AmlPipeline *members[AML_MAX_ENSEMBLE];
+	int			n = result->final.n_members;
+	AmlRng		root;
+	AmlStatus	st = AML_OK;
+
+	*out = NULL;
+	aml_rng_seed(&root, seed);
+	memset(members, 0, sizeof(members));
+	for (int k = 0; k < n && st == AML_OK; k++)
+	{
+		const AmlCandidate *c = &result->candidates[result->final.members[k]];
+		json_object *spec;
+		AmlRng		rng;
+
+		st = aml_json_parse(c->spec, strlen(c->spec), &spec, err);
+		if (st != AML_OK)
+			break;
+		st = aml_pipeline_create(schema, spec, &members[k], err);
+		json_object_put(spec);
+		if (st != AML_OK)
+			break;
+		aml_rng_derive(&root, REFIT_STREAM + (uint64_t) c->number, &rng);
+		st = aml_pipeline_fit(members[k], raw, y, &rng, err);
+	}
+	if (st == AML_OK)
+		st = aml_model_ensemble(members, result->final.weights, n, out, err);
+	if (st != AML_OK)
+		for (int k = 0; k < n; k++)
+			aml_pipeline_free(members[k]);
+	return st;
+}

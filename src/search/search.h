@@ -1,0 +1,91 @@
+/*
+ * search.h — the AutoML search: find, score and refit the best pipeline.
+ *
+ * 1. Portfolio: strong, robust configurations (space.c), cheapest first, so
+ *    that a good model exists after seconds.
+ * 2. Evolution: NSGA-II on (cross-validated score, pipeline size) like TPOT;
+ *    offspring by mutation (a hyperparameter, an operator, a preprocessing
+ *    step, the encoding) and crossover (preprocessing of one parent,
+ *    estimator of another).  Every candidate is cross-validated on the same
+ *    folds, pruned early when clearly worse than the best, skipped when its
+ *    estimated memory does not fit the budget, capped in time, and never
+ *    evaluated twice (cache by the canonical text of its specification).
+ * 3. Ensemble: greedy ensemble selection over the best candidates' out-of-fold
+ *    predictions; kept only when it beats the best single pipeline in CV.
+ *
+ * Budgets: the search stops when max_evaluations candidates were evaluated,
+ * or when what is left of the time budget is needed to refit the winner.
+ * With max_evaluations the result depends only on the data and the seed
+ * (candidates have no time cap then), unless the time budget runs out first.
+ */
+#ifndef AML_SEARCH_SEARCH_H
+#define AML_SEARCH_SEARCH_H
+
+#include "core/matrix.h"
+#include "core/status.h"
+#include "ml/encoder.h"
+#include "ml/metrics.h"
+#include "ml/model.h"
+#include "search/ensemble_selection.h"
+#include "search/evaluate.h"
+#include "search/space.h"
+
+typedef struct AmlSearchProgress
+{
+	const char *event;			/* "portfolio", "generation", "new best", "ensemble" */
+	int			generation;
+	int			evaluated;
+	double		best_mean;
+	double		best_std;
+	const char *best_description;
+	double		elapsed;
+	double		time_left;
+} AmlSearchProgress;
+
+typedef struct AmlSearchOptions
+{
+	const AmlMetric *metric;
+	const AmlSearchSpace *space;
+	int			cv_folds;
+	uint64_t	seed;
+	double		start;			/* aml_clock() when the call began: the budget counts from it */
+	double		time_budget;	/* seconds */
+	int			max_evaluations;	/* 0 = no limit */
+	int			population;		/* survivors per generation (default 16) */
+	int			offspring;		/* new candidates per generation (default 8) */
+	bool		ensemble;		/* try greedy ensemble selection */
+	double		reserve_seconds;	/* time kept for the caller after the refit (storing) */
+	void		(*progress) (void *arg, const AmlSearchProgress *p);
+	void	   *progress_arg;
+	bool		(*cancelled) (void);	/* stop everything (query cancel) */
+} AmlSearchOptions;
+
+typedef struct AmlSearchResult
+{
+	int			n_candidates;
+	AmlCandidate *candidates;	/* in evaluation order */
+	int			best;			/* best single candidate */
+	AmlEnsembleChoice final;	/* the chosen model: one member, or an ensemble */
+	bool		is_ensemble;
+	double		cv_score;		/* of the chosen model (metric as reported) */
+	double		cv_std;
+	int			generations;
+	int			evaluated;		/* candidates evaluated (not skipped) */
+	double		seconds;
+	char		stop_reason[64];
+	AmlDataTraits traits;
+} AmlSearchResult;
+
+AmlStatus	aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y,
+						   int n_classes, const AmlSearchOptions *options,
+						   AmlSearchResult **out, AmlError *err);
+/* Fit the chosen model (single or ensemble) on all rows. */
+AmlStatus	aml_search_refit(const AmlSchema *schema, const AmlSearchResult *result,
+							 const AmlMatrix *raw, const double *y, uint64_t seed,
+							 AmlModel **out, AmlError *err);
+void		aml_search_result_free(AmlSearchResult *result);
+/* Data traits of a schema and raw matrix. */
+void		aml_search_traits(const AmlSchema *schema, const AmlMatrix *raw, int n_classes,
+							  AmlDataTraits *out);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * test_search.c — unit tests of the AutoML search: search spaces (built-in
+ * and jsonb, with their errors), genomes always valid, NSGA-II ranking,
+ * determinism with max_evaluations, quality on iris/wine/diabetes against
+ * stated floors, time budgets, ensembles, and the error when every
+ * candidate fails.
+ */
+#include "unit.h"
+#include "csv.h"
+
+#include "core/json.h"
+#include "ml/metrics.h"
+#include "ml/pipeline.h"
+#include "search/search.h"
+#include "search/selection.h"
+
+static void
+schema_of(const AmlDataset *ds, const char *target, AmlTask task, int n_classes, AmlSchema *s)
+{
+	AmlError	err;
+	int			t = aml_dataset_find_column(ds, target);
+	int			k = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->n_inputs = ds->n_cols - 1;
+	s->inputs = AML_NEW_ARRAY(AmlInputColumn, s->n_inputs);
+	for (int j = 0; j < ds->n_cols; j++)
+	{
+		if (j == t)
+			continue;
+		s->inputs[k].name = aml_strdup(ds->columns[j].name);
+		s->inputs[k].kind = ds->columns[j].kind;
+		if (ds->columns[j].dict)
+			s->inputs[k].dict = aml_dict_copy(ds->columns[j].dict);
+		k++;
+	}
+	s->target = aml_strdup(target);
+	s->task = task;
+	if (task == AML_TASK_CLASSIFICATION)
+	{
+		s->classes = aml_dict_new();
+		for (int c = 0; c < n_classes; c++)
+		{
+			char		label[16];
+			int			code;
+
+			snprintf(label, sizeof(label), "c%d", c);
+			aml_dict_intern(s->classes, label, strlen(label), &code, &err);
+		}
+	}
+}
+
+typedef struct Problem
+{
+	AmlDataset *ds;
+	AmlSchema	schema;
+	AmlMatrix  *X;
+	double	   *y;
+	int			n_classes;
+} Problem;
+
+static void
+load_problem(Problem *p, const char *file, const char *target, bool classes)
+{
+	p->ds = csv_load(unit_data_path(file));
+	csv_split_xy(p->ds, target, classes, &p->X, &p->y, &p->n_classes);
+	schema_of(p->ds, target, p->n_classes > 0 ? AML_TASK_CLASSIFICATION : AML_TASK_REGRESSION,
+			  p->n_classes, &p->schema);
+}
+
+static void
+free_problem(Problem *p)
+{
+	aml_schema_free(&p->schema);
+	aml_matrix_free(p->X);
+	aml_free(p->y);
+	aml_dataset_free(p->ds);
+}
+
+static AmlSearchResult *
+search(const Problem *p, const char *space_name, const char *metric, double budget, int max_evals,
+	   uint64_t seed, AmlStatus expect, AmlError *err)
+{
+	AmlSearchSpace *space;
+	AmlSearchOptions opt;
+	AmlSearchResult *r = NULL;
+	AmlStatus	st;
+
+	CHECK_OK(aml_space_builtin(space_name, p->schema.task, &space, err), err);
+	memset(&opt, 0, sizeof(opt));
+	opt.metric = aml_metric_find(metric);
+	opt.space = space;
+	opt.cv_folds = 5;
+	opt.seed = seed;
+	opt.start = aml_clock();
+	opt.time_budget = budget;
+	opt.max_evaluations = max_evals;
+	opt.ensemble = true;
+	st = aml_search_run(&p->schema, p->X, p->y, p->n_classes, &opt, &r, err);
+	CHECK_MSG(st == expect, "search returned %s: %s (%s)", aml_status_name(st), err->message, err->detail);
+	aml_space_free(space);
+	return r;
+}
+
+static void
+test_spaces(void)
+{
+	AmlSearchSpace *s;
+	AmlError	err;
+	json_object *doc;
+	const char *bad[] = {
+		"[]",
+		"{\"estimators\": {}}",
+		"{\"estimators\": {\"ridge\": {}}}",	/* regression only: nothing for classification */
+		"{\"estimators\": {\"deep_net\": {}}}",
+		"{\"estimators\": {\"knn\": {\"n_neighbours\": [1, 5]}}}",
+		"{\"estimators\": {\"knn\": {\"n_neighbors\": [5, 1]}}}",
+		"{\"estimators\": {\"knn\": {\"weights\": [\"uniform\", \"closest\"]}}}",
+		"{\"estimators\": {\"logistic_regression\": {\"C\": {\"min\": 0, \"max\": 1, \"log\": true}}}}",
+		"{\"estimators\": {\"knn\": {}}, \"preprocessing\": {\"magic\": {}}}",
+		"{\"estimators\": {\"knn\": {}}, \"colour\": \"red\"}",
+		"{\"estimators\": {\"knn\": {}}, \"encodings\": [\"binary\"]}",
+		NULL
+	};
+
+	CHECK_OK(aml_space_builtin("default", AML_TASK_CLASSIFICATION, &s, &err), &err);
+	CHECK(aml_space_estimator_count(s) >= 5);
+	CHECK(aml_space_find(s, "ridge") < 0);	/* regression only */
+	aml_space_free(s);
+	CHECK_OK(aml_space_builtin("light", AML_TASK_REGRESSION, &s, &err), &err);
+	CHECK(aml_space_find(s, "random_forest") < 0);
+	CHECK(aml_space_find(s, "ridge") >= 0);
+	aml_space_free(s);
+	CHECK_STATUS(aml_space_builtin("huge", AML_TASK_REGRESSION, &s, &err), AML_ERR_INVALID_PARAMETER, &err);
+	for (int i = 0; bad[i] != NULL; i++)
+	{
+		CHECK_OK(aml_json_parse(bad[i], strlen(bad[i]), &doc, &err), &err);
+		CHECK_MSG(aml_space_from_json(doc, AML_TASK_CLASSIFICATION, &s, &err) == AML_ERR_INVALID_PARAMETER,
+				  "space %s was accepted", bad[i]);
+		json_object_put(doc);
+	}
+	/* a valid custom space keeps only what it lists, with the given ranges */
+	{
+		const char *good = "{\"estimators\": {\"knn\": {\"n_neighbors\": [3, 9]}, \"ridge\": {}},"
+			" \"preprocessing\": {\"standard_scaler\": {}, \"simple_imputer\": {\"strategy\": \"median\"}}}";
+		int			k;
+
+		CHECK_OK(aml_json_parse(good, strlen(good), &doc, &err), &err);
+		CHECK_OK(aml_space_from_json(doc, AML_TASK_CLASSIFICATION, &s, &err), &err);
+		CHECK(aml_space_estimator_count(s) == 1);
+		k = aml_space_find(s, "knn");
+		CHECK(k >= 0 && s->ops[k].domains[0].lo == 3 && s->ops[k].domains[0].hi == 9);
+		CHECK(aml_space_find(s, "pca") < 0);
+		aml_space_free(s);
+		json_object_put(doc);
+	}
+}
+
+/* Random and mutated genomes always build valid pipelines. */
+static void
+test_genomes_valid(void)
+{
+	Problem		p;
+	AmlSearchSpace *s;
+	AmlDataTraits traits;
+	AmlError	err;
+	AmlRng		rng;
+	AmlGenome	g;
+	AmlGenome	h;
+	int			valid = 0;
+
+	load_problem(&p, "PimaIndiansDiabetes2.csv", "diabetes", false);
+	CHECK_OK(aml_space_builtin("default", AML_TASK_CLASSIFICATION, &s, &err), &err);
+	aml_search_traits(&p.schema, p.X, p.n_classes, &traits);
+	CHECK(traits.has_missing);
+	aml_rng_seed(&rng, 3);
+	for (int i = 0; i < 300; i++)
+	{
+		json_object *spec;
+		AmlPipeline *pipe;
+		const AmlOperator *e;
+
+		if (i % 3 == 0)
+			aml_genome_random(s, &traits, &rng, &g);
+		else
+		{
+			aml_genome_mutate(s, &traits, &rng, &g, &h);
+			g = h;
+		}
+		e = aml_genome_estimator(s, &g);
+		CHECK(e != NULL);
+		/* an imputer unless the estimator copes with missing values */
+		CHECK(e->handles_missing || g.slots[AML_SLOT_IMPUTER].op >= 0);
+		spec = aml_genome_spec(s, &traits, &g);
+		if (aml_pipeline_create(&p.schema, spec, &pipe, &err) == AML_OK)
+		{
+			valid++;
+			aml_pipeline_free(pipe);
+		}
+		else
+			unit_fail(__FILE__, __LINE__, "invalid genome %s: %s", aml_json_text(spec), err.message);
+		json_object_put(spec);
+	}
+	CHECK(valid == 300);
+	aml_space_free(s);
+	free_problem(&p);
+}
+
+static void
+test_nsga2(void)
+{
+	/* (score, complexity): a=(0.9,2) b=(0.8,0) c=(0.7,1) d=(0.9,3) */
+	double		score[] = {0.9, 0.8, 0.7, 0.9};
+	int			complexity[] = {2, 0, 1, 3};
+	int			rank[4];
+	double		crowd[4];
+	int			chosen[4];
+
+	aml_nsga2_rank(score, complexity, 4, rank, crowd);
+	CHECK(rank[0] == 0 && rank[1] == 0);	/* non-dominated */
+	CHECK(rank[2] == 1);		/* dominated by b */
+	CHECK(rank[3] == 1);		/* dominated by a */
+	CHECK(aml_nsga2_select(score, complexity, 4, 2, chosen) == 2);
+	CHECK((chosen[0] == 0 && chosen[1] == 1) || (chosen[0] == 1 && chosen[1] == 0));
+}
+
+static void
+compare_runs(const AmlSearchResult *a, const AmlSearchResult *b)
+{
+	CHECK(a->n_candidates == b->n_candidates);
+	for (int i = 0; i < a->n_candidates && i < b->n_candidates; i++)
+	{
+		CHECK_STR(a->candidates[i].spec, b->candidates[i].spec);
+		CHECK(a->candidates[i].status == b->candidates[i].status);
+		CHECK((isnan(a->candidates[i].mean) && isnan(b->candidates[i].mean)) ||
+			  a->candidates[i].mean == b->candidates[i].mean);
+	}
+	CHECK(a->cv_score == b->cv_score);
+	CHECK(a->final.n_members == b->final.n_members);
+}
+
+static void
+test_deterministic(void)
+{
+	Problem		p;
+	AmlError	err;
+	AmlSearchResult *a;
+	AmlSearchResult *b;
+	AmlSearchResult *c;
+
+	load_problem(&p, "wine.csv", "target", true);
+	a = search(&p, "default", "balanced_accuracy", 600, 30, 11, AML_OK, &err);
+	b = search(&p, "default", "balanced_accuracy", 600, 30, 11, AML_OK, &err);
+	c = search(&p, "default", "balanced_accuracy", 600, 30, 12, AML_OK, &err);
+	if (a && b && c)
+	{
+		compare_runs(a, b);
+		CHECK(a->evaluated == 30);
+		CHECK(strcmp(a->stop_reason, "max_evaluations reached") == 0);
+		/* another seed searches differently */
+		{
+			bool		differ = c->n_candidates != a->n_candidates;
+
+			for (int i = 0; i < a->n_candidates && i < c->n_candidates && !differ; i++)
+				differ = strcmp(a->candidates[i].spec, c->candidates[i].spec) != 0 ||
+					a->candidates[i].mean != c->candidates[i].mean;
+			CHECK(differ);
+		}
+		/* wine is easy: balanced accuracy of the best pipeline in CV */
+		CHECK_MSG(a->cv_score >= 0.95, "wine cv balanced accuracy %g", a->cv_score);
+	}
+	aml_search_result_free(a);
+	aml_search_result_free(b);
+	aml_search_result_free(c);
+	free_problem(&p);
+}
+
+static void
+test_quality_and_refit(void)
+{
+	Problem		p;
+	AmlError	err;
+	AmlSearchResult *r;
+	AmlModel   *model;
+
+	/* regression: diabetes R^2 of a tuned model is about 0.45-0.5 in CV */
+	load_problem(&p, "diabetes.csv", "target", false);
+	r = search(&p, "default", "r2", 600, 40, 1, AML_OK, &err);
+	if (r != NULL)
+	{
+		CHECK_MSG(r->cv_score > 0.42, "diabetes cv r2 %g", r->cv_score);
+		CHECK_OK(aml_search_refit(&p.schema, r, p.X, p.y, 1, &model, &err), &err);
+		if (model != NULL)
+		{
+			AmlMatrix  *pred = aml_matrix_new(p.X->rows, 1);
+
+			CHECK_OK(aml_model_predict(model, p.X, pred, &err), &err);
+			CHECK(aml_r2(p.y, pred->data, p.X->rows) > r->cv_score);	/* training fit */
+			aml_matrix_free(pred);
+			aml_model_free(model);
+		}
+		/* every candidate has a status and a description */
+		for (int i = 0; i < r->n_candidates; i++)
+			CHECK(r->candidates[i].description != NULL || r->candidates[i].status != AML_CANDIDATE_OK);
+	}
+	aml_search_result_free(r);
+	free_problem(&p);
+}
+
+static void
+test_time_budget(void)
+{
+	Problem		p;
+	AmlError	err;
+	AmlSearchResult *r;
+	double		t0 = aml_clock();
+
+	load_problem(&p, "breast_cancer.csv", "target", true);
+	r = search(&p, "default", "roc_auc", 3.0, 0, 5, AML_OK, &err);
+	/* loose bound: the benchmark measures the real overshoot */
+	CHECK_MSG(aml_clock() - t0 < 6.0, "a 3 s search took %.1f s", aml_clock() - t0);
+	if (r != NULL)
+	{
+		CHECK(r->evaluated >= 3);
+		CHECK(r->cv_score > 0.97);
+	}
+	aml_search_result_free(r);
+	free_problem(&p);
+}
+
+/* When every candidate fails, the error gives the most common reasons. */
+static void
+test_all_fail(void)
+{
+	Problem		p;
+	AmlError	err;
+	AmlSearchResult *r;
+
+	load_problem(&p, "iris.csv", "name", false);
+	/* log loss needs probabilities: a space of linear SVMs only cannot provide them */
+	{
+		AmlSearchSpace *space;
+		AmlSearchOptions opt;
+		json_object *doc;
+		const char *text = "{\"estimators\": {\"linear_svm\": {}}}";
+
+		CHECK_OK(aml_json_parse(text, strlen(text), &doc, &err), &err);
+		CHECK_OK(aml_space_from_json(doc, AML_TASK_CLASSIFICATION, &space, &err), &err);
+		memset(&opt, 0, sizeof(opt));
+		opt.metric = aml_metric_find("log_loss");
+		opt.space = space;
+		opt.cv_folds = 3;
+		opt.seed = 1;
+		opt.start = aml_clock();
+		opt.time_budget = 30;
+		opt.max_evaluations = 5;
+		CHECK_STATUS(aml_search_run(&p.schema, p.X, p.y, p.n_classes, &opt, &r, &err),
+					 AML_ERR_INVALID_DATA, &err);
+		CHECK(strstr(err.message, "every candidate pipeline failed") != NULL);
+		CHECK(strstr(err.detail, "probabilities") != NULL);
+		aml_space_free(space);
+		json_object_put(doc);
+	}
+	free_problem(&p);
+}
+
+int
+main(void)
+{
+	unit_begin();
+	RUN(test_spaces);
+	RUN(test_genomes_valid);
+	RUN(test_nsga2);
+	RUN(test_deterministic);
+	RUN(test_quality_and_refit);
+	RUN(test_time_budget);
+	RUN(test_all_fail);
+	return unit_end();
+}
