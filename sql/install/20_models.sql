@@ -40,6 +40,8 @@ GRANT SELECT, DELETE ON automl.models TO PUBLIC;
 CREATE FUNCTION automl.models_changed() RETURNS trigger
 AS 'MODULE_PATHNAME', 'automl_models_changed'
 LANGUAGE C;
+COMMENT ON FUNCTION automl.models_changed() IS
+    'Trigger: a change to automl.models empties the compiled-model cache of every backend';
 CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON automl.models
     FOR EACH STATEMENT EXECUTE FUNCTION automl.models_changed();
 

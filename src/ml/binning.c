@@ -285,21 +285,19 @@ nomem:
 static inline int
 lower_bound(const double *t, int n, double x)
 {
-	int			lo = 0;
+	const double *base = t;
 
-	while (n > 0)
+	if (n == 0)
+		return 0;
+	/* branch-free halving: base[0 .. n-1] always holds the answer's neighbourhood */
+	while (n > 1)
 	{
 		int			half = n >> 1;
 
-		if (t[lo + half] < x)
-		{
-			lo += half + 1;
-			n -= half + 1;
-		}
-		else
-			n = half;
+		base = (base[half - 1] < x) ? base + half : base;
+		n -= half;
 	}
-	return lo;
+	return (int) (base - t) + (base[0] < x);
 }
 
 uint8_t
@@ -310,33 +308,82 @@ aml_bin_value(const AmlBinMapper *bm, int j, double x)
 	return (uint8_t) lower_bound(bm->thresholds + bm->offsets[j], bm->n_bins[j] - 1, x);
 }
 
+/*
+ * Bins of n values of one feature.  A grid of cells over [t[0], t[nt-1]]
+ * gives for each value the range of thresholds to search (binary search in a
+ * few thresholds instead of all); a final walk makes the result exact
+ * whatever the rounding of the cell index.
+ */
+#define BIN_GRID 1024
+static void
+bin_column(const double *col, const int *rows, int n, const double *t, int nt, uint8_t missing,
+		   uint8_t *out, uint8_t *has_missing, int *grid)
+{
+	double		lo = nt > 0 ? t[0] : 0;
+	double		hi = nt > 0 ? t[nt - 1] : 0;
+	double		scale = hi > lo ? BIN_GRID / (hi - lo) : 0;
+	uint8_t		miss = 0;
+	bool		use_grid = nt >= 16 && scale > 0 && isfinite(scale);
+
+	if (use_grid)
+	{
+		/* grid[k]: first threshold >= the start of cell k (grid[BIN_GRID] = nt) */
+		int			b = 0;
+
+		for (int k = 0; k <= BIN_GRID; k++)
+		{
+			double		start = lo + k / scale;
+
+			while (b < nt && t[b] < start)
+				b++;
+			grid[k] = b;
+		}
+		grid[BIN_GRID + 1] = nt;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		double		x = col[rows ? rows[i] : i];
+		int			b;
+
+		if (isnan(x))
+		{
+			out[i] = missing;
+			miss = 1;
+			continue;
+		}
+		if (use_grid)
+		{
+			double		pos = (x - lo) * scale;
+			int			k = pos <= 0 ? 0 : (pos >= BIN_GRID ? BIN_GRID : (int) pos);
+			int			a = grid[k] > 0 ? grid[k] - 1 : 0;
+			int			z = grid[k + 1] < nt ? grid[k + 1] + 1 : nt;
+
+			b = a + lower_bound(t + a, z - a, x);
+			/* exact whatever the rounding above */
+			while (b < nt && t[b] < x)
+				b++;
+			while (b > 0 && t[b - 1] >= x)
+				b--;
+		}
+		else
+			b = lower_bound(t, nt, x);
+		out[i] = (uint8_t) b;
+	}
+	if (has_missing != NULL)
+		*has_missing = miss;
+}
+
 void
 aml_bin_mapper_transform(const AmlBinMapper *bm, const AmlMatrix *X, const int *rows,
 						 int n_rows, uint8_t *out, uint8_t *has_missing)
 {
+	int			grid[BIN_GRID + 2];
+
 	for (int j = 0; j < bm->n_features; j++)
-	{
-		const double *col = AML_COL(X, j);
-		const double *t = bm->thresholds + bm->offsets[j];
-		int			nt = bm->n_bins[j] - 1;
-		uint8_t    *o = out + (size_t) j * (size_t) n_rows;
-		uint8_t		miss = 0;
-
-		for (int i = 0; i < n_rows; i++)
-		{
-			double		x = col[rows ? rows[i] : i];
-
-			if (isnan(x))
-			{
-				o[i] = (uint8_t) bm->max_bins;
-				miss = 1;
-			}
-			else
-				o[i] = (uint8_t) lower_bound(t, nt, x);
-		}
-		if (has_missing != NULL)
-			has_missing[j] = miss;
-	}
+		bin_column(AML_COL(X, j), rows, n_rows, bm->thresholds + bm->offsets[j],
+				   bm->n_bins[j] - 1, (uint8_t) bm->max_bins,
+				   out + (size_t) j * (size_t) n_rows, has_missing ? &has_missing[j] : NULL,
+				   grid);
 }
 
 double

@@ -620,10 +620,13 @@ static void
 dnb_predict_row(const AmlEstimator *est, const double *x, double *out)
 {
 	const DnbState *s = est->state;
+	int			p = s->p;
+	bool		binarize = s->bernoulli && !isnan(s->threshold);
+	double		t = s->threshold;
 
 	for (int c = 0; c < s->k; c++)
 	{
-		const double *w = s->w + (size_t) c * s->p;
+		const double *w = s->w + (size_t) c * p;
 		double		acc = 0.0;
 
 		if (isinf(s->class_log_prior[c]))
@@ -631,8 +634,13 @@ dnb_predict_row(const AmlEstimator *est, const double *x, double *out)
 			out[c] = -INFINITY;
 			continue;
 		}
-		for (int j = 0; j < s->p; j++)
-			acc += dnb_feature(s, x[j]) * w[j];
+		/* sum_j f(x_j) w[c][j] in order j = 0 .. p-1, as predict_batch */
+		if (binarize)
+			for (int j = 0; j < p; j++)
+				acc += (x[j] > t ? 1.0 : 0.0) * w[j];
+		else
+			for (int j = 0; j < p; j++)
+				acc += x[j] * w[j];
 		out[c] = acc + s->bias[c];
 	}
 	nb_softmax(out, s->k, out);
@@ -777,7 +785,8 @@ const AmlEstimatorType aml_bernoulli_nb_type = {
 	.tasks = AML_TASK_CLASSIFICATION,
 	.params = {bnb_specs, AML_PARAM_COUNT(bnb_specs), sizeof(DnbParams)},
 	.handles_missing = false,
-	.needs_scaling = false,
+	/* binarize=0 is meaningful on centred features: default preprocessing standardises */
+	.needs_scaling = true,
 	.needs_nonnegative = false,
 	.probabilistic = true,
 	.fit = bnb_fit,

@@ -107,8 +107,10 @@ holdout_metrics(const AmlTrainingData *data, json_object *spec, AmlRng *rng, dou
 	json_object *report;
 	double		start;
 
-	if (aml_train_test_split(data->n_rows, 0.25, data->y, data->schema.task == AML_TASK_CLASSIFICATION
-							 ? data->n_classes : 0, rng, &split, &err) != AML_OK)
+	/* stratified for classification (y given), plain for regression */
+	if (aml_train_test_split(data->n_rows, 0.25,
+							 data->schema.task == AML_TASK_CLASSIFICATION ? data->y : NULL,
+							 data->n_classes, rng, &split, &err) != AML_OK)
 	{
 		ereport(NOTICE,
 				(errmsg("holdout metrics are not computed: %s", err.message),

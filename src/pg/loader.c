@@ -510,8 +510,12 @@ aml_source_convert(const AmlSourceColumn *col, Datum value,
 							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 							 errmsg("column \"%s\" holds \"%s\", which is not a number",
 									col->name, s),
-							 errdetail("automl.variables says \"%s\" is numeric.", col->name),
-							 errhint("Fix the value, or the variable's type in automl.variables.")));
+							 col->from_metadata
+							 ? errdetail("automl.variables says \"%s\" is numeric.", col->name)
+							 : errdetail("The model was trained on numbers in \"%s\".", col->name),
+							 col->from_metadata
+							 ? errhint("Fix the value, or the variable's type in automl.variables.")
+							 : errhint("Pass a number, or NULL.")));
 				break;
 			}
 	}

@@ -322,9 +322,13 @@ automl_train(PG_FUNCTION_ARGS)
 	data = aml_training_data_load(relid, target, features, task);
 	metric = resolve_metric(metric_name, data->schema.task);
 
-	/* the search space */
-	if (strcmp(space_text, "default") == 0 || strcmp(space_text, "light") == 0)
-		AML_PG_CHECK(aml_space_builtin(space_text, data->schema.task, &space, &err), &err);
+	/* the search space: a name, or a JSON document */
+	if (space_text[strspn(space_text, " \t\r\n")] != '{' &&
+		space_text[strspn(space_text, " \t\r\n")] != '"')
+	{
+		if (aml_space_builtin(space_text, data->schema.task, &space, &err) != AML_OK)
+			aml_pg_raise_code(&err, ERRCODE_INVALID_PARAMETER_VALUE);
+	}
 	else
 	{
 		json_object *doc;
@@ -341,16 +345,44 @@ automl_train(PG_FUNCTION_ARGS)
 			AML_PG_CHECK(aml_space_from_json(doc, data->schema.task, &space, &err), &err);
 	}
 
-	/* holdout */
-	if (data->n_rows < 2)
+	/* holdout and folds need every class in several rows */
+	if (data->schema.task == AML_TASK_CLASSIFICATION)
+	{
+		int		   *count = palloc0(sizeof(int) * data->n_classes);
+		int			rarest = 0;
+		int			needed = (int) ceil(cv_folds / (1 - test_size)) + 1;
+
+		for (int i = 0; i < data->n_rows; i++)
+			count[(int) data->y[i]]++;
+		for (int c = 1; c < data->n_classes; c++)
+			if (count[c] < count[rarest])
+				rarest = c;
+		if (count[rarest] < needed)
+		{
+			int			possible = (int) floor((count[rarest] - 1) * (1 - test_size));
+
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("class \"%s\" of target \"%s\" has only %d row%s, too few for %d-fold cross-validation and a holdout",
+							aml_dict_string(data->schema.classes, rarest), target, count[rarest],
+							count[rarest] == 1 ? "" : "s", cv_folds),
+					 errdetail("Every class needs at least %d rows: %d folds of the training rows, and the holdout.",
+							   needed, cv_folds),
+					 possible >= 2
+					 ? errhint("Use cv_folds => %d, or leave the rarest classes out (a view with WHERE).", possible)
+					 : errhint("Leave the rarest classes out (a view with WHERE), or add rows.")));
+		}
+	}
+	else if (data->n_rows < 2 * cv_folds + 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s has %d usable row%s; a search needs many more",
-						data->relation, data->n_rows, data->n_rows == 1 ? "" : "s")));
+				 errmsg("%s has %d usable row%s, too few for %d-fold cross-validation and a holdout",
+						data->relation, data->n_rows, data->n_rows == 1 ? "" : "s", cv_folds),
+				 errhint("Use more rows, or fewer cv_folds.")));
 	aml_rng_seed(&rng, (uint64) (uint32) seed);
-	if (aml_train_test_split(data->n_rows, test_size, data->y,
-							 data->schema.task == AML_TASK_CLASSIFICATION ? data->n_classes : 0,
-							 &rng, &split, &err) != AML_OK)
+	if (aml_train_test_split(data->n_rows, test_size,
+							 data->schema.task == AML_TASK_CLASSIFICATION ? data->y : NULL,
+							 data->n_classes, &rng, &split, &err) != AML_OK)
 		aml_pg_raise_code(&err, ERRCODE_DATA_EXCEPTION);
 	train_x = aml_pg_take_rows(data->raw, split.train, split.n_train);
 	hold_x = aml_pg_take_rows(data->raw, split.test, split.n_test);
@@ -434,11 +466,12 @@ automl_train(PG_FUNCTION_ARGS)
 	SPI_finish();
 	elapsed = aml_now_seconds() - start;
 
+	/* ids and times are in the result row; the NOTICE says what was found */
 	ereport(NOTICE,
-			(errmsg("automl: model " INT64_FORMAT " (run " INT64_FORMAT "): %s", model_id, run_id, description),
-			 errdetail("%s: %.4f in %d-fold cross-validation, %.4f on the %d holdout rows; %d pipelines evaluated in %.1f s (%s).",
+			(errmsg("automl: the model is %s", description),
+			 errdetail("%s: %.4f in %d-fold cross-validation, %.4f on the %d holdout rows; %d pipelines evaluated (%s).",
 					   metric->name, result->cv_score, cv_folds, holdout_score, split.n_test,
-					   result->evaluated, elapsed, result->stop_reason)));
+					   result->evaluated, result->stop_reason)));
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum(model_id);

@@ -210,6 +210,11 @@ aml_training_data_load(Oid relid, const char *target, ArrayType *features, const
 				 errmsg("target column \"%s\" has no values", target),
 				 errdetail("All %d rows of %s have NULL (or NaN, or infinite) in \"%s\".",
 						   ds->n_rows, source->qualified_name, target)));
+	if (n_keep < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("only one row of %s has a value in target \"%s\"", source->qualified_name, target),
+				 errhint("Training needs many rows.")));
 	data->skipped_null_target = ds->n_rows - n_keep;
 	if (data->skipped_null_target > 0)
 		ereport(NOTICE,

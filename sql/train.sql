@@ -1,0 +1,108 @@
+--
+-- train: automl_train — the search's results, storage, determinism with
+-- max_evaluations, zero-configuration on real tables, and every bad input
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS automl;
+\set ECHO none
+\i test/data/load_benchmarks.sql
+\i test/data/load_mip.sql
+\i test/regress_helpers.sql
+\set ECHO all
+RESET client_min_messages;
+-- model and run ids in this file count from 1, whatever ran before
+TRUNCATE automl.models, automl.runs, automl.pipelines RESTART IDENTITY;
+
+-- a small reproducible search on wine (20 evaluations, seed 7): quality floor,
+-- what is stored, and the leaderboard
+SET client_min_messages = warning;
+SELECT * FROM automl_train('bench.wine', 'target', time_budget => '5 minutes',
+                           max_evaluations => 20, seed => 7, name => 'wine') \gset t1_
+RESET client_min_messages;
+SELECT :'t1_metric' AS metric, :t1_cv_score >= 0.95 AS cv_at_least_0_95,
+       :t1_holdout_score >= 0.9 AS holdout_at_least_0_9, :t1_evaluated AS evaluated;
+SELECT r.task, r.metric, r.status, r.evaluated, r.stop_reason, r.cv_folds, r.train_rows, r.holdout_rows,
+       r.model_id = :t1_model_id AS model_linked, m.run_id = r.id AS run_linked, m.name, m.version, m.deployed
+FROM automl.runs r JOIN automl.models m ON m.id = r.model_id WHERE r.id = :t1_run_id;
+SELECT count(*) AS candidates, count(*) FILTER (WHERE status = 'ok') > 0 AS some_ok,
+       count(*) FILTER (WHERE weight > 0) >= 1 AS in_model,
+       bool_and(fold_scores IS NOT NULL OR status IN ('failed', 'skipped')) AS scores_recorded,
+       bool_or(phase = 'portfolio') AND bool_or(phase = 'evolution') AS both_phases
+FROM automl.pipelines WHERE run_id = :t1_run_id;
+SELECT rank, cv_score >= 0.9 AS good, metric FROM automl.leaderboard
+WHERE run_id = :t1_run_id ORDER BY rank LIMIT 3;
+-- the model predicts from SQL, by id and by name
+SELECT avg((automl_predict(:t1_model_id, w) = target::text)::int) >= 0.95 AS train_accuracy_at_least_0_95,
+       count(*) FILTER (WHERE automl_predict('wine', w) <> automl_predict(:t1_model_id, w)) AS by_name_differs
+FROM bench.wine w;
+
+-- the same data, seed and max_evaluations give the same pipelines and scores
+SET client_min_messages = warning;
+SELECT * FROM automl_train('bench.wine', 'target', time_budget => '5 minutes',
+                           max_evaluations => 20, seed => 7) \gset t2_
+RESET client_min_messages;
+SELECT :t1_cv_score = :t2_cv_score AS same_cv_score, :'t1_pipeline' = :'t2_pipeline' AS same_pipeline;
+SELECT count(*) AS compared,
+       count(*) FILTER (WHERE a.spec = b.spec AND a.status = b.status
+                          AND a.fold_scores IS NOT DISTINCT FROM b.fold_scores) AS identical
+FROM automl.pipelines a JOIN automl.pipelines b USING (number)
+WHERE a.run_id = :t1_run_id AND b.run_id = :t2_run_id;
+
+-- regression with the light space and another metric
+SET client_min_messages = warning;
+SELECT * FROM automl_train('bench.diabetes', 'target', metric => 'mae', search_space => 'light',
+                           max_evaluations => 12, seed => 3) \gset t3_
+RESET client_min_messages;
+SELECT :'t3_metric' AS metric, :t3_cv_score < 50 AS mae_below_50,
+       (SELECT bool_and(estimator IN ('linear_regression', 'ridge', 'lasso', 'elastic_net', 'knn', 'decision_tree'))
+        FROM automl.pipelines WHERE run_id = :t3_run_id) AS only_light_models,
+       (SELECT greater_is_better FROM automl.runs WHERE id = :t3_run_id) AS greater_is_better;
+
+-- zero configuration on the MIP patients: identifiers, empty columns, NULLs,
+-- text, constant columns are handled (NOTICEs), a custom search space
+SELECT model_id IS NOT NULL AS trained, metric, evaluated
+FROM automl_train('science.cde_features_a', 'alzheimerbroadcategory',
+                  time_budget => '5 minutes', max_evaluations => 6, seed => 1,
+                  search_space => '{"estimators": {"random_forest": {"n_estimators": [20, 50]},
+                                                   "logistic_regression": {}},
+                                    "preprocessing": {"simple_imputer": {}, "standard_scaler": {}}}');
+
+-- a time budget is honoured (a loose bound here; test/bench measures it)
+SET client_min_messages = warning;
+SELECT elapsed < interval '6 seconds' AS within_budget, evaluated > 0 AS evaluated_some
+FROM automl_train('bench.breast_cancer', 'target', time_budget => '3 seconds');
+RESET client_min_messages;
+
+-- bad input: each statement and the error it gets
+CREATE TABLE tiny AS SELECT 1.0::float8 AS x, 'a'::text AS y;
+CREATE TABLE few_rows AS SELECT g::float8 AS x, g * 2.0 AS y FROM generate_series(1, 8) g;
+CREATE TABLE rare_classes AS
+SELECT g::float8 AS x, CASE WHEN g <= 4 THEN 'rare' ELSE 'common' END AS y FROM generate_series(1, 40) g;
+\pset format unaligned
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$SELECT automl_train('bench.wine', 'target', time_budget => '0 seconds')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', time_budget => '-1 minute')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', time_budget => '1 year')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', cv_folds => 1)$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', cv_folds => 50)$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', test_size => 0)$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', test_size => 1)$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', test_size => 'NaN')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', max_evaluations => 0)$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', metric => 'r2')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', metric => 'happiness')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', search_space => 'huge')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', search_space => '{"estimators": {"ridge": {}}}')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', search_space => '{"estimators": {}}')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', search_space => '{"estimators": {"knn": {"k": [1, 3]}}}')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', search_space => '{"estimators": ')$q$),
+  ($q$SELECT automl_train('bench.wine', 'quality')$q$),
+  ($q$SELECT automl_train('bench.wine', NULL)$q$),
+  ($q$SELECT automl_train('tiny', 'y')$q$),
+  ($q$SELECT automl_train('few_rows', 'y')$q$),
+  ($q$SELECT automl_train('rare_classes', 'y', max_evaluations => 2)$q$),
+  ($q$SELECT automl_train('rare_classes', 'y', cv_folds => 2, max_evaluations => 2) IS NOT NULL$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', cv_folds => 20, max_evaluations => 2)$q$)
+) AS bad(statement);
+\pset format aligned
+DROP TABLE tiny, few_rows, rare_classes;
