@@ -16,3 +16,40 @@ SELECT column_name, kind, count, null_count, distinct_count,
        min, median, max, top, top_count
 FROM automl_summary('science.cde_features_a',
        '{subjectageyears,gender,lefthippocampus,righthippocampus,leftamygdala,minimentalstate,alzheimerbroadcategory}');
+
+\echo
+\echo == AutoML: diagnosis (AD / CN / Other) from age, gender, 134 brain volumes and MMSE, 20 seconds
+-- the features: age, gender, every brain volume (the columns between _3rdventricle
+-- and leftttgtransversetemporalgyrus in the MIP table) and the MMSE score
+SELECT array_agg(attname ORDER BY attnum)::text AS features
+FROM pg_attribute
+WHERE attrelid = 'science.cde_features_a'::regclass AND attnum > 0 AND NOT attisdropped
+  AND (attname IN ('subjectageyears', 'gender', 'minimentalstate')
+       OR attnum BETWEEN (SELECT attnum FROM pg_attribute WHERE attrelid = 'science.cde_features_a'::regclass AND attname = '_3rdventricle')
+                     AND (SELECT attnum FROM pg_attribute WHERE attrelid = 'science.cde_features_a'::regclass AND attname = 'leftttgtransversetemporalgyrus'))
+\gset
+SELECT model_id, run_id, metric, round(cv_score::numeric, 4) AS cv_score,
+       round(holdout_score::numeric, 4) AS holdout_score, evaluated, elapsed, pipeline
+FROM automl_train('science.cde_features_a', 'alzheimerbroadcategory', features => :'features',
+                  time_budget => '20 seconds', name => 'diagnosis')
+\gset train_
+\x on
+SELECT :train_model_id AS model_id, :train_run_id AS run_id, :'train_metric' AS metric,
+       :train_cv_score AS cv_score, :train_holdout_score AS holdout_score,
+       :train_evaluated AS pipelines_evaluated, :'train_elapsed' AS elapsed, :'train_pipeline' AS pipeline;
+\x off
+
+\echo
+\echo == The top five of the leaderboard (automl.leaderboard)
+SELECT rank, round(cv_score::numeric, 4) AS cv_score, round(cv_std::numeric, 4) AS cv_std,
+       seconds, in_model, left(description, 110) AS pipeline
+FROM automl.leaderboard WHERE run_id = :train_run_id ORDER BY rank LIMIT 5;
+
+\echo
+\echo == Predictions for a few patients (automl_predict by model name, with probabilities)
+SELECT subjectcode, alzheimerbroadcategory AS actual,
+       automl_predict('diagnosis', p) AS predicted,
+       automl_predict_proba(:train_model_id, p) AS probabilities
+FROM science.cde_features_a p
+WHERE alzheimerbroadcategory IS NOT NULL
+ORDER BY subjectcode LIMIT 6;

@@ -698,7 +698,7 @@ select_from_json(AmlTransformer *t, json_object *obj, AmlError *err)
 
 const AmlTransformerType aml_variance_threshold_type = {
 	.name = "variance_threshold",
-	.label = "removal of low-variance columns",
+	.label = "variance threshold",
 	.role = AML_ROLE_SELECTOR,
 	.params = {variance_specs, AML_PARAM_COUNT(variance_specs), sizeof(VarianceParams)},
 	.supervised = false,
@@ -714,7 +714,7 @@ const AmlTransformerType aml_variance_threshold_type = {
 
 const AmlTransformerType aml_select_k_best_type = {
 	.name = "select_k_best",
-	.label = "selection of the k best columns",
+	.label = "k-best selection",
 	.role = AML_ROLE_SELECTOR,
 	.params = {kbest_specs, AML_PARAM_COUNT(kbest_specs), sizeof(KBestParams)},
 	.supervised = true,
@@ -730,7 +730,7 @@ const AmlTransformerType aml_select_k_best_type = {
 
 const AmlTransformerType aml_select_percentile_type = {
 	.name = "select_percentile",
-	.label = "selection of a percentile of the columns",
+	.label = "percentile selection",
 	.role = AML_ROLE_SELECTOR,
 	.params = {percentile_specs, AML_PARAM_COUNT(percentile_specs), sizeof(PercentileParams)},
 	.supervised = true,
@@ -746,7 +746,7 @@ const AmlTransformerType aml_select_percentile_type = {
 
 const AmlTransformerType aml_select_fwe_type = {
 	.name = "select_fwe",
-	.label = "family-wise error rate selection",
+	.label = "family-wise error selection",
 	.role = AML_ROLE_SELECTOR,
 	.params = {fwe_specs, AML_PARAM_COUNT(fwe_specs), sizeof(FweParams)},
 	.supervised = true,

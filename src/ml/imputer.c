@@ -491,7 +491,7 @@ imputer_from_json(AmlTransformer *t, json_object *obj, AmlError *err)
 
 const AmlTransformerType aml_simple_imputer_type = {
 	.name = "simple_imputer",
-	.label = "imputation of missing values",
+	.label = "imputation",
 	.role = AML_ROLE_IMPUTER,
 	.params = {imputer_specs, AML_PARAM_COUNT(imputer_specs), sizeof(ImputerParams)},
 	.supervised = false,

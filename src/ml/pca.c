@@ -728,7 +728,7 @@ pca_from_json(AmlTransformer *t, json_object *obj, AmlError *err)
 
 const AmlTransformerType aml_pca_type = {
 	.name = "pca",
-	.label = "principal component analysis",
+	.label = "PCA",
 	.role = AML_ROLE_FEATURES,
 	.params = {pca_specs, AML_PARAM_COUNT(pca_specs), sizeof(PcaParams)},
 	.supervised = false,
