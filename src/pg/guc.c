@@ -6,6 +6,7 @@
 
 #include <limits.h>
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "pg/automl.h"
@@ -28,7 +29,12 @@ aml_guc_init(void)
 							PGC_USERSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
-	DefineCustomStringVariable("automl.database",
+	/*
+	 * Postmaster-level settings can only be defined while preloading; when
+	 * the library is loaded later by a backend there are no workers anyway.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("automl.database",
 							   "Database the automl background workers serve.",
 							   "The deploy worker and the training-job worker connect to it; "
 							   "automl must be installed there.",
