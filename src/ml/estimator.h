@@ -46,6 +46,18 @@ bool		aml_task_parse(const char *name, AmlTask *task);
 
 typedef struct AmlEstimator AmlEstimator;
 
+/*
+ * How a linear model's outputs depend on its inputs, so that a pipeline of
+ * affine steps and a linear model folds into one affine map for the per-row
+ * hot path (pipeline.c): outputs = W x + b (identity), or softmax(W x + b).
+ */
+typedef enum AmlFoldLink
+{
+	AML_FOLD_NONE = 0,			/* not linear */
+	AML_FOLD_IDENTITY,
+	AML_FOLD_SOFTMAX
+} AmlFoldLink;
+
 typedef struct AmlEstimatorType
 {
 	const char *name;			/* SQL name, e.g. "random_forest" */
@@ -70,6 +82,8 @@ typedef struct AmlEstimatorType
 	void		(*free_state) (AmlEstimator *est);
 	/* Optional: importance of each input feature (>= 0), n_features values. */
 	AmlStatus	(*importances) (const AmlEstimator *est, double *out, AmlError *err);
+	/* Linear models: how outputs depend on inputs (AML_FOLD_NONE otherwise). */
+	AmlFoldLink fold_link;
 } AmlEstimatorType;
 
 struct AmlEstimator

@@ -710,6 +710,7 @@ const AmlTransformerType aml_variance_threshold_type = {
 	.state_from_json = select_from_json,
 	.free_state = select_free,
 	.source_column = select_source,
+	.affine = aml_transformer_always_affine,
 };
 
 const AmlTransformerType aml_select_k_best_type = {
@@ -726,6 +727,7 @@ const AmlTransformerType aml_select_k_best_type = {
 	.state_from_json = select_from_json,
 	.free_state = select_free,
 	.source_column = select_source,
+	.affine = aml_transformer_always_affine,
 };
 
 const AmlTransformerType aml_select_percentile_type = {
@@ -742,6 +744,7 @@ const AmlTransformerType aml_select_percentile_type = {
 	.state_from_json = select_from_json,
 	.free_state = select_free,
 	.source_column = select_source,
+	.affine = aml_transformer_always_affine,
 };
 
 const AmlTransformerType aml_select_fwe_type = {
@@ -758,4 +761,5 @@ const AmlTransformerType aml_select_fwe_type = {
 	.state_from_json = select_from_json,
 	.free_state = select_free,
 	.source_column = select_source,
+	.affine = aml_transformer_always_affine,
 };

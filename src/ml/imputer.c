@@ -503,4 +503,5 @@ const AmlTransformerType aml_simple_imputer_type = {
 	.state_from_json = imputer_from_json,
 	.free_state = imputer_free,
 	.source_column = imputer_source,
+	.affine = aml_transformer_always_affine,
 };

@@ -740,4 +740,5 @@ const AmlTransformerType aml_pca_type = {
 	.state_from_json = pca_from_json,
 	.free_state = pca_free,
 	.source_column = NULL,
+	.affine = aml_transformer_always_affine,
 };

@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "core/memory.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +70,8 @@ aml_pipeline_free(AmlPipeline *p)
 {
 	if (p == NULL)
 		return;
+	aml_free(p->fold_W);
+	aml_free(p->fold_b);
 	aml_schema_free(&p->schema);
 	aml_encoder_free(p->encoder);
 	for (int k = 0; k < p->n_steps; k++)
@@ -177,6 +180,153 @@ fail:
 	return err->status;
 }
 
+/* The full row path, without the fold. */
+static void
+predict_row_steps(const AmlPipeline *p, const double *raw, double *out, double *scratch)
+{
+	double	   *a = scratch;
+	double	   *b = scratch + p->max_width;
+
+	aml_encoder_transform_row(p->encoder, raw, a);
+	for (int k = 0; k < p->n_steps; k++)
+	{
+		double	   *t;
+
+		p->steps[k]->type->transform_row(p->steps[k], a, b);
+		t = a;
+		a = b;
+		b = t;
+	}
+	p->estimator->type->predict_row(p->estimator, a, out);
+}
+
+/* Outputs of the affine part at x: the outputs themselves, or log-ratios to class 0. */
+static bool
+affine_outputs(const AmlPipeline *p, const double *x, double *out, double *scratch, int k)
+{
+	predict_row_steps(p, x, out, scratch);
+	if (p->fold_link == AML_FOLD_SOFTMAX)
+	{
+		double		base = log(out[0]);
+
+		for (int c = 0; c < k; c++)
+			out[c] = log(out[c]) - base;
+	}
+	for (int c = 0; c < k; c++)
+		if (!isfinite(out[c]))
+			return false;
+	return true;
+}
+
+static void
+folded_outputs(const AmlPipeline *p, const double *x, double *out)
+{
+	int			n = p->schema.n_inputs;
+	int			k = aml_pipeline_outputs(p);
+
+	for (int c = 0; c < k; c++)
+	{
+		const double *w = p->fold_W + (size_t) c * n;
+		double		s = p->fold_b[c];
+
+		for (int j = 0; j < n; j++)
+			s += w[j] * x[j];
+		out[c] = s;
+	}
+	if (p->fold_link == AML_FOLD_SOFTMAX)
+	{
+		double		max = out[0];
+		double		sum = 0;
+
+		for (int c = 1; c < k; c++)
+			if (out[c] > max)
+				max = out[c];
+		for (int c = 0; c < k; c++)
+			sum += (out[c] = exp(out[c] - max));
+		for (int c = 0; c < k; c++)
+			out[c] /= sum;
+	}
+}
+
+/*
+ * Fold an affine pipeline into W x + b by probing its row path at 0 and at
+ * each unit vector, then check the fold on other points; leave the pipeline
+ * unfolded when anything does not hold.
+ */
+static void
+pipeline_fold(AmlPipeline *p)
+{
+	int			n = p->schema.n_inputs;
+	int			k;
+	double	   *scratch = NULL;
+	double	   *x = NULL;
+	double	   *base = NULL;
+	double	   *probe = NULL;
+	double	   *check = NULL;
+	bool		ok = true;
+
+	p->folded = false;
+	aml_free(p->fold_W);
+	aml_free(p->fold_b);
+	p->fold_W = p->fold_b = NULL;
+	if (!p->fitted || p->estimator->type->fold_link == AML_FOLD_NONE || n == 0)
+		return;
+	for (int j = 0; j < n; j++)
+		if (p->schema.inputs[j].kind == AML_KIND_CATEGORICAL)
+			return;
+	for (int s = 0; s < p->n_steps; s++)
+		if (p->steps[s]->type->affine == NULL || !p->steps[s]->type->affine(p->steps[s]))
+			return;
+	p->fold_link = p->estimator->type->fold_link;
+	k = aml_pipeline_outputs(p);
+	scratch = AML_NEW_ARRAY(double, aml_pipeline_scratch_size(p));
+	x = AML_NEW_ARRAY(double, n);
+	base = AML_NEW_ARRAY(double, k);
+	probe = AML_NEW_ARRAY(double, k);
+	check = AML_NEW_ARRAY(double, k);
+	p->fold_W = AML_NEW_ARRAY(double, (size_t) k * n);
+	p->fold_b = AML_NEW_ARRAY(double, k);
+	if (!scratch || !x || !base || !probe || !check || !p->fold_W || !p->fold_b)
+		ok = false;
+	ok = ok && affine_outputs(p, x, base, scratch, k);
+	for (int j = 0; j < n && ok; j++)
+	{
+		x[j] = 1.0;
+		ok = affine_outputs(p, x, probe, scratch, k);
+		x[j] = 0.0;
+		for (int c = 0; c < k && ok; c++)
+			p->fold_W[(size_t) c * n + j] = probe[c] - base[c];
+	}
+	if (ok)
+	{
+		for (int c = 0; c < k; c++)
+			p->fold_b[c] = base[c];
+		/* the fold must agree with the steps elsewhere too */
+		for (int trial = 0; trial < 3 && ok; trial++)
+		{
+			for (int j = 0; j < n; j++)
+				x[j] = trial == 0 ? 0.5 : trial == 1 ? (j % 2 ? -1.5 : 2.5) : 3.0 * (j + 1) / n;
+			predict_row_steps(p, x, probe, scratch);
+			folded_outputs(p, x, check);
+			for (int c = 0; c < k && ok; c++)
+				ok = fabs(check[c] - probe[c]) <= 1e-9 * fmax(1.0, fabs(probe[c]));
+		}
+	}
+	aml_free(scratch);
+	aml_free(x);
+	aml_free(base);
+	aml_free(probe);
+	aml_free(check);
+	if (ok)
+		p->folded = true;
+	else
+	{
+		aml_free(p->fold_W);
+		aml_free(p->fold_b);
+		p->fold_W = p->fold_b = NULL;
+	}
+}
+
 static void
 track_width(AmlPipeline *p, int width)
 {
@@ -230,6 +380,7 @@ aml_pipeline_fit(AmlPipeline *p, const AmlMatrix *raw, const double *y, AmlRng *
 	}
 	track_width(p, aml_estimator_outputs(p->estimator));
 	p->fitted = true;
+	pipeline_fold(p);
 	return AML_OK;
 }
 
@@ -286,20 +437,19 @@ aml_pipeline_scratch_size(const AmlPipeline *p)
 void
 aml_pipeline_predict_row(const AmlPipeline *p, const double *raw, double *out, double *scratch)
 {
-	double	   *a = scratch;
-	double	   *b = scratch + p->max_width;
-
-	aml_encoder_transform_row(p->encoder, raw, a);
-	for (int k = 0; k < p->n_steps; k++)
+	if (p->folded)
 	{
-		double	   *t;
+		bool		finite = true;
 
-		p->steps[k]->type->transform_row(p->steps[k], a, b);
-		t = a;
-		a = b;
-		b = t;
+		for (int j = 0; j < p->schema.n_inputs && finite; j++)
+			finite = isfinite(raw[j]);
+		if (finite)
+		{
+			folded_outputs(p, raw, out);
+			return;
+		}
 	}
-	p->estimator->type->predict_row(p->estimator, a, out);
+	predict_row_steps(p, raw, out, scratch);
 }
 
 json_object *
@@ -377,6 +527,7 @@ aml_pipeline_from_json(json_object *obj, AmlPipeline **out, AmlError *err)
 		goto inconsistent;
 	track_width(p, aml_estimator_outputs(p->estimator));
 	p->fitted = true;
+	pipeline_fold(p);
 	*out = p;
 	return AML_OK;
 inconsistent:

@@ -33,6 +33,16 @@ typedef struct AmlPipeline
 	AmlEstimator *estimator;
 	int			max_width;		/* widest row between steps (for row buffers) */
 	bool		fitted;
+
+	/*
+	 * Numeric inputs, affine steps and a linear model fold into one affine
+	 * map for rows without missing values: outputs = W x + b, or
+	 * softmax(W x + b).  Computed after fit and load, never stored.
+	 */
+	bool		folded;
+	AmlFoldLink fold_link;
+	double	   *fold_W;			/* outputs x n_inputs, row-major */
+	double	   *fold_b;			/* outputs */
 } AmlPipeline;
 
 /* An unfitted pipeline for `schema` (copied) from a specification. */

@@ -881,6 +881,13 @@ binarizer_transform(const AmlTransformer *t, const AmlMatrix *X, AmlMatrix **out
 
 /* ---------------------------------------------------------------- types */
 
+/* min-max scaling is affine unless it clips */
+static bool
+minmax_affine(const AmlTransformer *t)
+{
+	return !((const MinMaxParams *) t->params)->clip;
+}
+
 const AmlTransformerType aml_standard_scaler_type = {
 	.name = "standard_scaler",
 	.label = "standard scaling",
@@ -895,6 +902,7 @@ const AmlTransformerType aml_standard_scaler_type = {
 	.state_from_json = affine_from_json,
 	.free_state = affine_free,
 	.source_column = identity_source,
+	.affine = aml_transformer_always_affine,
 };
 
 const AmlTransformerType aml_minmax_scaler_type = {
@@ -911,6 +919,7 @@ const AmlTransformerType aml_minmax_scaler_type = {
 	.state_from_json = affine_from_json,
 	.free_state = affine_free,
 	.source_column = identity_source,
+	.affine = minmax_affine,
 };
 
 const AmlTransformerType aml_maxabs_scaler_type = {
@@ -927,6 +936,7 @@ const AmlTransformerType aml_maxabs_scaler_type = {
 	.state_from_json = affine_from_json,
 	.free_state = affine_free,
 	.source_column = identity_source,
+	.affine = aml_transformer_always_affine,
 };
 
 const AmlTransformerType aml_robust_scaler_type = {
@@ -943,6 +953,7 @@ const AmlTransformerType aml_robust_scaler_type = {
 	.state_from_json = affine_from_json,
 	.free_state = affine_free,
 	.source_column = identity_source,
+	.affine = aml_transformer_always_affine,
 };
 
 const AmlTransformerType aml_normalizer_type = {

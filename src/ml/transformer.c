@@ -169,3 +169,10 @@ aml_transformer_from_json(json_object *obj, AmlTransformer **out, AmlError *err)
 	*out = t;
 	return AML_OK;
 }
+
+bool
+aml_transformer_always_affine(const AmlTransformer *t)
+{
+	(void) t;
+	return true;
+}

@@ -59,7 +59,15 @@ typedef struct AmlTransformerType
 	void		(*free_state) (AmlTransformer *t);
 	/* Optional: for output column j, the input column it comes from, or -1 (a mix). */
 	int			(*source_column) (const AmlTransformer *t, int j);
+	/*
+	 * Optional: true when, for finite inputs, the fitted map is affine
+	 * (out = A in + c): scalers, imputers, selectors, PCA.  NULL = not affine.
+	 */
+	bool		(*affine) (const AmlTransformer *t);
 } AmlTransformerType;
+
+/* An `affine` callback for transformers that always are. */
+bool		aml_transformer_always_affine(const AmlTransformer *t);
 
 struct AmlTransformer
 {

@@ -226,6 +226,40 @@ lookup_name(const char *name)
 	return entry->id;
 }
 
+/* Readers of plain numeric attributes (the common case), by SQL type. */
+enum
+{
+	FAST_NONE = 0,
+	FAST_FLOAT8,
+	FAST_FLOAT4,
+	FAST_INT2,
+	FAST_INT4,
+	FAST_INT8,
+	FAST_BOOL
+};
+
+static char
+fast_reader(const AmlSourceColumn *col)
+{
+	switch (col->conversion)
+	{
+		case AML_CONV_FLOAT8:
+			return FAST_FLOAT8;
+		case AML_CONV_FLOAT4:
+			return FAST_FLOAT4;
+		case AML_CONV_INT2:
+			return FAST_INT2;
+		case AML_CONV_INT4:
+			return FAST_INT4;
+		case AML_CONV_INT8:
+			return FAST_INT8;
+		case AML_CONV_BOOL:
+			return FAST_BOOL;
+		default:
+			return FAST_NONE;
+	}
+}
+
 /* What a call site resolved: model, row type mapping, buffers. */
 typedef struct PredictCall
 {
@@ -239,6 +273,10 @@ typedef struct PredictCall
 	int			n_inputs;
 	int		   *attidx;			/* per input: index into values[] */
 	AmlSourceColumn *cols;		/* per input: how to convert */
+	char	   *fast;			/* per input: a FAST_* reader for plain numbers, or FAST_NONE */
+	uint32	   *offset;			/* per attribute: its offset when no attribute before is
+								 * NULL or variable-length (fixed_layout) */
+	bool		fixed_layout;	/* every attribute up to the last needed has a fixed length */
 	Datum	   *values;
 	bool	   *nulls;
 	double	   *raw;
@@ -301,6 +339,29 @@ bind_row_type(PredictCall *call, HeapTupleHeader row, MemoryContext mcxt)
 	}
 	call->desc = CreateTupleDescCopyConstr(rowdesc);	/* keeps missing-attribute defaults */
 	call->natts_needed = max_idx + 1;
+	/* offsets of the attributes when none before them is NULL or variable-length */
+	call->fast = palloc0(Max(schema->n_inputs, 1));
+	for (int k = 0; k < schema->n_inputs; k++)
+		call->fast[k] = fast_reader(&call->cols[k]);
+	call->offset = palloc(sizeof(uint32) * Max(max_idx + 1, 1));
+	call->fixed_layout = true;
+	{
+		uint32		off = 0;
+
+		for (int a = 0; a <= max_idx && call->fixed_layout; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(rowdesc, a);
+
+			if (att->attlen <= 0)
+				call->fixed_layout = false;
+			else
+			{
+				off = att_align_nominal(off, att->attalign);
+				call->offset[a] = off;
+				off += att->attlen;
+			}
+		}
+	}
 	ReleaseTupleDesc(rowdesc);
 	call->values = palloc(sizeof(Datum) * Max(max_idx + 1, 1));
 	call->nulls = palloc(sizeof(bool) * Max(max_idx + 1, 1));
@@ -376,6 +437,62 @@ predict_row(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 		bind_row_type(call, row, fcinfo->flinfo->fn_mcxt);
 
 	m = call->entry->model;
+	/* the fast path: no NULL, fixed-length attributes, plain numbers */
+	if (call->fixed_layout && !(row->t_infomask & HEAP_HASNULL) &&
+		(int) HeapTupleHeaderGetNatts(row) >= call->natts_needed)
+	{
+		const char *tp = (const char *) row + row->t_hoff;
+		bool		done = true;
+
+		for (int k = 0; k < call->n_inputs && done; k++)
+		{
+			const char *v = tp + call->offset[call->attidx[k]];
+
+			switch (call->fast[k])
+			{
+				case FAST_FLOAT8:
+					{
+						double		d;
+
+						memcpy(&d, v, sizeof(double));
+						call->raw[k] = d;
+						break;
+					}
+				case FAST_FLOAT4:
+					{
+						float		f;
+
+						memcpy(&f, v, sizeof(float));
+						call->raw[k] = f;
+						break;
+					}
+				case FAST_INT2:
+					call->raw[k] = *(const int16 *) v;
+					break;
+				case FAST_INT4:
+					call->raw[k] = *(const int32 *) v;
+					break;
+				case FAST_INT8:
+					{
+						int64		i;
+
+						memcpy(&i, v, sizeof(int64));
+						call->raw[k] = (double) i;
+						break;
+					}
+				case FAST_BOOL:
+					call->raw[k] = *(const bool *) v ? 1.0 : 0.0;
+					break;
+				default:
+					done = false;
+			}
+		}
+		if (done)
+		{
+			aml_model_predict_row(m, call->raw, call->out, call->scratch);
+			return call;
+		}
+	}
 	deform_prefix(row, call->desc, call->natts_needed, call->values, call->nulls);
 	for (int k = 0; k < call->n_inputs; k++)
 	{
