@@ -91,20 +91,35 @@ aml_estimator_fit(AmlEstimator *est, const AmlMatrix *X, const double *y,
 
 	if (X->rows < 1)
 		return aml_error(err, AML_ERR_INVALID_DATA, "no rows to train %s on", est->type->name);
-	for (size_t k = 0; k < n; k++)
+	/*
+	 * A fast scan first (x - x is NaN exactly for NaN and infinities, and
+	 * the sum stays NaN); the slow scan below only names the culprit.
+	 */
 	{
-		double		v = X->data[k];
+		double		probe = 0;
+		double		lowest = 0;
 
-		if (isinf(v) || (isnan(v) && !est->type->handles_missing))
-			return aml_error(err, AML_ERR_INVALID_DATA,
-							 "%s cannot use %s values (feature %zu)", est->type->name,
-							 isnan(v) ? "missing" : "infinite", k / (size_t) X->rows);
-		if (est->type->needs_nonnegative && v < 0)
+		for (size_t k = 0; k < n; k++)
 		{
-			aml_error(err, AML_ERR_INVALID_DATA, "%s needs non-negative features",
-					  est->type->name);
-			return aml_error_hint(err, "Scale features to [0, 1] first (min-max scaling).");
+			probe += X->data[k] - X->data[k];
+			lowest = X->data[k] < lowest ? X->data[k] : lowest;
 		}
+		if (isnan(probe) || (est->type->needs_nonnegative && lowest < 0))
+			for (size_t k = 0; k < n; k++)
+			{
+				double		v = X->data[k];
+
+				if (isinf(v) || (isnan(v) && !est->type->handles_missing))
+					return aml_error(err, AML_ERR_INVALID_DATA,
+									 "%s cannot use %s values (feature %zu)", est->type->name,
+									 isnan(v) ? "missing" : "infinite", k / (size_t) X->rows);
+				if (est->type->needs_nonnegative && v < 0)
+				{
+					aml_error(err, AML_ERR_INVALID_DATA, "%s needs non-negative features",
+							  est->type->name);
+					return aml_error_hint(err, "Scale features to [0, 1] first (min-max scaling).");
+				}
+			}
 	}
 	for (int i = 0; i < X->rows; i++)
 	{
@@ -197,7 +212,8 @@ aml_estimator_from_json(json_object *obj, AmlEstimator **out, AmlError *err)
 	AML_TRY(aml_json_get(obj, "params", json_type_object, &params, "estimator", err));
 	if (aml_estimator_create(type, task, n_classes, params, &est, err) != AML_OK)
 	{
-		err->status = AML_ERR_BAD_FORMAT;
+		if (err->status != AML_ERR_OUT_OF_MEMORY)
+			err->status = AML_ERR_BAD_FORMAT;
 		return err->status;
 	}
 	est->n_features = n_features;

@@ -145,7 +145,8 @@ knn_alloc(const AmlEstimator *est, int n, int p)
 	s->metric = knn_effective_metric(par);
 	s->distance_weights = par->weights == KNN_WEIGHTS_DISTANCE;
 	s->n_classes = est->task == AML_TASK_CLASSIFICATION ? est->n_classes : 0;
-	s->X = AML_NEW_ARRAY(double, np > 0 ? np : 1);
+	/* not zeroed: filled by the caller (the largest block, worth skipping a pass) */
+	s->X = aml_mul_size(np > 0 ? np : 1, sizeof(double), &np) ? aml_alloc(np) : NULL;
 	s->y = AML_NEW_ARRAY(double, n);
 	s->sqnorm = AML_NEW_ARRAY(double, n);
 	s->heap_d = AML_NEW_ARRAY(double, s->k);
@@ -164,11 +165,11 @@ knn_alloc(const AmlEstimator *est, int n, int p)
 	return s;
 }
 
+/* Squared norms of training rows t0 .. t1-1 (max_sqnorm updated). */
 static void
-knn_norms(KnnState *s)
+knn_norms_range(KnnState *s, int t0, int t1)
 {
-	s->max_sqnorm = 0.0;
-	for (int t = 0; t < s->n; t++)
+	for (int t = t0; t < t1; t++)
 	{
 		const double *r = s->X + (size_t) t * s->p;
 		double		acc = 0.0;
@@ -190,21 +191,26 @@ knn_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng, Aml
 
 	if (s == NULL)
 		return aml_error_nomem(err, "the k-nearest neighbours training rows");
-	/* transpose in tiles of rows so both sides stay in cache */
-	for (int i0 = 0; i0 < n; i0 += 64)
+	/*
+	 * Transpose 8 rows at a time (one cache line of each column in, a few
+	 * contiguous lines out) and take their norms while they are in cache.
+	 */
+	s->max_sqnorm = 0.0;
+	for (int i0 = 0; i0 < n; i0 += 8)
 	{
-		int			i1 = i0 + 64 < n ? i0 + 64 : n;
+		int			i1 = i0 + 8 < n ? i0 + 8 : n;
 
 		for (int j = 0; j < p; j++)
 		{
 			const double *col = AML_COL(X, j);
+			double	   *dst = s->X + j;
 
 			for (int i = i0; i < i1; i++)
-				s->X[(size_t) i * p + j] = col[i];
+				dst[(size_t) i * p] = col[i];
 		}
+		knn_norms_range(s, i0, i1);
 	}
 	memcpy(s->y, y, sizeof(double) * n);
-	knn_norms(s);
 	est->state = s;
 	return AML_OK;
 }
@@ -285,6 +291,54 @@ heap_offer(double *hd, int *hi, int *size, int cap, double d, int idx)
 	}
 }
 
+/*
+ * The approximate stage of predict_batch orders by distance alone (which of
+ * two equal approximate distances is kept does not matter: knn_refine only
+ * relies on the largest kept value).
+ */
+static inline void
+aheap_sift_down(double *hd, int *hi, int size, int pos)
+{
+	double		d = hd[pos];
+	int			id = hi[pos];
+
+	for (;;)
+	{
+		int			child = 2 * pos + 1;
+
+		if (child >= size)
+			break;
+		if (child + 1 < size && hd[child] < hd[child + 1])
+			child++;
+		if (!(d < hd[child]))
+			break;
+		hd[pos] = hd[child];
+		hi[pos] = hi[child];
+		pos = child;
+	}
+	hd[pos] = d;
+	hi[pos] = id;
+}
+
+static inline void
+aheap_push(double *hd, int *hi, int *size, double d, int idx)
+{
+	int			pos = (*size)++;
+
+	while (pos > 0)
+	{
+		int			parent = (pos - 1) / 2;
+
+		if (!(hd[parent] < d))
+			break;
+		hd[pos] = hd[parent];
+		hi[pos] = hi[parent];
+		pos = parent;
+	}
+	hd[pos] = d;
+	hi[pos] = idx;
+}
+
 /* Sort n pairs ascending by (d, i) (heapsort: in place, no allocation). */
 static void
 sort_pairs(double *hd, int *hi, int n)
@@ -314,10 +368,43 @@ knn_dist_range(const KnnState *s, const double *x, int t0, int t1, double *out)
 {
 	int			p = s->p;
 	const double *r = s->X + (size_t) t0 * p;
+	int			t = t0;
 
+	/*
+	 * Four training rows at a time with independent accumulators (no
+	 * dependency chain between rows); every row still sums its features in
+	 * order j = 0 .. p-1, so the result does not depend on the grouping.
+	 */
 	if (s->metric == KNN_EUCLID)
 	{
-		for (int t = t0; t < t1; t++, r += p)
+		for (; t + 4 <= t1; t += 4, r += 4 * (size_t) p)
+		{
+			const double *r1 = r + p;
+			const double *r2 = r1 + p;
+			const double *r3 = r2 + p;
+			double		a0 = 0.0;
+			double		a1 = 0.0;
+			double		a2 = 0.0;
+			double		a3 = 0.0;
+
+			for (int j = 0; j < p; j++)
+			{
+				double		d0 = x[j] - r[j];
+				double		d1 = x[j] - r1[j];
+				double		d2 = x[j] - r2[j];
+				double		d3 = x[j] - r3[j];
+
+				a0 += d0 * d0;
+				a1 += d1 * d1;
+				a2 += d2 * d2;
+				a3 += d3 * d3;
+			}
+			out[t - t0] = a0;
+			out[t - t0 + 1] = a1;
+			out[t - t0 + 2] = a2;
+			out[t - t0 + 3] = a3;
+		}
+		for (; t < t1; t++, r += p)
 		{
 			double		acc = 0.0;
 
@@ -332,7 +419,29 @@ knn_dist_range(const KnnState *s, const double *x, int t0, int t1, double *out)
 	}
 	else
 	{
-		for (int t = t0; t < t1; t++, r += p)
+		for (; t + 4 <= t1; t += 4, r += 4 * (size_t) p)
+		{
+			const double *r1 = r + p;
+			const double *r2 = r1 + p;
+			const double *r3 = r2 + p;
+			double		a0 = 0.0;
+			double		a1 = 0.0;
+			double		a2 = 0.0;
+			double		a3 = 0.0;
+
+			for (int j = 0; j < p; j++)
+			{
+				a0 += fabs(x[j] - r[j]);
+				a1 += fabs(x[j] - r1[j]);
+				a2 += fabs(x[j] - r2[j]);
+				a3 += fabs(x[j] - r3[j]);
+			}
+			out[t - t0] = a0;
+			out[t - t0 + 1] = a1;
+			out[t - t0 + 2] = a2;
+			out[t - t0 + 3] = a3;
+		}
+		for (; t < t1; t++, r += p)
 		{
 			double		acc = 0.0;
 
@@ -469,7 +578,12 @@ knn_batch_free(KnnBatch *b)
 static bool
 knn_batch_alloc(const KnnState *s, int outputs, KnnBatch *b)
 {
-	int			extra = s->k / 2 > 16 ? s->k / 2 : 16;
+	/*
+	 * Candidates kept beyond k by the approximate stage: room for distances
+	 * that tie with the k-th within rounding.  Few, because heap updates
+	 * dominate on small training sets; more ties fall back to the exact scan.
+	 */
+	int			extra = s->k / 4 > 3 ? s->k / 4 : 3;
 	size_t		qp = (size_t) KNN_QBLOCK * (s->p > 0 ? s->p : 1);
 
 	memset(b, 0, sizeof(*b));
@@ -576,39 +690,55 @@ knn_predict_batch(const AmlEstimator *est, const AmlMatrix *X, AmlMatrix *out, A
 				double	   *hd = b.hd + (size_t) i * b.cap;
 				int		   *hi = b.hi + (size_t) i * b.cap;
 				int			size = b.hsize[i];
-				const double *key;
 				int			t = 0;
 
 				if (s->metric == KNN_EUCLID)
 				{
-					double	   *col = p > 0 ? b.dt + (size_t) i * tt : b.buf;
+					/* approximate keys |t|^2 - 2 q.t, kept by value alone */
+					double	   *key = p > 0 ? b.dt + (size_t) i * tt : b.buf;
 					const double *sq = s->sqnorm + t0;
 
 					if (p == 0)
-						memset(col, 0, sizeof(double) * tt);
+						memset(key, 0, sizeof(double) * tt);
 					for (int u = 0; u < tt; u++)
-						col[u] += sq[u];
-					key = col;
+						key[u] += sq[u];
+					for (; t < tt && size < b.cap; t++)
+						aheap_push(hd, hi, &size, key[t], t0 + t);
+					if (t < tt)
+					{
+						double		top = hd[0];
+
+						for (; t < tt; t++)
+							if (key[t] < top)
+							{
+								hd[0] = key[t];
+								hi[0] = t0 + t;
+								aheap_sift_down(hd, hi, b.cap, 0);
+								top = hd[0];
+							}
+					}
 				}
 				else
 				{
-					knn_dist_range(s, b.q + (size_t) i * p, t0, t0 + tt, b.buf);
-					key = b.buf;
-				}
-				for (; t < tt && size < b.cap; t++)
-					heap_offer(hd, hi, &size, b.cap, key[t], t0 + t);
-				if (t < tt)
-				{
-					double		top = hd[0];
+					/* exact distances, exact (d, index) order like predict_row */
+					const double *key = b.buf;
 
-					for (; t < tt; t++)
-						if (key[t] < top)
-						{
-							hd[0] = key[t];
-							hi[0] = t0 + t;
-							heap_sift_down(hd, hi, b.cap, 0);
-							top = hd[0];
-						}
+					knn_dist_range(s, b.q + (size_t) i * p, t0, t0 + tt, b.buf);
+					for (; t < tt && size < b.cap; t++)
+						heap_offer(hd, hi, &size, b.cap, key[t], t0 + t);
+					if (t < tt)
+					{
+						double		top = hd[0];
+
+						for (; t < tt; t++)
+							if (key[t] < top)
+							{
+								hd[0] = key[t];
+								hi[0] = t0 + t;
+								heap_sift_down(hd, hi, b.cap, 0);
+								top = hd[0];
+							}
+					}
 				}
 				b.hsize[i] = size;
 			}
@@ -708,7 +838,8 @@ knn_state_from_json(AmlEstimator *est, json_object *state, AmlError *err)
 			knn_free_state(est);
 			return aml_error(err, AML_ERR_BAD_FORMAT, "%s has an invalid class index", what);
 		}
-	knn_norms(s);
+	s->max_sqnorm = 0.0;
+	knn_norms_range(s, 0, n);
 	return AML_OK;
 }
 

@@ -91,7 +91,7 @@ double		aml_mae(const double *y, const double *yhat, int n);
 double		aml_r2(const double *y, const double *yhat, int n);
 /* sklearn: 1 - Var(y - yhat) / Var(y) */
 double		aml_explained_variance(const double *y, const double *yhat, int n);
-/* Spark MLlib / Woken: sum((yhat - mean(y))^2) / n */
+/* Spark MLlib / Woken: sum((yhat - mean(y))^2) / n, mean as Spark's summarizer computes it */
 double		aml_explained_variance_spark(const double *y, const double *yhat, int n);
 
 /* ------------------------------------------------------------ registry */
@@ -148,10 +148,14 @@ double		aml_metric_signed(const AmlMetric *m, double score);
 
 /*
  * Woken's score documents (woken-validation Scoring.scala, Spark MLlib
- * formulas), as json_objects the caller releases with json_object_put():
+ * formulas), as json_objects the caller releases with json_object_put().
+ * The arithmetic follows Spark's (its online summarizer for regression, its
+ * label iteration order for weighted sums), so the golden vectors of
+ * woken-validation are reproduced exactly.
  *
  * {"type":"RegressionScore","MSE":..,"RMSE":..,"R-squared":..,"MAE":..,
- *  "Explained variance":..}   (explained variance the Spark way)
+ *  "Explained variance":..}   (explained variance the Spark way; R-squared of
+ * a constant target is 1 or 0 like sklearn where Spark would divide by 0)
  */
 AmlStatus	aml_woken_regression_score(const double *y_true, const double *y_pred, int n,
 									   json_object **out, AmlError *err);
