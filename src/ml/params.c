@@ -206,8 +206,11 @@ set_from_json(const AmlParamSpec *s, void *params, json_object *v, const char *o
 		}
 		if (s->type == AML_PARAM_INT)
 			aml_param_set_int(s, params, AML_PARAM_NONE_INT);
-		else
+		else if (s->type == AML_PARAM_DOUBLE)
 			aml_param_set_double(s, params, NAN);
+		else
+			return aml_error(err, AML_ERR_INVALID_PARAMETER,
+							 "hyperparameter \"%s\" of %s cannot be null", s->name, owner);
 		return AML_OK;
 	}
 	switch (s->type)
