@@ -78,8 +78,7 @@ test/unit/bin/libaml_pure.a: $(UNIT_PURE_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-# --whole-archive: the type registry refers to every family weakly, which does
-# not pull archive members in by itself
+# --whole-archive: every object of the pure layers, used or not by a test
 test/unit/bin/test_%: test/unit/test_%.c test/unit/bin/libaml_pure.a $(UNIT_LIB_OBJS)
 	$(UNIT_CC) $(UNIT_CFLAGS) $< $(UNIT_LIB_OBJS) -Wl,--whole-archive test/unit/bin/libaml_pure.a \
 		-Wl,--no-whole-archive $(UNIT_LIBS) -o $@

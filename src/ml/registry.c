@@ -1,48 +1,13 @@
 /*
  * registry.c — the list of every estimator and transformer type, and lookup
  * by name (used by JSON deserialisation, automl_fit and the search).
- *
- * While model families are being written in parallel, a type that is not
- * linked in yet is a weak reference and is skipped.
- * TODO(before release): drop the weak attributes once every family is in.
  */
 #include "ml/estimator.h"
 #include "ml/transformer.h"
 
 #include <string.h>
 
-#define WEAK __attribute__((weak))
-
-extern const AmlEstimatorType aml_linear_regression_type WEAK;
-extern const AmlEstimatorType aml_ridge_type WEAK;
-extern const AmlEstimatorType aml_lasso_type WEAK;
-extern const AmlEstimatorType aml_elastic_net_type WEAK;
-extern const AmlEstimatorType aml_logistic_regression_type WEAK;
-extern const AmlEstimatorType aml_linear_svm_type WEAK;
-extern const AmlEstimatorType aml_gaussian_nb_type WEAK;
-extern const AmlEstimatorType aml_bernoulli_nb_type WEAK;
-extern const AmlEstimatorType aml_multinomial_nb_type WEAK;
-extern const AmlEstimatorType aml_knn_type WEAK;
-extern const AmlEstimatorType aml_decision_tree_type WEAK;
-extern const AmlEstimatorType aml_random_forest_type WEAK;
-extern const AmlEstimatorType aml_extra_trees_type WEAK;
-extern const AmlEstimatorType aml_gradient_boosting_type WEAK;
-
-extern const AmlTransformerType aml_simple_imputer_type WEAK;
-extern const AmlTransformerType aml_standard_scaler_type WEAK;
-extern const AmlTransformerType aml_minmax_scaler_type WEAK;
-extern const AmlTransformerType aml_maxabs_scaler_type WEAK;
-extern const AmlTransformerType aml_robust_scaler_type WEAK;
-extern const AmlTransformerType aml_normalizer_type WEAK;
-extern const AmlTransformerType aml_binarizer_type WEAK;
-extern const AmlTransformerType aml_pca_type WEAK;
-extern const AmlTransformerType aml_polynomial_features_type WEAK;
-extern const AmlTransformerType aml_variance_threshold_type WEAK;
-extern const AmlTransformerType aml_select_k_best_type WEAK;
-extern const AmlTransformerType aml_select_percentile_type WEAK;
-extern const AmlTransformerType aml_select_fwe_type WEAK;
-
-/* NULL-terminated; entries of types not linked in are NULL and skipped. */
+/* every type, in the order listed to users */
 static const AmlEstimatorType *const estimator_slots[] = {
 	&aml_linear_regression_type,
 	&aml_ridge_type,
