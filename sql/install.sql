@@ -16,7 +16,7 @@ SELECT c.oid::regclass AS relation, c.relkind
 FROM pg_class c
 JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'automl')
-ORDER BY 1::text;
+ORDER BY c.oid::regclass::text;
 
 -- functions live in the schema of the extension (public here), tables in automl
 SELECT extnamespace::regnamespace AS function_schema FROM pg_extension WHERE extname = 'automl';
@@ -40,3 +40,15 @@ SELECT extversion FROM pg_extension WHERE extname = 'automl';
 SET automl.max_memroy = '10MB';
 SHOW automl.max_memory;
 SET automl.max_memory = '512kB';
+
+-- the README documents every function of the extension, and nothing else
+\set readme `cat README.md`
+SELECT DISTINCT p.proname AS undocumented_in_readme
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'automl')
+  AND p.pronamespace = 'public'::regnamespace
+  AND position('`' || p.proname || '(' IN :'readme') = 0;
+SELECT DISTINCT m[1] AS in_readme_but_missing
+FROM regexp_matches(:'readme', '`(automl_[a-z_]+)\(', 'g') m
+WHERE NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = m[1]);

@@ -1,0 +1,347 @@
+/*
+ * deploy_store.c — the deploy worker's short transactions.
+ *
+ * Each function is one transaction in the worker_spi shape
+ * (StartTransactionCommand, SPI_connect, PushActiveSnapshot ... SPI_finish,
+ * PopActiveSnapshot, CommitTransactionCommand, pgstat_report_stat); no HTTP
+ * ever happens inside one.
+ *
+ *   claim    requested -> deploying/deleting (first attempt), oldest first, FOR UPDATE SKIP
+ *            LOCKED, and never two requests of one Marathon app at a time
+ *            (a later request waits until the earlier one is final).
+ *   recover  the requests a previous worker had claimed; the worker asks
+ *            Marathon before doing anything for them (idempotency).
+ *   record   progress and outcomes, all rows of a round in one statement.
+ * Recording and claiming share one transaction per round of the worker, which
+ * commits without waiting for the WAL flush (see deploy_worker.c for why
+ * that is safe, and when the worker flushes before a write).
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "registry/deploy_store.h"
+
+#define CLAIM_SQL \
+	"WITH candidates AS (" \
+	"  SELECT d.id FROM automl.deployments d" \
+	"   WHERE d.state = 'requested'" \
+	"     AND NOT EXISTS (SELECT 1 FROM automl.deployments o" \
+	"                      WHERE o.marathon_app_id = d.marathon_app_id AND o.id < d.id" \
+	"                        AND o.state IN ('requested', 'deploying', 'deleting'))" \
+	"   ORDER BY d.id LIMIT $1" \
+	"   FOR UPDATE SKIP LOCKED) " \
+	"UPDATE automl.deployments d" \
+	"   SET state = CASE d.action WHEN 'deploy' THEN 'deploying' ELSE 'deleting' END," \
+	"       attempts = d.attempts + 1," \
+	"       started_at = clock_timestamp(), updated_at = clock_timestamp()" \
+	"  FROM candidates c" \
+	" WHERE d.id = c.id " \
+	"RETURNING " REQUEST_COLUMNS
+
+#define RECOVER_SQL \
+	"SELECT " REQUEST_COLUMNS " FROM automl.deployments d" \
+	" WHERE d.state IN ('deploying', 'deleting') ORDER BY d.id"
+
+#define REQUEST_COLUMNS \
+	"d.id, d.action, d.marathon_app_id, d.definition::text, d.app, d.config, d.attempts," \
+	" d.marathon_deployment_id, d.marathon_version," \
+	" EXISTS (SELECT 1 FROM automl.deployments p WHERE p.marathon_app_id = d.marathon_app_id" \
+	"          AND p.id < d.id AND p.action = 'deploy' AND p.state = 'running')"
+
+/* every update of a round in one statement */
+#define RECORD_SQL \
+	"UPDATE automl.deployments d SET state = u.state, attempts = u.attempts, last_error = u.last_error," \
+	"       last_http_status = u.http_status, error_details = u.error_details::jsonb," \
+	"       marathon_deployment_id = coalesce(u.deployment_id, d.marathon_deployment_id)," \
+	"       marathon_version = coalesce(u.version, d.marathon_version)," \
+	"       tasks_running = coalesce(u.tasks_running, d.tasks_running)," \
+	"       tasks_healthy = coalesce(u.tasks_healthy, d.tasks_healthy)," \
+	"       next_attempt_at = u.next_attempt_at," \
+	"       finished_at = CASE WHEN u.state IN ('running', 'failed', 'deleted') THEN clock_timestamp() END," \
+	"       updated_at = clock_timestamp()" \
+	"  FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[]," \
+	"              $8::text[], $9::int[], $10::int[], $11::timestamptz[])" \
+	"       AS u(id, state, attempts, last_error, http_status, error_details, deployment_id, version," \
+	"            tasks_running, tasks_healthy, next_attempt_at)" \
+	" WHERE d.id = u.id"
+
+/* a success replaces (or removes) what ran before on the same Marathon app */
+#define SUPERSEDE_SQL \
+	"UPDATE automl.deployments d SET state = 'deleted', superseded_by = s.id," \
+	"       finished_at = clock_timestamp(), updated_at = clock_timestamp()" \
+	"  FROM unnest($1::bigint[], $2::text[]) AS s(id, marathon_app_id)" \
+	" WHERE d.marathon_app_id = s.marathon_app_id AND d.id < s.id AND d.state = 'running'"
+
+static SPIPlanPtr claim_plan = NULL;
+static SPIPlanPtr record_plan = NULL;
+static SPIPlanPtr supersede_plan = NULL;
+
+void
+aml_store_reset(void)
+{
+	/* after an error the plans may point at a dropped table; leaking them is harmless */
+	claim_plan = record_plan = supersede_plan = NULL;
+}
+
+static void
+begin_xact(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+static void
+end_xact(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+static SPIPlanPtr
+prepare(SPIPlanPtr *cache, const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan;
+
+	if (*cache != NULL)
+		return *cache;
+	plan = SPI_prepare(sql, nargs, types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	*cache = plan;
+	return plan;
+}
+
+bool
+aml_store_extension_ready(char **version, MemoryContext into)
+{
+	bool		ready = false;
+	Oid			nsp;
+
+	begin_xact("automl: looking for the extension");
+	nsp = get_namespace_oid("automl", true);
+	if (OidIsValid(get_extension_oid("automl", true)) && OidIsValid(nsp) &&
+		OidIsValid(get_relname_relid("deployments", nsp)))
+	{
+		int			rc = SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'automl'",
+									 true, 1);
+
+		if (rc == SPI_OK_SELECT && SPI_processed == 1)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+			*version = MemoryContextStrdup(into, v ? v : "?");
+			ready = true;
+		}
+	}
+	end_xact();
+	return ready;
+}
+
+static char *
+copy_text(HeapTuple tuple, TupleDesc desc, int col, MemoryContext into)
+{
+	char	   *v = SPI_getvalue(tuple, desc, col);
+
+	return v ? MemoryContextStrdup(into, v) : NULL;
+}
+
+static List *
+requests_from_result(MemoryContext into)
+{
+	List	   *out = NIL;
+	MemoryContext old;
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		AmlDeployRequest *r = MemoryContextAllocZero(into, sizeof(AmlDeployRequest));
+		bool		isnull;
+		char	   *action;
+
+		r->id = DatumGetInt64(SPI_getbinval(t, desc, 1, &isnull));
+		action = SPI_getvalue(t, desc, 2);
+		r->is_deploy = strcmp(action, "deploy") == 0;
+		r->marathon_app_id = copy_text(t, desc, 3, into);
+		r->definition = copy_text(t, desc, 4, into);
+		r->app = copy_text(t, desc, 5, into);
+		r->config = copy_text(t, desc, 6, into);
+		r->attempts = DatumGetInt32(SPI_getbinval(t, desc, 7, &isnull));
+		r->deployment_id = copy_text(t, desc, 8, into);
+		r->version = copy_text(t, desc, 9, into);
+		r->app_exists = DatumGetBool(SPI_getbinval(t, desc, 10, &isnull));
+		old = MemoryContextSwitchTo(into);
+		out = lappend(out, r);
+		MemoryContextSwitchTo(old);
+	}
+	return out;
+}
+
+static int
+request_cmp(const ListCell *a, const ListCell *b)
+{
+	int64		x = ((AmlDeployRequest *) lfirst(a))->id;
+	int64		y = ((AmlDeployRequest *) lfirst(b))->id;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+List *
+aml_store_recover(MemoryContext into)
+{
+	List	   *out;
+	int			rc;
+
+	begin_xact("automl: resuming deployments");
+	rc = SPI_execute(RECOVER_SQL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	out = requests_from_result(into);
+	end_xact();
+	return out;
+}
+
+/* A one-dimensional array of n Datums of a type (entries with nulls[i] are NULL). */
+static Datum
+array_of(Datum *values, bool *nulls, int n, Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type, typlen, typbyval, typalign));
+}
+
+static void
+record_updates(AmlDeployUpdate *updates, int n)
+{
+	static const Oid types[11] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID};
+	static const Oid elem[11] = {INT8OID, TEXTOID, INT4OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+	INT4OID, INT4OID, TIMESTAMPTZOID};
+	Datum	   *cols[11];
+	bool	   *nulls[11];
+	Datum		args[11];
+	Datum	   *sup_ids = palloc(sizeof(Datum) * n);
+	Datum	   *sup_apps = palloc(sizeof(Datum) * n);
+	int			nsup = 0;
+	int			rc;
+
+	for (int c = 0; c < 11; c++)
+	{
+		cols[c] = palloc(sizeof(Datum) * n);
+		nulls[c] = palloc0(sizeof(bool) * n);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		AmlDeployUpdate *u = &updates[i];
+
+#define TEXT_COL(c, v) do { if ((v) == NULL) nulls[c][i] = true; else cols[c][i] = CStringGetTextDatum(v); } while (0)
+		cols[0][i] = Int64GetDatum(u->id);
+		cols[1][i] = CStringGetTextDatum(u->state);
+		cols[2][i] = Int32GetDatum(u->attempts);
+		TEXT_COL(3, u->last_error);
+		cols[4][i] = Int32GetDatum(u->http_status);
+		nulls[4][i] = u->http_status <= 0;
+		TEXT_COL(5, u->error_details);
+		TEXT_COL(6, u->deployment_id);
+		TEXT_COL(7, u->version);
+		cols[8][i] = Int32GetDatum(u->tasks_running);
+		nulls[8][i] = u->tasks_running < 0;
+		cols[9][i] = Int32GetDatum(u->tasks_healthy);
+		nulls[9][i] = u->tasks_healthy < 0;
+		cols[10][i] = TimestampTzGetDatum(u->next_attempt_at);
+		nulls[10][i] = u->next_attempt_at == 0;
+#undef TEXT_COL
+		if (u->supersede)
+		{
+			sup_ids[nsup] = Int64GetDatum(u->id);
+			sup_apps[nsup] = CStringGetTextDatum(u->marathon_app_id);
+			nsup++;
+		}
+	}
+	for (int c = 0; c < 11; c++)
+		args[c] = array_of(cols[c], nulls[c], n, elem[c]);
+	rc = SPI_execute_plan(prepare(&record_plan, RECORD_SQL, 11, (Oid *) types), args, NULL, false, 0);
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	if (nsup > 0)
+	{
+		Oid			stypes[2] = {INT8ARRAYOID, TEXTARRAYOID};
+		Datum		sargs[2] = {array_of(sup_ids, NULL, nsup, INT8OID), array_of(sup_apps, NULL, nsup, TEXTOID)};
+
+		rc = SPI_execute_plan(prepare(&supersede_plan, SUPERSEDE_SQL, 2, stypes), sargs, NULL, false, 0);
+		if (rc != SPI_OK_UPDATE)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	}
+}
+
+List *
+aml_store_sync(AmlDeployUpdate *updates, int n, int claim_limit, MemoryContext into, bool *gone,
+			   XLogRecPtr *commit_lsn)
+{
+	List	   *claimed = NIL;
+	Oid			nsp;
+
+	*gone = false;
+	*commit_lsn = InvalidXLogRecPtr;
+	begin_xact(claim_limit > 0 ? "automl: recording and claiming deployments" : "automl: recording deployments");
+	nsp = get_namespace_oid("automl", true);
+	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("deployments", nsp)))
+	{
+		/* DROP EXTENSION: nothing to record into, nothing to claim */
+		*gone = true;
+		end_xact();
+		return NIL;
+	}
+	if (n > 0)
+		record_updates(updates, n);
+	if (claim_limit > 0)
+	{
+		Oid			types[1] = {INT4OID};
+		Datum		values[1] = {Int32GetDatum(claim_limit)};
+		int			rc;
+
+		rc = SPI_execute_plan(prepare(&claim_plan, CLAIM_SQL, 1, types), values, NULL, false, 0);
+		if (rc != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		claimed = requests_from_result(into);
+	}
+	/*
+	 * No waiting for the WAL flush: a record lost in a crash is re-derived
+	 * from Marathon when the request is recovered, and the worker flushes the
+	 * WAL itself before a write that needs earlier records on disk
+	 * (deploy_worker.c, "durability").
+	 */
+	(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	end_xact();
+	*commit_lsn = XactLastCommitEnd;
+	list_sort(claimed, request_cmp);
+	return claimed;
+}
