@@ -15,6 +15,7 @@
  */
 #include "ml/linear_common.h"
 
+#include "core/blas.h"
 #include "core/memory.h"
 #include "core/random.h"
 
@@ -86,11 +87,11 @@ enet_descent(const AmlMatrix *X, const double *y, double l1, double l2, int max_
 	for (int j = 0; j < p; j++)
 	{
 		w[j] = 0;
-		norm2[j] = aml_linear_dot(AML_COL(X, j), AML_COL(X, j), n);
+		norm2[j] = aml_ddot(n, AML_COL(X, j), 1, AML_COL(X, j), 1);
 	}
 	for (int i = 0; i < n; i++)
 		R[i] = y[i];			/* residual y - Xw with w = 0 */
-	gap_tol = tol * aml_linear_dot(y, y, n);
+	gap_tol = tol * aml_ddot(n, y, 1, y, 1);
 
 	for (iter = 0; iter < max_iter; iter++)
 	{
@@ -113,13 +114,15 @@ enet_descent(const AmlMatrix *X, const double *y, double l1, double l2, int max_
 
 			if (norm2[j] == 0)
 				continue;
-			if (w_old != 0)
-				aml_linear_axpy(n, w_old, xj, R);
-			t = aml_linear_dot(xj, R, n);
+			/*
+			 * x_j . (R + w_old x_j) without adding w_old x_j to R first, and
+			 * one update of R by the change (sklearn adds then subtracts)
+			 */
+			t = aml_ddot(n, xj, 1, R, 1) + w_old * norm2[j];
 			w_new = fabs(t) > l1 ? copysign(fabs(t) - l1, t) / (norm2[j] + l2) : 0.0;
 			w[j] = w_new;
-			if (w_new != 0)
-				aml_linear_axpy(n, -w_new, xj, R);
+			if (w_new != w_old)
+				aml_daxpy(n, w_old - w_new, xj, 1, R, 1);
 			if (fabs(w_new - w_old) > dw_max)
 				dw_max = fabs(w_new - w_old);
 			if (fabs(w_new) > w_max)
@@ -129,7 +132,7 @@ enet_descent(const AmlMatrix *X, const double *y, double l1, double l2, int max_
 		{
 			/* duality gap, as sklearn's enet_coordinate_descent computes it */
 			double		dual_norm = 0;
-			double		r_norm2 = aml_linear_dot(R, R, n);
+			double		r_norm2 = aml_ddot(n, R, 1, R, 1);
 			double		w_norm2 = 0;
 			double		l1_norm = 0;
 			double		scale;
@@ -137,7 +140,7 @@ enet_descent(const AmlMatrix *X, const double *y, double l1, double l2, int max_
 
 			for (int j = 0; j < p; j++)
 			{
-				double		xta = aml_linear_dot(AML_COL(X, j), R, n) - l2 * w[j];
+				double		xta = aml_ddot(n, AML_COL(X, j), 1, R, 1) - l2 * w[j];
 
 				if (fabs(xta) > dual_norm)
 					dual_norm = fabs(xta);
@@ -154,7 +157,7 @@ enet_descent(const AmlMatrix *X, const double *y, double l1, double l2, int max_
 				scale = 1.0;
 				gap = r_norm2;
 			}
-			gap += l1 * l1_norm - scale * aml_linear_dot(R, y, n) +
+			gap += l1 * l1_norm - scale * aml_ddot(n, R, 1, y, 1) +
 				0.5 * l2 * (1 + scale * scale) * w_norm2;
 			/* "<= 0" also stops a constant target, whose tolerance is 0 */
 			if (gap < gap_tol || gap <= 0)
@@ -193,7 +196,8 @@ enet_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng,
 		aml_rng_seed(&local, 0);
 		rng = &local;
 	}
-	AML_TRY(aml_linear_model_new(est, AML_LINK_IDENTITY, 1, &model, err));
+	AML_TRY(aml_linear_need_blas(err));
+	AML_TRY(aml_linear_model_new(est, AML_FORM_IDENTITY, 1, &model, err));
 	x_mean = AML_NEW_ARRAY(double, p + 1);
 	if (x_mean == NULL)
 	{
@@ -243,6 +247,7 @@ const AmlEstimatorType aml_lasso_type = {
 	.state_from_json = aml_linear_state_from_json,
 	.free_state = aml_linear_free_state,
 	.importances = aml_linear_importances,
+	.fold_link = AML_FOLD_IDENTITY,
 };
 
 const AmlEstimatorType aml_elastic_net_type = {
@@ -260,4 +265,5 @@ const AmlEstimatorType aml_elastic_net_type = {
 	.state_from_json = aml_linear_state_from_json,
 	.free_state = aml_linear_free_state,
 	.importances = aml_linear_importances,
+	.fold_link = AML_FOLD_IDENTITY,
 };

@@ -15,7 +15,8 @@
  * Ridge minimises ||y - Xw - b||^2 + alpha ||w||^2 like sklearn's Ridge with
  * its default "cholesky" solver: Cholesky of X'X + alpha I on centred data
  * (of XX' + alpha I when there are more features than rows), falling back to
- * an SVD when the matrix is singular.
+ * an SVD when the matrix is singular (also when it is singular in floating
+ * point only, where sklearn returns the noise of the Cholesky solve).
  */
 #include "ml/linear_common.h"
 
@@ -42,7 +43,7 @@ aml_linear_need_blas(AmlError *err)
 }
 
 AmlStatus
-aml_linear_model_new(const AmlEstimator *est, AmlLinearLink link, int n_rows,
+aml_linear_model_new(const AmlEstimator *est, AmlLinearForm form, int n_rows,
 					 AmlLinearModel **out, AmlError *err)
 {
 	AmlLinearModel *m = AML_NEW(AmlLinearModel);
@@ -51,7 +52,7 @@ aml_linear_model_new(const AmlEstimator *est, AmlLinearLink link, int n_rows,
 	*out = NULL;
 	if (m == NULL)
 		return aml_error_nomem(err, "a linear model");
-	m->link = link;
+	m->form = form;
 	m->n_features = est->n_features;
 	m->n_rows = n_rows;
 	m->n_outputs = aml_estimator_outputs(est);
@@ -102,7 +103,7 @@ row_score(const double *restrict w, double b, const double *restrict x, int p)
 	return z;
 }
 
-/* Outputs of the binary links from z_0 stored at out[pos * stride]. */
+/* Outputs of the binary forms from z_0 stored at out[pos * stride]. */
 static inline void
 finish_binary(const AmlLinearModel *m, double *out, size_t stride)
 {
@@ -110,7 +111,7 @@ finish_binary(const AmlLinearModel *m, double *out, size_t stride)
 	double		hi;
 	double		lo;
 
-	if (m->link == AML_LINK_LOGISTIC)
+	if (m->form == AML_FORM_LOGISTIC)
 	{
 		hi = 1.0 / (1.0 + exp(-z));
 		lo = 1.0 - hi;
@@ -153,77 +154,145 @@ aml_linear_predict_row(const AmlEstimator *est, const double *x, double *out)
 	const AmlLinearModel *m = (const AmlLinearModel *) est->state;
 	const int	p = m->n_features;
 
-	switch (m->link)
+	switch (m->form)
 	{
-		case AML_LINK_IDENTITY:
+		case AML_FORM_IDENTITY:
 			out[0] = row_score(m->coef, m->intercept[0], x, p);
 			return;
-		case AML_LINK_LOGISTIC:
-		case AML_LINK_BINARY_SCORE:
+		case AML_FORM_LOGISTIC:
+		case AML_FORM_BINARY_SCORE:
 			out[m->pos_class] = row_score(m->coef, m->intercept[0], x, p);
 			finish_binary(m, out, 1);
 			return;
-		case AML_LINK_SOFTMAX:
-		case AML_LINK_SCORES:
+		case AML_FORM_SOFTMAX:
+		case AML_FORM_SCORES:
 			for (int r = 0; r < m->n_rows; r++)
 				out[r] = row_score(m->coef + (size_t) r * p, m->intercept[r], x, p);
-			if (m->link == AML_LINK_SOFTMAX)
+			if (m->form == AML_FORM_SOFTMAX)
 				finish_softmax(out, m->n_rows, 1);
 			return;
 	}
 }
 
-/* Column `col` of out := intercept b + X w, accumulated in predict_row's order. */
+/* (aml_v2d, linear_common.h: each lane computes exactly what the scalar code does) */
+
+/*
+ * c[0 .. m-1] := b + X w for rows i0 .. i0 + m - 1, accumulated in
+ * predict_row's order (b, then + w_0 x_0, + w_1 x_1 ...) for every row.
+ */
 static void
-batch_scores(const AmlMatrix *X, const double *w, double b, double *col)
+block_scores(const AmlMatrix *X, size_t i0, size_t m, const double *w, double b,
+			 double *restrict c)
 {
-	const int	n = X->rows;
+	const int	p = X->cols;
+	int			j = 0;
 
-	for (int i = 0; i < n; i++)
-		col[i] = b;
-	for (int j = 0; j < X->cols; j++)
+	for (size_t i = 0; i < m; i++)
+		c[i] = b;
+	/* four columns at a time: c stays in registers between their terms */
+	for (; j + 4 <= p; j += 4)
 	{
-		const double *restrict xj = AML_COL(X, j);
-		const double wj = w[j];
-		double	   *restrict c = col;
+		const double *restrict x0 = AML_COL(X, j) + i0;
+		const double *restrict x1 = AML_COL(X, j + 1) + i0;
+		const double *restrict x2 = AML_COL(X, j + 2) + i0;
+		const double *restrict x3 = AML_COL(X, j + 3) + i0;
+		const double w0 = w[j],
+					w1 = w[j + 1],
+					w2 = w[j + 2],
+					w3 = w[j + 3];
+		size_t		i = 0;
 
-		for (int i = 0; i < n; i++)
+#ifdef AML_HAVE_V2D
+		const aml_v2d	v0 = {w0, w0},
+					v1 = {w1, w1},
+					v2 = {w2, w2},
+					v3 = {w3, w3};
+
+		for (; i + 2 <= m; i += 2)
+		{
+			aml_v2d			acc = *(aml_v2d *) (c + i);
+
+			acc = acc + v0 * *(const aml_v2d *) (x0 + i);
+			acc = acc + v1 * *(const aml_v2d *) (x1 + i);
+			acc = acc + v2 * *(const aml_v2d *) (x2 + i);
+			acc = acc + v3 * *(const aml_v2d *) (x3 + i);
+			*(aml_v2d *) (c + i) = acc;
+		}
+#endif
+		for (; i < m; i++)
+		{
+			double		acc = c[i];
+
+			acc += w0 * x0[i];
+			acc += w1 * x1[i];
+			acc += w2 * x2[i];
+			acc += w3 * x3[i];
+			c[i] = acc;
+		}
+	}
+	for (; j < p; j++)
+	{
+		const double *restrict xj = AML_COL(X, j) + i0;
+		const double wj = w[j];
+		size_t		i = 0;
+
+#ifdef AML_HAVE_V2D
+		const aml_v2d	wv = {wj, wj};
+
+		for (; i + 2 <= m; i += 2)
+			*(aml_v2d *) (c + i) = *(aml_v2d *) (c + i) + wv * *(const aml_v2d *) (xj + i);
+#endif
+		for (; i < m; i++)
 			c[i] += wj * xj[i];
 	}
 }
 
+/*
+ * By blocks of rows, so that a block of X is read from memory once for all
+ * coefficient rows and the outputs being accumulated stay in the L1 cache.
+ */
 AmlStatus
 aml_linear_predict_batch(const AmlEstimator *est, const AmlMatrix *X, AmlMatrix *out,
 						 AmlError *err)
 {
 	const AmlLinearModel *m = (const AmlLinearModel *) est->state;
 	const size_t n = (size_t) X->rows;
+	/* rows whose slice of X fits in 16 kB of L1 cache, for several outputs */
+	size_t		block = m->n_rows > 1 ? 2048 / (size_t) (X->cols > 0 ? X->cols : 1) : 512;
 
-	switch (m->link)
+	block = block < 16 ? 16 : block > 512 ? 512 : block & ~(size_t) 3;
+
+	for (size_t i0 = 0; i0 < n; i0 += block)
 	{
-		case AML_LINK_IDENTITY:
-			batch_scores(X, m->coef, m->intercept[0], AML_COL(out, 0));
-			break;
-		case AML_LINK_LOGISTIC:
-		case AML_LINK_BINARY_SCORE:
-			batch_scores(X, m->coef, m->intercept[0], AML_COL(out, m->pos_class));
-			for (size_t i = 0; i < n; i++)
-				finish_binary(m, out->data + i, n);
-			break;
-		case AML_LINK_SOFTMAX:
-		case AML_LINK_SCORES:
-			for (int r = 0; r < m->n_rows; r++)
-				batch_scores(X, m->coef + (size_t) r * m->n_features, m->intercept[r],
-							 AML_COL(out, r));
-			if (m->link == AML_LINK_SOFTMAX)
-				for (size_t i = 0; i < n; i++)
-					finish_softmax(out->data + i, m->n_rows, n);
-			break;
+		const size_t rows = n - i0 < block ? n - i0 : block;
+
+		switch (m->form)
+		{
+			case AML_FORM_IDENTITY:
+				block_scores(X, i0, rows, m->coef, m->intercept[0], AML_COL(out, 0) + i0);
+				break;
+			case AML_FORM_LOGISTIC:
+			case AML_FORM_BINARY_SCORE:
+				block_scores(X, i0, rows, m->coef, m->intercept[0],
+							 AML_COL(out, m->pos_class) + i0);
+				for (size_t i = i0; i < i0 + rows; i++)
+					finish_binary(m, out->data + i, n);
+				break;
+			case AML_FORM_SOFTMAX:
+			case AML_FORM_SCORES:
+				for (int r = 0; r < m->n_rows; r++)
+					block_scores(X, i0, rows, m->coef + (size_t) r * m->n_features,
+								 m->intercept[r], AML_COL(out, r) + i0);
+				if (m->form == AML_FORM_SOFTMAX)
+					for (size_t i = i0; i < i0 + rows; i++)
+						finish_softmax(out->data + i, m->n_rows, n);
+				break;
+		}
 	}
 	return AML_OK;
 }
 
-static const char *const link_names[] = {
+static const char *const form_names[] = {
 	"identity", "logistic", "softmax", "binary_score", "scores", NULL
 };
 
@@ -234,7 +303,7 @@ aml_linear_state_to_json(const AmlEstimator *est)
 	json_object *o = json_object_new_object();
 	AmlMatrix	coef = aml_matrix_view(m->n_features, m->n_rows, m->coef);
 
-	json_object_object_add(o, "link", json_object_new_string(link_names[m->link]));
+	json_object_object_add(o, "form", json_object_new_string(form_names[m->form]));
 	/* column r of this n_features x n_rows matrix is coefficient row r */
 	json_object_object_add(o, "coef", aml_json_new_matrix(&coef));
 	json_object_object_add(o, "intercept", aml_json_new_double_array(m->intercept, m->n_rows));
@@ -251,25 +320,25 @@ AmlStatus
 aml_linear_state_from_json(AmlEstimator *est, json_object *state, AmlError *err)
 {
 	const char *what = est->type->name;
-	const char *link_name;
-	int			link = -1;
+	const char *form_name;
+	int			form = -1;
 	AmlMatrix  *coef = NULL;
 	AmlLinearModel *m = NULL;
 	int			k = aml_estimator_outputs(est);
 
-	AML_TRY(aml_json_get_string(state, "link", &link_name, what, err));
-	for (int i = 0; link_names[i] != NULL; i++)
-		if (strcmp(link_names[i], link_name) == 0)
-			link = i;
-	if (link < 0)
-		return aml_error(err, AML_ERR_BAD_FORMAT, "unknown link \"%s\" in %s state",
-						 link_name, what);
-	if ((link == AML_LINK_IDENTITY) != (est->task == AML_TASK_REGRESSION))
-		return aml_error(err, AML_ERR_BAD_FORMAT, "link \"%s\" does not fit a %s model",
-						 link_name, aml_task_name(est->task));
+	AML_TRY(aml_json_get_string(state, "form", &form_name, what, err));
+	for (int i = 0; form_names[i] != NULL; i++)
+		if (strcmp(form_names[i], form_name) == 0)
+			form = i;
+	if (form < 0)
+		return aml_error(err, AML_ERR_BAD_FORMAT, "unknown form \"%s\" in %s state",
+						 form_name, what);
+	if ((form == AML_FORM_IDENTITY) != (est->task == AML_TASK_REGRESSION))
+		return aml_error(err, AML_ERR_BAD_FORMAT, "form \"%s\" does not fit a %s model",
+						 form_name, aml_task_name(est->task));
 	AML_TRY(aml_json_get_matrix(state, "coef", &coef, what, err));
 	if (coef->rows != est->n_features ||
-		coef->cols != ((link == AML_LINK_SOFTMAX || link == AML_LINK_SCORES) ? k : 1))
+		coef->cols != ((form == AML_FORM_SOFTMAX || form == AML_FORM_SCORES) ? k : 1))
 	{
 		aml_error(err, AML_ERR_BAD_FORMAT, "coefficients of %s state have the wrong shape",
 				  what);
@@ -278,7 +347,7 @@ aml_linear_state_from_json(AmlEstimator *est, json_object *state, AmlError *err)
 		aml_matrix_free(coef);
 		return err->status;
 	}
-	if (aml_linear_model_new(est, (AmlLinearLink) link, coef->cols, &m, err) != AML_OK)
+	if (aml_linear_model_new(est, (AmlLinearForm) form, coef->cols, &m, err) != AML_OK)
 	{
 		aml_matrix_free(coef);
 		return err->status;
@@ -298,7 +367,7 @@ aml_linear_state_from_json(AmlEstimator *est, json_object *state, AmlError *err)
 		aml_linear_model_free(m);
 		return err->status;
 	}
-	if ((link == AML_LINK_LOGISTIC || link == AML_LINK_BINARY_SCORE) &&
+	if ((form == AML_FORM_LOGISTIC || form == AML_FORM_BINARY_SCORE) &&
 		(m->pos_class < 0 || m->pos_class >= k || m->neg_class < 0 || m->neg_class >= k ||
 		 m->pos_class == m->neg_class))
 	{
@@ -333,6 +402,17 @@ aml_linear_importances(const AmlEstimator *est, double *out, AmlError *err)
 	return AML_OK;
 }
 
+void
+aml_linear_means(const AmlMatrix *X, const double *y, bool center, double *x_mean,
+				 double *y_mean)
+{
+	const int	n = X->rows;
+
+	for (int j = 0; j < X->cols; j++)
+		x_mean[j] = center ? aml_linear_sum(AML_COL(X, j), n) / n : 0.0;
+	*y_mean = center ? aml_linear_sum(y, n) / n : 0.0;
+}
+
 AmlStatus
 aml_linear_centered_copy(const AmlMatrix *X, const double *y, bool center,
 						 AmlMatrix **Xc, double **yc, double *x_mean, double *y_mean,
@@ -353,31 +433,10 @@ aml_linear_centered_copy(const AmlMatrix *X, const double *y, bool center,
 		aml_free(v);
 		return aml_error_nomem(err, "a copy of the training data");
 	}
+	aml_linear_means(X, y, center, x_mean, y_mean);
 	for (int j = 0; j < p; j++)
-	{
-		const double *restrict src = AML_COL(X, j);
-		double	   *restrict dst = AML_COL(C, j);
-		double		mean = 0;
-
-		if (center)
-		{
-			for (int i = 0; i < n; i++)
-				mean += src[i];
-			mean /= n;
-		}
-		for (int i = 0; i < n; i++)
-			dst[i] = src[i] - mean;
-		x_mean[j] = mean;
-	}
-	*y_mean = 0;
-	if (center)
-	{
-		for (int i = 0; i < n; i++)
-			*y_mean += y[i];
-		*y_mean /= n;
-	}
-	for (int i = 0; i < n; i++)
-		v[i] = y[i] - *y_mean;
+		aml_linear_shift(n, AML_COL(X, j), x_mean[j], AML_COL(C, j));
+	aml_linear_shift(n, y, *y_mean, v);
 	*Xc = C;
 	*yc = v;
 	return AML_OK;
@@ -470,7 +529,7 @@ linreg_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng,
 	AmlStatus	st;
 
 	AML_TRY(aml_linear_need_blas(err));
-	AML_TRY(aml_linear_model_new(est, AML_LINK_IDENTITY, 1, &model, err));
+	AML_TRY(aml_linear_model_new(est, AML_FORM_IDENTITY, 1, &model, err));
 	x_mean = AML_NEW_ARRAY(double, p + 1);
 	G = AML_NEW_ARRAY(double, (size_t) p * p + 1);
 	R = AML_NEW_ARRAY(double, (size_t) p * p + 1);
@@ -547,7 +606,7 @@ done:
 
 const AmlEstimatorType aml_linear_regression_type = {
 	.name = "linear_regression",
-	.label = "linear regression (ordinary least squares)",
+	.label = "linear regression",
 	.tasks = AML_TASK_REGRESSION,
 	.params = {linreg_specs, AML_PARAM_COUNT(linreg_specs), sizeof(LinRegParams)},
 	.handles_missing = false,
@@ -560,6 +619,7 @@ const AmlEstimatorType aml_linear_regression_type = {
 	.state_from_json = aml_linear_state_from_json,
 	.free_state = aml_linear_free_state,
 	.importances = aml_linear_importances,
+	.fold_link = AML_FOLD_IDENTITY,
 };
 
 /* ================================================================ ridge */
@@ -604,10 +664,19 @@ ridge_svd(double *A, int n, int p, const double *y, double alpha, double *w, Aml
 			: aml_error(err, AML_ERR_NUMERICAL, "ridge SVD failed (info %d)", info);
 		goto done;
 	}
-	/* t = diag(s / (s^2 + alpha)) U'y, singular values <= 1e-15 dropped as in sklearn */
+	/*
+	 * t = diag(s / (s^2 + alpha)) U'y.  sklearn drops singular values <= 1e-15;
+	 * we drop those below the rounding level of the largest one (relative
+	 * eps max(n, p)), else with alpha = 0 the noise of a dependent column's
+	 * singular value (~1e-13 s_max) would be inverted.
+	 */
 	aml_dgemv('T', n, k, 1.0, U, n, y, 1, 0.0, t, 1);
-	for (int a = 0; a < k; a++)
-		t[a] = s[a] > 1e-15 ? t[a] * s[a] / (s[a] * s[a] + alpha) : 0.0;
+	{
+		double		cut = fmax(1e-15, (k > 0 ? s[0] : 0) * DBL_EPSILON * (n > p ? n : p));
+
+		for (int a = 0; a < k; a++)
+			t[a] = s[a] > cut ? t[a] * s[a] / (s[a] * s[a] + alpha) : 0.0;
+	}
 	aml_dgemv('T', k, p, 1.0, Vt, k, t, 1, 0.0, w, 1);
 done:
 	aml_free(s);
@@ -633,11 +702,11 @@ ridge_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng,
 	double	   *rhs = NULL;
 	double		y_mean;
 	AmlLinearModel *model = NULL;
-	AmlStatus	st;
+	AmlStatus	st = AML_OK;
 	int			info;
 
 	AML_TRY(aml_linear_need_blas(err));
-	AML_TRY(aml_linear_model_new(est, AML_LINK_IDENTITY, 1, &model, err));
+	AML_TRY(aml_linear_model_new(est, AML_FORM_IDENTITY, 1, &model, err));
 	x_mean = AML_NEW_ARRAY(double, p + 1);
 	A = AML_NEW_ARRAY(double, (size_t) q * q + 1);
 	rhs = AML_NEW_ARRAY(double, q + 1);
@@ -646,25 +715,69 @@ ridge_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng,
 		st = aml_error_nomem(err, "ridge workspace");
 		goto done;
 	}
-	st = aml_linear_centered_copy(X, y, params->fit_intercept, &Xc, &yc, x_mean, &y_mean, err);
-	if (st != AML_OK || p == 0)
+	aml_linear_means(X, y, params->fit_intercept, x_mean, &y_mean);
+	if (p == 0)
 		goto finish;
 
 	if (primal)
 	{
-		/* (X'X + alpha I) w = X'y */
-		aml_dsyrk('T', p, n, 1.0, Xc->data, n, 0.0, A, p);
-		aml_dgemv('T', n, p, 1.0, Xc->data, n, yc, 1, 0.0, rhs, 1);
+		/*
+		 * (Xc'Xc + alpha I) w = Xc'yc, accumulated over blocks of centred rows
+		 * (no centred copy of X: one pass over it)
+		 */
+		const int	bs = n < 4096 ? n : 4096;
+		double	   *S = AML_NEW_ARRAY(double, (size_t) bs * p + bs);
+		double	   *ys = S + (size_t) bs * p;
+
+		if (S == NULL)
+		{
+			st = aml_error_nomem(err, "ridge workspace");
+			goto done;
+		}
+		for (int i0 = 0; i0 < n; i0 += bs)
+		{
+			const int	m = n - i0 < bs ? n - i0 : bs;
+
+			for (int j = 0; j < p; j++)
+				aml_linear_shift(m, AML_COL(X, j) + i0, x_mean[j], S + (size_t) j * m);
+			aml_linear_shift(m, y + i0, y_mean, ys);
+			aml_dsyrk('T', p, m, 1.0, S, m, i0 == 0 ? 0.0 : 1.0, A, p);
+			aml_dgemv('T', m, p, 1.0, S, m, ys, 1, i0 == 0 ? 0.0 : 1.0, rhs, 1);
+		}
+		aml_free(S);
 	}
 	else
 	{
-		/* (XX' + alpha I) d = y, w = X'd */
+		/* (Xc Xc' + alpha I) d = yc, w = Xc'd */
+		st = aml_linear_centered_copy(X, y, params->fit_intercept, &Xc, &yc, x_mean, &y_mean,
+									  err);
+		if (st != AML_OK)
+			goto done;
 		aml_dsyrk('N', n, p, 1.0, Xc->data, n, 0.0, A, n);
 		memcpy(rhs, yc, sizeof(double) * n);
 	}
 	for (int a = 0; a < q; a++)
 		A[a + (size_t) a * q] += params->alpha;
 	info = aml_dpotrf(q, A, q);
+	if (info == 0)
+	{
+		/*
+		 * cond(A) >= (max r_aa / min r_aa)^2 for the factor R.  Beyond 1e10
+		 * the normal equations lose most digits (and near 1 / eps, as with
+		 * alpha ~ 0 and dependent columns, sklearn returns noise): solve by
+		 * the SVD of X instead, which squares no condition number.
+		 */
+		double		lo = INFINITY;
+		double		hi = 0;
+
+		for (int a = 0; a < q; a++)
+		{
+			lo = fmin(lo, fabs(A[a + (size_t) a * q]));
+			hi = fmax(hi, fabs(A[a + (size_t) a * q]));
+		}
+		if (!(lo * lo > 1e-10 * hi * hi))
+			info = q;
+	}
 	if (info == 0)
 	{
 		info = aml_dpotrs(q, 1, A, q, rhs, q);
@@ -680,7 +793,14 @@ ridge_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng,
 	}
 	else if (info > 0)
 	{
-		/* singular (alpha = 0 with dependent columns): SVD as sklearn falls back to */
+		/* singular (alpha ~ 0 with dependent columns): the SVD, as sklearn falls back to */
+		if (Xc == NULL)
+		{
+			st = aml_linear_centered_copy(X, y, params->fit_intercept, &Xc, &yc, x_mean,
+										  &y_mean, err);
+			if (st != AML_OK)
+				goto done;
+		}
 		st = ridge_svd(Xc->data, n, p, yc, params->alpha, model->coef, err);
 		if (st != AML_OK)
 			goto done;
@@ -692,8 +812,6 @@ ridge_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng,
 		goto done;
 	}
 finish:
-	if (st != AML_OK)
-		goto done;
 	model->intercept[0] = 0;
 	if (params->fit_intercept)
 	{
@@ -730,4 +848,5 @@ const AmlEstimatorType aml_ridge_type = {
 	.state_from_json = aml_linear_state_from_json,
 	.free_state = aml_linear_free_state,
 	.importances = aml_linear_importances,
+	.fold_link = AML_FOLD_IDENTITY,
 };
