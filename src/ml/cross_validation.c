@@ -234,7 +234,7 @@ aml_holdout(int n_rows, double test_size, const double *y, int n_classes, int re
 			AmlRng *rng, AmlFolds **out, AmlError *err)
 {
 	AmlFolds   *f;
-	int			n_test;
+	int			n_test = 0;
 	int		   *rows;
 	int		   *count = NULL;
 	int		   *start = NULL;
