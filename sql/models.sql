@@ -28,6 +28,14 @@ SELECT round(automl_predict_value(:ols, s)::numeric, 4) AS predicted,
        automl_predict(:ols, s) = automl_predict_value(:ols, s)::text AS text_is_value
 FROM bench.linreg_sample s ORDER BY id LIMIT 3;
 
+-- the planner passes the model's columns instead of building each row value
+-- (a constant model id: only its inputs), with the same results
+EXPLAIN (VERBOSE, COSTS OFF) SELECT automl_predict_value(:ols, s) FROM bench.linreg_sample s;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT automl_predict(m.id, s) FROM bench.linreg_sample s, automl.models m;
+SELECT sum(automl_predict_value(:ols, s)) = sum(automl_predict_value(:ols, ROW(s.*)::bench.linreg_sample))
+       AS rewritten_equals_row_value
+FROM bench.linreg_sample s;
+
 -- classification: iris with logistic regression (default preprocessing)
 SELECT automl_fit('bench.iris', 'name', 'logistic_regression', seed => 1) AS iris \gset
 SELECT task, algorithm, classes, description,

@@ -67,30 +67,65 @@ COMMENT ON FUNCTION automl_deploy_model(bigint) IS
 -------------------------------------------------------------------------------
 -- serving models
 -------------------------------------------------------------------------------
+-- The planner support function rewrites automl_predict*(model, t) where t is
+-- a whole-row reference to a table into the columns variants below, so the
+-- executor passes the needed columns instead of building every row value.
+CREATE FUNCTION automl.predict_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'automl_predict_support'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION automl.predict_support(internal) IS
+    'Planner support of automl_predict*: passes the needed columns instead of a whole row';
+
+CREATE FUNCTION automl.predict_columns(model_id bigint, names text[], VARIADIC "any")
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_predict_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION automl.predict_columns(bigint, text[], "any") IS
+    'automl_predict(model_id, row) with the row passed as named columns (planner rewrite)';
+CREATE FUNCTION automl.predict_columns(model_name text, names text[], VARIADIC "any")
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_predict_columns_by_name'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION automl.predict_columns(text, text[], "any") IS
+    'automl_predict(model_name, row) with the row passed as named columns (planner rewrite)';
+CREATE FUNCTION automl.predict_value_columns(model_id bigint, names text[], VARIADIC "any")
+RETURNS float8
+AS 'MODULE_PATHNAME', 'automl_predict_value_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION automl.predict_value_columns(bigint, text[], "any") IS
+    'automl_predict_value(model_id, row) with the row passed as named columns (planner rewrite)';
+CREATE FUNCTION automl.predict_proba_columns(model_id bigint, names text[], VARIADIC "any")
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'automl_predict_proba_columns'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION automl.predict_proba_columns(bigint, text[], "any") IS
+    'automl_predict_proba(model_id, row) with the row passed as named columns (planner rewrite)';
+
 CREATE FUNCTION automl_predict(model_id bigint, "row" record)
 RETURNS text
 AS 'MODULE_PATHNAME', 'automl_predict'
-LANGUAGE C STRICT STABLE PARALLEL SAFE;
+LANGUAGE C STRICT STABLE PARALLEL SAFE SUPPORT automl.predict_support;
 COMMENT ON FUNCTION automl_predict(bigint, record) IS
     'Predicted label (classification) or value as text (regression) of a model for a row; columns matched by name';
 
 CREATE FUNCTION automl_predict(model_name text, "row" record)
 RETURNS text
 AS 'MODULE_PATHNAME', 'automl_predict_by_name'
-LANGUAGE C STRICT STABLE PARALLEL SAFE;
+LANGUAGE C STRICT STABLE PARALLEL SAFE SUPPORT automl.predict_support;
 COMMENT ON FUNCTION automl_predict(text, record) IS
     'Prediction of the deployed version of a named model for a row';
 
 CREATE FUNCTION automl_predict_value(model_id bigint, "row" record)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'automl_predict_value'
-LANGUAGE C STRICT STABLE PARALLEL SAFE;
+LANGUAGE C STRICT STABLE PARALLEL SAFE SUPPORT automl.predict_support;
 COMMENT ON FUNCTION automl_predict_value(bigint, record) IS
     'Predicted value of a regression model for a row (or the numeric label of a classifier)';
 
 CREATE FUNCTION automl_predict_proba(model_id bigint, "row" record)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'automl_predict_proba'
-LANGUAGE C STRICT STABLE PARALLEL SAFE;
+LANGUAGE C STRICT STABLE PARALLEL SAFE SUPPORT automl.predict_support;
 COMMENT ON FUNCTION automl_predict_proba(bigint, record) IS
     'Class probabilities of a classifier for a row, as {"label": probability, ...}';

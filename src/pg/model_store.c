@@ -178,6 +178,27 @@ aml_model_fetch(int64 id)
 	return m;
 }
 
+bool
+aml_model_visible(int64 id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	bool		found;
+	int			ret;
+
+	if (!OidIsValid(aml_models_relid()))
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT 1 FROM automl.models WHERE id = $1", 1, types, values,
+								NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading automl.models failed: %s", SPI_result_code_string(ret));
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
 int64
 aml_model_deployed_id(const char *name)
 {

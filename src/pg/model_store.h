@@ -41,6 +41,8 @@ typedef struct AmlStoredModel
 } AmlStoredModel;
 
 AmlStoredModel *aml_model_fetch(int64 id);
+/* Whether the caller can see model id (no error when not). */
+bool		aml_model_visible(int64 id);
 /* Id of the deployed version of a model name the caller can see; errors if none. */
 int64		aml_model_deployed_id(const char *name);
 

@@ -1,16 +1,18 @@
 /*
  * predict.c — automl_predict, automl_predict_value, automl_predict_proba:
- * serving stored models from SQL, one row value at a time.
+ * serving stored models from SQL, one row at a time.
  *
- * A model is compiled once per backend (JSON -> pipeline) into a cache keyed
- * by model id; a statement trigger on automl.models sends a relcache
- * invalidation on every change, which empties the cache in every backend.
- * Each call site (fn_extra) keeps what it resolved for its row type: which
- * attribute feeds each model input and how to convert it, a truncated tuple
- * descriptor so that only the attributes up to the last one needed are
- * deformed, and row buffers, so the per-row work is: deform, convert, run
- * the pipeline's row path, build the result.  No SPI, no allocation in the
- * pipeline, no catalog access per row.
+ * Two ways in.  The SQL signature takes a row value (any composite); when
+ * the planner sees that row is a whole-row reference to a table, the
+ * support function (predict_support.c) rewrites the call into the
+ * "columns" variant, which gets the needed columns as separate arguments
+ * with their names, so the executor never builds the row value.
+ *
+ * Each call site (fn_extra) keeps what it resolved: the compiled model
+ * (model_cache.c), which attribute or argument feeds each model input and
+ * how to convert it, and row buffers.  Per row: fetch, convert, run the
+ * model's row path, build the result — no SPI, no catalog access, no
+ * allocation in the model.
  */
 #include "postgres.h"
 
@@ -19,214 +21,35 @@
 #include <math.h>
 
 #include "access/htup_details.h"
-#include "access/tupmacs.h"
 #include "access/tupdesc.h"
+#include "access/tupmacs.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
 
-#include "core/json.h"
 #include "ml/model.h"
 #include "pg/automl.h"
-#include "pg/core_bridge.h"
 #include "pg/loader.h"
-#include "pg/model_store.h"
+#include "pg/model_cache.h"
 
 PG_FUNCTION_INFO_V1(automl_predict);
 PG_FUNCTION_INFO_V1(automl_predict_by_name);
 PG_FUNCTION_INFO_V1(automl_predict_value);
 PG_FUNCTION_INFO_V1(automl_predict_proba);
+PG_FUNCTION_INFO_V1(automl_predict_columns);
+PG_FUNCTION_INFO_V1(automl_predict_columns_by_name);
+PG_FUNCTION_INFO_V1(automl_predict_value_columns);
+PG_FUNCTION_INFO_V1(automl_predict_proba_columns);
 
-typedef struct ModelEntry
-{
-	int64		id;				/* hash key */
-	MemoryContext context;		/* the compiled model lives here */
-	AmlModel   *model;
-	char	   *algorithm;
-	text	  **labels;			/* classification: label per class, ready to copy */
-	double	   *label_values;	/* numeric value of each label, NaN when not a number */
-} ModelEntry;
-
-typedef struct NameEntry
-{
-	char		name[NAMEDATALEN * 4];	/* hash key (model names are <= 200 chars) */
-	int64		id;
-} NameEntry;
-
-static HTAB *model_cache = NULL;
-static HTAB *name_cache = NULL;
-static MemoryContext cache_context = NULL;
-static uint64 cache_generation = 1;
-static bool flush_pending = false;
-static Oid	models_relid = InvalidOid;
-
-static void
-models_changed(Datum arg, Oid relid)
-{
-	/* only flag here: freeing happens at the next lookup, never under a caller's feet */
-	if (relid == InvalidOid || relid == models_relid || !OidIsValid(models_relid))
-	{
-		cache_generation++;
-		flush_pending = true;
-	}
-}
-
-void
-aml_predict_init(void)
-{
-	CacheRegisterRelcacheCallback(models_changed, (Datum) 0);
-}
-
-static void
-flush_caches(void)
-{
-	if (cache_context != NULL)
-		MemoryContextDelete(cache_context);	/* every entry's context is a child */
-	cache_context = NULL;
-	model_cache = NULL;
-	name_cache = NULL;
-	flush_pending = false;
-}
-
-static void
-ensure_caches(void)
-{
-	HASHCTL		ctl;
-
-	if (flush_pending)
-		flush_caches();
-	if (model_cache != NULL)
-		return;
-	cache_context = AllocSetContextCreate(TopMemoryContext, "automl model cache",
-										  ALLOCSET_DEFAULT_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(ModelEntry);
-	ctl.hcxt = cache_context;
-	model_cache = hash_create("automl models", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(((NameEntry *) 0)->name);
-	ctl.entrysize = sizeof(NameEntry);
-	ctl.hcxt = cache_context;
-	name_cache = hash_create("automl model names", 16, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	models_relid = aml_models_relid();
-}
-
-/* Compile a stored model into the cache. */
-static void
-compile_model(ModelEntry *entry)
-{
-	AmlStoredModel *stored = aml_model_fetch(entry->id);
-	MemoryContext ctx = AllocSetContextCreate(cache_context, "automl compiled model",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "automl model parse",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(tmp);
-	AmlCoreTarget save;
-	AmlModel   *m = NULL;
-	AmlError	err;
-	AmlStatus	st;
-	json_object *obj = aml_pg_parse_json(stored->pipeline, strlen(stored->pipeline));
-
-	aml_core_allocate_in(ctx, &save);
-	st = aml_model_from_json(obj, &m, &err);
-	aml_core_restore(&save);
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(tmp);	/* releases the parsed JSON */
-	if (st != AML_OK)
-	{
-		MemoryContextDelete(ctx);
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("model " INT64_FORMAT " cannot be loaded: %s", entry->id, err.message),
-				 err.detail[0] ? errdetail_internal("%s", err.detail) : 0));
-	}
-	old = MemoryContextSwitchTo(ctx);
-	entry->model = m;
-	entry->context = ctx;
-	entry->algorithm = pstrdup(stored->algorithm);
-	if (m->schema->task == AML_TASK_CLASSIFICATION)
-	{
-		int			k = m->schema->classes->count;
-
-		entry->labels = palloc(sizeof(text *) * k);
-		entry->label_values = palloc(sizeof(double) * k);
-		for (int c = 0; c < k; c++)
-		{
-			const char *label = aml_dict_string(m->schema->classes, c);
-			char	   *end;
-
-			entry->labels[c] = cstring_to_text(label);
-			entry->label_values[c] = strtod(label, &end);
-			if (*label == '\0' || *end != '\0')
-				entry->label_values[c] = NAN;
-		}
-	}
-	MemoryContextSwitchTo(old);
-}
-
-static ModelEntry *
-lookup_model(int64 id)
-{
-	ModelEntry *entry;
-	bool		found;
-
-	ensure_caches();
-	entry = hash_search(model_cache, &id, HASH_ENTER, &found);
-	if (!found)
-	{
-		entry->model = NULL;
-		PG_TRY();
-		{
-			compile_model(entry);
-		}
-		PG_CATCH();
-		{
-			if (model_cache != NULL)
-				hash_search(model_cache, &id, HASH_REMOVE, NULL);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-	}
-	return entry;
-}
-
-static int64
-lookup_name(const char *name)
-{
-	NameEntry  *entry;
-	bool		found;
-	char		key[sizeof(((NameEntry *) 0)->name)];
-
-	if (strlen(name) >= sizeof(key))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("no deployed model named \"%s\"", name)));
-	memset(key, 0, sizeof(key));
-	strlcpy(key, name, sizeof(key));
-	ensure_caches();
-	entry = hash_search(name_cache, key, HASH_FIND, &found);
-	if (!found)
-	{
-		int64		id = aml_model_deployed_id(name);
-
-		ensure_caches();		/* the lookup may have processed invalidations */
-		entry = hash_search(name_cache, key, HASH_ENTER, &found);
-		entry->id = id;
-	}
-	return entry->id;
-}
-
-/* Readers of plain numeric attributes (the common case), by SQL type. */
+/* Readers of plain numeric values (the common case), by SQL type. */
 enum
 {
 	FAST_NONE = 0,
@@ -237,6 +60,35 @@ enum
 	FAST_INT8,
 	FAST_BOOL
 };
+
+/* The columns variant: arguments 0 = model, 1 = names, 2.. = column values. */
+#define FIRST_COLUMN_ARG 2
+
+/* What a call site resolved: model, input mapping, buffers. */
+typedef struct PredictCall
+{
+	int64		model_id;
+	uint64		generation;
+	ModelEntry *entry;
+	bool		bound;
+	int			n_inputs;
+	int		   *source;			/* per input: attribute index, or argument number */
+	AmlSourceColumn *cols;		/* per input: how to convert */
+	char	   *fast;			/* per input: a FAST_* reader, or FAST_NONE */
+	/* row values only */
+	Oid			tuptype;
+	int32		tuptypmod;
+	TupleDesc	desc;			/* of the row type */
+	int			natts_needed;	/* attributes deformed: up to the last one needed */
+	uint32	   *offset;			/* per attribute: offset when nothing before is NULL or varlena */
+	bool		fixed_layout;	/* every attribute up to the last needed has a fixed length */
+	Datum	   *values;
+	bool	   *nulls;
+	/* buffers */
+	double	   *raw;
+	double	   *scratch;
+	double	   *out;
+} PredictCall;
 
 static char
 fast_reader(const AmlSourceColumn *col)
@@ -260,89 +112,110 @@ fast_reader(const AmlSourceColumn *col)
 	}
 }
 
-/* What a call site resolved: model, row type mapping, buffers. */
-typedef struct PredictCall
+/* The call site's state, with the model of model_id resolved and current. */
+static PredictCall *
+call_for(FunctionCallInfo fcinfo, int64 model_id)
 {
-	int64		model_id;
-	uint64		generation;
-	ModelEntry *entry;
-	Oid			tuptype;
-	int32		tuptypmod;
-	TupleDesc	desc;			/* of the row type */
-	int			natts_needed;	/* attributes deformed: up to the last one needed */
-	int			n_inputs;
-	int		   *attidx;			/* per input: index into values[] */
-	AmlSourceColumn *cols;		/* per input: how to convert */
-	char	   *fast;			/* per input: a FAST_* reader for plain numbers, or FAST_NONE */
-	uint32	   *offset;			/* per attribute: its offset when no attribute before is
-								 * NULL or variable-length (fixed_layout) */
-	bool		fixed_layout;	/* every attribute up to the last needed has a fixed length */
-	Datum	   *values;
-	bool	   *nulls;
-	double	   *raw;
-	double	   *scratch;
-	double	   *out;
-} PredictCall;
+	PredictCall *call = (PredictCall *) fcinfo->flinfo->fn_extra;
 
+	if (call == NULL)
+	{
+		call = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCall));
+		fcinfo->flinfo->fn_extra = call;
+	}
+	if (call->entry == NULL || call->model_id != model_id ||
+		call->generation != aml_model_cache_generation())
+	{
+		call->entry = NULL;
+		call->bound = false;
+		call->tuptype = InvalidOid;
+		call->model_id = model_id;
+		call->entry = aml_model_cache_lookup(model_id);
+		call->generation = aml_model_cache_generation();
+	}
+	return call;
+}
+
+/* Conversions and buffers for the model's inputs, once names are matched. */
 static void
-bind_row_type(PredictCall *call, HeapTupleHeader row, MemoryContext mcxt)
+bind_inputs(PredictCall *call, MemoryContext mcxt, const char *const *names, const Oid *types,
+			int n_sources)
 {
-	Oid			tuptype = HeapTupleHeaderGetTypeId(row);
-	int32		tuptypmod = HeapTupleHeaderGetTypMod(row);
-	TupleDesc	rowdesc = lookup_rowtype_tupdesc(tuptype, tuptypmod);
 	const AmlSchema *schema = call->entry->model->schema;
 	MemoryContext old = MemoryContextSwitchTo(mcxt);
-	int			max_idx = -1;
 
 	call->n_inputs = schema->n_inputs;
-	call->attidx = palloc(sizeof(int) * Max(schema->n_inputs, 1));
+	call->source = palloc(sizeof(int) * Max(schema->n_inputs, 1));
 	call->cols = palloc0(sizeof(AmlSourceColumn) * Max(schema->n_inputs, 1));
+	call->fast = palloc0(Max(schema->n_inputs, 1));
 	for (int k = 0; k < schema->n_inputs; k++)
 	{
 		const AmlInputColumn *in = &schema->inputs[k];
 		int			found = -1;
 
-		for (int a = 0; a < rowdesc->natts; a++)
-		{
-			Form_pg_attribute att = TupleDescAttr(rowdesc, a);
-
-			if (!att->attisdropped && strcmp(NameStr(att->attname), in->name) == 0)
+		for (int a = 0; a < n_sources; a++)
+			if (names[a] != NULL && strcmp(names[a], in->name) == 0)
 			{
 				found = a;
 				break;
 			}
-		}
 		if (found < 0)
-		{
-			ReleaseTupleDesc(rowdesc);
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("the row has no column \"%s\", which model " INT64_FORMAT " needs",
 							in->name, call->model_id),
 					 errhint("Pass a row with every feature of the model: SELECT * FROM automl.models WHERE id = " INT64_FORMAT " lists them.",
 							 call->model_id)));
-		}
 		call->cols[k].name = pstrdup(in->name);
-		if (!aml_source_column_as(&call->cols[k], TupleDescAttr(rowdesc, found)->atttypid, in->kind))
-		{
-			Oid			typid = TupleDescAttr(rowdesc, found)->atttypid;
-
-			ReleaseTupleDesc(rowdesc);
+		if (!aml_source_column_as(&call->cols[k], types[found], in->kind))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column \"%s\" of the row has type %s, which model " INT64_FORMAT " cannot use",
-							in->name, format_type_be(typid), call->model_id)));
-		}
-		call->attidx[k] = found;
-		if (found > max_idx)
-			max_idx = found;
+							in->name, format_type_be(types[found]), call->model_id)));
+		call->source[k] = found;
+		call->fast[k] = fast_reader(&call->cols[k]);
 	}
+	call->raw = palloc(sizeof(double) * Max(schema->n_inputs, 1));
+	call->scratch = palloc(sizeof(double) * aml_model_scratch_size(call->entry->model));
+	call->out = palloc(sizeof(double) * Max(call->entry->model->outputs, 1));
+	call->bound = true;
+	MemoryContextSwitchTo(old);
+}
+
+static void
+bind_row_type(PredictCall *call, HeapTupleHeader row, MemoryContext mcxt)
+{
+	Oid			tuptype = HeapTupleHeaderGetTypeId(row);
+	volatile int32 tuptypmod = HeapTupleHeaderGetTypMod(row);
+	TupleDesc	rowdesc = lookup_rowtype_tupdesc(tuptype, tuptypmod);
+	const char **names = palloc(sizeof(char *) * Max(rowdesc->natts, 1));
+	Oid		   *types = palloc(sizeof(Oid) * Max(rowdesc->natts, 1));
+	int			max_idx = -1;
+	MemoryContext old;
+
+	for (int a = 0; a < rowdesc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(rowdesc, a);
+
+		names[a] = att->attisdropped ? NULL : NameStr(att->attname);
+		types[a] = att->atttypid;
+	}
+	PG_TRY();
+	{
+		bind_inputs(call, mcxt, names, types, rowdesc->natts);
+	}
+	PG_CATCH();
+	{
+		ReleaseTupleDesc(rowdesc);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	for (int k = 0; k < call->n_inputs; k++)
+		if (call->source[k] > max_idx)
+			max_idx = call->source[k];
+	old = MemoryContextSwitchTo(mcxt);
 	call->desc = CreateTupleDescCopyConstr(rowdesc);	/* keeps missing-attribute defaults */
 	call->natts_needed = max_idx + 1;
-	/* offsets of the attributes when none before them is NULL or variable-length */
-	call->fast = palloc0(Max(schema->n_inputs, 1));
-	for (int k = 0; k < schema->n_inputs; k++)
-		call->fast[k] = fast_reader(&call->cols[k]);
 	call->offset = palloc(sizeof(uint32) * Max(max_idx + 1, 1));
 	call->fixed_layout = true;
 	{
@@ -362,21 +235,17 @@ bind_row_type(PredictCall *call, HeapTupleHeader row, MemoryContext mcxt)
 			}
 		}
 	}
-	ReleaseTupleDesc(rowdesc);
 	call->values = palloc(sizeof(Datum) * Max(max_idx + 1, 1));
 	call->nulls = palloc(sizeof(bool) * Max(max_idx + 1, 1));
-	call->raw = palloc(sizeof(double) * Max(schema->n_inputs, 1));
-	call->scratch = palloc(sizeof(double) * aml_model_scratch_size(call->entry->model));
-	call->out = palloc(sizeof(double) * Max(call->entry->model->outputs, 1));
 	call->tuptype = tuptype;
 	call->tuptypmod = tuptypmod;
 	MemoryContextSwitchTo(old);
+	ReleaseTupleDesc(rowdesc);
 }
 
 /*
  * Deform the first natts attributes of a composite datum, like
- * heap_deform_tuple() but stopping at the last attribute a model needs (a row
- * of a wide table is mostly columns the model does not use).
+ * heap_deform_tuple() but stopping at the last attribute a model needs.
  */
 static void
 deform_prefix(HeapTupleHeader tup, TupleDesc desc, int natts, Datum *values, bool *isnull)
@@ -411,32 +280,65 @@ deform_prefix(HeapTupleHeader tup, TupleDesc desc, int natts, Datum *values, boo
 		values[attnum] = getmissingattr(desc, attnum + 1, &isnull[attnum]);
 }
 
-/* Resolve the model of this call site and run it on the row; returns the outputs. */
-static PredictCall *
-predict_row(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
+/* One input value into call->raw[k]. */
+static inline void
+convert_input(PredictCall *call, int k, Datum value, bool isnull)
 {
-	PredictCall *call = (PredictCall *) fcinfo->flinfo->fn_extra;
-	const AmlModel *m;
+	const AmlSourceColumn *col = &call->cols[k];
+	double		number = NAN;
+	const char *str;
+	int			len;
 
-	if (call == NULL)
+	if (isnull)
 	{
-		call = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PredictCall));
-		fcinfo->flinfo->fn_extra = call;
+		call->raw[k] = NAN;
+		return;
 	}
-	if (call->entry == NULL || call->model_id != model_id || call->generation != cache_generation ||
-		flush_pending)
+	switch (call->fast[k])
 	{
-		call->entry = NULL;
-		call->tuptype = InvalidOid;
-		call->model_id = model_id;
-		call->entry = lookup_model(model_id);
-		call->generation = cache_generation;
+		case FAST_FLOAT8:
+			call->raw[k] = DatumGetFloat8(value);
+			return;
+		case FAST_FLOAT4:
+			call->raw[k] = DatumGetFloat4(value);
+			return;
+		case FAST_INT2:
+			call->raw[k] = DatumGetInt16(value);
+			return;
+		case FAST_INT4:
+			call->raw[k] = DatumGetInt32(value);
+			return;
+		case FAST_INT8:
+			call->raw[k] = (double) DatumGetInt64(value);
+			return;
+		case FAST_BOOL:
+			call->raw[k] = DatumGetBool(value) ? 1.0 : 0.0;
+			return;
+		default:
+			break;
 	}
-	if (call->tuptype != HeapTupleHeaderGetTypeId(row) ||
+	if (!aml_source_convert(col, value, &number, &str, &len))
+		call->raw[k] = NAN;
+	else if (col->kind == AML_KIND_CATEGORICAL)
+	{
+		int			code = aml_dict_lookup(call->entry->model->schema->inputs[k].dict, str, (size_t) len);
+
+		call->raw[k] = code >= 0 ? (double) code : AML_UNSEEN_CATEGORY;
+	}
+	else
+		call->raw[k] = number;
+}
+
+/* Predict from a row value; returns the call site with outputs filled. */
+static PredictCall *
+predict_row_value(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
+{
+	PredictCall *call = call_for(fcinfo, model_id);
+
+	if (!call->bound || call->tuptype != HeapTupleHeaderGetTypeId(row) ||
 		call->tuptypmod != HeapTupleHeaderGetTypMod(row))
 		bind_row_type(call, row, fcinfo->flinfo->fn_mcxt);
 
-	m = call->entry->model;
 	/* the fast path: no NULL, fixed-length attributes, plain numbers */
 	if (call->fixed_layout && !(row->t_infomask & HEAP_HASNULL) &&
 		(int) HeapTupleHeaderGetNatts(row) >= call->natts_needed)
@@ -446,18 +348,13 @@ predict_row(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 
 		for (int k = 0; k < call->n_inputs && done; k++)
 		{
-			const char *v = tp + call->offset[call->attidx[k]];
+			const char *v = tp + call->offset[call->source[k]];
 
 			switch (call->fast[k])
 			{
 				case FAST_FLOAT8:
-					{
-						double		d;
-
-						memcpy(&d, v, sizeof(double));
-						call->raw[k] = d;
-						break;
-					}
+					memcpy(&call->raw[k], v, sizeof(double));
+					break;
 				case FAST_FLOAT4:
 					{
 						float		f;
@@ -489,41 +386,55 @@ predict_row(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 		}
 		if (done)
 		{
-			aml_model_predict_row(m, call->raw, call->out, call->scratch);
+			aml_model_predict_row(call->entry->model, call->raw, call->out, call->scratch);
 			return call;
 		}
 	}
 	deform_prefix(row, call->desc, call->natts_needed, call->values, call->nulls);
 	for (int k = 0; k < call->n_inputs; k++)
-	{
-		int			a = call->attidx[k];
-		const AmlSourceColumn *col = &call->cols[k];
-		double		number = NAN;
-		const char *str;
-		int			len;
-
-		if (call->nulls[a])
-			call->raw[k] = NAN;
-		else if (!aml_source_convert(col, call->values[a], &number, &str, &len))
-			call->raw[k] = NAN;
-		else if (col->kind == AML_KIND_CATEGORICAL)
-		{
-			int			code = aml_dict_lookup(m->schema->inputs[k].dict, str, (size_t) len);
-
-			call->raw[k] = code >= 0 ? (double) code : AML_UNSEEN_CATEGORY;
-		}
-		else
-			call->raw[k] = number;
-	}
-	aml_model_predict_row(m, call->raw, call->out, call->scratch);
+		convert_input(call, k, call->values[call->source[k]], call->nulls[call->source[k]]);
+	aml_model_predict_row(call->entry->model, call->raw, call->out, call->scratch);
 	return call;
 }
 
-static int64
-model_arg(FunctionCallInfo fcinfo)
+/* Predict from column arguments (the rewritten call); returns the call site. */
+static PredictCall *
+predict_columns(FunctionCallInfo fcinfo, int64 model_id)
 {
-	return PG_GETARG_INT64(0);
+	PredictCall *call = call_for(fcinfo, model_id);
+
+	if (!call->bound)
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+		Datum	   *elems;
+		bool	   *elem_nulls;
+		int			n;
+		const char **names;
+		Oid		   *types;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
+		if (n != PG_NARGS() - FIRST_COLUMN_ARG)
+			elog(ERROR, "automl predict: %d column names for %d columns", n, PG_NARGS() - FIRST_COLUMN_ARG);
+		names = palloc(sizeof(char *) * Max(n, 1));
+		types = palloc(sizeof(Oid) * Max(n, 1));
+		for (int a = 0; a < n; a++)
+		{
+			names[a] = elem_nulls[a] ? NULL : TextDatumGetCString(elems[a]);
+			types[a] = get_fn_expr_argtype(fcinfo->flinfo, FIRST_COLUMN_ARG + a);
+		}
+		bind_inputs(call, fcinfo->flinfo->fn_mcxt, names, types, n);
+	}
+	for (int k = 0; k < call->n_inputs; k++)
+	{
+		int			arg = FIRST_COLUMN_ARG + call->source[k];
+
+		convert_input(call, k, PG_GETARG_DATUM(arg), PG_ARGISNULL(arg));
+	}
+	aml_model_predict_row(call->entry->model, call->raw, call->out, call->scratch);
+	return call;
 }
+
+/* ---------------------------------------------------------------- results */
 
 static Datum
 label_result(PredictCall *call)
@@ -542,28 +453,9 @@ label_result(PredictCall *call)
 	return PointerGetDatum(cstring_to_text(float8out_internal(call->out[0])));
 }
 
-/* automl_predict(model_id bigint, row record) returns text */
-Datum
-automl_predict(PG_FUNCTION_ARGS)
+static Datum
+value_result(PredictCall *call)
 {
-	return label_result(predict_row(fcinfo, model_arg(fcinfo), PG_GETARG_HEAPTUPLEHEADER(1)));
-}
-
-/* automl_predict(model_name text, row record) returns text: the deployed version */
-Datum
-automl_predict_by_name(PG_FUNCTION_ARGS)
-{
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	/* names resolve through a cache emptied whenever automl.models changes */
-	return label_result(predict_row(fcinfo, lookup_name(name), PG_GETARG_HEAPTUPLEHEADER(1)));
-}
-
-/* automl_predict_value(model_id bigint, row record) returns float8 */
-Datum
-automl_predict_value(PG_FUNCTION_ARGS)
-{
-	PredictCall *call = predict_row(fcinfo, model_arg(fcinfo), PG_GETARG_HEAPTUPLEHEADER(1));
 	const AmlModel *m = call->entry->model;
 
 	if (m->schema->task == AML_TASK_CLASSIFICATION)
@@ -577,16 +469,14 @@ automl_predict_value(PG_FUNCTION_ARGS)
 					 errmsg("model " INT64_FORMAT " predicts the label \"%s\", which is not a number",
 							call->model_id, aml_dict_string(m->schema->classes, c)),
 					 errhint("Use automl_predict() for the label or automl_predict_proba() for probabilities.")));
-		PG_RETURN_FLOAT8(v);
+		return Float8GetDatum(v);
 	}
-	PG_RETURN_FLOAT8(call->out[0]);
+	return Float8GetDatum(call->out[0]);
 }
 
-/* automl_predict_proba(model_id bigint, row record) returns jsonb {"label": p, ...} */
-Datum
-automl_predict_proba(PG_FUNCTION_ARGS)
+static Datum
+proba_result(PredictCall *call)
 {
-	PredictCall *call = predict_row(fcinfo, model_arg(fcinfo), PG_GETARG_HEAPTUPLEHEADER(1));
 	const AmlModel *m = call->entry->model;
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
@@ -620,5 +510,73 @@ automl_predict_proba(PG_FUNCTION_ARGS)
 		pushJsonbValue(&state, WJB_VALUE, &val);
 	}
 	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
+	return PointerGetDatum(JsonbValueToJsonb(result));
+}
+
+/* ---------------------------------------------------------------- SQL functions */
+
+/* The columns variants are not strict (a NULL column is a missing value). */
+#define NULL_MODEL_IS_NULL() do { if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) PG_RETURN_NULL(); } while (0)
+
+/* automl_predict(model_id bigint, row record) returns text */
+Datum
+automl_predict(PG_FUNCTION_ARGS)
+{
+	return label_result(predict_row_value(fcinfo, PG_GETARG_INT64(0), PG_GETARG_HEAPTUPLEHEADER(1)));
+}
+
+/* automl_predict(model_name text, row record) returns text: the deployed version */
+Datum
+automl_predict_by_name(PG_FUNCTION_ARGS)
+{
+	int64		id = aml_model_cache_deployed(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+
+	return label_result(predict_row_value(fcinfo, id, PG_GETARG_HEAPTUPLEHEADER(1)));
+}
+
+/* automl_predict_value(model_id bigint, row record) returns float8 */
+Datum
+automl_predict_value(PG_FUNCTION_ARGS)
+{
+	return value_result(predict_row_value(fcinfo, PG_GETARG_INT64(0), PG_GETARG_HEAPTUPLEHEADER(1)));
+}
+
+/* automl_predict_proba(model_id bigint, row record) returns jsonb */
+Datum
+automl_predict_proba(PG_FUNCTION_ARGS)
+{
+	return proba_result(predict_row_value(fcinfo, PG_GETARG_INT64(0), PG_GETARG_HEAPTUPLEHEADER(1)));
+}
+
+/* The rewritten forms: (model, names text[], VARIADIC "any" column values) */
+Datum
+automl_predict_columns(PG_FUNCTION_ARGS)
+{
+	NULL_MODEL_IS_NULL();
+	return label_result(predict_columns(fcinfo, PG_GETARG_INT64(0)));
+}
+
+Datum
+automl_predict_columns_by_name(PG_FUNCTION_ARGS)
+{
+	int64		id;
+
+	NULL_MODEL_IS_NULL();
+	id = aml_model_cache_deployed(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+
+	return label_result(predict_columns(fcinfo, id));
+}
+
+Datum
+automl_predict_value_columns(PG_FUNCTION_ARGS)
+{
+	NULL_MODEL_IS_NULL();
+	return value_result(predict_columns(fcinfo, PG_GETARG_INT64(0)));
+}
+
+Datum
+automl_predict_proba_columns(PG_FUNCTION_ARGS)
+{
+	NULL_MODEL_IS_NULL();
+	return proba_result(predict_columns(fcinfo, PG_GETARG_INT64(0)));
 }

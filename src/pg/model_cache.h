@@ -1,0 +1,38 @@
+/*
+ * model_cache.h — compiled models per backend.
+ *
+ * A model is compiled (JSON -> AmlModel) once per backend, in its own memory
+ * context under the cache.  A statement trigger on automl.models sends a
+ * relcache invalidation on every change; the callback only bumps a
+ * generation counter, and the cache is emptied at the next lookup, never
+ * under a caller's feet.  Callers keep the generation they saw and look up
+ * again when it changed.
+ */
+#ifndef AML_PG_MODEL_CACHE_H
+#define AML_PG_MODEL_CACHE_H
+
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include "ml/model.h"
+
+typedef struct ModelEntry
+{
+	int64		id;				/* hash key */
+	MemoryContext context;		/* the compiled model lives here */
+	AmlModel   *model;
+	char	   *algorithm;
+	text	  **labels;			/* classification: label per class, ready to copy */
+	double	   *label_values;	/* numeric value of each label, NaN when not a number */
+} ModelEntry;
+
+/* The compiled model of an id the caller can see (compiled on first use). */
+ModelEntry *aml_model_cache_lookup(int64 id);
+/* The id of the deployed version of a name. */
+int64		aml_model_cache_deployed(const char *name);
+/* Changes whenever automl.models changes; compare with a saved value. */
+uint64		aml_model_cache_generation(void);
+void		aml_predict_init(void);
+
+#endif
