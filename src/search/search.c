@@ -184,7 +184,23 @@ new_candidate(Search *s, AmlError *err)
 	return &s->cands[s->n++];
 }
 
-/* Free the out-of-fold predictions of all but the OOF_KEEP best candidates. */
+/*
+ * Keep the out-of-fold predictions ensembles are built from: the best
+ * candidate of each estimator (diversity), then the best overall, OOF_KEEP
+ * in all; free the others.
+ */
+static bool
+best_of_its_estimator(const Search *s, int i)
+{
+	for (int j = 0; j < s->n; j++)
+		if (j != i && s->cands[j].status == AML_CANDIDATE_OK &&
+			strcmp(s->cands[j].estimator, s->cands[i].estimator) == 0 &&
+			(s->cands[j].signed_mean > s->cands[i].signed_mean ||
+			 (s->cands[j].signed_mean == s->cands[i].signed_mean && j < i)))
+			return false;
+	return true;
+}
+
 static void
 trim_oof(Search *s)
 {
@@ -197,10 +213,12 @@ trim_oof(Search *s)
 	{
 		int			worst = -1;
 
-		for (int i = 0; i < s->n; i++)
-			if (s->cands[i].oof != NULL &&
-				(worst < 0 || s->cands[i].signed_mean < s->cands[worst].signed_mean))
-				worst = i;
+		/* the worst holder that is not the best of its estimator, else the worst */
+		for (int pass = 0; pass < 2 && worst < 0; pass++)
+			for (int i = 0; i < s->n; i++)
+				if (s->cands[i].oof != NULL && (pass == 1 || !best_of_its_estimator(s, i)) &&
+					(worst < 0 || s->cands[i].signed_mean < s->cands[worst].signed_mean))
+					worst = i;
 		aml_matrix_free(s->cands[worst].oof);
 		s->cands[worst].oof = NULL;
 		held--;
@@ -538,28 +556,35 @@ run_ensemble(Search *s, AmlSearchResult *r, AmlError *err)
 	AmlEnsembleChoice e;
 	double		refit = 0;
 
-	/* the best candidates with out-of-fold predictions, best first */
-	for (int picked = 0; picked < ENSEMBLE_POOL; picked++)
-	{
-		int			next = -1;
-
-		for (int i = 0; i < s->n; i++)
+	/*
+	 * The pool: the best candidate of each estimator first (diverse models
+	 * make better ensembles than variants of one), then the best others; in
+	 * both rounds best first.
+	 */
+	for (int round = 0; round < 2; round++)
+		for (int picked = n_pool; picked < ENSEMBLE_POOL; picked++)
 		{
-			const AmlCandidate *c = &s->cands[i];
-			bool		taken = false;
+			int			next = -1;
 
-			if (c->status != AML_CANDIDATE_OK || c->oof == NULL || (classification && !c->probabilistic))
-				continue;
-			for (int j = 0; j < n_pool; j++)
-				if (pool[j] == i)
-					taken = true;
-			if (!taken && (next < 0 || c->signed_mean > s->cands[next].signed_mean))
-				next = i;
+			for (int i = 0; i < s->n; i++)
+			{
+				const AmlCandidate *c = &s->cands[i];
+				bool		taken = false;
+
+				if (c->status != AML_CANDIDATE_OK || c->oof == NULL ||
+					(classification && !c->probabilistic) ||
+					(round == 0 && !best_of_its_estimator(s, i)))
+					continue;
+				for (int j = 0; j < n_pool; j++)
+					if (pool[j] == i)
+						taken = true;
+				if (!taken && (next < 0 || c->signed_mean > s->cands[next].signed_mean))
+					next = i;
+			}
+			if (next < 0)
+				break;
+			pool[n_pool++] = next;
 		}
-		if (next < 0)
-			break;
-		pool[n_pool++] = next;
-	}
 	if (n_pool < 2 || pool[0] != s->best)
 		return AML_OK;
 	AML_TRY(aml_ensemble_select(s->cv, s->cands, pool, n_pool, ENSEMBLE_ROUNDS, &e, err));

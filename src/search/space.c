@@ -790,6 +790,16 @@ aml_genome_repair(const AmlSearchSpace *space, const AmlDataTraits *traits, AmlR
 		if (imp >= 0)
 			default_gene(space, imp, &g->slots[AML_SLOT_IMPUTER]);
 	}
+	/*
+	 * Canonical forms, so that pipelines that must behave alike are one
+	 * candidate: without missing values the imputer's settings do nothing;
+	 * trees do not care about per-column scaling.
+	 */
+	if (!traits->has_missing && g->slots[AML_SLOT_IMPUTER].op >= 0)
+		default_gene(space, g->slots[AML_SLOT_IMPUTER].op, &g->slots[AML_SLOT_IMPUTER]);
+	if (e->handles_missing && g->slots[AML_SLOT_SCALER].op >= 0 &&
+		strcmp(space->ops[g->slots[AML_SLOT_SCALER].op].name, "normalizer") != 0)
+		g->slots[AML_SLOT_SCALER].op = -1;
 	/* without an imputer, later steps must cope with missing values */
 	if (g->slots[AML_SLOT_IMPUTER].op < 0 && traits->has_missing)
 		for (int s = AML_SLOT_SCALER; s < AML_SLOT_ESTIMATOR; s++)
