@@ -3,6 +3,8 @@
 # 1 000 000 rows x 20 numeric columns, a ridge model and a 100-tree random
 # forest trained with automl_fit on 20 000 of its rows, then
 #   SELECT sum(x1) FROM t                         (the baseline)
+#   SELECT sum(x20) FROM t                        (every column deformed)
+#   SELECT sum(b + w1 * x1 + ... + w20 * x20)     (the ridge model written in SQL)
 #   SELECT sum(automl_predict_value(m, t)) FROM t (every row predicted)
 # with parallel query off.  Runs a throwaway cluster as the postgres user
 # (the extension must be installed).  Prints rows/s and the ratio to sum().
@@ -49,12 +51,16 @@ time_of() {  # best of 3, in ms
 }
 psql_ -c "SELECT sum(automl_predict_value(1, t)) FROM t WHERE id < 10" >/dev/null   # warm the model cache path
 base=$(time_of "SELECT sum(x1) FROM t")
+last=$(time_of "SELECT sum(x20) FROM t")
+formula=$(time_of "SELECT sum(0.25 $(for j in $(seq 1 20); do printf ' + %s * x%d' "0.$j" $j; done)) FROM t")
 ridge=$(time_of "SELECT sum(automl_predict_value(1, t)) FROM t")
 ridge_text=$(time_of "SELECT count(automl_predict(1, t)) FROM t")
 forest=$(time_of "SELECT sum(automl_predict_value(2, t)) FROM t")
-awk -v n="$ROWS" -v b="$base" -v r="$ridge" -v rt="$ridge_text" -v f="$forest" 'BEGIN {
+awk -v n="$ROWS" -v b="$base" -v l="$last" -v fm="$formula" -v r="$ridge" -v rt="$ridge_text" -v f="$forest" 'BEGIN {
   printf "| query over %d rows (one core) | ms | rows/s | vs sum(x1) |\n|---|---|---|---|\n", n
   printf "| SELECT sum(x1) | %.0f | %.0f | 1.0x |\n", b, n / b * 1000
+  printf "| SELECT sum(x20) (every column deformed) | %.0f | %.0f | %.2fx |\n", l, n / l * 1000, l / b
+  printf "| the linear formula in SQL: sum(b + w1 * x1 + ... + w20 * x20) | %.0f | %.0f | %.2fx |\n", fm, n / fm * 1000, fm / b
   printf "| sum(automl_predict_value(ridge, t)) | %.0f | %.0f | %.2fx |\n", r, n / r * 1000, r / b
   printf "| count(automl_predict(ridge, t)) (text) | %.0f | %.0f | %.2fx |\n", rt, n / rt * 1000, rt / b
   printf "| sum(automl_predict_value(forest of 100 trees, t)) | %.0f | %.0f | %.2fx |\n", f, n / f * 1000, f / b
