@@ -11,22 +11,22 @@
 
 AmlStatus
 aml_ensemble_select(const AmlCvData *cv, const AmlCandidate *candidates, const int *pool,
-					int n_pool, int rounds, AmlEnsembleChoice *out, AmlError *err)
+					int n_pool, int n_init, int rounds, AmlEnsembleChoice *out, AmlError *err)
 {
 	const AmlMatrix *first;
 	AmlMatrix  *sum;
 	AmlMatrix  *trial;
 	int		   *counts;
 	int		   *best_counts;
-	int			total = 1;
-	int			best_total = 1;
+	int			total;
+	int			best_total;
 	double		best_signed;
 	double		best_raw;
 	bool		higher = aml_metric_higher_is_better(cv->metric);
 	size_t		cells;
 
 	memset(out, 0, sizeof(*out));
-	if (n_pool < 1)
+	if (n_pool < 1 || n_init < 1 || n_init > n_pool)
 		return aml_error(err, AML_ERR_INTERNAL, "no candidates to ensemble");
 	first = candidates[pool[0]].oof;
 	cells = (size_t) first->rows * (size_t) first->cols;
@@ -42,9 +42,21 @@ aml_ensemble_select(const AmlCvData *cv, const AmlCandidate *candidates, const i
 		aml_free(best_counts);
 		return aml_error_nomem(err, "ensemble selection");
 	}
-	counts[0] = 1;
-	best_counts[0] = 1;
-	if (aml_metric_score(cv->metric, cv->y, sum, cv->n_classes, &best_raw, err) != AML_OK)
+	memset(counts, 0, sizeof(int) * (size_t) n_pool);
+	for (int c = 1; c < n_init; c++)
+	{
+		const AmlMatrix *oof = candidates[pool[c]].oof;
+
+		for (size_t k = 0; k < cells; k++)
+			sum->data[k] += oof->data[k];
+	}
+	for (int c = 0; c < n_init; c++)
+		counts[c] = 1;
+	total = best_total = n_init;
+	memcpy(best_counts, counts, sizeof(int) * (size_t) n_pool);
+	for (size_t k = 0; k < cells; k++)
+		trial->data[k] = sum->data[k] / total;
+	if (aml_metric_score(cv->metric, cv->y, trial, cv->n_classes, &best_raw, err) != AML_OK)
 	{
 		aml_matrix_free(sum);
 		aml_matrix_free(trial);

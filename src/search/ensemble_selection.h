@@ -1,8 +1,10 @@
 /*
  * ensemble_selection.h — greedy ensemble selection with replacement
- * (Caruana et al. 2004) on out-of-fold predictions: start from the best
- * candidate, repeatedly add the candidate (possibly again) that most improves
- * the metric of the averaged predictions, keep the best ensemble seen.
+ * (Caruana et al. 2004) on out-of-fold predictions: start from the first
+ * n_init candidates of the pool with equal weights ("sorted initialisation":
+ * an ensemble that does not hinge on one candidate's lucky folds), repeatedly
+ * add the candidate (possibly again) that most improves the metric of the
+ * averaged predictions, keep the best ensemble seen.
  */
 #ifndef AML_SEARCH_ENSEMBLE_SELECTION_H
 #define AML_SEARCH_ENSEMBLE_SELECTION_H
@@ -23,11 +25,11 @@ typedef struct AmlEnsembleChoice
 
 /*
  * pool: indices of candidates with out-of-fold predictions, best first.
- * rounds: additions to try.  The caller decides whether the ensemble beats
- * the best single candidate.
+ * n_init: 1 .. n_pool.  rounds: additions to try.  The caller decides
+ * whether the ensemble beats the best single candidate.
  */
 AmlStatus	aml_ensemble_select(const AmlCvData *cv, const AmlCandidate *candidates,
-								const int *pool, int n_pool, int rounds,
+								const int *pool, int n_pool, int n_init, int rounds,
 								AmlEnsembleChoice *out, AmlError *err);
 
 #endif

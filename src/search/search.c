@@ -17,6 +17,8 @@
 #define OOF_KEEP 16				/* candidates whose out-of-fold predictions are kept */
 #define ENSEMBLE_POOL 12
 #define ENSEMBLE_ROUNDS 24
+#define ENSEMBLE_INIT 3
+#define MAX_ESTIMATORS 64
 #define EVAL_STREAM 1000000
 #define REFIT_STREAM 2000000
 
@@ -33,6 +35,8 @@ typedef struct Search
 	int			cap;
 	AmlDictionary *seen;		/* specification texts evaluated */
 	int			best;
+	int			est_best[MAX_ESTIMATORS];	/* the best candidate of each estimator seen */
+	int			n_est;
 	double		deadline;
 	double		last_best_note;
 	double		last_generation_note;
@@ -130,14 +134,54 @@ refit_seconds(const Search *s, const AmlCandidate *c)
 	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1);
 }
 
+/*
+ * Time kept for the end: refitting the best candidate or, when ensembles
+ * are on, the best of the top estimators (an ensemble refits each member).
+ */
 static double
 reserve(const Search *s)
 {
 	double		r = s->opt->reserve_seconds + 0.02 * s->opt->time_budget;
+	double		refit = 0;
 
 	if (s->best >= 0)
-		r += refit_seconds(s, &s->cands[s->best]);
-	return r;
+		refit = refit_seconds(s, &s->cands[s->best]);
+	if (s->opt->ensemble && s->n_est > 1)
+	{
+		bool		used[MAX_ESTIMATORS] = {false};
+		double		members = 0;
+
+		for (int k = 0; k < ENSEMBLE_INIT && k < s->n_est; k++)
+		{
+			int			pick = -1;
+
+			for (int e = 0; e < s->n_est; e++)
+				if (!used[e] && (pick < 0 || s->cands[s->est_best[e]].signed_mean >
+								 s->cands[s->est_best[pick]].signed_mean))
+					pick = e;
+			used[pick] = true;
+			members += refit_seconds(s, &s->cands[s->est_best[pick]]);
+		}
+		refit = fmax(refit, members);
+	}
+	return r + refit;
+}
+
+/* Record candidate i (evaluated, OK) in the best-of-each-estimator table. */
+static void
+note_estimator_best(Search *s, int i)
+{
+	const AmlCandidate *c = &s->cands[i];
+
+	for (int e = 0; e < s->n_est; e++)
+		if (strcmp(s->cands[s->est_best[e]].estimator, c->estimator) == 0)
+		{
+			if (c->signed_mean > s->cands[s->est_best[e]].signed_mean)
+				s->est_best[e] = i;
+			return;
+		}
+	if (s->n_est < MAX_ESTIMATORS)
+		s->est_best[s->n_est++] = i;
 }
 
 /* ------------------------------------------------------------ candidates */
@@ -325,6 +369,8 @@ evaluate_genome(Search *s, const AmlGenome *g, const char *phase, bool *done, Am
 	s->evaluated++;
 	if (st != AML_OK)
 		return st;
+	if (c->status == AML_CANDIDATE_OK)
+		note_estimator_best(s, (int) (c - s->cands));
 	if (c->status == AML_CANDIDATE_OK &&
 		(s->best < 0 || c->signed_mean > s->cands[s->best].signed_mean))
 	{
@@ -510,9 +556,9 @@ fail:
 	return err->status;
 }
 
-/* Per-fold scores of an ensemble's averaged out-of-fold predictions: its std. */
-static double
-ensemble_std(const Search *s, const AmlEnsembleChoice *e)
+/* Mean and std over the folds of an ensemble's averaged out-of-fold predictions. */
+static void
+ensemble_fold_stats(const Search *s, const AmlEnsembleChoice *e, double *mean_out, double *std_out)
 {
 	const AmlCvData *cv = s->cv;
 	double		scores[AML_MAX_FOLDS];
@@ -526,7 +572,10 @@ ensemble_std(const Search *s, const AmlEnsembleChoice *e)
 		AmlError	err;
 
 		if (m == NULL)
-			return NAN;
+		{
+			*mean_out = *std_out = NAN;
+			return;
+		}
 		for (int i = 0; i < cv->n_test[f]; i++)
 			for (int c = 0; c < outputs; c++)
 			{
@@ -544,7 +593,8 @@ ensemble_std(const Search *s, const AmlEnsembleChoice *e)
 	mean /= cv->k;
 	for (int f = 0; f < cv->k; f++)
 		ss += (scores[f] - mean) * (scores[f] - mean);
-	return sqrt(ss / cv->k);
+	*mean_out = mean;
+	*std_out = sqrt(ss / cv->k);
 }
 
 static AmlStatus
@@ -555,6 +605,12 @@ run_ensemble(Search *s, AmlSearchResult *r, AmlError *err)
 	bool		classification = s->schema->task == AML_TASK_CLASSIFICATION;
 	AmlEnsembleChoice e;
 	double		refit = 0;
+	const AmlCandidate *best;
+	double		se;
+	int			n_init = 1;
+	double		mean;
+	double		std;
+	double		signed_mean;
 
 	/*
 	 * The pool: the best candidate of each estimator first (diverse models
@@ -587,18 +643,50 @@ run_ensemble(Search *s, AmlSearchResult *r, AmlError *err)
 		}
 	if (n_pool < 2 || pool[0] != s->best)
 		return AML_OK;
-	AML_TRY(aml_ensemble_select(s->cv, s->cands, pool, n_pool, ENSEMBLE_ROUNDS, &e, err));
-	if (e.n_members < 2 || !(e.signed_score > s->cands[s->best].signed_mean))
-		return AML_OK;
-	/* keep it only if refitting every member fits in what is left */
-	for (int k = 0; k < e.n_members; k++)
-		refit += refit_seconds(s, &s->cands[e.members[k]]);
-	if (aml_clock() + refit + s->opt->reserve_seconds >= s->deadline && s->opt->max_evaluations == 0)
-		return AML_OK;
+
+	/*
+	 * Among many candidates the best cross-validation score is partly luck
+	 * (a 4-deep decision tree can top 36 pipelines on 584 rows and then lose
+	 * to all of them on new rows).  So the ensemble starts from the best
+	 * pipelines of up to three estimators that are within two standard
+	 * errors of the best, and it is kept when it is within one standard
+	 * error of the best single pipeline (better, when that error is zero):
+	 * averaging models that are as good is the safer bet.
+	 */
+	best = &s->cands[s->best];
+	se = best->std / sqrt((double) s->cv->k);
+	while (n_init < n_pool && n_init < ENSEMBLE_INIT && best_of_its_estimator(s, pool[n_init]) &&
+		   s->cands[pool[n_init]].signed_mean >= best->signed_mean - 2 * se)
+		n_init++;
+	/*
+	 * Members come from the whole pool; when refitting them all would not fit
+	 * in what is left, from the starting members only (their refit is what
+	 * the search kept time for).
+	 */
+	for (int attempt = 0;; attempt++)
+	{
+		int			n = attempt == 0 ? n_pool : n_init;
+
+		if (attempt > 1 || n < 2)
+			return AML_OK;
+		AML_TRY(aml_ensemble_select(s->cv, s->cands, pool, n, n_init, ENSEMBLE_ROUNDS, &e, err));
+		if (e.n_members < 2)
+			continue;
+		ensemble_fold_stats(s, &e, &mean, &std);
+		signed_mean = aml_metric_higher_is_better(s->cv->metric) ? mean : -mean;
+		if (!(signed_mean > best->signed_mean - se))	/* se == 0: strictly better */
+			continue;
+		refit = 0;
+		for (int k = 0; k < e.n_members; k++)
+			refit += refit_seconds(s, &s->cands[e.members[k]]);
+		if (s->opt->max_evaluations > 0 ||
+			aml_clock() + refit + s->opt->reserve_seconds < s->deadline)
+			break;
+	}
 	r->final = e;
 	r->is_ensemble = true;
-	r->cv_score = e.score;
-	r->cv_std = ensemble_std(s, &e);
+	r->cv_score = mean;
+	r->cv_std = std;
 	note(s, "ensemble");
 	return AML_OK;
 }
