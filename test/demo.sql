@@ -46,6 +46,11 @@ SELECT rank, round(cv_score::numeric, 4) AS cv_score, round(cv_std::numeric, 4) 
 FROM automl.leaderboard WHERE run_id = :train_run_id ORDER BY rank LIMIT 5;
 
 \echo
+\echo == Every candidate of the run (automl.pipelines): the leaderboard ranks those that completed
+SELECT status, count(*) AS pipelines, min(reason) AS for_example
+FROM automl.pipelines WHERE run_id = :train_run_id GROUP BY status ORDER BY count(*) DESC;
+
+\echo
 \echo == Predictions for a few patients (automl_predict by model name, with probabilities)
 SELECT subjectcode, alzheimerbroadcategory AS actual,
        automl_predict('diagnosis', p) AS predicted,
