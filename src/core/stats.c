@@ -99,3 +99,84 @@ aml_sorted_finite(const double *v, int n, double *out)
 	aml_sort_doubles(out, k);
 	return k;
 }
+
+double
+aml_select_kth(double *v, int n, int k)
+{
+	int			lo = 0;
+	int			hi = n - 1;
+
+	while (hi > lo)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		double		pivot;
+		double		t;
+		int			i;
+		int			j;
+
+		/* order v[lo], v[mid], v[hi]; the middle one is the pivot */
+		if (v[mid] < v[lo])
+		{
+			t = v[mid];
+			v[mid] = v[lo];
+			v[lo] = t;
+		}
+		if (v[hi] < v[lo])
+		{
+			t = v[hi];
+			v[hi] = v[lo];
+			v[lo] = t;
+		}
+		if (v[hi] < v[mid])
+		{
+			t = v[hi];
+			v[hi] = v[mid];
+			v[mid] = t;
+		}
+		pivot = v[mid];
+		i = lo;
+		j = hi;
+		while (i <= j)
+		{
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
+double
+aml_median_inplace(double *v, int n)
+{
+	int			h = n / 2;
+	double		hi;
+	double		lo;
+
+	if (n <= 0)
+		return 0;
+	hi = aml_select_kth(v, n, h);
+	if (n % 2 == 1)
+		return hi;
+	/* the lower middle value is the largest of those before v[h] */
+	lo = v[0];
+	for (int i = 1; i < h; i++)
+		if (v[i] > lo)
+			lo = v[i];
+	return (lo + hi) / 2.0;
+}

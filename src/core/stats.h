@@ -28,6 +28,15 @@ double		aml_moments_var_samp(const AmlMoments *m);
 /* population variance (n), NaN when empty */
 double		aml_moments_var_pop(const AmlMoments *m);
 
+/*
+ * Quickselect (median-of-three pivots): reorders v[0..n-1] so that v[k] is
+ * its k-th smallest (0-based), smaller values before it, larger after; returns v[k].
+ * NaN must have been removed.
+ */
+double		aml_select_kth(double *v, int n, int k);
+/* numpy's median of v[0..n-1] (the mean of the two middle values for even n), reordering v; 0 when n == 0 */
+double		aml_median_inplace(double *v, int n);
+
 /* Sort ascending (NaN must have been removed). */
 void		aml_sort_doubles(double *v, int n);
 /* percentile_cont(p) of sorted v[0..n-1]; NaN when n == 0. */

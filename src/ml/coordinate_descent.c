@@ -213,15 +213,7 @@ enet_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng,
 					  &model->converged, err);
 	if (st != AML_OK)
 		goto done;
-	model->intercept[0] = 0;
-	if (params->fit_intercept)
-	{
-		double		b = y_mean;
-
-		for (int j = 0; j < p; j++)
-			b -= x_mean[j] * model->coef[j];
-		model->intercept[0] = b;
-	}
+	aml_linear_set_intercept(model, params->fit_intercept, x_mean, y_mean, p);
 	est->state = model;
 	model = NULL;
 done:

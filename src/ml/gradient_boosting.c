@@ -60,6 +60,7 @@
 #include "ml/binning.h"
 #include "core/json.h"
 #include "core/memory.h"
+#include "core/stats.h"
 
 #include <float.h>
 #include <math.h>
@@ -380,91 +381,6 @@ gb_importances(const AmlEstimator *est, double *out, AmlError *err)
 
 /* ------------------------------------------------------------------ order statistics */
 
-/* k-th smallest (0-based) of a[0..n-1], partially reordering a (quickselect) */
-static double
-select_kth(double *a, int n, int k)
-{
-	int			lo = 0;
-	int			hi = n - 1;
-
-	while (hi > lo)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		double		pivot;
-		int			i;
-		int			j;
-
-		/* median of three as the pivot */
-		if (a[mid] < a[lo])
-		{
-			double		t = a[mid];
-
-			a[mid] = a[lo];
-			a[lo] = t;
-		}
-		if (a[hi] < a[lo])
-		{
-			double		t = a[hi];
-
-			a[hi] = a[lo];
-			a[lo] = t;
-		}
-		if (a[hi] < a[mid])
-		{
-			double		t = a[hi];
-
-			a[hi] = a[mid];
-			a[mid] = t;
-		}
-		pivot = a[mid];
-		i = lo;
-		j = hi;
-		while (i <= j)
-		{
-			while (a[i] < pivot)
-				i++;
-			while (a[j] > pivot)
-				j--;
-			if (i <= j)
-			{
-				double		t = a[i];
-
-				a[i] = a[j];
-				a[j] = t;
-				i++;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return a[k];
-	}
-	return a[k];
-}
-
-/* np.median (mean of the two middle values for an even count); reorders a */
-static double
-median_of(double *a, int n)
-{
-	double		hi;
-	double		lo;
-
-	if (n <= 0)
-		return 0;
-	hi = select_kth(a, n, n / 2);
-	if (n % 2 == 1)
-		return hi;
-	/* the lower middle is the largest of the elements before n/2 */
-	lo = a[0];
-	for (int i = 1; i < n / 2; i++)
-		if (a[i] > lo)
-			lo = a[i];
-	return (lo + hi) / 2.0;
-}
-
 /* scikit-learn's _weighted_percentile with unit weights: no interpolation */
 static double
 lower_percentile(double *a, int n, double percentile)
@@ -479,7 +395,7 @@ lower_percentile(double *a, int n, double percentile)
 		k = 0;
 	if (k > n - 1)
 		k = n - 1;
-	return select_kth(a, n, k);
+	return aml_select_kth(a, n, k);
 }
 
 /* ------------------------------------------------------------------ tree growing */
@@ -1574,7 +1490,7 @@ refit_leaves(Grower *gr, int loss, const double *y, const double *raw, double de
 		for (int i = 0; i < m; i++)
 			scratch[i] = y[idx[i]] - raw[idx[i]];
 		if (loss == LOSS_ABSOLUTE)
-			nd->out = median_of(scratch, m);
+			nd->out = aml_median_inplace(scratch, m);
 		else
 		{
 			double		med = lower_percentile(scratch, m, 50.0);
@@ -1789,7 +1705,7 @@ gb_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng, AmlE
 			}
 		default:
 			memcpy(c.scratch, c.y_train, sizeof(double) * (size_t) nt);
-			s->baseline[0] = median_of(c.scratch, nt);
+			s->baseline[0] = aml_median_inplace(c.scratch, nt);
 			break;
 	}
 	for (int k = 0; k < K; k++)

@@ -18,6 +18,7 @@
 #include "ml/transformer.h"
 #include "core/json.h"
 #include "core/memory.h"
+#include "core/stats.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -136,75 +137,6 @@ radix_sort(double *v, uint64_t *keys, int n)
 	}
 	for (int i = 0; i < n; i++)
 		v[i] = from_key(a[i]);
-}
-
-/* quickselect: v[k] becomes the k-th smallest */
-static void
-select_kth(double *v, int n, int k)
-{
-	int			lo = 0;
-	int			hi = n - 1;
-
-	while (hi > lo)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		double		pivot;
-		double		tmp;
-		int			i;
-		int			j;
-
-		if (v[mid] < v[lo])
-		{
-			tmp = v[mid]; v[mid] = v[lo]; v[lo] = tmp;
-		}
-		if (v[hi] < v[lo])
-		{
-			tmp = v[hi]; v[hi] = v[lo]; v[lo] = tmp;
-		}
-		if (v[hi] < v[mid])
-		{
-			tmp = v[hi]; v[hi] = v[mid]; v[mid] = tmp;
-		}
-		pivot = v[mid];
-		i = lo;
-		j = hi;
-		while (i <= j)
-		{
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j)
-			{
-				tmp = v[i]; v[i] = v[j]; v[j] = tmp;
-				i++;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return;
-	}
-}
-
-/* median of v[0..n-1] (reordered), the mean of the two middle values when n is even */
-static double
-median_of(double *v, int n)
-{
-	int			h = n / 2;
-	double		lo;
-
-	select_kth(v, n, h);
-	if (n % 2 == 1)
-		return v[h];
-	lo = v[0];
-	for (int i = 1; i < h; i++)
-		if (v[i] > lo)
-			lo = v[i];
-	return (lo + v[h]) / 2.0;
 }
 
 /* most frequent value of v[0..n-1], the smallest one on ties (scipy.stats.mode); tmp: 2 n keys */
@@ -336,7 +268,7 @@ imputer_fit(AmlTransformer *t, const AmlMatrix *X, const double *y, AmlRng *rng,
 			for (int i = 0; i < n; i++)
 				if (!isnan(x[i]))
 					buf[m++] = x[i];
-			stat = prm->strategy == STRATEGY_MEDIAN ? median_of(buf, m) : mode_of(buf, tmp, m);
+			stat = prm->strategy == STRATEGY_MEDIAN ? aml_median_inplace(buf, m) : mode_of(buf, tmp, m);
 		}
 		s->statistics[j] = stat;
 		if (!isnan(stat))

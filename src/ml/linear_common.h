@@ -79,6 +79,13 @@ void		aml_linear_means(const AmlMatrix *X, const double *y, bool center, double 
 							 double *y_mean);
 
 /*
+ * The intercept of a model fitted on centred data: y_mean - x_mean . coef
+ * when `fit_intercept`, else 0 (into model->intercept[0]).
+ */
+void		aml_linear_set_intercept(AmlLinearModel *model, bool fit_intercept,
+									 const double *x_mean, double y_mean, int p);
+
+/*
  * Copy X and y, centred when `center` (x_mean, y_mean receive the means,
  * else zeros).  *Xc is a new n x p matrix; *yc a new array of
  * max(n, p) doubles (room for LAPACK least-squares solutions).

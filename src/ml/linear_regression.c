@@ -413,6 +413,22 @@ aml_linear_means(const AmlMatrix *X, const double *y, bool center, double *x_mea
 	*y_mean = center ? aml_linear_sum(y, n) / n : 0.0;
 }
 
+void
+aml_linear_set_intercept(AmlLinearModel *model, bool fit_intercept, const double *x_mean,
+						 double y_mean, int p)
+{
+	double		b = y_mean;
+
+	if (!fit_intercept)
+	{
+		model->intercept[0] = 0;
+		return;
+	}
+	for (int j = 0; j < p; j++)
+		b -= x_mean[j] * model->coef[j];
+	model->intercept[0] = b;
+}
+
 AmlStatus
 aml_linear_centered_copy(const AmlMatrix *X, const double *y, bool center,
 						 AmlMatrix **Xc, double **yc, double *x_mean, double *y_mean,
@@ -577,15 +593,7 @@ linreg_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng,
 		for (int a = 0; a < m; a++)
 			model->coef[kept[a]] = yc[a];
 	}
-	model->intercept[0] = 0;
-	if (params->fit_intercept)
-	{
-		double		b = y_mean;
-
-		for (int j = 0; j < p; j++)
-			b -= x_mean[j] * model->coef[j];
-		model->intercept[0] = b;
-	}
+	aml_linear_set_intercept(model, params->fit_intercept, x_mean, y_mean, p);
 	model->rank = m;
 	est->state = model;
 	model = NULL;
@@ -812,15 +820,7 @@ ridge_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng,
 		goto done;
 	}
 finish:
-	model->intercept[0] = 0;
-	if (params->fit_intercept)
-	{
-		double		b = y_mean;
-
-		for (int j = 0; j < p; j++)
-			b -= x_mean[j] * model->coef[j];
-		model->intercept[0] = b;
-	}
+	aml_linear_set_intercept(model, params->fit_intercept, x_mean, y_mean, p);
 	est->state = model;
 	model = NULL;
 done:

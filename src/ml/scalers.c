@@ -18,6 +18,7 @@
 #include "core/distributions.h"
 #include "core/json.h"
 #include "core/memory.h"
+#include "core/stats.h"
 
 #include <float.h>
 #include <math.h>
@@ -354,60 +355,7 @@ nonzero_scale(double v)
 
 /* ---------------------------------------------------------------- order statistics */
 
-/* Swap-based quickselect: after it, v[k] is the k-th smallest of v[0..n-1]. */
-static void
-select_kth(double *v, int n, int k)
-{
-	int			lo = 0;
-	int			hi = n - 1;
-
-	while (hi > lo)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		double		pivot;
-		int			i;
-		int			j;
-		double		tmp;
-
-		/* median of three as pivot */
-		if (v[mid] < v[lo])
-		{
-			tmp = v[mid]; v[mid] = v[lo]; v[lo] = tmp;
-		}
-		if (v[hi] < v[lo])
-		{
-			tmp = v[hi]; v[hi] = v[lo]; v[lo] = tmp;
-		}
-		if (v[hi] < v[mid])
-		{
-			tmp = v[hi]; v[hi] = v[mid]; v[mid] = tmp;
-		}
-		pivot = v[mid];
-		i = lo;
-		j = hi;
-		while (i <= j)
-		{
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j)
-			{
-				tmp = v[i]; v[i] = v[j]; v[j] = tmp;
-				i++;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return;
-	}
-}
-
-/* smallest value of v[from..n-1] (v[from-1] = k-th smallest after select_kth) */
+/* smallest value of v[from..n-1] (v[from-1] = k-th smallest after aml_select_kth) */
 static double
 min_from(const double *v, int n, int from)
 {
@@ -436,13 +384,13 @@ percentile_numpy(double *v, int n, double percent)
 
 	if (virt >= n - 1)
 	{
-		select_kth(v, n, n - 1);
+		aml_select_kth(v, n, n - 1);
 		return v[n - 1];
 	}
 	if (virt < 0)
 		virt = 0;
 	prev = (int) floor(virt);
-	select_kth(v, n, prev);
+	aml_select_kth(v, n, prev);
 	a = v[prev];
 	b = min_from(v, n, prev + 1);
 	g = virt - prev;
@@ -450,26 +398,6 @@ percentile_numpy(double *v, int n, double percent)
 	if (g >= 0.5)
 		return b - diff * (1 - g);
 	return a + diff * g;
-}
-
-/* numpy's median: middle value, or the mean of the two middle values */
-static double
-median_numpy(double *v, int n)
-{
-	int			h = n / 2;
-
-	select_kth(v, n, h);
-	if (n % 2 == 1)
-		return v[h];
-	{
-		double		hi = v[h];
-		double		lo = v[0];
-
-		for (int i = 1; i < h; i++)
-			if (v[i] > lo)
-				lo = v[i];
-		return (lo + hi) / 2.0;
-	}
 }
 
 /* ---------------------------------------------------------------- standard */
@@ -686,7 +614,7 @@ robust_fit(AmlTransformer *t, const AmlMatrix *X, const double *y, AmlRng *rng, 
 			s->scale[j] = 1;
 			continue;
 		}
-		s->stat_a[j] = median_numpy(buf, m);
+		s->stat_a[j] = aml_median_inplace(buf, m);
 		lo = percentile_numpy(buf, m, prm->q_low);
 		hi = percentile_numpy(buf, m, prm->q_high);
 		s->stat_b[j] = hi - lo;
