@@ -42,19 +42,6 @@
 
 static json_object *ref_root = NULL;
 
-static json_object *
-ref_get(json_object *obj, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-	{
-		fprintf(stderr, "reference has no \"%s\"\n", key);
-		exit(2);
-	}
-	return v;
-}
-
 static double
 ref_num(json_object *v)
 {
@@ -66,35 +53,6 @@ ref_num(json_object *v)
 		exit(2);
 	}
 	return d;
-}
-
-static void
-load_reference(void)
-{
-	FILE	   *f = fopen("reference/boosting.json", "rb");
-	char	   *text;
-	long		len;
-	AmlError	err;
-
-	if (f == NULL)
-	{
-		fprintf(stderr, "cannot open reference/boosting.json\n");
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = malloc((size_t) len + 1);
-	if (fread(text, 1, (size_t) len, f) != (size_t) len)
-		exit(2);
-	text[len] = '\0';
-	fclose(f);
-	if (aml_json_parse(text, (size_t) len, &ref_root, &err) != AML_OK)
-	{
-		fprintf(stderr, "bad reference JSON: %s\n", err.message);
-		exit(2);
-	}
-	free(text);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -205,19 +163,19 @@ static json_object *
 state_of(const AmlEstimator *est, json_object **root)
 {
 	*root = aml_estimator_to_json(est);
-	return ref_get(*root, "state");
+	return unit_json_get(*root, "state");
 }
 
 static int
 json_int_at(json_object *state, const char *key, int i)
 {
-	return json_object_get_int(json_object_array_get_idx(ref_get(state, key), i));
+	return json_object_get_int(json_object_array_get_idx(unit_json_get(state, key), i));
 }
 
 static double
 json_num_at(json_object *state, const char *key, int i)
 {
-	return ref_num(json_object_array_get_idx(ref_get(state, key), i));
+	return ref_num(json_object_array_get_idx(unit_json_get(state, key), i));
 }
 
 static double
@@ -279,16 +237,16 @@ class_metrics(const AmlMatrix *proba, const double *y, double *acc, double *ll)
 static void
 test_binning_thresholds(void)
 {
-	json_object *cases = ref_get(ref_root, "binning");
+	json_object *cases = unit_json_get(ref_root, "binning");
 
 	for (size_t c = 0; c < json_object_array_length(cases); c++)
 	{
 		json_object *cs = json_object_array_get_idx(cases, c);
-		Data		d = load_data(json_object_get_string(ref_get(cs, "data")),
-								  json_object_get_string(ref_get(cs, "target")),
-								  json_object_get_string(ref_get(cs, "classes")));
-		int			max_bins = json_object_get_int(ref_get(cs, "max_bins"));
-		json_object *thr = ref_get(cs, "thresholds");
+		Data		d = load_data(json_object_get_string(unit_json_get(cs, "data")),
+								  json_object_get_string(unit_json_get(cs, "target")),
+								  json_object_get_string(unit_json_get(cs, "classes")));
+		int			max_bins = json_object_get_int(unit_json_get(cs, "max_bins"));
+		json_object *thr = unit_json_get(cs, "thresholds");
 		AmlBinMapper *bm = NULL;
 		AmlError	err;
 		int			mismatches = 0;
@@ -301,7 +259,7 @@ test_binning_thresholds(void)
 			int			nt = (int) json_object_array_length(tj);
 
 			CHECK_MSG(bm->n_bins[j] - 1 == nt, "%s feature %d: %d thresholds, sklearn %d",
-					  json_object_get_string(ref_get(cs, "data")), j, bm->n_bins[j] - 1, nt);
+					  json_object_get_string(unit_json_get(cs, "data")), j, bm->n_bins[j] - 1, nt);
 			for (int b = 0; b < nt && b < bm->n_bins[j] - 1; b++)
 			{
 				double		want = ref_num(json_object_array_get_idx(tj, b));
@@ -309,7 +267,7 @@ test_binning_thresholds(void)
 
 				if (got != want && mismatches++ < 5)
 					unit_fail(__FILE__, __LINE__, "%s max_bins %d feature %d threshold %d: %.17g vs %.17g",
-							  json_object_get_string(ref_get(cs, "data")), max_bins, j, b, got, want);
+							  json_object_get_string(unit_json_get(cs, "data")), max_bins, j, b, got, want);
 			}
 		}
 		CHECK(mismatches == 0);
@@ -410,38 +368,38 @@ static void
 compare_tree(json_object *state, int base, int mine, json_object *sk_nodes, int sk, double tol)
 {
 	json_object *nd = json_object_array_get_idx(sk_nodes, sk);
-	bool		sk_leaf = json_object_get_boolean(ref_get(nd, "leaf"));
+	bool		sk_leaf = json_object_get_boolean(unit_json_get(nd, "leaf"));
 	int			feature = json_int_at(state, "feature", base + mine);
 	double		value = json_num_at(state, "value", base + mine);
 
 	if (sk_leaf)
 	{
 		CHECK_MSG(feature == -1, "node %d should be a leaf", mine);
-		CHECK_NEAR(value, ref_num(ref_get(nd, "value")), tol);
+		CHECK_NEAR(value, ref_num(unit_json_get(nd, "value")), tol);
 		return;
 	}
-	CHECK_MSG(feature == json_object_get_int(ref_get(nd, "feature")),
+	CHECK_MSG(feature == json_object_get_int(unit_json_get(nd, "feature")),
 			  "node %d: feature %d, sklearn %d", mine, feature,
-			  json_object_get_int(ref_get(nd, "feature")));
+			  json_object_get_int(unit_json_get(nd, "feature")));
 	if (feature < 0)
 		return;
-	CHECK_MSG(value == ref_num(ref_get(nd, "threshold")), "node %d: threshold %.17g, sklearn %.17g",
-			  mine, value, ref_num(ref_get(nd, "threshold")));
+	CHECK_MSG(value == ref_num(unit_json_get(nd, "threshold")), "node %d: threshold %.17g, sklearn %.17g",
+			  mine, value, ref_num(unit_json_get(nd, "threshold")));
 	{
 		int			child = json_int_at(state, "child", base + mine);
 		int			l = abs(child);
 
-		CHECK((child < 0) == json_object_get_boolean(ref_get(nd, "missing_left")));
-		compare_tree(state, base, l, sk_nodes, json_object_get_int(ref_get(nd, "left")), tol);
-		compare_tree(state, base, l + 1, sk_nodes, json_object_get_int(ref_get(nd, "right")), tol);
+		CHECK((child < 0) == json_object_get_boolean(unit_json_get(nd, "missing_left")));
+		compare_tree(state, base, l, sk_nodes, json_object_get_int(unit_json_get(nd, "left")), tol);
+		compare_tree(state, base, l + 1, sk_nodes, json_object_get_int(unit_json_get(nd, "right")), tol);
 	}
 }
 
 static void
 test_stump_regression(void)
 {
-	json_object *ref = ref_get(ref_root, "stump_regression");
-	int			rows = json_object_get_int(ref_get(ref, "rows"));
+	json_object *ref = unit_json_get(ref_root, "stump_regression");
+	int			rows = json_object_get_int(unit_json_get(ref, "rows"));
 	Data		d = load_data("diabetes.csv", "target", "");
 	int			idx[200];
 	AmlMatrix  *X;
@@ -457,13 +415,13 @@ test_stump_regression(void)
 				  "\"learning_rate\": 1, \"min_samples_leaf\": 1, \"early_stopping\": \"off\"}",
 				  X, d.y, 1);
 	state = state_of(est, &root);
-	CHECK(json_object_get_int(ref_get(state, "n_iter")) == 1);
-	CHECK(json_object_array_length(ref_get(state, "feature")) == 3);
-	CHECK_NEAR(json_num_at(state, "baseline", 0), ref_num(ref_get(ref, "baseline")), 1e-12);
-	compare_tree(state, 0, 0, ref_get(ref, "nodes"), 0, 1e-9);
+	CHECK(json_object_get_int(unit_json_get(state, "n_iter")) == 1);
+	CHECK(json_object_array_length(unit_json_get(state, "feature")) == 3);
+	CHECK_NEAR(json_num_at(state, "baseline", 0), ref_num(unit_json_get(ref, "baseline")), 1e-12);
+	compare_tree(state, 0, 0, unit_json_get(ref, "nodes"), 0, 1e-9);
 	pred = predict(est, X);
 	for (int i = 0; i < rows; i++)
-		CHECK_NEAR(pred->data[i], ref_num(json_object_array_get_idx(ref_get(ref, "pred"), i)),
+		CHECK_NEAR(pred->data[i], ref_num(json_object_array_get_idx(unit_json_get(ref, "pred"), i)),
 				   1e-9);
 	aml_matrix_free(pred);
 	json_object_put(root);
@@ -476,8 +434,8 @@ static void
 test_tree_missing(void)
 {
 	Data		d = load_data("PimaIndiansDiabetes2.csv", "diabetes", "strings");
-	json_object *ref = ref_get(ref_root, "stump_missing");
-	int			col = json_object_get_int(ref_get(ref, "feature_column"));
+	json_object *ref = unit_json_get(ref_root, "stump_missing");
+	int			col = json_object_get_int(unit_json_get(ref, "feature_column"));
 	AmlMatrix  *Xi = aml_matrix_take_cols(d.X, &col, 1);
 	AmlEstimator *est;
 	json_object *root;
@@ -491,13 +449,13 @@ test_tree_missing(void)
 				  "\"learning_rate\": 1, \"min_samples_leaf\": 1, \"early_stopping\": \"off\"}",
 				  Xi, d.y, 1);
 	state = state_of(est, &root);
-	CHECK_NEAR(json_num_at(state, "baseline", 0), ref_num(ref_get(ref, "baseline")), 1e-12);
-	compare_tree(state, 0, 0, ref_get(ref, "nodes"), 0, 1e-7);
+	CHECK_NEAR(json_num_at(state, "baseline", 0), ref_num(unit_json_get(ref, "baseline")), 1e-12);
+	compare_tree(state, 0, 0, unit_json_get(ref, "nodes"), 0, 1e-7);
 	proba = predict(est, Xi);
 	for (int i = 0; i < Xi->rows; i++)
 	{
 		double		diff = fabs(AML_AT(proba, i, 1) -
-								ref_num(json_object_array_get_idx(ref_get(ref, "proba"), i)));
+								ref_num(json_object_array_get_idx(unit_json_get(ref, "proba"), i)));
 
 		maxdiff = diff > maxdiff ? diff : maxdiff;
 	}
@@ -507,18 +465,18 @@ test_tree_missing(void)
 	aml_estimator_free(est);
 
 	/* three leaves on all features */
-	ref = ref_get(ref_root, "tree_missing");
+	ref = unit_json_get(ref_root, "tree_missing");
 	est = fit_est(AML_TASK_CLASSIFICATION, 2, "{\"max_iter\": 1, \"max_leaf_nodes\": 3, "
 				  "\"learning_rate\": 1, \"min_samples_leaf\": 5, \"early_stopping\": \"off\"}",
 				  d.X, d.y, 1);
 	state = state_of(est, &root);
-	compare_tree(state, 0, 0, ref_get(ref, "nodes"), 0, 1e-7);
+	compare_tree(state, 0, 0, unit_json_get(ref, "nodes"), 0, 1e-7);
 	proba = predict(est, d.X);
 	maxdiff = 0;
 	for (int i = 0; i < d.X->rows; i++)
 	{
 		double		diff = fabs(AML_AT(proba, i, 1) -
-								ref_num(json_object_array_get_idx(ref_get(ref, "proba"), i)));
+								ref_num(json_object_array_get_idx(unit_json_get(ref, "proba"), i)));
 
 		maxdiff = diff > maxdiff ? diff : maxdiff;
 	}
@@ -539,7 +497,7 @@ case_params(json_object *cs)
 	json_object *p = json_object_new_object();
 	char	   *text;
 
-	json_object_object_foreach(ref_get(cs, "params"), key, val)
+	json_object_object_foreach(unit_json_get(cs, "params"), key, val)
 		json_object_object_add(p, key, json_object_get(val));
 	json_object_object_add(p, "early_stopping", json_object_new_string("off"));
 	text = aml_strdup(aml_json_text(p));
@@ -550,31 +508,31 @@ case_params(json_object *cs)
 static void
 test_models(void)
 {
-	json_object *cases = ref_get(ref_root, "models");
+	json_object *cases = unit_json_get(ref_root, "models");
 
 	for (size_t c = 0; c < json_object_array_length(cases); c++)
 	{
 		json_object *cs = json_object_array_get_idx(cases, c);
-		const char *name = json_object_get_string(ref_get(cs, "name"));
-		const char *classes = json_object_get_string(ref_get(cs, "classes"));
-		Data		d = load_data(json_object_get_string(ref_get(cs, "data")),
-								  json_object_get_string(ref_get(cs, "target")), classes);
+		const char *name = json_object_get_string(unit_json_get(cs, "name"));
+		const char *classes = json_object_get_string(unit_json_get(cs, "classes"));
+		Data		d = load_data(json_object_get_string(unit_json_get(cs, "data")),
+								  json_object_get_string(unit_json_get(cs, "target")), classes);
 		Data		tr;
 		Data		te;
 		char	   *params = case_params(cs);
 		bool		is_class = classes[0] != '\0';
 		AmlEstimator *est;
 		AmlMatrix  *pred;
-		json_object *ref_pred = ref_get(cs, is_class ? "proba" : "pred");
+		json_object *ref_pred = unit_json_get(cs, is_class ? "proba" : "pred");
 		double		maxdiff = 0;
 		json_object *root;
 
 		holdout(&d, &tr, &te);
-		CHECK(te.X->rows == json_object_get_int(ref_get(cs, "n_test")));
+		CHECK(te.X->rows == json_object_get_int(unit_json_get(cs, "n_test")));
 		est = fit_est(is_class ? AML_TASK_CLASSIFICATION : AML_TASK_REGRESSION, d.n_classes,
 					  params, tr.X, tr.y, 42);
-		CHECK(json_object_get_int(ref_get(state_of(est, &root), "n_iter")) ==
-			  json_object_get_int(ref_get(cs, "n_iter")));
+		CHECK(json_object_get_int(unit_json_get(state_of(est, &root), "n_iter")) ==
+			  json_object_get_int(unit_json_get(cs, "n_iter")));
 		json_object_put(root);
 		pred = predict(est, te.X);
 		CHECK((int) json_object_array_length(ref_pred) == pred->rows * pred->cols);
@@ -592,21 +550,21 @@ test_models(void)
 
 			class_metrics(pred, te.y, &acc, &ll);
 			printf("  %-18s accuracy %.4f (sklearn %.4f)  log loss %.4f (sklearn %.4f)  max |dp| %.2g\n",
-				   name, acc, ref_num(ref_get(cs, "accuracy")), ll,
-				   ref_num(ref_get(cs, "log_loss")), maxdiff);
-			CHECK_MSG(fabs(acc - ref_num(ref_get(cs, "accuracy"))) <= ACC_MARGIN,
-					  "%s: accuracy %g vs sklearn %g", name, acc, ref_num(ref_get(cs, "accuracy")));
-			CHECK_MSG(fabs(ll - ref_num(ref_get(cs, "log_loss"))) <= LOGLOSS_MARGIN,
-					  "%s: log loss %g vs sklearn %g", name, ll, ref_num(ref_get(cs, "log_loss")));
+				   name, acc, ref_num(unit_json_get(cs, "accuracy")), ll,
+				   ref_num(unit_json_get(cs, "log_loss")), maxdiff);
+			CHECK_MSG(fabs(acc - ref_num(unit_json_get(cs, "accuracy"))) <= ACC_MARGIN,
+					  "%s: accuracy %g vs sklearn %g", name, acc, ref_num(unit_json_get(cs, "accuracy")));
+			CHECK_MSG(fabs(ll - ref_num(unit_json_get(cs, "log_loss"))) <= LOGLOSS_MARGIN,
+					  "%s: log loss %g vs sklearn %g", name, ll, ref_num(unit_json_get(cs, "log_loss")));
 		}
 		else
 		{
 			double		r2 = r2_score(te.y, pred->data, pred->rows);
 
 			printf("  %-18s R2 %.4f (sklearn %.4f)  max rel diff %.2g\n", name, r2,
-				   ref_num(ref_get(cs, "r2")), maxdiff);
-			CHECK_MSG(fabs(r2 - ref_num(ref_get(cs, "r2"))) <= R2_MARGIN,
-					  "%s: R2 %g vs sklearn %g", name, r2, ref_num(ref_get(cs, "r2")));
+				   ref_num(unit_json_get(cs, "r2")), maxdiff);
+			CHECK_MSG(fabs(r2 - ref_num(unit_json_get(cs, "r2"))) <= R2_MARGIN,
+					  "%s: R2 %g vs sklearn %g", name, r2, ref_num(unit_json_get(cs, "r2")));
 		}
 		CHECK_MSG(maxdiff <= MODEL_PRED_TOL, "%s: predictions differ from sklearn by %g",
 				  name, maxdiff);
@@ -624,7 +582,7 @@ test_models(void)
 static void
 test_huber(void)
 {
-	json_object *ref = ref_get(ref_root, "huber");
+	json_object *ref = unit_json_get(ref_root, "huber");
 	Data		d = load_data("diabetes.csv", "target", "");
 	Data		tr;
 	Data		te;
@@ -639,10 +597,10 @@ test_huber(void)
 	pred = predict(est, te.X);
 	r2 = r2_score(te.y, pred->data, te.X->rows);
 	printf("  huber              R2 %.4f (GradientBoostingRegressor huber %.4f)\n", r2,
-		   ref_num(ref_get(ref, "r2")));
+		   ref_num(unit_json_get(ref, "r2")));
 	/* not the same tree builder (exact splits there): a wider margin */
-	CHECK_MSG(fabs(r2 - ref_num(ref_get(ref, "r2"))) <= 0.05, "huber R2 %g vs %g", r2,
-			  ref_num(ref_get(ref, "r2")));
+	CHECK_MSG(fabs(r2 - ref_num(unit_json_get(ref, "r2"))) <= 0.05, "huber R2 %g vs %g", r2,
+			  ref_num(unit_json_get(ref, "r2")));
 	aml_matrix_free(pred);
 	aml_estimator_free(est);
 
@@ -659,11 +617,11 @@ test_huber(void)
 	pred = predict(est, te.X);
 	r2_sq = r2_score(te.y, pred->data, te.X->rows);
 	printf("  huber, outliers    R2 %.4f (sklearn GBR huber %.4f); squared error %.4f (sklearn %.4f)\n",
-		   r2, ref_num(ref_get(ref, "r2_outliers")), r2_sq,
-		   ref_num(ref_get(ref, "r2_outliers_squared_error")));
-	CHECK(fabs(r2 - ref_num(ref_get(ref, "r2_outliers"))) <= 0.1);
+		   r2, ref_num(unit_json_get(ref, "r2_outliers")), r2_sq,
+		   ref_num(unit_json_get(ref, "r2_outliers_squared_error")));
+	CHECK(fabs(r2 - ref_num(unit_json_get(ref, "r2_outliers"))) <= 0.1);
 	CHECK(r2 > 0.2 && r2_sq < 0);
-	CHECK_NEAR(r2_sq, ref_num(ref_get(ref, "r2_outliers_squared_error")), 1e-9);
+	CHECK_NEAR(r2_sq, ref_num(unit_json_get(ref, "r2_outliers_squared_error")), 1e-9);
 	aml_matrix_free(pred);
 	aml_estimator_free(est);
 	free_data(&tr);
@@ -681,7 +639,7 @@ test_subsample(void)
 	AmlMatrix  *pred;
 	double		acc;
 	double		ll;
-	json_object *cs = json_object_array_get_idx(ref_get(ref_root, "models"), 0);
+	json_object *cs = json_object_array_get_idx(unit_json_get(ref_root, "models"), 0);
 
 	holdout(&d, &tr, &te);
 	/* stochastic boosting has no scikit-learn counterpart: compare with full-data boosting */
@@ -690,8 +648,8 @@ test_subsample(void)
 	pred = predict(est, te.X);
 	class_metrics(pred, te.y, &acc, &ll);
 	printf("  subsample 0.5      accuracy %.4f (sklearn without subsampling %.4f)\n", acc,
-		   ref_num(ref_get(cs, "accuracy")));
-	CHECK(fabs(acc - ref_num(ref_get(cs, "accuracy"))) <= 0.04);
+		   ref_num(unit_json_get(cs, "accuracy")));
+	CHECK(fabs(acc - ref_num(unit_json_get(cs, "accuracy"))) <= 0.04);
 	aml_matrix_free(pred);
 	aml_estimator_free(est);
 
@@ -744,7 +702,7 @@ static int
 n_iter_of(const AmlEstimator *est)
 {
 	json_object *root;
-	int			n = json_object_get_int(ref_get(state_of(est, &root), "n_iter"));
+	int			n = json_object_get_int(unit_json_get(state_of(est, &root), "n_iter"));
 
 	json_object_put(root);
 	return n;
@@ -921,8 +879,8 @@ test_json_round_trip(void)
 
 		est = fit_est(AML_TASK_REGRESSION, 0, "{\"max_iter\": 3}", diab.X, diab.y, 1);
 		o = aml_estimator_to_json(est);
-		state = ref_get(o, "state");
-		child = ref_get(state, "child");
+		state = unit_json_get(o, "state");
+		child = unit_json_get(state, "child");
 		json_object_array_put_idx(child, 0, json_object_new_int(100000));
 		CHECK_STATUS(aml_estimator_from_json(o, &back, &err), AML_ERR_BAD_FORMAT, &err);
 		CHECK(back == NULL);
@@ -1007,15 +965,15 @@ test_bad_params(void)
 		{
 			json_object *p = aml_params_to_json(&aml_gradient_boosting_type.params, est->params);
 
-			CHECK_STR(json_object_get_string(ref_get(p, "loss")), "auto");
-			CHECK(json_object_get_int(ref_get(p, "max_iter")) == 100);
-			CHECK(json_object_get_int(ref_get(p, "max_leaf_nodes")) == 31);
-			CHECK(json_object_get_type(ref_get(p, "max_depth")) == json_type_null);
-			CHECK(json_object_get_int(ref_get(p, "min_samples_leaf")) == 20);
-			CHECK(json_object_get_int(ref_get(p, "max_bins")) == 255);
-			CHECK_STR(json_object_get_string(ref_get(p, "early_stopping")), "auto");
-			CHECK_NEAR(ref_num(ref_get(p, "learning_rate")), 0.1, 0);
-			CHECK_NEAR(ref_num(ref_get(p, "tol")), 1e-7, 0);
+			CHECK_STR(json_object_get_string(unit_json_get(p, "loss")), "auto");
+			CHECK(json_object_get_int(unit_json_get(p, "max_iter")) == 100);
+			CHECK(json_object_get_int(unit_json_get(p, "max_leaf_nodes")) == 31);
+			CHECK(json_object_get_type(unit_json_get(p, "max_depth")) == json_type_null);
+			CHECK(json_object_get_int(unit_json_get(p, "min_samples_leaf")) == 20);
+			CHECK(json_object_get_int(unit_json_get(p, "max_bins")) == 255);
+			CHECK_STR(json_object_get_string(unit_json_get(p, "early_stopping")), "auto");
+			CHECK_NEAR(ref_num(unit_json_get(p, "learning_rate")), 0.1, 0);
+			CHECK_NEAR(ref_num(unit_json_get(p, "tol")), 1e-7, 0);
 			json_object_put(p);
 		}
 		for (int i = 0; i < aml_gradient_boosting_type.params.count; i++)
@@ -1074,7 +1032,7 @@ test_degenerate(void)
 		est->type->predict_row(est, X->data, out);
 		CHECK(out[0] == 2.5);
 		/* no split has a positive gain: every tree is one leaf */
-		CHECK(json_object_array_length(ref_get(state_of(est, &root), "feature")) == 100);
+		CHECK(json_object_array_length(unit_json_get(state_of(est, &root), "feature")) == 100);
 		json_object_put(root);
 		aml_estimator_free(est);
 
@@ -1240,7 +1198,7 @@ int
 main(void)
 {
 	unit_begin();
-	load_reference();
+	ref_root = unit_load_json("reference/boosting.json");
 	RUN(test_binning_basics);
 	RUN(test_binning_thresholds);
 	RUN(test_stump_regression);

@@ -54,37 +54,6 @@ static const AmlEstimatorType *const linear_types[] = {
 /* ---------------------------------------------------------------- helpers */
 
 static json_object *
-load_reference(void)
-{
-	FILE	   *f = fopen("reference/linear.json", "rb");
-	char	   *text;
-	long		len;
-	json_object *obj = NULL;
-	AmlError	err;
-
-	if (f == NULL)
-	{
-		fprintf(stderr, "cannot open reference/linear.json\n");
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = malloc(len + 1);
-	if (fread(text, 1, len, f) != (size_t) len)
-		exit(2);
-	text[len] = '\0';
-	fclose(f);
-	if (aml_json_parse(text, len, &obj, &err) != AML_OK)
-	{
-		fprintf(stderr, "reference/linear.json: %s\n", err.message);
-		exit(2);
-	}
-	free(text);
-	return obj;
-}
-
-static json_object *
 ref_get(const char *dataset, const char *model)
 {
 	json_object *d;
@@ -1433,7 +1402,7 @@ main(void)
 	unit_begin();
 	for (size_t i = 0; i < sizeof(linear_types) / sizeof(linear_types[0]); i++)
 		CHECK(aml_estimator_type_find(linear_types[i]->name) == linear_types[i]);
-	reference = load_reference();
+	reference = unit_load_json("reference/linear.json");
 	RUN(test_ols_diabetes);
 	RUN(test_ols_known_answer);
 	RUN(test_ols_rank_deficient);

@@ -18,54 +18,10 @@
 
 static json_object *reference;
 
-static json_object *
-load_json_file(const char *path)
-{
-	FILE	   *f = fopen(path, "rb");
-	long		len;
-	char	   *buf;
-	json_object *obj = NULL;
-	AmlError	err;
-
-	if (f == NULL)
-	{
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = aml_alloc((size_t) len + 1);
-	if (fread(buf, 1, (size_t) len, f) != (size_t) len)
-		exit(2);
-	buf[len] = '\0';
-	fclose(f);
-	if (aml_json_parse(buf, (size_t) len, &obj, &err) != AML_OK)
-	{
-		fprintf(stderr, "%s: %s\n", path, err.message);
-		exit(2);
-	}
-	aml_free(buf);
-	return obj;
-}
-
-static json_object *
-jget(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v))
-	{
-		fprintf(stderr, "no \"%s\" in JSON\n", key);
-		exit(2);
-	}
-	return v;
-}
-
 static double
 jnum(json_object *o, const char *key)
 {
-	return json_object_get_double(jget(o, key));
+	return json_object_get_double(unit_json_get(o, key));
 }
 
 /* ------------------------------------------------------------ metrics vs sklearn */
@@ -73,7 +29,7 @@ jnum(json_object *o, const char *key)
 static void
 test_metrics_reference(void)
 {
-	json_object *cases = jget(reference, "cases");
+	json_object *cases = unit_json_get(reference, "cases");
 	int			n_cases = (int) json_object_array_length(cases);
 	int			scored = 0;
 
@@ -81,15 +37,15 @@ test_metrics_reference(void)
 	for (int ci = 0; ci < n_cases; ci++)
 	{
 		json_object *c = json_object_array_get_idx(cases, ci);
-		const char *name = json_object_get_string(jget(c, "name"));
-		json_object *yj = jget(c, "y_true");
-		json_object *pj = jget(c, "pred");
+		const char *name = json_object_get_string(unit_json_get(c, "name"));
+		json_object *yj = unit_json_get(c, "y_true");
+		json_object *pj = unit_json_get(c, "pred");
 		int			n = (int) json_object_array_length(yj);
 		int			cols = (int) json_object_array_length(json_object_array_get_idx(pj, 0));
-		int			n_classes = json_object_get_int(jget(c, "n_classes"));
+		int			n_classes = json_object_get_int(unit_json_get(c, "n_classes"));
 		double	   *y = AML_NEW_ARRAY(double, n);
 		AmlMatrix  *pred = aml_matrix_new(n, cols);
-		json_object *scores = jget(c, "scores");
+		json_object *scores = unit_json_get(c, "scores");
 		AmlError	err;
 
 		for (int i = 0; i < n; i++)
@@ -117,7 +73,7 @@ test_metrics_reference(void)
 		{
 			int		   *cm = AML_NEW_ARRAY(int, n_classes * n_classes);
 			double	   *labels = AML_NEW_ARRAY(double, n);
-			json_object *cmj = jget(c, "confusion_matrix");
+			json_object *cmj = unit_json_get(c, "confusion_matrix");
 			int			bad = 0;
 
 			for (int i = 0; i < n; i++)
@@ -296,9 +252,9 @@ check_num(json_object *o, const char *key, double expected)
 static void
 check_cm(json_object *o, const char *const *labels, int k, const int *values)
 {
-	json_object *cm = jget(o, "Confusion matrix");
-	json_object *l = jget(cm, "labels");
-	json_object *v = jget(cm, "values");
+	json_object *cm = unit_json_get(o, "Confusion matrix");
+	json_object *l = unit_json_get(cm, "labels");
+	json_object *v = unit_json_get(cm, "values");
 
 	CHECK((int) json_object_array_length(l) == k);
 	for (int i = 0; i < k; i++)
@@ -323,7 +279,7 @@ test_woken_scores(void)
 		double		p2[] = {165.3, 1.65, 700.23, 66.7, 0.5, 2.3};
 
 		CHECK_OK(aml_woken_regression_score(y, p1, 6, &o, &err), &err);
-		CHECK_STR(json_object_get_string(jget(o, "type")), "RegressionScore");
+		CHECK_STR(json_object_get_string(unit_json_get(o, "type")), "RegressionScore");
 		check_num(o, "MSE", 188096.91975654333);
 		check_num(o, "RMSE", 433.7014177479056);
 		check_num(o, "R-squared", -0.2352658303269044);
@@ -347,7 +303,7 @@ test_woken_scores(void)
 
 		CHECK_OK(aml_woken_score(AML_TASK_CLASSIFICATION, truth, pred, 6, labels, 3, &o, &err),
 				 &err);
-		CHECK_STR(json_object_get_string(jget(o, "type")), "PolynomialClassificationScore");
+		CHECK_STR(json_object_get_string(unit_json_get(o, "type")), "PolynomialClassificationScore");
 		check_cm(o, labels, 3, cm);
 		check_num(o, "Accuracy", 0.5);
 		check_num(o, "Weighted precision", 0.5);
@@ -365,7 +321,7 @@ test_woken_scores(void)
 
 		CHECK_OK(aml_woken_score(AML_TASK_CLASSIFICATION, truth, pred, 6, labels, 2, &o, &err),
 				 &err);
-		CHECK_STR(json_object_get_string(jget(o, "type")), "BinaryClassificationScore");
+		CHECK_STR(json_object_get_string(unit_json_get(o, "type")), "BinaryClassificationScore");
 		check_cm(o, labels, 2, cm);
 		check_num(o, "Accuracy", 0.5);
 		check_num(o, "Precision", 2.0 / 3.0);
@@ -713,7 +669,7 @@ int
 main(void)
 {
 	unit_begin();
-	reference = load_json_file("reference/metrics.json");
+	reference = unit_load_json("reference/metrics.json");
 	RUN(test_metrics_reference);
 	RUN(test_registry);
 	RUN(test_metric_edge_cases);

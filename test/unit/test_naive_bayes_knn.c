@@ -26,50 +26,6 @@ static json_object *reference;
 
 /* ------------------------------------------------------------ helpers */
 
-static json_object *
-load_json_file(const char *path)
-{
-	FILE	   *f = fopen(path, "rb");
-	long		len;
-	char	   *buf;
-	json_object *obj = NULL;
-	AmlError	err;
-
-	if (f == NULL)
-	{
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = aml_alloc((size_t) len + 1);
-	if (fread(buf, 1, (size_t) len, f) != (size_t) len)
-		exit(2);
-	buf[len] = '\0';
-	fclose(f);
-	if (aml_json_parse(buf, (size_t) len, &obj, &err) != AML_OK)
-	{
-		fprintf(stderr, "%s: %s\n", path, err.message);
-		exit(2);
-	}
-	aml_free(buf);
-	return obj;
-}
-
-static json_object *
-jget(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v))
-	{
-		fprintf(stderr, "reference has no \"%s\"\n", key);
-		exit(2);
-	}
-	return v;
-}
-
 /* A list of rows (JSON arrays of numbers) as a column-major matrix. */
 static AmlMatrix *
 matrix_from_rows(json_object *rows)
@@ -115,10 +71,10 @@ load_dataset(const char *name)
 
 	if (strcmp(name, "wine_std") == 0)
 	{
-		json_object *w = jget(jget(reference, "knn_data"), "wine");
+		json_object *w = unit_json_get(unit_json_get(reference, "knn_data"), "wine");
 
-		d.X = matrix_from_rows(jget(w, "X"));
-		d.y = doubles_from_array(jget(w, "y"));
+		d.X = matrix_from_rows(unit_json_get(w, "X"));
+		d.y = doubles_from_array(unit_json_get(w, "y"));
 		d.n_classes = 3;
 		return d;
 	}
@@ -233,18 +189,18 @@ check_round_trip(const AmlEstimator *est, const AmlMatrix *X, const AmlMatrix *e
 static void
 test_nb_reference(void)
 {
-	json_object *cases = jget(reference, "nb");
+	json_object *cases = unit_json_get(reference, "nb");
 	int			n_cases = (int) json_object_array_length(cases);
 
 	CHECK(n_cases >= 14);
 	for (int ci = 0; ci < n_cases; ci++)
 	{
 		json_object *c = json_object_array_get_idx(cases, ci);
-		const char *model = json_object_get_string(jget(c, "model"));
-		const char *dataset = json_object_get_string(jget(c, "dataset"));
-		bool		drop_last = strcmp(json_object_get_string(jget(c, "fit_rows")), "all") != 0;
-		json_object *classes = jget(c, "classes");
-		json_object *proba = jget(c, "proba");
+		const char *model = json_object_get_string(unit_json_get(c, "model"));
+		const char *dataset = json_object_get_string(unit_json_get(c, "dataset"));
+		bool		drop_last = strcmp(json_object_get_string(unit_json_get(c, "fit_rows")), "all") != 0;
+		json_object *classes = unit_json_get(c, "classes");
+		json_object *proba = unit_json_get(c, "proba");
 		Data		d = load_dataset(dataset);
 		AmlMatrix  *Xfit = d.X;
 		double	   *yfit = d.y;
@@ -268,7 +224,7 @@ test_nb_reference(void)
 			Xfit = aml_matrix_take_rows(d.X, rows, m);
 			aml_free(rows);
 		}
-		est = fit_model(model, AML_TASK_CLASSIFICATION, d.n_classes, jget(c, "params"),
+		est = fit_model(model, AML_TASK_CLASSIFICATION, d.n_classes, unit_json_get(c, "params"),
 						Xfit, yfit);
 		if (est == NULL)
 			continue;
@@ -308,12 +264,12 @@ test_nb_reference(void)
 		if (strcmp(model, "gaussian_nb") == 0)
 		{
 			json_object *j = aml_estimator_to_json(est);
-			json_object *state = jget(j, "state");
+			json_object *state = unit_json_get(j, "state");
 			AmlMatrix  *theta = NULL;
 			AmlMatrix  *var = NULL;
 			AmlError	err;
-			json_object *st = jget(c, "theta");
-			json_object *sv = jget(c, "var");
+			json_object *st = unit_json_get(c, "theta");
+			json_object *sv = unit_json_get(c, "var");
 
 			CHECK_OK(aml_json_get_matrix(state, "theta", &theta, "test", &err), &err);
 			CHECK_OK(aml_json_get_matrix(state, "var", &var, "test", &err), &err);
@@ -359,19 +315,19 @@ test_nb_reference(void)
 static void
 test_knn_reference(void)
 {
-	json_object *cases = jget(reference, "knn");
+	json_object *cases = unit_json_get(reference, "knn");
 	int			n_cases = (int) json_object_array_length(cases);
 
 	CHECK(n_cases == 18);
 	for (int ci = 0; ci < n_cases; ci++)
 	{
 		json_object *c = json_object_array_get_idx(cases, ci);
-		const char *dataset = json_object_get_string(jget(c, "dataset"));
-		bool		on_train = strcmp(json_object_get_string(jget(c, "on")), "train") == 0;
-		json_object *data = jget(jget(reference, "knn_data"), dataset);
+		const char *dataset = json_object_get_string(unit_json_get(c, "dataset"));
+		bool		on_train = strcmp(json_object_get_string(unit_json_get(c, "on")), "train") == 0;
+		json_object *data = unit_json_get(unit_json_get(reference, "knn_data"), dataset);
 		bool		cls = strcmp(dataset, "wine") == 0;
-		AmlMatrix  *X = matrix_from_rows(jget(data, "X"));
-		double	   *y = doubles_from_array(jget(data, "y"));
+		AmlMatrix  *X = matrix_from_rows(unit_json_get(data, "X"));
+		double	   *y = doubles_from_array(unit_json_get(data, "y"));
 		int			n = X->rows;
 		int		   *train = AML_NEW_ARRAY(int, n);
 		int		   *test = AML_NEW_ARRAY(int, n);
@@ -382,7 +338,7 @@ test_knn_reference(void)
 		AmlMatrix  *Xte;
 		AmlEstimator *est;
 		AmlMatrix  *pred;
-		json_object *expected = jget(c, "pred");
+		json_object *expected = unit_json_get(c, "pred");
 		int			bad = 0;
 		double		worst = 0;
 
@@ -399,7 +355,7 @@ test_knn_reference(void)
 		Xtr = aml_matrix_take_rows(X, train, ntr);
 		Xte = on_train ? aml_matrix_copy(Xtr) : aml_matrix_take_rows(X, test, nte);
 		est = fit_model("knn", cls ? AML_TASK_CLASSIFICATION : AML_TASK_REGRESSION,
-						cls ? 3 : 0, jget(c, "params"), Xtr, ytrain);
+						cls ? 3 : 0, unit_json_get(c, "params"), Xtr, ytrain);
 		if (est != NULL)
 		{
 			pred = predict(est, Xte);
@@ -419,7 +375,7 @@ test_knn_reference(void)
 				}
 			}
 			CHECK_MSG(bad == 0, "knn case %d (%s, %s, %s): %d values differ from sklearn, worst %g",
-					  ci, dataset, aml_json_text(jget(c, "params")), on_train ? "train" : "test",
+					  ci, dataset, aml_json_text(unit_json_get(c, "params")), on_train ? "train" : "test",
 					  bad, worst);
 			check_rows_equal_batch(est, Xte, pred);
 			check_round_trip(est, Xte, pred);
@@ -972,7 +928,7 @@ int
 main(void)
 {
 	unit_begin();
-	reference = load_json_file("reference/nb_knn.json");
+	reference = unit_load_json("reference/nb_knn.json");
 	RUN(test_nb_reference);
 	RUN(test_knn_reference);
 	RUN(test_knn_ties);

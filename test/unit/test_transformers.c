@@ -60,16 +60,6 @@ jnum(json_object *v)
 	return d;
 }
 
-static json_object *
-jget(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		unit_fail(__FILE__, __LINE__, "reference has no \"%s\"", key);
-	return v;
-}
-
 /* compare doubles with a reference JSON array: unit_near (rel = false) or rel_near */
 static int
 check_array(const char *what, const double *got, json_object *want, int n, double tol, bool rel)
@@ -119,9 +109,9 @@ check_int_array(const char *what, const int *got, int n, json_object *want)
 static AmlMatrix *
 load_data(const char *name, bool classification, double **y, int *n_classes)
 {
-	json_object *d = jget(jget(ref, "datasets"), name);
-	const char *file = json_object_get_string(jget(d, "file"));
-	const char *target = json_object_get_string(jget(d, "target"));
+	json_object *d = unit_json_get(unit_json_get(ref, "datasets"), name);
+	const char *file = json_object_get_string(unit_json_get(d, "file"));
+	const char *target = json_object_get_string(unit_json_get(d, "target"));
 	AmlDataset *ds = csv_load(unit_data_path(file));
 	AmlMatrix  *X = NULL;
 	double	   *yy = NULL;
@@ -147,7 +137,7 @@ load_data(const char *name, bool classification, double **y, int *n_classes)
 static AmlMatrix *
 matrix_from_ref(const char *key, int rows, int cols)
 {
-	json_object *a = jget(ref, key);
+	json_object *a = unit_json_get(ref, key);
 	AmlMatrix  *m = aml_matrix_new(rows, cols);
 
 	for (int i = 0; i < rows * cols; i++)
@@ -236,8 +226,8 @@ check_round_trip(const AmlTransformer *t, const AmlMatrix *X, const AmlMatrix *Z
 static void
 check_rows(const char *what, const AmlMatrix *Z, json_object *c, double tol)
 {
-	json_object *rows = jget(c, "rows");
-	json_object *outs = jget(c, "out");
+	json_object *rows = unit_json_get(c, "rows");
+	json_object *outs = unit_json_get(c, "out");
 	double	   *row = AML_NEW_ARRAY(double, Z->cols > 0 ? Z->cols : 1);
 	int			bad = 0;
 
@@ -288,8 +278,8 @@ case_label(json_object *c, char *buf, size_t len)
 	json_object *type = NULL;
 
 	json_object_object_get_ex(c, "type", &type);
-	snprintf(buf, len, "%s %s %s", json_object_get_string(jget(c, "data")),
-			 type ? json_object_get_string(type) : "", aml_json_text(jget(c, "params")));
+	snprintf(buf, len, "%s %s %s", json_object_get_string(unit_json_get(c, "data")),
+			 type ? json_object_get_string(type) : "", aml_json_text(unit_json_get(c, "params")));
 	return buf;
 }
 
@@ -298,14 +288,14 @@ case_label(json_object *c, char *buf, size_t len)
 static void
 test_scalers_vs_sklearn(void)
 {
-	json_object *cases = jget(ref, "scalers");
+	json_object *cases = unit_json_get(ref, "scalers");
 	static const char *const meta[] = {"data", "type", "params", "rows", "out", "fit_rows", NULL};
 
 	for (int c = 0; c < (int) json_object_array_length(cases); c++)
 	{
 		json_object *cs = json_object_array_get_idx(cases, c);
 		char		label[256];
-		AmlMatrix  *X = load_data(json_object_get_string(jget(cs, "data")), false, NULL, NULL);
+		AmlMatrix  *X = load_data(json_object_get_string(unit_json_get(cs, "data")), false, NULL, NULL);
 		AmlMatrix  *Xfit = X;
 		AmlMatrix  *Z = NULL;
 		AmlTransformer *t;
@@ -325,8 +315,8 @@ test_scalers_vs_sklearn(void)
 			Xfit = aml_matrix_take_rows(X, idx, nf);
 			aml_free(idx);
 		}
-		t = make(json_object_get_string(jget(cs, "type")), AML_TASK_REGRESSION, 0,
-				 jget(cs, "params"));
+		t = make(json_object_get_string(unit_json_get(cs, "type")), AML_TASK_REGRESSION, 0,
+				 unit_json_get(cs, "params"));
 		if (t != NULL)
 		{
 			AmlRng		rng;
@@ -476,7 +466,7 @@ test_scalers_degenerate(void)
 static void
 test_imputer_vs_sklearn(void)
 {
-	json_object *cases = jget(ref, "imputers");
+	json_object *cases = unit_json_get(ref, "imputers");
 	AmlMatrix  *pima = load_data("pima", false, NULL, NULL);
 	AmlMatrix  *small = matrix_from_ref("imputer_small", 5, 4);
 
@@ -484,17 +474,17 @@ test_imputer_vs_sklearn(void)
 	{
 		json_object *cs = json_object_array_get_idx(cases, c);
 		char		label[256];
-		AmlMatrix  *X = strcmp(json_object_get_string(jget(cs, "data")), "pima") == 0 ? pima : small;
+		AmlMatrix  *X = strcmp(json_object_get_string(unit_json_get(cs, "data")), "pima") == 0 ? pima : small;
 		AmlMatrix  *Z = NULL;
 		AmlTransformer *t;
 
 		case_label(cs, label, sizeof(label));
-		t = fit_checked("simple_imputer", AML_TASK_REGRESSION, 0, jget(cs, "params"), X, NULL, &Z);
+		t = fit_checked("simple_imputer", AML_TASK_REGRESSION, 0, unit_json_get(cs, "params"), X, NULL, &Z);
 		if (t == NULL)
 			continue;
-		CHECK_MSG(t->n_out == json_object_get_int(jget(cs, "n_out")), "%s: %d columns", label,
+		CHECK_MSG(t->n_out == json_object_get_int(unit_json_get(cs, "n_out")), "%s: %d columns", label,
 				  t->n_out);
-		if (t->n_out == json_object_get_int(jget(cs, "n_out")))
+		if (t->n_out == json_object_get_int(unit_json_get(cs, "n_out")))
 			check_rows(label, Z, cs, 1e-12);
 		{
 			json_object *state = t->type->state_to_json(t);
@@ -503,7 +493,7 @@ test_imputer_vs_sklearn(void)
 
 			if (aml_json_get_double_vector(state, "statistics", &v, &n, "state", &err) == AML_OK)
 			{
-				check_array(label, v, jget(cs, "statistics"), n, 1e-12, false);
+				check_array(label, v, unit_json_get(cs, "statistics"), n, 1e-12, false);
 				aml_free(v);
 			}
 			json_object_put(state);
@@ -583,7 +573,7 @@ test_imputer_edge_cases(void)
 static void
 test_pca_vs_sklearn(void)
 {
-	json_object *cases = jget(ref, "pca");
+	json_object *cases = unit_json_get(ref, "pca");
 	const char *const solvers[] = {"full", "auto", "covariance_eigh"};
 	int			eigen_tested = 0;
 	int			auto_eigen = 0;
@@ -592,29 +582,29 @@ test_pca_vs_sklearn(void)
 	for (int c = 0; c < (int) json_object_array_length(cases); c++)
 	{
 		json_object *cs = json_object_array_get_idx(cases, c);
-		AmlMatrix  *X = load_data(json_object_get_string(jget(cs, "data")), false, NULL, NULL);
+		AmlMatrix  *X = load_data(json_object_get_string(unit_json_get(cs, "data")), false, NULL, NULL);
 
 		for (int s = 0; s < 3 && X != NULL; s++)
 		{
-			json_object *params = json_tokener_parse(aml_json_text(jget(cs, "params")));
+			json_object *params = json_tokener_parse(aml_json_text(unit_json_get(cs, "params")));
 			char		label[300];
 			AmlMatrix  *Z = NULL;
 			AmlTransformer *t;
 			json_object *state;
 			double	   *v;
 			int			n;
-			int			k = json_object_get_int(jget(cs, "n_components"));
+			int			k = json_object_get_int(unit_json_get(cs, "n_components"));
 			bool		is_eigen;
 
 			json_object_object_add(params, "svd_solver", json_object_new_string(solvers[s]));
 			snprintf(label, sizeof(label), "pca %s %s",
-					 json_object_get_string(jget(cs, "data")), aml_json_text(params));
+					 json_object_get_string(unit_json_get(cs, "data")), aml_json_text(params));
 			t = fit_checked("pca", AML_TASK_REGRESSION, 0, params, X, NULL, &Z);
 			json_object_put(params);
 			if (t == NULL)
 				continue;
 			state = t->type->state_to_json(t);
-			is_eigen = strcmp(json_object_get_string(jget(state, "solver")), "covariance_eigh") == 0;
+			is_eigen = strcmp(json_object_get_string(unit_json_get(state, "solver")), "covariance_eigh") == 0;
 			if (s == 1)
 			{
 				auto_cases++;
@@ -627,7 +617,7 @@ test_pca_vs_sklearn(void)
 			 */
 			if (s == 2)
 			{
-				const char *data = json_object_get_string(jget(cs, "data"));
+				const char *data = json_object_get_string(unit_json_get(cs, "data"));
 
 				if (strcmp(data, "iris") != 0 || k > 3)
 				{
@@ -650,10 +640,10 @@ test_pca_vs_sklearn(void)
 						char		what[340];
 
 						snprintf(what, sizeof(what), "%s %s", label, keys[q]);
-						check_array(what, v, jget(cs, keys[q]), n, 1e-9, false);
+						check_array(what, v, unit_json_get(cs, keys[q]), n, 1e-9, false);
 						aml_free(v);
 					}
-				CHECK_NEAR(jnum(jget(state, "noise_variance")), jnum(jget(cs, "noise_variance")),
+				CHECK_NEAR(jnum(unit_json_get(state, "noise_variance")), jnum(unit_json_get(cs, "noise_variance")),
 						   1e-9);
 				check_rows(label, Z, cs, 1e-9);
 			}
@@ -754,7 +744,7 @@ test_pca_edge_cases(void)
 		{
 			json_object *st = ta->type->state_to_json(ta);
 
-			CHECK_STR(json_object_get_string(jget(st, "solver")), "covariance_eigh");
+			CHECK_STR(json_object_get_string(unit_json_get(st, "solver")), "covariance_eigh");
 			json_object_put(st);
 			for (int k = 0; k < n * 4; k++)
 				if (!unit_near(Zf->data[k], Za->data[k], 1e-9))
@@ -779,24 +769,24 @@ test_pca_edge_cases(void)
 static void
 test_polynomial_vs_sklearn(void)
 {
-	json_object *cases = jget(ref, "polynomial");
+	json_object *cases = unit_json_get(ref, "polynomial");
 
 	for (int c = 0; c < (int) json_object_array_length(cases); c++)
 	{
 		json_object *cs = json_object_array_get_idx(cases, c);
 		char		label[256];
-		AmlMatrix  *X = load_data(json_object_get_string(jget(cs, "data")), false, NULL, NULL);
+		AmlMatrix  *X = load_data(json_object_get_string(unit_json_get(cs, "data")), false, NULL, NULL);
 		AmlMatrix  *Z = NULL;
 		AmlTransformer *t;
-		json_object *powers = jget(cs, "powers");
+		json_object *powers = unit_json_get(cs, "powers");
 
 		case_label(cs, label, sizeof(label));
-		t = fit_checked("polynomial_features", AML_TASK_REGRESSION, 0, jget(cs, "params"), X,
+		t = fit_checked("polynomial_features", AML_TASK_REGRESSION, 0, unit_json_get(cs, "params"), X,
 						NULL, &Z);
 		if (t != NULL)
 		{
-			CHECK(t->n_out == json_object_get_int(jget(cs, "n_out")));
-			if (t->n_out == json_object_get_int(jget(cs, "n_out")))
+			CHECK(t->n_out == json_object_get_int(unit_json_get(cs, "n_out")));
+			if (t->n_out == json_object_get_int(unit_json_get(cs, "n_out")))
 				check_rows(label, Z, cs, 1e-12);
 			/* source column from scikit-learn's powers_ */
 			for (int j = 0; j < t->n_out; j++)
@@ -852,12 +842,12 @@ test_polynomial_limits(void)
 static void
 test_variance_threshold_vs_sklearn(void)
 {
-	json_object *cases = jget(ref, "variance");
+	json_object *cases = unit_json_get(ref, "variance");
 
 	for (int c = 0; c < (int) json_object_array_length(cases); c++)
 	{
 		json_object *cs = json_object_array_get_idx(cases, c);
-		const char *data = json_object_get_string(jget(cs, "data"));
+		const char *data = json_object_get_string(unit_json_get(cs, "data"));
 		char		label[256];
 		AmlMatrix  *X = strcmp(data, "small") == 0 ? matrix_from_ref("variance_small", 4, 5)
 			: load_data(data, false, NULL, NULL);
@@ -865,7 +855,7 @@ test_variance_threshold_vs_sklearn(void)
 		AmlTransformer *t;
 
 		case_label(cs, label, sizeof(label));
-		t = fit_checked("variance_threshold", AML_TASK_REGRESSION, 0, jget(cs, "params"), X, NULL,
+		t = fit_checked("variance_threshold", AML_TASK_REGRESSION, 0, unit_json_get(cs, "params"), X, NULL,
 						&Z);
 		if (t != NULL)
 		{
@@ -876,12 +866,12 @@ test_variance_threshold_vs_sklearn(void)
 
 			if (aml_json_get_double_vector(state, "variances", &v, &n, "state", &err) == AML_OK)
 			{
-				check_array(label, v, jget(cs, "variances"), n, 1e-12, false);
+				check_array(label, v, unit_json_get(cs, "variances"), n, 1e-12, false);
 				aml_free(v);
 			}
 			for (int j = 0; j < t->n_out; j++)
 				sel[j] = t->type->source_column(t, j);
-			check_int_array(label, sel, t->n_out, jget(cs, "selected"));
+			check_int_array(label, sel, t->n_out, unit_json_get(cs, "selected"));
 			aml_free(sel);
 			json_object_put(state);
 		}
@@ -894,18 +884,18 @@ test_variance_threshold_vs_sklearn(void)
 static void
 test_univariate_vs_sklearn(void)
 {
-	json_object *cases = jget(ref, "univariate");
+	json_object *cases = unit_json_get(ref, "univariate");
 
 	for (int c = 0; c < (int) json_object_array_length(cases); c++)
 	{
 		json_object *cs = json_object_array_get_idx(cases, c);
-		const char *data = json_object_get_string(jget(cs, "data"));
-		bool		classif = strcmp(json_object_get_string(jget(cs, "task")), "classification") == 0;
+		const char *data = json_object_get_string(unit_json_get(cs, "data"));
+		bool		classif = strcmp(json_object_get_string(unit_json_get(cs, "task")), "classification") == 0;
 		AmlTask		task = classif ? AML_TASK_CLASSIFICATION : AML_TASK_REGRESSION;
 		double	   *y = NULL;
 		int			k = 0;
 		AmlMatrix  *X = load_data(data, classif, &y, &k);
-		json_object *sels = jget(cs, "select");
+		json_object *sels = unit_json_get(cs, "select");
 
 		if (X == NULL)
 			continue;
@@ -917,14 +907,14 @@ test_univariate_vs_sklearn(void)
 			AmlTransformer *t;
 
 			snprintf(label, sizeof(label), "%s %s %s", data,
-					 json_object_get_string(jget(sc, "type")), aml_json_text(jget(sc, "params")));
-			t = fit_checked(json_object_get_string(jget(sc, "type")), task, k, jget(sc, "params"),
+					 json_object_get_string(unit_json_get(sc, "type")), aml_json_text(unit_json_get(sc, "params")));
+			t = fit_checked(json_object_get_string(unit_json_get(sc, "type")), task, k, unit_json_get(sc, "params"),
 							X, y, &Z);
 			if (t == NULL)
 				continue;
 			{
 				int		   *sel = AML_NEW_ARRAY(int, t->n_out);
-				json_object *want = jget(sc, "selected");
+				json_object *want = unit_json_get(sc, "selected");
 
 				for (int j = 0; j < t->n_out; j++)
 					sel[j] = t->type->source_column(t, j);
@@ -945,12 +935,12 @@ test_univariate_vs_sklearn(void)
 
 				if (aml_json_get_double_vector(state, "scores", &v, &n, "state", &err) == AML_OK)
 				{
-					check_array(label, v, jget(cs, "scores"), n, 1e-9, true);
+					check_array(label, v, unit_json_get(cs, "scores"), n, 1e-9, true);
 					aml_free(v);
 				}
 				if (aml_json_get_double_vector(state, "pvalues", &v, &n, "state", &err) == AML_OK)
 				{
-					check_array(label, v, jget(cs, "pvalues"), n, 1e-9, true);
+					check_array(label, v, unit_json_get(cs, "pvalues"), n, 1e-9, true);
 					aml_free(v);
 				}
 				json_object_put(state);
@@ -999,8 +989,8 @@ test_selectors_degenerate(void)
 
 				CHECK_MSG(t->n_out == 1 && t->type->source_column(t, 0) == 1,
 						  "%s task %d kept %d columns", types[k], task, t->n_out);
-				CHECK(aml_json_as_double(json_object_array_get_idx(jget(state, "scores"), 0), &f0));
-				CHECK(aml_json_as_double(json_object_array_get_idx(jget(state, "pvalues"), 0), &p0));
+				CHECK(aml_json_as_double(json_object_array_get_idx(unit_json_get(state, "scores"), 0), &f0));
+				CHECK(aml_json_as_double(json_object_array_get_idx(unit_json_get(state, "pvalues"), 0), &p0));
 				/* constant column: NaN (classification) or F = 0, p = 1 (regression) */
 				if (task == 0)
 					CHECK(isnan(f0) && isnan(p0));
@@ -1230,7 +1220,7 @@ check_dist(const char *what, double got, double want, double tol, double *worst)
 static void
 test_distributions(void)
 {
-	json_object *d = jget(ref, "distributions");
+	json_object *d = unit_json_get(ref, "distributions");
 	json_object *a;
 	double		worst = 0;
 	double		worst_scipy = 0;
@@ -1245,82 +1235,82 @@ test_distributions(void)
 	 */
 	const double tol = (one + tiny != one) ? 1e-12 : 1e-11;
 
-	a = jget(d, "betainc");
+	a = unit_json_get(d, "betainc");
 	for (int i = 0; i < (int) json_object_array_length(a); i++)
 	{
 		json_object *e = json_object_array_get_idx(a, i);
-		double		pa = jnum(jget(e, "a"));
-		double		pb = jnum(jget(e, "b"));
-		double		x = jnum(jget(e, "x"));
+		double		pa = jnum(unit_json_get(e, "a"));
+		double		pb = jnum(unit_json_get(e, "b"));
+		double		x = jnum(unit_json_get(e, "x"));
 
 		snprintf(what, sizeof(what), "betainc(%g, %g, %g)", pa, pb, x);
-		check_dist(what, aml_betainc(pa, pb, x), jnum(jget(e, "exact")), tol, &worst);
-		check_dist(what, aml_betaincc(pa, pb, x), jnum(jget(e, "exact_c")), tol, &worst);
+		check_dist(what, aml_betainc(pa, pb, x), jnum(unit_json_get(e, "exact")), tol, &worst);
+		check_dist(what, aml_betaincc(pa, pb, x), jnum(unit_json_get(e, "exact_c")), tol, &worst);
 	}
-	a = jget(d, "f");
+	a = unit_json_get(d, "f");
 	for (int i = 0; i < (int) json_object_array_length(a); i++)
 	{
 		json_object *e = json_object_array_get_idx(a, i);
-		double		f = jnum(jget(e, "f"));
-		double		d1 = jnum(jget(e, "d1"));
-		double		d2 = jnum(jget(e, "d2"));
+		double		f = jnum(unit_json_get(e, "f"));
+		double		d1 = jnum(unit_json_get(e, "d1"));
+		double		d2 = jnum(unit_json_get(e, "d2"));
 		double		v = aml_f_sf(f, d1, d2);
-		double		s = jnum(jget(e, "scipy_sf"));
+		double		s = jnum(unit_json_get(e, "scipy_sf"));
 
 		snprintf(what, sizeof(what), "f.sf(%g, %g, %g)", f, d1, d2);
-		check_dist(what, v, jnum(jget(e, "sf")), tol, &worst);
-		check_dist(what, aml_f_cdf(f, d1, d2), jnum(jget(e, "cdf")), tol, &worst);
+		check_dist(what, v, jnum(unit_json_get(e, "sf")), tol, &worst);
+		check_dist(what, aml_f_cdf(f, d1, d2), jnum(unit_json_get(e, "cdf")), tol, &worst);
 		if (d2 <= 1000 && s > 1e-300 && fabs(v - s) / s > worst_scipy)
 			worst_scipy = fabs(v - s) / s;
 	}
-	a = jget(d, "t");
+	a = unit_json_get(d, "t");
 	for (int i = 0; i < (int) json_object_array_length(a); i++)
 	{
 		json_object *e = json_object_array_get_idx(a, i);
-		double		t = jnum(jget(e, "t"));
-		double		df = jnum(jget(e, "df"));
+		double		t = jnum(unit_json_get(e, "t"));
+		double		df = jnum(unit_json_get(e, "df"));
 		double		v = aml_t_sf(t, df);
-		double		s = jnum(jget(e, "scipy_sf"));
+		double		s = jnum(unit_json_get(e, "scipy_sf"));
 
 		snprintf(what, sizeof(what), "t.sf(%g, %g)", t, df);
-		check_dist(what, v, jnum(jget(e, "sf")), tol, &worst);
-		check_dist(what, aml_t_cdf(t, df), jnum(jget(e, "cdf")), tol, &worst);
+		check_dist(what, v, jnum(unit_json_get(e, "sf")), tol, &worst);
+		check_dist(what, aml_t_cdf(t, df), jnum(unit_json_get(e, "cdf")), tol, &worst);
 		if (df <= 1000 && s > 1e-300 && fabs(v - s) / s > worst_scipy)
 			worst_scipy = fabs(v - s) / s;
 	}
-	a = jget(d, "chi2");
+	a = unit_json_get(d, "chi2");
 	for (int i = 0; i < (int) json_object_array_length(a); i++)
 	{
 		json_object *e = json_object_array_get_idx(a, i);
-		double		x = jnum(jget(e, "x"));
-		double		k = jnum(jget(e, "k"));
+		double		x = jnum(unit_json_get(e, "x"));
+		double		k = jnum(unit_json_get(e, "k"));
 		double		v = aml_chi2_sf(x, k);
-		double		s = jnum(jget(e, "scipy_sf"));
+		double		s = jnum(unit_json_get(e, "scipy_sf"));
 
 		snprintf(what, sizeof(what), "chi2.sf(%g, %g)", x, k);
-		check_dist(what, v, jnum(jget(e, "sf")), tol, &worst);
-		check_dist(what, aml_chi2_cdf(x, k), jnum(jget(e, "cdf")), tol, &worst);
+		check_dist(what, v, jnum(unit_json_get(e, "sf")), tol, &worst);
+		check_dist(what, aml_chi2_cdf(x, k), jnum(unit_json_get(e, "cdf")), tol, &worst);
 		if (k <= 1000 && s > 1e-300 && fabs(v - s) / s > worst_scipy)
 			worst_scipy = fabs(v - s) / s;
 	}
-	a = jget(d, "norm_ppf");
+	a = unit_json_get(d, "norm_ppf");
 	for (int i = 0; i < (int) json_object_array_length(a); i++)
 	{
 		json_object *e = json_object_array_get_idx(a, i);
-		double		p = jnum(jget(e, "p"));
+		double		p = jnum(unit_json_get(e, "p"));
 
 		snprintf(what, sizeof(what), "norm.ppf(%g)", p);
-		check_dist(what, aml_norm_ppf(p), jnum(jget(e, "exact")), tol, &worst);
+		check_dist(what, aml_norm_ppf(p), jnum(unit_json_get(e, "exact")), tol, &worst);
 	}
-	a = jget(d, "t_isf");
+	a = unit_json_get(d, "t_isf");
 	for (int i = 0; i < (int) json_object_array_length(a); i++)
 	{
 		json_object *e = json_object_array_get_idx(a, i);
-		double		p = jnum(jget(e, "p"));
-		double		df = jnum(jget(e, "df"));
+		double		p = jnum(unit_json_get(e, "p"));
+		double		df = jnum(unit_json_get(e, "df"));
 
 		snprintf(what, sizeof(what), "t.isf(%g, %g)", p, df);
-		check_dist(what, aml_t_isf(p, df), jnum(jget(e, "exact")), tol, &worst);
+		check_dist(what, aml_t_isf(p, df), jnum(unit_json_get(e, "exact")), tol, &worst);
 	}
 	printf("distributions: worst relative error vs mpmath %.3g, "
 		   "largest difference to scipy (df <= 1000) %.3g\n", worst, worst_scipy);
@@ -1348,32 +1338,8 @@ test_distributions(void)
 int
 main(void)
 {
-	FILE	   *f;
-	long		len;
-	char	   *text;
-	AmlError	e;
-
 	unit_begin();
-	f = fopen("reference/transformers.json", "rb");
-	if (f == NULL)
-	{
-		fprintf(stderr, "cannot open reference/transformers.json\n");
-		return 2;
-	}
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = malloc(len + 1);
-	if (fread(text, 1, len, f) != (size_t) len)
-		return 2;
-	text[len] = '\0';
-	fclose(f);
-	if (aml_json_parse(text, len, &ref, &e) != AML_OK)
-	{
-		fprintf(stderr, "bad reference file: %s\n", e.message);
-		return 2;
-	}
-	free(text);
+	ref = unit_load_json("reference/transformers.json");
 
 	RUN(test_distributions);
 	RUN(test_scalers_vs_sklearn);

@@ -32,31 +32,6 @@
 
 static json_object *reference;
 
-static json_object *
-load_reference(void)
-{
-	FILE	   *f = fopen("reference/trees.json", "rb");
-	char	   *text;
-	long		len;
-	json_object *doc = NULL;
-	AmlError	err;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = malloc((size_t) len + 1);
-	if (fread(text, 1, (size_t) len, f) != (size_t) len)
-		len = 0;
-	text[len] = '\0';
-	fclose(f);
-	if (aml_json_parse(text, (size_t) len, &doc, &err) != AML_OK)
-		fprintf(stderr, "reference/trees.json: %s\n", err.message);
-	free(text);
-	return doc;
-}
-
 typedef struct Data
 {
 	AmlDataset *ds;
@@ -1015,13 +990,9 @@ int
 main(void)
 {
 	unit_begin();
-	reference = load_reference();
-	CHECK_MSG(reference != NULL, "cannot read reference/trees.json");
-	if (reference != NULL)
-	{
-		RUN(test_exact_cart);
-		RUN(test_forests_vs_sklearn);
-	}
+	reference = unit_load_json("reference/trees.json");
+	RUN(test_exact_cart);
+	RUN(test_forests_vs_sklearn);
 	RUN(test_determinism_and_round_trip);
 	RUN(test_bad_hyperparameters);
 	RUN(test_degenerate);

@@ -3,6 +3,7 @@
  */
 #include "unit.h"
 #include "core/blas.h"
+#include "core/json.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -64,4 +65,49 @@ unit_data_path(const char *name)
 
 	snprintf(path, sizeof(path), "../data/%s", name);
 	return path;
+}
+
+struct json_object *
+unit_load_json(const char *path)
+{
+	FILE	   *f = fopen(path, "rb");
+	long		len;
+	char	   *text;
+	json_object *obj = NULL;
+	AmlError	err;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+		fseek(f, 0, SEEK_SET) != 0)
+	{
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	text = malloc((size_t) len + 1);
+	if (text == NULL || fread(text, 1, (size_t) len, f) != (size_t) len)
+	{
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	text[len] = '\0';
+	fclose(f);
+	if (aml_json_parse(text, (size_t) len, &obj, &err) != AML_OK)
+	{
+		fprintf(stderr, "%s: %s\n", path, err.message);
+		exit(2);
+	}
+	free(text);
+	return obj;
+}
+
+struct json_object *
+unit_json_get(struct json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+	{
+		fprintf(stderr, "%s: the reference has no \"%s\"\n", unit_current ? unit_current : "", key);
+		exit(2);
+	}
+	return v;
 }

@@ -32,6 +32,10 @@ void		unit_fail(const char *file, int line, const char *fmt,...)
 bool		unit_near(double a, double b, double tol);
 /* Path of a data file in test/data (tests run from test/unit). */
 const char *unit_data_path(const char *name);
+/* The parsed JSON file at path (e.g. "reference/trees.json"); exits 2 when it cannot be read. */
+struct json_object *unit_load_json(const char *path);
+/* o[key]; exits 2 when o has no such key (a reference file out of step with its test). */
+struct json_object *unit_json_get(struct json_object *o, const char *key);
 
 #define RUN(fn) do { unit_current = #fn; size_t before_ = aml_memory_in_use(); fn(); \
 	if (aml_memory_in_use() != before_) unit_fail(__FILE__, __LINE__, \
