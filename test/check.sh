@@ -9,6 +9,10 @@
 # PostgreSQL refuses to run as root, so server tests run as the postgres user
 # in a copy of the tree that user can write.  Ends with a pass/fail summary;
 # the exit status is non-zero when any stage failed.
+#
+# AML_STAGE=DIR installs into a private copy of PostgreSQL under DIR
+# (test/stage.sh) instead of the system's, so several trees can be tested at
+# once on one machine.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,12 +22,16 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 echo "== installing packages"
 test/install-deps.sh || { echo "installing packages failed"; exit 1; }
-export PATH="/usr/lib/postgresql/15/bin:$PATH"
+PGC=/usr/lib/postgresql/15/bin/pg_config
+if [ -n "${AML_STAGE:-}" ]; then PGC=$(test/stage.sh "$AML_STAGE"); fi
+export PG_CONFIG=$PGC
+export PATH="$($PGC --bindir):$PATH"
 
 echo "== building (warnings are errors) and installing"
+BUILD_LOG=$(mktemp /tmp/automl-build.XXXXXX)
 make -s clean >/dev/null 2>&1
-if ! make -s -j2 WERROR=1 >/tmp/automl-build.log 2>&1; then
-  cat /tmp/automl-build.log; echo "build failed"; exit 1
+if ! make -s -j2 WERROR=1 >"$BUILD_LOG" 2>&1; then
+  cat "$BUILD_LOG"; echo "build failed"; exit 1
 fi
 $SUDO make -s install >/dev/null || { echo "make install failed"; exit 1; }
 
@@ -32,7 +40,7 @@ WORK=$(mktemp -d /tmp/automl-check.XXXXXX)
 cp -a "$SRC"/. "$WORK"/
 chown -R postgres:postgres "$WORK"
 chmod 755 "$WORK"
-as_postgres() { $SUDO runuser -u postgres -- "$@"; }
+as_postgres() { $SUDO runuser -u postgres -- env PG_CONFIG="$PGC" PATH="$PATH" "$@"; }
 
 declare -a NAMES RESULTS
 stage() {
