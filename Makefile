@@ -51,6 +51,9 @@ EXTRA_CLEAN = $(AML_INSTALL_SQL) test/results test/unit/bin tmp_check test/tmp_c
 
 all: $(AML_INSTALL_SQL)
 
+# PGXS tracks no header dependencies: rebuild every object when a header changes
+$(OBJS): $(wildcard src/*/*.h)
+
 $(AML_INSTALL_SQL): $(AML_INSTALL_PARTS)
 	cat $^ > $@
 

@@ -179,7 +179,8 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
 ) AS bad(statement);
 \pset format aligned
 
--- owners: another role sees none of these models, cannot use or change them,
+-- owners: another role sees none of these models, cannot use or change them
+-- (not even those this backend has compiled already: the cache is per role),
 -- and cannot write the model store directly; it trains on what it may read
 CREATE ROLE regress_analyst;
 GRANT USAGE ON SCHEMA bench TO regress_analyst;
@@ -194,11 +195,11 @@ VALUES ('regression', 'x', 'x', 'x', '[]', '{}');
 UPDATE automl.models SET pipeline = '{}';
 SELECT automl_fit('bench.linreg_sample', 'college_math', 'ridge');
 SELECT automl_fit('bench.iris', 'name', 'gaussian_nb') AS mine \gset
-SELECT count(*) AS visible_models, min(owner) AS owner FROM automl.models;
+SELECT count(*) AS visible_models, min(owner::text) AS owner FROM automl.models;
 SELECT automl_predict(:mine, i) IS NOT NULL AS can_use_own FROM bench.iris i LIMIT 1;
 RESET ROLE;
 SELECT owner FROM automl.models WHERE id = :mine;
-DELETE FROM automl.models WHERE owner = 'regress_analyst';
+DELETE FROM automl.models WHERE owner = 'regress_analyst'::regrole;
 REVOKE ALL ON SCHEMA bench FROM regress_analyst;
 REVOKE ALL ON bench.iris FROM regress_analyst;
 DROP ROLE regress_analyst;

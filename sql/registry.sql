@@ -23,7 +23,7 @@ INSERT INTO automl.apps (name, image, ports, metadata) VALUES
      "org.label-schema.memory-hint": "512",
      "org.label-schema.build-date": "2017-08-31T10:00:00Z",
      "org.opencontainers.image.licenses": "Apache-2.0"}');
-SELECT name, description, image, command, ports, source_url, owner = current_user AS mine,
+SELECT name, description, image, command, ports, source_url, owner::text = current_user AS mine,
        updated_at = created_at AS fresh
 FROM automl.apps;
 -- a configuration named "default" unless named; mem from the memory hint, cpus 0.1
@@ -228,27 +228,35 @@ FROM automl.deployments WHERE app = 'nginx' ORDER BY id;
 -------------------------------------------------------------------------------
 -- ownership and row-level security
 -------------------------------------------------------------------------------
-CREATE ROLE regress_registry_alice;
-CREATE ROLE regress_registry_bob;
+-- registering apps is for automl_registry_user (and admins, its members)
+CREATE ROLE regress_registry_alice IN ROLE automl_registry_user;
+CREATE ROLE regress_registry_bob IN ROLE automl_registry_user;
 CREATE ROLE regress_registry_admin IN ROLE automl_registry_admin;
+CREATE ROLE regress_registry_nobody;
 SET ROLE regress_registry_alice;
 INSERT INTO automl.apps (name, image, ports) VALUES ('alice-viz', 'alice/viz:1.0', '{3838}');
-INSERT INTO automl.app_configs (app_id) SELECT id FROM automl.apps WHERE name = 'alice-viz';
+INSERT INTO automl.app_configs (app_id, env) SELECT id, '{"TOKEN": "alice-secret"}' FROM automl.apps WHERE name = 'alice-viz';
 SELECT name, owner FROM automl.apps WHERE name = 'alice-viz';
 RESET ROLE;
 SET ROLE regress_registry_bob;
--- bob sees every app ...
-SELECT name, owner = 'regress_registry_alice' AS alices FROM automl.apps ORDER BY name;
--- ... but changes only his own
+-- bob sees every app, but not the configurations (and their environment) of others ...
+SELECT name, owner = 'regress_registry_alice'::regrole AS alices FROM automl.apps ORDER BY name;
+SELECT count(*) AS alices_configs_bob_sees FROM automl.app_configs c JOIN automl.apps a ON a.id = c.app_id
+WHERE a.name = 'alice-viz';
+SELECT automl_marathon_app('alice-viz');
+-- ... and changes or locks only his own: other owners' rows are not there for him
 UPDATE automl.apps SET description = 'mine now' WHERE name = 'alice-viz';
 UPDATE automl.apps SET owner = 'regress_registry_bob' WHERE name = 'alice-viz';
 DELETE FROM automl.apps WHERE name = 'alice-viz';
+SELECT name FROM automl.apps WHERE name = 'alice-viz' FOR UPDATE;
+SELECT name FROM automl.apps WHERE name = 'alice-viz' FOR SHARE;
 UPDATE automl.app_configs SET instances = 5 WHERE app_id = (SELECT id FROM automl.apps WHERE name = 'alice-viz');
 DELETE FROM automl.app_configs WHERE app_id = (SELECT id FROM automl.apps WHERE name = 'alice-viz');
 INSERT INTO automl.app_configs (app_id, name) SELECT id, 'bobs' FROM automl.apps WHERE name = 'alice-viz';
 INSERT INTO automl.apps (name, image, owner) VALUES ('bob-viz', 'bob/viz', 'regress_registry_alice');
 SELECT automl_deploy('alice-viz');
 SELECT automl_undeploy('alice-viz');
+SELECT automl_deploy('alice-viz', 'no-such-config');
 -- deployment requests are written only through the functions
 INSERT INTO automl.deployments (action, app, config, marathon_app_id) VALUES ('deploy', 'alice-viz', 'default', '/x/y');
 UPDATE automl.deployments SET state = 'failed';
@@ -258,17 +266,28 @@ INSERT INTO automl.app_configs (app_id) SELECT id FROM automl.apps WHERE name = 
 UPDATE automl.apps SET description = 'Bob''s' WHERE name = 'bob-viz';
 SELECT automl_deploy('bob-viz') AS bobs \gset
 SELECT requested_by, action, app FROM automl.deployments WHERE id = :bobs;
+-- the requests of others are not his to see (their definitions hold the environment)
+SELECT count(*) AS others_requests FROM automl.deployments WHERE requested_by <> 'regress_registry_bob'::regrole;
 -- the Marathon credentials are not his to see
 SHOW automl.marathon_credentials;
 SELECT count(*) FROM pg_settings WHERE name = 'automl.marathon_credentials';
+RESET ROLE;
+-- a role that is not a registry user reads the catalogue and nothing else
+SET ROLE regress_registry_nobody;
+SELECT count(*) > 0 AS sees_apps FROM automl.apps;
+INSERT INTO automl.apps (name, image) VALUES ('nobodys', 'nobody/viz');
+SELECT count(*) FROM automl.app_configs;
+SELECT automl_deploy('bob-viz');
 RESET ROLE;
 -- an admin may change anyone's app
 SET ROLE regress_registry_admin;
 UPDATE automl.apps SET description = 'checked by an admin' WHERE name = 'alice-viz';
 UPDATE automl.app_configs SET mem = 256 WHERE app_id = (SELECT id FROM automl.apps WHERE name = 'alice-viz');
 INSERT INTO automl.apps (name, image, owner) VALUES ('for-alice', 'alice/other', 'regress_registry_alice');
+SELECT count(*) AS requests_admin_sees FROM automl.deployments WHERE id = :bobs;
 RESET ROLE;
 SELECT name, owner, description FROM automl.apps WHERE name IN ('alice-viz', 'bob-viz', 'for-alice') ORDER BY name;
+SELECT a.name, c.mem FROM automl.app_configs c JOIN automl.apps a ON a.id = c.app_id WHERE a.name = 'alice-viz';
 SELECT automl_deployment_wait(:bobs, '60 s');
 
 -------------------------------------------------------------------------------
@@ -308,4 +327,4 @@ ORDER BY c::regclass::text;
 -------------------------------------------------------------------------------
 DELETE FROM automl.deployments;
 DELETE FROM automl.apps;
-DROP ROLE regress_registry_alice, regress_registry_bob, regress_registry_admin;
+DROP ROLE regress_registry_alice, regress_registry_bob, regress_registry_admin, regress_registry_nobody;

@@ -12,3 +12,13 @@ CREATE SCHEMA automl;
 COMMENT ON SCHEMA automl IS 'automl: meta-db, models, runs, jobs and the app registry';
 GRANT USAGE ON SCHEMA automl TO PUBLIC;
 
+
+-- Owners of models, runs, apps and deployment requests are role OIDs, never
+-- names: a role dropped and created again under the same name inherits
+-- nothing.  This is the current user's OID, for defaults and policies.
+CREATE FUNCTION automl.current_role_oid()
+RETURNS pg_catalog.regrole
+AS 'MODULE_PATHNAME', 'automl_current_role_oid'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION automl.current_role_oid() IS
+    'The current user (current_user) as a role OID: the owner of what the caller creates';

@@ -18,7 +18,7 @@ CREATE TABLE automl.variables (
     max_value    float8,
     group_path   text[] NOT NULL DEFAULT '{}',
     datasets     text[],
-    imported_at  timestamptz NOT NULL DEFAULT now()
+    imported_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE automl.variables IS
     'Variable metadata (MIP meta-db); a row whose code names a column overrides the kind its SQL type gives';

@@ -18,14 +18,15 @@ CREATE TABLE automl.models (
     description text,
     metrics     jsonb NOT NULL DEFAULT '{}',
     run_id      bigint,
-    owner       name NOT NULL DEFAULT current_user,
+    owner       regrole NOT NULL DEFAULT automl.current_role_oid(),
     deployed    boolean NOT NULL DEFAULT false,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (name, version),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    UNIQUE (owner, name, version),
     CHECK ((name IS NULL) = (version IS NULL)),
     CHECK (NOT deployed OR name IS NOT NULL)
 );
-CREATE UNIQUE INDEX models_deployed_name ON automl.models (name) WHERE deployed;
+-- names, versions and the deployed version belong to their owner
+CREATE UNIQUE INDEX models_deployed_name ON automl.models (owner, name) WHERE deployed;
 COMMENT ON TABLE automl.models IS
     'Fitted models: the pipeline as JSON with every fitted parameter, its features, metrics and owner';
 
@@ -33,7 +34,8 @@ COMMENT ON TABLE automl.models IS
 -- only by automl's functions (as the table owner, on the caller's behalf), so
 -- every stored pipeline is one automl produced: no INSERT/UPDATE for PUBLIC.
 ALTER TABLE automl.models ENABLE ROW LEVEL SECURITY;
-CREATE POLICY models_of_owner ON automl.models USING (owner = current_user);
+CREATE POLICY models_of_owner ON automl.models
+    USING (owner OPERATOR(pg_catalog.=) automl.current_role_oid());
 GRANT SELECT, DELETE ON automl.models TO PUBLIC;
 
 -- Every change empties the compiled-model caches of all backends.

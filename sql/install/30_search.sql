@@ -33,7 +33,7 @@ CREATE TABLE automl.runs (
     finished_at       timestamptz,
     elapsed           interval,
     error             text,
-    owner             name NOT NULL DEFAULT current_user
+    owner             regrole NOT NULL DEFAULT automl.current_role_oid()
 );
 COMMENT ON TABLE automl.runs IS
     'One row per automl_train call: its arguments, the search''s outcome and the model it produced';
@@ -63,7 +63,8 @@ COMMENT ON TABLE automl.pipelines IS
 -- Owners see and delete their own runs (and so their candidates), superusers
 -- all; rows are written only by automl_train.
 ALTER TABLE automl.runs ENABLE ROW LEVEL SECURITY;
-CREATE POLICY runs_of_owner ON automl.runs USING (owner = current_user);
+CREATE POLICY runs_of_owner ON automl.runs
+    USING (owner OPERATOR(pg_catalog.=) automl.current_role_oid());
 ALTER TABLE automl.pipelines ENABLE ROW LEVEL SECURITY;
 CREATE POLICY pipelines_of_visible_runs ON automl.pipelines
     USING (EXISTS (SELECT 1 FROM automl.runs r WHERE r.id = run_id));

@@ -5,21 +5,60 @@
 -- and the functions that queue and follow them.
 
 -------------------------------------------------------------------------------
--- administrators
+-- roles
 -------------------------------------------------------------------------------
--- Members of automl_registry_admin may change and deploy every app; other
--- roles change and deploy only the apps they own.  Roles belong to the whole
--- cluster, so the role outlives DROP EXTENSION and is reused when the
--- extension is created again (here or in another database).
+-- automl_registry_user may register apps and deploy its own;
+-- automl_registry_admin (a member of automl_registry_user) may change,
+-- deploy and undeploy every app and set the labels that route traffic.
+-- Roles belong to the whole cluster: they outlive DROP EXTENSION and are
+-- reused when the extension is created again (here or in another database).
+-- A role of that name that automl did not make could carry privileges of
+-- its own into the registry, so one that exists already is used only when
+-- it has no attributes and no memberships beyond automl's; otherwise the
+-- install fails and says why.
 DO $$
+DECLARE
+    r record;
+    roles text[] := ARRAY['automl_registry_user', 'automl_registry_admin'];
+    role_name text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'automl_registry_admin') THEN
-        CREATE ROLE automl_registry_admin NOLOGIN;
+    FOREACH role_name IN ARRAY roles LOOP
+        SELECT rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication,
+               rolbypassrls, rolpassword IS NOT NULL AS has_password,
+               ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
+                     JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
+                     WHERE m.member OPERATOR(pg_catalog.=) a.oid ORDER BY 1) AS member_of
+          INTO r
+          FROM pg_catalog.pg_authid a WHERE a.rolname OPERATOR(pg_catalog.=) role_name;
+        IF NOT FOUND THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', role_name);
+        ELSIF r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolcanlogin OR r.rolreplication
+              OR r.rolbypassrls OR r.has_password
+              OR NOT (r.member_of OPERATOR(pg_catalog.<@)
+                      CASE role_name WHEN 'automl_registry_admin' THEN ARRAY['automl_registry_user']
+                                     ELSE ARRAY[]::text[] END) THEN
+            RAISE EXCEPTION 'role "%" already exists and is not one automl can use', role_name
+                USING ERRCODE = 'duplicate_object',
+                      DETAIL = pg_catalog.format('It has attributes (LOGIN, SUPERUSER, CREATEROLE, CREATEDB, '
+                               'REPLICATION, BYPASSRLS or a password) or memberships (%s) that '
+                               'every member of the registry would get.',
+                               pg_catalog.array_to_string(r.member_of, ', ')),
+                      HINT = 'Drop or rename that role, or remove its attributes and memberships, then create the extension again.';
+        ELSE
+            RAISE NOTICE 'using the existing role "%"', role_name;
+        END IF;
+    END LOOP;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members m
+                   WHERE m.roleid OPERATOR(pg_catalog.=) 'automl_registry_user'::pg_catalog.regrole
+                     AND m.member OPERATOR(pg_catalog.=) 'automl_registry_admin'::pg_catalog.regrole) THEN
+        GRANT automl_registry_user TO automl_registry_admin;
     END IF;
 END
 $$;
+COMMENT ON ROLE automl_registry_user IS
+    'automl app registry users: may register apps and change, deploy and undeploy their own';
 COMMENT ON ROLE automl_registry_admin IS
-    'automl app registry administrators: may change, deploy and undeploy every app';
+    'automl app registry administrators: may change, deploy and undeploy every app and set routing labels';
 
 -------------------------------------------------------------------------------
 -- apps
@@ -36,9 +75,9 @@ CREATE TABLE automl.apps (
     source_url  text,
     metadata    jsonb NOT NULL DEFAULT '{}'
                 CONSTRAINT apps_metadata_check CHECK (jsonb_typeof(metadata) = 'object'),
-    owner       name NOT NULL DEFAULT current_user,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
+    owner       regrole NOT NULL DEFAULT automl.current_role_oid(),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT apps_image_or_command CHECK (image IS NOT NULL OR command IS NOT NULL)
 );
 COMMENT ON TABLE automl.apps IS
@@ -76,8 +115,8 @@ CREATE TABLE automl.app_configs (
                  CONSTRAINT app_configs_health_check_check CHECK (jsonb_typeof(health_check) = 'object'),
     constraints  jsonb NOT NULL DEFAULT '[]'
                  CONSTRAINT app_configs_constraints_check CHECK (jsonb_typeof(constraints) = 'array'),
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    updated_at   timestamptz NOT NULL DEFAULT now(),
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT app_configs_app_id_name_key UNIQUE (app_id, name)
 );
 COMMENT ON TABLE automl.app_configs IS
@@ -130,10 +169,10 @@ CREATE TABLE automl.deployments (
     tasks_running          integer,
     tasks_healthy          integer,
     superseded_by          bigint,
-    requested_by           name NOT NULL DEFAULT current_user,
-    requested_at           timestamptz NOT NULL DEFAULT now(),
+    requested_by           regrole NOT NULL DEFAULT automl.current_role_oid(),
+    requested_at           timestamptz NOT NULL DEFAULT pg_catalog.now(),
     started_at             timestamptz,
-    updated_at             timestamptz NOT NULL DEFAULT now(),
+    updated_at             timestamptz NOT NULL DEFAULT pg_catalog.now(),
     finished_at            timestamptz
 );
 -- the worker's queue, and the order of requests per Marathon app
@@ -211,41 +250,58 @@ CREATE TRIGGER deployments_notify_state AFTER UPDATE OF state ON automl.deployme
 -------------------------------------------------------------------------------
 -- privileges and row-level security
 -------------------------------------------------------------------------------
--- Everyone may read the registry and register apps.  Changing an app or its
--- configurations is for its owner and automl_registry_admin: the policies
--- keep a role from creating rows owned by someone else, and the triggers
--- refuse UPDATE and DELETE of someone else's rows with an error (a policy
--- USING (owner = current_user) would silently skip those rows instead).
-GRANT SELECT, INSERT, UPDATE, DELETE ON automl.apps, automl.app_configs TO PUBLIC;
+-- Everyone may read the catalogue of apps.  Registering apps and changing
+-- them is for automl_registry_user (GRANT automl_registry_user TO alice);
+-- a role changes, deploys and sees the configurations of its own apps only
+-- (configurations hold environment variables, which may be secrets);
+-- members of automl_registry_admin all of them.  Rows of other owners are
+-- invisible to UPDATE, DELETE and SELECT ... FOR UPDATE/SHARE.
+CREATE FUNCTION automl.registry_may_change(owner regrole)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN owner OPERATOR(pg_catalog.=) automl.current_role_oid()
+    OR pg_catalog.pg_has_role('automl_registry_admin', 'USAGE');
+COMMENT ON FUNCTION automl.registry_may_change(regrole) IS
+    'Whether the current role may change an app of this owner (its owner, or a member of automl_registry_admin)';
+
+REVOKE ALL ON automl.apps, automl.app_configs FROM PUBLIC;
+GRANT SELECT ON automl.apps TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON automl.apps, automl.app_configs TO automl_registry_user;
 ALTER TABLE automl.apps ENABLE ROW LEVEL SECURITY;
 ALTER TABLE automl.app_configs ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY apps_read ON automl.apps FOR SELECT USING (true);
 CREATE POLICY apps_insert ON automl.apps FOR INSERT
-    WITH CHECK (owner = current_user OR pg_catalog.pg_has_role('automl_registry_admin', 'USAGE'));
-CREATE POLICY apps_update ON automl.apps FOR UPDATE USING (true)
-    WITH CHECK (owner = current_user OR pg_catalog.pg_has_role('automl_registry_admin', 'USAGE'));
-CREATE POLICY apps_delete ON automl.apps FOR DELETE USING (true);
+    WITH CHECK (automl.registry_may_change(owner));
+CREATE POLICY apps_update ON automl.apps FOR UPDATE
+    USING (automl.registry_may_change(owner)) WITH CHECK (automl.registry_may_change(owner));
+CREATE POLICY apps_delete ON automl.apps FOR DELETE
+    USING (automl.registry_may_change(owner));
 COMMENT ON POLICY apps_insert ON automl.apps IS 'An app belongs to the role that registers it (admins may register for others)';
-COMMENT ON POLICY apps_update ON automl.apps IS 'An app cannot be given away (except by admins); the trigger checks the old owner';
+COMMENT ON POLICY apps_update ON automl.apps IS 'Only its owner and admins change (or lock) an app; it cannot be given away except by admins';
+COMMENT ON POLICY apps_delete ON automl.apps IS 'Only its owner and admins delete an app';
 
-CREATE POLICY app_configs_read ON automl.app_configs FOR SELECT USING (true);
-CREATE POLICY app_configs_insert ON automl.app_configs FOR INSERT
-    WITH CHECK (EXISTS (SELECT 1 FROM automl.apps a WHERE a.id = app_id
-                        AND (a.owner = current_user OR pg_catalog.pg_has_role('automl_registry_admin', 'USAGE'))));
-CREATE POLICY app_configs_update ON automl.app_configs FOR UPDATE USING (true)
-    WITH CHECK (EXISTS (SELECT 1 FROM automl.apps a WHERE a.id = app_id
-                        AND (a.owner = current_user OR pg_catalog.pg_has_role('automl_registry_admin', 'USAGE'))));
-CREATE POLICY app_configs_delete ON automl.app_configs FOR DELETE USING (true);
-COMMENT ON POLICY app_configs_insert ON automl.app_configs IS 'Configurations are added to one''s own apps';
-COMMENT ON POLICY app_configs_update ON automl.app_configs IS 'Configurations stay with apps one owns';
+CREATE POLICY app_configs_owner ON automl.app_configs
+    USING (EXISTS (SELECT FROM automl.apps a WHERE a.id OPERATOR(pg_catalog.=) app_id
+                   AND automl.registry_may_change(a.owner)));
+COMMENT ON POLICY app_configs_owner ON automl.app_configs IS
+    'Configurations (with their environment) are seen, added, changed and locked by the owner of their app and admins';
 
--- Deployment requests are public knowledge but written only by
--- automl_deploy()/automl_undeploy() (as the table's owner, after checking
--- the caller owns the app) and by the deploy worker: a role that could
--- insert rows would make the worker act on apps it does not own.
+-- Deployment requests are written only by automl_deploy()/automl_undeploy()
+-- (as the table's owner, after checking the caller may change the app) and
+-- by the deploy worker: a role that could insert rows would make the worker
+-- act on apps it does not own.  A request (its definition holds the
+-- environment) is seen by whoever asked for it, the app's owner and admins.
 REVOKE ALL ON automl.deployments FROM PUBLIC;
 GRANT SELECT ON automl.deployments TO PUBLIC;
+ALTER TABLE automl.deployments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY deployments_read ON automl.deployments FOR SELECT
+    USING (requested_by OPERATOR(pg_catalog.=) automl.current_role_oid()
+           OR pg_catalog.pg_has_role('automl_registry_admin', 'USAGE')
+           OR EXISTS (SELECT FROM automl.apps a WHERE a.id OPERATOR(pg_catalog.=) app_id
+                      AND a.owner OPERATOR(pg_catalog.=) automl.current_role_oid()));
+COMMENT ON POLICY deployments_read ON automl.deployments IS
+    'A deployment request is seen by its requester, the owner of its app and admins';
 
 -- The registry is user data: pg_dump saves it with the extension.
 SELECT pg_catalog.pg_extension_config_dump('automl.apps', '');
@@ -271,6 +327,10 @@ AS 'MODULE_PATHNAME', 'automl_undeploy'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION automl_undeploy(text, text) IS
     'Queue the removal of a deployed app configuration from Marathon; returns the request id. Needs the deploy worker';
+
+-- Queuing work for the deploy worker is for registry users (and admins).
+REVOKE EXECUTE ON FUNCTION automl_deploy(text, text), automl_undeploy(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION automl_deploy(text, text), automl_undeploy(text, text) TO automl_registry_user;
 
 CREATE FUNCTION automl_deployment_wait(deployment_id bigint, timeout interval DEFAULT '1 minute')
 RETURNS text

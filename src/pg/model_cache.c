@@ -10,6 +10,7 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "core/json.h"
@@ -18,9 +19,21 @@
 #include "pg/model_cache.h"
 #include "pg/model_store.h"
 
+/*
+ * Both caches are keyed by the role they were filled for (GetUserId()), so
+ * that after SET ROLE, or inside a SECURITY DEFINER function, a model is
+ * served only if that role may read it (row-level security decided when the
+ * entry was filled), and a name finds that role's model.
+ */
+typedef struct NameKey
+{
+	Oid			role;
+	char		name[NAMEDATALEN * 4];	/* model names are <= 200 bytes */
+} NameKey;
+
 typedef struct NameEntry
 {
-	char		name[NAMEDATALEN * 4];	/* hash key (model names are <= 200 chars) */
+	NameKey		key;			/* hash key */
 	int64		id;
 } NameEntry;
 
@@ -51,6 +64,12 @@ aml_predict_init(void)
 static void
 flush_caches(void)
 {
+	/*
+	 * Call sites compare the generation they saw with this one: freed entries
+	 * must never look current, even when the invalidation that flagged the
+	 * flush arrived while an entry was being compiled.
+	 */
+	cache_generation++;
 	if (cache_context != NULL)
 		MemoryContextDelete(cache_context);	/* every entry's context is a child */
 	cache_context = NULL;
@@ -71,15 +90,15 @@ ensure_caches(void)
 	cache_context = AllocSetContextCreate(TopMemoryContext, "automl model cache",
 										  ALLOCSET_DEFAULT_SIZES);
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
+	ctl.keysize = sizeof(ModelKey);
 	ctl.entrysize = sizeof(ModelEntry);
 	ctl.hcxt = cache_context;
 	model_cache = hash_create("automl models", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(((NameEntry *) 0)->name);
+	ctl.keysize = sizeof(NameKey);
 	ctl.entrysize = sizeof(NameEntry);
 	ctl.hcxt = cache_context;
-	name_cache = hash_create("automl model names", 16, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	name_cache = hash_create("automl model names", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	models_relid = aml_models_relid();
 }
 
@@ -87,7 +106,7 @@ ensure_caches(void)
 static void
 compile_model(ModelEntry *entry)
 {
-	AmlStoredModel *stored = aml_model_fetch(entry->id);
+	AmlStoredModel *stored = aml_model_fetch(entry->key.id);
 	MemoryContext ctx = AllocSetContextCreate(cache_context, "automl compiled model",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "automl model parse",
@@ -109,7 +128,7 @@ compile_model(ModelEntry *entry)
 		MemoryContextDelete(ctx);
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("model " INT64_FORMAT " cannot be loaded: %s", entry->id, err.message),
+				 errmsg("model " INT64_FORMAT " cannot be loaded: %s", entry->key.id, err.message),
 				 err.detail[0] ? errdetail_internal("%s", err.detail) : 0));
 	}
 	old = MemoryContextSwitchTo(ctx);
@@ -140,12 +159,21 @@ ModelEntry *
 aml_model_cache_lookup(int64 id)
 {
 	ModelEntry *entry;
+	ModelKey	key;
 	bool		found;
 
-	ensure_caches();
-	entry = hash_search(model_cache, &id, HASH_ENTER, &found);
-	if (!found)
+	memset(&key, 0, sizeof(key));
+	key.id = id;
+	key.role = GetUserId();
+	for (;;)
 	{
+		HTAB	   *table;
+
+		ensure_caches();
+		table = model_cache;
+		entry = hash_search(model_cache, &key, HASH_ENTER, &found);
+		if (found)
+			return entry;
 		entry->model = NULL;
 		PG_TRY();
 		{
@@ -154,12 +182,14 @@ aml_model_cache_lookup(int64 id)
 		PG_CATCH();
 		{
 			if (model_cache != NULL)
-				hash_search(model_cache, &id, HASH_REMOVE, NULL);
+				hash_search(model_cache, &key, HASH_REMOVE, NULL);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
+		/* emptied while compiling (the entry went with it): once more */
+		if (model_cache == table)
+			return entry;
 	}
-	return entry;
 }
 
 int64
@@ -167,22 +197,23 @@ aml_model_cache_deployed(const char *name)
 {
 	NameEntry  *entry;
 	bool		found;
-	char		key[sizeof(((NameEntry *) 0)->name)];
+	NameKey		key;
 
-	if (strlen(name) >= sizeof(key))
+	if (strlen(name) >= sizeof(key.name))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("no deployed model named \"%s\"", name)));
-	memset(key, 0, sizeof(key));
-	strlcpy(key, name, sizeof(key));
+	memset(&key, 0, sizeof(key));
+	key.role = GetUserId();
+	strlcpy(key.name, name, sizeof(key.name));
 	ensure_caches();
-	entry = hash_search(name_cache, key, HASH_FIND, &found);
+	entry = hash_search(name_cache, &key, HASH_FIND, &found);
 	if (!found)
 	{
 		int64		id = aml_model_deployed_id(name);
 
 		ensure_caches();		/* the lookup may have processed invalidations */
-		entry = hash_search(name_cache, key, HASH_ENTER, &found);
+		entry = hash_search(name_cache, &key, HASH_ENTER, &found);
 		entry->id = id;
 	}
 	return entry->id;

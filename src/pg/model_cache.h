@@ -5,8 +5,10 @@
  * context under the cache.  A statement trigger on automl.models sends a
  * relcache invalidation on every change; the callback only bumps a
  * generation counter, and the cache is emptied at the next lookup, never
- * under a caller's feet.  Callers keep the generation they saw and look up
- * again when it changed.
+ * under a caller's feet (emptying advances the generation again).  Callers
+ * keep the generation they saw *before* the lookup, and the role, and look
+ * up again when either changed.  Entries are per role: a role gets only
+ * models it may read.
  */
 #ifndef AML_PG_MODEL_CACHE_H
 #define AML_PG_MODEL_CACHE_H
@@ -17,9 +19,15 @@
 
 #include "ml/model.h"
 
+typedef struct ModelKey
+{
+	int64		id;
+	Oid			role;			/* the role it was compiled for (GetUserId()) */
+} ModelKey;
+
 typedef struct ModelEntry
 {
-	int64		id;				/* hash key */
+	ModelKey	key;			/* hash key */
 	MemoryContext context;		/* the compiled model lives here */
 	AmlModel   *model;
 	char	   *algorithm;
@@ -27,9 +35,9 @@ typedef struct ModelEntry
 	double	   *label_values;	/* numeric value of each label, NaN when not a number */
 } ModelEntry;
 
-/* The compiled model of an id the caller can see (compiled on first use). */
+/* The compiled model of an id the current role can see (compiled on first use). */
 ModelEntry *aml_model_cache_lookup(int64 id);
-/* The id of the deployed version of a name. */
+/* The id of the deployed version of the current role's model of that name. */
 int64		aml_model_cache_deployed(const char *name);
 /* Changes whenever automl.models changes; compare with a saved value. */
 uint64		aml_model_cache_generation(void);

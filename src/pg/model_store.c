@@ -21,6 +21,7 @@
 #include "catalog/pg_class.h"
 
 #include "pg/model_store.h"
+#include "pg/security.h"
 
 PG_FUNCTION_INFO_V1(automl_models_changed);
 PG_FUNCTION_INFO_V1(automl_deploy_model);
@@ -28,41 +29,22 @@ PG_FUNCTION_INFO_V1(automl_deploy_model);
 Oid
 aml_models_relid(void)
 {
-	Oid			nsp = get_namespace_oid("automl", true);
-
-	return OidIsValid(nsp) ? get_relname_relid("models", nsp) : InvalidOid;
+	return aml_automl_relid("models");
 }
 
-/*
- * Run SPI work as the owner of automl.models (who bypasses row-level
- * security), in a restricted security context, restoring the caller after.
- */
-void
-aml_become_models_owner(AmlOwnerContext *ctx)
+/* Serialise writers of one owner's model name (versions, deployment). */
+static void
+lock_model_name(Datum name, Oid owner)
 {
-	Oid			relid = aml_models_relid();
-	HeapTuple	tup;
-	Oid			owner;
+	Oid			types[2] = {TEXTOID, OIDOID};
+	Datum		values[2] = {name, ObjectIdGetDatum(owner)};
+	int			ret;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("automl.models does not exist"),
-				 errhint("Run CREATE EXTENSION automl in this database.")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	GetUserIdAndSecContext(&ctx->saved_user, &ctx->saved_context);
-	SetUserIdAndSecContext(owner, ctx->saved_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-}
-
-void
-aml_restore_user(AmlOwnerContext *ctx)
-{
-	SetUserIdAndSecContext(ctx->saved_user, ctx->saved_context);
+	ret = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock("
+								"pg_catalog.hashtextextended($1, $2::pg_catalog.int8))",
+								2, types, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "locking the model name failed: %s", SPI_result_code_string(ret));
 }
 
 static Datum
@@ -75,16 +57,16 @@ text_or_null(const char *s, char *nulls, int i)
 int64
 aml_model_store(const AmlModelRecord *rec, int32 *version)
 {
-	AmlOwnerContext ctx;
+	AmlActAs	ctx;
 	/* jsonb values travel as text and are cast in the statement */
 	Oid			types[13] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, NAMEOID};
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, REGROLEOID};
 	Datum		values[13];
 	char		nulls[13];
 	int			ret;
 	int64		id;
 	bool		isnull;
-	char	   *owner = GetUserNameFromId(GetUserId(), false);
+	Oid			owner = GetUserId();
 
 	values[0] = text_or_null(rec->name, nulls, 0);
 	values[1] = text_or_null(rec->task, nulls, 1);
@@ -99,26 +81,24 @@ aml_model_store(const AmlModelRecord *rec, int32 *version)
 	values[10] = text_or_null(rec->metrics ? rec->metrics : "{}", nulls, 10);
 	values[11] = Int64GetDatum(rec->run_id);
 	nulls[11] = rec->run_id > 0 ? ' ' : 'n';
-	values[12] = DirectFunctionCall1(namein, CStringGetDatum(owner));
+	values[12] = ObjectIdGetDatum(owner);
 	nulls[12] = ' ';
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	aml_become_models_owner(&ctx);
+	/* as the table's owner: only automl writes models */
+	aml_act_as_owner_of(&ctx, "models");
 	if (rec->name != NULL)
 	{
-		Oid			lt[1] = {TEXTOID};
-		Datum		lv[1] = {values[0]};
+		Oid			lt[2] = {TEXTOID, REGROLEOID};
+		Datum		lv[2] = {values[0], values[12]};
 
-		/* one version number at a time per name */
-		ret = SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock("
-									"'automl.models'::pg_catalog.regclass::pg_catalog.oid::pg_catalog.int4, "
-									"pg_catalog.hashtext($1))",
-									1, lt, lv, NULL, false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "locking the model name failed: %s", SPI_result_code_string(ret));
-		ret = SPI_execute_with_args("UPDATE automl.models SET deployed = false WHERE name = $1 AND deployed",
-									1, lt, lv, NULL, false, 0);
+		/* one version number at a time per name of this owner */
+		lock_model_name(values[0], owner);
+		ret = SPI_execute_with_args("UPDATE automl.models SET deployed = false "
+									"WHERE owner OPERATOR(pg_catalog.=) $2 "
+									"AND name OPERATOR(pg_catalog.=) $1 AND deployed",
+									2, lt, lv, NULL, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "updating automl.models failed: %s", SPI_result_code_string(ret));
 	}
@@ -126,8 +106,10 @@ aml_model_store(const AmlModelRecord *rec, int32 *version)
 		"INSERT INTO automl.models (name, version, task, algorithm, relation, target, features, "
 		"classes, params, pipeline, description, metrics, run_id, owner, deployed) "
 		"SELECT $1, CASE WHEN $1 IS NULL THEN NULL ELSE "
-		"(SELECT coalesce(max(version), 0) + 1 FROM automl.models WHERE name = $1) END, "
-		"$2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12, $13, "
+		"(SELECT COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1 FROM automl.models "
+		"WHERE owner OPERATOR(pg_catalog.=) $13 AND name OPERATOR(pg_catalog.=) $1) END, "
+		"$2, $3, $4, $5, $6::pg_catalog.jsonb, $7::pg_catalog.jsonb, $8::pg_catalog.jsonb, "
+		"$9::pg_catalog.jsonb, $10, $11::pg_catalog.jsonb, $12, $13, "
 		"$1 IS NOT NULL RETURNING id, version",
 		13, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
@@ -139,7 +121,7 @@ aml_model_store(const AmlModelRecord *rec, int32 *version)
 
 		*version = isnull ? 0 : DatumGetInt32(v);
 	}
-	aml_restore_user(&ctx);
+	aml_act_end(&ctx);
 	SPI_finish();
 	return id;
 }
@@ -152,12 +134,16 @@ aml_model_fetch(int64 id)
 	AmlStoredModel *m;
 	MemoryContext caller = CurrentMemoryContext;
 	int			ret;
+	AmlActAs	safe;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* as the caller: row-level security hides other roles' models */
-	ret = SPI_execute_with_args("SELECT pipeline::text, algorithm FROM automl.models WHERE id = $1",
+	aml_act_as(&safe, InvalidOid);
+	ret = SPI_execute_with_args("SELECT pipeline::pg_catalog.text, algorithm FROM automl.models "
+								"WHERE id OPERATOR(pg_catalog.=) $1",
 								1, types, values, NULL, true, 1);
+	aml_act_end(&safe);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading automl.models failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -185,13 +171,16 @@ aml_model_visible(int64 id)
 	Datum		values[1] = {Int64GetDatum(id)};
 	bool		found;
 	int			ret;
+	AmlActAs	safe;
 
 	if (!OidIsValid(aml_models_relid()))
 		return false;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT 1 FROM automl.models WHERE id = $1", 1, types, values,
-								NULL, true, 1);
+	aml_act_as(&safe, InvalidOid);
+	ret = SPI_execute_with_args("SELECT 1 FROM automl.models WHERE id OPERATOR(pg_catalog.=) $1",
+								1, types, values, NULL, true, 1);
+	aml_act_end(&safe);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading automl.models failed: %s", SPI_result_code_string(ret));
 	found = SPI_processed > 0;
@@ -202,22 +191,28 @@ aml_model_visible(int64 id)
 int64
 aml_model_deployed_id(const char *name)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(name)};
+	Oid			types[2] = {TEXTOID, REGROLEOID};
+	Datum		values[2] = {CStringGetTextDatum(name), ObjectIdGetDatum(GetUserId())};
 	int			ret;
 	int64		id;
 	bool		isnull;
+	AmlActAs	safe;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT id FROM automl.models WHERE name = $1 AND deployed",
-								1, types, values, NULL, true, 1);
+	/* names belong to their owner: the current role's model of that name */
+	aml_act_as(&safe, InvalidOid);
+	ret = SPI_execute_with_args("SELECT id FROM automl.models WHERE owner OPERATOR(pg_catalog.=) $2 "
+								"AND name OPERATOR(pg_catalog.=) $1 AND deployed",
+								2, types, values, NULL, true, 1);
+	aml_act_end(&safe);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading automl.models failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("no deployed model named \"%s\"", name),
+				 errdetail("Model names belong to their owner; the current role has no model of that name deployed."),
 				 errhint("Train one with automl_train(..., name => '%s') or automl_fit(..., name => '%s'), "
 						 "or deploy a version with automl_deploy_model().", name, name)));
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -246,15 +241,19 @@ automl_deploy_model(PG_FUNCTION_ARGS)
 	int64		id = PG_GETARG_INT64(0);
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(id)};
-	AmlOwnerContext ctx;
+	AmlActAs	ctx;
 	char	   *name;
+	Oid			owner;
+	bool		isnull;
 	int			ret;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* visible to the caller (their own, or any for a superuser)? */
-	ret = SPI_execute_with_args("SELECT name FROM automl.models WHERE id = $1",
+	aml_act_as(&ctx, InvalidOid);
+	ret = SPI_execute_with_args("SELECT name, owner FROM automl.models WHERE id OPERATOR(pg_catalog.=) $1",
 								1, types, values, NULL, true, 1);
+	aml_act_end(&ctx);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading automl.models failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -263,26 +262,37 @@ automl_deploy_model(PG_FUNCTION_ARGS)
 				 errmsg("model " INT64_FORMAT " does not exist", id),
 				 errhint("It may have been deleted, or belong to another role.")));
 	name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	if (name == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model " INT64_FORMAT " has no name", id),
 				 errhint("Only named models are deployed; train with name => '...'.")));
-	aml_become_models_owner(&ctx);
+	aml_act_as_owner_of(&ctx, "models");
 	{
-		Oid			t2[2] = {TEXTOID, INT8OID};
-		Datum		v2[2] = {CStringGetTextDatum(name), Int64GetDatum(id)};
+		Oid			t3[3] = {TEXTOID, INT8OID, REGROLEOID};
+		Datum		v3[3] = {CStringGetTextDatum(name), Int64GetDatum(id), ObjectIdGetDatum(owner)};
 
-		ret = SPI_execute_with_args("UPDATE automl.models SET deployed = false WHERE name = $1 AND deployed AND id <> $2",
-									2, t2, v2, NULL, false, 0);
+		/* the same lock as storing a new version of the name */
+		lock_model_name(v3[0], owner);
+		ret = SPI_execute_with_args("UPDATE automl.models SET deployed = false "
+									"WHERE owner OPERATOR(pg_catalog.=) $3 AND name OPERATOR(pg_catalog.=) $1 "
+									"AND deployed AND id OPERATOR(pg_catalog.<>) $2",
+									3, t3, v3, NULL, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "updating automl.models failed: %s", SPI_result_code_string(ret));
-		ret = SPI_execute_with_args("UPDATE automl.models SET deployed = true WHERE id = $2 AND name = $1",
-									2, t2, v2, NULL, false, 0);
+		ret = SPI_execute_with_args("UPDATE automl.models SET deployed = true "
+									"WHERE id OPERATOR(pg_catalog.=) $2 AND owner OPERATOR(pg_catalog.=) $3 "
+									"AND name OPERATOR(pg_catalog.=) $1",
+									3, t3, v3, NULL, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "updating automl.models failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("model " INT64_FORMAT " was changed or deleted concurrently", id)));
 	}
-	aml_restore_user(&ctx);
+	aml_act_end(&ctx);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(name));
 }

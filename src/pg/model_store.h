@@ -3,9 +3,10 @@
  *
  * Rows are written only through automl's functions (automl_fit,
  * automl_train, automl_deploy_model), which insert as the table's owner on
- * behalf of the caller, so a stored pipeline is always one automl produced;
- * callers read and delete their own models (row-level security), superusers
- * all.  A statement trigger turns every change into a relcache invalidation
+ * behalf of the caller (security.h), so a stored pipeline is always one
+ * automl produced; callers read and delete their own models (row-level
+ * security), superusers all.  Owners are role OIDs; names, versions and the
+ * deployed version belong to their owner.  A statement trigger turns every change into a relcache invalidation
  * so that every backend's compiled-model cache (predict.c) forgets it.
  */
 #ifndef AML_PG_MODEL_STORE_H
@@ -43,22 +44,8 @@ typedef struct AmlStoredModel
 AmlStoredModel *aml_model_fetch(int64 id);
 /* Whether the caller can see model id (no error when not). */
 bool		aml_model_visible(int64 id);
-/* Id of the deployed version of a model name the caller can see; errors if none. */
+/* Id of the deployed version of the current role's model of that name; errors if none. */
 int64		aml_model_deployed_id(const char *name);
-
-/*
- * Run the following SPI work as the owner of automl.models (who bypasses
- * row-level security) in a restricted security context, then restore the
- * caller.  Statements must name the caller explicitly (current_user is the
- * owner meanwhile).
- */
-typedef struct AmlOwnerContext
-{
-	Oid			saved_user;
-	int			saved_context;
-} AmlOwnerContext;
-void		aml_become_models_owner(AmlOwnerContext *ctx);
-void		aml_restore_user(AmlOwnerContext *ctx);
 
 /* Oid of automl.models, InvalidOid if not installed. */
 Oid			aml_models_relid(void);

@@ -68,7 +68,8 @@ enum
 typedef struct PredictCall
 {
 	int64		model_id;
-	uint64		generation;
+	Oid			role;			/* GetUserId() when the model was looked up */
+	uint64		generation;		/* the cache's generation before the lookup */
 	ModelEntry *entry;
 	bool		bound;
 	int			n_inputs;
@@ -124,14 +125,16 @@ call_for(FunctionCallInfo fcinfo, int64 model_id)
 		fcinfo->flinfo->fn_extra = call;
 	}
 	if (call->entry == NULL || call->model_id != model_id ||
-		call->generation != aml_model_cache_generation())
+		call->generation != aml_model_cache_generation() || call->role != GetUserId())
 	{
 		call->entry = NULL;
 		call->bound = false;
 		call->tuptype = InvalidOid;
 		call->model_id = model_id;
-		call->entry = aml_model_cache_lookup(model_id);
+		call->role = GetUserId();
+		/* an invalidation during the lookup makes the next call look up again */
 		call->generation = aml_model_cache_generation();
+		call->entry = aml_model_cache_lookup(model_id);
 	}
 	return call;
 }

@@ -30,6 +30,7 @@
 #include "pg/core_bridge.h"
 #include "pg/fit.h"
 #include "pg/model_store.h"
+#include "pg/security.h"
 #include "pg/training_data.h"
 
 PG_FUNCTION_INFO_V1(automl_train);
@@ -110,12 +111,12 @@ store_run(const AmlTrainingData *data, const AmlSearchResult *r, const AmlMetric
 		  ArrayType *features, double budget, int max_evaluations, int cv_folds,
 		  double test_size, int seed, const char *space_text, const char *name,
 		  int64 model_id, double holdout_score, const char *holdout_json, int train_rows,
-		  int holdout_rows, TimestampTz started)
+		  int holdout_rows, TimestampTz started, Oid owner)
 {
 	Oid			types[25] = {TEXTOID, TEXTOID, NAMEARRAYOID, TEXTOID, TEXTOID, BOOLOID,
 		FLOAT8OID, INT4OID, INT4OID, FLOAT8OID, INT4OID, TEXTOID, TEXTOID, INT4OID,
 		INT4OID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TIMESTAMPTZOID,
-		INT4OID, INT4OID, NAMEOID};
+		INT4OID, INT4OID, REGROLEOID};
 	Datum		values[25];
 	char		nulls[25];
 	Oid			ptypes[14] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8ARRAYOID,
@@ -124,7 +125,6 @@ store_run(const AmlTrainingData *data, const AmlSearchResult *r, const AmlMetric
 	int64		run_id;
 	bool		isnull;
 	int			ret;
-	char	   *owner = GetUserNameFromId(GetUserId(), false);
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = CStringGetTextDatum(data->relation);
@@ -160,16 +160,17 @@ store_run(const AmlTrainingData *data, const AmlSearchResult *r, const AmlMetric
 	values[21] = TimestampTzGetDatum(started);
 	values[22] = Int32GetDatum(train_rows);
 	values[23] = Int32GetDatum(holdout_rows);
-	values[24] = DirectFunctionCall1(namein, CStringGetDatum(owner));
+	values[24] = ObjectIdGetDatum(owner);
 
 	ret = SPI_execute_with_args(
 		"INSERT INTO automl.runs (relation, target, features, task, metric, greater_is_better, "
 		"time_budget, max_evaluations, cv_folds, test_size, seed, search_space, name, evaluated, "
 		"generations, stop_reason, model_id, cv_score, cv_std, holdout_score, holdout_metrics, "
 		"started_at, finished_at, elapsed, train_rows, holdout_rows, status, owner) "
-		"VALUES ($1, $2, $3, $4, $5, $6, make_interval(secs => $7), $8, $9, $10, $11, $12, $13, "
-		"$14, $15, $16, $17, $18, $19, $20, $21::jsonb, $22, clock_timestamp(), "
-		"clock_timestamp() - $22, $23, $24, 'succeeded', $25) RETURNING id",
+		"VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.make_interval(secs => $7), $8, $9, $10, $11, "
+		"$12, $13, $14, $15, $16, $17, $18, $19, $20, $21::pg_catalog.jsonb, $22, "
+		"pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $22, "
+		"$23, $24, 'succeeded', $25) RETURNING id",
 		25, types, values, nulls, false, 1);
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "storing the run failed: %s", SPI_result_code_string(ret));
@@ -178,7 +179,7 @@ store_run(const AmlTrainingData *data, const AmlSearchResult *r, const AmlMetric
 		Oid			t2[2] = {INT8OID, INT8OID};
 		Datum		v2[2] = {Int64GetDatum(run_id), Int64GetDatum(model_id)};
 
-		ret = SPI_execute_with_args("UPDATE automl.models SET run_id = $1 WHERE id = $2",
+		ret = SPI_execute_with_args("UPDATE automl.models SET run_id = $1 WHERE id OPERATOR(pg_catalog.=) $2",
 									2, t2, v2, NULL, false, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "linking the model to its run failed: %s", SPI_result_code_string(ret));
@@ -187,7 +188,7 @@ store_run(const AmlTrainingData *data, const AmlSearchResult *r, const AmlMetric
 	plan = SPI_prepare(
 		"INSERT INTO automl.pipelines (run_id, number, phase, description, estimator, spec, "
 		"fold_scores, mean_score, std_score, complexity, fit_seconds, status, reason, weight) "
-		"VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14)",
+		"VALUES ($1, $2, $3, $4, $5, $6::pg_catalog.jsonb, $7, $8, $9, $10, $11, $12, $13, $14)",
 		14, ptypes);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -455,13 +456,16 @@ automl_train(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	{
-		AmlOwnerContext owner;
+		AmlActAs	as_owner;
+		Oid			caller = GetUserId();
 
-		aml_become_models_owner(&owner);
+		/* only automl writes runs: as the owner of automl.runs, for the caller */
+		aml_act_as_owner_of(&as_owner, "runs");
 		run_id = store_run(data, result, metric, features, budget, max_evaluations, cv_folds,
 						   test_size, seed, space_text, name, model_id, holdout_score,
-						   aml_json_text(holdout_report), split.n_train, split.n_test, started);
-		aml_restore_user(&owner);
+						   aml_json_text(holdout_report), split.n_train, split.n_test, started,
+						   caller);
+		aml_act_end(&as_owner);
 	}
 	SPI_finish();
 	elapsed = aml_now_seconds() - start;

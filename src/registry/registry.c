@@ -14,7 +14,8 @@
  * automl_deploy and automl_undeploy read the registry and write
  * automl.deployments as the owner of that table (only they and the worker
  * write it), after checking that the caller owns the app or is a member of
- * automl_registry_admin; meanwhile search_path is pg_catalog, pg_temp.
+ * automl_registry_admin (pg/security.h: search_path is pg_catalog, pg_temp
+ * meanwhile).
  */
 #include "postgres.h"
 
@@ -49,6 +50,7 @@
 
 #include "pg/automl.h"
 #include "pg/core_bridge.h"
+#include "pg/security.h"
 #include "registry/marathon_app.h"
 #include "registry/marathon_client.h"
 #include "registry/registry.h"
@@ -269,56 +271,14 @@ aml_registry_check_worker(const char *what)
 
 /* ------------------------------------------------------------ privileges */
 
-typedef struct Elevation
-{
-	Oid			caller;
-	int			sec_context;
-	int			guc_level;
-} Elevation;
-
-/* Act as the owner of automl.deployments, with a safe search_path. */
-static void
-elevate(Elevation *e)
-{
-	Oid			nsp = get_namespace_oid("automl", false);
-	Oid			rel = get_relname_relid("deployments", nsp);
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"automl.deployments\" does not exist"),
-				 errhint("Is the automl extension installed completely?")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", rel);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-
-	GetUserIdAndSecContext(&e->caller, &e->sec_context);
-	e->guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	SetUserIdAndSecContext(owner, e->sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-}
-
-static void
-restore(Elevation *e)
-{
-	SetUserIdAndSecContext(e->caller, e->sec_context);
-	AtEOXact_GUC(true, e->guc_level);
-}
-
 static bool
-may_change_app(Oid role, const char *owner)
+may_change_app(Oid role, Oid owner)
 {
 	Oid			admin;
 
 	if (superuser_arg(role))
 		return true;
-	if (owner != NULL && strcmp(owner, GetUserNameFromId(role, false)) == 0)
+	if (OidIsValid(owner) && owner == role)
 		return true;
 	admin = get_role_oid(ADMIN_ROLE, true);
 	return OidIsValid(admin) && has_privs_of_role(role, admin);
@@ -330,7 +290,7 @@ typedef struct Target
 {
 	int64		app_id;
 	char	   *app;
-	char	   *owner;
+	Oid			owner;
 	char	   *image;
 	char	   *command;
 	int		   *ports;
@@ -368,9 +328,16 @@ col_datum(int col, bool *isnull)
 	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, isnull);
 }
 
-/* The app and its configuration (the configuration row locked when `lock`). */
+static void refuse_not_owner(const Target *t, const char *action);
+
+/*
+ * The app and its configuration (the configuration row locked when `lock`).
+ * With `action`, the caller must be allowed to change the app before
+ * anything of its configurations is read (their names included).
+ */
 static void
-load_target(const char *app, const char *config, bool lock, Target *t)
+load_target(const char *app, const char *config, bool lock, Target *t, const char *action,
+			Oid caller)
 {
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
@@ -379,8 +346,8 @@ load_target(const char *app, const char *config, bool lock, Target *t)
 
 	memset(t, 0, sizeof(*t));
 	values[0] = CStringGetTextDatum(app);
-	spi_check(SPI_execute_with_args("SELECT id, name, owner::text, image, command, ports "
-									"FROM automl.apps WHERE name = $1",
+	spi_check(SPI_execute_with_args("SELECT id, name, owner::pg_catalog.oid, image, command, ports "
+									"FROM automl.apps WHERE name OPERATOR(pg_catalog.=) $1",
 									1, types, values, NULL, true, 1), SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -389,7 +356,7 @@ load_target(const char *app, const char *config, bool lock, Target *t)
 				 errhint("Apps are registered in automl.apps.")));
 	t->app_id = DatumGetInt64(col_datum(1, &isnull));
 	t->app = col_text(2);
-	t->owner = col_text(3);
+	t->owner = DatumGetObjectId(col_datum(3, &isnull));
 	t->image = col_text(4);
 	t->command = col_text(5);
 	d = col_datum(6, &isnull);
@@ -403,25 +370,31 @@ load_target(const char *app, const char *config, bool lock, Target *t)
 		for (int i = 0; i < t->nports; i++)
 			t->ports[i] = DatumGetInt32(elems[i]);
 	}
+	if (action != NULL && !may_change_app(caller, t->owner))
+		refuse_not_owner(t, action);
 
 	values[0] = Int64GetDatum(t->app_id);
 	values[1] = CStringGetTextDatum(config);
 	types[0] = INT8OID;
 	spi_check(SPI_execute_with_args(lock
-									? "SELECT id, name, cpus, mem, disk, instances, args, env::text, labels::text, "
-									"health_check::text, constraints::text FROM automl.app_configs "
-									"WHERE app_id = $1 AND name = $2 FOR NO KEY UPDATE"
-									: "SELECT id, name, cpus, mem, disk, instances, args, env::text, labels::text, "
-									"health_check::text, constraints::text FROM automl.app_configs "
-									"WHERE app_id = $1 AND name = $2",
+									? "SELECT id, name, cpus, mem, disk, instances, args, env::pg_catalog.text, "
+									"labels::pg_catalog.text, health_check::pg_catalog.text, "
+									"constraints::pg_catalog.text FROM automl.app_configs "
+									"WHERE app_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2 "
+									"FOR NO KEY UPDATE"
+									: "SELECT id, name, cpus, mem, disk, instances, args, env::pg_catalog.text, "
+									"labels::pg_catalog.text, health_check::pg_catalog.text, "
+									"constraints::pg_catalog.text FROM automl.app_configs "
+									"WHERE app_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2",
 									2, types, values, NULL, !lock, 1),
 			  SPI_OK_SELECT);
 	if (SPI_processed == 0)
 	{
 		StringInfoData names;
 
-		spi_check(SPI_execute_with_args("SELECT string_agg(quote_literal(name), ', ' ORDER BY name) "
-										"FROM automl.app_configs WHERE app_id = $1",
+		spi_check(SPI_execute_with_args("SELECT pg_catalog.string_agg(pg_catalog.quote_literal(name), ', ' "
+										"ORDER BY name) FROM automl.app_configs "
+										"WHERE app_id OPERATOR(pg_catalog.=) $1",
 										1, types, values, NULL, true, 1), SPI_OK_SELECT);
 		initStringInfo(&names);
 		if (col_text(1) != NULL)
@@ -525,13 +498,22 @@ arg_text(FunctionCallInfo fcinfo, int n, const char *what)
 	return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
+/* "alice" for a role, or its OID for a role that was dropped. */
+static char *
+role_label(Oid role)
+{
+	char	   *name = GetUserNameFromId(role, true);
+
+	return name ? psprintf("\"%s\"", name) : psprintf("%u (dropped)", role);
+}
+
 static void
 refuse_not_owner(const Target *t, const char *action)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to %s app \"%s\"", action, t->app),
-			 errdetail("App \"%s\" belongs to role \"%s\".", t->app, t->owner ? t->owner : "(none)"),
+			 errdetail("App \"%s\" belongs to role %s.", t->app, role_label(t->owner)),
 			 errhint("Only its owner and members of %s may deploy and undeploy it.", ADMIN_ROLE)));
 }
 
@@ -539,7 +521,7 @@ static void
 insert_request(const Target *t, const char *action, const char *marathon_id, Jsonb *definition,
 			   int64 id, Oid caller)
 {
-	Oid			types[9] = {INT8OID, TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, NAMEOID};
+	Oid			types[9] = {INT8OID, TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, REGROLEOID};
 	Datum		values[9];
 	char		nulls[9];
 
@@ -554,7 +536,7 @@ insert_request(const Target *t, const char *action, const char *marathon_id, Jso
 	values[7] = definition ? JsonbPGetDatum(definition) : (Datum) 0;
 	nulls[7] = definition ? ' ' : 'n';
 	/* requested_by names the caller (current_user is the table's owner meanwhile) */
-	values[8] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(caller, false)));
+	values[8] = ObjectIdGetDatum(caller);
 	spi_check(SPI_execute_with_args("INSERT INTO automl.deployments (id, action, app_id, config_id, app, config, "
 									"marathon_app_id, definition, requested_by) "
 									"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -566,19 +548,27 @@ next_request_id(void)
 {
 	bool		isnull;
 
-	spi_check(SPI_execute("SELECT nextval(pg_get_serial_sequence('automl.deployments', 'id'))", false, 1),
+	spi_check(SPI_execute("SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('automl.deployments', 'id'))",
+						  false, 1),
 			  SPI_OK_SELECT);
 	return DatumGetInt64(col_datum(1, &isnull));
 }
 
 /* ------------------------------------------------------------ SQL functions */
 
+/* The Marathon id of what runs (or is about to) for a configuration. */
+#define ACTIVE_DEPLOY_SQL \
+	"SELECT marathon_app_id FROM automl.deployments WHERE config_id OPERATOR(pg_catalog.=) $1 " \
+	"AND action OPERATOR(pg_catalog.=) 'deploy' " \
+	"AND state OPERATOR(pg_catalog.=) ANY ('{requested,deploying,running}'::pg_catalog.text[]) " \
+	"ORDER BY id DESC LIMIT 1"
+
 Datum
 automl_deploy(PG_FUNCTION_ARGS)
 {
 	char	   *app = arg_text(fcinfo, 0, "app");
 	char	   *config = arg_text(fcinfo, 1, "config");
-	Elevation	e;
+	AmlActAs	e;
 	Target		t;
 	char	   *marathon_id;
 	int64		id;
@@ -587,25 +577,20 @@ automl_deploy(PG_FUNCTION_ARGS)
 	Datum		values[1];
 
 	aml_registry_check_worker("automl_deploy");
-	elevate(&e);
 	SPI_connect();
-	load_target(app, config, true, &t);
-	if (!may_change_app(e.caller, t.owner))
-		refuse_not_owner(&t, "deploy");
+	aml_act_as_owner_of(&e, "deployments");
+	load_target(app, config, true, &t, "deploy", aml_act_caller(&e));
 
 	/* an update keeps the Marathon id of what runs now */
 	values[0] = Int64GetDatum(t.config_id);
-	spi_check(SPI_execute_with_args("SELECT marathon_app_id FROM automl.deployments "
-									"WHERE config_id = $1 AND action = 'deploy' "
-									"AND state IN ('requested', 'deploying', 'running') ORDER BY id DESC LIMIT 1",
-									1, types, values, NULL, false, 1), SPI_OK_SELECT);
+	spi_check(SPI_execute_with_args(ACTIVE_DEPLOY_SQL, 1, types, values, NULL, false, 1), SPI_OK_SELECT);
 	marathon_id = SPI_processed > 0 ? col_text(1) : marathon_app_id(t.app, t.config);
 
 	id = next_request_id();
 	definition = build_definition(&t, marathon_id, id);
-	insert_request(&t, "deploy", marathon_id, definition, id, e.caller);
+	insert_request(&t, "deploy", marathon_id, definition, id, aml_act_caller(&e));
+	aml_act_end(&e);
 	SPI_finish();
-	restore(&e);
 
 	if (aml_marathon_url == NULL || aml_marathon_url[0] == '\0')
 		ereport(WARNING,
@@ -621,7 +606,7 @@ automl_undeploy(PG_FUNCTION_ARGS)
 {
 	char	   *app = arg_text(fcinfo, 0, "app");
 	char	   *config = arg_text(fcinfo, 1, "config");
-	Elevation	e;
+	AmlActAs	e;
 	Target		t;
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
@@ -634,15 +619,13 @@ automl_undeploy(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	aml_registry_check_worker("automl_undeploy");
-	elevate(&e);
 	SPI_connect();
-	load_target(app, config, true, &t);
-	if (!may_change_app(e.caller, t.owner))
-		refuse_not_owner(&t, "undeploy");
+	aml_act_as_owner_of(&e, "deployments");
+	load_target(app, config, true, &t, "undeploy", aml_act_caller(&e));
 
 	values[0] = Int64GetDatum(t.config_id);
 	spi_check(SPI_execute_with_args("SELECT id, action, state, marathon_app_id, last_error FROM automl.deployments "
-									"WHERE config_id = $1 ORDER BY id DESC LIMIT 1",
+									"WHERE config_id OPERATOR(pg_catalog.=) $1 ORDER BY id DESC LIMIT 1",
 									1, types, values, NULL, false, 1), SPI_OK_SELECT);
 	if (SPI_processed > 0)
 	{
@@ -656,14 +639,11 @@ automl_undeploy(PG_FUNCTION_ARGS)
 	if (last_action != NULL && strcmp(last_action, "undeploy") == 0 &&
 		(strcmp(last_state, AML_DEP_REQUESTED) == 0 || strcmp(last_state, AML_DEP_DELETING) == 0))
 	{
+		aml_act_end(&e);
 		SPI_finish();
-		restore(&e);
 		PG_RETURN_INT64(last_id);
 	}
-	spi_check(SPI_execute_with_args("SELECT marathon_app_id FROM automl.deployments "
-									"WHERE config_id = $1 AND action = 'deploy' "
-									"AND state IN ('requested', 'deploying', 'running') ORDER BY id DESC LIMIT 1",
-									1, types, values, NULL, false, 1), SPI_OK_SELECT);
+	spi_check(SPI_execute_with_args(ACTIVE_DEPLOY_SQL, 1, types, values, NULL, false, 1), SPI_OK_SELECT);
 	if (SPI_processed > 0)
 		marathon_id = col_text(1);
 	else if (!(last_action != NULL && strcmp(last_action, "undeploy") == 0 &&
@@ -678,9 +658,9 @@ automl_undeploy(PG_FUNCTION_ARGS)
 				 : errdetail("It was undeployed by request %lld.", (long long) last_id)));
 
 	id = next_request_id();
-	insert_request(&t, "undeploy", marathon_id, NULL, id, e.caller);
+	insert_request(&t, "undeploy", marathon_id, NULL, id, aml_act_caller(&e));
+	aml_act_end(&e);
 	SPI_finish();
-	restore(&e);
 
 	if (aml_marathon_url == NULL || aml_marathon_url[0] == '\0')
 		ereport(WARNING,
@@ -709,6 +689,7 @@ automl_deployment_wait(PG_FUNCTION_ARGS)
 	Datum		values[1];
 	char	   *state = NULL;
 	bool		isnull;
+	AmlActAs	safe;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deployment_id must not be NULL")));
@@ -731,6 +712,7 @@ automl_deployment_wait(PG_FUNCTION_ARGS)
 				 errhint("Wait in a READ COMMITTED transaction.")));
 
 	SPI_connect();
+	aml_act_as(&safe, InvalidOid);
 	values[0] = Int64GetDatum(id);
 	ConditionVariablePrepareToSleep(&aml_registry_shared->progress_cv);
 	for (;;)
@@ -739,7 +721,8 @@ automl_deployment_wait(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		/* each query sees the latest committed state (a new snapshot in READ COMMITTED) */
-		spi_check(SPI_execute_with_args("SELECT state, xmin FROM automl.deployments WHERE id = $1",
+		spi_check(SPI_execute_with_args("SELECT state, xmin FROM automl.deployments "
+										"WHERE id OPERATOR(pg_catalog.=) $1",
 										1, types, values, NULL, false, 1), SPI_OK_SELECT);
 		if (SPI_processed == 0)
 		{
@@ -769,6 +752,7 @@ automl_deployment_wait(PG_FUNCTION_ARGS)
 	}
 	ConditionVariableCancelSleep();
 	state = pstrdup(state);
+	aml_act_end(&safe);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(state));
 }
@@ -784,15 +768,16 @@ automl_marathon_app(PG_FUNCTION_ARGS)
 	Datum		values[1];
 	char	   *marathon_id;
 	MemoryContext caller = CurrentMemoryContext;
+	AmlActAs	safe;
 
 	SPI_connect();
-	load_target(app, config, false, &t);
+	/* as the caller: configurations of other owners are not visible */
+	aml_act_as(&safe, InvalidOid);
+	load_target(app, config, false, &t, NULL, InvalidOid);
 	values[0] = Int64GetDatum(t.config_id);
-	spi_check(SPI_execute_with_args("SELECT marathon_app_id FROM automl.deployments "
-									"WHERE config_id = $1 AND action = 'deploy' "
-									"AND state IN ('requested', 'deploying', 'running') ORDER BY id DESC LIMIT 1",
-									1, types, values, NULL, true, 1), SPI_OK_SELECT);
+	spi_check(SPI_execute_with_args(ACTIVE_DEPLOY_SQL, 1, types, values, NULL, true, 1), SPI_OK_SELECT);
 	marathon_id = SPI_processed > 0 ? col_text(1) : marathon_app_id(t.app, t.config);
+	aml_act_end(&safe);
 	definition = build_definition(&t, marathon_id, 0);
 	{
 		MemoryContext old = MemoryContextSwitchTo(caller);

@@ -8,9 +8,11 @@
  *
  * The check triggers refuse what Marathon would refuse (validate.c) with
  * SQLSTATE 23514 naming the table and column, fill defaults from the image's
- * Label Schema metadata, keep created_at/updated_at, and give a clear
- * "permission denied" (42501) when a role changes an app it does not own
- * (row-level security alone would silently skip the row).  Renaming,
+ * Label Schema metadata, keep created_at/updated_at, and refuse with
+ * "permission denied" (42501) giving an app away, moving a configuration to
+ * an app one does not own, and setting labels that route traffic (admins
+ * only).  Row-level security already hides other owners' rows from UPDATE
+ * and DELETE; the triggers check ownership again for the row they get.  Renaming,
  * moving or deleting what is deployed is refused (55006): undeploy first.
  */
 #include "postgres.h"
@@ -38,6 +40,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "pg/security.h"
 #include "registry/registry.h"
 #include "registry/validate.h"
 
@@ -46,7 +49,7 @@ PG_FUNCTION_INFO_V1(automl_app_configs_check);
 PG_FUNCTION_INFO_V1(automl_registry_guard_delete);
 PG_FUNCTION_INFO_V1(automl_deployments_notify);
 
-#define ACTIVE_STATES "('requested', 'deploying', 'running', 'deleting')"
+#define ACTIVE_STATES "'{requested,deploying,running,deleting}'::pg_catalog.text[]"
 #define ADMIN_ROLE "automl_registry_admin"
 
 /* ------------------------------------------------------------ helpers */
@@ -70,16 +73,38 @@ raise_check(Relation rel, const char *column, const char *message, const char *d
 	raise_problem(rel, column, &p);
 }
 
-/* May the current role change rows it does not own? */
+/* May this role change rows it does not own (and set routing labels)? */
 static bool
-registry_privileged(Relation rel)
+registry_privileged(Relation rel, Oid role)
 {
 	Oid			admin;
 
-	if (superuser() || pg_class_ownercheck(RelationGetRelid(rel), GetUserId()))
+	if (superuser_arg(role) || pg_class_ownercheck(RelationGetRelid(rel), role))
 		return true;
 	admin = get_role_oid(ADMIN_ROLE, true);
-	return OidIsValid(admin) && has_privs_of_role(GetUserId(), admin);
+	return OidIsValid(admin) && has_privs_of_role(role, admin);
+}
+
+/*
+ * The triggers read the registry's tables for integrity checks (what is
+ * deployed, the app of a configuration) as the owner of those tables, so
+ * the answer does not depend on what the current role may see; with
+ * search_path pinned (pg/security.h).  Ownership is checked against the
+ * role that fired the trigger, kept before.
+ */
+static void
+connect_as_owner(AmlActAs *a)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	aml_act_as_owner_of(a, "deployments");
+}
+
+static void
+disconnect(AmlActAs *a)
+{
+	aml_act_end(a);
+	SPI_finish();
 }
 
 static TriggerData *
@@ -217,14 +242,14 @@ active_deployment(int64 app_id, int64 config_id, int64 *dep_id, char **config, c
 
 	if (config_id != 0)
 	{
-		sql = "SELECT id, config, state FROM automl.deployments WHERE config_id = $1 AND state IN "
-			ACTIVE_STATES " ORDER BY id DESC LIMIT 1";
+		sql = "SELECT id, config, state FROM automl.deployments WHERE config_id OPERATOR(pg_catalog.=) $1 "
+			"AND state OPERATOR(pg_catalog.=) ANY (" ACTIVE_STATES ") ORDER BY id DESC LIMIT 1";
 		values[0] = Int64GetDatum(config_id);
 	}
 	else
 	{
-		sql = "SELECT id, config, state FROM automl.deployments WHERE app_id = $1 AND state IN "
-			ACTIVE_STATES " ORDER BY id DESC LIMIT 1";
+		sql = "SELECT id, config, state FROM automl.deployments WHERE app_id OPERATOR(pg_catalog.=) $1 "
+			"AND state OPERATOR(pg_catalog.=) ANY (" ACTIVE_STATES ") ORDER BY id DESC LIMIT 1";
 		values[0] = Int64GetDatum(app_id);
 	}
 	rc = SPI_execute_with_args(sql, 1, types, values, NULL, true, 1);
@@ -253,24 +278,36 @@ refuse_while_deployed(const char *what, const char *app, int64 dep_id, const cha
 			 errhint("Undeploy it first: SELECT automl_undeploy('%s', '%s');", app, config)));
 }
 
-static const char *
-current_role_name(void)
+/* "alice" for a role, or its OID for a role that was dropped. */
+static char *
+role_label(Oid role)
 {
-	return GetUserNameFromId(GetUserId(), false);
+	char	   *name = GetUserNameFromId(role, true);
+
+	return name ? psprintf("\"%s\"", name) : psprintf("%u (dropped)", role);
 }
 
 static void
-check_owner(Relation rel, const char *owner, const char *app, const char *action)
+check_owner(Relation rel, Oid caller, Oid owner, const char *app, const char *action)
 {
-	if (owner != NULL && strcmp(owner, current_role_name()) == 0)
+	if (OidIsValid(owner) && owner == caller)
 		return;
-	if (registry_privileged(rel))
+	if (registry_privileged(rel, caller))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to %s app \"%s\"", action, app),
-			 errdetail("App \"%s\" belongs to role \"%s\".", app, owner ? owner : "(none)"),
+			 errdetail("App \"%s\" belongs to role %s.", app, role_label(owner)),
 			 errhint("Only its owner and members of %s may change it.", ADMIN_ROLE)));
+}
+
+static Oid
+get_oid(Row *row, const char *name)
+{
+	bool		isnull;
+	Datum		d = get(row, name, &isnull);
+
+	return isnull ? InvalidOid : DatumGetObjectId(d);
 }
 
 static Jsonb *
@@ -321,7 +358,9 @@ automl_apps_check(PG_FUNCTION_ARGS)
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	Row			row = {0};
 	char	   *name;
-	char	   *owner;
+	Oid			owner;
+	Oid			caller = GetUserId();
+	AmlActAs	as_owner;
 	char	   *image;
 	char	   *command;
 	char	   *source_url;
@@ -341,19 +380,24 @@ automl_apps_check(PG_FUNCTION_ARGS)
 		Row			old = row;
 
 		old.tuple = td->tg_trigtuple;
-		check_owner(row.rel, get_text(&old, "owner"), get_text(&old, "name"), "change");
+		check_owner(row.rel, caller, get_oid(&old, "owner"), get_text(&old, "name"), "change");
 	}
 
 	name = get_text(&row, "name");
-	owner = get_text(&row, "owner");
+	owner = get_oid(&row, "owner");
 	if (name == NULL)
 		raise_check(row.rel, "name", "app name must not be NULL", NULL);
 	if (!aml_check_name(name, false, &p))
 		raise_problem(row.rel, "name", &p);
-	if (owner != NULL && strcmp(owner, current_role_name()) != 0 && !registry_privileged(row.rel))
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("owner must not be NULL"),
+				 errtablecolname(row.rel, "owner")));
+	if (owner != caller && !registry_privileged(row.rel, caller))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to give app \"%s\" to role \"%s\"", name, owner),
+				 errmsg("permission denied to give app \"%s\" to role %s", name, role_label(owner)),
 				 errhint("Only members of %s may register apps for other roles.", ADMIN_ROLE)));
 
 	/* metadata: Label Schema labels of the image, the source of defaults */
@@ -437,7 +481,7 @@ automl_apps_check(PG_FUNCTION_ARGS)
 			Row			old = row;
 
 			old.tuple = td->tg_trigtuple;
-			SPI_connect();
+			connect_as_owner(&as_owner);
 			if (renamed && active_deployment(app_id, 0, &dep_id, &config, &state))
 				refuse_while_deployed("rename", get_text(&old, "name"), dep_id, config, state);
 			if (ports_changed)
@@ -446,7 +490,8 @@ automl_apps_check(PG_FUNCTION_ARGS)
 				Oid			types[1] = {INT8OID};
 				Datum		values[1] = {Int64GetDatum(app_id)};
 				int			rc = SPI_execute_with_args("SELECT name, health_check FROM automl.app_configs "
-													   "WHERE app_id = $1 AND health_check IS NOT NULL ORDER BY name",
+													   "WHERE app_id OPERATOR(pg_catalog.=) $1 "
+													   "AND health_check IS NOT NULL ORDER BY name",
 													   1, types, values, NULL, true, 0);
 
 				if (rc != SPI_OK_SELECT)
@@ -465,7 +510,7 @@ automl_apps_check(PG_FUNCTION_ARGS)
 								 errtablecolname(row.rel, "ports")));
 				}
 			}
-			SPI_finish();
+			disconnect(&as_owner);
 		}
 	}
 
@@ -479,7 +524,7 @@ typedef struct AppInfo
 {
 	bool		found;
 	char	   *name;
-	char	   *owner;
+	Oid			owner;
 	int			nports;
 	char	   *memory_hint;
 	char	   *cpu_hint;
@@ -494,7 +539,8 @@ lookup_app(int64 app_id, MemoryContext into)
 	Datum		values[1] = {Int64GetDatum(app_id)};
 	int			rc;
 
-	rc = SPI_execute_with_args("SELECT name, owner::text, ports, metadata FROM automl.apps WHERE id = $1",
+	rc = SPI_execute_with_args("SELECT name, owner::pg_catalog.oid, ports, metadata FROM automl.apps "
+							   "WHERE id OPERATOR(pg_catalog.=) $1",
 							   1, types, values, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
@@ -507,7 +553,7 @@ lookup_app(int64 app_id, MemoryContext into)
 		MemoryContext old = MemoryContextSwitchTo(into);
 		info.found = true;
 		info.name = SPI_getvalue(t, desc, 1);
-		info.owner = SPI_getvalue(t, desc, 2);
+		info.owner = DatumGetObjectId(SPI_getbinval(t, desc, 2, &isnull));
 		d = SPI_getbinval(t, desc, 3, &isnull);
 		info.nports = isnull ? 0 : ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(d)),
 												  ARR_DIMS(DatumGetArrayTypeP(d)));
@@ -551,7 +597,10 @@ automl_app_configs_check(PG_FUNCTION_ARGS)
 	double		cpus,
 				mem,
 				disk;
-	MemoryContext caller;
+	MemoryContext caller_context;
+	Oid			caller = GetUserId();
+	AmlActAs	as_owner;
+	char	   *routing;
 
 	row.rel = td->tg_relation;
 	row.desc = RelationGetDescr(row.rel);
@@ -568,8 +617,8 @@ automl_app_configs_check(PG_FUNCTION_ARGS)
 	if (!aml_check_name(name, true, &p))
 		raise_problem(row.rel, "name", &p);
 
-	caller = CurrentMemoryContext;
-	SPI_connect();
+	caller_context = CurrentMemoryContext;
+	connect_as_owner(&as_owner);
 	if (is_update)
 	{
 		Row			old = row;
@@ -577,9 +626,9 @@ automl_app_configs_check(PG_FUNCTION_ARGS)
 
 		old.tuple = td->tg_trigtuple;
 		old_app_id = DatumGetInt64(get(&old, "app_id", &isnull));
-		app = lookup_app(old_app_id, caller);
+		app = lookup_app(old_app_id, caller_context);
 		if (app.found)
-			check_owner(row.rel, app.owner, app.name, "change");
+			check_owner(row.rel, caller, app.owner, app.name, "change");
 		if (column_changed(td, &row, "app_id") || column_changed(td, &row, "name"))
 		{
 			int64		dep_id;
@@ -593,15 +642,15 @@ automl_app_configs_check(PG_FUNCTION_ARGS)
 									  app.found ? app.name : "?", dep_id, config, state);
 		}
 	}
-	app = lookup_app(app_id, caller);
-	SPI_finish();
+	app = lookup_app(app_id, caller_context);
+	disconnect(&as_owner);
 	if (!app.found)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("app %lld does not exist", (long long) app_id),
 				 errdetail("A configuration belongs to an app of automl.apps."),
 				 errtablecolname(row.rel, "app_id")));
-	check_owner(row.rel, app.owner, app.name, "change");
+	check_owner(row.rel, caller, app.owner, app.name, "change");
 
 	cpus = float_or_default(&row, "cpus", app.cpu_hint, 0.1);
 	if (isnan(cpus) || cpus < 0.001 || isinf(cpus))
@@ -631,6 +680,30 @@ automl_app_configs_check(PG_FUNCTION_ARGS)
 	d = get(&row, "labels", &isnull);
 	if (!isnull && !aml_check_string_map(DatumGetJsonbP(d), true, &p))
 		raise_problem(row.rel, "labels", &p);
+	/* labels that route traffic could take another app's host: admins only */
+	if (!isnull)
+	{
+		Jsonb	   *old_labels = NULL;
+
+		if (is_update)
+		{
+			bool		old_null;
+			Datum		o = heap_getattr(td->tg_trigtuple, attnum(&row, "labels"), row.desc, &old_null);
+
+			old_labels = old_null ? NULL : DatumGetJsonbP(o);
+		}
+		routing = aml_routing_label_change(old_labels, DatumGetJsonbP(d));
+		if (routing != NULL && !registry_privileged(row.rel, caller))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to set label \"%s\"", routing),
+					 errdetail("Labels that route traffic (traefik.* but traefik.enable, traefik.port, "
+							   "traefik.portIndex, traefik.protocol and traefik.weight; HAPROXY_*; "
+							   "DCOS_SERVICE_*) could take another app's host name or backend."),
+					 errhint("Only members of %s may set them; the registry routes <app>.<domain> to the app by itself.",
+							 ADMIN_ROLE),
+					 errtablecolname(row.rel, "labels")));
+	}
 	d = get(&row, "health_check", &isnull);
 	if (!isnull && !aml_check_health_check(DatumGetJsonbP(d), app.nports, &p))
 		raise_problem(row.rel, "health_check", &p);
@@ -655,6 +728,8 @@ automl_registry_guard_delete(PG_FUNCTION_ARGS)
 	int64		dep_id;
 	char	   *config;
 	char	   *state;
+	Oid			caller = GetUserId();
+	AmlActAs	as_owner;
 
 	row.rel = td->tg_relation;
 	row.desc = RelationGetDescr(row.rel);
@@ -662,12 +737,12 @@ automl_registry_guard_delete(PG_FUNCTION_ARGS)
 	is_app = strcmp(RelationGetRelationName(row.rel), "apps") == 0;
 	id = DatumGetInt64(get(&row, "id", &isnull));
 
-	SPI_connect();
+	connect_as_owner(&as_owner);
 	if (is_app)
 	{
 		char	   *name = get_text(&row, "name");
 
-		check_owner(row.rel, get_text(&row, "owner"), name, "delete");
+		check_owner(row.rel, caller, get_oid(&row, "owner"), name, "delete");
 		if (active_deployment(id, 0, &dep_id, &config, &state))
 			refuse_while_deployed("delete", name, dep_id, config, state);
 	}
@@ -677,12 +752,12 @@ automl_registry_guard_delete(PG_FUNCTION_ARGS)
 		AppInfo		app = lookup_app(app_id, CurrentMemoryContext);
 
 		if (app.found)
-			check_owner(row.rel, app.owner, app.name, "change");
+			check_owner(row.rel, caller, app.owner, app.name, "change");
 		if (active_deployment(app_id, id, &dep_id, &config, &state))
 			refuse_while_deployed("delete a configuration of", app.found ? app.name : "?",
 								  dep_id, config, state);
 	}
-	SPI_finish();
+	disconnect(&as_owner);
 	return PointerGetDatum(row.tuple);
 }
 

@@ -506,6 +506,63 @@ aml_check_string_map(Jsonb *map, bool is_labels, AmlProblem *p)
 	return true;
 }
 
+bool
+aml_label_routes_traffic(const char *key)
+{
+	static const char *const own[] = {
+		"traefik.enable", "traefik.port", "traefik.portindex", "traefik.protocol", "traefik.weight"
+	};
+	static const char *const routing[] = {"traefik", "haproxy", "dcos_service"};
+	char	   *lower = pstrdup(key);
+
+	for (char *c = lower; *c; c++)
+		*c = pg_ascii_tolower((unsigned char) *c);
+
+	for (int i = 0; i < lengthof(own); i++)
+		if (strcmp(lower, own[i]) == 0)
+			return false;
+	for (int i = 0; i < lengthof(routing); i++)
+		if (strncmp(lower, routing[i], strlen(routing[i])) == 0)
+			return true;
+	return false;
+}
+
+char *
+aml_routing_label_change(Jsonb *old, Jsonb *labels)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *found = NULL;
+
+	if (labels == NULL || !JB_ROOT_IS_OBJECT(labels))
+		return NULL;
+	it = JsonbIteratorInit(&labels->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+		JsonbValue *before;
+		JsonbValue	value;
+
+		if (tok != WJB_KEY || found != NULL)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		tok = JsonbIteratorNext(&it, &value, true);
+		if (!aml_label_routes_traffic(key))
+			continue;
+		before = (old != NULL && JB_ROOT_IS_OBJECT(old))
+			? findJsonbValueFromContainer(&old->root, JB_FOBJECT, &v) : NULL;
+		if (before == NULL || before->type != value.type ||
+			(value.type == jbvString &&
+			 (before->val.string.len != value.val.string.len ||
+			  memcmp(before->val.string.val, value.val.string.val, value.val.string.len) != 0)))
+			found = key;
+		else if (value.type != jbvString)
+			found = key;
+	}
+	return found;
+}
+
 static const char *const hc_protocols[] = {
 	"HTTP", "HTTPS", "TCP", "COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP"
 };

@@ -37,6 +37,16 @@ bool		aml_check_ports(ArrayType *ports, int *nports, AmlProblem *p);
 bool		aml_check_args(ArrayType *args, AmlProblem *p);
 /* env (is_labels = false) or labels: a JSON object whose values are strings. */
 bool		aml_check_string_map(Jsonb *map, bool is_labels, AmlProblem *p);
+/*
+ * Labels that route traffic to an app: Traefik's (but traefik.enable,
+ * traefik.port, traefik.portIndex, traefik.protocol, traefik.weight, which
+ * only concern the app itself), marathon-lb's HAPROXY_* and DC/OS's
+ * DCOS_SERVICE_*.  With them an app could take another app's host name or
+ * backend, so only registry administrators set them.  Case is ignored.
+ */
+bool		aml_label_routes_traffic(const char *key);
+/* The first routing label that `labels` sets to a value `old` (may be NULL) does not have. */
+char	   *aml_routing_label_change(Jsonb *old, Jsonb *labels);
 /* One Marathon health check, for an app with nports ports. */
 bool		aml_check_health_check(Jsonb *hc, int nports, AmlProblem *p);
 /* Marathon placement constraints: [[field, OPERATOR(, value)], ...]. */
