@@ -179,6 +179,15 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
 ) AS bad(statement);
 \pset format aligned
 
+-- every change of automl.models reaches every backend's model cache: the
+-- statement trigger fires for the insert of an unnamed model too
+BEGIN;
+SET LOCAL track_functions = 'all';
+SELECT automl_fit('bench.iris', 'name', 'gaussian_nb') IS NOT NULL AS fitted \gset
+SELECT calls AS models_changed_calls FROM pg_stat_xact_user_functions
+WHERE schemaname = 'automl' AND funcname = 'models_changed';
+COMMIT;
+
 -- owners: another role sees none of these models, cannot use or change them
 -- (not even those this backend has compiled already: the cache is per role),
 -- and cannot write the model store directly; it trains on what it may read

@@ -15,7 +15,8 @@
 -- A role of that name that automl did not make could carry privileges of
 -- its own into the registry, so one that exists already is used only when
 -- it has no attributes and no memberships beyond automl's; otherwise the
--- install fails and says why.
+-- install fails and says why.  A role that an earlier install made (it
+-- carries automl's comment) is reused quietly, any other with a WARNING.
 DO $$
 DECLARE
     r record;
@@ -25,6 +26,7 @@ BEGIN
     FOREACH role_name IN ARRAY roles LOOP
         SELECT rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication,
                rolbypassrls, rolpassword IS NOT NULL AS has_password,
+               pg_catalog.shobj_description(a.oid, 'pg_authid') AS comment,
                ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
                      JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
                      WHERE m.member OPERATOR(pg_catalog.=) a.oid ORDER BY 1) AS member_of
@@ -44,8 +46,10 @@ BEGIN
                                'every member of the registry would get.',
                                pg_catalog.array_to_string(r.member_of, ', ')),
                       HINT = 'Drop or rename that role, or remove its attributes and memberships, then create the extension again.';
-        ELSE
-            RAISE NOTICE 'using the existing role "%"', role_name;
+        ELSIF r.comment IS NULL OR r.comment NOT LIKE 'automl app registry %' THEN
+            -- not made by an earlier install (whose comment it would carry)
+            RAISE WARNING 'using the existing role "%", which automl did not create', role_name
+                USING DETAIL = 'It has no attributes and no memberships, so its members get only what automl grants.';
         END IF;
     END LOOP;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members m

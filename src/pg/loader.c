@@ -25,6 +25,7 @@
 
 #include "pg/core_bridge.h"
 #include "pg/loader.h"
+#include "pg/security.h"
 
 #define LOAD_BATCH_ROWS 10000
 
@@ -166,6 +167,7 @@ read_metadata(List *names)
 	ListCell   *lc;
 	int			ret;
 	MemoryContext caller = CurrentMemoryContext;
+	AmlActAs	safe;
 
 	if (n == 0)
 		return NIL;
@@ -177,8 +179,11 @@ read_metadata(List *names)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT code, type FROM automl.variables WHERE code = ANY($1)",
+	aml_act_as(&safe, InvalidOid);
+	ret = SPI_execute_with_args("SELECT code, type FROM automl.variables "
+								"WHERE code OPERATOR(pg_catalog.=) ANY ($1)",
 								1, argtypes, args, NULL, true, 0);
+	aml_act_end(&safe);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading automl.variables failed: %s", SPI_result_code_string(ret));
 	for (uint64 r = 0; r < SPI_processed; r++)

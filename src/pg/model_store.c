@@ -111,7 +111,7 @@ aml_model_store(const AmlModelRecord *rec, int32 *version)
 		"$2, $3, $4, $5, $6::pg_catalog.jsonb, $7::pg_catalog.jsonb, $8::pg_catalog.jsonb, "
 		"$9::pg_catalog.jsonb, $10, $11::pg_catalog.jsonb, $12, $13, "
 		"$1 IS NOT NULL RETURNING id, version",
-		13, types, values, nulls, false, 1);
+		13, types, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "storing the model failed: %s", SPI_result_code_string(ret));
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

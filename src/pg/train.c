@@ -171,7 +171,7 @@ store_run(const AmlTrainingData *data, const AmlSearchResult *r, const AmlMetric
 		"$12, $13, $14, $15, $16, $17, $18, $19, $20, $21::pg_catalog.jsonb, $22, "
 		"pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $22, "
 		"$23, $24, 'succeeded', $25) RETURNING id",
-		25, types, values, nulls, false, 1);
+		25, types, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "storing the run failed: %s", SPI_result_code_string(ret));
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -25,6 +25,7 @@
 
 #include "core/json.h"
 #include "pg/core_bridge.h"
+#include "pg/security.h"
 
 PG_FUNCTION_INFO_V1(automl_import_variables);
 
@@ -299,6 +300,7 @@ automl_import_variables(PG_FUNCTION_ARGS)
 	char	   *text = JsonbToCString(NULL, &hierarchy->root, VARSIZE(hierarchy));
 	json_object *root = aml_pg_parse_json(text, strlen(text));
 	ImportState st;
+	AmlActAs	safe;
 	Oid			argtypes[12] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	JSONBOID, FLOAT8OID, FLOAT8OID, TEXTARRAYOID, TEXTARRAYOID};
 
@@ -315,6 +317,8 @@ automl_import_variables(PG_FUNCTION_ARGS)
 		malformed(&st, "the hierarchy must be a JSON object", NULL);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* as the caller (it needs INSERT and UPDATE on automl.variables), search_path pinned */
+	aml_act_as(&safe, InvalidOid);
 	st.plan = SPI_prepare(
 		"INSERT INTO automl.variables AS v (code, label, type, sql_type, units, description, "
 		"methodology, enumerations, min_value, max_value, group_path, datasets) "
@@ -324,11 +328,12 @@ automl_import_variables(PG_FUNCTION_ARGS)
 		"description = EXCLUDED.description, methodology = EXCLUDED.methodology, "
 		"enumerations = EXCLUDED.enumerations, min_value = EXCLUDED.min_value, "
 		"max_value = EXCLUDED.max_value, group_path = EXCLUDED.group_path, "
-		"datasets = EXCLUDED.datasets, imported_at = now()",
+		"datasets = EXCLUDED.datasets, imported_at = pg_catalog.now()",
 		12, argtypes);
 	if (st.plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	import_group(&st, root, 0);
+	aml_act_end(&safe);
 	SPI_finish();
 	PG_RETURN_INT32(st.count);
 }
