@@ -2,12 +2,13 @@
  * core_bridge.h — running the pure-C layers inside a backend.
  *
  * A "core session" gives src/core, src/ml and src/search a dedicated memory
- * context to allocate in (with the automl.max_memory budget), an interrupt
- * hook reading QueryCancelPending/ProcDiePending, and OpenBLAS loaded with
- * automl.blas_threads threads.  Ending the session, or an error unwinding
- * past it (the context's reset callback), frees everything and restores the
- * previous allocator.  Core failures become ereport()s with a SQLSTATE by
- * aml_pg_raise().
+ * context to allocate in (with the automl.max_memory budget, capped by
+ * automl.max_memory_limit), an interrupt hook reading
+ * QueryCancelPending/ProcDiePending, and OpenBLAS loaded with
+ * automl.blas_threads threads (at most automl.max_blas_threads).  Ending the
+ * session, or an error unwinding past it (the context's reset callback),
+ * frees everything and restores the previous allocator.  Core failures
+ * become ereport()s with a SQLSTATE by aml_pg_raise().
  */
 #ifndef AML_PG_CORE_BRIDGE_H
 #define AML_PG_CORE_BRIDGE_H
@@ -46,7 +47,7 @@ void		aml_core_restore(AmlCoreTarget *save);
 /* Install the backend's default allocator (palloc in TopMemoryContext); from _PG_init. */
 void		aml_pg_install_default_allocator(void);
 
-/* Load OpenBLAS in this process with automl.blas_threads threads (raises on failure). */
+/* Load OpenBLAS in this process with aml_pg_blas_thread_count() threads (raises on failure). */
 void		aml_pg_blas_init(void);
 /* Install the interrupt hook (also done by session begin). */
 void		aml_pg_install_interrupt_hook(void);
