@@ -87,3 +87,43 @@ DISCARD TEMP;
 DROP TABLE lim_big;
 DROP ROLE regress_limits;
 
+-- ---------------------------------------------------------------- json-c trees
+-- json-c allocates with malloc: every tree the glue builds or parses is
+-- released with its memory context, also when the call fails.  Failing calls
+-- with 10 kB documents, repeated, must not grow the backend.
+CREATE FUNCTION pg_temp.rss_kb() RETURNS bigint LANGUAGE sql AS $$
+  SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') FROM 'VmRSS:\s+(\d+) kB')::bigint $$;
+CREATE FUNCTION pg_temp.growth_kb(statement text, n int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    before bigint;
+    failed int := 0;
+BEGIN
+    FOR i IN 1 .. 50 + n LOOP
+        IF i = 51 THEN before := pg_temp.rss_kb(); END IF;
+        BEGIN
+            EXECUTE statement;
+        EXCEPTION WHEN OTHERS THEN
+            failed := failed + 1;
+        END;
+    END LOOP;
+    IF failed <> 50 + n THEN RAISE EXCEPTION 'the statement did not fail: %', statement; END IF;
+    RETURN pg_temp.rss_kb() - before;
+END $$;
+CREATE TABLE lim_small AS
+SELECT i, (i % 7)::float8 AS x, (i % 5)::float8 AS z, CASE WHEN i % 7 > 3 THEN 'a' ELSE 'b' END AS y
+FROM generate_series(1, 60) i;
+SELECT repeat('p', 10000) AS pad \gset
+SELECT what, pg_temp.growth_kb(statement, n) < 2048 AS no_growth FROM (VALUES
+  ('import: malformed after parsing', 1000,
+   format($$SELECT automl_import_variables('{"pad": "%s", "variables": [{"code": "lim_v", "type": "decimal"}]}')$$, :'pad')),
+  ('fit: unknown hyperparameter', 500,
+   format($$SELECT automl_fit('lim_small', 'y', 'logistic_regression', '{"pad": "%s"}')$$, :'pad')),
+  ('fit: no such target', 500,
+   format($$SELECT automl_fit('lim_small', 'nothing', 'logistic_regression', '{"C": 1, "x": "%s"}')$$, :'pad')),
+  ('train: bad search space', 200,
+   format($$SELECT automl_train('lim_small', 'y', search_space => '{"estimators": {"nothing": {}}, "x": "%s"}', max_evaluations => 1)$$, :'pad')),
+  ('registry: metadata of an app', 1000,
+   format($$SELECT 1 / (cardinality(automl_validate_app_metadata('{"org.label-schema.memory-hint": "%s"}')) - 1)$$, :'pad'))
+) AS t(what, n, statement);
+DROP TABLE lim_small;
+

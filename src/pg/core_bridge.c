@@ -190,11 +190,36 @@ release_json(void *arg)
 void
 aml_pg_json_release_with_context(json_object *obj)
 {
-	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+	MemoryContextCallback *cb;
 
+	if (obj == NULL)
+		return;
+	/* if even the callback cannot be allocated, release obj before raising */
+	cb = MemoryContextAllocExtended(CurrentMemoryContext, sizeof(MemoryContextCallback),
+									MCXT_ALLOC_NO_OOM);
+	if (cb == NULL)
+	{
+		json_object_put(obj);
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed to register the release of a JSON document.")));
+	}
 	cb->func = release_json;
 	cb->arg = obj;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+}
+
+json_object *
+aml_pg_json_own(json_object *obj)
+{
+	if (obj == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed to build a JSON document.")));
+	aml_pg_json_release_with_context(obj);
+	return obj;
 }
 
 json_object *

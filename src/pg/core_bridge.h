@@ -65,8 +65,16 @@ void		aml_pg_raise_code(const AmlError *err, int sqlstate) pg_attribute_noreturn
 /*
  * Release a json-c object when CurrentMemoryContext is reset or deleted,
  * including by an error: external resources owned by a memory context.
+ * json-c allocates with malloc, so a tree that is not attached leaks when
+ * anything raises before its json_object_put().  Attach every tree right
+ * where it is created or parsed, before anything that can raise; for a tree
+ * that should go before the end of the call, attach it in a child context
+ * and delete that.  NULL is ignored; if the callback cannot be allocated,
+ * obj is released and out of memory raised.
  */
 void		aml_pg_json_release_with_context(json_object *obj);
+/* The same for a new tree, where NULL means json-c ran out of memory (raises); returns obj. */
+json_object *aml_pg_json_own(json_object *obj);
 /* Parse JSON text (e.g. from jsonb) into a json-c object released with the context. */
 json_object *aml_pg_parse_json(const char *text, int len);
 
