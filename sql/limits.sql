@@ -127,3 +127,70 @@ SELECT what, pg_temp.growth_kb(statement, n) < 2048 AS no_growth FROM (VALUES
 ) AS t(what, n, statement);
 DROP TABLE lim_small;
 
+-- ---------------------------------------------------------------- infinite inputs
+-- NULL and NaN are missing values at training and at predict time;
+-- infinities are refused at training and at predict time, by every family,
+-- whichever way the row comes in
+CREATE TABLE lim_data AS
+SELECT i, (i % 7)::float8 AS x, (i % 5)::float8 AS z, CASE WHEN i % 7 > 3 THEN 'a' ELSE 'b' END AS y,
+       (i % 7) * 2.5 + (i % 5) AS v
+FROM generate_series(1, 200) i;
+SET client_min_messages = warning;
+CREATE TABLE lim_models AS
+SELECT automl_fit('lim_data', 'y', a, '{}', '{x,z}') AS id, a AS algorithm, 'classification' AS task
+FROM unnest('{logistic_regression,linear_svm,gaussian_nb,bernoulli_nb,multinomial_nb,knn,decision_tree,random_forest,extra_trees,gradient_boosting}'::text[]) a
+UNION ALL
+SELECT automl_fit('lim_data', 'v', a, '{}', '{x,z}'), a, 'regression'
+FROM unnest('{linear_regression,ridge,lasso,elastic_net,knn,decision_tree,random_forest,extra_trees,gradient_boosting}'::text[]) a;
+RESET client_min_messages;
+SELECT task, count(*) FROM lim_models GROUP BY task ORDER BY task;
+-- training refuses them
+INSERT INTO lim_data VALUES (201, 'Infinity', 1, 'a', 1);
+SELECT pg_temp.try($$SELECT automl_fit('lim_data', 'y', 'decision_tree', '{}', '{x,z}')$$) AS training;
+DELETE FROM lim_data WHERE i = 201;
+
+CREATE TYPE lim_fixed AS (x float8, z float8);             -- fixed layout: the fast path
+CREATE TYPE lim_varlena AS (note text, x float8, z float8); -- deformed attribute by attribute
+CREATE TYPE lim_numeric AS (x numeric, z float8);           -- converted from numeric
+CREATE TABLE lim_inputs (label text, x float8, z float8);  -- columns passed by the planner rewrite
+INSERT INTO lim_inputs VALUES ('Infinity', 'Infinity', 1), ('-Infinity', '-Infinity', 1),
+  ('NaN', 'NaN', 1), ('NULL', NULL, 1), ('1e308', 1e308, 1), ('-1e308', -1e308, 1);
+CREATE FUNCTION pg_temp.plan(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+        RETURN NEXT regexp_replace(line, '''\d+''::bigint', 'N::bigint');
+    END LOOP;
+END $$;
+SELECT pg_temp.plan(format('SELECT automl_predict(%s, t) FROM lim_inputs t', id))
+FROM lim_models WHERE algorithm = 'logistic_regression';
+
+CREATE TEMP TABLE lim_calls AS
+SELECT m.id, m.algorithm, m.task, f, p.path, v.value,
+       CASE p.path
+         WHEN 'row, fixed layout' THEN format('SELECT %s(%s, ROW(%s, 1)::lim_fixed)', f, m.id, v.literal || '::float8')
+         WHEN 'row, deformed' THEN format('SELECT %s(%s, ROW(''n'', %s, 1)::lim_varlena)', f, m.id, v.literal || '::float8')
+         WHEN 'row, numeric' THEN format('SELECT %s(%s, ROW(%s, 1)::lim_numeric)', f, m.id, v.literal || '::numeric')
+         ELSE format('SELECT %s(%s, t) FROM lim_inputs t WHERE label = %L', f, m.id, v.value)
+       END AS statement
+FROM lim_models m,
+     unnest('{automl_predict,automl_predict_value,automl_predict_proba}'::text[]) f,
+     unnest('{row\, fixed layout,row\, deformed,row\, numeric,columns (planner rewrite)}'::text[]) p(path),
+     (VALUES ('Infinity', $$'Infinity'$$), ('-Infinity', $$'-Infinity'$$), ('NaN', $$'NaN'$$), ('NULL', 'NULL'))
+       AS v(value, literal);
+ALTER TABLE lim_calls ADD result text;
+UPDATE lim_calls SET result = regexp_replace(pg_temp.try(statement), 'model \d+', 'model N');
+-- every family, every function, every path: the same error for infinities
+SELECT value, path, count(*) AS calls, string_agg(DISTINCT result, E'\n') AS results
+FROM lim_calls WHERE value LIKE '%Infinity' GROUP BY value, path ORDER BY value, path;
+-- NaN and NULL are missing values: the same prediction
+SELECT path, count(*) FILTER (WHERE n.result IS NOT DISTINCT FROM u.result) AS same_as_null, count(*) AS calls
+FROM lim_calls n JOIN lim_calls u USING (id, f, path)
+WHERE n.value = 'NaN' AND u.value = 'NULL' GROUP BY path ORDER BY path;
+SELECT count(*) AS failed_predictions FROM lim_calls
+WHERE value IN ('NaN', 'NULL') AND f = 'automl_predict' AND result <> 'ok';
+DELETE FROM automl.models WHERE id IN (SELECT id FROM lim_models);
+DROP TABLE lim_calls, lim_inputs, lim_models, lim_data;
+DROP TYPE lim_fixed, lim_varlena, lim_numeric;
+

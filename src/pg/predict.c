@@ -329,6 +329,34 @@ convert_input(PredictCall *call, int k, Datum value, bool isnull)
 		call->raw[k] = number;
 }
 
+/*
+ * Infinite inputs are refused, as in training (NULL and NaN are missing
+ * values): no model learned what an infinity means, and the families would
+ * each make something different of it.
+ */
+static void infinite_input(const PredictCall *call, int k) pg_attribute_noreturn();
+
+static void
+infinite_input(const PredictCall *call, int k)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("column \"%s\" is %s, which model " INT64_FORMAT " cannot use",
+					call->cols[k].name, call->raw[k] > 0 ? "Infinity" : "-Infinity",
+					call->model_id),
+			 errdetail("Models are trained without infinite values and predict without them too; "
+					   "NULL and NaN are missing values."),
+			 errhint("Pass NULL instead, for example with NULLIF, or leave the row out.")));
+}
+
+static inline void
+check_finite_inputs(const PredictCall *call)
+{
+	for (int k = 0; k < call->n_inputs; k++)
+		if (unlikely(isinf(call->raw[k])))
+			infinite_input(call, k);
+}
+
 /* Predict from a row value; returns the call site with outputs filled. */
 static PredictCall *
 predict_row_value(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
@@ -386,6 +414,7 @@ predict_row_value(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 		}
 		if (done)
 		{
+			check_finite_inputs(call);
 			aml_model_predict_row(call->entry->model, call->raw, call->out, call->scratch);
 			return call;
 		}
@@ -393,6 +422,7 @@ predict_row_value(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 	deform_prefix(row, call->desc, call->natts_needed, call->values, call->nulls);
 	for (int k = 0; k < call->n_inputs; k++)
 		convert_input(call, k, call->values[call->source[k]], call->nulls[call->source[k]]);
+	check_finite_inputs(call);
 	aml_model_predict_row(call->entry->model, call->raw, call->out, call->scratch);
 	return call;
 }
@@ -430,6 +460,7 @@ predict_columns(FunctionCallInfo fcinfo, int64 model_id)
 
 		convert_input(call, k, PG_GETARG_DATUM(arg), PG_ARGISNULL(arg));
 	}
+	check_finite_inputs(call);
 	aml_model_predict_row(call->entry->model, call->raw, call->out, call->scratch);
 	return call;
 }
