@@ -194,3 +194,57 @@ DELETE FROM automl.models WHERE id IN (SELECT id FROM lim_models);
 DROP TABLE lim_calls, lim_inputs, lim_models, lim_data;
 DROP TYPE lim_fixed, lim_varlena, lim_numeric;
 
+-- ---------------------------------------------------------------- no NaN in jsonb
+-- finite inputs can still overflow a model's arithmetic: a probability is then
+-- never NaN in jsonb (JSON has none), and no label is picked from NaN scores
+CREATE TABLE lim_data AS
+SELECT i, (i % 7)::float8 AS x, (i % 5)::float8 AS z, CASE WHEN i % 7 > 3 THEN 'a' ELSE 'b' END AS y
+FROM generate_series(1, 200) i;
+SET client_min_messages = warning;
+CREATE TABLE lim_models AS
+SELECT automl_fit('lim_data', 'y', a, '{}', '{x,z}') AS id, a AS algorithm
+FROM unnest('{logistic_regression,gaussian_nb,bernoulli_nb,multinomial_nb,knn,decision_tree,random_forest,extra_trees,gradient_boosting}'::text[]) a;
+RESET client_min_messages;
+CREATE TYPE lim_fixed AS (x float8, z float8);
+CREATE FUNCTION pg_temp.proba(statement text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    result jsonb;
+    problem text;
+BEGIN
+    BEGIN
+        EXECUTE statement INTO result;
+    EXCEPTION WHEN OTHERS THEN
+        RETURN pg_temp.try(statement);
+    END;
+    -- valid JSON that reads back, with every probability a number in [0, 1]
+    BEGIN
+        SELECT string_agg(key || ' = ' || value::text, ', ') INTO problem
+        FROM jsonb_each(result::text::jsonb)
+        WHERE jsonb_typeof(value) <> 'number' OR value::text::float8 NOT BETWEEN 0 AND 1;
+    EXCEPTION WHEN OTHERS THEN
+        RETURN 'not JSON: ' || result::text;
+    END;
+    RETURN coalesce('not probabilities: ' || problem, 'probabilities');
+END $$;
+SELECT regexp_replace(pg_temp.proba(format('SELECT automl_predict_proba(%s, ROW(-1e308, 1)::lim_fixed)', id)), 'model \d+', 'model N') AS proba,
+       regexp_replace(pg_temp.try(format('SELECT automl_predict(%s, ROW(-1e308, 1)::lim_fixed)', id)), 'model \d+', 'model N') AS label
+FROM lim_models WHERE algorithm = 'logistic_regression' \gx
+-- every probabilistic classifier, every extreme value: probabilities, or that error
+SELECT v AS x, count(*) AS models,
+       string_agg(DISTINCT regexp_replace(pg_temp.proba(format('SELECT automl_predict_proba(%s, ROW(%s, %s)::lim_fixed)', id, v, w)),
+                                          'model \d+|class "\w+"', 'N', 'g'), E'\n') AS results
+FROM lim_models, (VALUES ('1e308'), ('-1e308'), ('1e-308'), ('1.7e308')) AS a(v), (VALUES ('1'), ('1e308'), ('-1e308')) AS b(w)
+GROUP BY v ORDER BY v;
+-- stored metrics are numbers: a metric that overflows is left out
+CREATE TABLE lim_huge AS SELECT i, i::float8 AS x, i * 1e300 AS big FROM generate_series(1, 100) i;
+SET client_min_messages = warning;
+SELECT automl_fit('lim_huge', 'big', 'linear_regression', features => '{x}') AS huge \gset
+RESET client_min_messages;
+SELECT metrics::text ~ 'NaN|Infinity' AS non_finite_text, metrics->'holdout' ? 'mse' AS has_mse,
+       (SELECT array_agg(key ORDER BY key) FROM jsonb_each(metrics->'holdout')) AS holdout_metrics
+FROM automl.models WHERE id = :huge;
+
+DELETE FROM automl.models WHERE id IN (SELECT id FROM lim_models UNION ALL SELECT :huge);
+DROP TABLE lim_huge, lim_models, lim_data;
+DROP TYPE lim_fixed;
+

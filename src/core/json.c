@@ -47,6 +47,12 @@ aml_json_new_double(double v)
 }
 
 json_object *
+aml_json_new_number(double v)
+{
+	return isfinite(v) ? aml_json_new_double(v) : NULL;
+}
+
+json_object *
 aml_json_new_double_array(const double *v, int n)
 {
 	json_object *a = json_object_new_array_ext(n);

@@ -216,7 +216,7 @@ automl_fit(PG_FUNCTION_ARGS)
 		json_object *all = aml_pg_json_own(json_object_new_object());
 
 		json_object_object_add(all, "holdout", json_object_get(metrics));
-		json_object_object_add(all, "fit_seconds", aml_json_new_double(aml_now_seconds() - start));
+		json_object_object_add(all, "fit_seconds", aml_json_new_number(aml_now_seconds() - start));
 		json_object_object_add(all, "rows", json_object_new_int(data->n_rows));
 		json_object_object_add(all, "seed", json_object_new_int(seed));
 		metrics = all;

@@ -467,6 +467,31 @@ predict_columns(FunctionCallInfo fcinfo, int64 model_id)
 
 /* ---------------------------------------------------------------- results */
 
+/*
+ * A classifier's scores for the row must be numbers: finite inputs can still
+ * overflow a model's arithmetic (1e308 in a linear model), and then no label
+ * can be picked and no probability written (JSON has no NaN or infinity).
+ * Probabilities must be finite; decision scores (linear SVM) may be infinite.
+ */
+static void
+check_class_scores(const PredictCall *call, bool probabilities, const char *what)
+{
+	const AmlModel *m = call->entry->model;
+
+	for (int c = 0; c < m->schema->classes->count; c++)
+	{
+		double		v = call->out[c];
+
+		if (unlikely(isnan(v) || (probabilities && isinf(v))))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("model " INT64_FORMAT " cannot compute %s for this row", call->model_id, what),
+					 errdetail("Its arithmetic overflowed on the values of the row: the score of class \"%s\" is not a number.",
+							   aml_dict_string(m->schema->classes, c)),
+					 errhint("Look for extreme values (near 1e308) in the row; NULL is a missing value.")));
+	}
+}
+
 static Datum
 label_result(PredictCall *call)
 {
@@ -474,10 +499,14 @@ label_result(PredictCall *call)
 
 	if (m->schema->task == AML_TASK_CLASSIFICATION)
 	{
-		int			c = aml_argmax(call->out, m->schema->classes->count);
-		text	   *label = call->entry->labels[c];
-		text	   *copy = palloc(VARSIZE(label));
+		int			c;
+		text	   *label;
+		text	   *copy;
 
+		check_class_scores(call, m->probabilistic, "a class");
+		c = aml_argmax(call->out, m->schema->classes->count);
+		label = call->entry->labels[c];
+		copy = palloc(VARSIZE(label));
 		memcpy(copy, label, VARSIZE(label));
 		return PointerGetDatum(copy);
 	}
@@ -491,8 +520,12 @@ value_result(PredictCall *call)
 
 	if (m->schema->task == AML_TASK_CLASSIFICATION)
 	{
-		int			c = aml_argmax(call->out, m->schema->classes->count);
-		double		v = call->entry->label_values[c];
+		int			c;
+		double		v;
+
+		check_class_scores(call, m->probabilistic, "a class");
+		c = aml_argmax(call->out, m->schema->classes->count);
+		v = call->entry->label_values[c];
 
 		if (isnan(v))
 			ereport(ERROR,
@@ -524,6 +557,7 @@ proba_result(PredictCall *call)
 				 errmsg("model " INT64_FORMAT " (%s) does not estimate probabilities",
 						call->model_id, aml_model_algorithm(m)),
 				 errhint("Use automl_predict() for its labels, or train a probabilistic model such as logistic_regression.")));
+	check_class_scores(call, true, "class probabilities");
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (int c = 0; c < m->schema->classes->count; c++)
 	{

@@ -355,6 +355,16 @@ test_json(void)
 	CHECK_STATUS(aml_json_parse("{\"a\": [1, 2", 11, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
 	CHECK(strstr(err.message, "invalid JSON") != NULL);
 	CHECK_STATUS(aml_json_parse("", 0, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
+
+	/* metrics and scores: a number where there is one, null for NaN and infinities */
+	holder = json_object_new_object();
+	json_object_object_add(holder, "a", aml_json_new_number(0.1));
+	json_object_object_add(holder, "b", aml_json_new_number(3));
+	json_object_object_add(holder, "c", aml_json_new_number(NAN));
+	json_object_object_add(holder, "d", aml_json_new_number(INFINITY));
+	json_object_object_add(holder, "e", aml_json_new_number(-INFINITY));
+	CHECK_STR(aml_json_text(holder), "{\"a\":0.1,\"b\":3,\"c\":null,\"d\":null,\"e\":null}");
+	json_object_put(holder);
 }
 
 static void
