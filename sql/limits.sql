@@ -248,3 +248,66 @@ DELETE FROM automl.models WHERE id IN (SELECT id FROM lim_models UNION ALL SELEC
 DROP TABLE lim_huge, lim_models, lim_data;
 DROP TYPE lim_fixed;
 
+-- ---------------------------------------------------------------- variable hierarchies
+-- NULLs, numbers, booleans, nested arrays and objects in every array field, and
+-- missing fields: a clear 22023 naming what is wrong and where, never a crash
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  -- datasets: strings, numbers and {"code": ...} are names; nothing else is
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": [null]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": ["a", null]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": [true]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": [["CHUV1"]]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": [{}]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": [{"code": null}]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": [{"code": {"code": "x"}}]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": [""]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": "CHUV1"}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": {"code": "CHUV1"}}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": null}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "datasets": ["CHUV1", 2, {"code": "PPMI"}, {"code": 3}]}]}')$$),
+  -- enumerations: objects with a string or number code and label
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "polynominal", "enumerations": [null]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "polynominal", "enumerations": [1, 2]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "polynominal", "enumerations": [[{"code": 1}]]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "polynominal", "enumerations": [{"code": null}]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "polynominal", "enumerations": [{"code": [1]}]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "polynominal", "enumerations": [{"code": 1, "label": {"en": "one"}}]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "polynominal", "enumerations": {"code": 1}}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "polynominal", "enumerations": [{"code": 1}, {"code": "2", "label": 2}]}]}')$$),
+  -- variables and their fields
+  ($$SELECT automl_import_variables('{"variables": [null]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [[{"code": "lim_v", "type": "real"}]]}')$$),
+  ($$SELECT automl_import_variables('{"variables": {"code": "lim_v", "type": "real"}}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": null, "type": "real"}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": ["lim_v"], "type": "real"}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": null}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": ["real"]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "label": true}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "units": {"si": "kg"}}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "minValue": [1]}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "minValue": "NaN"}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "maxValue": "Infinity"}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "maxValue": "-inf"}]}')$$),
+  ($$SELECT automl_import_variables('{"variables": [{"code": "lim_v", "type": "real", "minValue": null, "label": null}]}')$$),
+  -- groups
+  ($$SELECT automl_import_variables('{"groups": [null]}')$$),
+  ($$SELECT automl_import_variables('{"groups": [[]]}')$$),
+  ($$SELECT automl_import_variables('{"groups": "g"}')$$),
+  ($$SELECT automl_import_variables('{"groups": [{"code": null, "variables": [{"code": "lim_v", "type": "real"}]}]}')$$),
+  ($$SELECT automl_import_variables('{"groups": [{"code": {"a": 1}, "variables": []}]}')$$),
+  ($$SELECT automl_import_variables('{"groups": [{"code": false, "variables": []}]}')$$),
+  ($$SELECT automl_import_variables('{"groups": [{"code": "", "variables": []}]}')$$),
+  ($$SELECT automl_import_variables('{"groups": [{"code": 7, "groups": [{"variables": [{"code": "lim_w", "type": "text"}]}]}]}')$$),
+  ($$SELECT automl_import_variables('{"groups": [{"code": "g", "variables": null, "groups": null}]}')$$),
+  -- the document itself
+  ($$SELECT automl_import_variables('null')$$),
+  ($$SELECT automl_import_variables('[{"code": "lim_v", "type": "real"}]')$$),
+  ($$SELECT automl_import_variables('"lim_v"')$$),
+  ($$SELECT automl_import_variables('{}')$$),
+  ($$SELECT automl_import_variables('1')$$),
+  ($$SELECT automl_import_variables('true')$$),
+  ($$SELECT automl_import_variables((repeat('{"groups": [', 40) || repeat(']}', 40))::jsonb)$$)
+) AS t(statement);
+SELECT code, type, group_path, datasets, enumerations FROM automl.variables
+WHERE code IN ('lim_v', 'lim_w') ORDER BY code;
+DELETE FROM automl.variables WHERE code IN ('lim_v', 'lim_w');
