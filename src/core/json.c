@@ -47,6 +47,12 @@ aml_json_new_double(double v)
 }
 
 json_object *
+aml_json_new_number(double v)
+{
+	return isfinite(v) ? aml_json_new_double(v) : NULL;
+}
+
+json_object *
 aml_json_new_double_array(const double *v, int n)
 {
 	json_object *a = json_object_new_array_ext(n);
@@ -103,19 +109,42 @@ aml_json_parse(const char *text, size_t len, json_object **out, AmlError *err)
 
 	if (tok == NULL)
 		return aml_error_nomem(err, "a JSON parser");
+	size_t		end;
+
 	obj = json_tokener_parse_ex(tok, text, (int) len);
 	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	/*
+	 * A document that is a bare number or literal ("12", "null", "true") is
+	 * complete only once the parser knows the text ends: tell it with a NUL.
+	 */
+	if (jerr == json_tokener_continue && len > 0)
+	{
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+	}
 	if (jerr == json_tokener_continue)
 		jerr = json_tokener_error_parse_eof;
-	if (jerr != json_tokener_success || (obj == NULL && len == 0))
+	if (jerr != json_tokener_success || len == 0)
 	{
-		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: %s", json_tokener_error_desc(jerr));
-		aml_error_detail(err, "The error is near character %zu.", json_tokener_get_parse_end(tok));
+		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: %s",
+				  len == 0 ? "empty document" : json_tokener_error_desc(jerr));
+		aml_error_detail(err, "The error is near character %zu.", end);
 		json_object_put(obj);
 		json_tokener_free(tok);
 		return err->status;
 	}
 	json_tokener_free(tok);
+	/* one document: only white space may follow it */
+	while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' || text[end] == '\r'))
+		end++;
+	if (end < len)
+	{
+		json_object_put(obj);
+		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: text after the end of the document");
+		return aml_error_detail(err, "The error is near character %zu.", end);
+	}
+	/* NULL for the document "null" */
 	*out = obj;
 	return AML_OK;
 }

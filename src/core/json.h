@@ -4,8 +4,10 @@
  *
  * Doubles are written with the fewest digits that read back to the same
  * double, so a serialised model predicts identically after reload.  JSON has
- * no NaN or infinity; they are written as the strings "NaN", "Infinity" and
- * "-Infinity" and read back as such.
+ * no NaN or infinity; in models (aml_json_new_double) they are written as the
+ * strings "NaN", "Infinity" and "-Infinity" and read back as such.  Metrics
+ * and scores meant for people and other programs use aml_json_new_number,
+ * which writes them as null: a number where there is one, nothing else.
  *
  * json-c allocates with malloc, outside the memory budget: callers own what
  * the builders return and release it with json_object_put().
@@ -25,6 +27,8 @@
 void		aml_format_double(double v, char *buf, size_t buflen);
 
 json_object *aml_json_new_double(double v);
+/* A metric or score: as aml_json_new_double when finite, else NULL (JSON null). */
+json_object *aml_json_new_number(double v);
 json_object *aml_json_new_double_array(const double *v, int n);
 json_object *aml_json_new_int_array(const int *v, int n);
 json_object *aml_json_new_string_array(const char *const *v, int n);

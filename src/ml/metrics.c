@@ -868,12 +868,12 @@ aml_woken_regression_score(const double *y_true, const double *y_pred, int n,
 	r2 = sstot == 0.0 ? (sserr == 0.0 ? 1.0 : 0.0) : 1 - sserr / sstot;
 	o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("RegressionScore"));
-	json_object_object_add(o, "MSE", aml_json_new_double(mse));
-	json_object_object_add(o, "RMSE", aml_json_new_double(sqrt(mse)));
-	json_object_object_add(o, "R-squared", aml_json_new_double(r2));
-	json_object_object_add(o, "MAE", aml_json_new_double(se.l1 / sy.n));
+	json_object_object_add(o, "MSE", aml_json_new_number(mse));
+	json_object_object_add(o, "RMSE", aml_json_new_number(sqrt(mse)));
+	json_object_object_add(o, "R-squared", aml_json_new_number(r2));
+	json_object_object_add(o, "MAE", aml_json_new_number(se.l1 / sy.n));
 	json_object_object_add(o, "Explained variance",
-						   aml_json_new_double(aml_explained_variance_spark(y_true, y_pred, n)));
+						   aml_json_new_number(aml_explained_variance_spark(y_true, y_pred, n)));
 	*out = o;
 	return AML_OK;
 }
@@ -1126,12 +1126,12 @@ aml_woken_polynomial_score(const double *y_true, const double *y_pred, int n,
 	aml_free(order);
 	o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("PolynomialClassificationScore"));
-	json_object_object_add(o, "Accuracy", aml_json_new_double(tp_total / n));
+	json_object_object_add(o, "Accuracy", aml_json_new_number(tp_total / n));
 	json_object_object_add(o, "Confusion matrix", woken_confusion_json(cm, labels, k));
-	json_object_object_add(o, "Weighted precision", aml_json_new_double(wp));
-	json_object_object_add(o, "Weighted recall", aml_json_new_double(wr));
-	json_object_object_add(o, "Weighted F1-score", aml_json_new_double(wf));
-	json_object_object_add(o, "Weighted false positive rate", aml_json_new_double(wfpr));
+	json_object_object_add(o, "Weighted precision", aml_json_new_number(wp));
+	json_object_object_add(o, "Weighted recall", aml_json_new_number(wr));
+	json_object_object_add(o, "Weighted F1-score", aml_json_new_number(wf));
+	json_object_object_add(o, "Weighted false positive rate", aml_json_new_number(wfpr));
 	aml_free(cm);
 	*out = o;
 	return AML_OK;
@@ -1160,12 +1160,12 @@ aml_woken_binary_score(const double *y_true, const double *y_pred, int n,
 	o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("BinaryClassificationScore"));
 	json_object_object_add(o, "Confusion matrix", woken_confusion_json(cm, labels, 2));
-	json_object_object_add(o, "Accuracy", aml_json_new_double((double) (cm[0] + cm[3]) / n));
-	json_object_object_add(o, "Recall", aml_json_new_double(recall));
-	json_object_object_add(o, "Precision", aml_json_new_double(precision));
-	json_object_object_add(o, "F1-score", aml_json_new_double(f1));
+	json_object_object_add(o, "Accuracy", aml_json_new_number((double) (cm[0] + cm[3]) / n));
+	json_object_object_add(o, "Recall", aml_json_new_number(recall));
+	json_object_object_add(o, "Precision", aml_json_new_number(precision));
+	json_object_object_add(o, "F1-score", aml_json_new_number(f1));
 	json_object_object_add(o, "False positive rate",
-						   aml_json_new_double(safe_div(cm[2], (double) cm[2] + cm[3])));
+						   aml_json_new_number(safe_div(cm[2], (double) cm[2] + cm[3])));
 	aml_free(cm);
 	*out = o;
 	return AML_OK;

@@ -9,8 +9,17 @@
 
 /* GUCs owned by src/pg/guc.c */
 extern int	aml_guc_max_memory_kb;	/* automl.max_memory */
+extern int	aml_guc_max_memory_limit_kb;	/* automl.max_memory_limit (superuser) */
 extern int	aml_guc_blas_threads;	/* automl.blas_threads */
+extern int	aml_guc_max_blas_threads;	/* automl.max_blas_threads (superuser) */
 extern char *aml_guc_database;	/* automl.database: served by the background workers */
+
+/*
+ * What a call may use: the user's setting, capped by the superuser's
+ * ceiling (read these, not the GUC variables).
+ */
+size_t		aml_pg_memory_budget(void);	/* bytes */
+int			aml_pg_blas_thread_count(void);
 
 /* One initialiser per module, called from _PG_init(). */
 void		aml_guc_init(void);

@@ -50,7 +50,7 @@ aml_core_allocate_in(MemoryContext ctx, AmlCoreTarget *save)
 	aml_pg_blas_init();
 	aml_pg_install_interrupt_hook();
 	save->previous = aml_set_allocator(&allocator);
-	aml_set_memory_budget((size_t) aml_guc_max_memory_kb * 1024, &save->budget);
+	aml_set_memory_budget(aml_pg_memory_budget(), &save->budget);
 }
 
 void
@@ -91,7 +91,7 @@ aml_core_session_begin(const char *name)
 {
 	AmlCoreSession *session = palloc0(sizeof(AmlCoreSession));
 	AmlAllocator allocator;
-	size_t		budget = (size_t) aml_guc_max_memory_kb * 1024;
+	size_t		budget = aml_pg_memory_budget();
 
 	aml_pg_blas_init();
 	aml_pg_install_interrupt_hook();
@@ -123,10 +123,11 @@ void
 aml_pg_blas_init(void)
 {
 	AmlError	err;
+	int			threads = aml_pg_blas_thread_count();
 
-	if (aml_blas_loaded() && aml_blas_threads() == aml_guc_blas_threads)
+	if (aml_blas_loaded() && aml_blas_threads() == threads)
 		return;
-	if (aml_blas_init(aml_guc_blas_threads, &err) != AML_OK)
+	if (aml_blas_init(threads, &err) != AML_OK)
 		aml_pg_raise(&err);
 }
 
@@ -189,11 +190,36 @@ release_json(void *arg)
 void
 aml_pg_json_release_with_context(json_object *obj)
 {
-	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+	MemoryContextCallback *cb;
 
+	if (obj == NULL)
+		return;
+	/* if even the callback cannot be allocated, release obj before raising */
+	cb = MemoryContextAllocExtended(CurrentMemoryContext, sizeof(MemoryContextCallback),
+									MCXT_ALLOC_NO_OOM);
+	if (cb == NULL)
+	{
+		json_object_put(obj);
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed to register the release of a JSON document.")));
+	}
 	cb->func = release_json;
 	cb->arg = obj;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+}
+
+json_object *
+aml_pg_json_own(json_object *obj)
+{
+	if (obj == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed to build a JSON document.")));
+	aml_pg_json_release_with_context(obj);
+	return obj;
 }
 
 json_object *

@@ -2,12 +2,13 @@
  * core_bridge.h — running the pure-C layers inside a backend.
  *
  * A "core session" gives src/core, src/ml and src/search a dedicated memory
- * context to allocate in (with the automl.max_memory budget), an interrupt
- * hook reading QueryCancelPending/ProcDiePending, and OpenBLAS loaded with
- * automl.blas_threads threads.  Ending the session, or an error unwinding
- * past it (the context's reset callback), frees everything and restores the
- * previous allocator.  Core failures become ereport()s with a SQLSTATE by
- * aml_pg_raise().
+ * context to allocate in (with the automl.max_memory budget, capped by
+ * automl.max_memory_limit), an interrupt hook reading
+ * QueryCancelPending/ProcDiePending, and OpenBLAS loaded with
+ * automl.blas_threads threads (at most automl.max_blas_threads).  Ending the
+ * session, or an error unwinding past it (the context's reset callback),
+ * frees everything and restores the previous allocator.  Core failures
+ * become ereport()s with a SQLSTATE by aml_pg_raise().
  */
 #ifndef AML_PG_CORE_BRIDGE_H
 #define AML_PG_CORE_BRIDGE_H
@@ -46,7 +47,7 @@ void		aml_core_restore(AmlCoreTarget *save);
 /* Install the backend's default allocator (palloc in TopMemoryContext); from _PG_init. */
 void		aml_pg_install_default_allocator(void);
 
-/* Load OpenBLAS in this process with automl.blas_threads threads (raises on failure). */
+/* Load OpenBLAS in this process with aml_pg_blas_thread_count() threads (raises on failure). */
 void		aml_pg_blas_init(void);
 /* Install the interrupt hook (also done by session begin). */
 void		aml_pg_install_interrupt_hook(void);
@@ -64,8 +65,16 @@ void		aml_pg_raise_code(const AmlError *err, int sqlstate) pg_attribute_noreturn
 /*
  * Release a json-c object when CurrentMemoryContext is reset or deleted,
  * including by an error: external resources owned by a memory context.
+ * json-c allocates with malloc, so a tree that is not attached leaks when
+ * anything raises before its json_object_put().  Attach every tree right
+ * where it is created or parsed, before anything that can raise; for a tree
+ * that should go before the end of the call, attach it in a child context
+ * and delete that.  NULL is ignored; if the callback cannot be allocated,
+ * obj is released and out of memory raised.
  */
 void		aml_pg_json_release_with_context(json_object *obj);
+/* The same for a new tree, where NULL means json-c ran out of memory (raises); returns obj. */
+json_object *aml_pg_json_own(json_object *obj);
 /* Parse JSON text (e.g. from jsonb) into a json-c object released with the context. */
 json_object *aml_pg_parse_json(const char *text, int len);
 

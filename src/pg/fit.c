@@ -15,6 +15,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "core/json.h"
 #include "core/memory.h"
@@ -127,9 +128,8 @@ holdout_metrics(const AmlTrainingData *data, json_object *spec, AmlRng *rng, dou
 	*fit_seconds = aml_now_seconds() - start;
 	AML_PG_CHECK(aml_matrix_create(test->rows, aml_pipeline_outputs(p), &pred, &err), &err);
 	AML_PG_CHECK(aml_pipeline_predict(p, test, pred, &err), &err);
-	report = aml_evaluation_report(data->schema.task, y_test, pred, data->n_classes,
-								   p->estimator->type->probabilistic);
-	aml_pg_json_release_with_context(report);
+	report = aml_pg_json_own(aml_evaluation_report(data->schema.task, y_test, pred, data->n_classes,
+												   p->estimator->type->probabilistic));
 	json_object_object_add(report, "train_rows", json_object_new_int(split.n_train));
 	aml_pipeline_free(p);
 	aml_matrix_free(pred);
@@ -196,8 +196,7 @@ automl_fit(PG_FUNCTION_ARGS)
 				 errdetail("Target \"%s\" makes this a %s task.", target, aml_task_name(data->schema.task)),
 				 errhint("Choose an algorithm for %s, or set task explicitly.",
 						 aml_task_name(data->schema.task))));
-	spec = aml_pipeline_default_spec(type, params);
-	aml_pg_json_release_with_context(spec);
+	spec = aml_pg_json_own(aml_pipeline_default_spec(type, params));
 	/* hyperparameters are checked here, before any work */
 	AML_PG_CHECK(aml_pipeline_create(&data->schema, spec, &p, &err), &err);
 	aml_pipeline_free(p);
@@ -212,19 +211,15 @@ automl_fit(PG_FUNCTION_ARGS)
 	start = aml_now_seconds();
 	AML_PG_CHECK(aml_pipeline_fit(p, data->raw, data->y, &rng, &err), &err);
 	if (metrics == NULL)
+		metrics = aml_pg_json_own(json_object_new_object());
 	{
-		metrics = json_object_new_object();
-		aml_pg_json_release_with_context(metrics);
-	}
-	{
-		json_object *all = json_object_new_object();
+		json_object *all = aml_pg_json_own(json_object_new_object());
 
 		json_object_object_add(all, "holdout", json_object_get(metrics));
-		json_object_object_add(all, "fit_seconds", aml_json_new_double(aml_now_seconds() - start));
+		json_object_object_add(all, "fit_seconds", aml_json_new_number(aml_now_seconds() - start));
 		json_object_object_add(all, "rows", json_object_new_int(data->n_rows));
 		json_object_object_add(all, "seed", json_object_new_int(seed));
 		metrics = all;
-		aml_pg_json_release_with_context(metrics);
 	}
 	aml_pipeline_describe(p, description, sizeof(description));
 
@@ -236,16 +231,20 @@ automl_fit(PG_FUNCTION_ARGS)
 	rec.target = target;
 	rec.features = aml_training_features_json(data);
 	{
-		json_object *classes = data->schema.classes ? aml_json_new_dict(data->schema.classes) : NULL;
-		json_object *pj = aml_pipeline_to_json(p);
-		json_object *pp = aml_params_to_json(&type->params, p->estimator->params);
+		/* the trees can be large: released as soon as their text is copied */
+		MemoryContext json_context = AllocSetContextCreate(CurrentMemoryContext, "automl_fit JSON",
+														   ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(json_context);
+		json_object *classes = data->schema.classes
+			? aml_pg_json_own(aml_json_new_dict(data->schema.classes)) : NULL;
+		json_object *pj = aml_pg_json_own(aml_pipeline_to_json(p));
+		json_object *pp = aml_pg_json_own(aml_params_to_json(&type->params, p->estimator->params));
 
+		MemoryContextSwitchTo(old);
 		rec.classes = classes ? pstrdup(aml_json_text(classes)) : NULL;
 		rec.pipeline = pstrdup(aml_json_text(pj));
 		rec.params = pstrdup(aml_json_text(pp));
-		json_object_put(classes);
-		json_object_put(pj);
-		json_object_put(pp);
+		MemoryContextDelete(json_context);
 	}
 	rec.description = description;
 	rec.metrics = pstrdup(aml_json_text(metrics));

@@ -332,6 +332,34 @@ convert_input(PredictCall *call, int k, Datum value, bool isnull)
 		call->raw[k] = number;
 }
 
+/*
+ * Infinite inputs are refused, as in training (NULL and NaN are missing
+ * values): no model learned what an infinity means, and the families would
+ * each make something different of it.
+ */
+static void infinite_input(const PredictCall *call, int k) pg_attribute_noreturn();
+
+static void
+infinite_input(const PredictCall *call, int k)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("column \"%s\" is %s, which model " INT64_FORMAT " cannot use",
+					call->cols[k].name, call->raw[k] > 0 ? "Infinity" : "-Infinity",
+					call->model_id),
+			 errdetail("Models are trained without infinite values and predict without them too; "
+					   "NULL and NaN are missing values."),
+			 errhint("Pass NULL instead, for example with NULLIF, or leave the row out.")));
+}
+
+static inline void
+check_finite_inputs(const PredictCall *call)
+{
+	for (int k = 0; k < call->n_inputs; k++)
+		if (unlikely(isinf(call->raw[k])))
+			infinite_input(call, k);
+}
+
 /* Predict from a row value; returns the call site with outputs filled. */
 static PredictCall *
 predict_row_value(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
@@ -389,6 +417,7 @@ predict_row_value(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 		}
 		if (done)
 		{
+			check_finite_inputs(call);
 			aml_model_predict_row(call->entry->model, call->raw, call->out, call->scratch);
 			return call;
 		}
@@ -396,6 +425,7 @@ predict_row_value(FunctionCallInfo fcinfo, int64 model_id, HeapTupleHeader row)
 	deform_prefix(row, call->desc, call->natts_needed, call->values, call->nulls);
 	for (int k = 0; k < call->n_inputs; k++)
 		convert_input(call, k, call->values[call->source[k]], call->nulls[call->source[k]]);
+	check_finite_inputs(call);
 	aml_model_predict_row(call->entry->model, call->raw, call->out, call->scratch);
 	return call;
 }
@@ -433,11 +463,37 @@ predict_columns(FunctionCallInfo fcinfo, int64 model_id)
 
 		convert_input(call, k, PG_GETARG_DATUM(arg), PG_ARGISNULL(arg));
 	}
+	check_finite_inputs(call);
 	aml_model_predict_row(call->entry->model, call->raw, call->out, call->scratch);
 	return call;
 }
 
 /* ---------------------------------------------------------------- results */
+
+/*
+ * A classifier's scores for the row must be numbers: finite inputs can still
+ * overflow a model's arithmetic (1e308 in a linear model), and then no label
+ * can be picked and no probability written (JSON has no NaN or infinity).
+ * Probabilities must be finite; decision scores (linear SVM) may be infinite.
+ */
+static void
+check_class_scores(const PredictCall *call, bool probabilities, const char *what)
+{
+	const AmlModel *m = call->entry->model;
+
+	for (int c = 0; c < m->schema->classes->count; c++)
+	{
+		double		v = call->out[c];
+
+		if (unlikely(isnan(v) || (probabilities && isinf(v))))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("model " INT64_FORMAT " cannot compute %s for this row", call->model_id, what),
+					 errdetail("Its arithmetic overflowed on the values of the row: the score of class \"%s\" is not a number.",
+							   aml_dict_string(m->schema->classes, c)),
+					 errhint("Look for extreme values (near 1e308) in the row; NULL is a missing value.")));
+	}
+}
 
 static Datum
 label_result(PredictCall *call)
@@ -446,10 +502,14 @@ label_result(PredictCall *call)
 
 	if (m->schema->task == AML_TASK_CLASSIFICATION)
 	{
-		int			c = aml_argmax(call->out, m->schema->classes->count);
-		text	   *label = call->entry->labels[c];
-		text	   *copy = palloc(VARSIZE(label));
+		int			c;
+		text	   *label;
+		text	   *copy;
 
+		check_class_scores(call, m->probabilistic, "a class");
+		c = aml_argmax(call->out, m->schema->classes->count);
+		label = call->entry->labels[c];
+		copy = palloc(VARSIZE(label));
 		memcpy(copy, label, VARSIZE(label));
 		return PointerGetDatum(copy);
 	}
@@ -463,8 +523,12 @@ value_result(PredictCall *call)
 
 	if (m->schema->task == AML_TASK_CLASSIFICATION)
 	{
-		int			c = aml_argmax(call->out, m->schema->classes->count);
-		double		v = call->entry->label_values[c];
+		int			c;
+		double		v;
+
+		check_class_scores(call, m->probabilistic, "a class");
+		c = aml_argmax(call->out, m->schema->classes->count);
+		v = call->entry->label_values[c];
 
 		if (isnan(v))
 			ereport(ERROR,
@@ -496,6 +560,7 @@ proba_result(PredictCall *call)
 				 errmsg("model " INT64_FORMAT " (%s) does not estimate probabilities",
 						call->model_id, aml_model_algorithm(m)),
 				 errhint("Use automl_predict() for its labels, or train a probabilistic model such as logistic_regression.")));
+	check_class_scores(call, true, "class probabilities");
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (int c = 0; c < m->schema->classes->count; c++)
 	{

@@ -18,6 +18,7 @@
 #include "nodes/pg_list.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/syscache.h"
@@ -453,7 +454,11 @@ nomem:
 char *
 aml_training_features_json(const AmlTrainingData *data)
 {
-	json_object *a = json_object_new_array_ext(data->schema.n_inputs);
+	/* the tree belongs to a context of its own from the start (format_type_be can raise) */
+	MemoryContext json_context = AllocSetContextCreate(CurrentMemoryContext, "automl features JSON",
+													   ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(json_context);
+	json_object *a = aml_pg_json_own(json_object_new_array_ext(data->schema.n_inputs));
 	char	   *text;
 
 	for (int k = 0; k < data->schema.n_inputs; k++)
@@ -461,14 +466,20 @@ aml_training_features_json(const AmlTrainingData *data)
 		const AmlInputColumn *in = &data->schema.inputs[k];
 		json_object *c = json_object_new_object();
 
+		/* attached to the array at once, so released with it */
+		if (c == NULL || json_object_array_add(a, c) != 0)
+		{
+			json_object_put(c);
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		}
 		json_object_object_add(c, "name", json_object_new_string(in->name));
 		json_object_object_add(c, "kind", json_object_new_string(aml_kind_name(in->kind)));
 		json_object_object_add(c, "type", json_object_new_string(format_type_be(data->input_types[k])));
 		if (in->kind == AML_KIND_CATEGORICAL)
 			json_object_object_add(c, "categories", aml_json_new_dict(in->dict));
-		json_object_array_add(a, c);
 	}
+	MemoryContextSwitchTo(old);
 	text = pstrdup(aml_json_text(a));
-	json_object_put(a);
+	MemoryContextDelete(json_context);
 	return text;
 }

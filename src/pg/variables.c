@@ -11,6 +11,8 @@
 
 #include "pg/jsonc.h"
 
+#include <math.h>
+
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -67,6 +69,39 @@ malformed(ImportState *st, const char *msg, const char *detail)
 			 errhint("The hierarchy is MIP's meta-db format: {\"code\", \"groups\": [...], \"variables\": [{\"code\", \"label\", \"type\", ...}]}.")));
 }
 
+/* The JSON type of v in words, for messages (json-c's NULL is JSON null). */
+static const char *
+json_kind(json_object *v)
+{
+	switch (json_object_get_type(v))
+	{
+		case json_type_null:
+			return "null";
+		case json_type_boolean:
+			return "a boolean";
+		case json_type_double:
+		case json_type_int:
+			return "a number";
+		case json_type_string:
+			return "a string";
+		case json_type_array:
+			return "an array";
+		case json_type_object:
+			return "an object";
+	}
+	return "unknown";
+}
+
+/* A code or label: a string, or a number kept as its text (MIP writes both); else NULL. */
+static char *
+code_text(json_object *v)
+{
+	if (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int) ||
+		json_object_is_type(v, json_type_double))
+		return pstrdup(json_object_get_string(v));
+	return NULL;
+}
+
 static char *
 optional_string(ImportState *st, json_object *obj, const char *key, const char *code)
 {
@@ -112,17 +147,23 @@ optional_number(ImportState *st, json_object *obj, const char *key, const char *
 	*isnull = true;
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
 		return (Datum) 0;
-	if (!aml_json_as_double(v, &d))
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+		d = json_object_get_double(v);
+	else if (json_object_is_type(v, json_type_string))
 	{
 		/* numbers written as strings ("12.5") are accepted */
+		const char *text = json_object_get_string(v);
 		char	   *end;
 
-		if (!json_object_is_type(v, json_type_string))
-			malformed(st, psprintf("field \"%s\" of variable \"%s\" must be a number", key, code), NULL);
-		d = strtod(json_object_get_string(v), &end);
-		if (*end != '\0' || end == json_object_get_string(v))
+		d = strtod(text, &end);
+		if (*end != '\0' || end == text)
 			malformed(st, psprintf("field \"%s\" of variable \"%s\" must be a number", key, code), NULL);
 	}
+	else
+		malformed(st, psprintf("field \"%s\" of variable \"%s\" must be a number", key, code), NULL);
+	/* "NaN", "Infinity", "inf" and numbers beyond a double are no bounds */
+	if (!isfinite(d))
+		malformed(st, psprintf("field \"%s\" of variable \"%s\" must be a finite number", key, code), NULL);
 	*isnull = false;
 	return Float8GetDatum(d);
 }
@@ -198,11 +239,21 @@ import_variable(ImportState *st, json_object *var, int index)
 		{
 			json_object *e = json_object_array_get_idx(v, i);
 			json_object *ecode;
+			json_object *elabel;
 
-			if (!json_object_is_type(e, json_type_object) ||
-				!json_object_object_get_ex(e, "code", &ecode) || ecode == NULL)
+			if (!json_object_is_type(e, json_type_object))
+				malformed(st, psprintf("enumeration %d of variable \"%s\" must be an object, not %s",
+									   i + 1, code, json_kind(e)), NULL);
+			if (!json_object_object_get_ex(e, "code", &ecode) || ecode == NULL)
 				malformed(st, psprintf("enumeration %d of variable \"%s\" has no \"code\"", i + 1, code),
 						  NULL);
+			if (code_text(ecode) == NULL)
+				malformed(st, psprintf("the \"code\" of enumeration %d of variable \"%s\" must be a string or a number, not %s",
+									   i + 1, code, json_kind(ecode)), NULL);
+			if (json_object_object_get_ex(e, "label", &elabel) && elabel != NULL &&
+				code_text(elabel) == NULL)
+				malformed(st, psprintf("the \"label\" of enumeration %d of variable \"%s\" must be a string or a number, not %s",
+									   i + 1, code, json_kind(elabel)), NULL);
 		}
 		values[7] = json_text_to_jsonb(v);
 	}
@@ -221,22 +272,37 @@ import_variable(ImportState *st, json_object *var, int index)
 			elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
 		values[10] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 	}
-	if (json_object_object_get_ex(var, "datasets", &v) && v != NULL &&
-		json_object_is_type(v, json_type_array))
+	if (json_object_object_get_ex(var, "datasets", &v) && v != NULL)
 	{
-		int			n = (int) json_object_array_length(v);
-		Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+		int			n;
+		Datum	   *elems;
 
+		if (!json_object_is_type(v, json_type_array))
+			malformed(st, psprintf("\"datasets\" of variable \"%s\" must be an array, not %s",
+								   code, json_kind(v)), NULL);
+		n = (int) json_object_array_length(v);
+		elems = palloc(sizeof(Datum) * Max(n, 1));
 		for (int i = 0; i < n; i++)
 		{
 			/* MIP writes datasets as {"code": "CHUV1"} objects or plain strings */
 			json_object *e = json_object_array_get_idx(v, i);
-			json_object *ecode;
+			json_object *ecode = NULL;
+			char	   *name;
 
-			if (json_object_is_type(e, json_type_object) &&
-				json_object_object_get_ex(e, "code", &ecode) && ecode != NULL)
-				e = ecode;
-			elems[i] = CStringGetTextDatum(json_object_get_string(e));
+			if (json_object_is_type(e, json_type_object))
+			{
+				if (!json_object_object_get_ex(e, "code", &ecode) || ecode == NULL)
+					malformed(st, psprintf("dataset %d of variable \"%s\" has no \"code\"", i + 1, code),
+							  NULL);
+				name = code_text(ecode);
+			}
+			else
+				name = code_text(e);
+			if (name == NULL || name[0] == '\0')
+				malformed(st, psprintf("dataset %d of variable \"%s\" must be a string or {\"code\": string}, not %s",
+									   i + 1, code, name ? "an empty string" : json_kind(ecode ? ecode : e)),
+						  NULL);
+			elems[i] = CStringGetTextDatum(name);
 		}
 		values[11] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 	}
@@ -283,7 +349,12 @@ import_group(ImportState *st, json_object *group, int depth)
 			if (!json_object_is_type(child, json_type_object))
 				malformed(st, psprintf("group %d is not an object", i + 1), NULL);
 			if (json_object_object_get_ex(child, "code", &code) && code != NULL)
-				name = pstrdup(json_object_get_string(code));
+			{
+				name = code_text(code);
+				if (name == NULL || name[0] == '\0')
+					malformed(st, psprintf("the \"code\" of group %d must be a string, not %s",
+										   i + 1, name ? "an empty string" : json_kind(code)), NULL);
+			}
 			else
 				name = psprintf("#%d", i + 1);
 			st->path = lappend(st->path, name);

@@ -355,6 +355,30 @@ test_json(void)
 	CHECK_STATUS(aml_json_parse("{\"a\": [1, 2", 11, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
 	CHECK(strstr(err.message, "invalid JSON") != NULL);
 	CHECK_STATUS(aml_json_parse("", 0, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
+	/* bare numbers and literals are whole documents; nothing may follow one */
+	CHECK_OK(aml_json_parse("null", 4, &parsed, &err), &err);
+	CHECK(parsed == NULL);
+	CHECK_OK(aml_json_parse("12", 2, &parsed, &err), &err);
+	CHECK(json_object_is_type(parsed, json_type_int) && json_object_get_int(parsed) == 12);
+	json_object_put(parsed);
+	CHECK_OK(aml_json_parse("true \n", 6, &parsed, &err), &err);
+	CHECK(json_object_is_type(parsed, json_type_boolean));
+	json_object_put(parsed);
+	CHECK_STATUS(aml_json_parse("nul", 3, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
+	CHECK_STATUS(aml_json_parse("[1,", 3, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
+	CHECK(strstr(err.message, "unexpected end of data") != NULL);
+	CHECK_STATUS(aml_json_parse("{\"a\": 1} x", 10, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
+	CHECK(strstr(err.message, "after the end") != NULL);
+
+	/* metrics and scores: a number where there is one, null for NaN and infinities */
+	holder = json_object_new_object();
+	json_object_object_add(holder, "a", aml_json_new_number(0.1));
+	json_object_object_add(holder, "b", aml_json_new_number(3));
+	json_object_object_add(holder, "c", aml_json_new_number(NAN));
+	json_object_object_add(holder, "d", aml_json_new_number(INFINITY));
+	json_object_object_add(holder, "e", aml_json_new_number(-INFINITY));
+	CHECK_STR(aml_json_text(holder), "{\"a\":0.1,\"b\":3,\"c\":null,\"d\":null,\"e\":null}");
+	json_object_put(holder);
 }
 
 static void

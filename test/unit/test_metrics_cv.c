@@ -346,6 +346,18 @@ test_woken_scores(void)
 		CHECK_STATUS(aml_woken_binary_score(truth, truth, 2, labels, 3, &o, &err),
 					 AML_ERR_INVALID_PARAMETER, &err);
 	}
+	/* finite values whose scores overflow: null, never "NaN" or "Infinity" */
+	{
+		double		truth[] = {1e308, -1e308};
+		double		pred[] = {-1e308, 1e308};
+		const char *text;
+
+		CHECK_OK(aml_woken_regression_score(truth, pred, 2, &o, &err), &err);
+		text = aml_json_text(o);
+		CHECK_MSG(strstr(text, "NaN") == NULL && strstr(text, "Infinity") == NULL, "%s", text);
+		CHECK(json_object_object_get_ex(o, "MSE", NULL) && unit_json_get(o, "MSE") == NULL);
+		json_object_put(o);
+	}
 }
 
 /* ------------------------------------------------------------ cross-validation */
