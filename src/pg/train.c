@@ -434,20 +434,25 @@ automl_train(PG_FUNCTION_ARGS)
 	rec.target = target;
 	rec.features = aml_training_features_json(data);
 	{
-		json_object *classes = data->schema.classes ? aml_json_new_dict(data->schema.classes) : NULL;
-		json_object *mj = aml_model_to_json(model);
-		json_object *metrics = json_object_new_object();
+		/* the trees can be large: released as soon as their text is copied */
+		MemoryContext json_context = AllocSetContextCreate(CurrentMemoryContext, "automl_train JSON",
+														   ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(json_context);
+		json_object *classes = data->schema.classes
+			? aml_pg_json_own(aml_json_new_dict(data->schema.classes)) : NULL;
+		json_object *mj = aml_pg_json_own(aml_model_to_json(model));
+		json_object *metrics = aml_pg_json_own(json_object_new_object());
 
+		MemoryContextSwitchTo(old);
 		rec.classes = classes ? pstrdup(aml_json_text(classes)) : NULL;
 		rec.pipeline = pstrdup(aml_json_text(mj));
 		json_object_object_add(metrics, "metric", json_object_new_string(metric->name));
-		json_object_object_add(metrics, "cv_score", aml_json_new_double(result->cv_score));
-		json_object_object_add(metrics, "cv_std", aml_json_new_double(result->cv_std));
+		/* scores for people: null, not "NaN", when not finite */
+		json_object_object_add(metrics, "cv_score", aml_json_new_number(result->cv_score));
+		json_object_object_add(metrics, "cv_std", aml_json_new_number(result->cv_std));
 		json_object_object_add(metrics, "holdout", json_object_get(holdout_report));
 		rec.metrics = pstrdup(aml_json_text(metrics));
-		json_object_put(classes);
-		json_object_put(mj);
-		json_object_put(metrics);
+		MemoryContextDelete(json_context);
 	}
 	rec.params = "{}";
 	rec.description = description;
