@@ -397,3 +397,26 @@ aml_json_get_dict(json_object *obj, const char *key, AmlDictionary **out,
 	*out = dict;
 	return AML_OK;
 }
+
+const char *
+aml_json_kind(json_object *v)
+{
+	/* json-c represents JSON null as a NULL object */
+	switch (json_object_get_type(v))
+	{
+		case json_type_null:
+			return "null";
+		case json_type_boolean:
+			return "a boolean";
+		case json_type_double:
+		case json_type_int:
+			return "a number";
+		case json_type_string:
+			return "a string";
+		case json_type_array:
+			return "an array";
+		case json_type_object:
+			return "an object";
+	}
+	return "unknown";
+}

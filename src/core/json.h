@@ -38,6 +38,8 @@ json_object *aml_json_new_matrix(const AmlMatrix *m);
 
 /* Parse text; on error explain where. */
 AmlStatus	aml_json_parse(const char *text, size_t len, json_object **out, AmlError *err);
+/* The JSON type of v in words, for messages: "null", "a number", "an object" ... */
+const char *aml_json_kind(json_object *v);
 /* Compact text owned by obj (valid until obj is released). */
 const char *aml_json_text(json_object *obj);
 

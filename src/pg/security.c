@@ -54,6 +54,14 @@ aml_act_caller(const AmlActAs *a)
 	return a->saved_user;
 }
 
+char *
+aml_role_label(Oid role)
+{
+	char	   *name = GetUserNameFromId(role, true);
+
+	return name ? psprintf("\"%s\"", name) : psprintf("%u (dropped)", role);
+}
+
 Oid
 aml_automl_relid(const char *relname)
 {

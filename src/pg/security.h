@@ -41,6 +41,9 @@ void		aml_act_end(AmlActAs *a);
 /* The role that was current before aml_act_as() (the caller). */
 Oid			aml_act_caller(const AmlActAs *a);
 
+/* A role for messages: "alice" (quoted), or "16384 (dropped)" for a role that no longer exists. */
+char	   *aml_role_label(Oid role);
+
 /* Oid of automl.<relname>, InvalidOid when it does not exist. */
 Oid			aml_automl_relid(const char *relname);
 /* Owner of automl.<relname>; errors (42P01) when it does not exist. */

@@ -69,29 +69,6 @@ malformed(ImportState *st, const char *msg, const char *detail)
 			 errhint("The hierarchy is MIP's meta-db format: {\"code\", \"groups\": [...], \"variables\": [{\"code\", \"label\", \"type\", ...}]}.")));
 }
 
-/* The JSON type of v in words, for messages (json-c's NULL is JSON null). */
-static const char *
-json_kind(json_object *v)
-{
-	switch (json_object_get_type(v))
-	{
-		case json_type_null:
-			return "null";
-		case json_type_boolean:
-			return "a boolean";
-		case json_type_double:
-		case json_type_int:
-			return "a number";
-		case json_type_string:
-			return "a string";
-		case json_type_array:
-			return "an array";
-		case json_type_object:
-			return "an object";
-	}
-	return "unknown";
-}
-
 /* A code or label: a string, or a number kept as its text (MIP writes both); else NULL. */
 static char *
 code_text(json_object *v)
@@ -243,17 +220,17 @@ import_variable(ImportState *st, json_object *var, int index)
 
 			if (!json_object_is_type(e, json_type_object))
 				malformed(st, psprintf("enumeration %d of variable \"%s\" must be an object, not %s",
-									   i + 1, code, json_kind(e)), NULL);
+									   i + 1, code, aml_json_kind(e)), NULL);
 			if (!json_object_object_get_ex(e, "code", &ecode) || ecode == NULL)
 				malformed(st, psprintf("enumeration %d of variable \"%s\" has no \"code\"", i + 1, code),
 						  NULL);
 			if (code_text(ecode) == NULL)
 				malformed(st, psprintf("the \"code\" of enumeration %d of variable \"%s\" must be a string or a number, not %s",
-									   i + 1, code, json_kind(ecode)), NULL);
+									   i + 1, code, aml_json_kind(ecode)), NULL);
 			if (json_object_object_get_ex(e, "label", &elabel) && elabel != NULL &&
 				code_text(elabel) == NULL)
 				malformed(st, psprintf("the \"label\" of enumeration %d of variable \"%s\" must be a string or a number, not %s",
-									   i + 1, code, json_kind(elabel)), NULL);
+									   i + 1, code, aml_json_kind(elabel)), NULL);
 		}
 		values[7] = json_text_to_jsonb(v);
 	}
@@ -279,7 +256,7 @@ import_variable(ImportState *st, json_object *var, int index)
 
 		if (!json_object_is_type(v, json_type_array))
 			malformed(st, psprintf("\"datasets\" of variable \"%s\" must be an array, not %s",
-								   code, json_kind(v)), NULL);
+								   code, aml_json_kind(v)), NULL);
 		n = (int) json_object_array_length(v);
 		elems = palloc(sizeof(Datum) * Max(n, 1));
 		for (int i = 0; i < n; i++)
@@ -300,7 +277,7 @@ import_variable(ImportState *st, json_object *var, int index)
 				name = code_text(e);
 			if (name == NULL || name[0] == '\0')
 				malformed(st, psprintf("dataset %d of variable \"%s\" must be a string or {\"code\": string}, not %s",
-									   i + 1, code, name ? "an empty string" : json_kind(ecode ? ecode : e)),
+									   i + 1, code, name ? "an empty string" : aml_json_kind(ecode ? ecode : e)),
 						  NULL);
 			elems[i] = CStringGetTextDatum(name);
 		}
@@ -353,7 +330,7 @@ import_group(ImportState *st, json_object *group, int depth)
 				name = code_text(code);
 				if (name == NULL || name[0] == '\0')
 					malformed(st, psprintf("the \"code\" of group %d must be a string, not %s",
-										   i + 1, name ? "an empty string" : json_kind(code)), NULL);
+										   i + 1, name ? "an empty string" : aml_json_kind(code)), NULL);
 			}
 			else
 				name = psprintf("#%d", i + 1);

@@ -498,22 +498,13 @@ arg_text(FunctionCallInfo fcinfo, int n, const char *what)
 	return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
-/* "alice" for a role, or its OID for a role that was dropped. */
-static char *
-role_label(Oid role)
-{
-	char	   *name = GetUserNameFromId(role, true);
-
-	return name ? psprintf("\"%s\"", name) : psprintf("%u (dropped)", role);
-}
-
 static void
 refuse_not_owner(const Target *t, const char *action)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to %s app \"%s\"", action, t->app),
-			 errdetail("App \"%s\" belongs to role %s.", t->app, role_label(t->owner)),
+			 errdetail("App \"%s\" belongs to role %s.", t->app, aml_role_label(t->owner)),
 			 errhint("Only its owner and members of %s may deploy and undeploy it.", ADMIN_ROLE)));
 }
 

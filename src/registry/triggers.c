@@ -278,15 +278,6 @@ refuse_while_deployed(const char *what, const char *app, int64 dep_id, const cha
 			 errhint("Undeploy it first: SELECT automl_undeploy('%s', '%s');", app, config)));
 }
 
-/* "alice" for a role, or its OID for a role that was dropped. */
-static char *
-role_label(Oid role)
-{
-	char	   *name = GetUserNameFromId(role, true);
-
-	return name ? psprintf("\"%s\"", name) : psprintf("%u (dropped)", role);
-}
-
 static void
 check_owner(Relation rel, Oid caller, Oid owner, const char *app, const char *action)
 {
@@ -297,7 +288,7 @@ check_owner(Relation rel, Oid caller, Oid owner, const char *app, const char *ac
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to %s app \"%s\"", action, app),
-			 errdetail("App \"%s\" belongs to role %s.", app, role_label(owner)),
+			 errdetail("App \"%s\" belongs to role %s.", app, aml_role_label(owner)),
 			 errhint("Only its owner and members of %s may change it.", ADMIN_ROLE)));
 }
 
@@ -397,7 +388,7 @@ automl_apps_check(PG_FUNCTION_ARGS)
 	if (owner != caller && !registry_privileged(row.rel, caller))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to give app \"%s\" to role %s", name, role_label(owner)),
+				 errmsg("permission denied to give app \"%s\" to role %s", name, aml_role_label(owner)),
 				 errhint("Only members of %s may register apps for other roles.", ADMIN_ROLE)));
 
 	/* metadata: Label Schema labels of the image, the source of defaults */

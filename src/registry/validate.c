@@ -23,6 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "core/json.h"
 #include "pg/core_bridge.h"
 #include "registry/validate.h"
 
@@ -398,28 +399,6 @@ jsonb_to_jsonc(Jsonb *jb)
 	return aml_pg_parse_json(text, (int) strlen(text));
 }
 
-static const char *
-json_kind(json_object *v)
-{
-	switch (json_object_get_type(v))
-	{
-		case json_type_null:
-			return "null";
-		case json_type_boolean:
-			return "a boolean";
-		case json_type_double:
-		case json_type_int:
-			return "a number";
-		case json_type_string:
-			return "a string";
-		case json_type_array:
-			return "an array";
-		case json_type_object:
-			return "an object";
-	}
-	return "unknown";
-}
-
 static bool
 json_is_integer(json_object *v, int64 *out)
 {
@@ -461,7 +440,7 @@ aml_check_string_map(Jsonb *map, bool is_labels, AmlProblem *p)
 	if (!json_object_is_type(obj, json_type_object))
 	{
 		PROBLEM(p, "%s must be a JSON object", what);
-		p->detail = psprintf("The value is %s.", json_kind(obj));
+		p->detail = psprintf("The value is %s.", aml_json_kind(obj));
 		p->hint = is_labels ? pstrdup("Write labels as {\"name\": \"value\", ...}.")
 			: pstrdup("Write environment variables as {\"NAME\": \"value\", ...}.");
 		return false;
@@ -491,13 +470,13 @@ aml_check_string_map(Jsonb *map, bool is_labels, AmlProblem *p)
 			{
 				PROBLEM(p, "invalid value for label \"%s\"", key);
 				p->detail = psprintf("Marathon accepts only JSON strings as label values; this value is %s.",
-									 json_kind(val));
+									 aml_json_kind(val));
 			}
 			else
 			{
 				PROBLEM(p, "invalid value for environment variable \"%s\"", key);
 				p->detail = psprintf("Marathon accepts only JSON strings as env values; this value is %s.",
-									 json_kind(val));
+									 aml_json_kind(val));
 			}
 			p->hint = as_string_hint(val);
 			return false;
@@ -583,7 +562,7 @@ aml_check_health_check(Jsonb *hc, int nports, AmlProblem *p)
 	if (!json_object_is_type(obj, json_type_object))
 	{
 		PROBLEM(p, "health_check must be a JSON object");
-		p->detail = psprintf("The value is %s.", json_kind(obj));
+		p->detail = psprintf("The value is %s.", aml_json_kind(obj));
 		p->hint = pstrdup(hint);
 		return false;
 	}
@@ -733,7 +712,7 @@ aml_check_constraints(Jsonb *constraints, AmlProblem *p)
 	if (!json_object_is_type(arr, json_type_array))
 	{
 		PROBLEM(p, "constraints must be a JSON array");
-		p->detail = psprintf("The value is %s.", json_kind(arr));
+		p->detail = psprintf("The value is %s.", aml_json_kind(arr));
 		p->hint = pstrdup(hint);
 		return false;
 	}
@@ -755,7 +734,7 @@ aml_check_constraints(Jsonb *constraints, AmlProblem *p)
 			if (!json_object_is_type(json_object_array_get_idx(c, j), json_type_string))
 			{
 				PROBLEM(p, "constraint %zu must be an array of 2 or 3 strings", i + 1);
-				p->detail = psprintf("Element %zu is %s.", j + 1, json_kind(json_object_array_get_idx(c, j)));
+				p->detail = psprintf("Element %zu is %s.", j + 1, aml_json_kind(json_object_array_get_idx(c, j)));
 				p->hint = pstrdup(hint);
 				return false;
 			}
@@ -868,7 +847,7 @@ aml_metadata_problems(Jsonb *metadata)
 	List	   *problems = NIL;
 
 	if (!json_object_is_type(obj, json_type_object))
-		return list_make1(psprintf("metadata must be a JSON object of labels, not %s", json_kind(obj)));
+		return list_make1(psprintf("metadata must be a JSON object of labels, not %s", aml_json_kind(obj)));
 
 	json_object_object_foreach(obj, key, val)
 	{
@@ -883,7 +862,7 @@ aml_metadata_problems(Jsonb *metadata)
 		if (!json_object_is_type(val, json_type_string))
 		{
 			problems = lappend(problems, psprintf("%s: value must be a string (image labels are strings), not %s",
-												  key, json_kind(val)));
+												  key, aml_json_kind(val)));
 			continue;
 		}
 		if (strncmp(key, "org.label-schema.", 17) != 0)
