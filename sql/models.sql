@@ -179,6 +179,31 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
 ) AS bad(statement);
 \pset format aligned
 
+-- the memory budget (automl.max_memory): automl_fit refuses up front when the
+-- table's statistics show that the data cannot fit, and stops with SQLSTATE
+-- 53200 when a model outgrows the budget while it is fitted; either way no
+-- model is stored and no automl memory is left, and the session fits again
+CREATE TABLE big_fit AS SELECT g::float8 AS x, g % 3 AS y FROM generate_series(1, 200000) g;
+ANALYZE big_fit;
+SELECT (SELECT count(*) FROM automl.models) AS models_before,
+       (SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%') AS contexts_before \gset
+SET automl.max_memory = '1MB';
+\pset format unaligned
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$SELECT automl_fit('big_fit', 'y', 'gaussian_nb')$q$),
+  ($q$SELECT automl_fit('bench.breast_cancer', 'target', 'random_forest', '{"n_estimators": 1000}')$q$)
+) AS bad(statement);
+\pset format aligned
+SELECT count(*) - :models_before AS models_stored,
+       (SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%') - :contexts_before
+       AS automl_contexts_left
+FROM automl.models;
+SET client_min_messages = warning;
+SELECT automl_fit('bench.breast_cancer', 'target', 'random_forest', '{"n_estimators": 10}') IS NOT NULL
+       AS a_smaller_forest_fits;
+RESET client_min_messages;
+RESET automl.max_memory;
+
 -- owners: another role sees none of these models, cannot use or change them
 -- (not even those this backend has compiled already: the cache is per role),
 -- and cannot write the model store directly; it trains on what it may read
@@ -203,4 +228,4 @@ DELETE FROM automl.models WHERE owner = 'regress_analyst'::regrole;
 REVOKE ALL ON SCHEMA bench FROM regress_analyst;
 REVOKE ALL ON bench.iris FROM regress_analyst;
 DROP ROLE regress_analyst;
-DROP TABLE fitted, predictions_before, odd_features, one_class, null_target, empty_train, infinite, only_empty;
+DROP TABLE fitted, predictions_before, odd_features, one_class, null_target, empty_train, infinite, only_empty, big_fit;

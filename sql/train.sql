@@ -105,4 +105,29 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
   ($q$SELECT automl_train('bench.wine', 'target', cv_folds => 20, max_evaluations => 2)$q$)
 ) AS bad(statement);
 \pset format aligned
-DROP TABLE tiny, few_rows, rare_classes;
+
+-- the memory budget (automl.max_memory): automl_train refuses up front when
+-- the table's statistics show that the data cannot fit, and stops with
+-- SQLSTATE 53200 when the search runs out of it (here every candidate is
+-- skipped as too big for 1 MB, until the search's own list of candidates
+-- outgrows it); either way no run and no model is stored and no automl
+-- memory is left
+CREATE TABLE big_train AS SELECT g::float8 AS x, g % 3 AS y FROM generate_series(1, 200000) g;
+ANALYZE big_train;
+SELECT (SELECT count(*) FROM automl.runs) AS runs_before, (SELECT count(*) FROM automl.models) AS models_before,
+       (SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%') AS contexts_before \gset
+SET automl.max_memory = '1MB';
+SET client_min_messages = warning;
+\pset format unaligned
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$SELECT automl_train('big_train', 'y', max_evaluations => 3)$q$),
+  ($q$SELECT automl_train('bench.breast_cancer', 'target', max_evaluations => 3)$q$)
+) AS bad(statement);
+\pset format aligned
+RESET client_min_messages;
+SELECT (SELECT count(*) FROM automl.runs) - :runs_before AS runs_stored,
+       (SELECT count(*) FROM automl.models) - :models_before AS models_stored,
+       (SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%') - :contexts_before
+       AS automl_contexts_left;
+RESET automl.max_memory;
+DROP TABLE tiny, few_rows, rare_classes, big_train;
