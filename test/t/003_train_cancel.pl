@@ -1,13 +1,19 @@
-# 003_train_cancel.pl — pg_cancel_backend stops automl_train promptly (the
-# issue asks for within a second; the assertion here is looser so a loaded
-# machine does not flake, the measured latency is printed), the session
-# goes on working, nothing is stored and no automl memory is left behind.
+# 003_train_cancel.pl — pg_cancel_backend stops a running automl_train: the
+# search, started with a 10-minute budget, ends on the cancel with the usual
+# error instead of a result; the session goes on working, nothing is stored
+# and no automl memory is left behind.
+#
+# Every wait is for an event in the session's own output (the search's first
+# progress NOTICE, then the cancel error), with the session's timeout
+# (timeout_default) only as a safety net.  How long the cancel took is
+# printed, not asserted: README promises a fraction of a second, which
+# test/bench can time on a quiet machine and a shared test machine cannot.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 
 my $node = PostgreSQL::Test::Cluster->new('cancel');
 $node->init;
@@ -28,32 +34,26 @@ $session->query_until(qr/start/, q{
 	SELECT automl_train('big', 'y', features => '{a,b,c,d,e,k}', time_budget => '10 minutes');
 });
 
-# wait until the search is running, then cancel it
-$node->poll_query_until('postgres',
-	qq{SELECT state = 'active' AND now() - query_start > interval '2 seconds' FROM pg_stat_activity WHERE pid = $pid})
-  or die 'the training never started';
+# the search is under way once it reports on its first pipelines
+ok(pump_until($session->{run}, $session->{timeout}, \$session->{stderr},
+		qr/NOTICE:  automl: (new best|portfolio|generation)/),
+	'the search reports its progress');
+is($node->safe_psql('postgres', "SELECT state FROM pg_stat_activity WHERE pid = $pid"), 'active',
+	'the search is running');
+
 my $asked = time();
 $node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
-my $stopped;
-for (my $i = 0; $i < 600; $i++)
-{
-	my $state = $node->safe_psql('postgres', "SELECT state FROM pg_stat_activity WHERE pid = $pid");
-	if ($state ne 'active')
-	{
-		$stopped = time() - $asked;
-		last;
-	}
-	usleep(10_000);
-}
-ok(defined $stopped, 'automl_train stops after pg_cancel_backend');
-note(sprintf('cancel latency: %.3f s', $stopped // -1));
-cmp_ok($stopped // 999, '<', 5, 'it stops within seconds (the benchmark machine: well under one)');
+ok(pump_until($session->{run}, $session->{timeout}, \$session->{stderr},
+		qr/ERROR:  canceling statement due to user request/),
+	'automl_train ends on pg_cancel_backend with the usual error, not at its budget');
+note(sprintf('cancel latency: %.3f s (printed, not asserted)', time() - $asked));
+unlike($session->{stdout}, qr/\(\d+,\d+,/, 'no result row came back');
+$session->{stderr} = '';
 
 my ($out, $ret) = $session->query('SELECT 1');
 is($out, '1', 'the session still works after the cancel');
-like($session->{stderr} // '', qr/canceling statement due to user request/, 'the error is the usual cancel');
-$session->{stderr} = '';
 is($session->query_safe('SELECT count(*) FROM automl.runs'), '0', 'a cancelled search stores no run');
+is($session->query_safe('SELECT count(*) FROM automl.models'), '0', 'and no model');
 is($session->query_safe(q{SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%'}),
 	'0', 'no automl memory context is left in the session');
 $session->query_safe('SET client_min_messages = warning');
