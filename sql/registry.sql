@@ -37,39 +37,52 @@ INSERT INTO automl.apps (name, image) VALUES ('nginx', 'nginx'), ('pinned', 'hbp
 INSERT INTO automl.apps (name, command, ports) VALUES ('sleeper', 'python3 -m http.server $PORT0', '{8000}');
 
 -------------------------------------------------------------------------------
--- bad apps: each refused with a clear message (SQLSTATE 23514, 23502, 23505)
+-- bad apps: each refused with a clear message, its SQLSTATE (23514 check,
+-- 23502 not null, 23505 unique) and the table and column it concerns
 -------------------------------------------------------------------------------
-\set VERBOSITY default
-INSERT INTO automl.apps (name, image) VALUES ('My_App', 'nginx');
-INSERT INTO automl.apps (name, image) VALUES ('app-', 'nginx');
-INSERT INTO automl.apps (name, image) VALUES ('-app', 'nginx');
-INSERT INTO automl.apps (name, image) VALUES ('viz.app', 'nginx');
-INSERT INTO automl.apps (name, image) VALUES ('', 'nginx');
-INSERT INTO automl.apps (name, image) VALUES (repeat('a', 64), 'nginx');
-INSERT INTO automl.apps (name, image) VALUES (NULL, 'nginx');
-INSERT INTO automl.apps (name, image) VALUES ('sales-dashboard', 'nginx');
+\set ECHO none
+\i test/regress_helpers.sql
+\set ECHO all
+\pset format unaligned
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('My_App', 'nginx')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('app-', 'nginx')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('-app', 'nginx')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('viz.app', 'nginx')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('', 'nginx')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES (repeat('a', 64), 'nginx')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES (NULL, 'nginx')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('sales-dashboard', 'nginx')$q$)
+) AS bad(statement);
 -- images
-INSERT INTO automl.apps (name, image) VALUES ('x', 'Nginx');
-INSERT INTO automl.apps (name, image) VALUES ('x', 'nginx:');
-INSERT INTO automl.apps (name, image) VALUES ('x', 'nginx:-latest');
-INSERT INTO automl.apps (name, image) VALUES ('x', 'hbpmip//portal');
-INSERT INTO automl.apps (name, image) VALUES ('x', 'registry.example.com:http/viz/dash');
-INSERT INTO automl.apps (name, image) VALUES ('x', 'nginx@sha256:abc');
-INSERT INTO automl.apps (name, image) VALUES ('x', '');
-INSERT INTO automl.apps (name) VALUES ('x');
-INSERT INTO automl.apps (name, command) VALUES ('x', '');
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('x', 'Nginx')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('x', 'nginx:')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('x', 'nginx:-latest')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('x', 'hbpmip//portal')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('x', 'registry.example.com:http/viz/dash')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('x', 'nginx@sha256:abc')$q$),
+  ($q$INSERT INTO automl.apps (name, image) VALUES ('x', '')$q$),
+  ($q$INSERT INTO automl.apps (name) VALUES ('x')$q$),
+  ($q$INSERT INTO automl.apps (name, command) VALUES ('x', '')$q$)
+) AS bad(statement);
 -- ports
-INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{0}');
-INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{80,70000}');
-INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{80,NULL}');
-INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{80,443,80}');
-INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{{80},{443}}');
-INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', NULL);
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{0}')$q$),
+  ($q$INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{80,70000}')$q$),
+  ($q$INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{80,NULL}')$q$),
+  ($q$INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{80,443,80}')$q$),
+  ($q$INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', '{{80},{443}}')$q$),
+  ($q$INSERT INTO automl.apps (name, image, ports) VALUES ('x', 'nginx', NULL)$q$)
+) AS bad(statement);
 -- source URL and metadata
-INSERT INTO automl.apps (name, image, source_url) VALUES ('x', 'nginx', 'not a url');
-INSERT INTO automl.apps (name, image, metadata) VALUES ('x', 'nginx', '[]');
-INSERT INTO automl.apps (name, image, metadata) VALUES ('x', 'nginx', '{"org.label-schema.memory-hint": 2048}');
-INSERT INTO automl.apps (name, image, metadata) VALUES ('x', 'nginx', '{"org.label-schema.memory-hint": "2GB", "org.label-schema.url": "ftp://x"}');
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$INSERT INTO automl.apps (name, image, source_url) VALUES ('x', 'nginx', 'not a url')$q$),
+  ($q$INSERT INTO automl.apps (name, image, metadata) VALUES ('x', 'nginx', '[]')$q$),
+  ($q$INSERT INTO automl.apps (name, image, metadata) VALUES ('x', 'nginx', '{"org.label-schema.memory-hint": 2048}')$q$),
+  ($q$INSERT INTO automl.apps (name, image, metadata) VALUES ('x', 'nginx', '{"org.label-schema.memory-hint": "2GB", "org.label-schema.url": "ftp://x"}')$q$)
+) AS bad(statement);
+\pset format aligned
 -- nothing was inserted by the failed statements
 SELECT name FROM automl.apps ORDER BY name;
 
@@ -92,53 +105,70 @@ SELECT automl_validate_app_metadata(NULL);
 -- bad configurations
 -------------------------------------------------------------------------------
 CREATE TEMP TABLE dash AS SELECT id FROM automl.apps WHERE name = 'sales-dashboard';
-INSERT INTO automl.app_configs (app_id, name) SELECT id, 'Big' FROM dash;
-INSERT INTO automl.app_configs (app_id, name) SELECT id, 'restart' FROM dash;
-INSERT INTO automl.app_configs (app_id, name) SELECT id, NULL FROM dash;
-INSERT INTO automl.app_configs (app_id) SELECT id FROM dash;
-INSERT INTO automl.app_configs (app_id, name, cpus) SELECT id, 'big', 0 FROM dash;
-INSERT INTO automl.app_configs (app_id, name, cpus) SELECT id, 'big', -1 FROM dash;
-INSERT INTO automl.app_configs (app_id, name, cpus) SELECT id, 'big', 0.0005 FROM dash;
-INSERT INTO automl.app_configs (app_id, name, cpus) SELECT id, 'big', 'NaN' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, mem) SELECT id, 'big', 16 FROM dash;
-INSERT INTO automl.app_configs (app_id, name, disk) SELECT id, 'big', -1 FROM dash;
-INSERT INTO automl.app_configs (app_id, name, instances) SELECT id, 'big', -1 FROM dash;
-INSERT INTO automl.app_configs (app_id, name, args) SELECT id, 'big', '{a,NULL}' FROM dash;
+\pset format unaligned
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$INSERT INTO automl.app_configs (app_id, name) SELECT id, 'Big' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name) SELECT id, 'restart' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name) SELECT id, NULL FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id) SELECT id FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, cpus) SELECT id, 'big', 0 FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, cpus) SELECT id, 'big', -1 FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, cpus) SELECT id, 'big', 0.0005 FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, cpus) SELECT id, 'big', 'NaN' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, mem) SELECT id, 'big', 16 FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, disk) SELECT id, 'big', -1 FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, instances) SELECT id, 'big', -1 FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, args) SELECT id, 'big', '{a,NULL}' FROM dash$q$)
+) AS bad(statement);
 -- env and labels: objects of strings
-INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"PORT": 8080}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"DEBUG": true}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"X": null}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"X": {"secret": "pw"}}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"A=B": "c"}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '["PORT=8080"]' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, labels) SELECT id, 'big', '{"traefik.port": 8080}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, labels) SELECT id, 'big', '{"automl.deployment": "1"}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, labels) SELECT id, 'big', '{"": "x"}' FROM dash;
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"PORT": 8080}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"DEBUG": true}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"X": null}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"X": {"secret": "pw"}}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '{"A=B": "c"}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, env) SELECT id, 'big', '["PORT=8080"]' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, labels) SELECT id, 'big', '{"traefik.port": 8080}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, labels) SELECT id, 'big', '{"automl.deployment": "1"}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, labels) SELECT id, 'big', '{"": "x"}' FROM dash$q$)
+) AS bad(statement);
 -- health checks
-INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"protocol": "HTTP", "portIndex": 1}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"protocol": "GOPHER"}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"protocol": "HTTP", "path": "health"}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"intervalSeconds": "20"}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"interval": 20}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"protocol": "COMMAND"}' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '[]' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, health_check)
-SELECT id, 'big', '{"protocol": "HTTP"}' FROM automl.apps WHERE name = 'nginx';
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"protocol": "HTTP", "portIndex": 1}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"protocol": "GOPHER"}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"protocol": "HTTP", "path": "health"}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"intervalSeconds": "20"}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"interval": 20}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '{"protocol": "COMMAND"}' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, health_check) SELECT id, 'big', '[]' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, health_check)
+   SELECT id, 'big', '{"protocol": "HTTP"}' FROM automl.apps WHERE name = 'nginx'$q$)
+) AS bad(statement);
 -- constraints
-INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["hostname", "UNIQ"]]' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["hostname", "UNIQUE", "x"]]' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["rack", "LIKE"]]' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["rack", "MAX_PER", "two"]]' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["rack"]]' FROM dash;
-INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '{"hostname": "UNIQUE"}' FROM dash;
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["hostname", "UNIQ"]]' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["hostname", "UNIQUE", "x"]]' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["rack", "LIKE"]]' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["rack", "MAX_PER", "two"]]' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '[["rack"]]' FROM dash$q$),
+  ($q$INSERT INTO automl.app_configs (app_id, name, constraints) SELECT id, 'big', '{"hostname": "UNIQUE"}' FROM dash$q$)
+) AS bad(statement);
 -- an unknown app
-INSERT INTO automl.app_configs (app_id, name) VALUES (-1, 'big');
--- changing the ports would leave a health check pointing nowhere
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$INSERT INTO automl.app_configs (app_id, name) VALUES (-1, 'big')$q$)
+) AS bad(statement);
+-- changing the ports would leave a health check pointing nowhere, and an
+-- update is validated like an insert
 INSERT INTO automl.app_configs (app_id, name, health_check)
 SELECT id, 'checked', '{"protocol": "MESOS_HTTP", "path": "/health", "portIndex": 0}' FROM dash;
-UPDATE automl.apps SET ports = '{}' WHERE name = 'sales-dashboard';
--- and an update is validated like an insert
-UPDATE automl.app_configs SET env = '{"N": 1}' WHERE name = 'checked';
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$UPDATE automl.apps SET ports = '{}' WHERE name = 'sales-dashboard'$q$),
+  ($q$UPDATE automl.app_configs SET env = '{"N": 1}' WHERE name = 'checked'$q$)
+) AS bad(statement);
+\pset format aligned
+-- nothing was changed by the failed statements
+SELECT a.name, a.ports, c.name AS config, c.env FROM automl.apps a JOIN automl.app_configs c ON c.app_id = a.id
+ORDER BY 1, 3;
 
 -------------------------------------------------------------------------------
 -- the Marathon app definitions

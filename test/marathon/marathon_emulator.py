@@ -89,7 +89,9 @@ NOT_FOUND_HTML = ("<html>\n<head><title>404 Not Found</title></head>\n<body>\n"
 CONFIG_KEYS = ("deploy_seconds", "stuck", "stuck_ids", "unhealthy", "max_running_deployments",
                "marathon_version", "auth", "auth_ping", "task_host", "leader")
 FAULT_KEYS = ("status", "count", "method", "path", "body", "headers", "content_type", "latency_ms",
-              "drop", "reset", "garbage", "refuse", "seconds", "process", "comment")
+              "drop", "reset", "garbage", "refuse", "seconds", "process", "comment", "hold")
+# how long a held request waits at most for POST /_emulator/release
+HOLD_MAX_SECONDS = 600
 
 
 def iso_ms(epoch_ms):
@@ -899,6 +901,10 @@ class Emulator(object):
         if log_file:
             self.log_file = open(log_file, "a", encoding="utf-8")
         self.last_version_ms = 0
+        # held requests (fault "hold") wait for a release: a generation counter
+        self.hold_cond = threading.Condition()
+        self.hold_gen = 0
+        self.held = 0
         self._reset_state()
 
     # ---- state ------------------------------------------------------------
@@ -917,6 +923,28 @@ class Emulator(object):
             self._reset_state()
             if not keep_config:
                 self.config = dict(self.defaults)
+        self.release()
+
+    def hold(self):
+        """Block the calling request until release() (or HOLD_MAX_SECONDS)."""
+        with self.hold_cond:
+            gen = self.hold_gen
+            self.held += 1
+            deadline = time.monotonic() + HOLD_MAX_SECONDS
+            while self.hold_gen == gen:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.hold_cond.wait(left)
+            self.held -= 1
+
+    def release(self):
+        """Let every held request go on; returns how many were held."""
+        with self.hold_cond:
+            n = self.held
+            self.hold_gen += 1
+            self.hold_cond.notify_all()
+            return n
 
     def _new_version(self):
         ms = int(time.time() * 1000)
@@ -964,8 +992,8 @@ class Emulator(object):
             unknown = [k for k in r if k not in FAULT_KEYS]
             if unknown:
                 raise ValueError("unknown fault rule keys: %s" % ", ".join(sorted(unknown)))
-            if not any(r.get(k) for k in ("status", "drop", "reset", "garbage", "latency_ms", "refuse")):
-                raise ValueError("a fault rule needs one of status, latency_ms, drop, reset, garbage, refuse")
+            if not any(r.get(k) for k in ("status", "drop", "reset", "garbage", "latency_ms", "refuse", "hold")):
+                raise ValueError("a fault rule needs one of status, latency_ms, hold, drop, reset, garbage, refuse")
             rule = dict(r)
             count = rule.get("count", 1)
             if not isinstance(count, int) or isinstance(count, bool) or count == 0:
@@ -1740,6 +1768,7 @@ class ServerControl(object):
         self.conn_seq = 0
         self.refusing = False
         self.stop_event = threading.Event()
+        self.relisten_event = threading.Event()  # SIGUSR1: end a refusal now
 
     def start(self):
         cls = EmuServer6 if ":" in self.host else EmuServer
@@ -1783,11 +1812,18 @@ class ServerControl(object):
         srv.shutdown()
         srv.server_close()
         self._close_conns(exclude)
+        self.relisten_event.clear()
         threading.Thread(target=self._relisten, args=(seconds,), daemon=True).start()
         return True
 
     def _relisten(self, seconds):
-        if self.stop_event.wait(seconds):
+        end = time.monotonic() + seconds
+        while not self.stop_event.is_set() and not self.relisten_event.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            self.relisten_event.wait(min(left, 0.05))
+        if self.stop_event.is_set():
             return
         deadline = time.monotonic() + 10
         while not self.stop_event.is_set():
@@ -1960,6 +1996,9 @@ class Handler(BaseHTTPRequestHandler):
         if rule and rule.get("latency_ms"):
             fault_desc.append("latency_ms=%s" % rule["latency_ms"])
             time.sleep(float(rule["latency_ms"]) / 1000.0)
+        if rule and rule.get("hold"):
+            fault_desc.append("hold")
+            emu.hold()
         terminal = rule is not None and any(rule.get(k) for k in ("status", "drop", "reset", "garbage"))
         resp = None
         if not terminal or rule.get("process"):
@@ -2108,6 +2147,9 @@ class Handler(BaseHTTPRequestHandler):
                 return Resp(200, emu.config_view()), None
             if method in ("POST", "PUT", "PATCH"):
                 return Resp(200, emu.set_config(body or {})), None
+        elif path == "/_emulator/release":
+            if method == "POST":
+                return Resp(200, {"released": emu.release()}), None
         elif path == "/_emulator/reset":
             if method == "POST":
                 emu.reset(keep_config=bool(isinstance(body, dict) and body.get("keep_config")))
@@ -2210,6 +2252,8 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # the control API is down while refusing: SIGUSR1 ends a refusal early
+    signal.signal(signal.SIGUSR1, lambda signum, frame: ctl.relisten_event.set())
 
     if args.port_file:
         write_port_file(args.port_file, ctl.port)

@@ -604,6 +604,34 @@ class TestFaults(Base):
             socket.create_connection(("127.0.0.1", self.emu.port), timeout=2).close()
         self.assertTrue(wait_for(self._ping_ok, timeout=5))
 
+    def test_refuse_ended_by_sigusr1(self):
+        self.emu.ctl("POST", "/faults", {"refuse": True, "seconds": 300})
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", self.emu.port), timeout=2).close()
+        self.emu.proc.send_signal(signal.SIGUSR1)
+        self.assertTrue(wait_for(self._ping_ok, timeout=10), "SIGUSR1 did not end the refusal")
+
+    def test_hold_until_released(self):
+        self.emu.ctl("POST", "/faults", {"hold": True, "method": "POST", "count": 2})
+        replies = []
+        clients = [threading.Thread(target=lambda: replies.append(
+            self.emu.request("POST", "/v2/apps", app_def(), timeout=30).status)) for _ in range(2)]
+        for c in clients:
+            c.start()
+        held = wait_for(lambda: [e for e in self.emu.ctl("GET", "/requests?method=POST")["requests"]
+                                 if e["status"] is None], timeout=10)
+        self.assertEqual(len(held), 2)
+        self.assertEqual(self.emu.ctl("GET", "/state")["apps"], {})  # not processed while held
+        self.assertEqual(self.emu.request("GET", "/v2/apps").status, 200)  # other requests go on
+        self.assertEqual(self.emu.ctl("POST", "/release"), {"released": 2})
+        for c in clients:
+            c.join(10)
+        self.assertEqual(sorted(replies), [201, 409])  # both processed, in turn
+        log = self.emu.ctl("GET", "/requests?method=POST")["requests"]
+        self.assertEqual([e["fault"] for e in log], ["hold", "hold"])
+        self.assertEqual(self.create(d=app_def("/automl/viz/other")).status, 201)  # the rule is used up
+        self.assertEqual(self.emu.ctl("POST", "/release"), {"released": 0})
+
     def _ping_ok(self):
         try:
             return self.emu.request("GET", "/ping", timeout=1).status == 200

@@ -1,13 +1,21 @@
-# 003_train_cancel.pl — pg_cancel_backend stops automl_train promptly (the
-# issue asks for within a second; the assertion here is looser so a loaded
-# machine does not flake, the measured latency is printed), the session
-# goes on working, nothing is stored and no automl memory is left behind.
+# 003_train_cancel.pl — pg_cancel_backend stops automl_train: a search with a
+# 10-minute budget ends on the cancel with the usual error instead of a
+# result, and the cancel is honoured inside a candidate's fit, not only
+# between candidates: a search whose candidates each run for up to 15 minutes
+# stops on it too.  The session goes on working, nothing is stored and no
+# automl memory is left behind.
+#
+# Every wait is for an event in the session's own output (a progress NOTICE
+# of the search, then the cancel error), with the session's timeout
+# (timeout_default, 180 s) only as a safety net.  How long a cancel took is
+# printed, not asserted: README promises a fraction of a second, which
+# test/bench can time on a quiet machine and a shared test machine cannot.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 
 my $node = PostgreSQL::Test::Cluster->new('cancel');
 $node->init;
@@ -23,37 +31,57 @@ $node->safe_psql('postgres', q{
 
 my $session = $node->background_psql('postgres', on_error_stop => 0);
 my $pid = $session->query_safe('SELECT pg_backend_pid()');
-$session->query_until(qr/start/, q{
-	\echo start
-	SELECT automl_train('big', 'y', features => '{a,b,c,d,e,k}', time_budget => '10 minutes');
-});
 
-# wait until the search is running, then cancel it
-$node->poll_query_until('postgres',
-	qq{SELECT state = 'active' AND now() - query_start > interval '2 seconds' FROM pg_stat_activity WHERE pid = $pid})
-  or die 'the training never started';
-my $asked = time();
-$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
-my $stopped;
-for (my $i = 0; $i < 600; $i++)
+# Wait until the session's stderr matches (false when the safety net expires).
+sub wait_for_output
 {
-	my $state = $node->safe_psql('postgres', "SELECT state FROM pg_stat_activity WHERE pid = $pid");
-	if ($state ne 'active')
-	{
-		$stopped = time() - $asked;
-		last;
-	}
-	usleep(10_000);
+	my ($pattern) = @_;
+	return eval { pump_until($session->{run}, $session->{timeout}, \$session->{stderr}, $pattern) } // 0;
 }
-ok(defined $stopped, 'automl_train stops after pg_cancel_backend');
-note(sprintf('cancel latency: %.3f s', $stopped // -1));
-cmp_ok($stopped // 999, '<', 5, 'it stops within seconds (the benchmark machine: well under one)');
+
+# Start a search, wait for the progress NOTICE that matches $started, cancel,
+# and wait for the error.  Returns what the session printed on stderr.
+sub cancel_search
+{
+	my ($what, $call, $started) = @_;
+	$session->{stderr} = '';
+	$session->query_until(qr/start/, "\\echo start\n$call;\n");
+	ok(wait_for_output($started), "$what: the search reports its progress");
+	my $asked = time();
+	$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+	ok(wait_for_output(qr/ERROR:  canceling statement due to user request/),
+		"$what: automl_train ends on pg_cancel_backend with the usual error")
+	  or die "$what: the search did not stop on pg_cancel_backend within the safety net";
+	note(sprintf('%s: cancel latency %.3f s (printed, not asserted)', $what, time() - $asked));
+	unlike($session->{stdout}, qr/\(\d+,\d+,/, "$what: no result row came back");
+	my $stderr = $session->{stderr};
+	$session->{stderr} = '';
+	$session->{stdout} = '';
+	return $stderr;
+}
+
+# a search of the default space, cancelled once it has evaluated pipelines
+cancel_search('default space',
+	q{SELECT automl_train('big', 'y', features => '{a,b,c,d,e,k}', time_budget => '10 minutes')},
+	qr/NOTICE:  automl: (new best|portfolio|generation)/);
+
+# A search whose only fast pipeline is the portfolio's: every later candidate
+# is an l1 logistic regression with tol 0, which never converges and runs
+# until its time cap, a quarter of the 1-hour budget.  So after the
+# portfolio's NOTICE nothing can end the search but the cancel, inside the
+# fit of a candidate, long before the safety net; and no other progress
+# NOTICE can come before it.
+my $stderr = cancel_search('endless candidates',
+	q{SELECT automl_train('big', 'y', features => '{a,b,c,d,e,k}', time_budget => '1 hour',
+	                      search_space => '{"estimators": {"logistic_regression":
+	                                        {"penalty": ["l1"], "tol": 0, "max_iter": 100000000}}}')},
+	qr/NOTICE:  automl: portfolio of strong defaults done/);
+unlike($stderr, qr/automl: generation/, 'endless candidates: the cancel came inside the first generation');
 
 my ($out, $ret) = $session->query('SELECT 1');
-is($out, '1', 'the session still works after the cancel');
-like($session->{stderr} // '', qr/canceling statement due to user request/, 'the error is the usual cancel');
-$session->{stderr} = '';
+is($out, '1', 'the session still works after the cancels');
 is($session->query_safe('SELECT count(*) FROM automl.runs'), '0', 'a cancelled search stores no run');
+is($session->query_safe('SELECT count(*) FROM automl.models'), '0', 'and no model');
 is($session->query_safe(q{SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%'}),
 	'0', 'no automl memory context is left in the session');
 $session->query_safe('SET client_min_messages = warning');

@@ -183,12 +183,7 @@ is($post->{body}{labels}{'traefik.frontend.rule'}, 'Host:small.notebook.apps.exa
 
 # ---------------------------------------------------------------- basic auth
 RegistryTest::emu($emu, 'POST', '/_emulator/config', { auth => 'basic:marathon:pa:ss' });
-$node->safe_psql('postgres', q{
-	ALTER SYSTEM SET automl.marathon_credentials = 'basic:marathon:pa:ss';
-	ALTER SYSTEM SET automl.http_timeout = '4999ms';
-	SELECT pg_reload_conf()});
-$node->poll_query_until('postgres', "SELECT current_setting('automl.http_timeout') = '4999ms'")
-  or die 'configuration not reloaded';
+RegistryTest::reload_worker($node, 'automl.marathon_credentials' => "'basic:marathon:pa:ss'");
 my $id7 = RegistryTest::undeploy($node, 'notebook', 'small');
 is(RegistryTest::wait_final($node, $id7), 'deleted', 'basic auth works');
 my ($del) = RegistryTest::requests_for($emu, $id7, 'DELETE');

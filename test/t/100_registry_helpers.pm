@@ -2,6 +2,12 @@
 # (100_registry_*.pl): a Marathon emulator on a free port and its control API
 # (HTTP::Tiny, JSON::PP: core modules only), and a server with the deploy
 # worker pointed at it.
+#
+# Every wait here is for an event (a row's final state, through the
+# latch-woken automl_deployment_wait; a request in the emulator's log; a
+# process gone); the time limits are only safety nets, by default
+# PostgreSQL::Test::Utils' timeout_default (180 s), so that a busy machine
+# makes the tests slower, never wrong.
 package RegistryTest;
 
 use strict;
@@ -41,7 +47,7 @@ sub start_emulator
 		open(STDERR, '>&', \*STDOUT);
 		exec(@cmd) or exit 1;
 	}
-	my $deadline = time() + 30;
+	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
 	while (!-s $port_file)
 	{
 		croak "the Marathon emulator did not start" if time() > $deadline;
@@ -114,17 +120,25 @@ sub faults
 	return emu($emu, 'POST', '/_emulator/faults', \@rules);
 }
 
+# Let the requests a {hold => true} fault keeps go on; returns how many were held.
+sub release
+{
+	my ($emu) = @_;
+	return emu($emu, 'POST', '/_emulator/release')->{released};
+}
+
 sub state
 {
 	my ($emu) = @_;
 	return emu($emu, 'GET', '/_emulator/state');
 }
 
-# Wait until code returns true (bounded); returns its last value.
+# Wait until code returns true; the time limit is a safety net.  Returns its
+# last value.
 sub wait_until
 {
 	my ($what, $code, $seconds) = @_;
-	my $deadline = time() + ($seconds // 30);
+	my $deadline = time() + ($seconds // $PostgreSQL::Test::Utils::timeout_default);
 	while (1)
 	{
 		my $v = $code->();
@@ -160,11 +174,43 @@ sub new_node
 	return $node;
 }
 
+# The deploy worker's pid, once it is running (it may still be starting).
 sub worker_pid
 {
 	my ($node) = @_;
-	return $node->safe_psql('postgres',
-		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'automl deploy worker'");
+	return wait_until('the deploy worker to run', sub {
+		my $pid = $node->safe_psql('postgres',
+			"SELECT pid FROM pg_stat_activity WHERE backend_type = 'automl deploy worker'");
+		return $pid =~ /^\d+$/ ? $pid : undef;
+	});
+}
+
+# Change server settings and return once the deploy worker works with them.
+# pg_reload_conf() only signals: the worker reads the file at the top of its
+# next round, so a request it claims in the round it is in would still see
+# the old settings.  So after the postmaster has reloaded (a new backend
+# shows the new load time) a barrier request goes through the worker: its
+# final state is recorded at the earliest one round after the round that
+# claimed it, and every round from then on started after the reload.  The
+# barrier may succeed or fail, whichever settings it met.
+sub reload_worker
+{
+	my ($node, %settings) = @_;
+	my $before = $node->safe_psql('postgres', 'SELECT pg_conf_load_time()');
+	$node->safe_psql('postgres',
+		join('', map { "ALTER SYSTEM SET $_ = $settings{$_};\n" } sort keys %settings)
+		  . 'SELECT pg_reload_conf();');
+	wait_until('the postmaster to reload its configuration', sub {
+		$node->safe_psql('postgres', "SELECT pg_conf_load_time() > '$before'") eq 't';
+	});
+	$node->safe_psql('postgres', q{
+		INSERT INTO automl.apps (name, image) VALUES ('reload-barrier', 'nginx') ON CONFLICT (name) DO NOTHING;
+		INSERT INTO automl.app_configs (app_id, mem) SELECT id, 32 FROM automl.apps WHERE name = 'reload-barrier'
+		ON CONFLICT (app_id, name) DO NOTHING});
+	my $barrier = $node->safe_psql('postgres', "SELECT automl_deploy('reload-barrier')");
+	my $state = wait_final($node, $barrier);
+	die "the reload barrier $barrier did not finish ($state)" unless $state =~ /^(running|failed)$/;
+	return;
 }
 
 sub deploy
@@ -184,7 +230,7 @@ sub undeploy
 sub wait_final
 {
 	my ($node, $id, $seconds) = @_;
-	$seconds //= 30;
+	$seconds //= $PostgreSQL::Test::Utils::timeout_default;
 	return $node->safe_psql('postgres', "SELECT automl_deployment_wait($id, '$seconds s')");
 }
 

@@ -317,11 +317,21 @@ test_time_budget(void)
 
 	load_problem(&p, "breast_cancer.csv", "target", true);
 	r = search(&p, "default", "roc_auc", 3.0, 0, 5, AML_OK, &err);
-	/* loose bound: the benchmark measures the real overshoot */
-	CHECK_MSG(aml_clock() - t0 < 6.0, "a 3 s search took %.1f s", aml_clock() - t0);
+
+	/*
+	 * The budget is what ends the search.  How close to it the search ends
+	 * is timed by test/bench/search_bench.sh and only printed here: a wall
+	 * clock on a shared test machine proves nothing.  The quality floor is
+	 * what the portfolio's first pipeline alone reaches (logistic
+	 * regression: ROC AUC 0.988), so it does not depend on how many
+	 * pipelines the machine had time for.
+	 */
+	printf("a 3 s search returned after %.2f s\n", aml_clock() - t0);
 	if (r != NULL)
 	{
-		CHECK(r->evaluated >= 3);
+		CHECK_MSG(strcmp(r->stop_reason, "time budget reached") == 0, "the search stopped with \"%s\"",
+				  r->stop_reason);
+		CHECK(r->evaluated >= 1);
 		CHECK(r->cv_score > 0.97);
 	}
 	aml_search_result_free(r);
