@@ -89,7 +89,7 @@ NOT_FOUND_HTML = ("<html>\n<head><title>404 Not Found</title></head>\n<body>\n"
 CONFIG_KEYS = ("deploy_seconds", "stuck", "stuck_ids", "unhealthy", "max_running_deployments",
                "marathon_version", "auth", "auth_ping", "task_host", "leader", "next_deployment_ids")
 FAULT_KEYS = ("status", "count", "method", "path", "body", "headers", "content_type", "latency_ms",
-              "drop", "reset", "garbage", "refuse", "seconds", "process", "comment", "mutate", "append", "body_bytes")
+              "drop", "reset", "garbage", "refuse", "seconds", "process", "comment", "mutate", "append", "body_bytes", "body_regex")
 # Rule keys that change a normally processed answer (hostile Marathon), see mangle_response().
 MANGLE_KEYS = ("mutate", "append", "headers")
 
@@ -1076,6 +1076,13 @@ class Emulator(object):
                                  "mutate, append, headers")
             if r.get("mutate") is not None:
                 check_mutations(r["mutate"])
+            if r.get("body_regex") is not None:
+                if not isinstance(r["body_regex"], str):
+                    raise ValueError("body_regex must be a regular expression")
+                try:
+                    re.compile(r["body_regex"])
+                except re.error as e:
+                    raise ValueError("body_regex: %s" % e)
             if r.get("append") is not None and not isinstance(r["append"], str):
                 raise ValueError("append must be a string")
             if r.get("body_bytes") is not None:
@@ -1125,7 +1132,7 @@ class Emulator(object):
             return rule["seconds"]
         return None
 
-    def take_fault(self, method, path):
+    def take_fault(self, method, path, body=b""):
         """Return (rule or None, refuse_seconds or None) for one incoming request."""
         with self.lock:
             if not self.faults:
@@ -1136,6 +1143,9 @@ class Emulator(object):
                 if rule.get("method") and rule["method"] != method:
                     continue
                 if rule.get("path") and not path.startswith(rule["path"]):
+                    continue
+                if rule.get("body_regex") and \
+                        not re.search(rule["body_regex"], (body or b"").decode("utf-8", "replace")):
                     continue
                 taken = dict(rule)
                 if rule["count"] > 0:
@@ -2089,7 +2099,7 @@ class Handler(BaseHTTPRequestHandler):
                  "duration_ms": None}
         emu.log_start(entry)
 
-        rule, refuse_secs = emu.take_fault(method, mpath)
+        rule, refuse_secs = emu.take_fault(method, mpath, body)
         fault_desc = []
         if rule and rule.get("latency_ms"):
             fault_desc.append("latency_ms=%s" % rule["latency_ms"])

@@ -715,6 +715,13 @@ class TestHostile(Base):
         r = self.create(app_def("/automl/viz/other"))
         self.assertRegex(r.headers["marathon-deployment-id"], r"^[0-9a-f-]{36}$")
 
+    def test_body_regex_picks_one_request(self):
+        self.emu.ctl("POST", "/faults", {"status": 422, "method": "POST", "body_regex": '"id": ?"/automl/viz/bad"'})
+        self.create(app_def("/automl/viz/good"))
+        self.create(app_def("/automl/viz/bad"), expect=422)
+        self.create(app_def("/automl/viz/bad"))
+        self.assertEqual(self.emu.request("POST", "/_emulator/faults", {"status": 500, "body_regex": "("}).status, 400)
+
     def test_bad_hostile_rules_rejected(self):
         for rule in ({"mutate": "x"}, {"mutate": [["app", 1]]}, {"mutate": [[[], 1]]},
                      {"mutate": [[["a", 1.5], 1]]}, {"mutate": [[["a"], {"$raw": 5}]]},
