@@ -2,7 +2,8 @@
  * deploy_worker.c — the background worker that carries deployment requests
  * to Marathon.
  *
- * One worker per cluster, connected to automl.database.  Its loop:
+ * One worker per cluster, connected to automl.database (deploy_connect.c:
+ * when that database does not exist, the worker waits for it).  Its loop:
  *
  *   wait on a WaitEventSet: its latch (set at commit by wake.c), postmaster
  *   death, and the epoll descriptor of the curl multi handle, for at most
@@ -1062,9 +1063,13 @@ aml_deploy_worker_main(Datum main_arg)
 
 	if (shared == NULL)
 		elog(ERROR, "automl deploy worker started without shared memory");
-	BackgroundWorkerInitializeConnection(aml_guc_database, NULL, 0);
+	aml_deploy_worker_connect();
 	pgstat_report_appname(AML_DEPLOY_WORKER_TYPE);
-	/* only the catalog's own functions and operators, whatever the database's settings */
+	/*
+	 * The worker is a superuser: once and for all, only the catalog's own
+	 * functions, operators and types, whatever the database's or a role's
+	 * settings.
+	 */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 
 	SpinLockAcquire(&shared->mutex);
