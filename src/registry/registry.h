@@ -10,7 +10,9 @@
  *   marathon_app.c    registry rows -> Marathon app definition (pure)
  *   marathon_client.c libcurl multi + json-c client of Marathon's REST API v2
  *   deploy_store.c    the worker's short transactions: claim, record, recover
- *   deploy_worker.c   the background worker: main loop and request state machine
+ *   deploy_task.c     the state machine of one request in the worker
+ *   deploy_worker.c   the background worker: main loop, the shared poll of
+ *                     Marathon's deployments, recording and claiming
  *   deploy_connect.c  the worker's start: connecting to automl.database, or
  *                     waiting for it
  *   wake.c            waking the worker at commit
