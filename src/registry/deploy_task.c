@@ -24,10 +24,14 @@
  * Retries: transport errors, 5xx, 409 locked, 403 "too many deployments",
  * 408 and 429 are retried with exponential backoff and jitter until the
  * request's deadline (automl.deploy_timeout after this worker took it up);
- * 400, 401, 403, 422 (and other 4xx) fail at once with Marathon's message.
- * A failed call that may have reached Marathon (anything but "could not
- * connect") is followed by RECHECK before any new write, so a request is
- * never applied twice.
+ * 400, 401, 403, 422 (and other 4xx) fail at once with Marathon's message.  A failed call that may have reached Marathon
+ * (anything but "could not connect") is followed by RECHECK before any new
+ * write, so a request is never applied twice.
+ *
+ * Marathon's answers are untrusted (marathon_doc.c reads them): an answer
+ * that is not the expected shape is retried like a server error, with a
+ * last_error that says what was wrong; a deployment id that is not one
+ * fails the request, and is neither stored nor put into a URL.
  */
 #include "postgres.h"
 
@@ -41,6 +45,8 @@
 
 /* First retry delay; doubles with every failure up to automl.deploy_max_backoff. */
 #define BASE_BACKOFF_MS 100
+/* Error bodies larger than this are not kept in error_details. */
+#define MAX_ERROR_BODY_BYTES 65536
 
 /* ------------------------------------------------------------ helpers */
 
@@ -70,51 +76,30 @@ backoff_ms(int failures)
 	return (int64) (d / 2 + pg_prng_double(&pg_global_prng_state) * d / 2);
 }
 
-static json_object *
-json_get(json_object *obj, const char *key)
+/* Is the body an error document worth keeping? */
+static bool
+keep_body(const AmlHttpCall *call)
 {
-	json_object *v;
+	json_object *doc = aml_marathon_response_json(call);
 
-	if (obj != NULL && json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, key, &v))
-		return v;
-	return NULL;
-}
-
-static const char *
-json_str(json_object *obj, const char *key)
-{
-	json_object *v = json_get(obj, key);
-
-	return v != NULL && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static int
-json_int(json_object *obj, const char *key, int dflt)
-{
-	json_object *v = json_get(obj, key);
-
-	if (v != NULL && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-		return json_object_get_int(v);
-	return dflt;
+	if (doc == NULL || call->response_len > MAX_ERROR_BODY_BYTES)
+		return false;
+	return json_object_is_type(doc, json_type_object) || json_object_is_type(doc, json_type_array);
 }
 
 /* ------------------------------------------------------------ outcomes */
 
+/* Record a failed call: text (or Marathon's message), its status and its body. */
 static void
-task_error(AmlTask *t, AmlHttpCall *call)
+task_error(AmlTask *t, AmlHttpCall *call, const char *text)
 {
-	char	   *text = aml_marathon_error_text(call);
-	json_object *body = aml_marathon_response_json(call);
+	char	   *own = text == NULL ? aml_marathon_error_text(call) : NULL;
 
-	task_set(t, &t->last_error, text);
+	task_set(t, &t->last_error, text ? text : own);
 	t->last_status = (int) call->status;
-	task_set(t, &t->error_details,
-			 body != NULL && call->response_len < 65536 &&
-			 (json_object_is_type(body, json_type_object) || json_object_is_type(body, json_type_array))
-			 ? call->response : NULL);
-	if (body != NULL)
-		json_object_put(body);
-	pfree(text);
+	task_set(t, &t->error_details, text == NULL && keep_body(call) ? call->response : NULL);
+	if (own != NULL)
+		pfree(own);
 	t->dirty = true;
 }
 
@@ -142,22 +127,35 @@ task_next(AmlTask *t, AmlTaskPhase phase, int64 delay_ms)
 		t->follow_since = GetCurrentTimestamp();
 }
 
-/* A retryable failure: try again after a backoff, unless the deadline is near. */
+/*
+ * A retryable failure (text, or Marathon's message when NULL): try again
+ * after a backoff, unless that would pass the deadline.
+ */
 static void
-task_retry(AmlTask *t, AmlHttpCall *call, AmlTaskPhase phase)
+task_retry(AmlTask *t, AmlHttpCall *call, AmlTaskPhase phase, const char *text)
 {
 	int64		delay;
 
-	task_error(t, call);
+	task_error(t, call, text);
 	t->failures++;
 	delay = backoff_ms(t->failures);
 	if (TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay) > t->deadline)
 	{
 		aml_task_fail(t, psprintf("no success within automl.deploy_timeout (%d s): %s",
-							  aml_deploy_timeout_ms / 1000, t->last_error));
+								  aml_deploy_timeout_ms / 1000, t->last_error));
 		return;
 	}
 	task_next(t, phase, delay);
+}
+
+/* A call answered with a deployment id that is not one: the request fails. */
+static void
+task_bad_deployment_id(AmlTask *t, AmlHttpCall *call, const char *bad_id)
+{
+	char	   *text = aml_marathon_bad_deployment_id_text(call, bad_id);
+
+	task_error(t, call, text);
+	aml_task_fail(t, text);
 }
 
 /* ------------------------------------------------------------ tasks */
@@ -199,12 +197,6 @@ aml_task_free(AmlTask *t)
 
 /* ------------------------------------------------------------ HTTP calls */
 
-static char *
-app_path(AmlTask *t, const char *suffix)
-{
-	return psprintf("/v2/apps%s%s", t->marathon_app_id, suffix);
-}
-
 void
 aml_task_start_call(AmlTask *t, AmlMarathonClient *client)
 {
@@ -214,25 +206,46 @@ aml_task_start_call(AmlTask *t, AmlMarathonClient *client)
 	{
 		case AML_PHASE_RECHECK:
 		case AML_PHASE_VERIFY:
-			call = aml_marathon_call_new(client, AML_HTTP_GET, app_path(t, ""), NULL, t->id);
+			call = aml_marathon_call_new(client, AML_HTTP_GET, aml_marathon_app_path(t->marathon_app_id, ""),
+										 NULL, t->id);
 			break;
 		case AML_PHASE_SEND:
+			/* nothing new is sent past the deadline (RECHECK and SEND could otherwise alternate forever) */
+			if (t->tried && GetCurrentTimestamp() >= t->deadline)
+			{
+				aml_task_fail(t, psprintf("no success within automl.deploy_timeout (%d s)%s%s",
+										  aml_deploy_timeout_ms / 1000, t->last_error ? ": " : "",
+										  t->last_error ? t->last_error : ""));
+				return;
+			}
 			/* the claim counted the first try */
 			if (t->tried)
 				t->attempts++;
 			t->tried = true;
 			if (!t->is_deploy)
-				call = aml_marathon_call_new(client, AML_HTTP_DELETE, app_path(t, "?force=true"), NULL, t->id);
+				call = aml_marathon_call_new(client, AML_HTTP_DELETE,
+											 aml_marathon_app_path(t->marathon_app_id, "?force=true"), NULL, t->id);
 			else if (t->use_put)
-				call = aml_marathon_call_new(client, AML_HTTP_PUT, app_path(t, "?partialUpdate=false"),
+				call = aml_marathon_call_new(client, AML_HTTP_PUT,
+											 aml_marathon_app_path(t->marathon_app_id, "?partialUpdate=false"),
 											 t->definition, t->id);
 			else
 				call = aml_marathon_call_new(client, AML_HTTP_POST, "/v2/apps", t->definition, t->id);
 			break;
 		case AML_PHASE_CANCEL:
+			/* ids are checked before they are kept; a row written by an older worker may not be */
+			if (!aml_marathon_deployment_id_ok(t->deployment_id))
+			{
+				aml_task_fail(t, psprintf("%s; it cannot be cancelled: \"%s\" is not a Marathon deployment id",
+										  t->cancel_reason,
+										  aml_marathon_clean_text(t->deployment_id ? t->deployment_id : "",
+																  t->deployment_id ? strlen(t->deployment_id) : 0,
+																  80)));
+				return;
+			}
 			call = aml_marathon_call_new(client, AML_HTTP_DELETE,
-										 psprintf("/v2/deployments/%s%s", t->deployment_id,
-												  t->is_deploy ? "" : "?force=true"),
+										 aml_marathon_deployment_path(t->deployment_id,
+																	  t->is_deploy ? "" : "?force=true"),
 										 NULL, t->id);
 			break;
 		case AML_PHASE_FOLLOW:
@@ -243,57 +256,30 @@ aml_task_start_call(AmlTask *t, AmlMarathonClient *client)
 	aml_marathon_call_start(call);
 }
 
-/* The app a GET /v2/apps/{id} returned, or NULL (body released with *doc). */
-static json_object *
-app_of(AmlHttpCall *call, json_object **doc)
-{
-	*doc = aml_marathon_response_json(call);
-	return json_get(*doc, "app");
-}
-
-static bool
-label_is_ours(AmlTask *t, json_object *app)
-{
-	const char *label = json_str(json_get(app, "labels"), AML_LABEL_DEPLOYMENT);
-	char		id[32];
-
-	snprintf(id, sizeof(id), INT64_FORMAT, t->id);
-	return label != NULL && strcmp(label, id) == 0;
-}
-
-/* A Marathon deployment still touching the app, or NULL. */
-static const char *
-first_deployment(json_object *app)
-{
-	json_object *deps = json_get(app, "deployments");
-
-	if (deps != NULL && json_object_is_type(deps, json_type_array) && json_object_array_length(deps) > 0)
-		return json_str(json_object_array_get_idx(deps, 0), "id");
-	return NULL;
-}
-
 /* The app carries our label: follow its deployment, or check its tasks. */
 static void
-evaluate_app(AmlTask *t, json_object *app)
+evaluate_app(AmlTask *t, const AmlMarathonApp *app)
 {
-	const char *version = json_str(app, "version");
-	const char *dep = first_deployment(app);
-	int			instances = json_int(app, "instances", 1);
-	json_object *checks = json_get(app, "healthChecks");
-	bool		has_checks = checks != NULL && json_object_is_type(checks, json_type_array) &&
-		json_object_array_length(checks) > 0;
-
-	if (version != NULL)
-		task_set(t, &t->version, version);
-	if (dep != NULL)
+	if (app->version != NULL)
+		task_set(t, &t->version, app->version);
+	if (app->deployment_id != NULL)
 	{
-		task_set(t, &t->deployment_id, dep);
-		task_next(t, AML_PHASE_FOLLOW, 0);
+		task_set(t, &t->deployment_id, app->deployment_id);
+		if (GetCurrentTimestamp() >= t->deadline)
+		{
+			/* (a deployment the app lists but /v2/deployments does not is not followed forever) */
+			task_set(t, &t->cancel_reason,
+					 psprintf("Marathon deployment %s of %s did not finish within automl.deploy_timeout (%d s)",
+							  app->deployment_id, t->marathon_app_id, aml_deploy_timeout_ms / 1000));
+			task_next(t, AML_PHASE_CANCEL, 0);
+		}
+		else
+			task_next(t, AML_PHASE_FOLLOW, 0);
 		return;
 	}
-	t->tasks_running = json_int(app, "tasksRunning", 0);
-	t->tasks_healthy = json_int(app, "tasksHealthy", 0);
-	if (t->tasks_running >= instances && (!has_checks || t->tasks_healthy >= instances))
+	t->tasks_running = app->tasks_running;
+	t->tasks_healthy = app->tasks_healthy;
+	if (app->tasks_running >= app->instances && (!app->has_health_checks || app->tasks_healthy >= app->instances))
 	{
 		task_succeed(t, AML_DEP_RUNNING);
 		return;
@@ -301,13 +287,39 @@ evaluate_app(AmlTask *t, json_object *app)
 	if (TimestampTzPlusMilliseconds(GetCurrentTimestamp(), aml_deploy_poll_interval_ms) > t->deadline)
 	{
 		aml_task_fail(t, psprintf("app %s did not become %s within automl.deploy_timeout (%d s): "
-							  "%d of %d tasks running, %d healthy",
-							  t->marathon_app_id, has_checks ? "running and healthy" : "running",
-							  aml_deploy_timeout_ms / 1000, t->tasks_running, instances, t->tasks_healthy));
+								  "%d of %d tasks running, %d healthy",
+								  t->marathon_app_id, app->has_health_checks ? "running and healthy" : "running",
+								  aml_deploy_timeout_ms / 1000, app->tasks_running, app->instances,
+								  app->tasks_healthy));
 		return;
 	}
 	t->dirty = true;			/* show the task counts while waiting */
 	task_next(t, AML_PHASE_VERIFY, aml_deploy_poll_interval_ms);
+}
+
+/*
+ * Read the app document of a GET /v2/apps/{id} that answered 2xx.  false
+ * when it was not usable: then the task retries (malformed) or has failed
+ * (a bad deployment id).
+ */
+static bool
+read_app_or_retry(AmlTask *t, AmlHttpCall *call, AmlMarathonApp *app)
+{
+	char	   *problem;
+	const char *bad_id;
+
+	switch (aml_marathon_read_app(call, app, &problem, &bad_id))
+	{
+		case AML_DOC_OK:
+			return true;
+		case AML_DOC_MALFORMED:
+			task_retry(t, call, t->phase, aml_marathon_unexpected_text(call, "an app document", problem));
+			return false;
+		case AML_DOC_BAD_ID:
+			task_bad_deployment_id(t, call, bad_id);
+			return false;
+	}
+	return false;
 }
 
 static void
@@ -319,22 +331,29 @@ on_send(AmlTask *t, AmlHttpCall *call)
 	{
 		case AML_HTTP_OK:
 			{
-				json_object *body = aml_marathon_response_json(call);
-				const char *dep = call->deployment_id[0] ? call->deployment_id : NULL;
+				const char *dep;
+				const char *version;
+				char	   *problem;
+				const char *bad_id;
 
-				if (dep == NULL)
-					dep = json_str(body, "deploymentId");
-				if (dep == NULL)
-				{
-					json_object *deps = json_get(body, "deployments");
-
-					if (deps != NULL && json_object_is_type(deps, json_type_array) &&
-						json_object_array_length(deps) > 0)
-						dep = json_str(json_object_array_get_idx(deps, 0), "id");
-				}
-				if (json_str(body, "version") != NULL)
-					task_set(t, &t->version, json_str(body, "version"));
 				t->failures = 0;
+				switch (aml_marathon_read_write_result(call, &dep, &version, &problem, &bad_id))
+				{
+					case AML_DOC_BAD_ID:
+						task_bad_deployment_id(t, call, bad_id);
+						return;
+					case AML_DOC_MALFORMED:
+						/* maybe applied, but the answer is unreadable: ask Marathon */
+						task_set(t, &t->last_error, aml_marathon_unexpected_text(call, "a deployment result", problem));
+						t->last_status = (int) call->status;
+						t->dirty = true;
+						task_next(t, AML_PHASE_RECHECK, 0);
+						return;
+					case AML_DOC_OK:
+						break;
+				}
+				if (version != NULL)
+					task_set(t, &t->version, version);
 				if (dep != NULL)
 				{
 					task_set(t, &t->deployment_id, dep);
@@ -343,26 +362,29 @@ on_send(AmlTask *t, AmlHttpCall *call)
 				}
 				else
 				{
-					/* maybe applied, but the answer is unreadable: ask Marathon */
+					/* applied, but which deployment carries it? ask Marathon */
 					task_set(t, &t->last_error,
-							 psprintf("%s %s: Marathon answered %ld with an unreadable body",
+							 psprintf("%s %s: Marathon answered %ld without a deployment id",
 									  aml_http_method_name(call->method), call->path, call->status));
 					t->dirty = true;
 					task_next(t, AML_PHASE_RECHECK, 0);
 				}
-				if (body != NULL)
-					json_object_put(body);
 				break;
 			}
 		case AML_HTTP_EXISTS:
-			if (t->is_deploy)
+			if (t->is_deploy && call->method == AML_HTTP_POST)
 			{
-				/* 409 "already exists": ours from an earlier attempt, or an update */
+				/*
+				 * 409 "already exists": ours from an earlier attempt, or an
+				 * update.  Asked at once the first time; should Marathon keep
+				 * saying so while GET says 404, with growing waits.
+				 */
 				t->use_put = true;
-				task_next(t, AML_PHASE_RECHECK, 0);
+				t->failures++;
+				task_next(t, AML_PHASE_RECHECK, t->failures > 1 ? backoff_ms(t->failures) : 0);
 			}
 			else
-				task_retry(t, call, AML_PHASE_RECHECK);
+				task_retry(t, call, AML_PHASE_RECHECK, NULL);
 			break;
 		case AML_HTTP_NOT_FOUND:
 			if (!t->is_deploy)
@@ -373,15 +395,15 @@ on_send(AmlTask *t, AmlHttpCall *call)
 			}
 			else
 			{
-				task_error(t, call);
+				task_error(t, call, NULL);
 				aml_task_fail(t, t->last_error);
 			}
 			break;
 		case AML_HTTP_RETRY:
-			task_retry(t, call, aml_marathon_may_have_applied(call) ? AML_PHASE_RECHECK : AML_PHASE_SEND);
+			task_retry(t, call, aml_marathon_may_have_applied(call) ? AML_PHASE_RECHECK : AML_PHASE_SEND, NULL);
 			break;
 		case AML_HTTP_PERMANENT:
-			task_error(t, call);
+			task_error(t, call, NULL);
 			aml_task_fail(t, t->last_error);
 			break;
 	}
@@ -391,25 +413,23 @@ static void
 on_recheck(AmlTask *t, AmlHttpCall *call)
 {
 	AmlHttpOutcome outcome = aml_marathon_outcome(call);
+	AmlMarathonApp app;
+	char		id[32];
 
 	if (outcome == AML_HTTP_OK)
 	{
-		json_object *doc;
-		json_object *app = app_of(call, &doc);
-
-		if (app == NULL)
-			task_retry(t, call, AML_PHASE_RECHECK);
-		else if (!t->is_deploy)
+		if (!read_app_or_retry(t, call, &app))
+			return;
+		snprintf(id, sizeof(id), INT64_FORMAT, t->id);
+		if (!t->is_deploy)
 			task_next(t, AML_PHASE_SEND, 0);	/* still there: delete it */
-		else if (label_is_ours(t, app))
-			evaluate_app(t, app);	/* already applied */
+		else if (app.deployment_label != NULL && strcmp(app.deployment_label, id) == 0)
+			evaluate_app(t, &app);	/* already applied */
 		else
 		{
 			t->use_put = true;	/* exists, but not with our definition */
 			task_next(t, AML_PHASE_SEND, 0);
 		}
-		if (doc != NULL)
-			json_object_put(doc);
 	}
 	else if (outcome == AML_HTTP_NOT_FOUND)
 	{
@@ -423,53 +443,52 @@ on_recheck(AmlTask *t, AmlHttpCall *call)
 	}
 	else if (outcome == AML_HTTP_PERMANENT)
 	{
-		task_error(t, call);
+		task_error(t, call, NULL);
 		aml_task_fail(t, t->last_error);
 	}
 	else
-		task_retry(t, call, AML_PHASE_RECHECK);
+		task_retry(t, call, AML_PHASE_RECHECK, NULL);
 }
 
 static void
 on_verify(AmlTask *t, AmlHttpCall *call)
 {
 	AmlHttpOutcome outcome = aml_marathon_outcome(call);
+	AmlMarathonApp app;
+	char		id[32];
 
 	if (outcome == AML_HTTP_OK)
 	{
-		json_object *doc;
-		json_object *app = app_of(call, &doc);
-
-		if (app == NULL)
-			task_retry(t, call, AML_PHASE_VERIFY);
-		else if (!t->is_deploy)
+		if (!read_app_or_retry(t, call, &app))
+			return;
+		snprintf(id, sizeof(id), INT64_FORMAT, t->id);
+		if (!t->is_deploy)
 			aml_task_fail(t, psprintf("app %s still exists on Marathon after it was deleted (version %s)",
-								  t->marathon_app_id, json_str(app, "version") ? json_str(app, "version") : "?"));
-		else if (!label_is_ours(t, app))
+									  t->marathon_app_id, app.version ? app.version : "?"));
+		else if (app.deployment_label == NULL || strcmp(app.deployment_label, id) != 0)
 			aml_task_fail(t, psprintf("app %s was changed on Marathon by someone else: it now carries %s label %s",
-								  t->marathon_app_id, AML_LABEL_DEPLOYMENT,
-								  json_str(json_get(app, "labels"), AML_LABEL_DEPLOYMENT)
-								  ? json_str(json_get(app, "labels"), AML_LABEL_DEPLOYMENT) : "(none)"));
+									  t->marathon_app_id, AML_LABEL_DEPLOYMENT,
+									  app.deployment_label
+									  ? aml_marathon_clean_text(app.deployment_label, strlen(app.deployment_label), 80)
+									  : "(none)"));
 		else
-			evaluate_app(t, app);
-		if (doc != NULL)
-			json_object_put(doc);
+			evaluate_app(t, &app);
 	}
 	else if (outcome == AML_HTTP_NOT_FOUND)
 	{
 		if (t->is_deploy)
 			aml_task_fail(t, psprintf("app %s disappeared from Marathon before it was running "
-								  "(deleted or rolled back by someone else)", t->marathon_app_id));
+									  "(deleted or rolled back by someone else)", t->marathon_app_id));
 		else
 			task_succeed(t, AML_DEP_DELETED);
 	}
 	else if (outcome == AML_HTTP_PERMANENT)
 	{
-		task_error(t, call);
+		task_error(t, call, NULL);
 		aml_task_fail(t, t->last_error);
 	}
 	else
-		task_retry(t, call, AML_PHASE_VERIFY);
+		task_retry(t, call, AML_PHASE_VERIFY, NULL);
 }
 
 static void
@@ -479,14 +498,14 @@ on_cancel(AmlTask *t, AmlHttpCall *call)
 
 	if (outcome == AML_HTTP_OK)
 		aml_task_fail(t, psprintf("%s; it was cancelled%s", t->cancel_reason,
-							  t->is_deploy ? " and rolled back" : ""));
+								  t->is_deploy ? " and rolled back" : ""));
 	else if (outcome == AML_HTTP_NOT_FOUND)
-		task_next(t, AML_PHASE_VERIFY, 0); /* it finished meanwhile */
+		task_next(t, AML_PHASE_VERIFY, 0);	/* it finished meanwhile */
 	else
 	{
 		char	   *text = aml_marathon_error_text(call);
 
-		task_error(t, call);
+		task_error(t, call, NULL);
 		aml_task_fail(t, psprintf("%s; cancelling it failed: %s", t->cancel_reason, text));
 	}
 }
@@ -517,54 +536,62 @@ aml_task_on_result(AmlTask *t, AmlHttpCall *call)
 /* ------------------------------------------------------------ following */
 
 void
-aml_task_on_deployments(AmlTask *t, json_object *deployments, TimestampTz now)
+aml_task_on_deployments(AmlTask *t, const AmlHttpCall *poll, const AmlMarathonDeployment *list, int n,
+						TimestampTz now)
 {
-	const char *found = NULL;
-	size_t		n = json_object_array_length(deployments);
+	const AmlMarathonDeployment *found = NULL;
 
-	for (size_t i = 0; i < n && found == NULL; i++)
+	for (int i = 0; i < n && found == NULL; i++)
 	{
-		json_object *dep = json_object_array_get_idx(deployments, i);
-		const char *id = json_str(dep, "id");
-
-		if (id == NULL)
-			continue;
 		if (t->deployment_id != NULL)
 		{
-			if (strcmp(id, t->deployment_id) == 0)
-				found = id;
+			if (list[i].id != NULL && strcmp(list[i].id, t->deployment_id) == 0)
+				found = &list[i];
 		}
-		else
-		{
-			json_object *apps = json_get(dep, "affectedApps");
-
-			for (size_t j = 0; apps && json_object_is_type(apps, json_type_array) &&
-				 j < json_object_array_length(apps); j++)
-				if (strcmp(json_object_get_string(json_object_array_get_idx(apps, j)),
-						   t->marathon_app_id) == 0)
-					found = id;
-		}
+		else if (aml_marathon_deployment_affects(&list[i], t->marathon_app_id))
+			found = &list[i];
 	}
 	if (found == NULL)
-		task_next(t, AML_PHASE_VERIFY, 0);
-	else if (now >= t->deadline)
 	{
-		task_set(t, &t->deployment_id, found);
+		task_next(t, AML_PHASE_VERIFY, 0);
+		return;
+	}
+	if (!found->id_ok)
+	{
+		/* a deployment of our app we could neither recognise later nor cancel */
+		char	   *text = aml_marathon_bad_deployment_id_text(poll, found->id);
+
+		task_set(t, &t->last_error, text);
+		t->last_status = (int) poll->status;
+		aml_task_fail(t, text);
+		return;
+	}
+	if (now >= t->deadline)
+	{
+		task_set(t, &t->deployment_id, found->id);
 		task_set(t, &t->cancel_reason,
 				 psprintf("Marathon deployment %s of %s did not finish within automl.deploy_timeout (%d s)",
-						  found, t->marathon_app_id, aml_deploy_timeout_ms / 1000));
+						  found->id, t->marathon_app_id, aml_deploy_timeout_ms / 1000));
 		task_next(t, AML_PHASE_CANCEL, 0);
 	}
 }
 
 void
-aml_task_on_poll_failure(AmlTask *t, AmlHttpCall *poll, const char *text, TimestampTz now)
+aml_task_on_poll_failure(AmlTask *t, const AmlHttpCall *poll, const char *text, TimestampTz now)
 {
 	if (now >= t->deadline)
 	{
-		task_error(t, poll);
 		aml_task_fail(t, psprintf("could not follow Marathon deployment %s within automl.deploy_timeout (%d s): %s",
 								  t->deployment_id ? t->deployment_id : t->marathon_app_id,
 								  aml_deploy_timeout_ms / 1000, text));
+		t->last_status = (int) poll->status;
+		return;
+	}
+	/* show why the request is not moving (written once per new reason) */
+	if (t->last_error == NULL || strcmp(t->last_error, text) != 0)
+	{
+		task_set(t, &t->last_error, text);
+		t->last_status = (int) poll->status;
+		t->dirty = true;
 	}
 }

@@ -8,14 +8,13 @@
 
 #include "postgres.h"
 
-#include "pg/jsonc.h"
-
 #include "access/xlogdefs.h"
 #include "lib/ilist.h"
 #include "utils/timestamp.h"
 
 #include "registry/deploy_store.h"
 #include "registry/marathon_client.h"
+#include "registry/marathon_doc.h"
 
 typedef enum AmlTaskPhase
 {
@@ -68,10 +67,11 @@ void		aml_task_start_call(AmlTask *t, AmlMarathonClient *client);
 /* The task's call finished: move on (the caller frees the call). */
 void		aml_task_on_result(AmlTask *t, AmlHttpCall *call);
 
-/* A followed task and the list of running deployments (a JSON array) of a poll that started after it followed. */
-void		aml_task_on_deployments(AmlTask *t, json_object *deployments, TimestampTz now);
+/* A followed task and the list of running deployments of a poll that started after it followed. */
+void		aml_task_on_deployments(AmlTask *t, const AmlHttpCall *poll, const AmlMarathonDeployment *list,
+									int n, TimestampTz now);
 /* A followed task and a poll that failed (text says how). */
-void		aml_task_on_poll_failure(AmlTask *t, AmlHttpCall *poll, const char *text, TimestampTz now);
+void		aml_task_on_poll_failure(AmlTask *t, const AmlHttpCall *poll, const char *text, TimestampTz now);
 
 /* The request is over: failed with this message. */
 void		aml_task_fail(AmlTask *t, const char *message);

@@ -56,6 +56,7 @@
 #include "registry/deploy_store.h"
 #include "registry/deploy_task.h"
 #include "registry/marathon_client.h"
+#include "registry/marathon_doc.h"
 #include "registry/registry.h"
 
 /* Safety tick: look for requests nobody woke us for (e.g. COMMIT PREPARED). */
@@ -169,15 +170,19 @@ static void
 on_poll(AmlHttpCall *call)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	json_object *doc = NULL;
+	AmlMarathonDeployment *list = NULL;
+	int			n = 0;
+	char	   *problem = NULL;
+	char	   *text = NULL;
 	dlist_iter	iter;
 
-	if (aml_marathon_outcome(call) == AML_HTTP_OK)
-		doc = aml_marathon_response_json(call);
-	if (doc == NULL || !json_object_is_type(doc, json_type_array))
-	{
-		char	   *text = aml_marathon_error_text(call);
+	if (aml_marathon_outcome(call) != AML_HTTP_OK)
+		text = aml_marathon_error_text(call);
+	else if (aml_marathon_read_deployments(call, &list, &n, &problem) != AML_DOC_OK)
+		text = aml_marathon_unexpected_text(call, "a list of deployments", problem);
 
+	if (text != NULL)
+	{
 		poll_failures++;
 		next_poll_at = TimestampTzPlusMilliseconds(now, Min((int64) aml_deploy_max_backoff_ms,
 															(int64) aml_deploy_poll_interval_ms << Min(poll_failures, 16)));
@@ -188,8 +193,6 @@ on_poll(AmlHttpCall *call)
 			if (t->phase == AML_PHASE_FOLLOW && !t->final_state)
 				aml_task_on_poll_failure(t, call, text, now);
 		}
-		if (doc != NULL)
-			json_object_put(doc);
 		return;
 	}
 
@@ -201,9 +204,8 @@ on_poll(AmlHttpCall *call)
 
 		/* a list asked for before the task followed may not show its deployment yet */
 		if (t->phase == AML_PHASE_FOLLOW && !t->final_state && t->follow_since <= poll_started_at)
-			aml_task_on_deployments(t, doc, now);
+			aml_task_on_deployments(t, call, list, n, now);
 	}
-	json_object_put(doc);
 }
 
 static void

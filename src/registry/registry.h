@@ -8,7 +8,10 @@
  *   validate.c        what Marathon would refuse, checked in the database
  *   triggers.c        triggers on automl.apps, app_configs and deployments
  *   marathon_app.c    registry rows -> Marathon app definition (pure)
- *   marathon_client.c libcurl multi + json-c client of Marathon's REST API v2
+ *   marathon_client.c libcurl multi client of Marathon's REST API v2: calls,
+ *                     their outcomes and error messages
+ *   marathon_doc.c    Marathon's answers as untrusted input: documents, ids,
+ *                     text; the URL paths that carry ids back
  *   deploy_store.c    the worker's short transactions: claim, record, recover
  *   deploy_task.c     the state machine of one request in the worker
  *   deploy_worker.c   the background worker: main loop, the shared poll of

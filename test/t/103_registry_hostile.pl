@@ -73,6 +73,101 @@ sub same_worker
 	is(RegistryTest::worker_pid($node), $worker, "$what: the same deploy worker runs (no crash, no restart)");
 }
 
+# ---------------------------------------------------------------- null inside affectedApps
+scenario 'null inside affectedApps of /v2/deployments' => sub {
+	my @ids = request_all('automl_deploy', 'h1', 'h2');
+	is_deeply(final_states(@ids), [ 'running', 'running' ], 'h1 and h2 run');
+	# a deployment that stays listed, touching an app of someone else
+	RegistryTest::emu($emu, 'POST', '/_emulator/config', { stuck_ids => ['^/other/'] });
+	RegistryTest::emu($emu, 'POST', '/v2/apps', { id => '/other/blocker', cmd => 'sleep 1000', mem => 16 });
+	RegistryTest::faults($emu, {
+		method => 'GET', path => '/v2/deployments', count => -1,
+		mutate => [ [ [ '*', 'affectedApps', '*' ], undef ] ] });
+	# h1 vanished behind the registry's back: its DELETE gets 404, and the
+	# worker looks for a stop deployment of h1 among affectedApps
+	RegistryTest::emu($emu, 'DELETE', '/_emulator/apps/automl/h1/default');
+	my @undeploys = request_all('automl_undeploy', 'h1', 'h2');
+	is_deeply(final_states(@undeploys), [ 'deleted', 'deleted' ], 'both undeploys complete');
+	my @polls = RegistryTest::requests($emu, 'GET', '/v2/deployments');
+	ok(scalar(grep { ($_->{fault} // '') eq 'mutate' } @polls) > 0, 'the worker read the hostile list');
+	same_worker('null in affectedApps');
+	RegistryTest::emu($emu, 'POST', '/_emulator/config', { stuck_ids => [] });
+	RegistryTest::emu($emu, 'POST', '/_emulator/deployments/complete');
+};
+
+# ---------------------------------------------------------------- deployment ids that are paths
+scenario 'deployment ids that are not deployment ids' => sub {
+	my $odd = '../../v2/apps?x';
+	RegistryTest::faults($emu, {
+		method => 'POST', body_regex => '"id": ?"/automl/h3/',
+		headers => { 'Marathon-Deployment-Id' => $odd },
+		mutate => [ [ [ 'deployments', 0, 'id' ], $odd ] ] });
+	my ($bad, $good) = request_all('automl_deploy', 'h3', 'h4');
+	is_deeply(final_states($bad, $good), [ 'failed', 'running' ], 'the request with the odd id fails, the other runs');
+	my $r = row($bad);
+	like($r->{last_error}, qr{^POST /v2/apps: Marathon returned "\.\./\.\./v2/apps\?x" as a deployment id, which is not one},
+		'the error names the odd id');
+	is($r->{marathon_deployment_id}, undef, 'the odd id is not stored');
+
+	# the same id inside the app document (GET /v2/apps/{id} while verifying)
+	RegistryTest::faults($emu, {
+		method => 'GET', path => '/v2/apps/automl/h5/default', count => -1,
+		mutate => [ [ [ 'app', 'deployments' ], [ { id => '../x' } ] ] ] });
+	my ($bad2, $good2) = request_all('automl_deploy', 'h5', 'h6');
+	is_deeply(final_states($bad2, $good2), [ 'failed', 'running' ], 'an odd id in the app document fails that request');
+	like(row($bad2)->{last_error}, qr{GET /v2/apps/automl/h5/default: Marathon returned "\.\./x" as a deployment id},
+		'with a clear error');
+	my @bad_paths = grep { $_->{path} =~ /\.\.|%2e/i || ($_->{query_string} // '') eq 'x' || $_->{path} eq '/x' }
+	  RegistryTest::requests($emu);
+	is(scalar(@bad_paths), 0, 'no odd id was ever put into a URL');
+	same_worker('odd deployment ids');
+};
+
+# ---------------------------------------------------------------- strict JSON, wrong types
+scenario 'trailing garbage, wrong types and huge numbers' => sub {
+	RegistryTest::faults($emu,
+		{ method => 'POST', body_regex => '"id": ?"/automl/h11/', append => '}{"trailing":"garbage"}' },
+		{ method => 'GET', path => '/v2/apps/automl/h12/default', count => 1,
+		  mutate => [ [ [ 'app', 'tasksRunning' ], { '$raw' => '1e999999' } ] ] },
+		{ method => 'GET', path => '/v2/apps/automl/h12/default', count => 1,
+		  mutate => [ [ [ 'app', 'deployments' ], [undef] ] ] },
+		{ method => 'GET', path => '/v2/apps/automl/h12/default', count => 1,
+		  mutate => [ [ [ 'app', 'labels' ], undef ], [ [ 'app', 'tasksRunning' ], '1' ] ] });
+	my ($garbage, $types) = request_all('automl_deploy', 'h11', 'h12');
+	is_deeply(final_states($garbage, $types), [ 'running', 'running' ], 'both run in the end');
+	like(row($garbage)->{last_error}, qr{^POST /v2/apps: Marathon answered 201 with a body that is not valid JSON},
+		'trailing garbage makes an answer unreadable');
+	my @calls = map { "$_->{method} $_->{path}" } RegistryTest::requests_for($emu, $garbage);
+	is_deeply([ @calls[ 0 .. 1 ] ], [ 'POST /v2/apps', 'GET /v2/apps/automl/h11/default' ],
+		'... so the worker asked Marathon what happened');
+	like(row($types)->{last_error},
+		qr{^GET /v2/apps/automl/h12/default: Marathon answered 200 with an app document that is not valid: "labels" is not an object \(a null\)},
+		'wrong types in the app document are retried with a clear error');
+	is(scalar(grep { ($_->{fault} // '') eq 'mutate' } RegistryTest::requests_for($emu, $types, 'GET')), 3,
+		'the three hostile documents were read');
+
+	# a list of deployments with trailing garbage
+	RegistryTest::faults($emu, { method => 'GET', path => '/v2/deployments', count => 2, append => ' x' });
+	my ($poll) = request_all('automl_deploy', 'h13');
+	is_deeply(final_states($poll), ['running'], 'an unreadable list of deployments is polled again');
+	like(row($poll)->{last_error}, qr{^GET /v2/deployments: Marathon answered 200 with a body that is not valid JSON},
+		'with a clear error');
+
+	# an endless message
+	RegistryTest::faults($emu,
+		{ status => 422, method => 'POST', body_regex => '"id": ?"/automl/h14/', body => { message => 'x' x 200000 } });
+	my ($long) = request_all('automl_deploy', 'h14');
+	is_deeply(final_states($long), ['failed'], 'a 422 with an endless message fails');
+	my $r = row($long);
+	ok(length($r->{last_error}) < 1200, 'last_error is kept short (' . length($r->{last_error}) . ' characters)');
+	is($r->{error_details}, undef, 'a body too large to keep is not kept');
+	same_worker('strict JSON');
+};
+
+# ---------------------------------------------------------------- no crash
+unlike(slurp_file($node->logfile), qr/terminated by signal|server process .* exited with exit code/,
+	'the postmaster log shows no crash');
+
 # ---------------------------------------------------------------- automl.database does not exist
 scenario 'automl.database does not exist' => sub {
 	my $lost = RegistryTest::new_node('registry_no_database', $emu, 'automl.database' => "'hostile_missing'");
