@@ -23,10 +23,13 @@
  *
  * Retries: transport errors, 5xx, 409 locked, 403 "too many deployments",
  * 408 and 429 are retried with exponential backoff and jitter until the
- * request's deadline (automl.deploy_timeout after this worker took it up);
- * 400, 401, 403, 422 (and other 4xx) fail at once with Marathon's message.  A failed call that may have reached Marathon
+ * request's deadline; 400, 401, 403, 422 (and other 4xx) fail at once with
+ * Marathon's message.  A failed call that may have reached Marathon
  * (anything but "could not connect") is followed by RECHECK before any new
  * write, so a request is never applied twice.
+ *
+ * The deadline is the row's (automl.deploy_timeout after the claim), so it
+ * does not move when a worker restarts or starts over after an error.
  *
  * Marathon's answers are untrusted (marathon_doc.c reads them): an answer
  * that is not the expected shape is retried like a server error, with a
@@ -182,7 +185,8 @@ aml_task_create(const AmlDeployRequest *r, AmlTaskPhase phase, MemoryContext par
 	/* a recovered request may have been sent by the worker that died */
 	t->tried = phase != AML_PHASE_SEND;
 	t->next_at = now;
-	t->deadline = TimestampTzPlusMilliseconds(now, aml_deploy_timeout_ms);
+	/* rows claimed before the deadline was recorded get one from now */
+	t->deadline = r->deadline != 0 ? r->deadline : TimestampTzPlusMilliseconds(now, aml_deploy_timeout_ms);
 	t->tasks_running = t->tasks_healthy = -1;
 	return t;
 }

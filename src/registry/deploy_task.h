@@ -41,7 +41,7 @@ typedef struct AmlTask
 	bool		tried;			/* has this request been sent (or may it have been)? */
 	int			failures;		/* consecutive retryable failures (backoff) */
 	TimestampTz next_at;
-	TimestampTz deadline;		/* automl.deploy_timeout after the task was made */
+	TimestampTz deadline;		/* from the row: automl.deploy_timeout after the claim */
 	TimestampTz follow_since;
 	char	   *deployment_id;
 	char	   *version;

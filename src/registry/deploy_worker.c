@@ -17,7 +17,8 @@
  *
  * A worker that dies leaves its requests in deploying/deleting; the next one
  * starts them with RECHECK.  Any ERROR in the loop makes the worker forget
- * its in-memory state and recover from the table the same way.
+ * its in-memory state and recover from the table the same way; what a
+ * request must keep across that (its deadline) is in its row.
  *
  * Durability.  The worker's transactions do not wait for the WAL flush, so
  * a crash of the server may lose its latest records; what was lost is
@@ -511,7 +512,7 @@ aml_deploy_worker_main(Datum main_arg)
 	/*
 	 * The worker is a superuser: once and for all, only the catalog's own
 	 * functions, operators and types, whatever the database's or a role's
-	 * settings.
+	 * settings (its statements name pg_catalog's anyway: deploy_store.c).
 	 */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 

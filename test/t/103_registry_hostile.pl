@@ -168,6 +168,44 @@ scenario 'trailing garbage, wrong types and huge numbers' => sub {
 unlike(slurp_file($node->logfile), qr/terminated by signal|server process .* exited with exit code/,
 	'the postmaster log shows no crash');
 
+# ---------------------------------------------------------------- deadlines kept in the row
+scenario 'a deadline survives a restart of the worker' => sub {
+	$node->safe_psql('postgres', q{
+		ALTER SYSTEM SET automl.deploy_timeout = '4s';
+		SELECT pg_reload_conf()});
+	$node->poll_query_until('postgres', "SELECT current_setting('automl.deploy_timeout') = '4s'")
+	  or die 'configuration not reloaded';
+	RegistryTest::emu($emu, 'POST', '/_emulator/config', { stuck_ids => ['^/automl/h15/'] });
+	my ($id) = request_all('automl_deploy', 'h15');
+	$node->poll_query_until('postgres',
+		"SELECT marathon_deployment_id IS NOT NULL FROM automl.deployments WHERE id = $id")
+	  or die 'the deployment did not start';
+	my $before = row($id);
+	ok($before->{deadline}, "the deadline is in the row ($before->{deadline})") or diag explain $before;
+	# half-way to the deadline (the server's clock), restart the worker
+	$node->poll_query_until('postgres',
+		"SELECT clock_timestamp() > started_at + interval '2 s' FROM automl.deployments WHERE id = $id")
+	  or die 'time stands still';
+	my $old = RegistryTest::worker_pid($node);
+	$node->safe_psql('postgres', "SELECT pg_terminate_backend($old)");
+	RegistryTest::wait_until('a new deploy worker', sub {
+		my $pid = RegistryTest::worker_pid($node);
+		return $pid && $pid ne $old;
+	});
+	is(RegistryTest::wait_final($node, $id), 'failed', 'the stuck deployment fails');
+	my $after = row($id);
+	like($after->{last_error}, qr/did not finish within automl.deploy_timeout \(4 s\)/, 'at its deadline');
+	is($after->{deadline}, $before->{deadline}, 'the deadline did not move');
+	# a worker that recomputed the deadline at its start would fail it 3 s or more later
+	is($node->safe_psql('postgres',
+		"SELECT finished_at < started_at + interval '6 s' FROM automl.deployments WHERE id = $id"), 't',
+		'the request ended at the deadline set when it started, not one set by the new worker');
+	RegistryTest::emu($emu, 'POST', '/_emulator/config', { stuck_ids => [] });
+	RegistryTest::emu($emu, 'POST', '/_emulator/deployments/complete');
+};
+
+$node->stop;
+
 # ---------------------------------------------------------------- automl.database does not exist
 scenario 'automl.database does not exist' => sub {
 	my $lost = RegistryTest::new_node('registry_no_database', $emu, 'automl.database' => "'hostile_missing'");
