@@ -160,7 +160,8 @@ COMMENT ON COLUMN automl.deployments.deadline IS
 COMMENT ON COLUMN automl.deployments.next_attempt_at IS 'When the worker tries again after a retryable failure';
 COMMENT ON COLUMN automl.deployments.last_error IS 'The last error, with Marathon''s message when it gave one';
 COMMENT ON COLUMN automl.deployments.last_http_status IS 'HTTP status of the last failed call (NULL: no answer)';
-COMMENT ON COLUMN automl.deployments.error_details IS 'Marathon''s error document of the last failed call';
+COMMENT ON COLUMN automl.deployments.error_details IS
+    'Marathon''s error document of the last failed call (a JSON string holding the body when jsonb refuses it)';
 COMMENT ON COLUMN automl.deployments.superseded_by IS
     'The later request that replaced or removed this running deployment';
 

@@ -11,7 +11,11 @@
  *            (a later request waits until the earlier one is final).
  *   recover  the requests a previous worker had claimed; the worker asks
  *            Marathon before doing anything for them (idempotency).
- *   record   progress and outcomes, all rows of a round in one statement.
+ *   record   progress and outcomes, all rows of a round in one statement;
+ *            Marathon's error bodies become jsonb here, one at a time in a
+ *            subtransaction, so that a body jsonb refuses (\u0000, a number
+ *            out of range, bytes that are not text) is kept as a JSON string
+ *            instead of aborting the round (and every request in it).
  *
  * The worker runs as a superuser with search_path pinned to pg_catalog,
  * pg_temp; its statements name pg_catalog's functions, operators and types
@@ -23,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include "pg/jsonc.h"
+
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
@@ -33,13 +39,19 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/array.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "mb/pg_wchar.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "registry/deploy_store.h"
+#include "registry/marathon_doc.h"
 #include "registry/registry.h"
 
+/* Longest body kept as a JSON string when jsonb refuses it as it is. */
+#define MAX_WRAPPED_BODY_BYTES 65536
 
 #define EQ " OPERATOR(pg_catalog.=) "
 #define LT " OPERATOR(pg_catalog.<) "
@@ -76,7 +88,7 @@
 /* every update of a round in one statement (the parameters are typed arrays) */
 #define RECORD_SQL \
 	"UPDATE automl.deployments d SET state = u.state, attempts = u.attempts, last_error = u.last_error," \
-	"       last_http_status = u.http_status, error_details = u.error_details::pg_catalog.jsonb," \
+	"       last_http_status = u.http_status, error_details = u.error_details," \
 	"       marathon_deployment_id = COALESCE(u.deployment_id, d.marathon_deployment_id)," \
 	"       marathon_version = COALESCE(u.version, d.marathon_version)," \
 	"       tasks_running = COALESCE(u.tasks_running, d.tasks_running)," \
@@ -255,12 +267,76 @@ array_of(Datum *values, bool *nulls, int n, Oid type)
 	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type, typlen, typbyval, typalign));
 }
 
+/* Could jsonb take this text as it is (valid in the database encoding, and not mistaken for it)? */
+static bool
+plausible_text(const char *text, size_t len)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (!pg_verifymbstr(text, (int) len, true))
+		return false;
+	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
+		return true;
+	/* Marathon speaks UTF-8: in another encoding only ASCII means the same */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) text[i] >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * Marathon's body as jsonb: as it is when jsonb takes it (tried in a
+ * subtransaction, whose failure affects nothing else), otherwise a JSON
+ * string holding the body's text, cleaned.
+ */
+static Datum
+body_as_jsonb(const char *body)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	size_t		len = strlen(body);
+	Datum		volatile result = (Datum) 0;
+
+	if (plausible_text(body, len))
+	{
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			result = DirectFunctionCall1(jsonb_in, CStringGetDatum(body));
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			/* e.g. "unsupported Unicode escape sequence", "value overflows numeric format" */
+			MemoryContextSwitchTo(cxt);
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			result = (Datum) 0;
+		}
+		PG_END_TRY();
+	}
+	if (result == (Datum) 0)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		escape_json(&buf, aml_marathon_clean_text(body, len, MAX_WRAPPED_BODY_BYTES));
+		result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	}
+	return result;
+}
+
 static void
 record_updates(AmlDeployUpdate *updates, int n)
 {
 	static const Oid types[11] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID};
-	static const Oid elem[11] = {INT8OID, TEXTOID, INT4OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+	JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID};
+	static const Oid elem[11] = {INT8OID, TEXTOID, INT4OID, TEXTOID, INT4OID, JSONBOID, TEXTOID, TEXTOID,
 	INT4OID, INT4OID, TIMESTAMPTZOID};
 	Datum	   *cols[11];
 	bool	   *nulls[11];
@@ -286,7 +362,10 @@ record_updates(AmlDeployUpdate *updates, int n)
 		TEXT_COL(3, u->last_error);
 		cols[4][i] = Int32GetDatum(u->http_status);
 		nulls[4][i] = u->http_status <= 0;
-		TEXT_COL(5, u->error_details);
+		if (u->error_details == NULL)
+			nulls[5][i] = true;
+		else
+			cols[5][i] = body_as_jsonb(u->error_details);
 		TEXT_COL(6, u->deployment_id);
 		TEXT_COL(7, u->version);
 		cols[8][i] = Int32GetDatum(u->tasks_running);

@@ -36,7 +36,7 @@ typedef struct AmlDeployUpdate
 	int			attempts;
 	const char *last_error;		/* NULL keeps NULL */
 	int			http_status;	/* 0: NULL */
-	const char *error_details;	/* JSON text, or NULL */
+	const char *error_details;	/* Marathon's body (kept as jsonb, or as a JSON string), or NULL */
 	const char *deployment_id;	/* NULL keeps the recorded one */
 	const char *version;		/* NULL keeps the recorded one */
 	int			tasks_running;	/* < 0: NULL */

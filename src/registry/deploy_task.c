@@ -79,15 +79,18 @@ backoff_ms(int failures)
 	return (int64) (d / 2 + pg_prng_double(&pg_global_prng_state) * d / 2);
 }
 
-/* Is the body an error document worth keeping? */
+/* Is the body an error document worth keeping (deploy_store.c checks that jsonb takes it)? */
 static bool
 keep_body(const AmlHttpCall *call)
 {
 	json_object *doc = aml_marathon_response_json(call);
 
-	if (doc == NULL || call->response_len > MAX_ERROR_BODY_BYTES)
+	if (call->response == NULL || call->response_len == 0 || call->response_len > MAX_ERROR_BODY_BYTES)
 		return false;
-	return json_object_is_type(doc, json_type_object) || json_object_is_type(doc, json_type_array);
+	if (doc != NULL)
+		return json_object_is_type(doc, json_type_object) || json_object_is_type(doc, json_type_array);
+	/* meant to be JSON, but is not: kept as a JSON string */
+	return pg_strncasecmp(call->content_type, "application/json", 16) == 0;
 }
 
 /* ------------------------------------------------------------ outcomes */

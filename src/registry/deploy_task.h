@@ -51,7 +51,7 @@ typedef struct AmlTask
 	/* what to record */
 	char	   *last_error;
 	int			last_status;
-	char	   *error_details;	/* Marathon's error document (JSON text) */
+	char	   *error_details;	/* Marathon's body (deploy_store.c keeps it only if jsonb takes it) */
 	int			tasks_running;
 	int			tasks_healthy;
 	const char *final_state;	/* set when the request is over */

@@ -123,6 +123,34 @@ scenario 'deployment ids that are not deployment ids' => sub {
 	same_worker('odd deployment ids');
 };
 
+# ---------------------------------------------------------------- error bodies jsonb refuses
+scenario 'error bodies that are not valid jsonb' => sub {
+	faults_ascii(
+		{ status => 422, method => 'POST', body_regex => '"id": ?"/automl/h7/', count => -1, content_type => 'application/json',
+		  body => '{"message":"bad\u0000 input","details":[{"path":"/id","errors":["error.pattern"]}]}' },
+		{ status => 422, method => 'POST', body_regex => '"id": ?"/automl/h8/', count => -1, content_type => 'application/json',
+		  body => '{"message":"too big","details":[{"path":"/mem","errors":[1e999999]}]}' },
+		{ status => 422, method => 'POST', body_regex => '"id": ?"/automl/h9/', count => -1,
+		  body_bytes => "{\"message\":\"caf\x{e9} \x{ff}\x{fe} broken\"}" });
+	my @ids = request_all('automl_deploy', 'h7', 'h8', 'h9', 'h10');
+	is_deeply(final_states(@ids), [ 'failed', 'failed', 'failed', 'running' ],
+		'each bad body fails its own request only; the other request of the round runs');
+	my ($nul, $huge, $latin) = map { row($_) } @ids[ 0 .. 2 ];
+	is($nul->{last_http_status}, 422, 'the status is recorded');
+	like($nul->{last_error}, qr{^POST /v2/apps: Marathon answered 422 Unprocessable Entity: bad}, 'the message is kept');
+	like($huge->{last_error}, qr{422 Unprocessable Entity, with a body that is not valid JSON \(a number is out of range\)},
+		'a number beyond a double: the body is not read');
+	like($latin->{last_error}, qr{422 Unprocessable Entity}, 'a body that is not UTF-8: failed with the status');
+	is($node->safe_psql('postgres', "SELECT string_agg(jsonb_typeof(error_details), ',' ORDER BY id)
+		FROM automl.deployments WHERE id IN ($ids[0], $ids[1], $ids[2])"), 'string,string,string',
+		'bodies jsonb refuses are kept as JSON strings');
+	like($nul->{error_details}, qr/bad\\u0000 input/, '... holding the body as Marathon sent it');
+	is($node->safe_psql('postgres', "SELECT bool_and(convert_from(convert_to(last_error || error_details::text,
+		'UTF8'), 'UTF8') IS NOT NULL) FROM automl.deployments WHERE id IN ($ids[0], $ids[1], $ids[2])"), 't',
+		'what is stored is valid UTF-8');
+	same_worker('bodies jsonb refuses');
+};
+
 # ---------------------------------------------------------------- strict JSON, wrong types
 scenario 'trailing garbage, wrong types and huge numbers' => sub {
 	RegistryTest::faults($emu,
