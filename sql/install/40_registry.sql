@@ -166,6 +166,7 @@ CREATE TABLE automl.deployments (
     marathon_version       text,
     definition             jsonb,
     attempts               integer NOT NULL DEFAULT 0,
+    deadline               timestamptz,
     next_attempt_at        timestamptz,
     last_error             text,
     last_http_status       integer,
@@ -197,10 +198,13 @@ COMMENT ON COLUMN automl.deployments.definition IS
     'The app definition sent to Marathon, exactly (deploy requests)';
 COMMENT ON COLUMN automl.deployments.attempts IS
     'Tries of the request: the first, then one per POST, PUT or DELETE sent again after a failure';
+COMMENT ON COLUMN automl.deployments.deadline IS
+    'When the request fails if it has not succeeded: automl.deploy_timeout after the worker took it up (kept across worker restarts)';
 COMMENT ON COLUMN automl.deployments.next_attempt_at IS 'When the worker tries again after a retryable failure';
 COMMENT ON COLUMN automl.deployments.last_error IS 'The last error, with Marathon''s message when it gave one';
 COMMENT ON COLUMN automl.deployments.last_http_status IS 'HTTP status of the last failed call (NULL: no answer)';
-COMMENT ON COLUMN automl.deployments.error_details IS 'Marathon''s error document of the last failed call';
+COMMENT ON COLUMN automl.deployments.error_details IS
+    'Marathon''s error document of the last failed call (a JSON string holding the body when jsonb refuses it)';
 COMMENT ON COLUMN automl.deployments.superseded_by IS
     'The later request that replaced or removed this running deployment';
 

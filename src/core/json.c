@@ -4,6 +4,7 @@
 #include "core/json.h"
 #include "core/memory.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,100 @@ aml_json_parse(const char *text, size_t len, json_object **out, AmlError *err)
 		return aml_error_detail(err, "The error is near character %zu.", end);
 	}
 	/* NULL for the document "null" */
+	*out = obj;
+	return AML_OK;
+}
+
+/* Is every number in the document finite (json-c reads NaN, Infinity and 1e999999)? */
+static bool
+all_numbers_finite(json_object *v)
+{
+	switch (json_object_get_type(v))
+	{
+		case json_type_double:
+			return isfinite(json_object_get_double(v));
+		case json_type_array:
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				if (!all_numbers_finite(json_object_array_get_idx(v, i)))
+					return false;
+			return true;
+		case json_type_object:
+			{
+				json_object_iter it;
+
+				json_object_object_foreachC(v, it)
+				{
+					if (!all_numbers_finite(it.val))
+						return false;
+				}
+				return true;
+			}
+		default:
+			return true;
+	}
+}
+
+AmlStatus
+aml_json_parse_strict(const char *text, size_t len, json_object **out, AmlError *err)
+{
+	json_tokener *tok;
+	json_object *obj;
+	enum json_tokener_error jerr;
+	size_t		end;
+
+	*out = NULL;
+	if (len == 0)
+		return aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: the document is empty");
+	if (len > INT_MAX)
+		return aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: the document is too large");
+	if (memchr(text, '\0', len) != NULL)
+	{
+		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: a NUL byte");
+		return aml_error_detail(err, "The NUL byte is at offset %zu.",
+								(size_t) ((const char *) memchr(text, '\0', len) - text));
+	}
+	tok = json_tokener_new();
+	if (tok == NULL)
+		return aml_error_nomem(err, "a JSON parser");
+	/* trailing text is refused below, with a clearer message than json-c's */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+						   JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, text, (int) len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue && end == len)
+	{
+		/* a bare number (or an unfinished document): the end of the text ends it */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
+	if (jerr == json_tokener_continue)
+		jerr = json_tokener_error_parse_eof;
+	if (jerr != json_tokener_success)
+	{
+		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: %s", json_tokener_error_desc(jerr));
+		aml_error_detail(err, "The error is near offset %zu.", end < len ? end : len);
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return err->status;
+	}
+	json_tokener_free(tok);
+	while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' || text[end] == '\r'))
+		end++;
+	if (end < len)
+	{
+		json_object_put(obj);
+		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: unexpected text after the document");
+		return aml_error_detail(err, "The text after it starts at offset %zu of %zu.", end, len);
+	}
+	if (obj == NULL)
+		return aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: the document is null");
+	if (!all_numbers_finite(obj))
+	{
+		json_object_put(obj);
+		return aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: a number is out of range");
+	}
 	*out = obj;
 	return AML_OK;
 }

@@ -40,6 +40,13 @@ json_object *aml_json_new_matrix(const AmlMatrix *m);
 AmlStatus	aml_json_parse(const char *text, size_t len, json_object **out, AmlError *err);
 /* The JSON type of v in words, for messages: "null", "a number", "an object" ... */
 const char *aml_json_kind(json_object *v);
+/*
+ * Parse untrusted text as exactly one JSON document: json-c's strict mode
+ * with UTF-8 checked, nothing but white space after the document, no NUL
+ * byte, no NaN, Infinity or number out of a double's range, not the bare
+ * literal null.  *out is NULL on error.
+ */
+AmlStatus	aml_json_parse_strict(const char *text, size_t len, json_object **out, AmlError *err);
 /* Compact text owned by obj (valid until obj is released). */
 const char *aml_json_text(json_object *obj);
 

@@ -11,12 +11,23 @@
  *            (a later request waits until the earlier one is final).
  *   recover  the requests a previous worker had claimed; the worker asks
  *            Marathon before doing anything for them (idempotency).
- *   record   progress and outcomes, all rows of a round in one statement.
+ *   record   progress and outcomes, all rows of a round in one statement;
+ *            Marathon's error bodies become jsonb here, one at a time in a
+ *            subtransaction, so that a body jsonb refuses (\u0000, a number
+ *            out of range, bytes that are not text) is kept as a JSON string
+ *            instead of aborting the round (and every request in it).
+ *
+ * The worker runs as a superuser with search_path pinned to pg_catalog,
+ * pg_temp; its statements name pg_catalog's functions, operators and types
+ * anyway (OPERATOR(pg_catalog.=), pg_catalog.clock_timestamp() ...), so
+ * nothing they run can come from a schema someone else can write to.
  * Recording and claiming share one transaction per round of the worker, which
  * commits without waiting for the WAL flush (see deploy_worker.c for why
  * that is safe, and when the worker flushes before a write).
  */
 #include "postgres.h"
+
+#include "pg/jsonc.h"
 
 #include "access/xact.h"
 #include "access/xlog.h"
@@ -28,62 +39,78 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/array.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "mb/pg_wchar.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "registry/deploy_store.h"
+#include "registry/marathon_doc.h"
+#include "registry/registry.h"
+
+/* Longest body kept as a JSON string when jsonb refuses it as it is. */
+#define MAX_WRAPPED_BODY_BYTES 65536
+
+#define EQ " OPERATOR(pg_catalog.=) "
+#define LT " OPERATOR(pg_catalog.<) "
 
 #define CLAIM_SQL \
 	"WITH candidates AS (" \
 	"  SELECT d.id FROM automl.deployments d" \
-	"   WHERE d.state = 'requested'" \
+	"   WHERE d.state" EQ "'requested'" \
 	"     AND NOT EXISTS (SELECT 1 FROM automl.deployments o" \
-	"                      WHERE o.marathon_app_id = d.marathon_app_id AND o.id < d.id" \
-	"                        AND o.state IN ('requested', 'deploying', 'deleting'))" \
+	"                      WHERE o.marathon_app_id" EQ "d.marathon_app_id AND o.id" LT "d.id" \
+	"                        AND o.state" EQ "ANY ('{requested,deploying,deleting}'::pg_catalog.text[]))" \
 	"   ORDER BY d.id LIMIT $1" \
 	"   FOR UPDATE SKIP LOCKED) " \
 	"UPDATE automl.deployments d" \
-	"   SET state = CASE d.action WHEN 'deploy' THEN 'deploying' ELSE 'deleting' END," \
-	"       attempts = d.attempts + 1," \
-	"       started_at = clock_timestamp(), updated_at = clock_timestamp()" \
+	"   SET state = CASE WHEN d.action" EQ "'deploy' THEN 'deploying' ELSE 'deleting' END," \
+	"       attempts = d.attempts OPERATOR(pg_catalog.+) 1," \
+	"       started_at = pg_catalog.clock_timestamp(), updated_at = pg_catalog.clock_timestamp()," \
+	"       deadline = $2" \
 	"  FROM candidates c" \
-	" WHERE d.id = c.id " \
+	" WHERE d.id" EQ "c.id " \
 	"RETURNING " REQUEST_COLUMNS
 
 #define RECOVER_SQL \
 	"SELECT " REQUEST_COLUMNS " FROM automl.deployments d" \
-	" WHERE d.state IN ('deploying', 'deleting') ORDER BY d.id"
+	" WHERE d.state" EQ "ANY ('{deploying,deleting}'::pg_catalog.text[]) ORDER BY d.id"
 
 #define REQUEST_COLUMNS \
-	"d.id, d.action, d.marathon_app_id, d.definition::text, d.app, d.config, d.attempts," \
+	"d.id, d.action, d.marathon_app_id, d.definition::pg_catalog.text, d.app, d.config, d.attempts," \
 	" d.marathon_deployment_id, d.marathon_version," \
-	" EXISTS (SELECT 1 FROM automl.deployments p WHERE p.marathon_app_id = d.marathon_app_id" \
-	"          AND p.id < d.id AND p.action = 'deploy' AND p.state = 'running')"
+	" EXISTS (SELECT 1 FROM automl.deployments p WHERE p.marathon_app_id" EQ "d.marathon_app_id" \
+	"          AND p.id" LT "d.id AND p.action" EQ "'deploy' AND p.state" EQ "'running')," \
+	" d.deadline"
 
-/* every update of a round in one statement */
+/* every update of a round in one statement (the parameters are typed arrays) */
 #define RECORD_SQL \
 	"UPDATE automl.deployments d SET state = u.state, attempts = u.attempts, last_error = u.last_error," \
-	"       last_http_status = u.http_status, error_details = u.error_details::jsonb," \
-	"       marathon_deployment_id = coalesce(u.deployment_id, d.marathon_deployment_id)," \
-	"       marathon_version = coalesce(u.version, d.marathon_version)," \
-	"       tasks_running = coalesce(u.tasks_running, d.tasks_running)," \
-	"       tasks_healthy = coalesce(u.tasks_healthy, d.tasks_healthy)," \
+	"       last_http_status = u.http_status, error_details = u.error_details," \
+	"       marathon_deployment_id = COALESCE(u.deployment_id, d.marathon_deployment_id)," \
+	"       marathon_version = COALESCE(u.version, d.marathon_version)," \
+	"       tasks_running = COALESCE(u.tasks_running, d.tasks_running)," \
+	"       tasks_healthy = COALESCE(u.tasks_healthy, d.tasks_healthy)," \
 	"       next_attempt_at = u.next_attempt_at," \
-	"       finished_at = CASE WHEN u.state IN ('running', 'failed', 'deleted') THEN clock_timestamp() END," \
-	"       updated_at = clock_timestamp()" \
-	"  FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[]," \
-	"              $8::text[], $9::int[], $10::int[], $11::timestamptz[])" \
+	"       finished_at = CASE WHEN u.state" EQ "ANY ('{running,failed,deleted}'::pg_catalog.text[])" \
+	"                          THEN pg_catalog.clock_timestamp() END," \
+	"       updated_at = pg_catalog.clock_timestamp()" \
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)," \
+	"                  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)," \
+	"                  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9)," \
+	"                  pg_catalog.unnest($10), pg_catalog.unnest($11))" \
 	"       AS u(id, state, attempts, last_error, http_status, error_details, deployment_id, version," \
 	"            tasks_running, tasks_healthy, next_attempt_at)" \
-	" WHERE d.id = u.id"
+	" WHERE d.id" EQ "u.id"
 
 /* a success replaces (or removes) what ran before on the same Marathon app */
 #define SUPERSEDE_SQL \
 	"UPDATE automl.deployments d SET state = 'deleted', superseded_by = s.id," \
-	"       finished_at = clock_timestamp(), updated_at = clock_timestamp()" \
-	"  FROM unnest($1::bigint[], $2::text[]) AS s(id, marathon_app_id)" \
-	" WHERE d.marathon_app_id = s.marathon_app_id AND d.id < s.id AND d.state = 'running'"
+	"       finished_at = pg_catalog.clock_timestamp(), updated_at = pg_catalog.clock_timestamp()" \
+	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS s(id, marathon_app_id)" \
+	" WHERE d.marathon_app_id" EQ "s.marathon_app_id AND d.id" LT "s.id AND d.state" EQ "'running'"
 
 static SPIPlanPtr claim_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
@@ -144,8 +171,8 @@ aml_store_extension_ready(char **version, MemoryContext into)
 	if (OidIsValid(get_extension_oid("automl", true)) && OidIsValid(nsp) &&
 		OidIsValid(get_relname_relid("deployments", nsp)))
 	{
-		int			rc = SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'automl'",
-									 true, 1);
+		int			rc = SPI_execute("SELECT extversion FROM pg_catalog.pg_extension"
+									 " WHERE extname" EQ "'automl'", true, 1);
 
 		if (rc == SPI_OK_SELECT && SPI_processed == 1)
 		{
@@ -192,6 +219,9 @@ requests_from_result(MemoryContext into)
 		r->deployment_id = copy_text(t, desc, 8, into);
 		r->version = copy_text(t, desc, 9, into);
 		r->app_exists = DatumGetBool(SPI_getbinval(t, desc, 10, &isnull));
+		r->deadline = DatumGetTimestampTz(SPI_getbinval(t, desc, 11, &isnull));
+		if (isnull)
+			r->deadline = 0;
 		old = MemoryContextSwitchTo(into);
 		out = lappend(out, r);
 		MemoryContextSwitchTo(old);
@@ -237,12 +267,76 @@ array_of(Datum *values, bool *nulls, int n, Oid type)
 	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, type, typlen, typbyval, typalign));
 }
 
+/* Could jsonb take this text as it is (valid in the database encoding, and not mistaken for it)? */
+static bool
+plausible_text(const char *text, size_t len)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (!pg_verifymbstr(text, (int) len, true))
+		return false;
+	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
+		return true;
+	/* Marathon speaks UTF-8: in another encoding only ASCII means the same */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char) text[i] >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * Marathon's body as jsonb: as it is when jsonb takes it (tried in a
+ * subtransaction, whose failure affects nothing else), otherwise a JSON
+ * string holding the body's text, cleaned.
+ */
+static Datum
+body_as_jsonb(const char *body)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	size_t		len = strlen(body);
+	Datum		volatile result = (Datum) 0;
+
+	if (plausible_text(body, len))
+	{
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			result = DirectFunctionCall1(jsonb_in, CStringGetDatum(body));
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			/* e.g. "unsupported Unicode escape sequence", "value overflows numeric format" */
+			MemoryContextSwitchTo(cxt);
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			result = (Datum) 0;
+		}
+		PG_END_TRY();
+	}
+	if (result == (Datum) 0)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		escape_json(&buf, aml_marathon_clean_text(body, len, MAX_WRAPPED_BODY_BYTES));
+		result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	}
+	return result;
+}
+
 static void
 record_updates(AmlDeployUpdate *updates, int n)
 {
 	static const Oid types[11] = {INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID};
-	static const Oid elem[11] = {INT8OID, TEXTOID, INT4OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+	JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID};
+	static const Oid elem[11] = {INT8OID, TEXTOID, INT4OID, TEXTOID, INT4OID, JSONBOID, TEXTOID, TEXTOID,
 	INT4OID, INT4OID, TIMESTAMPTZOID};
 	Datum	   *cols[11];
 	bool	   *nulls[11];
@@ -268,7 +362,10 @@ record_updates(AmlDeployUpdate *updates, int n)
 		TEXT_COL(3, u->last_error);
 		cols[4][i] = Int32GetDatum(u->http_status);
 		nulls[4][i] = u->http_status <= 0;
-		TEXT_COL(5, u->error_details);
+		if (u->error_details == NULL)
+			nulls[5][i] = true;
+		else
+			cols[5][i] = body_as_jsonb(u->error_details);
 		TEXT_COL(6, u->deployment_id);
 		TEXT_COL(7, u->version);
 		cols[8][i] = Int32GetDatum(u->tasks_running);
@@ -323,11 +420,12 @@ aml_store_sync(AmlDeployUpdate *updates, int n, int claim_limit, MemoryContext i
 		record_updates(updates, n);
 	if (claim_limit > 0)
 	{
-		Oid			types[1] = {INT4OID};
-		Datum		values[1] = {Int32GetDatum(claim_limit)};
+		Oid			types[2] = {INT4OID, TIMESTAMPTZOID};
+		Datum		values[2] = {Int32GetDatum(claim_limit),
+			TimestampTzGetDatum(TimestampTzPlusMilliseconds(GetCurrentTimestamp(), aml_deploy_timeout_ms))};
 		int			rc;
 
-		rc = SPI_execute_plan(prepare(&claim_plan, CLAIM_SQL, 1, types), values, NULL, false, 0);
+		rc = SPI_execute_plan(prepare(&claim_plan, CLAIM_SQL, 2, types), values, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		claimed = requests_from_result(into);

@@ -25,6 +25,7 @@ typedef struct AmlDeployRequest
 	char	   *deployment_id;	/* Marathon deployment recorded earlier, or NULL */
 	char	   *version;		/* Marathon version recorded earlier, or NULL */
 	bool		app_exists;		/* an earlier deploy of this Marathon app is running: PUT */
+	TimestampTz deadline;		/* set by the claim (automl.deploy_timeout later); 0 if NULL */
 } AmlDeployRequest;
 
 /* One row to write back. */
@@ -35,7 +36,7 @@ typedef struct AmlDeployUpdate
 	int			attempts;
 	const char *last_error;		/* NULL keeps NULL */
 	int			http_status;	/* 0: NULL */
-	const char *error_details;	/* JSON text, or NULL */
+	const char *error_details;	/* Marathon's body (kept as jsonb, or as a JSON string), or NULL */
 	const char *deployment_id;	/* NULL keeps the recorded one */
 	const char *version;		/* NULL keeps the recorded one */
 	int			tasks_running;	/* < 0: NULL */
@@ -51,7 +52,8 @@ bool		aml_store_extension_ready(char **version, MemoryContext into);
 List	   *aml_store_recover(MemoryContext into);
 /*
  * One short transaction: write every update, then claim up to claim_limit
- * queued requests (oldest first, one at a time per Marathon app).  *gone is
+ * queued requests (oldest first, one at a time per Marathon app), giving
+ * each its deadline (automl.deploy_timeout from now).  *gone is
  * set when automl is no longer installed; *commit_lsn is where the commit
  * record ends (the transaction does not wait for it to be flushed).
  */

@@ -8,6 +8,12 @@
  * "Content-Type: application/json" on every body (Marathon answers 415
  * otherwise; libcurl's default for POSTFIELDS is a form).
  *
+ * Untrusted answers: a body is parsed once, strictly
+ * (aml_json_parse_strict), when its call finishes; every string taken from
+ * it for a message is cleaned (aml_marathon_clean_text) and cut short.
+ * Paths are sent as built (CURLOPT_PATH_AS_IS: libcurl does not resolve
+ * "../"), their variable parts percent-encoded or checked by the caller.
+ *
  * Sockets: libcurl tells us which sockets it wants watched
  * (CURLMOPT_SOCKETFUNCTION); we keep them in an epoll set whose own
  * descriptor the worker adds to its WaitEventSet next to its latch, so a
@@ -21,15 +27,22 @@
 #include <unistd.h>
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "core/json.h"
 #include "registry/marathon_client.h"
+#include "registry/marathon_doc.h"
 #include "registry/registry.h"
 
 /* Bodies larger than this are refused (a GET /v2/deployments of a huge cluster). */
 #define MAX_RESPONSE_BYTES (64 * 1024 * 1024)
+/* Longest piece of Marathon's text in a message, and longest message. */
+#define MAX_MESSAGE_BYTES 400
+#define MAX_DETAIL_BYTES 120
+#define MAX_DETAILS 8
+#define MAX_ERROR_TEXT_BYTES 1000
 #define CONNECT_TIMEOUT_MS 5000
 
 #define AML_CURL_SETOPT(handle, opt, value) \
@@ -225,7 +238,10 @@ header_callback(char *data, size_t size, size_t nitems, void *userp)
 		while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
 			len--;
 		if (len >= sizeof(call->deployment_id))
+		{
 			len = sizeof(call->deployment_id) - 1;
+			call->deployment_id_cut = true;
+		}
 		memcpy(call->deployment_id, v, len);
 		call->deployment_id[len] = '\0';
 	}
@@ -379,6 +395,8 @@ aml_marathon_call_start(AmlHttpCall *call)
 	AML_CURL_SETOPT(easy, CURLOPT_URL, url);
 	AML_CURL_SETOPT(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	AML_CURL_SETOPT(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	/* the path exactly as built: no "../" resolved away */
+	AML_CURL_SETOPT(easy, CURLOPT_PATH_AS_IS, 1L);
 	AML_CURL_SETOPT(easy, CURLOPT_NOSIGNAL, 1L);
 	AML_CURL_SETOPT(easy, CURLOPT_TIMEOUT_MS, (long) client->timeout_ms);
 	AML_CURL_SETOPT(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) Min(CONNECT_TIMEOUT_MS, client->timeout_ms));
@@ -470,6 +488,8 @@ aml_marathon_call_free(AmlHttpCall *call)
 	}
 	release_transfer(call);
 	free(call->response);
+	if (call->json != NULL)
+		json_object_put(call->json);
 	pfree(call->path);
 	if (call->body)
 		pfree(call->body);
@@ -504,6 +524,28 @@ aml_marathon_client_in_flight(const AmlMarathonClient *client)
 	return client->n_in_flight;
 }
 
+/* Parse the body once, strictly; remember why when it is not JSON. */
+static void
+parse_body(AmlHttpCall *call)
+{
+	AmlError	err;
+
+	call->json = NULL;
+	call->body_problem[0] = '\0';
+	if (call->response == NULL || call->response_len == 0)
+		return;
+	memset(&err, 0, sizeof(err));
+	if (aml_json_parse_strict(call->response, call->response_len, &call->json, &err) != AML_OK)
+	{
+		const char *m = err.message;
+
+		if (strncmp(m, "invalid JSON: ", 14) == 0)
+			m += 14;
+		strlcpy(call->body_problem, m[0] ? m : "not JSON", sizeof(call->body_problem));
+		call->json = NULL;
+	}
+}
+
 static void
 collect_finished(AmlMarathonClient *client)
 {
@@ -530,6 +572,8 @@ collect_finished(AmlMarathonClient *client)
 		call->elapsed_ms = total * 1000.0;
 		if (call->curl_code != CURLE_OK)
 			call->status = 0;
+		else
+			parse_body(call);
 		release_transfer(call);
 		dlist_delete(&call->node);
 		call->in_flight = false;
@@ -614,45 +658,28 @@ aml_marathon_client_abort_all(AmlMarathonClient *client)
 json_object *
 aml_marathon_response_json(const AmlHttpCall *call)
 {
-	json_object *obj;
-	AmlError	err;
-
-	if (call->response == NULL || call->response_len == 0)
-		return NULL;
-	if (aml_json_parse(call->response, call->response_len, &obj, &err) != AML_OK)
-		return NULL;
-	return obj;
+	return call->json;
 }
 
-/* Does the JSON body carry a "deployments" key (the 409 "locked" shape)? */
+/* Does the JSON body carry this key (e.g. "deployments": the 409 "locked" shape)? */
 static bool
 body_has_key(const AmlHttpCall *call, const char *key)
 {
-	json_object *obj = aml_marathon_response_json(call);
 	json_object *v;
-	bool		has;
 
-	if (obj == NULL)
-		return false;
-	has = json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, key, &v);
-	json_object_put(obj);
-	return has;
+	return call->json != NULL && json_object_is_type(call->json, json_type_object) &&
+		json_object_object_get_ex(call->json, key, &v);
 }
 
 static bool
 message_starts_with(const AmlHttpCall *call, const char *prefix)
 {
-	json_object *obj = aml_marathon_response_json(call);
 	json_object *m;
-	bool		yes = false;
 
-	if (obj == NULL)
+	if (call->json == NULL || !json_object_is_type(call->json, json_type_object) ||
+		!json_object_object_get_ex(call->json, "message", &m) || !json_object_is_type(m, json_type_string))
 		return false;
-	if (json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, "message", &m) &&
-		json_object_is_type(m, json_type_string))
-		yes = strncmp(json_object_get_string(m), prefix, strlen(prefix)) == 0;
-	json_object_put(obj);
-	return yes;
+	return strncmp(json_object_get_string(m), prefix, strlen(prefix)) == 0;
 }
 
 AmlHttpOutcome
@@ -742,68 +769,158 @@ reason_phrase(long status)
 	return NULL;
 }
 
+/* Append a JSON string (or a scalar's text) from Marathon, cleaned and cut. */
+static void
+append_json_text(StringInfo buf, json_object *v, size_t max_bytes)
+{
+	const char *text;
+	size_t		len;
+	char	   *clean;
+
+	if (v == NULL)
+	{
+		appendStringInfoString(buf, "null");
+		return;
+	}
+	if (json_object_is_type(v, json_type_string))
+	{
+		text = json_object_get_string(v);
+		len = (size_t) json_object_get_string_len(v);
+	}
+	else
+	{
+		text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+		len = strlen(text);
+	}
+	clean = aml_marathon_clean_text(text, len, max_bytes);
+	appendStringInfoString(buf, clean);
+	pfree(clean);
+}
+
+/* Marathon's error document: {"message": "...", "details": "..." or [{"path", "errors": [...]}]} */
+static void
+append_error_document(StringInfo buf, json_object *obj)
+{
+	json_object *message;
+	json_object *details;
+
+	if (json_object_object_get_ex(obj, "message", &message) && json_object_is_type(message, json_type_string))
+	{
+		appendStringInfoString(buf, ": ");
+		append_json_text(buf, message, MAX_MESSAGE_BYTES);
+	}
+	if (!json_object_object_get_ex(obj, "details", &details) || details == NULL)
+		return;
+	if (json_object_is_type(details, json_type_string))
+	{
+		appendStringInfoString(buf, " (");
+		append_json_text(buf, details, MAX_MESSAGE_BYTES / 2);
+		appendStringInfoChar(buf, ')');
+	}
+	else if (json_object_is_type(details, json_type_array))
+	{
+		size_t		n = json_object_array_length(details);
+		size_t		shown = 0;
+
+		for (size_t i = 0; i < n && shown < MAX_DETAILS; i++)
+		{
+			json_object *d = json_object_array_get_idx(details, i);
+			json_object *path;
+			json_object *errors;
+
+			if (d == NULL || !json_object_is_type(d, json_type_object))
+				continue;
+			appendStringInfoString(buf, shown++ == 0 ? " (" : "; ");
+			if (json_object_object_get_ex(d, "path", &path) && json_object_is_type(path, json_type_string))
+			{
+				append_json_text(buf, path, MAX_DETAIL_BYTES);
+				appendStringInfoString(buf, ": ");
+			}
+			if (json_object_object_get_ex(d, "errors", &errors) && errors != NULL &&
+				json_object_is_type(errors, json_type_array))
+			{
+				size_t		m = json_object_array_length(errors);
+
+				for (size_t j = 0; j < m && j < MAX_DETAILS; j++)
+				{
+					if (j > 0)
+						appendStringInfoString(buf, ", ");
+					append_json_text(buf, json_object_array_get_idx(errors, j), MAX_DETAIL_BYTES);
+				}
+				if (m > MAX_DETAILS)
+					appendStringInfoString(buf, ", ...");
+			}
+		}
+		if (shown > 0)
+			appendStringInfoString(buf, shown < n ? "; ...)" : ")");
+	}
+}
+
+/* Cut a message built from Marathon's pieces to MAX_ERROR_TEXT_BYTES (between characters). */
+static char *
+cut_message(StringInfo buf)
+{
+	if (buf->len > MAX_ERROR_TEXT_BYTES)
+	{
+		int			keep = pg_mbcliplen(buf->data, buf->len, MAX_ERROR_TEXT_BYTES - 3);
+
+		buf->data[keep] = '\0';
+		buf->len = keep;
+		appendStringInfoString(buf, "...");
+	}
+	return buf->data;
+}
+
 char *
 aml_marathon_error_text(const AmlHttpCall *call)
 {
 	StringInfoData buf;
-	json_object *obj;
 	const char *reason;
 
 	initStringInfo(&buf);
 	if (call->curl_code != CURLE_OK)
 	{
+		const char *e = call->errbuf[0] ? call->errbuf : curl_easy_strerror(call->curl_code);
+		char	   *clean = aml_marathon_clean_text(e, strlen(e), MAX_MESSAGE_BYTES);
+
 		appendStringInfo(&buf, "%s %s: could not reach Marathon: %s", aml_http_method_name(call->method),
-						 call->path, call->errbuf[0] ? call->errbuf : curl_easy_strerror(call->curl_code));
+						 call->path, clean);
 		if (call->too_large)
 			appendStringInfo(&buf, " (response larger than %d MB)", MAX_RESPONSE_BYTES / (1024 * 1024));
-		return buf.data;
+		return cut_message(&buf);
 	}
 	reason = reason_phrase(call->status);
 	appendStringInfo(&buf, "%s %s: Marathon answered %ld%s%s", aml_http_method_name(call->method), call->path,
 					 call->status, reason ? " " : "", reason ? reason : "");
-	obj = aml_marathon_response_json(call);
-	if (obj != NULL && json_object_is_type(obj, json_type_object))
-	{
-		json_object *message;
-		json_object *details;
-
-		if (json_object_object_get_ex(obj, "message", &message) && json_object_is_type(message, json_type_string))
-			appendStringInfo(&buf, ": %s", json_object_get_string(message));
-		if (json_object_object_get_ex(obj, "details", &details))
-		{
-			if (json_object_is_type(details, json_type_string))
-				appendStringInfo(&buf, " (%.200s)", json_object_get_string(details));
-			else if (json_object_is_type(details, json_type_array))
-			{
-				size_t		n = json_object_array_length(details);
-
-				for (size_t i = 0; i < n; i++)
-				{
-					json_object *d = json_object_array_get_idx(details, i);
-					json_object *path;
-					json_object *errors;
-
-					appendStringInfoString(&buf, i == 0 ? " (" : "; ");
-					if (json_object_object_get_ex(d, "path", &path))
-						appendStringInfo(&buf, "%s: ", json_object_get_string(path));
-					if (json_object_object_get_ex(d, "errors", &errors) &&
-						json_object_is_type(errors, json_type_array))
-					{
-						for (size_t j = 0; j < json_object_array_length(errors); j++)
-							appendStringInfo(&buf, "%s%s", j ? ", " : "",
-											 json_object_get_string(json_object_array_get_idx(errors, j)));
-					}
-				}
-				if (n > 0)
-					appendStringInfoChar(&buf, ')');
-			}
-		}
-	}
+	if (call->json != NULL && json_object_is_type(call->json, json_type_object))
+		append_error_document(&buf, call->json);
 	else if (call->status == 401)
 		appendStringInfoString(&buf, ": check automl.marathon_credentials");
 	else if (call->response != NULL && pg_strncasecmp(call->content_type, "text/plain", 10) == 0)
-		appendStringInfo(&buf, ": %.200s", call->response);
-	if (obj != NULL)
-		json_object_put(obj);
-	return buf.data;
+	{
+		char	   *clean = aml_marathon_clean_text(call->response, call->response_len, MAX_MESSAGE_BYTES / 2);
+
+		appendStringInfo(&buf, ": %s", clean);
+	}
+	else if (call->body_problem[0] != '\0')
+		appendStringInfo(&buf, ", with a body that is not valid JSON (%s)", call->body_problem);
+	return cut_message(&buf);
+}
+
+char *
+aml_marathon_unexpected_text(const AmlHttpCall *call, const char *what, const char *problem)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (call->json == NULL && call->body_problem[0] != '\0')
+		appendStringInfo(&buf, "%s %s: Marathon answered %ld with a body that is not valid JSON (%s)",
+						 aml_http_method_name(call->method), call->path, call->status, call->body_problem);
+	else if (call->json == NULL)
+		appendStringInfo(&buf, "%s %s: Marathon answered %ld with an empty body, not %s",
+						 aml_http_method_name(call->method), call->path, call->status, what);
+	else
+		appendStringInfo(&buf, "%s %s: Marathon answered %ld with %s that is not valid: %s",
+						 aml_http_method_name(call->method), call->path, call->status, what, problem);
+	return cut_message(&buf);
 }

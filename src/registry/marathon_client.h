@@ -60,8 +60,11 @@ typedef struct AmlHttpCall
 	size_t		response_len;
 	char		content_type[64];
 	char		deployment_id[128]; /* Marathon-Deployment-Id header, or "" */
+	bool		deployment_id_cut;	/* ... which was longer than that */
 	bool		request_sent;	/* did any byte of the request leave? */
 	double		elapsed_ms;
+	json_object *json;			/* the body parsed strictly (the call owns it), or NULL */
+	char		body_problem[128];	/* why a non-empty body is not JSON, or "" */
 
 	/* private */
 	CURL	   *easy;
@@ -99,13 +102,22 @@ int			aml_marathon_client_in_flight(const AmlMarathonClient *client);
 /* Stop and free every call that has not been collected. */
 void		aml_marathon_client_abort_all(AmlMarathonClient *client);
 
+/*
+ * Everything Marathon (or whatever answers at its URL) sends is untrusted:
+ * bodies are parsed strictly once, when the call finishes; text that ends up
+ * in the database goes through aml_marathon_clean_text(); ids that go into
+ * URLs are checked or percent-encoded (marathon_doc.h).
+ */
+
 /* Classifying a finished call */
 AmlHttpOutcome aml_marathon_outcome(const AmlHttpCall *call);
 /* Could a failed state-changing call have been applied by Marathon? */
 bool		aml_marathon_may_have_applied(const AmlHttpCall *call);
-/* One line for automl.deployments.last_error (palloc'd). */
+/* One line for automl.deployments.last_error (palloc'd, short, valid in the database encoding). */
 char	   *aml_marathon_error_text(const AmlHttpCall *call);
-/* The response as a json-c object (caller releases), or NULL when it is not JSON. */
+/* "METHOD PATH: Marathon answered STATUS with <what> ..." for an answer that is not what was asked for. */
+char	   *aml_marathon_unexpected_text(const AmlHttpCall *call, const char *what, const char *problem);
+/* The body as a json-c object (owned by the call: do not release), or NULL when it is not JSON. */
 json_object *aml_marathon_response_json(const AmlHttpCall *call);
 const char *aml_http_method_name(AmlHttpMethod method);
 

@@ -166,6 +166,9 @@ registry_shmem_startup(void)
 		SpinLockInit(&aml_registry_shared->mutex);
 		aml_registry_shared->worker_latch = NULL;
 		aml_registry_shared->worker_pid = 0;
+		aml_registry_shared->connecting = false;
+		aml_registry_shared->connect_failures = 0;
+		aml_registry_shared->missing_logged = false;
 		pg_atomic_init_u32(&aml_registry_shared->wake_requested, 0);
 		ConditionVariableInit(&aml_registry_shared->progress_cv);
 	}

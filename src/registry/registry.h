@@ -8,9 +8,16 @@
  *   validate.c        what Marathon would refuse, checked in the database
  *   triggers.c        triggers on automl.apps, app_configs and deployments
  *   marathon_app.c    registry rows -> Marathon app definition (pure)
- *   marathon_client.c libcurl multi + json-c client of Marathon's REST API v2
+ *   marathon_client.c libcurl multi client of Marathon's REST API v2: calls,
+ *                     their outcomes and error messages
+ *   marathon_doc.c    Marathon's answers as untrusted input: documents, ids,
+ *                     text; the URL paths that carry ids back
  *   deploy_store.c    the worker's short transactions: claim, record, recover
- *   deploy_worker.c   the background worker: main loop and request state machine
+ *   deploy_task.c     the state machine of one request in the worker
+ *   deploy_worker.c   the background worker: main loop, the shared poll of
+ *                     Marathon's deployments, recording and claiming
+ *   deploy_connect.c  the worker's start: connecting to automl.database, or
+ *                     waiting for it
  *   wake.c            waking the worker at commit
  */
 #ifndef AML_REGISTRY_REGISTRY_H
@@ -44,9 +51,13 @@ extern int	aml_deploy_concurrency;		/* automl.deploy_concurrency */
  */
 typedef struct AmlRegistryShared
 {
-	slock_t		mutex;			/* protects worker_latch and worker_pid */
+	slock_t		mutex;			/* protects the fields up to missing_logged */
 	Latch	   *worker_latch;	/* the worker's MyLatch, NULL when not running */
 	pid_t		worker_pid;
+	/* deploy_connect.c: connecting to automl.database across worker restarts */
+	bool		connecting;		/* a worker is connecting (still set: it failed) */
+	int			connect_failures;	/* failed connections in a row */
+	bool		missing_logged; /* "database does not exist" was logged */
 	pg_atomic_uint32 wake_requested;	/* set by committers, cleared by the worker */
 	ConditionVariable progress_cv;	/* broadcast after each worker commit */
 } AmlRegistryShared;
@@ -84,5 +95,8 @@ void		aml_registry_wake_worker(void);
 
 /* deploy_worker.c */
 PGDLLEXPORT void aml_deploy_worker_main(Datum main_arg);
+
+/* deploy_connect.c: connect to automl.database (waits, and may exit, while it does not exist) */
+void		aml_deploy_worker_connect(void);
 
 #endif

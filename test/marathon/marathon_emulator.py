@@ -87,11 +87,14 @@ NOT_FOUND_HTML = ("<html>\n<head><title>404 Not Found</title></head>\n<body>\n"
                   "<center><h1>404 Not Found</h1></center>\n</body>\n</html>\n")
 
 CONFIG_KEYS = ("deploy_seconds", "stuck", "stuck_ids", "unhealthy", "max_running_deployments",
-               "marathon_version", "auth", "auth_ping", "task_host", "leader")
+               "marathon_version", "auth", "auth_ping", "task_host", "leader", "next_deployment_ids")
 FAULT_KEYS = ("status", "count", "method", "path", "body", "headers", "content_type", "latency_ms",
-              "drop", "reset", "garbage", "refuse", "seconds", "process", "comment", "hold")
+              "drop", "reset", "garbage", "refuse", "seconds", "process", "comment", "hold",
+              "mutate", "append", "body_bytes", "body_regex")
 # how long a held request waits at most for POST /_emulator/release
 HOLD_MAX_SECONDS = 600
+# Rule keys that change a normally processed answer (hostile Marathon), see mangle_response().
+MANGLE_KEYS = ("mutate", "append", "headers")
 
 
 def iso_ms(epoch_ms):
@@ -885,6 +888,110 @@ def label_match(selectors, labels):
 # The emulator state machine (no HTTP in here)
 # --------------------------------------------------------------------------
 
+
+# --------------------------------------------------------------------------
+# Hostile answers: a normally processed response, changed on its way out
+# --------------------------------------------------------------------------
+
+def check_mutations(mutations):
+    """Validate a rule's "mutate" list: [[path, value], ...], path a list of keys/indices/"*"."""
+    if not isinstance(mutations, list):
+        raise ValueError("mutate must be a list of [path, value] pairs")
+    for m in mutations:
+        if not (isinstance(m, list) and len(m) == 2 and isinstance(m[0], list) and m[0]):
+            raise ValueError("each mutation is [path, value] with a non-empty path list")
+        for step in m[0]:
+            if not (isinstance(step, str) or (isinstance(step, int) and not isinstance(step, bool))):
+                raise ValueError("path steps are object keys (strings), array indices or \"*\"")
+        v = m[1]
+        if isinstance(v, dict) and ("$raw" in v or "$delete" in v):
+            if len(v) != 1 or ("$raw" in v and not isinstance(v["$raw"], str)):
+                raise ValueError("a value is {\"$raw\": \"TEXT\"}, {\"$delete\": true} or plain JSON")
+
+
+class _Raw(object):
+    """A placeholder for text emitted verbatim in the JSON (e.g. 1e999999, "\\u0000")."""
+    __slots__ = ("text", "mark")
+
+    def __init__(self, text, n):
+        self.text = text
+        self.mark = "\x00raw%d\x00" % n
+
+
+def _apply_mutation(node, path, value):
+    """Set (or delete) what path designates inside node; "*" means every element or value."""
+    step, rest = path[0], path[1:]
+    if step == "*":
+        if isinstance(node, list):
+            keys = list(range(len(node)))
+        elif isinstance(node, dict):
+            keys = list(node.keys())
+        else:
+            return
+    else:
+        keys = [step]
+    for k in keys:
+        if isinstance(node, list):
+            if not isinstance(k, int) or not -len(node) <= k < len(node):
+                continue
+        elif isinstance(node, dict):
+            if not isinstance(k, str):
+                continue
+        else:
+            continue
+        if rest:
+            if isinstance(node, dict) and k not in node:
+                continue
+            _apply_mutation(node[k], rest, value)
+        elif isinstance(value, dict) and value.get("$delete"):
+            if isinstance(node, dict):
+                node.pop(k, None)
+            else:
+                del node[k]
+        else:
+            node[k] = copy.deepcopy(value) if not isinstance(value, _Raw) else value
+
+
+def mutate_json_body(body, mutations):
+    """Apply [[path, value], ...] to a JSON body (bytes); non-JSON bodies are left alone."""
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return body
+    raws = []
+    for path, value in mutations:
+        if isinstance(value, dict) and "$raw" in value:
+            value = _Raw(value["$raw"], len(raws))
+            raws.append(value)
+        if path == ["$"]:
+            doc = value
+            continue
+        _apply_mutation(doc, path, value)
+
+    def default(o):
+        if isinstance(o, _Raw):
+            return o.mark
+        raise TypeError("not JSON serialisable: %r" % (o,))
+
+    text = json.dumps(doc, separators=(",", ":"), default=default)
+    for r in raws:
+        text = text.replace(json.dumps(r.mark), r.text)
+    return text.encode("utf-8")
+
+
+def mangle_response(resp, rule):
+    """What a hostile Marathon (or a proxy) does to a processed answer: replace headers,
+    mutate the JSON body, append bytes (trailing garbage)."""
+    for k, v in (rule.get("headers") or {}).items():
+        resp.headers = [(hk, hv) for hk, hv in resp.headers if hk.lower() != str(k).lower()]
+        resp.headers.append((str(k), str(v)))
+    if rule.get("mutate"):
+        resp.body = mutate_json_body(resp.body, rule["mutate"])
+    if rule.get("append") is not None:
+        resp.body = resp.body + str(rule["append"]).encode("utf-8")
+    return resp
+
+
 class Emulator(object):
     def __init__(self, defaults, prefix="", log_file=None, max_log=200000):
         self.lock = threading.RLock()
@@ -992,8 +1099,30 @@ class Emulator(object):
             unknown = [k for k in r if k not in FAULT_KEYS]
             if unknown:
                 raise ValueError("unknown fault rule keys: %s" % ", ".join(sorted(unknown)))
-            if not any(r.get(k) for k in ("status", "drop", "reset", "garbage", "latency_ms", "refuse", "hold")):
-                raise ValueError("a fault rule needs one of status, latency_ms, hold, drop, reset, garbage, refuse")
+            if not any(r.get(k) for k in ("status", "drop", "reset", "garbage", "latency_ms", "refuse", "hold")) and \
+                    not any(r.get(k) is not None for k in MANGLE_KEYS):
+                raise ValueError("a fault rule needs one of status, latency_ms, hold, drop, reset, garbage, refuse, "
+                                 "mutate, append, headers")
+            if r.get("mutate") is not None:
+                check_mutations(r["mutate"])
+            if r.get("body_regex") is not None:
+                if not isinstance(r["body_regex"], str):
+                    raise ValueError("body_regex must be a regular expression")
+                try:
+                    re.compile(r["body_regex"])
+                except re.error as e:
+                    raise ValueError("body_regex: %s" % e)
+            if r.get("append") is not None and not isinstance(r["append"], str):
+                raise ValueError("append must be a string")
+            if r.get("body_bytes") is not None:
+                if not isinstance(r["body_bytes"], str) or any(ord(c) > 255 for c in r["body_bytes"]):
+                    raise ValueError("body_bytes must be a string of characters U+0000..U+00FF")
+                if not (r.get("status") or r.get("garbage")):
+                    raise ValueError("body_bytes needs status (or garbage)")
+            if r.get("headers") is not None:
+                if not isinstance(r["headers"], dict) or \
+                        any(re.search(r"[\r\n]", str(k) + str(v)) for k, v in r["headers"].items()):
+                    raise ValueError("headers must be an object of single-line values")
             rule = dict(r)
             count = rule.get("count", 1)
             if not isinstance(count, int) or isinstance(count, bool) or count == 0:
@@ -1032,7 +1161,7 @@ class Emulator(object):
             return rule["seconds"]
         return None
 
-    def take_fault(self, method, path):
+    def take_fault(self, method, path, body=b""):
         """Return (rule or None, refuse_seconds or None) for one incoming request."""
         with self.lock:
             if not self.faults:
@@ -1043,6 +1172,9 @@ class Emulator(object):
                 if rule.get("method") and rule["method"] != method:
                     continue
                 if rule.get("path") and not path.startswith(rule["path"]):
+                    continue
+                if rule.get("body_regex") and \
+                        not re.search(rule["body_regex"], (body or b"").decode("utf-8", "replace")):
                     continue
                 taken = dict(rule)
                 if rule["count"] > 0:
@@ -1090,6 +1222,13 @@ class Emulator(object):
                 new[k] = v
             elif k == "auth":
                 new[k] = parse_auth(v)
+            elif k == "next_deployment_ids":
+                if v is None:
+                    v = []
+                if not isinstance(v, list) or not all(isinstance(x, str) and x and
+                                                      not re.search(r"[\x00-\x1f\x7f]", x) for x in v):
+                    raise ValueError("next_deployment_ids must be a list of non-empty single-line strings")
+                new[k] = list(v)
             else:
                 if not isinstance(v, str):
                     raise ValueError("%s must be a string" % k)
@@ -1130,7 +1269,13 @@ class Emulator(object):
             self.deployments.pop(d["id"], None)
 
     def _start_deployment(self, app_id, kind, version, before):
-        dep_id = str(uuid.uuid4())
+        queued = self.config.get("next_deployment_ids") or []
+        if queued:
+            # a hostile Marathon: the next deployments get these ids instead of UUIDs
+            dep_id = queued[0]
+            self.config["next_deployment_ids"] = queued[1:]
+        else:
+            dep_id = str(uuid.uuid4())
         app = self.apps.get(app_id)
         has_hc = bool(app and app["def"].get("healthChecks"))
         dep = {
@@ -1991,7 +2136,7 @@ class Handler(BaseHTTPRequestHandler):
                  "duration_ms": None}
         emu.log_start(entry)
 
-        rule, refuse_secs = emu.take_fault(method, mpath)
+        rule, refuse_secs = emu.take_fault(method, mpath, body)
         fault_desc = []
         if rule and rule.get("latency_ms"):
             fault_desc.append("latency_ms=%s" % rule["latency_ms"])
@@ -2025,6 +2170,10 @@ class Handler(BaseHTTPRequestHandler):
             fault_desc.insert(0, "garbage" if rule.get("garbage") else "status=%d" % resp.status)
         elif resp is not None and resp.header("Marathon-Deployment-Id"):
             entry["deployment_id"] = resp.header("Marathon-Deployment-Id")
+        if rule is not None and any(rule.get(k) is not None for k in MANGLE_KEYS):
+            resp = mangle_response(resp, rule)
+            fault_desc.extend(k for k in MANGLE_KEYS if rule.get(k) is not None and
+                              not (k == "headers" and terminal))
         entry["fault"] = ",".join(fault_desc) or None
         entry["status"] = resp.status
         entry["duration_ms"] = round((time.time() - t0) * 1000, 3)
@@ -2067,6 +2216,9 @@ class Handler(BaseHTTPRequestHandler):
         status = rule.get("status") or 200
         headers = [(str(k), str(v)) for k, v in (rule.get("headers") or {}).items()]
         ctype = rule.get("content_type")
+        if rule.get("body_bytes") is not None:
+            # characters U+0000..U+00FF sent as those bytes: invalid UTF-8, NUL bytes
+            return Resp(status, rule["body_bytes"].encode("latin-1"), headers, ctype=ctype or "application/json")
         if rule.get("garbage"):
             body = rule.get("body")
             if body is None:
@@ -2239,7 +2391,7 @@ def main(argv=None):
     defaults = {"deploy_seconds": args.deploy_seconds, "stuck": False, "stuck_ids": [], "unhealthy": False,
                 "max_running_deployments": args.max_running_deployments,
                 "marathon_version": args.marathon_version, "auth": auth, "auth_ping": args.auth_ping,
-                "task_host": args.task_host, "leader": True}
+                "task_host": args.task_host, "leader": True, "next_deployment_ids": []}
     emu = Emulator(defaults, prefix=normalise_prefix(args.prefix), log_file=args.log_file, max_log=args.max_log)
     emu.host = host
     ctl = ServerControl(emu, host, args.port)

@@ -662,6 +662,107 @@ class TestFaults(Base):
         self.assertEqual(r.status, 400)
 
 
+class TestHostile(Base):
+    """A Marathon (or anything at its URL) that answers with what a client must not trust."""
+
+    def test_append_trailing_garbage_after_processing(self):
+        self.emu.ctl("POST", "/faults", {"append": "}{trailing", "method": "POST"})
+        r = self.create()
+        self.assertTrue(r.text.endswith("}{trailing"))
+        body, end = json.JSONDecoder().raw_decode(r.text)
+        self.assertEqual(body["id"], "/automl/viz/sales")   # the real answer, then garbage
+        self.assertEqual(r.text[end:], "}{trailing")
+        self.assertEqual(int(r.headers["content-length"]), len(r.body))
+        self.assertIn("/automl/viz/sales", self.emu.ctl("GET", "/state")["apps"])   # processed
+        self.assertEqual(self.emu.ctl("GET", "/requests")["requests"][-1]["fault"], "append")
+
+    def test_mutate_nulls_and_wrong_types_in_deployments(self):
+        self.emu.ctl("POST", "/config", {"stuck": True})
+        dep = self.create().headers["marathon-deployment-id"]
+        self.emu.ctl("POST", "/faults", [
+            {"mutate": [[["*", "affectedApps", "*"], None]], "path": "/v2/deployments"},
+            {"mutate": [[[0, "affectedApps"], "not a list"], [[0, "id"], 42]], "path": "/v2/deployments"},
+            {"mutate": [[[0, "id"], {"$delete": True}]], "path": "/v2/deployments"}])
+        self.assertEqual(self.emu.request("GET", "/v2/deployments").json()[0]["affectedApps"], [None])
+        d = self.emu.request("GET", "/v2/deployments").json()[0]
+        self.assertEqual((d["affectedApps"], d["id"]), ("not a list", 42))
+        self.assertNotIn("id", self.emu.request("GET", "/v2/deployments").json()[0])
+        # the rules are used up: the real answer again
+        self.assertEqual(self.emu.request("GET", "/v2/deployments").json()[0]["id"], dep)
+
+    def test_mutate_app_document_and_raw_values(self):
+        self.create()
+        self.emu.ctl("POST", "/faults", [
+            {"mutate": [[["app", "labels"], None], [["app", "deployments"], [None, {"id": ["x"]}]],
+                        [["app", "tasksRunning"], "1"], [["app", "instances"], -3]], "method": "GET"},
+            {"mutate": [[["app", "tasksRunning"], {"$raw": "1e999999"}],
+                        [["app", "version"], {"$raw": '"a\\u0000b"'}]], "method": "GET"},
+            {"mutate": [[["$"], None]], "method": "GET"}])
+        app = self.emu.request("GET", "/v2/apps/automl/viz/sales").json()["app"]
+        self.assertEqual((app["labels"], app["deployments"], app["tasksRunning"], app["instances"]),
+                         (None, [None, {"id": ["x"]}], "1", -3))
+        r = self.emu.request("GET", "/v2/apps/automl/viz/sales")
+        self.assertIn('"tasksRunning":1e999999', r.text)
+        self.assertIn('"version":"a\\u0000b"', r.text)
+        self.assertEqual(r.json()["app"]["version"], "a\x00b")
+        self.assertEqual(self.emu.request("GET", "/v2/apps/automl/viz/sales").text, "null")
+
+    def test_headers_replaced_on_processed_answer(self):
+        self.emu.ctl("POST", "/faults", {"headers": {"Marathon-Deployment-Id": "../../v2/apps?x"},
+                                         "method": "POST"})
+        r = self.create()
+        self.assertEqual(r.headers["marathon-deployment-id"], "../../v2/apps?x")
+        self.assertNotEqual(r.json()["deployments"][0]["id"], "../../v2/apps?x")
+
+    def test_error_bodies_that_are_not_jsonb(self):
+        raw = '{"message":"bad\\u0000 input","details":[{"path":"/id","errors":[1e999999]}]}'
+        self.emu.ctl("POST", "/faults", [
+            {"status": 422, "body": raw, "content_type": "application/json", "method": "POST"},
+            {"status": 422, "body_bytes": '{"message":"caf\u00e9 \u00ff\u0000"}', "method": "POST"}])
+        r = self.create(expect=422)
+        self.assertEqual(r.headers["content-type"], "application/json")
+        self.assertEqual(r.text, raw)
+        r = self.create(expect=422)
+        self.assertEqual(r.body, b'{"message":"caf\xe9 \xff\x00"}')
+        self.assertEqual(self.emu.ctl("GET", "/state")["apps"], {})
+
+    def test_odd_deployment_ids(self):
+        odd = "../../v2/apps?x"
+        self.emu.ctl("POST", "/config", {"next_deployment_ids": [odd], "stuck": True})
+        r = self.create()
+        self.assertEqual(r.headers["marathon-deployment-id"], odd)
+        self.assertEqual(r.json()["deployments"], [{"id": odd}])
+        self.assertEqual([d["id"] for d in self.emu.request("GET", "/v2/deployments").json()], [odd])
+        app = self.emu.request("GET", "/v2/apps/automl/viz/sales").json()["app"]
+        self.assertEqual(app["deployments"], [{"id": odd}])
+        self.assertEqual(self.emu.ctl("GET", "/config")["next_deployment_ids"], [])
+        # reachable only through a properly escaped URL
+        r = self.emu.request("DELETE", "/v2/deployments/..%2F..%2Fv2%2Fapps%3Fx?force=true")
+        self.assertEqual(r.status, 202)
+        # the next deployment has a UUID again
+        r = self.create(app_def("/automl/viz/other"))
+        self.assertRegex(r.headers["marathon-deployment-id"], r"^[0-9a-f-]{36}$")
+
+    def test_body_regex_picks_one_request(self):
+        self.emu.ctl("POST", "/faults", {"status": 422, "method": "POST", "body_regex": '"id": ?"/automl/viz/bad"'})
+        self.create(app_def("/automl/viz/good"))
+        self.create(app_def("/automl/viz/bad"), expect=422)
+        self.create(app_def("/automl/viz/bad"))
+        self.assertEqual(self.emu.request("POST", "/_emulator/faults", {"status": 500, "body_regex": "("}).status, 400)
+
+    def test_bad_hostile_rules_rejected(self):
+        for rule in ({"mutate": "x"}, {"mutate": [["app", 1]]}, {"mutate": [[[], 1]]},
+                     {"mutate": [[["a", 1.5], 1]]}, {"mutate": [[["a"], {"$raw": 5}]]},
+                     {"append": 5}, {"headers": {"X": "a\r\nb"}}, {"body_bytes": "x"},
+                     {"status": 500, "body_bytes": "\u0100"}):
+            r = self.emu.request("POST", "/_emulator/faults", rule)
+            self.assertEqual(r.status, 400, rule)
+        for cfg in ({"next_deployment_ids": "x"}, {"next_deployment_ids": [""]},
+                    {"next_deployment_ids": ["a\nb"]}):
+            r = self.emu.request("POST", "/_emulator/config", cfg)
+            self.assertEqual(r.status, 400, cfg)
+
+
 class TestConcurrency(Base):
     ARGS = ("--deploy-seconds", "0")
 

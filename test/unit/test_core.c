@@ -379,6 +379,37 @@ test_json(void)
 	json_object_object_add(holder, "e", aml_json_new_number(-INFINITY));
 	CHECK_STR(aml_json_text(holder), "{\"a\":0.1,\"b\":3,\"c\":null,\"d\":null,\"e\":null}");
 	json_object_put(holder);
+
+	/* strict parsing of untrusted documents */
+	{
+		static const char *const good[] = {"{\"a\": [1, 2.5, \"x\", null, true]}", " [1] \n", "\"pong\"", "42",
+		"{\"a\":\"caf\u00e9 \\u00e9\"}"};
+		static const char *const bad[] = {"{\"a\": 1} trailing", "{\"a\": 1}{}", "[1,]", "{\"a\": 1,}", "[NaN]",
+			"[Infinity]", "[-Infinity]", "[1e999999]", "{\"a\": [1e999999]}", "[tRue]", "[01]", "null", "",
+			"   ", "[\"\xff\"]", "[\"caf\xc3\"]", "{\"a\": 1", "[1] x"};
+
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		{
+			CHECK_OK(aml_json_parse_strict(good[i], strlen(good[i]), &parsed, &err), &err);
+			CHECK(parsed != NULL);
+			json_object_put(parsed);
+		}
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		{
+			parsed = (json_object *) 1;
+			CHECK_STATUS(aml_json_parse_strict(bad[i], strlen(bad[i]), &parsed, &err), AML_ERR_BAD_FORMAT, &err);
+			CHECK(parsed == NULL);
+		}
+		/* a NUL byte inside, the rest valid */
+		CHECK_STATUS(aml_json_parse_strict("[1]\0[2]", 7, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
+		CHECK(strstr(err.message, "NUL") != NULL);
+		CHECK_STATUS(aml_json_parse_strict("[\"a\0b\"]", 7, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
+		CHECK_STATUS(aml_json_parse_strict("{\"a\": 1} x", 10, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
+		CHECK(strstr(err.message, "after the document") != NULL);
+		/* \u0000 is valid JSON (PostgreSQL's jsonb refuses it: the caller decides) */
+		CHECK_OK(aml_json_parse_strict("[\"a\\u0000b\"]", 12, &parsed, &err), &err);
+		json_object_put(parsed);
+	}
 }
 
 static void
