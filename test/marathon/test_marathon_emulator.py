@@ -618,9 +618,11 @@ class TestFaults(Base):
             self.emu.request("POST", "/v2/apps", app_def(), timeout=30).status)) for _ in range(2)]
         for c in clients:
             c.start()
-        held = wait_for(lambda: [e for e in self.emu.ctl("GET", "/requests?method=POST")["requests"]
-                                 if e["status"] is None], timeout=10)
-        self.assertEqual(len(held), 2)
+        def held():
+            return [e for e in self.emu.ctl("GET", "/requests?method=POST")["requests"] if e["status"] is None]
+        # both requests are held (wait for the second, not only the first)
+        self.assertTrue(wait_for(lambda: len(held()) == 2, timeout=10), "not both requests were held")
+        self.assertEqual(len(held()), 2)
         self.assertEqual(self.emu.ctl("GET", "/state")["apps"], {})  # not processed while held
         self.assertEqual(self.emu.request("GET", "/v2/apps").status, 200)  # other requests go on
         self.assertEqual(self.emu.ctl("POST", "/release"), {"released": 2})
