@@ -377,7 +377,10 @@ automl_apps_check(PG_FUNCTION_ARGS)
 	name = get_text(&row, "name");
 	owner = get_oid(&row, "owner");
 	if (name == NULL)
-		raise_check(row.rel, "name", "app name must not be NULL", NULL);
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("app name must not be NULL"),
+				 errtablecolname(row.rel, "name")));
 	if (!aml_check_name(name, false, &p))
 		raise_problem(row.rel, "name", &p);
 	if (!OidIsValid(owner))
@@ -603,8 +606,11 @@ automl_app_configs_check(PG_FUNCTION_ARGS)
 	app_id = DatumGetInt64(d);
 	name = get_text(&row, "name");
 	if (name == NULL)
-		raise_check(row.rel, "name", "configuration name must not be NULL",
-					"The configuration used when none is named is called \"default\".");
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("configuration name must not be NULL"),
+				 errdetail("The configuration used when none is named is called \"default\"."),
+				 errtablecolname(row.rel, "name")));
 	if (!aml_check_name(name, true, &p))
 		raise_problem(row.rel, "name", &p);
 
