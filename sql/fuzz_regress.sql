@@ -25,4 +25,18 @@ SELECT m.algorithm, jsonb_array_length(m.classes) AS classes,
         FROM jsonb_each_text(automl_predict_proba(m.id, (SELECT t FROM many_classes t LIMIT 1))) p) AS total_probability
 FROM automl.models m WHERE m.id IN (:gnb, :bnb, :mnb) ORDER BY m.id;
 
+-- 2. A huge name[] argument (columns, features): duplicates were found by
+-- comparing every name with every earlier one, so 100 000 names took seconds
+-- that statement_timeout could not interrupt.  Now the names are hashed: the
+-- call fails at once on the first unknown (or repeated) name.
+SET statement_timeout = '3s';
+SELECT count(*) FROM automl_summary('many_classes',
+    (SELECT array_agg('c' || g) FROM generate_series(1, 100000) g)::name[]);
+SELECT count(*) FROM automl_summary('many_classes',
+    (SELECT array_agg('c' || g) FROM generate_series(1, 100000) g)::name[] || '{c1}'::name[]);
+SELECT automl_fit('many_classes', 'label', 'gaussian_nb',
+    features => (SELECT array_agg('c' || g) FROM generate_series(1, 100000) g)::name[]);
+SELECT count(*) FROM automl_summary('many_classes', '{x,z,x}');
+RESET statement_timeout;
+
 DROP SCHEMA fuzz_regress CASCADE;
