@@ -75,7 +75,7 @@ CREATE TABLE t_extreme AS
            (g % 3)::numeric * 1e100 AS num, (g % 2)::float8 * 1e308 AS y
     FROM generate_series(1, 30) g;
 CREATE TABLE t_cats AS
-    SELECT g AS id, 'cat' || (g % 500) AS c, md5(g::text) AS u, (g % 7)::float8 AS x, (g % 3)::text AS y
+    SELECT g AS id, 'cat' || (g % 600) AS c, md5(g::text) AS u, (g % 7)::float8 AS x, (g % 3)::text AS y
     FROM generate_series(1, 800) g;
 CREATE TABLE t_big AS
     SELECT g AS id, random()::float8 AS x1, (g % 13)::float8 AS x2, (g % 3)::int AS y
@@ -159,8 +159,11 @@ INSERT INTO fixture VALUES
     ('types', automl_fit('t_types', 'y', 'ridge',
                          features => '{i2,i4,i8,f4,num,bo,tx,vc,ch,nm,qc,en,dm,da,ts,tz,tm,ttz,iv}')),
     ('named', automl_fit('t_num', 'label', 'logistic_regression', features => '{x1}', name => 'fuzz_named')),
+    -- the deployed model the fuzzer predicts with by name: no call it
+    -- generates fits or deploys another version of it
+    ('fixed', automl_fit('t_num', 'label', 'logistic_regression', features => '{x1,x2}', name => 'fuzz_fixed')),
     ('deleted', automl_fit('t_num', 'y', 'ridge', features => '{x1}'));
-SELECT automl_deploy_model(id) FROM fixture WHERE what = 'named';
+SELECT automl_deploy_model(id) FROM fixture WHERE what IN ('named', 'fixed');
 DELETE FROM automl.models WHERE id = (SELECT id FROM fixture WHERE what = 'deleted');
 
 -- the role's own apps

@@ -101,9 +101,16 @@ def skipped(issue_id, args):
     return not args.known_issues and any(i["id"] == issue_id and i.get("skip") for i in KNOWN_ISSUES)
 
 
+# In the postmaster log: a process killed by a signal, a backend that exited
+# abnormally (ASan exits with 1) and the crash restart that follows, a
+# background worker of automl that died (a parallel worker exits with 1 on
+# any error: that is how errors reach the leader), assertion failures and
+# sanitizer reports.
 CRASH_PATTERNS = re.compile(
-    r"terminated by signal|was terminated by exception|exited with exit code|"
-    r"PANIC:|TRAP:|AddressSanitizer|LeakSanitizer|runtime error:|stack smashing")
+    r'terminated by signal|was terminated by exception|server process \(PID \d+\) exited with exit code|'
+    r'terminating any other active server processes|'
+    r'background worker "(?!parallel worker")[^"]*" \(PID \d+\) exited with exit code|'
+    r'PANIC:|TRAP:|AddressSanitizer|LeakSanitizer|runtime error:|stack smashing')
 
 
 class Fn:
@@ -111,7 +118,7 @@ class Fn:
 
     def __init__(self, row):
         (self.oid, self.schema, self.name, self.identity, argtypes, argnames, self.ndefaults,
-         self.rettype, retset, self.kind, variadic, support) = row
+         self.rettype, retset, self.kind, variadic, support, self.parallel) = row
         self.argtypes = parse_array(argtypes)
         self.argnames = parse_array(argnames)
         self.ndefaults = int(self.ndefaults)
@@ -253,6 +260,7 @@ class Fuzzer:
         self.rss_checks = not os.environ.get("AML_FUZZ_NO_RSS")
         self.known_hits = {}
         self.crash_lines = []
+        self.sanitizer_offsets = {}
         self.denied = {}
 
     # ------------------------------------------------ sessions
@@ -335,7 +343,7 @@ class Fuzzer:
                                    p.pronargs) i
                             WHERE p.proargmodes IS NULL OR p.proargmodes[i] IN ('i', 'b', 'v')),
                            p.pronargdefaults, p.prorettype::regtype::text, p.proretset, p.prokind,
-                           p.provariadic <> 0, p.prosupport <> 0
+                           p.provariadic <> 0, p.prosupport <> 0, p.proparallel
                     FROM pg_proc p
                     JOIN pg_namespace n ON n.oid = p.pronamespace
                     JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
@@ -586,6 +594,9 @@ class Fuzzer:
         if name == "model_name":
             if good:
                 return "(%s)::text" % lit(self.scn["model_name"])
+            if rng.random() < 0.3:
+                # another role's deployed model, a name with versions, no name
+                return "(%s)::text" % lit(rng.choice(["fuzz_other_named", "fuzz_named", "", "FUZZ_FIXED"]))
             return None
         if name == "row":
             return self.record(rng, fn, good)
@@ -629,18 +640,26 @@ class Fuzzer:
     # ------------------------------------------------ calls
 
     def gen_call(self, fn, rng, role):
-        """One call of fn as SQL text."""
+        """One call of fn as SQL text; PARALLEL SAFE functions now and then
+        in parallel workers (force_parallel_mode)."""
+        sql = self.gen_call_inner(fn, rng, role)
+        if fn.parallel == "s" and rng.random() < 0.03 and not sql.startswith("EXPLAIN"):
+            return "BEGIN; SET LOCAL force_parallel_mode = on; %s; COMMIT" % sql
+        return sql
+
+    def gen_call_inner(self, fn, rng, role):
         models = self.own_models if role == "regress_fuzz" else self.all_models
-        named = self.models.get("named") if role == "regress_fuzz" or rng.random() < 0.5 \
-            else self.models.get("other_named")
-        # a call by model name uses the deployed model of that name
+        # a call by model name uses the deployed model of that name ("fuzz_fixed":
+        # model names are shared by all roles, and the fuzzer's automl_fit
+        # calls add and deploy versions of the names it knows)
+        named = self.models.get("fixed")
         model = named if "model_name" in fn.argnames or rng.random() < 0.2 else rng.choice(models)
         rel = rng.choice(self.good_relations)
         cols = self.columns.get(rel, []) or ["x1"]
         preferred = [c for c in ("y", "label", "c", "k", "b") if c in cols]
         self.scn = {"model": model, "model_rel": self.model_rel.get(model, "fuzz.t_num"), "rel": rel,
                     "target": rng.choice(preferred) if preferred and rng.random() < 0.8 else rng.choice(cols),
-                    "model_name": "fuzz_named" if model == self.models.get("named") else "fuzz_other_named",
+                    "model_name": "fuzz_fixed",
                     "names": None}
         self.scn["algorithm"] = rng.choice(V.ALGORITHMS)
         self.scn["app"], self.scn["config"] = rng.choice([("fuzz-app", "default"), ("fuzz-app", "big"),
@@ -781,10 +800,15 @@ class Fuzzer:
             self.slow.append((elapsed, fn.signature, sql[:300]))
         if what is None and elapsed > timeout_ms / 1000.0 + self.args.cancel_grace:
             what = "not cancellable: ran %.1f s with statement_timeout = %d ms" % (elapsed, timeout_ms)
-        if what is None and (number % 200 == 0 or conn.closed):
-            what = self.check_log()
         if what is None and conn.closed:
             what = "connection lost"
+        if what is not None and what.startswith("connection lost"):
+            time.sleep(0.5)         # the postmaster logs why the backend died
+            why = self.check_log()
+            if why:
+                what += " | " + why
+        elif what is None and number % 200 == 0:
+            what = self.check_log()
         if what:
             self.fail(fn.signature, number, role, sql, what)
             if conn.closed or what.startswith("server log"):
@@ -794,9 +818,21 @@ class Fuzzer:
 
     def read_log(self):
         """What the postmaster logged since the last read; crash reports in
-        it are kept for the next check_log()."""
+        it, and in new sanitizer log files (--sanitizer-log-dir), are kept for
+        the next check_log()."""
         text = self.server.new_log()
         self.crash_lines += [line for line in text.splitlines() if CRASH_PATTERNS.search(line)]
+        if self.args.sanitizer_log_dir:
+            for name in sorted(os.listdir(self.args.sanitizer_log_dir)):
+                path = os.path.join(self.args.sanitizer_log_dir, name)
+                if not os.path.isfile(path):
+                    continue
+                with open(path, "rb") as f:
+                    f.seek(self.sanitizer_offsets.get(path, 0))
+                    data = f.read()
+                self.sanitizer_offsets[path] = self.sanitizer_offsets.get(path, 0) + len(data)
+                self.crash_lines += ["%s: %s" % (name, line) for line in data.decode("utf-8", "replace").splitlines()
+                                     if CRASH_PATTERNS.search(line)]
         return text
 
     def check_log(self):
@@ -1205,6 +1241,7 @@ def main():
     ap.add_argument("--rss-limit-kb", type=int, default=8192)
     ap.add_argument("--expect-asan", action="store_true",
                     help="fail unless the backends run with AddressSanitizer (sanitizer stage)")
+    ap.add_argument("--sanitizer-log-dir", help="also watch the sanitizers' log_path files in this directory")
     ap.add_argument("--only", help="a regular expression: fuzz only the functions whose signature matches")
     ap.add_argument("--known-issues", action="store_true", help="also generate the calls of KNOWN_ISSUES")
     ap.add_argument("--show", type=int, default=0, help="print the first N calls of each function and their results")
