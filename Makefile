@@ -6,6 +6,10 @@
 #   make regress              pg_regress suites on a temporary instance (not as root)
 #   make tap                  TAP tests with background workers (not as root)
 #   WERROR=1                  warnings are errors (CI)
+#   SANITIZE=address,undefined   build the extension and the unit tests with
+#                             AddressSanitizer and UndefinedBehaviorSanitizer
+#                             (test/check.sh's sanitizer stage; see there for
+#                             how the server runs it)
 #
 # The whole suite, with its dependencies, is run by test/check.sh (README).
 
@@ -43,6 +47,19 @@ PG_CPPFLAGS = -I$(srcdir)/src $(DEP_CFLAGS) -DAML_OPENBLAS_LIBRARY='"$(OPENBLAS_
 PG_CFLAGS = $(WARNINGS) -std=gnu11 -ffp-contract=off
 SHLIB_LINK = $(DEP_LIBS) -ldl -lm
 
+# Sanitizers: frame pointers for readable reports; float-cast-overflow is
+# not part of "undefined" in GCC but is how NaN or 1e308 become an index.
+# AML_SANITIZE makes the glue give the pure layers malloc'd blocks instead
+# of palloc chunks (src/pg/core_bridge.c), so ASan sees each block's bounds.
+comma := ,
+ifdef SANITIZE
+SAN_FLAGS = -fsanitize=$(SANITIZE)$(if $(findstring undefined,$(SANITIZE)),$(comma)float-cast-overflow) \
+	-fno-omit-frame-pointer -g
+PG_CFLAGS += $(SAN_FLAGS) -DAML_SANITIZE
+SHLIB_LINK += $(SAN_FLAGS)
+endif
+
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -62,7 +79,7 @@ $(AML_INSTALL_SQL): $(AML_INSTALL_PARTS)
 # (no postgres.h, no server), plus the shared helpers in test/unit/lib/.
 UNIT_CC ?= cc
 UNIT_CFLAGS = -O2 -g -std=gnu11 -ffp-contract=off $(WARNINGS) -Isrc -Itest/unit/lib $(DEP_CFLAGS) \
-	-DAML_OPENBLAS_LIBRARY='"$(OPENBLAS_LIBRARY)"'
+	-DAML_OPENBLAS_LIBRARY='"$(OPENBLAS_LIBRARY)"' $(SAN_FLAGS)
 UNIT_LIBS = $(DEP_LIBS) -ldl -lm
 UNIT_PURE_OBJS = $(patsubst src/%.c,test/unit/bin/obj/%.o,$(PURE_SRCS))
 UNIT_LIB_SRCS = $(sort $(wildcard test/unit/lib/*.c))

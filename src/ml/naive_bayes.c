@@ -288,7 +288,8 @@ gnb_predict_batch(const AmlEstimator *est, const AmlMatrix *X, AmlMatrix *out, A
 	const GnbState *s = est->state;
 	int			n = X->rows;
 	int			k = s->k;
-	double	   *acc = AML_NEW_ARRAY(double, (size_t) NB_BLOCK * (k + 2));
+	/* NB_BLOCK sums per class, then one row's k log-likelihoods and k probabilities */
+	double	   *acc = AML_NEW_ARRAY(double, (size_t) NB_BLOCK * k + 2 * (size_t) k);
 	double	   *jll;
 	double	   *prob;
 

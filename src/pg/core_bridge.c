@@ -14,6 +14,8 @@
 #include "pg/automl.h"
 #include "pg/core_bridge.h"
 
+#ifndef AML_SANITIZE
+
 static void *
 context_alloc(void *state, size_t size)
 {
@@ -32,6 +34,118 @@ top_context_alloc(void *state, size_t size)
 {
 	return MemoryContextAllocExtended(TopMemoryContext, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
+
+#else							/* AML_SANITIZE */
+
+/*
+ * Sanitizer builds (make SANITIZE=...): AddressSanitizer sees the bounds of
+ * malloc'd blocks only, and a palloc chunk lives inside a larger block of
+ * its memory context, so an overflow into the next chunk would go unseen.
+ * Here every block of the pure layers is malloc'd on its own, with a header
+ * that links it to the memory context it belongs to; a reset callback of
+ * that context frees what is left when the context is reset or deleted
+ * (error cleanup included), as palloc would.
+ */
+typedef struct SanOwner SanOwner;
+
+typedef struct SanBlock
+{
+	struct SanBlock *prev;
+	struct SanBlock *next;
+	SanOwner   *owner;
+	size_t		size;			/* keeps the header a multiple of 16 bytes */
+} SanBlock;
+
+struct SanOwner
+{
+	MemoryContext context;
+	MemoryContextCallback callback;
+	SanBlock	blocks;			/* circular list head */
+	SanOwner   *next;
+};
+
+static SanOwner *san_owners;
+
+static void
+san_release(void *arg)
+{
+	SanOwner   *owner = (SanOwner *) arg;
+	SanOwner  **link;
+
+	while (owner->blocks.next != &owner->blocks)
+	{
+		SanBlock   *b = owner->blocks.next;
+
+		b->prev->next = b->next;
+		b->next->prev = b->prev;
+		free(b);
+	}
+	for (link = &san_owners; *link != NULL; link = &(*link)->next)
+		if (*link == owner)
+		{
+			*link = owner->next;
+			break;
+		}
+	free(owner);
+}
+
+static void *
+san_alloc(MemoryContext context, size_t size)
+{
+	SanOwner   *owner;
+	SanBlock   *b;
+
+	StaticAssertStmt(sizeof(SanBlock) % 16 == 0, "SanBlock keeps blocks 16-byte aligned");
+	for (owner = san_owners; owner != NULL; owner = owner->next)
+		if (owner->context == context)
+			break;
+	if (owner == NULL)
+	{
+		owner = malloc(sizeof(SanOwner));
+		if (owner == NULL)
+			return NULL;
+		owner->context = context;
+		owner->blocks.prev = owner->blocks.next = &owner->blocks;
+		owner->callback.func = san_release;
+		owner->callback.arg = owner;
+		owner->next = san_owners;
+		san_owners = owner;
+		MemoryContextRegisterResetCallback(context, &owner->callback);
+	}
+	if (size > SIZE_MAX - sizeof(SanBlock) || (b = malloc(sizeof(SanBlock) + size)) == NULL)
+		return NULL;
+	b->owner = owner;
+	b->size = size;
+	b->next = owner->blocks.next;
+	b->prev = &owner->blocks;
+	b->next->prev = b;
+	owner->blocks.next = b;
+	return b + 1;
+}
+
+static void *
+context_alloc(void *state, size_t size)
+{
+	return san_alloc((MemoryContext) state, size);
+}
+
+static void *
+top_context_alloc(void *state, size_t size)
+{
+	return san_alloc(TopMemoryContext, size);
+}
+
+static void
+context_free(void *state, void *ptr)
+{
+	SanBlock   *b = ((SanBlock *) ptr) - 1;
+
+	b->prev->next = b->next;
+	b->next->prev = b->prev;
+	free(b);
+}
+
+#endif							/* AML_SANITIZE */
 
 void
 aml_pg_install_default_allocator(void)

@@ -18,6 +18,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -32,6 +33,12 @@
 /* seconds between 1970-01-01 and 2000-01-01 (PostgreSQL's epoch) */
 #define PG_EPOCH_OFFSET_SECONDS 946684800.0
 
+/*
+ * A name[] argument as a list of names, refusing NULLs and duplicates.  The
+ * duplicates are found with a hash table: the array comes from the caller
+ * and may be huge (a list walk per element made 100 000 names take seconds
+ * that statement_timeout could not interrupt).
+ */
 List *
 aml_name_array_to_list(ArrayType *names, const char *argname)
 {
@@ -39,29 +46,38 @@ aml_name_array_to_list(ArrayType *names, const char *argname)
 	bool	   *nulls;
 	int			n;
 	List	   *result = NIL;
+	HTAB	   *seen;
+	HASHCTL		ctl;
 
 	if (ARR_NDIM(names) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("%s must be a one-dimensional array", argname)));
 	deconstruct_array(names, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = NAMEDATALEN;
+	ctl.hcxt = CurrentMemoryContext;
+	seen = hash_create("automl column names", Max(n, 1), &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	for (int i = 0; i < n; i++)
 	{
 		char	   *name;
-		ListCell   *lc;
+		bool		found;
 
+		CHECK_FOR_INTERRUPTS();
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s must not contain NULL", argname)));
 		name = pstrdup(NameStr(*DatumGetName(elems[i])));
-		foreach(lc, result)
-			if (strcmp((char *) lfirst(lc), name) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DUPLICATE_COLUMN),
-						 errmsg("column \"%s\" appears more than once in %s", name, argname)));
+		(void) hash_search(seen, name, HASH_ENTER, &found);
+		if (found)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("column \"%s\" appears more than once in %s", name, argname)));
 		result = lappend(result, name);
 	}
+	hash_destroy(seen);
 	return result;
 }
 

@@ -924,6 +924,55 @@ test_out_of_memory(void)
 	free_dataset(&d);
 }
 
+/*
+ * More classes than rows in a prediction block (NB_BLOCK = 512): the batch
+ * path's per-row buffers must hold k values (the fuzzer found a Gaussian
+ * batch buffer sized for the block instead: a heap overflow from 513 classes).
+ */
+static void
+test_nb_many_classes(void)
+{
+	const char *types[] = {"gaussian_nb", "bernoulli_nb", "multinomial_nb"};
+	const int	k = 700;
+	const int	n = 2 * k;
+	AmlMatrix  *X = aml_matrix_new(n, 2);
+	double	   *y = AML_NEW_ARRAY(double, n);
+
+	for (int i = 0; i < n; i++)
+	{
+		y[i] = i % k;
+		AML_AT(X, i, 0) = (i % k) % 7;
+		AML_AT(X, i, 1) = (i / 3) % 5;
+	}
+	for (int t = 0; t < 3; t++)
+	{
+		AmlEstimator *est = fit_model(types[t], AML_TASK_CLASSIFICATION, k, NULL, X, y);
+		AmlMatrix  *pred;
+		int			bad_sums = 0;
+
+		if (est == NULL)
+			continue;
+		CHECK(aml_estimator_outputs(est) == k);
+		pred = predict(est, X);
+		for (int i = 0; i < n; i++)
+		{
+			double		sum = 0;
+
+			for (int c = 0; c < k; c++)
+				sum += AML_AT(pred, i, c);
+			if (!unit_near(sum, 1.0, 1e-9))
+				bad_sums++;
+		}
+		CHECK_MSG(bad_sums == 0, "%s with %d classes: %d rows whose probabilities do not sum to 1",
+				  types[t], k, bad_sums);
+		check_rows_equal_batch(est, X, pred);
+		aml_matrix_free(pred);
+		aml_estimator_free(est);
+	}
+	aml_matrix_free(X);
+	aml_free(y);
+}
+
 int
 main(void)
 {
@@ -935,6 +984,7 @@ main(void)
 	RUN(test_knn_batch_paths);
 	RUN(test_knn_degenerate);
 	RUN(test_nb_degenerate);
+	RUN(test_nb_many_classes);
 	RUN(test_bad_params);
 	RUN(test_determinism);
 	RUN(test_out_of_memory);
