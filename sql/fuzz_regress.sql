@@ -39,4 +39,13 @@ SELECT automl_fit('many_classes', 'label', 'gaussian_nb',
 SELECT count(*) FROM automl_summary('many_classes', '{x,z,x}');
 RESET statement_timeout;
 
+-- 3. The columns variant of automl_predict called directly with as many
+-- names as values differing was an internal error (XX000); it is 22023.
+SELECT automl.predict_columns(:gnb::bigint, ARRAY['x', 'z'], 1.5);
+
+-- 4. A test_size close to 1 made (int) ceil(cv_folds / (1 - test_size))
+-- overflow an int (undefined behaviour; UBSan: "outside the range of
+-- representable values of type 'int'"); now it asks for INT_MAX rows.
+SELECT automl_train('many_classes', 'label', features => '{x,z}', test_size => 0.999999999, cv_folds => 5);
+
 DROP SCHEMA fuzz_regress CASCADE;

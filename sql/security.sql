@@ -247,6 +247,9 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.deployments_notify()', $$UPDATE automl.deployments SET state = 'failed'$$),
   ('automl.deployments_notify()', $$SELECT automl.deployments_notify()$$),
   ('automl.apps_check()', $$SELECT automl.apps_check()$$),
+  ('automl.apps_check()', $$CREATE TABLE evil.lookalike (id int, name int, owner int)$$),
+  ('automl.apps_check()', $$CREATE TRIGGER lookalike BEFORE INSERT ON evil.lookalike FOR EACH ROW EXECUTE FUNCTION automl.apps_check()$$),
+  ('automl.models_changed()', $$CREATE TRIGGER lookalike AFTER INSERT ON evil.lookalike EXECUTE FUNCTION automl.models_changed()$$),
   ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$);
 
 UPDATE calls SET function = fn::text;
@@ -381,6 +384,12 @@ SELECT count(*) AS internal_errors FROM superuser_results WHERE result LIKE 'XX%
 SELECT via, count(*) AS trips FROM evil.trips WHERE who <> 'regress_attacker' GROUP BY via ORDER BY 1;
 SELECT is_called AS any_foreign_trip FROM evil.foreign_trips;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_attacker';
+-- trigger functions attached (by a superuser: nobody else may) to tables
+-- they were not written for refuse instead of reading the wrong columns
+SELECT pg_temp.attempt($$INSERT INTO evil.lookalike VALUES (1, 12345, 1)$$) AS lookalike;
+CREATE TRIGGER s AFTER INSERT ON automl.apps FOR EACH STATEMENT EXECUTE FUNCTION automl.apps_check();
+SELECT pg_temp.attempt($$INSERT INTO automl.apps (name, image) VALUES ('statement-level', 'x/y')$$) AS statement_level;
+DROP TRIGGER s ON automl.apps;
 
 -------------------------------------------------------------------------------
 -- clean up

@@ -46,6 +46,9 @@ COMMENT ON FUNCTION automl.models_changed() IS
     'Trigger: a change to automl.models empties the compiled-model cache of every backend';
 CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON automl.models
     FOR EACH STATEMENT EXECUTE FUNCTION automl.models_changed();
+-- Trigger functions are for automl's own tables: nobody else attaches them
+-- (firing them on automl.models needs no privilege).
+REVOKE EXECUTE ON FUNCTION automl.models_changed() FROM PUBLIC;
 
 -------------------------------------------------------------------------------
 -- fitting one explicit model

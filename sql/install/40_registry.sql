@@ -255,6 +255,11 @@ CREATE TRIGGER deployments_notify_state AFTER UPDATE OF state ON automl.deployme
     FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state)
     EXECUTE FUNCTION automl.deployments_notify();
 
+-- The trigger functions read these tables' columns by name and type: they
+-- are not for other tables, so nobody else may attach them.
+REVOKE EXECUTE ON FUNCTION automl.apps_check(), automl.app_configs_check(),
+    automl.registry_guard_delete(), automl.deployments_notify() FROM PUBLIC;
+
 -------------------------------------------------------------------------------
 -- privileges and row-level security
 -------------------------------------------------------------------------------

@@ -230,6 +230,12 @@ automl_models_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("automl_models_changed() must be called as a trigger")));
+	if (RelationGetRelid(trigdata->tg_relation) != aml_models_relid())
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"automl_models_changed\" cannot be a trigger on %s",
+						RelationGetRelationName(trigdata->tg_relation)),
+				 errdetail("It guards automl.models only.")));
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	PG_RETURN_POINTER(NULL);
 }

@@ -447,7 +447,11 @@ predict_columns(FunctionCallInfo fcinfo, int64 model_id)
 
 		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
 		if (n != PG_NARGS() - FIRST_COLUMN_ARG)
-			elog(ERROR, "automl predict: %d column names for %d columns", n, PG_NARGS() - FIRST_COLUMN_ARG);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%d column names for %d columns", n, PG_NARGS() - FIRST_COLUMN_ARG),
+					 errhint("Each column value follows the array of names, in its order; "
+							 "the planner writes these calls for automl_predict(model, t).")));
 		names = palloc(sizeof(char *) * Max(n, 1));
 		types = palloc(sizeof(Oid) * Max(n, 1));
 		for (int a = 0; a < n; a++)

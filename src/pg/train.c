@@ -11,6 +11,7 @@
 
 #include "pg/jsonc.h"
 
+#include <limits.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -351,7 +352,8 @@ automl_train(PG_FUNCTION_ARGS)
 	{
 		int		   *count = palloc0(sizeof(int) * data->n_classes);
 		int			rarest = 0;
-		int			needed = (int) ceil(cv_folds / (1 - test_size)) + 1;
+		/* (a test_size near 1 asks for more rows than any table has) */
+		int			needed = (int) Min(ceil(cv_folds / (1 - test_size)) + 1, (double) INT_MAX);
 
 		for (int i = 0; i < data->n_rows; i++)
 			count[(int) data->y[i]]++;

@@ -107,20 +107,45 @@ disconnect(AmlActAs *a)
 	SPI_finish();
 }
 
+/*
+ * The trigger's data, after checking that it fires for each row on one of
+ * the tables it was written for (automl.<tables[i]>): the functions read
+ * those tables' columns by name and type.  Attached anywhere else (only a
+ * superuser can: EXECUTE is revoked from PUBLIC) they refuse.
+ */
 static TriggerData *
-trigger_data(FunctionCallInfo fcinfo, const char *name)
+trigger_data(FunctionCallInfo fcinfo, const char *name, const char *const *tables)
 {
 	TriggerData *td;
+	Oid			relid;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"%s\" was not called by the trigger manager", name)));
 	td = (TriggerData *) fcinfo->context;
-	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		elog(ERROR, "%s must be a row trigger", name);
-	return td;
+	relid = RelationGetRelid(td->tg_relation);
+	for (int i = 0; tables[i] != NULL; i++)
+		if (relid == aml_automl_relid(tables[i]))
+		{
+			if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+				ereport(ERROR,
+						(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+						 errmsg("function \"%s\" must be fired for each row", name)));
+			return td;
+		}
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("function \"%s\" cannot be a trigger on %s", name,
+					RelationGetRelationName(td->tg_relation)),
+			 errdetail("It guards automl.%s only.", tables[0])));
+	return NULL;				/* not reached */
 }
+
+static const char *const APPS[] = {"apps", NULL};
+static const char *const APP_CONFIGS[] = {"app_configs", NULL};
+static const char *const APPS_AND_CONFIGS[] = {"apps", "app_configs", NULL};
+static const char *const DEPLOYMENTS[] = {"deployments", NULL};
 
 typedef struct Row
 {
@@ -345,7 +370,7 @@ is_source_url(const char *s)
 Datum
 automl_apps_check(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = trigger_data(fcinfo, "automl_apps_check");
+	TriggerData *td = trigger_data(fcinfo, "automl_apps_check", APPS);
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	Row			row = {0};
 	char	   *name;
@@ -579,7 +604,7 @@ float_or_default(Row *row, const char *name, const char *hint, double fallback)
 Datum
 automl_app_configs_check(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = trigger_data(fcinfo, "automl_app_configs_check");
+	TriggerData *td = trigger_data(fcinfo, "automl_app_configs_check", APP_CONFIGS);
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	Row			row = {0};
 	bool		isnull;
@@ -717,7 +742,7 @@ automl_app_configs_check(PG_FUNCTION_ARGS)
 Datum
 automl_registry_guard_delete(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = trigger_data(fcinfo, "automl_registry_guard_delete");
+	TriggerData *td = trigger_data(fcinfo, "automl_registry_guard_delete", APPS_AND_CONFIGS);
 	Row			row = {0};
 	bool		is_app;
 	bool		isnull;
@@ -769,7 +794,7 @@ automl_registry_guard_delete(PG_FUNCTION_ARGS)
 Datum
 automl_deployments_notify(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = trigger_data(fcinfo, "automl_deployments_notify");
+	TriggerData *td = trigger_data(fcinfo, "automl_deployments_notify", DEPLOYMENTS);
 	Row			row = {0};
 	StringInfoData buf;
 	bool		isnull;

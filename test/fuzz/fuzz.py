@@ -62,37 +62,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # known-issue hit).  --known-issues treats them like any other failure.
 # Remove an entry with its fix.
 KNOWN_ISSUES = [
-    # TODO(registry, src/registry/triggers.c): the trigger functions read
-    # columns by name and assume their types; attached by any role to a
-    # table it owns whose columns have other types, they dereference an
-    # integer as a pointer and the server crashes (SIGSEGV):
-    #   CREATE TABLE tw (id int, name int, owner int);
-    #   CREATE TRIGGER t BEFORE INSERT ON tw FOR EACH ROW EXECUTE FUNCTION automl.apps_check();
-    #   INSERT INTO tw VALUES (1, 12345, 1);
-    {"id": "trigger-foreign-shape", "skip": True},
-    # TODO(registry, src/registry/triggers.c): attached as a statement
-    # trigger, a registry trigger function fails with elog (XX000) instead
-    # of ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED:
-    #   CREATE TABLE fuzz.apps (LIKE automl.apps INCLUDING ALL);
-    #   CREATE TRIGGER s AFTER UPDATE ON fuzz.apps FOR EACH STATEMENT EXECUTE FUNCTION automl.apps_check();
-    #   UPDATE fuzz.apps SET name = 'x';
-    {"id": "trigger-statement-level", "code": "XX000", "message": r"must be a row trigger$"},
-    # TODO(registry, src/registry/triggers.c): a registry trigger function on a
-    # table without one of the columns it reads fails with elog (XX000):
-    #   CREATE TABLE fuzz.apps (LIKE automl.apps INCLUDING ALL);
-    #   CREATE TRIGGER d BEFORE INSERT ON fuzz.apps FOR EACH ROW EXECUTE FUNCTION automl.app_configs_check();
-    #   INSERT INTO fuzz.apps (name, image) VALUES ('a', 'b/c');
-    {"id": "trigger-missing-column", "code": "XX000", "message": r'^column ".*" is missing from '},
-    # TODO(predict, src/pg/predict.c): the columns variants called directly
-    # with as many names as values differing fail with elog (XX000):
-    #   SELECT automl.predict_columns(3::bigint, ARRAY['x1', 'x2'], 1.5);
-    {"id": "predict-columns-count", "code": "XX000", "message": r"^automl predict: \d+ column names for \d+ columns$"},
-    # TODO(train, src/pg/train.c): (int) ceil(cv_folds / (1 - test_size))
-    # overflows int when test_size is close to 1 (undefined behaviour; on
-    # x86 the class-count check is skipped).  UBSan in the sanitizer stage:
-    #   SELECT automl_train('t_num', 'label', test_size => 0.999999999, cv_folds => 5);
-    {"id": "train-needed-overflow",
-     "log": r"src/pg/train\.c:\d+:\d+: runtime error: .* is outside the range of representable values of type 'int'"},
 ]
 
 
