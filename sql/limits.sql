@@ -90,7 +90,11 @@ DROP ROLE regress_limits;
 -- ---------------------------------------------------------------- json-c trees
 -- json-c allocates with malloc: every tree the glue builds or parses is
 -- released with its memory context, also when the call fails.  Failing calls
--- with 10 kB documents, repeated, must not grow the backend.
+-- with 10 kB documents, repeated, must not grow the backend.  (Under
+-- AddressSanitizer, whose quarantine keeps freed memory resident, the
+-- resident size says nothing: there the check is left to the plain build.)
+CREATE FUNCTION pg_temp.sanitized() RETURNS boolean LANGUAGE sql AS $$
+  SELECT pg_read_file('/proc/' || pg_backend_pid() || '/maps') LIKE '%libasan%' $$;
 CREATE FUNCTION pg_temp.rss_kb() RETURNS bigint LANGUAGE sql AS $$
   SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') FROM 'VmRSS:\s+(\d+) kB')::bigint $$;
 CREATE FUNCTION pg_temp.growth_kb(statement text, n int) RETURNS bigint LANGUAGE plpgsql AS $$
@@ -107,6 +111,7 @@ BEGIN
         END;
     END LOOP;
     IF failed <> 50 + n THEN RAISE EXCEPTION 'the statement did not fail: %', statement; END IF;
+    IF pg_temp.sanitized() THEN RETURN 0; END IF;
     RETURN pg_temp.rss_kb() - before;
 END $$;
 CREATE TABLE lim_small AS

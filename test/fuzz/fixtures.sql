@@ -1,8 +1,9 @@
 -- fixtures.sql — what the fuzzer throws its calls at (run once by fuzz.py as
 -- the bootstrap superuser in a fresh database).
 --
---   regress_fuzz        the ordinary role most calls run as: LOGIN, no
---                       privileges except on its own schema "fuzz"
+--   regress_fuzz        the ordinary role most calls run as: LOGIN, a member of
+--                       automl_registry_user, no privileges except on its own
+--                       schema "fuzz"
 --   regress_fuzz_other  another ordinary role, owner of schema fuzz_other
 --                       (tables, a model and an app regress_fuzz may not use)
 --
@@ -14,8 +15,9 @@
 SET client_min_messages = warning;
 CREATE EXTENSION automl;
 
-CREATE ROLE regress_fuzz LOGIN;
-CREATE ROLE regress_fuzz_other LOGIN;
+-- both may use the app registry (the worst case: a registry user attacking)
+CREATE ROLE regress_fuzz LOGIN IN ROLE automl_registry_user;
+CREATE ROLE regress_fuzz_other LOGIN IN ROLE automl_registry_user;
 CREATE SCHEMA fuzz AUTHORIZATION regress_fuzz;
 CREATE SCHEMA fuzz_other AUTHORIZATION regress_fuzz_other;
 

@@ -213,6 +213,19 @@ class Server:
                     raise RuntimeError("cannot connect as %s: %s" % (user, e))
                 time.sleep(0.2)
 
+    def wait_for_worker(self, timeout=120):
+        query = ("SELECT pg_reload_conf(), count(*) FROM pg_stat_activity "
+                 "WHERE backend_type = 'automl deploy worker' AND datname = 'fuzz'")
+        deadline = time.time() + timeout
+        while True:
+            out = self.run(os.path.join(self.bindir, "psql"), "-X", "-At", "-h", self.workdir, "-p",
+                           str(self.port), "-U", "postgres", "-d", "fuzz", "-c", query).stdout
+            if out.strip().endswith("|1"):
+                return
+            if time.time() > deadline:
+                raise RuntimeError("the deploy worker never started in database fuzz")
+            time.sleep(0.2)
+
     def new_log(self):
         """What the postmaster logged since the last call."""
         try:
@@ -316,7 +329,7 @@ class Fuzzer:
         self.all_columns = sorted({c for cs in self.columns.values() for c in cs})
         self.apps = [r[0] for r in q("SELECT name FROM automl.apps ORDER BY id")]
         self.app_ids = [r[0] for r in q("SELECT id FROM automl.apps ORDER BY id")]
-        self.own_app_ids = [r[0] for r in q("SELECT id FROM automl.apps WHERE owner = 'regress_fuzz' ORDER BY id")]
+        self.own_app_ids = [r[0] for r in q("SELECT id FROM automl.apps WHERE owner = 'regress_fuzz'::regrole ORDER BY id")]
         self.config_ids = [r[0] for r in q("SELECT id FROM automl.app_configs ORDER BY id")]
         rows = q("""SELECT p.oid, n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
                            (SELECT array_agg(t::regtype::text ORDER BY i)
@@ -1252,10 +1265,13 @@ def main():
         server.run(os.path.join(args.bindir, "createdb"), "-h", workdir, "-p", str(server.port), "-U",
                    "postgres", "fuzz")
         server.psql_file("fuzz", os.path.join(HERE, "fixtures.sql"))
+        # the deploy worker starts before database "fuzz" exists, waits for
+        # it and is restarted to connect (a reload makes it look at once):
+        # wait until it serves "fuzz"; what the setup logged is not the
+        # fuzzer's concern
+        server.wait_for_worker()
         fuzzer = Fuzzer(args, server)
         fuzzer.load_context()
-        # the deploy worker starts before database "fuzz" exists and is
-        # restarted once: what the setup logged is not the fuzzer's concern
         server.new_log()
         fuzzer.run()
         fuzzer.report()
