@@ -8,6 +8,7 @@ set -euo pipefail
 DIR=$1
 if [ ! -x "$DIR/usr/lib/postgresql/15/bin/pg_config" ]; then
   mkdir -p "$DIR/usr/lib/postgresql" "$DIR/usr/share/postgresql" "$DIR/usr/include"
+  chmod 755 "$DIR"   # the server runs as another user (postgres) than the one who stages
   cp -a /usr/lib/postgresql/15 "$DIR/usr/lib/postgresql/"
   cp -a /usr/share/postgresql/15 "$DIR/usr/share/postgresql/"
   ln -sfn /usr/include/postgresql "$DIR/usr/include/postgresql"
