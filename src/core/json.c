@@ -101,17 +101,29 @@ aml_json_new_matrix(const AmlMatrix *m)
 	return o;
 }
 
-AmlStatus
-aml_json_parse(const char *text, size_t len, json_object **out, AmlError *err)
+/*
+ * Parse exactly one JSON document of text[0..len) with json-c's parser
+ * flags; only white space may follow it.  *out is NULL for the document
+ * "null" (and on error).
+ */
+static AmlStatus
+parse_document(const char *text, size_t len, int flags, json_object **out, AmlError *err)
 {
-	json_tokener *tok = json_tokener_new();
+	json_tokener *tok;
 	json_object *obj;
 	enum json_tokener_error jerr;
-
-	if (tok == NULL)
-		return aml_error_nomem(err, "a JSON parser");
 	size_t		end;
 
+	*out = NULL;
+	if (len == 0)
+		return aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: empty document");
+	if (len > INT_MAX)
+		return aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: the document is too large");
+	tok = json_tokener_new();
+	if (tok == NULL)
+		return aml_error_nomem(err, "a JSON parser");
+	/* trailing text is refused below, with a clearer message than json-c's */
+	json_tokener_set_flags(tok, flags | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	obj = json_tokener_parse_ex(tok, text, (int) len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -119,24 +131,23 @@ aml_json_parse(const char *text, size_t len, json_object **out, AmlError *err)
 	 * A document that is a bare number or literal ("12", "null", "true") is
 	 * complete only once the parser knows the text ends: tell it with a NUL.
 	 */
-	if (jerr == json_tokener_continue && len > 0)
+	if (jerr == json_tokener_continue && end == len)
 	{
 		obj = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
+		end = len;
 	}
 	if (jerr == json_tokener_continue)
 		jerr = json_tokener_error_parse_eof;
-	if (jerr != json_tokener_success || len == 0)
+	if (jerr != json_tokener_success)
 	{
-		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: %s",
-				  len == 0 ? "empty document" : json_tokener_error_desc(jerr));
-		aml_error_detail(err, "The error is near character %zu.", end);
+		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: %s", json_tokener_error_desc(jerr));
+		aml_error_detail(err, "The error is near character %zu.", end < len ? end : len);
 		json_object_put(obj);
 		json_tokener_free(tok);
 		return err->status;
 	}
 	json_tokener_free(tok);
-	/* one document: only white space may follow it */
 	while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' || text[end] == '\r'))
 		end++;
 	if (end < len)
@@ -145,12 +156,16 @@ aml_json_parse(const char *text, size_t len, json_object **out, AmlError *err)
 		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: text after the end of the document");
 		return aml_error_detail(err, "The error is near character %zu.", end);
 	}
-	/* NULL for the document "null" */
 	*out = obj;
 	return AML_OK;
 }
 
-/* Is every number in the document finite (json-c reads NaN, Infinity and 1e999999)? */
+AmlStatus
+aml_json_parse(const char *text, size_t len, json_object **out, AmlError *err)
+{
+	return parse_document(text, len, 0, out, err);
+}
+
 static bool
 all_numbers_finite(json_object *v)
 {
@@ -182,57 +197,17 @@ all_numbers_finite(json_object *v)
 AmlStatus
 aml_json_parse_strict(const char *text, size_t len, json_object **out, AmlError *err)
 {
-	json_tokener *tok;
 	json_object *obj;
-	enum json_tokener_error jerr;
-	size_t		end;
 
 	*out = NULL;
-	if (len == 0)
-		return aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: the document is empty");
-	if (len > INT_MAX)
-		return aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: the document is too large");
 	if (memchr(text, '\0', len) != NULL)
 	{
 		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: a NUL byte");
 		return aml_error_detail(err, "The NUL byte is at offset %zu.",
 								(size_t) ((const char *) memchr(text, '\0', len) - text));
 	}
-	tok = json_tokener_new();
-	if (tok == NULL)
-		return aml_error_nomem(err, "a JSON parser");
-	/* trailing text is refused below, with a clearer message than json-c's */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
-						   JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, text, (int) len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (jerr == json_tokener_continue && end == len)
-	{
-		/* a bare number (or an unfinished document): the end of the text ends it */
-		obj = json_tokener_parse_ex(tok, "", 1);
-		jerr = json_tokener_get_error(tok);
-		end = len;
-	}
-	if (jerr == json_tokener_continue)
-		jerr = json_tokener_error_parse_eof;
-	if (jerr != json_tokener_success)
-	{
-		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: %s", json_tokener_error_desc(jerr));
-		aml_error_detail(err, "The error is near offset %zu.", end < len ? end : len);
-		json_object_put(obj);
-		json_tokener_free(tok);
+	if (parse_document(text, len, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8, &obj, err) != AML_OK)
 		return err->status;
-	}
-	json_tokener_free(tok);
-	while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' || text[end] == '\r'))
-		end++;
-	if (end < len)
-	{
-		json_object_put(obj);
-		aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: unexpected text after the document");
-		return aml_error_detail(err, "The text after it starts at offset %zu of %zu.", end, len);
-	}
 	if (obj == NULL)
 		return aml_error(err, AML_ERR_BAD_FORMAT, "invalid JSON: the document is null");
 	if (!all_numbers_finite(obj))

@@ -405,7 +405,7 @@ test_json(void)
 		CHECK(strstr(err.message, "NUL") != NULL);
 		CHECK_STATUS(aml_json_parse_strict("[\"a\0b\"]", 7, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
 		CHECK_STATUS(aml_json_parse_strict("{\"a\": 1} x", 10, &parsed, &err), AML_ERR_BAD_FORMAT, &err);
-		CHECK(strstr(err.message, "after the document") != NULL);
+		CHECK(strstr(err.message, "after the end of the document") != NULL);
 		/* \u0000 is valid JSON (PostgreSQL's jsonb refuses it: the caller decides) */
 		CHECK_OK(aml_json_parse_strict("[\"a\\u0000b\"]", 12, &parsed, &err), &err);
 		json_object_put(parsed);
