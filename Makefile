@@ -22,7 +22,7 @@ AML_INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA = $(AML_INSTALL_SQL) $(filter-out $(AML_INSTALL_SQL),$(wildcard sql/automl--*.sql))
 
 PURE_SRCS = $(sort $(wildcard src/core/*.c src/ml/*.c src/search/*.c))
-GLUE_SRCS = $(sort $(wildcard src/pg/*.c src/jobs/*.c src/registry/*.c))
+GLUE_SRCS = $(sort $(wildcard src/pg/*.c src/jobs/*.c src/registry/*.c src/web/*.c src/init/*.c))
 OBJS = $(PURE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 # pg_regress suites: install first, then every other sql/<name>.sql (each suite

@@ -1,6 +1,7 @@
 /*
- * automl.h — declarations shared by the PostgreSQL glue (src/pg, src/jobs,
- * src/registry): module initialisation hooks and GUC variables.
+ * automl.h — the GUCs of the pg layer (src/pg/guc.c), read by the glue and
+ * the areas above it (src/jobs, src/registry, src/web).  _PG_init is in
+ * src/init/automl.c.
  */
 #ifndef AML_PG_AUTOML_H
 #define AML_PG_AUTOML_H
@@ -21,9 +22,7 @@ extern char *aml_guc_database;	/* automl.database: served by the background work
 size_t		aml_pg_memory_budget(void);	/* bytes */
 int			aml_pg_blas_thread_count(void);
 
-/* One initialiser per module, called from _PG_init(). */
-void		aml_guc_init(void);
-void		aml_registry_init(void);	/* src/registry/registry.c */
-void		aml_predict_init(void);	/* predict.c: model cache invalidation */
+/* Called from _PG_init(): define the GUCs above. */
+void		aml_pg_define_gucs(void);
 
 #endif

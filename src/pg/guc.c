@@ -120,7 +120,7 @@ default_max_blas_threads(void)
 }
 
 void
-aml_guc_init(void)
+aml_pg_define_gucs(void)
 {
 	/* the ceilings first: the settings' check hooks read them */
 	DefineCustomIntVariable("automl.max_memory_limit",

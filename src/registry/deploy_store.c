@@ -46,6 +46,7 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
+#include "pg/worker.h"
 #include "registry/deploy_store.h"
 #include "registry/marathon_doc.h"
 #include "registry/registry.h"
@@ -123,66 +124,14 @@ aml_store_reset(void)
 	claim_plan = record_plan = supersede_plan = NULL;
 }
 
-static void
-begin_xact(const char *activity)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, activity);
-}
-
-static void
-end_xact(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
-}
-
-static SPIPlanPtr
-prepare(SPIPlanPtr *cache, const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan;
-
-	if (*cache != NULL)
-		return *cache;
-	plan = SPI_prepare(sql, nargs, types);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	*cache = plan;
-	return plan;
-}
-
 bool
 aml_store_extension_ready(char **version, MemoryContext into)
 {
-	bool		ready = false;
-	Oid			nsp;
+	bool		ready;
 
-	begin_xact("automl: looking for the extension");
-	nsp = get_namespace_oid("automl", true);
-	if (OidIsValid(get_extension_oid("automl", true)) && OidIsValid(nsp) &&
-		OidIsValid(get_relname_relid("deployments", nsp)))
-	{
-		int			rc = SPI_execute("SELECT extversion FROM pg_catalog.pg_extension"
-									 " WHERE extname" EQ "'automl'", true, 1);
-
-		if (rc == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-			*version = MemoryContextStrdup(into, v ? v : "?");
-			ready = true;
-		}
-	}
-	end_xact();
+	aml_worker_begin_xact("automl: looking for the extension");
+	ready = aml_worker_extension_ready("deployments", version, into);
+	aml_worker_end_xact();
 	return ready;
 }
 
@@ -244,12 +193,12 @@ aml_store_recover(MemoryContext into)
 	List	   *out;
 	int			rc;
 
-	begin_xact("automl: resuming deployments");
+	aml_worker_begin_xact("automl: resuming deployments");
 	rc = SPI_execute(RECOVER_SQL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	out = requests_from_result(into);
-	end_xact();
+	aml_worker_end_xact();
 	return out;
 }
 
@@ -384,7 +333,7 @@ record_updates(AmlDeployUpdate *updates, int n)
 	}
 	for (int c = 0; c < 11; c++)
 		args[c] = array_of(cols[c], nulls[c], n, elem[c]);
-	rc = SPI_execute_plan(prepare(&record_plan, RECORD_SQL, 11, (Oid *) types), args, NULL, false, 0);
+	rc = SPI_execute_plan(aml_worker_prepare(&record_plan, RECORD_SQL, 11, (Oid *) types), args, NULL, false, 0);
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	if (nsup > 0)
@@ -392,7 +341,7 @@ record_updates(AmlDeployUpdate *updates, int n)
 		Oid			stypes[2] = {INT8ARRAYOID, TEXTARRAYOID};
 		Datum		sargs[2] = {array_of(sup_ids, NULL, nsup, INT8OID), array_of(sup_apps, NULL, nsup, TEXTOID)};
 
-		rc = SPI_execute_plan(prepare(&supersede_plan, SUPERSEDE_SQL, 2, stypes), sargs, NULL, false, 0);
+		rc = SPI_execute_plan(aml_worker_prepare(&supersede_plan, SUPERSEDE_SQL, 2, stypes), sargs, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	}
@@ -407,13 +356,13 @@ aml_store_sync(AmlDeployUpdate *updates, int n, int claim_limit, MemoryContext i
 
 	*gone = false;
 	*commit_lsn = InvalidXLogRecPtr;
-	begin_xact(claim_limit > 0 ? "automl: recording and claiming deployments" : "automl: recording deployments");
+	aml_worker_begin_xact(claim_limit > 0 ? "automl: recording and claiming deployments" : "automl: recording deployments");
 	nsp = get_namespace_oid("automl", true);
 	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("deployments", nsp)))
 	{
 		/* DROP EXTENSION: nothing to record into, nothing to claim */
 		*gone = true;
-		end_xact();
+		aml_worker_end_xact();
 		return NIL;
 	}
 	if (n > 0)
@@ -425,7 +374,7 @@ aml_store_sync(AmlDeployUpdate *updates, int n, int claim_limit, MemoryContext i
 			TimestampTzGetDatum(TimestampTzPlusMilliseconds(GetCurrentTimestamp(), aml_deploy_timeout_ms))};
 		int			rc;
 
-		rc = SPI_execute_plan(prepare(&claim_plan, CLAIM_SQL, 2, types), values, NULL, false, 0);
+		rc = SPI_execute_plan(aml_worker_prepare(&claim_plan, CLAIM_SQL, 2, types), values, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 		claimed = requests_from_result(into);
@@ -438,7 +387,7 @@ aml_store_sync(AmlDeployUpdate *updates, int n, int claim_limit, MemoryContext i
 	 */
 	(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
 							 GUC_ACTION_LOCAL, true, 0, false);
-	end_xact();
+	aml_worker_end_xact();
 	*commit_lsn = XactLastCommitEnd;
 	list_sort(claimed, request_cmp);
 	return claimed;

@@ -3,10 +3,11 @@
  * to Marathon: its main loop, the shared poll of Marathon's deployments,
  * and the one short transaction per round that records and claims.
  *
- * One worker per cluster, connected to automl.database (deploy_connect.c:
- * when that database does not exist, the worker waits for it).  Its loop:
+ * One worker per cluster, connected to automl.database (pg/worker.h: when
+ * that database does not exist, the worker waits for it).  The loop
+ * skeleton, shared memory and waking are pg/worker.h's; a round:
  *
- *   wait on a WaitEventSet: its latch (set at commit by wake.c), postmaster
+ *   wait on a WaitEventSet: its latch (set at commit, pg/worker.h), postmaster
  *   death, and the epoll descriptor of the curl multi handle, for at most
  *   the time until the next thing is due (a retry, a poll, curl's timer, the
  *   safety tick);
@@ -67,10 +68,10 @@
 /* Pause after an unexpected error before recovering from the table. */
 #define ERROR_PAUSE_MS 1000
 
-static MemoryContext worker_cxt;
-static MemoryContext loop_cxt;
+static AmlWorkerLoop loop;
+#define worker_cxt (loop.worker_cxt)
+#define loop_cxt (loop.loop_cxt)
 static AmlMarathonClient *client;
-static WaitEventSet *wait_set;
 static dlist_head tasks = DLIST_STATIC_INIT(tasks);
 static int	n_tasks = 0;
 static bool extension_ready = false;
@@ -78,7 +79,6 @@ static bool recovered = false;
 static bool need_claim = true;
 static char *extension_version = NULL;
 static TimestampTz next_tick = 0;
-static TimestampTz pause_until = 0;
 /* the shared poll of GET /v2/deployments */
 static AmlHttpCall *poll_call = NULL;
 static TimestampTz poll_started_at = 0;
@@ -96,20 +96,6 @@ typedef struct OutcomeEntry
 #define task_of(iter_cur) dlist_container(AmlTask, node, (iter_cur))
 
 /* ------------------------------------------------------------ helpers */
-
-static void
-worker_detach_shmem(int code, Datum arg)
-{
-	AmlRegistryShared *shared = aml_registry_shared;
-
-	SpinLockAcquire(&shared->mutex);
-	if (shared->worker_pid == MyProcPid)
-	{
-		shared->worker_latch = NULL;
-		shared->worker_pid = 0;
-	}
-	SpinLockRelease(&shared->mutex);
-}
 
 static void
 configure_client(void)
@@ -419,11 +405,9 @@ static void
 worker_iteration(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	bool		woken = pg_atomic_exchange_u32(&aml_registry_shared->wake_requested, 0) != 0;
+	bool		woken = aml_worker_take_wake(&aml_registry_shared->worker);
 	bool		tick = now >= next_tick;
 
-	if (now < pause_until)
-		return;
 	if (!extension_ready)
 	{
 		if (!woken && !tick && next_tick != 0)
@@ -463,9 +447,7 @@ wait_timeout_ms(void)
 	bool		room = aml_marathon_client_in_flight(client) < aml_deploy_concurrency;
 	dlist_iter	iter;
 
-	if (now < pause_until)
-		due = pause_until;
-	else if (extension_ready)
+	if (extension_ready)
 	{
 		if (need_claim && n_tasks < MAX_TASKS)
 			return 0;
@@ -496,6 +478,13 @@ wait_timeout_ms(void)
 	return secs;
 }
 
+static void
+on_error(void)
+{
+	/* start over from the table, which is always right */
+	forget_everything();
+}
+
 void
 aml_deploy_worker_main(Datum main_arg)
 {
@@ -507,7 +496,7 @@ aml_deploy_worker_main(Datum main_arg)
 
 	if (shared == NULL)
 		elog(ERROR, "automl deploy worker started without shared memory");
-	aml_deploy_worker_connect();
+	aml_worker_connect(AML_DEPLOY_WORKER_TYPE);
 	pgstat_report_appname(AML_DEPLOY_WORKER_TYPE);
 	/*
 	 * The worker is a superuser: once and for all, only the catalog's own
@@ -515,21 +504,17 @@ aml_deploy_worker_main(Datum main_arg)
 	 * settings (its statements name pg_catalog's anyway: deploy_store.c).
 	 */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	aml_worker_attach(&shared->worker);
 
-	SpinLockAcquire(&shared->mutex);
-	shared->worker_latch = MyLatch;
-	shared->worker_pid = MyProcPid;
-	SpinLockRelease(&shared->mutex);
-	before_shmem_exit(worker_detach_shmem, (Datum) 0);
-
-	worker_cxt = AllocSetContextCreate(TopMemoryContext, "automl deploy worker", ALLOCSET_DEFAULT_SIZES);
-	loop_cxt = AllocSetContextCreate(worker_cxt, "automl deploy worker loop", ALLOCSET_DEFAULT_SIZES);
+	aml_worker_loop_init(&loop, AML_DEPLOY_WORKER_TYPE, 1);
+	loop.error_pause_ms = ERROR_PAUSE_MS;
+	loop.iteration = worker_iteration;
+	loop.timeout_ms = wait_timeout_ms;
+	loop.on_error = on_error;
+	loop.on_reload = configure_client;
 	client = aml_marathon_client_create(worker_cxt);
 	configure_client();
-	wait_set = CreateWaitEventSet(worker_cxt, 3);
-	AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	AddWaitEventToSet(wait_set, WL_SOCKET_READABLE, aml_marathon_client_socket(client), NULL, NULL);
+	AddWaitEventToSet(loop.wait_set, WL_SOCKET_READABLE, aml_marathon_client_socket(client), NULL, NULL);
 
 	{
 		HASHCTL		ctl;
@@ -544,43 +529,5 @@ aml_deploy_worker_main(Datum main_arg)
 	XLogFlush(GetXLogInsertRecPtr());
 
 	ereport(LOG, (errmsg("automl deploy worker started in database \"%s\"", aml_guc_database)));
-
-	for (;;)
-	{
-		WaitEvent	events[3];
-		int			n;
-
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-			configure_client();
-		}
-
-		MemoryContextReset(loop_cxt);
-		MemoryContextSwitchTo(loop_cxt);
-		PG_TRY();
-		{
-			worker_iteration();
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(worker_cxt);
-			EmitErrorReport();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			pgstat_report_activity(STATE_IDLE, NULL);
-			/* start over from the table, which is always right */
-			forget_everything();
-			pause_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ERROR_PAUSE_MS);
-		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(worker_cxt);
-
-		n = WaitEventSetWait(wait_set, wait_timeout_ms(), events, lengthof(events), PG_WAIT_EXTENSION);
-		for (int i = 0; i < n; i++)
-			if (events[i].events & WL_LATCH_SET)
-				ResetLatch(MyLatch);
-	}
+	aml_worker_loop_run(&loop);
 }

@@ -76,8 +76,6 @@ int			aml_deploy_concurrency = 32;
 
 AmlRegistryShared *aml_registry_shared = NULL;
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* ------------------------------------------------------------ GUC hooks */
 
@@ -145,34 +143,12 @@ check_traefik_domain(char **newval, void **extra, GucSource source)
 /* ------------------------------------------------------------ shared memory */
 
 static void
-registry_shmem_request(void)
+registry_shmem_init(void *ptr)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(AmlRegistryShared)));
-}
+	AmlRegistryShared *shared = ptr;
 
-static void
-registry_shmem_startup(void)
-{
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	aml_registry_shared = ShmemInitStruct("automl registry", sizeof(AmlRegistryShared), &found);
-	if (!found)
-	{
-		SpinLockInit(&aml_registry_shared->mutex);
-		aml_registry_shared->worker_latch = NULL;
-		aml_registry_shared->worker_pid = 0;
-		aml_registry_shared->connecting = false;
-		aml_registry_shared->connect_failures = 0;
-		aml_registry_shared->missing_logged = false;
-		pg_atomic_init_u32(&aml_registry_shared->wake_requested, 0);
-		ConditionVariableInit(&aml_registry_shared->progress_cv);
-	}
-	LWLockRelease(AddinShmemInitLock);
+	aml_worker_slot_init(&shared->worker);
+	ConditionVariableInit(&shared->progress_cv);
 }
 
 /* ------------------------------------------------------------ initialisation */
@@ -227,28 +203,10 @@ aml_registry_init(void)
 							NULL, &aml_deploy_concurrency, 32, 1, 1024, PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = registry_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = registry_shmem_startup;
-
-	{
-		BackgroundWorker worker;
-
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-		/* restarted after a crash or an error; requests are resumed from the table */
-		worker.bgw_restart_time = 1;
-		snprintf(worker.bgw_library_name, BGW_MAXLEN, "automl");
-		snprintf(worker.bgw_function_name, BGW_MAXLEN, "aml_deploy_worker_main");
-		snprintf(worker.bgw_name, BGW_MAXLEN, AML_DEPLOY_WORKER_TYPE);
-		snprintf(worker.bgw_type, BGW_MAXLEN, AML_DEPLOY_WORKER_TYPE);
-		RegisterBackgroundWorker(&worker);
-	}
+	/* both do nothing unless preloading */
+	aml_shmem_add("automl registry", sizeof(AmlRegistryShared), registry_shmem_init,
+				  (void **) &aml_registry_shared);
+	aml_worker_register("aml_deploy_worker_main", AML_DEPLOY_WORKER_TYPE);
 }
 
 void
@@ -591,7 +549,7 @@ automl_deploy(PG_FUNCTION_ARGS)
 				(errmsg("automl.marathon_url is not set"),
 				 errdetail("The deploy worker will record deployment %lld as failed.", (long long) id),
 				 errhint("Set automl.marathon_url in postgresql.conf and reload the configuration.")));
-	aml_registry_wake_at_commit();
+	aml_worker_wake_at_commit(&aml_registry_shared->worker);
 	PG_RETURN_INT64(id);
 }
 
@@ -661,7 +619,7 @@ automl_undeploy(PG_FUNCTION_ARGS)
 				(errmsg("automl.marathon_url is not set"),
 				 errdetail("The deploy worker will record request %lld as failed.", (long long) id),
 				 errhint("Set automl.marathon_url in postgresql.conf and reload the configuration.")));
-	aml_registry_wake_at_commit();
+	aml_worker_wake_at_commit(&aml_registry_shared->worker);
 	PG_RETURN_INT64(id);
 }
 

@@ -16,19 +16,18 @@
  *   deploy_task.c     the state machine of one request in the worker
  *   deploy_worker.c   the background worker: main loop, the shared poll of
  *                     Marathon's deployments, recording and claiming
- *   deploy_connect.c  the worker's start: connecting to automl.database, or
- *                     waiting for it
- *   wake.c            waking the worker at commit
+ *
+ * The worker plumbing (shared memory, waking at commit, connecting to
+ * automl.database, the main loop, short transactions) is src/pg/worker.h's.
  */
 #ifndef AML_REGISTRY_REGISTRY_H
 #define AML_REGISTRY_REGISTRY_H
 
 #include "postgres.h"
 
-#include "port/atomics.h"
 #include "storage/condition_variable.h"
-#include "storage/latch.h"
-#include "storage/spin.h"
+
+#include "pg/worker.h"
 
 /* ---------------------------------------------------------------- GUCs */
 extern char *aml_marathon_url;			/* automl.marathon_url */
@@ -51,14 +50,7 @@ extern int	aml_deploy_concurrency;		/* automl.deploy_concurrency */
  */
 typedef struct AmlRegistryShared
 {
-	slock_t		mutex;			/* protects the fields up to missing_logged */
-	Latch	   *worker_latch;	/* the worker's MyLatch, NULL when not running */
-	pid_t		worker_pid;
-	/* deploy_connect.c: connecting to automl.database across worker restarts */
-	bool		connecting;		/* a worker is connecting (still set: it failed) */
-	int			connect_failures;	/* failed connections in a row */
-	bool		missing_logged; /* "database does not exist" was logged */
-	pg_atomic_uint32 wake_requested;	/* set by committers, cleared by the worker */
+	AmlWorkerSlot worker;		/* the deploy worker (pg/worker.h) */
 	ConditionVariable progress_cv;	/* broadcast after each worker commit */
 } AmlRegistryShared;
 
@@ -87,16 +79,10 @@ extern AmlRegistryShared *aml_registry_shared;
 
 /* ------------------------------------------------------ entry points */
 /* registry.c */
+void		aml_registry_init(void);	/* from _PG_init: GUCs, shared memory, the worker */
 void		aml_registry_check_worker(const char *what);
-
-/* wake.c */
-void		aml_registry_wake_at_commit(void);
-void		aml_registry_wake_worker(void);
 
 /* deploy_worker.c */
 PGDLLEXPORT void aml_deploy_worker_main(Datum main_arg);
-
-/* deploy_connect.c: connect to automl.database (waits, and may exit, while it does not exist) */
-void		aml_deploy_worker_connect(void);
 
 #endif

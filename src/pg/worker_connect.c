@@ -1,13 +1,17 @@
 /*
- * deploy_connect.c — connecting the deploy worker to automl.database, and
- * waiting quietly when that database does not exist.
+ * worker_connect.c — connecting a background worker (the deploy worker, the
+ * job scheduler) to automl.database, and waiting quietly when that database
+ * does not exist.
  *
  * A background worker connects to one database, once
  * (BackgroundWorkerInitializeConnection), and connecting to a database that
  * does not exist is a FATAL error: the worker exits, the postmaster starts
  * it again bgw_restart_time (1 s) later, and the log fills up.  Instead:
  *
+ * One state in shared memory for all workers (worker.h, AmlConnectState):
+ *
  *   - a worker connects directly, noting in shared memory that it is trying;
+ *     a worker starting meanwhile takes the path below instead of trying too;
  *     when the next worker finds the note still there, that attempt failed
  *     (PostgreSQL has logged why, once);
  *   - that next worker connects to no database (the shared catalogs only, as
@@ -34,7 +38,7 @@
 #include "utils/wait_event.h"
 
 #include "pg/automl.h"
-#include "registry/registry.h"
+#include "pg/worker.h"
 
 #define FIRST_WAIT_MS 1000
 #define LONGEST_WAIT_MS 60000
@@ -67,14 +71,13 @@ nap(long ms)
 
 /* The previous worker could not connect: find out why without connecting, and wait. */
 static void
-wait_for_database(int failures)
+wait_for_database(AmlConnectState *shared, const char *type, int failures)
 {
-	AmlRegistryShared *shared = aml_registry_shared;
 	long		wait_ms = FIRST_WAIT_MS;
 	bool		logged;
 
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
-	pgstat_report_appname(AML_DEPLOY_WORKER_TYPE);
+	pgstat_report_appname(type);
 
 	for (;;)
 	{
@@ -89,8 +92,8 @@ wait_for_database(int failures)
 			SpinLockRelease(&shared->mutex);
 			if (logged)
 				ereport(LOG,
-						(errmsg("database \"%s\" exists now: the automl deploy worker restarts to connect to it",
-								aml_guc_database)));
+						(errmsg("database \"%s\" exists now: the %s restarts to connect to it",
+								aml_guc_database, type)));
 			/* restarted after bgw_restart_time, the next worker connects */
 			proc_exit(1);
 		}
@@ -103,8 +106,8 @@ wait_for_database(int failures)
 			ereport(WARNING,
 					(errcode(ERRCODE_UNDEFINED_DATABASE),
 					 errmsg("automl.database names database \"%s\", which does not exist", aml_guc_database),
-					 errdetail("The automl deploy worker waits for it, and looks again at least once a minute "
-							   "and after every configuration reload."),
+					 errdetail("The %s waits for it, and looks again at least once a minute "
+							   "and after every configuration reload.", type),
 					 errhint("Create the database and install automl there, or set automl.database to an "
 							 "existing database and restart the server.")));
 		pgstat_report_activity(STATE_IDLE, NULL);
@@ -114,9 +117,9 @@ wait_for_database(int failures)
 }
 
 void
-aml_deploy_worker_connect(void)
+aml_worker_connect(const char *type)
 {
-	AmlRegistryShared *shared = aml_registry_shared;
+	AmlConnectState *shared = aml_connect_state;
 	bool		failed_before;
 	int			failures;
 
@@ -130,7 +133,7 @@ aml_deploy_worker_connect(void)
 	SpinLockRelease(&shared->mutex);
 
 	if (failed_before)
-		wait_for_database(failures);	/* does not return */
+		wait_for_database(shared, type, failures);	/* does not return */
 
 	/* a FATAL error here (no such database ...) leaves shared->connecting set */
 	BackgroundWorkerInitializeConnection(aml_guc_database, NULL, 0);

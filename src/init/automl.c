@@ -1,0 +1,32 @@
+/*
+ * automl.c — the extension's entry point, above every layer: module magic
+ * and _PG_init, which calls one initialiser per area.  Each area defines its
+ * own GUCs, asks for its shared memory and registers its workers there (only
+ * while preloading: see pg/worker.h).  Nothing here touches OpenBLAS: it is
+ * loaded lazily by the first backend that needs it (src/core/blas.h).
+ *
+ * Adding an area: include its header and add one line below.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "pg/automl.h"
+#include "pg/core_bridge.h"
+#include "pg/model_cache.h"
+#include "registry/registry.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	aml_pg_install_default_allocator();
+	aml_pg_define_gucs();		/* pg/guc.c: memory, threads, automl.database */
+	aml_predict_init();			/* pg/model_cache.c: cache invalidation */
+	aml_registry_init();		/* registry/registry.c: GUCs, deploy worker */
+	MarkGUCPrefixReserved("automl");
+}

@@ -1,0 +1,114 @@
+/*
+ * worker.h — plumbing shared by automl's background workers (the deploy
+ * worker in src/registry, the job scheduler and job workers in src/jobs).
+ *
+ *   shared memory   pieces requested while preloading (aml_shmem_add), set
+ *                   up by one request hook and one startup hook
+ *   worker slot     where a long-lived worker's latch and pid are, a "wake
+ *                   requested" flag, and its state while connecting
+ *   wake at commit  a committed transaction that queued work sets the
+ *                   worker's latch (XactCallback; nothing on abort/PREPARE)
+ *   connecting      to automl.database, waiting quietly while it is missing
+ *   main loop       interrupts, configuration reloads, one memory context
+ *                   per round, errors reported and recovered from, the wait
+ *   short xacts     one transaction with SPI and a snapshot; cached plans;
+ *                   "is the extension installed here?"
+ *
+ * Only when automl is in shared_preload_libraries; aml_shmem_preloading()
+ * says whether it is.
+ */
+#ifndef AML_PG_WORKER_H
+#define AML_PG_WORKER_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "port/atomics.h"
+#include "storage/latch.h"
+#include "storage/spin.h"
+#include "utils/memutils.h"
+
+/* ------------------------------------------------------- shared memory */
+/*
+ * Ask for `size` bytes of shared memory named `name` (call from _PG_init
+ * while preloading; ignored otherwise).  At startup *where points at it;
+ * `init` runs once, when the segment is created.  *where stays NULL when
+ * the library was not preloaded.
+ */
+void		aml_shmem_add(const char *name, Size size, void (*init) (void *ptr), void **where);
+
+/* ------------------------------------------------------- worker slot */
+typedef struct AmlWorkerSlot
+{
+	slock_t		mutex;			/* protects latch and pid */
+	Latch	   *latch;			/* the worker's MyLatch, NULL when not running */
+	pid_t		pid;
+	pg_atomic_uint32 wake_requested;	/* set by committers, cleared by the worker */
+} AmlWorkerSlot;
+
+/*
+ * Connecting to automl.database across worker restarts, one state for all
+ * workers (so that a missing database is logged once, and tried once).
+ */
+typedef struct AmlConnectState
+{
+	slock_t		mutex;
+	bool		connecting;		/* a worker is connecting (still set: it failed) */
+	int			connect_failures;	/* failed connections in a row */
+	bool		missing_logged; /* "database does not exist" was logged */
+} AmlConnectState;
+
+extern AmlConnectState *aml_connect_state;	/* NULL unless preloaded */
+
+void		aml_worker_slot_init(AmlWorkerSlot *slot);
+/* Publish MyLatch and MyProcPid in the slot until the process exits. */
+void		aml_worker_attach(AmlWorkerSlot *slot);
+/* The worker's pid, 0 when none runs. */
+pid_t		aml_worker_pid(AmlWorkerSlot *slot);
+/* Was the worker asked to look for new work?  Clears the flag. */
+bool		aml_worker_take_wake(AmlWorkerSlot *slot);
+/* Raise the flag and set the worker's latch now / when this transaction commits. */
+void		aml_worker_wake(AmlWorkerSlot *slot);
+void		aml_worker_wake_at_commit(AmlWorkerSlot *slot);
+
+/*
+ * Register a worker started by the postmaster (restarted 1 s after it
+ * exits): `function` in this library, `type` its bgw_type and name.
+ */
+void		aml_worker_register(const char *function, const char *type);
+
+/*
+ * Connect to automl.database as the bootstrap superuser.  While the
+ * database does not exist, the worker logs one WARNING and waits (looking
+ * again after 1 s, 2 s ... then every minute, and after a reload) and exits
+ * once it exists, for the next worker to connect.
+ */
+void		aml_worker_connect(const char *type);
+
+/* ------------------------------------------------------- main loop */
+typedef struct AmlWorkerLoop
+{
+	const char *type;			/* for messages */
+	MemoryContext worker_cxt;	/* lives as long as the worker */
+	MemoryContext loop_cxt;		/* reset before every round */
+	WaitEventSet *wait_set;		/* must contain MyLatch and postmaster death */
+	int			error_pause_ms; /* no round for that long after an error */
+	void		(*iteration) (void);	/* one round (in loop_cxt) */
+	long		(*timeout_ms) (void);	/* longest wait before the next round */
+	void		(*on_error) (void); /* after an error was reported: forget state */
+	void		(*on_reload) (void);	/* after the configuration was reloaded */
+} AmlWorkerLoop;
+
+/* Create the contexts and a wait set of MyLatch, postmaster death and `extra_events` more. */
+void		aml_worker_loop_init(AmlWorkerLoop *loop, const char *type, int extra_events);
+pg_attribute_noreturn() void aml_worker_loop_run(AmlWorkerLoop *loop);
+
+/* ------------------------------------------------------- short transactions */
+void		aml_worker_begin_xact(const char *activity);
+void		aml_worker_end_xact(void);
+/* A kept plan, prepared once (*cache NULL: prepare; set *cache to NULL to forget). */
+SPIPlanPtr	aml_worker_prepare(SPIPlanPtr *cache, const char *sql, int nargs, Oid *types);
+/* Inside a transaction: is automl installed with table automl.<table>?  Its version in *version. */
+bool		aml_worker_extension_ready(const char *table, char **version, MemoryContext into);
+
+#endif
