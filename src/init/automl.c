@@ -13,8 +13,10 @@
 #include "utils/guc.h"
 
 #include "pg/automl.h"
+#include "jobs/jobs.h"
 #include "pg/core_bridge.h"
 #include "pg/model_cache.h"
+#include "pg/progress.h"
 #include "registry/registry.h"
 
 PG_MODULE_MAGIC;
@@ -27,6 +29,8 @@ _PG_init(void)
 	aml_pg_install_default_allocator();
 	aml_pg_define_gucs();		/* pg/guc.c: memory, threads, automl.database */
 	aml_predict_init();			/* pg/model_cache.c: cache invalidation */
+	aml_progress_init();		/* pg/progress.c: searches in progress */
 	aml_registry_init();		/* registry/registry.c: GUCs, deploy worker */
+	aml_jobs_init();			/* jobs/jobs.c: GUCs, job scheduler */
 	MarkGUCPrefixReserved("automl");
 }

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "pg/automl.h"
 #include "pg/core_bridge.h"
+#include "pg/progress.h"
 
 #ifndef AML_SANITIZE
 
@@ -177,7 +178,8 @@ aml_core_restore(AmlCoreTarget *save)
 static bool
 pg_interrupt_pending(void *state)
 {
-	return QueryCancelPending || ProcDiePending;
+	/* a job cancelled with keep_best ends its search here too (pg/progress.h) */
+	return QueryCancelPending || ProcDiePending || aml_progress_stopping();
 }
 
 void

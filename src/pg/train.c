@@ -31,6 +31,7 @@
 #include "pg/core_bridge.h"
 #include "pg/fit.h"
 #include "pg/model_store.h"
+#include "pg/progress.h"
 #include "pg/security.h"
 #include "pg/training_data.h"
 
@@ -41,7 +42,7 @@ PG_FUNCTION_INFO_V1(automl_train);
 static bool
 query_cancelled(void)
 {
-	return QueryCancelPending || ProcDiePending;
+	return QueryCancelPending || ProcDiePending || aml_progress_stopping();
 }
 
 typedef struct ProgressState
@@ -55,6 +56,10 @@ progress(void *arg, const AmlSearchProgress *p)
 {
 	ProgressState *state = arg;
 	char		left[64];
+
+	if (strcmp(p->event, "ensemble") == 0)
+		aml_progress_phase("ensemble");
+	aml_progress_report(p->evaluated, p->best_mean, p->best_std, p->best_description, p->time_left);
 
 	if (state->max_evaluations > 0)
 		snprintf(left, sizeof(left), "%d of %d evaluations", p->evaluated, state->max_evaluations);
@@ -321,6 +326,7 @@ automl_train(PG_FUNCTION_ARGS)
 	result_desc = BlessTupleDesc(result_desc);
 
 	session = aml_core_session_begin("automl_train");
+	aml_progress_begin(0, relid);	/* the automl.progress view; a job opened it already */
 	data = aml_training_data_load(relid, target, features, task);
 	metric = resolve_metric(metric_name, data->schema.task);
 
@@ -408,6 +414,8 @@ automl_train(PG_FUNCTION_ARGS)
 	opt.progress = progress;
 	opt.progress_arg = &pstate;
 	opt.cancelled = query_cancelled;
+	opt.stop_requested = aml_progress_stopping;
+	aml_progress_phase("searching");
 	if (aml_search_run(&data->schema, train_x, train_y, data->n_classes, &opt, &result, &err) != AML_OK)
 	{
 		if (err.status == AML_ERR_INVALID_PARAMETER)
@@ -417,6 +425,7 @@ automl_train(PG_FUNCTION_ARGS)
 	CHECK_FOR_INTERRUPTS();
 
 	/* refit the winner on the training rows, score it on the holdout */
+	aml_progress_phase("refit");
 	AML_PG_CHECK(aml_search_refit(&data->schema, result, train_x, train_y, opt.seed, &model, &err), &err);
 	AML_PG_CHECK(aml_matrix_create(hold_x->rows, model->outputs, &pred, &err), &err);
 	AML_PG_CHECK(aml_model_predict(model, hold_x, pred, &err), &err);
@@ -502,5 +511,6 @@ automl_train(PG_FUNCTION_ARGS)
 	aml_model_free(model);
 	aml_search_result_free(result);
 	aml_core_session_end(session);
+	aml_progress_end();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls)));
 }

@@ -18,6 +18,7 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -32,6 +33,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "pg/automl.h"
 #include "pg/worker.h"
 
 /* ------------------------------------------------------------ shared memory */
@@ -255,6 +257,27 @@ aml_worker_register(const char *function, const char *type)
 	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", type);
 	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
 	RegisterBackgroundWorker(&worker);
+}
+
+void
+aml_worker_require(const char *what, const char *worker, bool preloaded)
+{
+	char	   *dbname;
+
+	if (!preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s needs the %s", what, worker),
+				 errdetail("The %s runs only when automl is loaded through shared_preload_libraries.", worker),
+				 errhint("Add automl to shared_preload_libraries, set automl.database, and restart the server.")));
+	dbname = get_database_name(MyDatabaseId);
+	if (aml_guc_database == NULL || dbname == NULL || strcmp(dbname, aml_guc_database) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s works only in database \"%s\"", what, aml_guc_database ? aml_guc_database : ""),
+				 errdetail("The %s serves the database named by automl.database.", worker),
+				 errhint("Connect to that database, or set automl.database = '%s' and restart the server.",
+						 dbname ? dbname : "")));
 }
 
 /* ------------------------------------------------------------ the loop */

@@ -54,6 +54,7 @@ typedef struct AmlConnectState
 {
 	slock_t		mutex;
 	bool		connecting;		/* a worker is connecting (still set: it failed) */
+	pid_t		connecting_pid; /* the last worker that tried */
 	int			connect_failures;	/* failed connections in a row */
 	bool		missing_logged; /* "database does not exist" was logged */
 } AmlConnectState;
@@ -84,6 +85,14 @@ void		aml_worker_register(const char *function, const char *type);
  * once it exists, for the next worker to connect.
  */
 void		aml_worker_connect(const char *type);
+
+/*
+ * For SQL functions that hand work to a worker: a clear error (55000) unless
+ * the library was preloaded (`preloaded`: the area's shared memory is there)
+ * and the current database is automl.database.  `what` is the function,
+ * `worker` the worker's name ("automl deploy worker").
+ */
+void		aml_worker_require(const char *what, const char *worker, bool preloaded);
 
 /* ------------------------------------------------------- main loop */
 typedef struct AmlWorkerLoop

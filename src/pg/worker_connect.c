@@ -10,8 +10,8 @@
  *
  * One state in shared memory for all workers (worker.h, AmlConnectState):
  *
- *   - a worker connects directly, noting in shared memory that it is trying;
- *     a worker starting meanwhile takes the path below instead of trying too;
+ *   - a worker connects directly, noting in shared memory that it is trying
+ *     (and its pid: a worker starting meanwhile waits for that outcome);
  *     when the next worker finds the note still there, that attempt failed
  *     (PostgreSQL has logged why, once);
  *   - that next worker connects to no database (the shared catalogs only, as
@@ -25,6 +25,8 @@
  *     attempt grow the same way, up to a minute.
  */
 #include "postgres.h"
+
+#include <signal.h>
 
 #include "access/xact.h"
 #include "commands/dbcommands.h"
@@ -123,12 +125,28 @@ aml_worker_connect(const char *type)
 	bool		failed_before;
 	int			failures;
 
+	/* (at most 30 s: a pid may have been reused) */
+	for (int waited = 0; waited < 300; waited++)
+	{
+		pid_t		other;
+
+		SpinLockAcquire(&shared->mutex);
+		other = shared->connecting ? shared->connecting_pid : 0;
+		SpinLockRelease(&shared->mutex);
+		/* another worker is connecting right now: its outcome tells ours */
+		if (other == 0 || other == MyProcPid || (kill(other, 0) != 0 && errno == ESRCH))
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 	SpinLockAcquire(&shared->mutex);
 	failed_before = shared->connecting;
 	if (failed_before)
 		shared->connect_failures++;
 	else
 		shared->connecting = true;
+	shared->connecting_pid = MyProcPid;
 	failures = shared->connect_failures;
 	SpinLockRelease(&shared->mutex);
 

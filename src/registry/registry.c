@@ -212,22 +212,7 @@ aml_registry_init(void)
 void
 aml_registry_check_worker(const char *what)
 {
-	char	   *dbname;
-
-	if (aml_registry_shared == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s needs the automl deploy worker", what),
-				 errdetail("The deploy worker runs only when automl is loaded through shared_preload_libraries."),
-				 errhint("Add automl to shared_preload_libraries, set automl.database, and restart the server.")));
-	dbname = get_database_name(MyDatabaseId);
-	if (aml_guc_database == NULL || dbname == NULL || strcmp(dbname, aml_guc_database) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s works only in database \"%s\"", what, aml_guc_database ? aml_guc_database : ""),
-				 errdetail("The deploy worker serves the database named by automl.database."),
-				 errhint("Connect to that database, or set automl.database = '%s' and restart the server.",
-						 dbname ? dbname : "")));
+	aml_worker_require(what, AML_DEPLOY_WORKER_TYPE, aml_registry_shared != NULL);
 }
 
 /* ------------------------------------------------------------ privileges */
@@ -642,6 +627,7 @@ automl_deployment_wait(PG_FUNCTION_ARGS)
 	char	   *state = NULL;
 	bool		isnull;
 	AmlActAs	safe;
+	MemoryContext caller_cxt = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deployment_id must not be NULL")));
@@ -703,7 +689,8 @@ automl_deployment_wait(PG_FUNCTION_ARGS)
 										   PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();
-	state = pstrdup(state);
+	/* SPI_finish frees what was allocated since SPI_connect */
+	state = MemoryContextStrdup(caller_cxt, state);
 	aml_act_end(&safe);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(state));

@@ -270,8 +270,19 @@ trim_oof(Search *s)
 }
 
 static bool
+stop_requested(Search *s)
+{
+	if (s->opt->stop_requested == NULL || !s->opt->stop_requested())
+		return false;
+	snprintf(s->stop_reason, sizeof(s->stop_reason), "cancelled");
+	return true;
+}
+
+static bool
 out_of_time(Search *s)
 {
+	if (stop_requested(s))
+		return true;
 	if (s->opt->max_evaluations > 0 && s->evaluated >= s->opt->max_evaluations)
 	{
 		snprintf(s->stop_reason, sizeof(s->stop_reason), "max_evaluations reached");
@@ -367,6 +378,14 @@ evaluate_genome(Search *s, const AmlGenome *g, const char *phase, bool *done, Am
 	st = aml_cv_evaluate(s->cv, spec, &prune, cap, true, s->opt->cancelled, &rng, c, err);
 	json_object_put(spec);
 	s->evaluated++;
+	if (st == AML_ERR_INTERRUPTED && stop_requested(s))
+	{
+		/* asked to stop keeping the best: this candidate is left out, the search ends */
+		c->status = AML_CANDIDATE_FAILED;
+		snprintf(c->reason, sizeof(c->reason), "stopped: the job was cancelled");
+		s->stop = true;
+		return AML_OK;
+	}
 	if (st != AML_OK)
 		return st;
 	if (c->status == AML_CANDIDATE_OK)

@@ -58,6 +58,13 @@ typedef struct AmlSearchOptions
 	void		(*progress) (void *arg, const AmlSearchProgress *p);
 	void	   *progress_arg;
 	bool		(*cancelled) (void);	/* stop everything (query cancel) */
+	/*
+	 * End the search now and keep what was found (a job cancelled with
+	 * keep_best); NULL: never.  When it returns true, cancelled() does too
+	 * (so that a candidate being evaluated stops), and the search ends
+	 * normally with stop_reason "cancelled".
+	 */
+	bool		(*stop_requested) (void);
 } AmlSearchOptions;
 
 typedef struct AmlSearchResult
