@@ -68,10 +68,12 @@ SELECT id, 'hidden-config', '{"API_TOKEN": "victim-secret"}' FROM automl.apps WH
 INSERT INTO automl.app_configs (app_id, env)
 SELECT id, '{"API_TOKEN": "victim-secret"}' FROM automl.apps WHERE name = 'victim-app';
 SELECT automl_deploy('victim-app') AS victim_deployment \gset
+SELECT automl_submit('sec.patients', 'dx', search_space => 'light', max_evaluations => 2) AS victim_job \gset
 RESET client_min_messages;
 SELECT automl_predict('diagnosis', p) AS victim_prediction FROM sec.patients p WHERE id = 1 \gset
 RESET ROLE;
 SELECT automl_deployment_wait(:victim_deployment, '60 s') AS victim_deployment_state;
+SELECT automl_wait(:victim_job, '120 s') AS victim_job_state;
 
 -- what must not change: every row of the victim's
 CREATE TABLE sec.before AS
@@ -80,7 +82,8 @@ UNION ALL SELECT 'runs', md5(string_agg(r::text, ',' ORDER BY id)) FROM automl.r
 UNION ALL SELECT 'pipelines', md5(string_agg(p::text, ',' ORDER BY id)) FROM automl.pipelines p
 UNION ALL SELECT 'apps', md5(string_agg(a::text, ',' ORDER BY id)) FROM automl.apps a
 UNION ALL SELECT 'app_configs', md5(string_agg(c::text, ',' ORDER BY id)) FROM automl.app_configs c
-UNION ALL SELECT 'deployments', md5(string_agg(d::text, ',' ORDER BY id)) FROM automl.deployments d;
+UNION ALL SELECT 'deployments', md5(string_agg(d::text, ',' ORDER BY id)) FROM automl.deployments d
+UNION ALL SELECT 'jobs', md5(string_agg(j::text, ',' ORDER BY id)) FROM automl.jobs j;
 
 -------------------------------------------------------------------------------
 -- the trap: trojan twins of pg_catalog in the attacker's schema
@@ -250,7 +253,18 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.apps_check()', $$CREATE TABLE evil.lookalike (id int, name int, owner int)$$),
   ('automl.apps_check()', $$CREATE TRIGGER lookalike BEFORE INSERT ON evil.lookalike FOR EACH ROW EXECUTE FUNCTION automl.apps_check()$$),
   ('automl.models_changed()', $$CREATE TRIGGER lookalike AFTER INSERT ON evil.lookalike EXECUTE FUNCTION automl.models_changed()$$),
-  ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$);
+  ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$),
+  ('automl_submit(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer)',
+   $$SELECT automl_submit('sec.patients', 'dx', max_evaluations => 2)$$),
+  ('automl_submit(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer)',
+   $$SELECT automl_submit(NULL, 'dx')$$),
+  ('automl_cancel(bigint,boolean)', format($$SELECT automl_cancel(%s)$$, :victim_job)),
+  ('automl_cancel(bigint,boolean)', format($$SELECT automl_cancel(%s, keep_best => false)$$, :victim_job)),
+  ('automl_wait(bigint,interval)', format($$SELECT automl_wait(%s, '0 s')$$, :victim_job)),
+  ('automl.progress_rows()', $$SELECT count(*) FROM automl.progress_rows()$$),
+  ('automl.jobs_notify()', $$SELECT automl.jobs_notify()$$),
+  ('automl.jobs_notify()', format($$UPDATE automl.jobs SET state = 'failed' WHERE id OPERATOR(pg_catalog.=) %s$$, :victim_job)),
+  ('automl.jobs_notify()', $$INSERT INTO automl.jobs (owner, arguments) VALUES ('regress_victim', '{}')$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support
@@ -276,6 +290,8 @@ SELECT count(*) AS others_pipelines FROM automl.pipelines WHERE run_id = :victim
 SELECT count(*) AS others_leaderboard FROM automl.leaderboard WHERE run_id = :victim_run;
 SELECT count(*) AS others_configs FROM automl.app_configs c JOIN automl.apps a ON a.id = c.app_id WHERE a.name = 'victim-app';
 SELECT count(*) AS others_deployments FROM automl.deployments WHERE id = :victim_deployment;
+SELECT count(*) AS others_jobs FROM automl.jobs WHERE id = :victim_job;
+SELECT count(*) AS others_progress FROM automl.progress WHERE owner <> 'regress_attacker'::regrole;
 -- row locks on others' rows: none are returned, so none are taken
 SELECT count(*) AS locked_apps FROM (SELECT 1 FROM automl.apps WHERE name = 'victim-app' FOR UPDATE) l;
 SELECT count(*) AS locked_configs
@@ -293,12 +309,15 @@ FROM sec.before b,
 LATERAL (SELECT CASE b.rows
     WHEN 'models' THEN (SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM automl.models m WHERE owner = 'regress_victim'::regrole)
     WHEN 'runs' THEN (SELECT md5(string_agg(r::text, ',' ORDER BY id)) FROM automl.runs r WHERE owner = 'regress_victim'::regrole)
-    WHEN 'pipelines' THEN (SELECT md5(string_agg(p::text, ',' ORDER BY id)) FROM automl.pipelines p WHERE run_id = :victim_run)
+    WHEN 'pipelines' THEN (SELECT md5(string_agg(p::text, ',' ORDER BY id)) FROM automl.pipelines p
+                           WHERE run_id IN (SELECT id FROM automl.runs WHERE owner = 'regress_victim'::regrole))
     WHEN 'apps' THEN (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM automl.apps a WHERE owner = 'regress_victim'::regrole)
     WHEN 'app_configs' THEN (SELECT md5(string_agg(c::text, ',' ORDER BY c.id)) FROM automl.app_configs c
                              JOIN automl.apps p ON p.id = c.app_id WHERE p.owner = 'regress_victim'::regrole)
     WHEN 'deployments' THEN (SELECT md5(string_agg(d::text, ',' ORDER BY id)) FROM automl.deployments d
-                             WHERE requested_by = 'regress_victim'::regrole) END AS digest) a
+                             WHERE requested_by = 'regress_victim'::regrole)
+    WHEN 'jobs' THEN (SELECT md5(string_agg(j::text, ',' ORDER BY id)) FROM automl.jobs j
+                      WHERE owner = 'regress_victim'::regrole) END AS digest) a
 ORDER BY 1;
 -- the victim's name still means the victim's model (the attacker has one of the same name)
 SELECT name, owner, version, deployed FROM automl.models WHERE name = 'diagnosis' ORDER BY owner::text, version;

@@ -50,8 +50,8 @@ CREATE TABLE automl.jobs (
     best_std      float8,
     best_pipeline text,
     seconds_left  float8,
-    run_id        bigint REFERENCES automl.runs ON DELETE SET NULL,
-    model_id      bigint REFERENCES automl.models ON DELETE SET NULL,
+    run_id        bigint,
+    model_id      bigint,
     error         text,
     sqlstate      text,
     submitted_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
@@ -63,6 +63,8 @@ COMMENT ON TABLE automl.jobs IS
     'Training jobs (automl_submit): the arguments of automl_train, the state, the progress while running, the run and model when done, the error when failed';
 COMMENT ON COLUMN automl.jobs.arguments IS
     'The arguments of automl_train by name, as text (JSON null: NULL); the relation schema-qualified';
+COMMENT ON COLUMN automl.jobs.run_id IS
+    'The run in automl.runs (no foreign key: its owner may delete runs and models, the job stays as history)';
 COMMENT ON COLUMN automl.jobs.attempts IS
     'How many times the job was started: a job whose worker died is started once more, then fails';
 
@@ -88,6 +90,8 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON FUNCTION automl.jobs_notify() FROM PUBLIC;
+COMMENT ON FUNCTION automl.jobs_notify() IS
+    'Trigger on automl.jobs: NOTIFY automl_jobs with the job id, state, pipelines evaluated and best score';
 CREATE TRIGGER jobs_notify_insert AFTER INSERT ON automl.jobs
     FOR EACH ROW EXECUTE FUNCTION automl.jobs_notify();
 CREATE TRIGGER jobs_notify_update AFTER UPDATE ON automl.jobs
