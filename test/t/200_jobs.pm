@@ -12,6 +12,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time usleep);
 
 sub new_node
 {
@@ -44,11 +45,19 @@ sub pid_of
 	return $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = '$type'");
 }
 
-# Wait for a query to return 't' (a safety-net poll for events that have no wait of their own).
+# Wait for a query to return 't' (a safety-net poll for events that have no
+# wait of their own); errors, e.g. while the server restarts, are retried.
 sub wait_for
 {
 	my ($node, $what, $query) = @_;
-	$node->poll_query_until('postgres', $query) or die "timed out waiting for $what";
+	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
+	while (time() < $deadline)
+	{
+		my $out = eval { $node->safe_psql('postgres', $query) };
+		return if defined $out && $out eq 't';
+		usleep(100_000);
+	}
+	die "timed out waiting for $what";
 }
 
 1;
