@@ -26,6 +26,7 @@
 #include "ml/encoder.h"
 #include "ml/metrics.h"
 #include "ml/model.h"
+#include "search/batch.h"
 #include "search/ensemble_selection.h"
 #include "search/evaluate.h"
 #include "search/space.h"
@@ -58,6 +59,15 @@ typedef struct AmlSearchOptions
 	void		(*progress) (void *arg, const AmlSearchProgress *p);
 	void	   *progress_arg;
 	bool		(*cancelled) (void);	/* stop everything (query cancel) */
+	/*
+	 * How candidates are evaluated (batch.h): NULL = one after the other in
+	 * this process.  batch_size: portfolio candidates per batch (default 4;
+	 * a generation's offspring are one batch).  Neither may depend on the
+	 * number of workers, or results would.
+	 */
+	AmlEvaluateBatchFn evaluate_batch;
+	void	   *evaluate_batch_arg;
+	int			batch_size;
 } AmlSearchOptions;
 
 typedef struct AmlSearchResult
