@@ -202,7 +202,7 @@ INSERT INTO calls (fn, statement) VALUES
    $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', name => 'diagnosis')$$),
   ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text)',
    $$SELECT automl_fit('sec.patients', 'dx', 'gaussian_nb')$$),
-  ('automl_train(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer)',
+  ('automl_train(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer,text,text)',
    $$SELECT model_id FROM automl_train('sec.mine', 'dx', search_space => 'light', max_evaluations => 2, name => 'diagnosis')$$),
   ('automl_predict(bigint,record)', format($$SELECT automl_predict(%s, p) FROM sec.mine p LIMIT 1$$, :victim_model)),
   ('automl_predict(text,record)', $$SELECT automl_predict('diagnosis', p) FROM sec.mine p LIMIT 1$$),

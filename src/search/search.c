@@ -127,10 +127,11 @@ static double
 refit_seconds(const Search *s, const AmlCandidate *c)
 {
 	int			k = s->opt->cv_folds;
+	double		scale = s->opt->refit_scale > 0 ? s->opt->refit_scale : 1.0;
 
 	if (c->folds_done == 0)
 		return 0;
-	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1);
+	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1) * scale;
 }
 
 /*
@@ -843,6 +844,7 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	AmlRng		root;
 	AmlRng		fold_rng;
 	AmlStatus	st = AML_OK;
+	int			repeats = options->cv_repeats > 1 ? options->cv_repeats : 1;
 
 	*out = NULL;
 	memset(&s, 0, sizeof(s));
@@ -854,16 +856,16 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	aml_rng_seed(&root, options->seed);
 	aml_rng_derive(&root, 1, &s.gen_rng);
 	aml_rng_derive(&root, 2, &fold_rng);
-	if (!aml_memory_fits(aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds)))
+	if (!aml_memory_fits(aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds * repeats)))
 	{
 		aml_error(err, AML_ERR_OUT_OF_MEMORY, "the cross-validation folds do not fit in the memory budget");
 		aml_error_detail(err, "%d folds of %d rows and %d columns need about %zu kB.",
-						 options->cv_folds, raw->rows, raw->cols,
-						 aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds) / 1024);
+						 options->cv_folds * repeats, raw->rows, raw->cols,
+						 aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds * repeats) / 1024);
 		return aml_error_hint(err, "Raise automl.max_memory, or train on fewer rows or columns.");
 	}
-	AML_TRY(aml_cv_data_create(schema, raw, y, n_classes, options->cv_folds, options->metric,
-							   &fold_rng, &s.cv, err));
+	AML_TRY(aml_cv_data_create(schema, raw, y, n_classes, options->cv_folds, repeats,
+							   options->metric, &fold_rng, &s.cv, err));
 	s.seen = aml_dict_new();
 	r = AML_NEW(AmlSearchResult);
 	if (s.seen == NULL || r == NULL)
@@ -914,6 +916,7 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	r->evaluated = s.evaluated;
 	r->seconds = aml_clock() - options->start;
 	r->traits = s.traits;
+	r->split_train_rows = (double) raw->rows * (options->cv_folds - 1) / options->cv_folds;
 	snprintf(r->stop_reason, sizeof(r->stop_reason), "%s", s.stop_reason);
 	*out = r;
 	return AML_OK;
