@@ -22,13 +22,17 @@ RESET client_min_messages;
 TRUNCATE automl.models, automl.runs, automl.pipelines RESTART IDENTITY;
 
 -- a small reproducible search on wine (20 evaluations, seed 7): its scores
--- against scikit-learn, what is stored, and the leaderboard
+-- against scikit-learn, what is stored, and the leaderboard (5 folds given,
+-- not chosen, so that the folds are scikit-learn's reference folds; the
+-- model refitted on the training rows only, so that the holdout can be
+-- recomputed from the stored model)
 SET client_min_messages = warning;
-SELECT * FROM automl_train('bench.wine', 'target', time_budget => '5 minutes',
-                           max_evaluations => 20, seed => 7, name => 'wine') \gset t1_
+SELECT * FROM automl_train('bench.wine', 'target', time_budget => '5 minutes', cv_folds => 5,
+                           max_evaluations => 20, seed => 7, name => 'wine', refit => 'train') \gset t1_
 RESET client_min_messages;
 SELECT :'t1_metric' AS metric, :t1_evaluated AS evaluated;
-SELECT r.task, r.metric, r.status, r.evaluated, r.stop_reason, r.cv_folds, r.train_rows, r.holdout_rows,
+SELECT r.task, r.metric, r.status, r.evaluated, r.stop_reason, r.cv_folds, r.cv_repeats, r.train_rows,
+       r.holdout_rows, r.refit, r.final_rows, r.leaked_columns, r.error,
        r.model_id = :t1_model_id AS model_linked, m.run_id = r.id AS run_linked, m.name, m.version, m.deployed
 FROM automl.runs r JOIN automl.models m ON m.id = r.model_id WHERE r.id = :t1_run_id;
 SELECT count(*) AS candidates, count(*) FILTER (WHERE status = 'ok') > 0 AS some_ok,
@@ -68,12 +72,24 @@ FROM (SELECT count(*) AS rows, avg((automl_predict(:t1_model_id, w.w) = (w.w).ta
       JOIN ref_holdout_rows h ON h.run = 'wine seed 7' AND w.row = ANY (h.rows)
       GROUP BY (w.w).target) per_class;
 
--- the same data, seed and max_evaluations give the same pipelines and scores
+-- the same data, seed and max_evaluations give the same pipelines and scores;
+-- refitted on all rows (the default), the model has the same holdout score
+-- (it is measured on the model fitted without those rows) and is fitted on
+-- all 178 rows
 SET client_min_messages = warning;
-SELECT * FROM automl_train('bench.wine', 'target', time_budget => '5 minutes',
+SELECT * FROM automl_train('bench.wine', 'target', time_budget => '5 minutes', cv_folds => 5,
                            max_evaluations => 20, seed => 7) \gset t2_
 RESET client_min_messages;
-SELECT :t1_cv_score = :t2_cv_score AS same_cv_score, :'t1_pipeline' = :'t2_pipeline' AS same_pipeline;
+SELECT :t1_cv_score = :t2_cv_score AS same_cv_score, :'t1_pipeline' = :'t2_pipeline' AS same_pipeline,
+       :t1_holdout_score = :t2_holdout_score AS same_holdout_score,
+       (SELECT final_rows FROM automl.runs WHERE id = :t1_run_id) AS final_rows_train,
+       (SELECT final_rows FROM automl.runs WHERE id = :t2_run_id) AS final_rows_all,
+       (SELECT metrics -> 'final_rows' FROM automl.models WHERE id = :t2_model_id) AS model_final_rows;
+-- the model fitted on all rows predicts its own training rows at least as
+-- well as the one that never saw the holdout
+SELECT sum((automl_predict(:t2_model_id, w) = w.target::text)::int) >=
+       sum((automl_predict(:t1_model_id, w) = w.target::text)::int) AS all_rows_fit_at_least_as_well
+FROM bench.wine w;
 SELECT count(*) AS compared,
        count(*) FILTER (WHERE a.spec = b.spec AND a.status = b.status
                           AND a.fold_scores IS NOT DISTINCT FROM b.fold_scores) AS identical
@@ -83,7 +99,7 @@ WHERE a.run_id = :t1_run_id AND b.run_id = :t2_run_id;
 -- regression with the light space and another metric
 SET client_min_messages = warning;
 SELECT * FROM automl_train('bench.diabetes', 'target', metric => 'mae', search_space => 'light',
-                           max_evaluations => 12, seed => 3) \gset t3_
+                           max_evaluations => 12, seed => 3, cv_folds => 5, refit => 'train') \gset t3_
 RESET client_min_messages;
 SELECT :'t3_metric' AS metric,
        (SELECT bool_and(estimator IN ('linear_regression', 'ridge', 'lasso', 'elastic_net', 'knn', 'decision_tree'))
@@ -111,13 +127,26 @@ FROM (SELECT row_number() OVER (ORDER BY ctid) - 1 AS row, d FROM bench.diabetes
 JOIN ref_holdout_rows h ON h.run = 'diabetes seed 3' AND d.row = ANY (h.rows);
 
 -- zero configuration on the MIP patients: identifiers, empty columns, NULLs,
--- text, constant columns are handled (NOTICEs), a custom search space
-SELECT model_id IS NOT NULL AS trained, metric, evaluated
+-- text, constant columns are handled (NOTICEs), a custom search space; the
+-- two columns that recode the diagnosis (edsdcategory: AD -> AD, CN -> CN,
+-- Other -> MCI; neurodegenerativescategories) are left out as leaks, so the
+-- scores are what brain volumes, age and MMSE give (about 0.7 balanced
+-- accuracy over AD, MCI and CN, not 1.0)
+SELECT model_id IS NOT NULL AS trained, metric, evaluated, run_id AS mip_run_id,
+       cv_score BETWEEN 0.55 AND 0.9 AS cv_score_realistic, holdout_score BETWEEN 0.55 AND 0.9 AS holdout_realistic
 FROM automl_train('science.cde_features_a', 'alzheimerbroadcategory',
                   time_budget => '5 minutes', max_evaluations => 6, seed => 1,
                   search_space => '{"estimators": {"random_forest": {"n_estimators": [20, 50]},
                                                    "logistic_regression": {}},
-                                    "preprocessing": {"simple_imputer": {}, "standard_scaler": {}}}');
+                                    "preprocessing": {"simple_imputer": {}, "standard_scaler": {}}}') \gset
+SELECT :'trained' AS trained, :'cv_score_realistic' AS cv_score_realistic, :'holdout_realistic' AS holdout_realistic;
+SELECT l ->> 'column' AS leaked_column, l ->> 'action' AS action
+FROM automl.runs, jsonb_array_elements(leaked_columns) l WHERE id = :mip_run_id ORDER BY 1;
+-- with leakage => 'warn' they stay (a WARNING each), and the search reads them
+SET client_min_messages = warning;
+SELECT cv_score > 0.95 AS leaks_used FROM automl_train('science.cde_features_a', 'alzheimerbroadcategory',
+    max_evaluations => 1, seed => 1, leakage => 'warn', search_space => 'light');
+RESET client_min_messages;
 
 -- a time budget is what ends a search without max_evaluations (how close to
 -- the budget it ends is timed by test/bench/search_bench.sh: a wall clock on
@@ -131,7 +160,16 @@ SELECT stop_reason, time_budget, evaluated > 0 AS evaluated_some FROM automl.run
 CREATE TABLE tiny AS SELECT 1.0::float8 AS x, 'a'::text AS y;
 CREATE TABLE few_rows AS SELECT g::float8 AS x, g * 2.0 AS y FROM generate_series(1, 8) g;
 CREATE TABLE rare_classes AS
-SELECT g::float8 AS x, CASE WHEN g <= 4 THEN 'rare' ELSE 'common' END AS y FROM generate_series(1, 40) g;
+SELECT (g * 37 % 41)::float8 AS x, CASE WHEN g <= 4 THEN 'rare' ELSE 'common' END AS y FROM generate_series(1, 40) g;
+-- classes of 1, 2 and 7 rows among 120 (x1 tells c and d apart, noisily)
+CREATE TABLE rare_127 AS
+SELECT (g * 37 % 101)::float8 + CASE WHEN g <= 10 THEN 30 ELSE 0 END AS x1, sin(g) AS x2,
+       CASE WHEN g = 1 THEN 'a' WHEN g <= 3 THEN 'b' WHEN g <= 10 THEN 'c' ELSE 'd' END AS y
+FROM generate_series(1, 120) g;
+CREATE TABLE copy_only AS SELECT g::float8 AS x, 2.0 * g + 1 AS y FROM generate_series(1, 30) g;
+CREATE TABLE ten_rows AS
+SELECT (g * 7 % 10)::float8 AS x1, cos(g) AS x2, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END AS y
+FROM generate_series(1, 10) g;
 \pset format unaligned
 SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
   ($q$SELECT automl_train('bench.wine', 'target', time_budget => '0 seconds')$q$),
@@ -139,7 +177,7 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
   ($q$SELECT automl_train('bench.wine', 'target', time_budget => '1 year')$q$),
   ($q$SELECT automl_train('bench.wine', 'target', cv_folds => 1)$q$),
   ($q$SELECT automl_train('bench.wine', 'target', cv_folds => 50)$q$),
-  ($q$SELECT automl_train('bench.wine', 'target', test_size => 0)$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', test_size => -0.1)$q$),
   ($q$SELECT automl_train('bench.wine', 'target', test_size => 1)$q$),
   ($q$SELECT automl_train('bench.wine', 'target', test_size => 'NaN')$q$),
   ($q$SELECT automl_train('bench.wine', 'target', max_evaluations => 0)$q$),
@@ -153,10 +191,21 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
   ($q$SELECT automl_train('bench.wine', 'quality')$q$),
   ($q$SELECT automl_train('bench.wine', NULL)$q$),
   ($q$SELECT automl_train('tiny', 'y')$q$),
-  ($q$SELECT automl_train('few_rows', 'y')$q$),
-  ($q$SELECT automl_train('rare_classes', 'y', max_evaluations => 2)$q$),
+  ($q$SELECT automl_train('few_rows', 'y', max_evaluations => 3) IS NOT NULL$q$),
+  ($q$SELECT automl_train('few_rows', 'y', cv_folds => 5)$q$),
+  ($q$SELECT automl_train('rare_classes', 'y', max_evaluations => 2) IS NOT NULL$q$),
   ($q$SELECT automl_train('rare_classes', 'y', cv_folds => 2, max_evaluations => 2) IS NOT NULL$q$),
-  ($q$SELECT automl_train('bench.wine', 'target', cv_folds => 20, max_evaluations => 2)$q$)
+  ($q$SELECT automl_train('bench.wine', 'target', cv_folds => 20, max_evaluations => 2) IS NOT NULL$q$),
+  ($q$SELECT automl_train('rare_127', 'y', max_evaluations => 3) IS NOT NULL$q$),
+  ($q$SELECT automl_train('rare_127', 'y', cv_folds => 2, max_evaluations => 3) IS NOT NULL$q$),
+  ($q$SELECT automl_train('ten_rows', 'y', cv_folds => 20)$q$),
+  ($q$SELECT automl_train('rare_127', 'y', test_size => 0.99)$q$),
+  ($q$SELECT automl_train('ten_rows', 'y', max_evaluations => 3) IS NOT NULL$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', test_size => 0, max_evaluations => 2) IS NOT NULL$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', refit => 'nonsense')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', leakage => 'maybe')$q$),
+  ($q$SELECT automl_train('copy_only', 'y')$q$),
+  ($q$SELECT automl_train('copy_only', 'y', leakage => 'keep', max_evaluations => 1) IS NOT NULL$q$)
 ) AS bad(statement);
 \pset format aligned
 
@@ -184,4 +233,4 @@ SELECT (SELECT count(*) FROM automl.runs) - :runs_before AS runs_stored,
        (SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%') - :contexts_before
        AS automl_contexts_left;
 RESET automl.max_memory;
-DROP TABLE tiny, few_rows, rare_classes, big_train, ref_folds, ref_holdout_rows;
+DROP TABLE tiny, few_rows, rare_classes, rare_127, ten_rows, copy_only, big_train, ref_folds, ref_holdout_rows;

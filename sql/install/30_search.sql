@@ -14,6 +14,7 @@ CREATE TABLE automl.runs (
     time_budget       interval,
     max_evaluations   integer,
     cv_folds          integer NOT NULL,
+    cv_repeats        integer NOT NULL DEFAULT 1,
     test_size         float8 NOT NULL,
     seed              integer NOT NULL,
     search_space      text NOT NULL,
@@ -29,6 +30,9 @@ CREATE TABLE automl.runs (
     holdout_metrics   jsonb,
     train_rows        integer,
     holdout_rows      integer,
+    refit             text NOT NULL DEFAULT 'all' CHECK (refit IN ('all', 'train')),
+    final_rows        integer,
+    leaked_columns    jsonb NOT NULL DEFAULT '[]',
     started_at        timestamptz NOT NULL,
     finished_at       timestamptz,
     elapsed           interval,
@@ -36,7 +40,7 @@ CREATE TABLE automl.runs (
     owner             regrole NOT NULL DEFAULT automl.current_role_oid()
 );
 COMMENT ON TABLE automl.runs IS
-    'One row per automl_train call: its arguments, the search''s outcome and the model it produced';
+    'One row per automl_train call, written when it starts (status running) and updated when it ends: its arguments, the validation chosen (cv_folds, cv_repeats, test_size), the columns left out as target leakage, the search''s outcome, the holdout score (of the model fitted without the holdout rows), the rows of the final fit (final_rows) and the model it produced';
 ALTER TABLE automl.models ADD FOREIGN KEY (run_id) REFERENCES automl.runs ON DELETE SET NULL;
 
 CREATE TABLE automl.pipelines (
@@ -106,12 +110,13 @@ CREATE TYPE automl.train_result AS (
 
 CREATE FUNCTION automl_train(relation regclass, target name, features name[] DEFAULT NULL,
                              task text DEFAULT 'auto', metric text DEFAULT 'auto',
-                             time_budget interval DEFAULT '1 minute', cv_folds int DEFAULT 5,
-                             test_size float8 DEFAULT 0.25, seed int DEFAULT 42,
+                             time_budget interval DEFAULT '1 minute', cv_folds int DEFAULT NULL,
+                             test_size float8 DEFAULT NULL, seed int DEFAULT 42,
                              search_space text DEFAULT 'default', name text DEFAULT NULL,
-                             max_evaluations int DEFAULT NULL)
+                             max_evaluations int DEFAULT NULL, refit text DEFAULT 'all',
+                             leakage text DEFAULT 'drop')
 RETURNS automl.train_result
 AS 'MODULE_PATHNAME', 'automl_train'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION automl_train(regclass, name, name[], text, text, interval, int, float8, int, text, text, int) IS
-    'AutoML: search pipelines by cross-validation within a time budget, refit the best on the training rows, score it on a holdout, store run, candidates and model';
+COMMENT ON FUNCTION automl_train(regclass, name, name[], text, text, interval, int, float8, int, text, text, int, text, text) IS
+    'AutoML: leave out columns that leak the target, search pipelines by cross-validation (folds and holdout chosen from the data unless given) within a time budget, score the best on a holdout, refit it on all rows, store run, candidates and model';

@@ -1,11 +1,20 @@
 /*
  * train.c — automl_train: the AutoML search inside PostgreSQL.
  *
- * Loads the relation (training_data.c), keeps test_size of the rows as a
- * stratified holdout, runs the search (src/search) on the rest within the
- * time budget with progress NOTICEs, refits the winner on the training rows,
- * scores it on the holdout, and stores the run, every candidate and the model
- * (automl.runs, automl.pipelines, automl.models).
+ * Loads the relation (training_data.c), leaves out columns that leak the
+ * target (src/search/leakage.c), chooses the holdout and the folds from the
+ * data unless given (src/search/validation.c), records the run as running
+ * (train_run.c), runs the search (src/search) on the training rows within
+ * the time budget with progress NOTICEs, refits the winner on the training
+ * rows and scores it on the holdout, refits it on every row (refit => 'all')
+ * when that fits in the budget, and stores the model, the run's outcome and
+ * every candidate (automl.models, automl.runs, automl.pipelines).
+ *
+ * The budget: the call returns within time_budget + max(10 %, 1 s).  The
+ * search keeps time for the refits (measured fit times scaled by rows); if
+ * an ensemble's refits would still overrun, the best single pipeline is the
+ * model; if the refit on all rows would, the model fitted on the training
+ * rows is kept (a NOTICE says which).
  */
 #include "postgres.h"
 
@@ -15,7 +24,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -32,8 +41,10 @@
 #include "pg/fit.h"
 #include "pg/model_store.h"
 #include "pg/progress.h"
-#include "pg/security.h"
+#include "pg/train_run.h"
 #include "pg/training_data.h"
+#include "search/leakage.h"
+#include "search/validation.h"
 
 PG_FUNCTION_INFO_V1(automl_train);
 
@@ -111,138 +122,98 @@ resolve_metric(const char *name, AmlTask task)
 	return m;
 }
 
-/* Store the run and its candidates (as the table owner); returns the run id. */
-static int64
-store_run(const AmlTrainingData *data, const AmlSearchResult *r, const AmlMetric *metric,
-		  ArrayType *features, double budget, int max_evaluations, int cv_folds,
-		  double test_size, int seed, const char *space_text, const char *name,
-		  int64 model_id, double holdout_score, const char *holdout_json, int train_rows,
-		  int holdout_rows, TimestampTz started, Oid owner)
+/* Seconds to fit the chosen model's members on `rows` rows, from their CV fit times. */
+static double
+refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
 {
-	Oid			types[25] = {TEXTOID, TEXTOID, NAMEARRAYOID, TEXTOID, TEXTOID, BOOLOID,
-		FLOAT8OID, INT4OID, INT4OID, FLOAT8OID, INT4OID, TEXTOID, TEXTOID, INT4OID,
-		INT4OID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TIMESTAMPTZOID,
-		INT4OID, INT4OID, REGROLEOID};
-	Datum		values[25];
-	char		nulls[25];
-	Oid			ptypes[14] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8ARRAYOID,
-		FLOAT8OID, FLOAT8OID, INT4OID, FLOAT8OID, TEXTOID, TEXTOID, FLOAT8OID};
-	SPIPlanPtr	plan;
-	int64		run_id;
-	bool		isnull;
-	int			ret;
+	double		t = 0;
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = CStringGetTextDatum(data->relation);
-	values[1] = CStringGetTextDatum(data->schema.target);
-	if (features != NULL)
-		values[2] = PointerGetDatum(features);
-	else
-		nulls[2] = 'n';
-	values[3] = CStringGetTextDatum(aml_task_name(data->schema.task));
-	values[4] = CStringGetTextDatum(metric->name);
-	values[5] = BoolGetDatum(aml_metric_higher_is_better(metric));
-	values[6] = Float8GetDatum(budget);
-	values[7] = Int32GetDatum(max_evaluations);
-	nulls[7] = max_evaluations > 0 ? ' ' : 'n';
-	values[8] = Int32GetDatum(cv_folds);
-	values[9] = Float8GetDatum(test_size);
-	values[10] = Int32GetDatum(seed);
-	values[11] = CStringGetTextDatum(space_text);
-	if (name != NULL)
-		values[12] = CStringGetTextDatum(name);
-	else
-		nulls[12] = 'n';
-	values[13] = Int32GetDatum(r->evaluated);
-	values[14] = Int32GetDatum(r->generations);
-	values[15] = CStringGetTextDatum(r->stop_reason);
-	values[16] = Int64GetDatum(model_id);
-	values[17] = Float8GetDatum(r->cv_score);
-	values[18] = Float8GetDatum(r->cv_std);
-	nulls[18] = isnan(r->cv_std) ? 'n' : ' ';
-	values[19] = Float8GetDatum(holdout_score);
-	nulls[19] = isnan(holdout_score) ? 'n' : ' ';
-	values[20] = CStringGetTextDatum(holdout_json);
-	values[21] = TimestampTzGetDatum(started);
-	values[22] = Int32GetDatum(train_rows);
-	values[23] = Int32GetDatum(holdout_rows);
-	values[24] = ObjectIdGetDatum(owner);
-
-	ret = SPI_execute_with_args(
-		"INSERT INTO automl.runs (relation, target, features, task, metric, greater_is_better, "
-		"time_budget, max_evaluations, cv_folds, test_size, seed, search_space, name, evaluated, "
-		"generations, stop_reason, model_id, cv_score, cv_std, holdout_score, holdout_metrics, "
-		"started_at, finished_at, elapsed, train_rows, holdout_rows, status, owner) "
-		"VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.make_interval(secs => $7), $8, $9, $10, $11, "
-		"$12, $13, $14, $15, $16, $17, $18, $19, $20, $21::pg_catalog.jsonb, $22, "
-		"pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) $22, "
-		"$23, $24, 'succeeded', $25) RETURNING id",
-		25, types, values, nulls, false, 0);
-	if (ret != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "storing the run failed: %s", SPI_result_code_string(ret));
-	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	for (int k = 0; k < e->n_members; k++)
 	{
-		Oid			t2[2] = {INT8OID, INT8OID};
-		Datum		v2[2] = {Int64GetDatum(run_id), Int64GetDatum(model_id)};
+		const AmlCandidate *c = &r->candidates[e->members[k]];
 
-		ret = SPI_execute_with_args("UPDATE automl.models SET run_id = $1 WHERE id OPERATOR(pg_catalog.=) $2",
-									2, t2, v2, NULL, false, 0);
-		if (ret != SPI_OK_UPDATE)
-			elog(ERROR, "linking the model to its run failed: %s", SPI_result_code_string(ret));
-	}
-
-	plan = SPI_prepare(
-		"INSERT INTO automl.pipelines (run_id, number, phase, description, estimator, spec, "
-		"fold_scores, mean_score, std_score, complexity, fit_seconds, status, reason, weight) "
-		"VALUES ($1, $2, $3, $4, $5, $6::pg_catalog.jsonb, $7, $8, $9, $10, $11, $12, $13, $14)",
-		14, ptypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	for (int i = 0; i < r->n_candidates; i++)
-	{
-		const AmlCandidate *c = &r->candidates[i];
-		Datum		pv[14];
-		char		pn[14];
-		double		weight = 0;
-
-		memset(pn, ' ', sizeof(pn));
-		for (int k = 0; k < r->final.n_members; k++)
-			if (r->final.members[k] == i)
-				weight = r->final.weights[k];
-		pv[0] = Int64GetDatum(run_id);
-		pv[1] = Int32GetDatum(c->number);
-		pv[2] = CStringGetTextDatum(c->phase);
-		pv[3] = c->description ? CStringGetTextDatum(c->description) : (Datum) 0;
-		pn[3] = c->description ? ' ' : 'n';
-		pv[4] = CStringGetTextDatum(c->estimator);
-		pv[5] = CStringGetTextDatum(c->spec);
 		if (c->folds_done > 0)
-		{
-			Datum	   *elems = palloc(sizeof(Datum) * c->folds_done);
-
-			for (int f = 0; f < c->folds_done; f++)
-				elems[f] = Float8GetDatum(c->fold_scores[f]);
-			pv[6] = PointerGetDatum(construct_array(elems, c->folds_done, FLOAT8OID, 8,
-													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		}
-		else
-			pn[6] = 'n';
-		pv[7] = Float8GetDatum(c->mean);
-		pn[7] = isnan(c->mean) ? 'n' : ' ';
-		pv[8] = Float8GetDatum(c->std);
-		pn[8] = isnan(c->std) ? 'n' : ' ';
-		pv[9] = Int32GetDatum(c->complexity);
-		pv[10] = Float8GetDatum(c->fit_seconds);
-		pv[11] = CStringGetTextDatum(aml_candidate_status_name(c->status));
-		pv[12] = c->reason[0] ? CStringGetTextDatum(c->reason) : (Datum) 0;
-		pn[12] = c->reason[0] ? ' ' : 'n';
-		pv[13] = Float8GetDatum(weight);
-		pn[13] = weight > 0 ? ' ' : 'n';
-		ret = SPI_execute_plan(plan, pv, pn, false, 0);
-		if (ret != SPI_OK_INSERT)
-			elog(ERROR, "storing a pipeline failed: %s", SPI_result_code_string(ret));
+			t += 1.3 * (c->fit_seconds / c->folds_done) * rows / fmax(r->split_train_rows, 1);
 	}
-	return run_id;
+	return t;
+}
+
+/*
+ * The holdout: test_size of the rows (stratified for classification), the
+ * rows of classes with fewer than AML_HOLDOUT_MIN_CLASS rows all in
+ * training.  Row lists in increasing order.
+ */
+static void
+split_rows(const AmlTrainingData *data, double test_size, int seed, int **train, int *n_train,
+		   int **test, int *n_test, int *kept_out)
+{
+	bool		classification = data->schema.task == AML_TASK_CLASSIFICATION;
+	int		   *count = classification ? palloc0(sizeof(int) * (data->n_classes + 1)) : NULL;
+	int		   *holdable = palloc(sizeof(int) * (data->n_rows + 1));
+	double	   *ysub = palloc(sizeof(double) * (data->n_rows + 1));
+	bool	   *in_test = palloc0(sizeof(bool) * (data->n_rows + 1));
+	int			n_hold = 0;
+	AmlSplit	split;
+	AmlRng		rng;
+	AmlError	err;
+
+	*kept_out = 0;
+	*n_test = 0;
+	*train = palloc(sizeof(int) * (data->n_rows + 1));
+	*test = palloc(sizeof(int) * (data->n_rows + 1));
+	if (test_size > 0)
+	{
+		if (classification)
+		{
+			for (int i = 0; i < data->n_rows; i++)
+				count[(int) data->y[i]]++;
+			for (int c = 0; c < data->n_classes; c++)
+				if (count[c] > 0 && count[c] < AML_HOLDOUT_MIN_CLASS)
+					(*kept_out)++;
+		}
+		for (int i = 0; i < data->n_rows; i++)
+			if (!classification || count[(int) data->y[i]] >= AML_HOLDOUT_MIN_CLASS)
+			{
+				ysub[n_hold] = data->y[i];
+				holdable[n_hold++] = i;
+			}
+		aml_rng_seed(&rng, (uint64) (uint32) seed);
+		if (aml_train_test_split(n_hold, test_size, classification ? ysub : NULL, data->n_classes,
+								 &rng, &split, &err) != AML_OK)
+			aml_pg_raise_code(&err, ERRCODE_DATA_EXCEPTION);
+		for (int i = 0; i < split.n_test; i++)
+			in_test[holdable[split.test[i]]] = true;
+		aml_split_free(&split);
+	}
+	*n_train = 0;
+	for (int i = 0; i < data->n_rows; i++)
+	{
+		if (in_test[i])
+			(*test)[(*n_test)++] = i;
+		else
+			(*train)[(*n_train)++] = i;
+	}
+}
+
+/* "class "a" (1 row), "b" (2 rows)": classes with fewer than `below` of count rows. */
+static void
+append_classes(StringInfo buf, const AmlTrainingData *data, const int *count, int below)
+{
+	int			shown = 0;
+
+	for (int c = 0; c < data->n_classes; c++)
+		if (count[c] > 0 && count[c] < below)
+		{
+			if (shown == 6)
+			{
+				appendStringInfoString(buf, ", ...");
+				break;
+			}
+			appendStringInfo(buf, "%s\"%s\" (%d row%s)", shown ? ", " : "",
+							 aml_dict_string(data->schema.classes, c), count[c],
+							 count[c] == 1 ? "" : "s");
+			shown++;
+		}
 }
 
 Datum
@@ -256,12 +227,15 @@ automl_train(PG_FUNCTION_ARGS)
 	char	   *task = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	char	   *metric_name = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
 	double		budget = PG_ARGISNULL(5) ? 60 : interval_seconds(PG_GETARG_INTERVAL_P(5));
-	int32		cv_folds = PG_ARGISNULL(6) ? 5 : PG_GETARG_INT32(6);
-	double		test_size = PG_ARGISNULL(7) ? 0.25 : PG_GETARG_FLOAT8(7);
+	int32		cv_folds = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);	/* 0 = automatic */
+	double		test_size = PG_ARGISNULL(7) ? NAN : PG_GETARG_FLOAT8(7);	/* NaN = automatic */
 	int32		seed = PG_ARGISNULL(8) ? 42 : PG_GETARG_INT32(8);
 	char	   *space_text = PG_ARGISNULL(9) ? pstrdup("default") : text_to_cstring(PG_GETARG_TEXT_PP(9));
 	char	   *name = PG_ARGISNULL(10) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(10));
 	int32		max_evaluations = PG_ARGISNULL(11) ? 0 : PG_GETARG_INT32(11);
+	char	   *refit = PG_NARGS() > 12 && !PG_ARGISNULL(12) ? text_to_cstring(PG_GETARG_TEXT_PP(12)) : pstrdup("all");
+	char	   *leakage = PG_NARGS() > 13 && !PG_ARGISNULL(13) ? text_to_cstring(PG_GETARG_TEXT_PP(13)) : pstrdup("drop");
+	bool		refit_all;
 	TupleDesc	result_desc;
 	AmlCoreSession *session;
 	AmlTrainingData *data;
@@ -269,25 +243,34 @@ automl_train(PG_FUNCTION_ARGS)
 	AmlSearchSpace *space;
 	AmlSearchOptions opt;
 	AmlSearchResult *result;
-	AmlModel   *model;
-	AmlSplit	split;
-	AmlRng		rng;
+	AmlModel   *model = NULL;
+	AmlModel   *train_model = NULL;
 	AmlError	err;
 	AmlMatrix  *train_x;
-	AmlMatrix  *hold_x;
-	AmlMatrix  *pred;
 	double	   *train_y;
-	double	   *hold_y;
-	double		holdout_score;
-	json_object *holdout_report;
+	int		   *train_rows;
+	int		   *test_rows;
+	int			n_train;
+	int			n_test;
+	int			kept_out;
+	AmlFoldPlan plan;
+	double		holdout_score = NAN;
+	json_object *holdout_report = NULL;
 	ProgressState pstate;
 	AmlModelRecord rec;
+	AmlRunStart rs;
+	AmlRunEnd	re;
 	char		description[4096];
 	int64		model_id;
 	int64		run_id;
+	int			final_rows;
 	Datum		values[8];
 	bool		nulls[8];
 	double		elapsed;
+	double		hard_deadline;
+	double		store_seconds;
+	json_object *leaked;
+	int			n_leaked = 0;
 
 	/* arguments, checked before any work */
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -305,14 +288,16 @@ automl_train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("time_budget must be at most 7 days")));
-	if (cv_folds < 2 || cv_folds > AML_MAX_FOLDS)
+	if (!PG_ARGISNULL(6) && (cv_folds < 2 || cv_folds > AML_MAX_FOLDS))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cv_folds must be between 2 and %d, not %d", AML_MAX_FOLDS, cv_folds)));
-	if (!(test_size > 0 && test_size < 1))
+				 errmsg("cv_folds must be between 2 and %d, not %d", AML_MAX_FOLDS, cv_folds),
+				 errhint("Leave cv_folds out (NULL): it is then chosen from the data.")));
+	if (!PG_ARGISNULL(7) && !(test_size >= 0 && test_size < 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("test_size must be between 0 and 1 (exclusive), not %g", test_size)));
+				 errmsg("test_size must be at least 0 and less than 1, not %g", test_size),
+				 errhint("test_size => 0 means no holdout; leave it out (NULL) to have it chosen from the data.")));
 	if (max_evaluations < 0 || (!PG_ARGISNULL(11) && max_evaluations == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -321,14 +306,26 @@ automl_train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a model name must have between 1 and 200 characters")));
+	if (strcmp(refit, "all") != 0 && strcmp(refit, "train") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("refit must be 'all' or 'train', not \"%s\"", refit),
+				 errhint("'all' fits the final model on every row (after scoring the holdout), 'train' on the training rows only.")));
+	if (strcmp(leakage, "drop") != 0 && strcmp(leakage, "warn") != 0 && strcmp(leakage, "keep") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("leakage must be 'drop', 'warn' or 'keep', not \"%s\"", leakage)));
+	refit_all = strcmp(refit, "all") == 0;
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "automl_train must return a composite type");
 	result_desc = BlessTupleDesc(result_desc);
+	hard_deadline = start + budget + fmax(0.1 * budget, 1.0);
 
 	session = aml_core_session_begin("automl_train");
 	aml_progress_begin(0, relid);	/* the automl.progress view; a job opened it already */
 	data = aml_training_data_load(relid, target, features, task);
 	metric = resolve_metric(metric_name, data->schema.task);
+	store_seconds = 0.05 + 0.002 * data->n_rows / 1000.0;
 
 	/* the search space: a name, or a JSON document */
 	if (space_text[strspn(space_text, " \t\r\n")] != '{' &&
@@ -353,62 +350,151 @@ automl_train(PG_FUNCTION_ARGS)
 			AML_PG_CHECK(aml_space_from_json(doc, data->schema.task, &space, &err), &err);
 	}
 
-	/* holdout and folds need every class in several rows */
-	if (data->schema.task == AML_TASK_CLASSIFICATION)
+	/* the leakage guard: columns that carry the target */
+	leaked = aml_pg_json_own(json_object_new_array());
+	if (strcmp(leakage, "keep") != 0)
 	{
-		int		   *count = palloc0(sizeof(int) * data->n_classes);
-		int			rarest = 0;
-		/* (a test_size near 1 asks for more rows than any table has) */
-		int			needed = (int) Min(ceil(cv_folds / (1 - test_size)) + 1, (double) INT_MAX);
+		int			n_inputs = data->schema.n_inputs;
+		AmlLeak    *leaks = palloc(sizeof(AmlLeak) * (n_inputs + 1));
+		bool	   *drop = palloc0(sizeof(bool) * (n_inputs + 1));
+		bool		dropping = strcmp(leakage, "drop") == 0;
 
-		for (int i = 0; i < data->n_rows; i++)
-			count[(int) data->y[i]]++;
-		for (int c = 1; c < data->n_classes; c++)
-			if (count[c] < count[rarest])
-				rarest = c;
-		if (count[rarest] < needed)
+		n_leaked = aml_find_leaks(&data->schema, data->raw, data->y, data->n_classes, leaks, n_inputs);
+		for (int i = 0; i < n_leaked; i++)
 		{
-			int			possible = (int) floor((count[rarest] - 1) * (1 - test_size));
+			const char *col = data->schema.inputs[leaks[i].input].name;
 
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("class \"%s\" of target \"%s\" has only %d row%s, too few for %d-fold cross-validation and a holdout",
-							aml_dict_string(data->schema.classes, rarest), target, count[rarest],
-							count[rarest] == 1 ? "" : "s", cv_folds),
-					 errdetail("Every class needs at least %d rows: %d folds of the training rows, and the holdout.",
-							   needed, cv_folds),
-					 possible >= 2
-					 ? errhint("Use cv_folds => %d, or leave the rarest classes out (a view with WHERE).", possible)
-					 : errhint("Leave the rarest classes out (a view with WHERE), or add rows.")));
+			{
+				json_object *o = json_object_new_object();
+
+				json_object_object_add(o, "column", json_object_new_string(col));
+				json_object_object_add(o, "reason", json_object_new_string(leaks[i].reason));
+				json_object_object_add(o, "action", json_object_new_string(dropping ? "dropped" : "kept"));
+				json_object_array_add(leaked, o);
+			}
+			ereport(dropping ? NOTICE : WARNING,
+					(errmsg("automl: column \"%s\" %s: it leaks the target \"%s\"", col,
+							dropping ? "left out" : "kept", target),
+					 errdetail("%s.", leaks[i].reason),
+					 dropping ? errhint("A model that reads it would not work where the target is unknown; leakage => 'keep' uses it anyway.")
+					 : errhint("leakage => 'drop' leaves it out.")));
+			drop[leaks[i].input] = dropping;
+		}
+		if (dropping && n_leaked > 0)
+		{
+			if (n_leaked == n_inputs)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("every feature of %s leaks the target \"%s\"", data->relation, target),
+						 errhint("Name other features, or use leakage => 'keep'.")));
+			aml_training_data_drop_inputs(data, drop);
 		}
 	}
-	else if (data->n_rows < 2 * cv_folds + 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s has %d usable row%s, too few for %d-fold cross-validation and a holdout",
-						data->relation, data->n_rows, data->n_rows == 1 ? "" : "s", cv_folds),
-				 errhint("Use more rows, or fewer cv_folds.")));
-	aml_rng_seed(&rng, (uint64) (uint32) seed);
-	if (aml_train_test_split(data->n_rows, test_size,
-							 data->schema.task == AML_TASK_CLASSIFICATION ? data->y : NULL,
-							 data->n_classes, &rng, &split, &err) != AML_OK)
-		aml_pg_raise_code(&err, ERRCODE_DATA_EXCEPTION);
-	train_x = aml_pg_take_rows(data->raw, split.train, split.n_train);
-	hold_x = aml_pg_take_rows(data->raw, split.test, split.n_test);
-	train_y = aml_pg_take_values(data->y, split.train, split.n_train);
-	hold_y = aml_pg_take_values(data->y, split.test, split.n_test);
+	/* validation: the holdout, then the folds of the search's rows */
+	{
+		bool		auto_test = isnan(test_size);
+		int		   *count = NULL;
+		int		   *all_count = NULL;
+		StringInfoData why;
+		bool		say = false;
+
+		test_size = aml_validation_test_size(data->n_rows, test_size);
+		split_rows(data, test_size, seed, &train_rows, &n_train, &test_rows, &n_test, &kept_out);
+		if (data->schema.task == AML_TASK_CLASSIFICATION)
+		{
+			count = palloc0(sizeof(int) * (data->n_classes + 1));
+			all_count = palloc0(sizeof(int) * (data->n_classes + 1));
+			for (int i = 0; i < n_train; i++)
+				count[(int) data->y[train_rows[i]]]++;
+			for (int i = 0; i < data->n_rows; i++)
+				all_count[(int) data->y[i]]++;
+		}
+		if (aml_validation_folds(n_train, count, data->n_classes, cv_folds, &plan, &err) != AML_OK)
+			aml_pg_raise_code(&err, ERRCODE_DATA_EXCEPTION);
+
+		/* every automatic choice, and rare classes, in one NOTICE */
+		initStringInfo(&why);
+		appendStringInfo(&why, "%d-fold cross-validation", plan.cv_folds);
+		if (plan.repeats > 1)
+			appendStringInfo(&why, " repeated %d times", plan.repeats);
+		appendStringInfo(&why, " on %d rows", n_train);
+		if (plan.folds_automatic && (plan.cv_folds != 5 || plan.repeats > 1))
+		{
+			say = true;
+			if (plan.cv_folds != 5 && n_train >= 50)
+				appendStringInfo(&why, " (%d folds so that rare classes can be stratified", plan.cv_folds);
+			else if (plan.cv_folds != 5)
+				appendStringInfo(&why, " (%d folds: few rows", plan.cv_folds);
+			else
+				appendStringInfoString(&why, " (");
+			if (plan.repeats > 1)
+				appendStringInfo(&why, "%srepeated: fewer than %d rows give noisy scores",
+								 plan.cv_folds != 5 ? "; " : "", plan.repeats == 3 ? 200 : 500);
+			appendStringInfoChar(&why, ')');
+		}
+		if (n_test > 0)
+			appendStringInfo(&why, ", a holdout of %d rows (%g)", n_test, test_size);
+		else if (auto_test)
+		{
+			say = true;
+			appendStringInfo(&why, ", no holdout (fewer than %d rows: the cross-validation score is the estimate)",
+							 AML_HOLDOUT_MIN_ROWS);
+		}
+		else
+			appendStringInfoString(&why, ", no holdout (test_size => 0)");
+		if (kept_out > 0)
+		{
+			say = true;
+			appendStringInfoString(&why, "; kept out of the holdout, too rare: ");
+			append_classes(&why, data, all_count, AML_HOLDOUT_MIN_CLASS);
+		}
+		if (plan.n_pinned_classes > 0)
+		{
+			say = true;
+			appendStringInfo(&why, "; too rare to test on, in the training rows of every split: ");
+			append_classes(&why, data, count, plan.cv_folds);
+		}
+		if (say)
+			ereport(NOTICE, (errmsg("automl: validation: %s", why.data),
+							 errhint("cv_folds and test_size set explicitly are used as given.")));
+	}
+	train_x = aml_pg_take_rows(data->raw, train_rows, n_train);
+	train_y = aml_pg_take_values(data->y, train_rows, n_train);
+
+	/* the run, recorded as running */
+	memset(&rs, 0, sizeof(rs));
+	rs.data = data;
+	rs.metric = metric;
+	rs.features = features;
+	rs.budget = budget;
+	rs.max_evaluations = max_evaluations;
+	rs.cv_folds = plan.cv_folds;
+	rs.cv_repeats = plan.repeats;
+	rs.test_size = test_size;
+	rs.seed = seed;
+	rs.space_text = space_text;
+	rs.name = name;
+	rs.refit = refit;
+	rs.leaked_json = pstrdup(aml_json_text(leaked));
+	rs.train_rows = n_train;
+	rs.holdout_rows = n_test;
+	rs.started = started;
+	run_id = aml_train_run_begin(&rs);
 
 	/* the search */
 	memset(&opt, 0, sizeof(opt));
 	opt.metric = metric;
 	opt.space = space;
-	opt.cv_folds = cv_folds;
+	opt.cv_folds = plan.cv_folds;
+	opt.cv_repeats = plan.repeats;
 	opt.seed = (uint64) (uint32) seed;
 	opt.start = start;
 	opt.time_budget = budget;
 	opt.max_evaluations = max_evaluations;
 	opt.ensemble = true;
-	opt.reserve_seconds = 0.05 + 0.002 * data->n_rows / 1000.0;
+	opt.reserve_seconds = store_seconds;
+	opt.refit_scale = (n_test > 0 ? 1.0 : 0.0) +
+		(refit_all && n_test > 0 ? (double) data->n_rows / n_train : 0.0) + (n_test > 0 ? 0.0 : 1.0);
 	pstate.metric = metric->name;
 	pstate.max_evaluations = max_evaluations;
 	opt.progress = progress;
@@ -424,16 +510,81 @@ automl_train(PG_FUNCTION_ARGS)
 	}
 	CHECK_FOR_INTERRUPTS();
 
-	/* refit the winner on the training rows, score it on the holdout */
 	aml_progress_phase("refit");
-	AML_PG_CHECK(aml_search_refit(&data->schema, result, train_x, train_y, opt.seed, &model, &err), &err);
-	AML_PG_CHECK(aml_matrix_create(hold_x->rows, model->outputs, &pred, &err), &err);
-	AML_PG_CHECK(aml_model_predict(model, hold_x, pred, &err), &err);
-	if (aml_metric_score(metric, hold_y, pred, data->n_classes, &holdout_score, &err) != AML_OK)
-		holdout_score = NAN;
-	holdout_report = aml_evaluation_report(data->schema.task, hold_y, pred, data->n_classes,
-										   model->probabilistic);
-	aml_pg_json_release_with_context(holdout_report);
+	/* an ensemble whose refits would overrun the budget gives way to the best pipeline */
+	if (result->is_ensemble)
+	{
+		double		need = (n_test > 0 ? refit_estimate(result, &result->final, n_train) : 0) +
+			(refit_all || n_test == 0 ? refit_estimate(result, &result->final, data->n_rows) : 0);
+
+		if (aml_now_seconds() + need + store_seconds > hard_deadline)
+		{
+			const AmlCandidate *best = &result->candidates[result->best];
+
+			ereport(NOTICE,
+					(errmsg("automl: the best single pipeline is the model, not the ensemble of %d: refitting the ensemble would take about %.1f s, past the time budget",
+							result->final.n_members, need)));
+			result->final.n_members = 1;
+			result->final.members[0] = result->best;
+			result->final.weights[0] = 1.0;
+			result->final.score = best->mean;
+			result->final.signed_score = best->signed_mean;
+			result->is_ensemble = false;
+			result->cv_score = best->mean;
+			result->cv_std = best->std;
+		}
+	}
+
+	/* the holdout score: the winner fitted without the holdout rows */
+	final_rows = n_train;
+	if (n_test > 0)
+	{
+		AmlMatrix  *hold_x = aml_pg_take_rows(data->raw, test_rows, n_test);
+		double	   *hold_y = aml_pg_take_values(data->y, test_rows, n_test);
+		AmlMatrix  *pred;
+
+		AML_PG_CHECK(aml_search_refit(&data->schema, result, train_x, train_y, opt.seed, &train_model, &err), &err);
+		AML_PG_CHECK(aml_matrix_create(hold_x->rows, train_model->outputs, &pred, &err), &err);
+		AML_PG_CHECK(aml_model_predict(train_model, hold_x, pred, &err), &err);
+		if (aml_metric_score(metric, hold_y, pred, data->n_classes, &holdout_score, &err) != AML_OK)
+			holdout_score = NAN;
+		holdout_report = aml_evaluation_report(data->schema.task, hold_y, pred, data->n_classes,
+											   train_model->probabilistic);
+		aml_pg_json_release_with_context(holdout_report);
+		aml_matrix_free(pred);
+		CHECK_FOR_INTERRUPTS();
+	}
+	/* the final model: on every row, when asked and when it fits in the budget */
+	if (n_test == 0)
+	{
+		AML_PG_CHECK(aml_search_refit(&data->schema, result, train_x, train_y, opt.seed, &model, &err), &err);
+		final_rows = n_train;
+	}
+	else if (refit_all)
+	{
+		double		need = refit_estimate(result, &result->final, data->n_rows);
+
+		if (aml_now_seconds() + need + store_seconds > hard_deadline)
+		{
+			ereport(NOTICE,
+					(errmsg("automl: the model is the one fitted on the %d training rows: refitting it on all %d rows would take about %.1f s, past the time budget",
+							n_train, data->n_rows, need)));
+			model = train_model;
+			train_model = NULL;
+		}
+		else
+		{
+			AML_PG_CHECK(aml_search_refit(&data->schema, result, data->raw, data->y, opt.seed, &model, &err), &err);
+			final_rows = data->n_rows;
+		}
+	}
+	else
+	{
+		model = train_model;
+		train_model = NULL;
+	}
+	if (train_model != NULL)
+		aml_model_free(train_model);
 	aml_model_describe(model, description, sizeof(description));
 
 	/* store model, run, candidates */
@@ -444,6 +595,7 @@ automl_train(PG_FUNCTION_ARGS)
 	rec.relation = data->relation;
 	rec.target = target;
 	rec.features = aml_training_features_json(data);
+	rec.run_id = run_id;
 	{
 		/* the trees can be large: released as soon as their text is copied */
 		MemoryContext json_context = AllocSetContextCreate(CurrentMemoryContext, "automl_train JSON",
@@ -461,7 +613,8 @@ automl_train(PG_FUNCTION_ARGS)
 		/* scores for people: null, not "NaN", when not finite */
 		json_object_object_add(metrics, "cv_score", aml_json_new_number(result->cv_score));
 		json_object_object_add(metrics, "cv_std", aml_json_new_number(result->cv_std));
-		json_object_object_add(metrics, "holdout", json_object_get(holdout_report));
+		json_object_object_add(metrics, "holdout", holdout_report ? json_object_get(holdout_report) : NULL);
+		json_object_object_add(metrics, "final_rows", json_object_new_int(final_rows));
 		rec.metrics = pstrdup(aml_json_text(metrics));
 		MemoryContextDelete(json_context);
 	}
@@ -469,29 +622,28 @@ automl_train(PG_FUNCTION_ARGS)
 	rec.description = description;
 	model_id = aml_model_store(&rec, NULL);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	{
-		AmlActAs	as_owner;
-		Oid			caller = GetUserId();
-
-		/* only automl writes runs: as the owner of automl.runs, for the caller */
-		aml_act_as_owner_of(&as_owner, "runs");
-		run_id = store_run(data, result, metric, features, budget, max_evaluations, cv_folds,
-						   test_size, seed, space_text, name, model_id, holdout_score,
-						   aml_json_text(holdout_report), split.n_train, split.n_test, started,
-						   caller);
-		aml_act_end(&as_owner);
-	}
-	SPI_finish();
+	memset(&re, 0, sizeof(re));
+	re.result = result;
+	re.model_id = model_id;
+	re.holdout_score = holdout_score;
+	re.holdout_json = holdout_report ? aml_json_text(holdout_report) : NULL;
+	re.final_rows = final_rows;
+	aml_train_run_succeed(run_id, &re);
 	elapsed = aml_now_seconds() - start;
 
 	/* ids and times are in the result row; the NOTICE says what was found */
-	ereport(NOTICE,
-			(errmsg("automl: the model is %s", description),
-			 errdetail("%s: %.4f in %d-fold cross-validation, %.4f on the %d holdout rows; %d pipelines evaluated (%s).",
-					   metric->name, result->cv_score, cv_folds, holdout_score, split.n_test,
-					   result->evaluated, result->stop_reason)));
+	if (n_test > 0)
+		ereport(NOTICE,
+				(errmsg("automl: the model is %s", description),
+				 errdetail("%s: %.4f in %d-fold cross-validation, %.4f on the %d holdout rows; fitted on %d rows; %d pipelines evaluated (%s).",
+						   metric->name, result->cv_score, plan.cv_folds, holdout_score, n_test,
+						   final_rows, result->evaluated, result->stop_reason)));
+	else
+		ereport(NOTICE,
+				(errmsg("automl: the model is %s", description),
+				 errdetail("%s: %.4f in %d-fold cross-validation (no holdout); fitted on %d rows; %d pipelines evaluated (%s).",
+						   metric->name, result->cv_score, plan.cv_folds, final_rows,
+						   result->evaluated, result->stop_reason)));
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum(model_id);

@@ -483,3 +483,42 @@ aml_training_features_json(const AmlTrainingData *data)
 	MemoryContextDelete(json_context);
 	return text;
 }
+
+/*
+ * Leave out the inputs marked in drop (the leakage guard): the schema, the
+ * raw matrix and the input types lose those columns.
+ */
+void
+aml_training_data_drop_inputs(AmlTrainingData *data, const bool *drop)
+{
+	int			n = data->schema.n_inputs;
+	int			kept = 0;
+	int		   *keep = palloc(sizeof(int) * (n + 1));
+	AmlMatrix  *raw;
+
+	for (int j = 0; j < n; j++)
+		if (!drop[j])
+			keep[kept++] = j;
+	if (kept == n)
+		return;
+	raw = aml_matrix_new(data->raw->rows, kept);
+	if (raw == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory leaving out columns")));
+	for (int i = 0; i < data->raw->rows; i++)
+		for (int k = 0; k < kept; k++)
+			AML_AT(raw, i, k) = AML_AT(data->raw, i, keep[k]);
+	aml_matrix_free(data->raw);
+	data->raw = raw;
+	for (int j = 0; j < n; j++)
+		if (drop[j])
+		{
+			aml_free(data->schema.inputs[j].name);
+			aml_dict_free(data->schema.inputs[j].dict);
+		}
+	for (int k = 0; k < kept; k++)
+	{
+		data->schema.inputs[k] = data->schema.inputs[keep[k]];
+		data->input_types[k] = data->input_types[keep[k]];
+	}
+	data->schema.n_inputs = kept;
+}

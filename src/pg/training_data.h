@@ -46,6 +46,8 @@ AmlTrainingData *aml_training_data_load(Oid relid, const char *target, ArrayType
 										const char *task);
 /* Parse and check the task argument ("auto" and NULL return false in *given). */
 void		aml_parse_task_argument(const char *task, AmlTask *out, bool *given);
+/* Leave out the inputs marked true in drop (one flag per input). */
+void		aml_training_data_drop_inputs(AmlTrainingData *data, const bool *drop);
 /* features jsonb text: [{"name", "kind", "type", "categories"}...] */
 char	   *aml_training_features_json(const AmlTrainingData *data);
 

@@ -61,66 +61,145 @@ aml_cv_data_free(AmlCvData *cv)
 		aml_free(cv->test_y[f]);
 		aml_free(cv->test_rows[f]);
 	}
+	aml_free((void *) cv->y);
 	aml_free(cv);
 }
 
+/*
+ * The folds.  For classification, the rows of classes with fewer than k rows
+ * ("pinned") cannot be stratified: they are left out of the scored rows and
+ * added to the training rows of every split.  The scored rows are numbered
+ * 0..n_rows-1 in their original order (test_rows and the out-of-fold
+ * predictions use these numbers; y is theirs).
+ */
 AmlStatus
 aml_cv_data_create(const AmlSchema *schema, const AmlMatrix *raw, const double *y, int n_classes,
-				   int k, const AmlMetric *metric, AmlRng *rng, AmlCvData **out, AmlError *err)
+				   int k, int repeats, const AmlMetric *metric, AmlRng *rng, AmlCvData **out,
+				   AmlError *err)
 {
 	AmlCvData  *cv;
-	AmlFolds   *folds;
+	AmlFolds   *folds = NULL;
 	AmlTask		task = schema->task;
+	int		   *count = NULL;
+	int		   *scored = NULL;	/* scored row -> original row */
+	int		   *pinned = NULL;
+	int			n_scored = 0;
+	int			n_pinned = 0;
+	int			splits;
+	double	   *sy = NULL;
 
 	*out = NULL;
-	if (k < 2 || k > AML_MAX_FOLDS)
-		return aml_error(err, AML_ERR_INVALID_PARAMETER, "cv_folds must be between 2 and %d",
-						 AML_MAX_FOLDS);
-	AML_TRY(aml_folds_for_task(task, y, raw->rows, n_classes, k, 1, rng, &folds, err));
+	if (repeats < 1)
+		repeats = 1;
+	if (k < 2 || k * repeats > AML_MAX_FOLDS)
+		return aml_error(err, AML_ERR_INVALID_PARAMETER,
+						 "cv_folds times repeats must be between 2 and %d", AML_MAX_FOLDS);
 	cv = AML_NEW(AmlCvData);
-	if (cv == NULL)
+	scored = AML_NEW_ARRAY(int, raw->rows + 1);
+	pinned = AML_NEW_ARRAY(int, raw->rows + 1);
+	sy = AML_NEW_ARRAY(double, raw->rows + 1);
+	count = AML_NEW_ARRAY(int, n_classes + 1);
+	if (cv == NULL || scored == NULL || pinned == NULL || sy == NULL || count == NULL)
 	{
-		aml_folds_free(folds);
-		return aml_error_nomem(err, "cross-validation folds");
+		aml_error_nomem(err, "cross-validation folds");
+		goto fail;
 	}
+	if (task == AML_TASK_CLASSIFICATION)
+		for (int i = 0; i < raw->rows; i++)
+			count[(int) y[i]]++;
+	for (int i = 0; i < raw->rows; i++)
+	{
+		if (task == AML_TASK_CLASSIFICATION && count[(int) y[i]] < k)
+			pinned[n_pinned++] = i;
+		else
+		{
+			sy[n_scored] = y[i];
+			scored[n_scored++] = i;
+		}
+	}
+	if (n_scored < 2 * k)
+	{
+		aml_error(err, AML_ERR_INVALID_DATA, "%d rows are too few for %d-fold cross-validation",
+				  n_scored, k);
+		goto fail;
+	}
+	if (aml_folds_for_task(task, sy, n_scored, n_classes, k, repeats, rng, &folds, err) != AML_OK)
+		goto fail;
 	cv->schema = schema;
 	cv->metric = metric;
-	cv->n_rows = raw->rows;
+	cv->n_rows = n_scored;
 	cv->n_classes = n_classes;
-	cv->y = y;
-	cv->k = k;
-	for (int f = 0; f < k; f++)
+	cv->y = sy;
+	sy = NULL;
+	cv->folds_per_repeat = k;
+	cv->repeats = repeats;
+	cv->n_pinned = n_pinned;
+	splits = aml_folds_n_splits(folds);
+	cv->k = splits;
+	for (int f = 0; f < splits; f++)
 	{
 		AmlSplit	split;
+		int		   *train_rows;
+		int			n_train;
 
 		if (aml_folds_split(folds, f, &split, err) != AML_OK)
 			goto fail;
-		cv->train_x[f] = aml_matrix_take_rows(raw, split.train, split.n_train);
-		cv->test_x[f] = aml_matrix_take_rows(raw, split.test, split.n_test);
-		cv->train_y[f] = AML_NEW_ARRAY(double, split.n_train);
+		n_train = split.n_train + n_pinned;
+		train_rows = AML_NEW_ARRAY(int, n_train + 1);
+		if (train_rows != NULL)
+		{
+			for (int i = 0; i < split.n_train; i++)
+				train_rows[i] = scored[split.train[i]];
+			for (int i = 0; i < n_pinned; i++)
+				train_rows[split.n_train + i] = pinned[i];
+			cv->train_x[f] = aml_matrix_take_rows(raw, train_rows, n_train);
+		}
+		cv->test_x[f] = NULL;
+		{
+			int		   *test_rows = AML_NEW_ARRAY(int, split.n_test + 1);
+
+			if (test_rows != NULL)
+			{
+				for (int i = 0; i < split.n_test; i++)
+					test_rows[i] = scored[split.test[i]];
+				cv->test_x[f] = aml_matrix_take_rows(raw, test_rows, split.n_test);
+				aml_free(test_rows);
+			}
+		}
+		cv->train_y[f] = AML_NEW_ARRAY(double, n_train);
 		cv->test_y[f] = AML_NEW_ARRAY(double, split.n_test);
 		cv->test_rows[f] = AML_NEW_ARRAY(int, split.n_test);
-		if (!cv->train_x[f] || !cv->test_x[f] || !cv->train_y[f] || !cv->test_y[f] || !cv->test_rows[f])
+		if (!train_rows || !cv->train_x[f] || !cv->test_x[f] || !cv->train_y[f] || !cv->test_y[f] ||
+			!cv->test_rows[f])
 		{
+			aml_free(train_rows);
 			aml_split_free(&split);
 			aml_error_nomem(err, "cross-validation folds");
 			goto fail;
 		}
-		for (int i = 0; i < split.n_train; i++)
-			cv->train_y[f][i] = y[split.train[i]];
+		for (int i = 0; i < n_train; i++)
+			cv->train_y[f][i] = y[train_rows[i]];
 		for (int i = 0; i < split.n_test; i++)
 		{
-			cv->test_y[f][i] = y[split.test[i]];
+			cv->test_y[f][i] = cv->y[split.test[i]];
 			cv->test_rows[f][i] = split.test[i];
 		}
 		cv->n_test[f] = split.n_test;
+		aml_free(train_rows);
 		aml_split_free(&split);
 	}
 	aml_folds_free(folds);
+	aml_free(scored);
+	aml_free(pinned);
+	aml_free(count);
 	*out = cv;
 	return AML_OK;
 fail:
 	aml_folds_free(folds);
+	aml_free(scored);
+	aml_free(pinned);
+	aml_free(count);
+	aml_free(sy);
 	aml_cv_data_free(cv);
 	return err->status;
 }
@@ -250,10 +329,11 @@ aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPruneRule *prun
 		{
 			if (c->oof == NULL)
 				c->oof = aml_matrix_new(cv->n_rows, pred->cols);
+			/* with repeated k-fold: the mean over the repeats */
 			if (c->oof != NULL)
 				for (int j = 0; j < pred->cols; j++)
 					for (int i = 0; i < pred->rows; i++)
-						AML_AT(c->oof, cv->test_rows[f][i], j) = AML_AT(pred, i, j);
+						AML_AT(c->oof, cv->test_rows[f][i], j) += AML_AT(pred, i, j) / cv->repeats;
 		}
 		aml_matrix_free(pred);
 		pred = NULL;

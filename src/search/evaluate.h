@@ -7,7 +7,8 @@
  * pruned when its running mean is clearly worse than the best candidate so
  * far (margin: 3 standard deviations of the best candidate's fold scores
  * after one fold, shrinking as 1/sqrt(folds)), which saves most of the cost
- * of bad candidates.  Out-of-fold predictions can be kept for ensembles.
+ * of bad candidates.  Out-of-fold predictions can be kept for ensembles
+ * (with repeated k-fold, their mean over the repeats).
  */
 #ifndef AML_SEARCH_EVALUATE_H
 #define AML_SEARCH_EVALUATE_H
@@ -27,10 +28,13 @@ typedef struct AmlCvData
 {
 	const AmlSchema *schema;
 	const AmlMetric *metric;
-	int			n_rows;
+	int			n_rows;			/* scored rows (the out-of-fold predictions' rows) */
 	int			n_classes;
-	const double *y;			/* all training rows */
-	int			k;
+	const double *y;			/* the scored rows' targets (owned) */
+	int			k;				/* splits: folds_per_repeat x repeats */
+	int			folds_per_repeat;
+	int			repeats;
+	int			n_pinned;		/* rows of too rare classes: in every training split */
 	AmlMatrix  *train_x[AML_MAX_FOLDS];
 	double	   *train_y[AML_MAX_FOLDS];
 	AmlMatrix  *test_x[AML_MAX_FOLDS];
@@ -79,9 +83,14 @@ typedef struct AmlPruneRule
 	double		best_std;
 } AmlPruneRule;
 
+/*
+ * k-fold (stratified for classification) repeated `repeats` times; rows of
+ * classes with fewer than k rows are in the training rows of every split and
+ * never tested (they cannot be stratified).
+ */
 AmlStatus	aml_cv_data_create(const AmlSchema *schema, const AmlMatrix *raw, const double *y,
-							   int n_classes, int k, const AmlMetric *metric, AmlRng *rng,
-							   AmlCvData **out, AmlError *err);
+							   int n_classes, int k, int repeats, const AmlMetric *metric,
+							   AmlRng *rng, AmlCvData **out, AmlError *err);
 void		aml_cv_data_free(AmlCvData *cv);
 /* Bytes the fold matrices need (for the memory budget). */
 size_t		aml_cv_data_bytes(int n_rows, int n_cols, int k);

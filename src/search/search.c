@@ -19,7 +19,7 @@
 #define ENSEMBLE_ROUNDS 24
 #define ENSEMBLE_INIT 3
 #define MAX_ESTIMATORS 64
-#define EVAL_STREAM 1000000
+#define DEFAULT_BATCH 4
 #define REFIT_STREAM 2000000
 
 typedef struct Search
@@ -29,7 +29,6 @@ typedef struct Search
 	AmlDataTraits traits;
 	AmlCvData  *cv;
 	AmlRng		gen_rng;		/* genomes */
-	AmlRng		base_rng;		/* per-candidate streams derive from it */
 	AmlCandidate *cands;
 	int			n;
 	int			cap;
@@ -128,10 +127,11 @@ static double
 refit_seconds(const Search *s, const AmlCandidate *c)
 {
 	int			k = s->opt->cv_folds;
+	double		scale = s->opt->refit_scale > 0 ? s->opt->refit_scale : 1.0;
 
 	if (c->folds_done == 0)
 		return 0;
-	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1);
+	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1) * scale;
 }
 
 /*
@@ -297,12 +297,13 @@ out_of_time(Search *s)
 }
 
 /*
- * Evaluate a genome unless it was seen before.  Returns AML_OK (evaluated or
- * skipped) or an error that ends the search (cancellation).  *done tells
- * whether a candidate was recorded.
+ * Propose a genome unless it was seen before: it becomes a candidate, and
+ * joins the batch unless it cannot fit in memory (then it is recorded as
+ * skipped).  *added tells whether a candidate was recorded.
  */
 static AmlStatus
-evaluate_genome(Search *s, const AmlGenome *g, const char *phase, bool *done, AmlError *err)
+propose_genome(Search *s, const AmlGenome *g, const char *phase, int *batch, int *n_batch,
+			   bool *added, AmlError *err)
 {
 	json_object *spec = aml_genome_spec(s->opt->space, &s->traits, g);
 	const char *text = aml_json_text(spec);
@@ -310,14 +311,9 @@ evaluate_genome(Search *s, const AmlGenome *g, const char *phase, bool *done, Am
 	AmlCandidate *c;
 	AmlPipeline *unfitted;
 	AmlError	perr;
-	AmlPruneRule prune;
-	double		now;
-	double		cap;
 	char		why[128];
-	AmlRng		rng;
-	AmlStatus	st;
 
-	*done = false;
+	*added = false;
 	if (aml_dict_lookup(s->seen, text, strlen(text)) >= 0)
 	{
 		json_object_put(spec);
@@ -329,7 +325,7 @@ evaluate_genome(Search *s, const AmlGenome *g, const char *phase, bool *done, Am
 		json_object_put(spec);
 		return err->status;
 	}
-	*done = true;
+	*added = true;
 	c->phase = phase;
 	c->genome = *g;
 	c->complexity = aml_genome_complexity(g);
@@ -343,11 +339,9 @@ evaluate_genome(Search *s, const AmlGenome *g, const char *phase, bool *done, Am
 		c->description = aml_strdup(words);
 		aml_pipeline_free(unfitted);
 	}
+	json_object_put(spec);
 	if (c->spec == NULL || c->estimator == NULL)
-	{
-		json_object_put(spec);
 		return aml_error_nomem(err, "a candidate");
-	}
 	c->mean = c->std = NAN;
 	c->signed_mean = -INFINITY;
 	/* skip what cannot fit in memory */
@@ -359,14 +353,41 @@ evaluate_genome(Search *s, const AmlGenome *g, const char *phase, bool *done, Am
 			c->status = AML_CANDIDATE_SKIPPED;
 			snprintf(c->reason, sizeof(c->reason), "%s, more than %s", why,
 					 isinf(need) ? "allowed (2000)" : "the memory budget allows");
-			json_object_put(spec);
 			return AML_OK;
 		}
 	}
-	now = aml_clock();
-	cap = s->deadline - reserve(s);
-	if (s->opt->max_evaluations == 0)
-		cap = fmin(cap, now + fmax(2.0, 0.25 * s->opt->time_budget));
+	batch[(*n_batch)++] = s->n - 1;
+	return AML_OK;
+}
+
+/*
+ * Evaluate a batch of candidates (indexes into s->cands) through the
+ * evaluator, then take the results in proposal order.  The prune rule and
+ * caps are fixed for the whole batch, so its results do not depend on how
+ * many candidates are evaluated at once.
+ */
+static AmlStatus
+run_batch(Search *s, const int *batch, int n, AmlError *err)
+{
+	AmlEvalRequest *req;
+	AmlCandidate *res;
+	AmlEvalContext ctx;
+	AmlPruneRule prune;
+	double		deadline = s->deadline - reserve(s);
+	double		max_seconds = s->opt->max_evaluations == 0 ? fmax(2.0, 0.25 * s->opt->time_budget) : 0;
+	AmlEvaluateBatchFn fn = s->opt->evaluate_batch ? s->opt->evaluate_batch : aml_evaluate_batch_serial;
+	AmlStatus	st;
+
+	if (n == 0)
+		return AML_OK;
+	req = AML_NEW_ARRAY(AmlEvalRequest, n);
+	res = AML_NEW_ARRAY(AmlCandidate, n);
+	if (req == NULL || res == NULL)
+	{
+		aml_free(req);
+		aml_free(res);
+		return aml_error_nomem(err, "a batch of candidates");
+	}
 	memset(&prune, 0, sizeof(prune));
 	if (s->best >= 0)
 	{
@@ -374,34 +395,92 @@ evaluate_genome(Search *s, const AmlGenome *g, const char *phase, bool *done, Am
 		prune.best_signed_mean = s->cands[s->best].signed_mean;
 		prune.best_std = s->cands[s->best].std;
 	}
-	aml_rng_derive(&s->base_rng, EVAL_STREAM + (uint64_t) c->number, &rng);
-	st = aml_cv_evaluate(s->cv, spec, &prune, cap, true, s->opt->cancelled, &rng, c, err);
-	json_object_put(spec);
-	s->evaluated++;
+	for (int i = 0; i < n; i++)
+	{
+		req[i].number = s->cands[batch[i]].number;
+		req[i].spec = s->cands[batch[i]].spec;
+		req[i].prune = prune;
+		req[i].max_seconds = max_seconds;
+		req[i].deadline = deadline;
+		req[i].keep_oof = true;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cv = s->cv;
+	ctx.seed = s->opt->seed;
+	ctx.cancelled = s->opt->cancelled;
+	st = fn(s->opt->evaluate_batch_arg, &ctx, req, n, res, err);
 	if (st == AML_ERR_INTERRUPTED && stop_requested(s))
 	{
-		/* asked to stop keeping the best: this candidate is left out, the search ends */
-		c->status = AML_CANDIDATE_FAILED;
-		snprintf(c->reason, sizeof(c->reason), "stopped: the job was cancelled");
+		/* asked to stop keeping the best: this batch is left out, the search ends */
+		for (int i = 0; i < n; i++)
+		{
+			AmlCandidate *c = &s->cands[batch[i]];
+
+			aml_matrix_free(res[i].oof);
+			c->status = AML_CANDIDATE_FAILED;
+			snprintf(c->reason, sizeof(c->reason), "stopped: the job was cancelled");
+		}
+		aml_free(req);
+		aml_free(res);
 		s->stop = true;
 		return AML_OK;
 	}
 	if (st != AML_OK)
-		return st;
-	if (c->status == AML_CANDIDATE_OK)
-		note_estimator_best(s, (int) (c - s->cands));
-	if (c->status == AML_CANDIDATE_OK &&
-		(s->best < 0 || c->signed_mean > s->cands[s->best].signed_mean))
 	{
-		s->best = (int) (c - s->cands);
-		if (aml_clock() - s->last_best_note >= 1.0)
+		for (int i = 0; i < n; i++)
+			aml_matrix_free(res[i].oof);
+		aml_free(req);
+		aml_free(res);
+		return st;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		AmlCandidate *c = &s->cands[batch[i]];
+		int			idx = batch[i];
+
+		c->status = res[i].status;
+		memcpy(c->reason, res[i].reason, sizeof(c->reason));
+		c->folds_done = res[i].folds_done;
+		memcpy(c->fold_scores, res[i].fold_scores, sizeof(c->fold_scores));
+		c->mean = res[i].mean;
+		c->std = res[i].std;
+		c->signed_mean = res[i].signed_mean;
+		c->fit_seconds = res[i].fit_seconds;
+		c->probabilistic = res[i].probabilistic;
+		c->oof = res[i].oof;
+		if (c->status == AML_CANDIDATE_SKIPPED)
+			continue;			/* not started: the budget ran out */
+		s->evaluated++;
+		if (c->status == AML_CANDIDATE_OK)
+			note_estimator_best(s, idx);
+		if (c->status == AML_CANDIDATE_OK &&
+			(s->best < 0 || c->signed_mean > s->cands[s->best].signed_mean))
 		{
-			note(s, "new best");
-			s->last_best_note = aml_clock();
+			s->best = idx;
+			if (aml_clock() - s->last_best_note >= 1.0)
+			{
+				note(s, "new best");
+				s->last_best_note = aml_clock();
+			}
 		}
 	}
+	aml_free(req);
+	aml_free(res);
 	trim_oof(s);
 	return AML_OK;
+}
+
+/* How many more candidates may be sent (max_evaluations), at most want. */
+static int
+batch_room(const Search *s, int want)
+{
+	if (s->opt->max_evaluations > 0)
+		{
+		int			left = s->opt->max_evaluations - s->evaluated;
+
+		return left < want ? left : want;
+	}
+	return want;
 }
 
 /* ------------------------------------------------------------ phases */
@@ -410,21 +489,36 @@ static AmlStatus
 run_portfolio(Search *s, AmlError *err)
 {
 	AmlGenome  *portfolio = AML_NEW_ARRAY(AmlGenome, PORTFOLIO_MAX);
+	int			batch[PORTFOLIO_MAX];
+	int			size = s->opt->batch_size > 0 ? s->opt->batch_size : DEFAULT_BATCH;
 	int			n;
+	int			next = 0;
 
 	if (portfolio == NULL)
 		return aml_error_nomem(err, "the portfolio");
 	n = aml_space_portfolio(s->opt->space, &s->traits, &s->gen_rng, portfolio, PORTFOLIO_MAX);
-	for (int i = 0; i < n && !s->stop; i++)
+	while (next < n && !s->stop)
 	{
-		bool		done;
+		int			n_batch = 0;
+		int			room;
 
 		if (out_of_time(s))
 		{
 			s->stop = true;
 			break;
 		}
-		if (evaluate_genome(s, &portfolio[i], "portfolio", &done, err) != AML_OK)
+		room = batch_room(s, size);
+		while (next < n && n_batch < room)
+		{
+			bool		added;
+
+			if (propose_genome(s, &portfolio[next++], "portfolio", batch, &n_batch, &added, err) != AML_OK)
+			{
+				aml_free(portfolio);
+				return err->status;
+			}
+		}
+		if (run_batch(s, batch, n_batch, err) != AML_OK)
 		{
 			aml_free(portfolio);
 			return err->status;
@@ -440,23 +534,30 @@ run_evolution(Search *s, AmlError *err)
 {
 	int			mu = s->opt->population > 0 ? s->opt->population : 16;
 	int			lambda = s->opt->offspring > 0 ? s->opt->offspring : 8;
-	int		   *pop = AML_NEW_ARRAY(int, s->cap + 4096);
+	int		   *pop = NULL;
 	int		   *pool = NULL;
 	double	   *score = NULL;
 	int		   *complexity = NULL;
 	int		   *rank = NULL;
 	double	   *crowd = NULL;
+	int		   *batch = AML_NEW_ARRAY(int, lambda);
 	int			n_pop = 0;
 	int			stall = 0;
 
-	if (pop == NULL)
-		return aml_error_nomem(err, "the population");
+	if (batch == NULL)
+		return aml_error_nomem(err, "the offspring");
 	while (!s->stop)
 	{
 		int			n_pool = 0;
 		int			before = s->n;
-		int			produced = 0;
+		int			n_batch = 0;
+		int			room;
 
+		if (out_of_time(s))
+		{
+			s->stop = true;
+			break;
+		}
 		/* survivors: NSGA-II over every candidate that scored */
 		aml_free(pool);
 		aml_free(score);
@@ -505,19 +606,16 @@ run_evolution(Search *s, AmlError *err)
 		if (n_pop > 0)
 			aml_nsga2_rank(score, complexity, n_pop, rank, crowd);
 
+		/* the generation's offspring, proposed from this population, one batch */
 		s->generation++;
-		while (produced < lambda && !s->stop)
+		room = batch_room(s, lambda);
+		for (int produced = 0; produced < room; produced++)
 		{
-			AmlGenome	child;
-			bool		done = false;
+			bool		added = false;
 
-			if (out_of_time(s))
+			for (int attempt = 0; attempt < 12 && !added; attempt++)
 			{
-				s->stop = true;
-				break;
-			}
-			for (int attempt = 0; attempt < 12 && !done; attempt++)
-			{
+				AmlGenome	child;
 				double		r = aml_rng_uniform(&s->gen_rng);
 
 				if (n_pop < 2 || r < 0.1 || attempt >= 8)
@@ -540,11 +638,12 @@ run_evolution(Search *s, AmlError *err)
 
 					aml_genome_mutate(s->opt->space, &s->traits, &s->gen_rng, parent, &child);
 				}
-				if (evaluate_genome(s, &child, "evolution", &done, err) != AML_OK)
+				if (propose_genome(s, &child, "evolution", batch, &n_batch, &added, err) != AML_OK)
 					goto fail;
 			}
-			produced++;
 		}
+		if (run_batch(s, batch, n_batch, err) != AML_OK)
+			goto fail;
 		/* a space too small to produce anything new ends the search */
 		stall = s->n == before ? stall + 1 : 0;
 		if (stall >= 3)
@@ -558,6 +657,7 @@ run_evolution(Search *s, AmlError *err)
 			s->last_generation_note = aml_clock();
 		}
 	}
+	aml_free(batch);
 	aml_free(pop);
 	aml_free(pool);
 	aml_free(score);
@@ -566,6 +666,7 @@ run_evolution(Search *s, AmlError *err)
 	aml_free(crowd);
 	return AML_OK;
 fail:
+	aml_free(batch);
 	aml_free(pop);
 	aml_free(pool);
 	aml_free(score);
@@ -770,6 +871,7 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	AmlRng		root;
 	AmlRng		fold_rng;
 	AmlStatus	st = AML_OK;
+	int			repeats = options->cv_repeats > 1 ? options->cv_repeats : 1;
 
 	*out = NULL;
 	memset(&s, 0, sizeof(s));
@@ -781,17 +883,16 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	aml_rng_seed(&root, options->seed);
 	aml_rng_derive(&root, 1, &s.gen_rng);
 	aml_rng_derive(&root, 2, &fold_rng);
-	aml_rng_derive(&root, 3, &s.base_rng);
-	if (!aml_memory_fits(aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds)))
+	if (!aml_memory_fits(aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds * repeats)))
 	{
 		aml_error(err, AML_ERR_OUT_OF_MEMORY, "the cross-validation folds do not fit in the memory budget");
 		aml_error_detail(err, "%d folds of %d rows and %d columns need about %zu kB.",
-						 options->cv_folds, raw->rows, raw->cols,
-						 aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds) / 1024);
+						 options->cv_folds * repeats, raw->rows, raw->cols,
+						 aml_cv_data_bytes(raw->rows, raw->cols, options->cv_folds * repeats) / 1024);
 		return aml_error_hint(err, "Raise automl.max_memory, or train on fewer rows or columns.");
 	}
-	AML_TRY(aml_cv_data_create(schema, raw, y, n_classes, options->cv_folds, options->metric,
-							   &fold_rng, &s.cv, err));
+	AML_TRY(aml_cv_data_create(schema, raw, y, n_classes, options->cv_folds, repeats,
+							   options->metric, &fold_rng, &s.cv, err));
 	s.seen = aml_dict_new();
 	r = AML_NEW(AmlSearchResult);
 	if (s.seen == NULL || r == NULL)
@@ -842,6 +943,7 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	r->evaluated = s.evaluated;
 	r->seconds = aml_clock() - options->start;
 	r->traits = s.traits;
+	r->split_train_rows = (double) raw->rows * (options->cv_folds - 1) / options->cv_folds;
 	snprintf(r->stop_reason, sizeof(r->stop_reason), "%s", s.stop_reason);
 	*out = r;
 	return AML_OK;

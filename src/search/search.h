@@ -26,6 +26,7 @@
 #include "ml/encoder.h"
 #include "ml/metrics.h"
 #include "ml/model.h"
+#include "search/batch.h"
 #include "search/ensemble_selection.h"
 #include "search/evaluate.h"
 #include "search/space.h"
@@ -46,7 +47,8 @@ typedef struct AmlSearchOptions
 {
 	const AmlMetric *metric;
 	const AmlSearchSpace *space;
-	int			cv_folds;
+	int			cv_folds;		/* k of k-fold cross-validation */
+	int			cv_repeats;		/* repeated k-fold: 0 or 1 = once */
 	uint64_t	seed;
 	double		start;			/* aml_clock() when the call began: the budget counts from it */
 	double		time_budget;	/* seconds */
@@ -55,6 +57,9 @@ typedef struct AmlSearchOptions
 	int			offspring;		/* new candidates per generation (default 8) */
 	bool		ensemble;		/* try greedy ensemble selection */
 	double		reserve_seconds;	/* time kept for the caller after the refit (storing) */
+	double		refit_scale;	/* the caller's refits, in rows of the search's data (0 = 1): refit on
+								 * the training rows and then on all rows with a holdout of
+								 * 25 % is 1 + 4/3 */
 	void		(*progress) (void *arg, const AmlSearchProgress *p);
 	void	   *progress_arg;
 	bool		(*cancelled) (void);	/* stop everything (query cancel) */
@@ -65,6 +70,15 @@ typedef struct AmlSearchOptions
 	 * normally with stop_reason "cancelled".
 	 */
 	bool		(*stop_requested) (void);
+	/*
+	 * How candidates are evaluated (batch.h): NULL = one after the other in
+	 * this process.  batch_size: portfolio candidates per batch (default 4;
+	 * a generation's offspring are one batch).  Neither may depend on the
+	 * number of workers, or results would.
+	 */
+	AmlEvaluateBatchFn evaluate_batch;
+	void	   *evaluate_batch_arg;
+	int			batch_size;
 } AmlSearchOptions;
 
 typedef struct AmlSearchResult
@@ -81,6 +95,7 @@ typedef struct AmlSearchResult
 	double		seconds;
 	char		stop_reason[64];
 	AmlDataTraits traits;
+	double		split_train_rows;	/* rows a candidate was fitted on per split (for estimates) */
 } AmlSearchResult;
 
 AmlStatus	aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y,

@@ -77,6 +77,25 @@ free_problem(Problem *p)
 	aml_dataset_free(p->ds);
 }
 
+/*
+ * An evaluator as a parallel one behaves: the requests of a batch finish in
+ * another order (here last to first); counts the batches it saw.
+ */
+static int reversed_batches;
+
+static AmlStatus
+evaluate_reversed(void *arg, const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n,
+				  AmlCandidate *results, AmlError *err)
+{
+	(void) arg;
+	reversed_batches++;
+	for (int i = n - 1; i >= 0; i--)
+		AML_TRY(aml_eval_one(ctx, &requests[i], &results[i], err));
+	return AML_OK;
+}
+
+static AmlEvaluateBatchFn search_evaluator;
+
 static AmlSearchResult *
 search(const Problem *p, const char *space_name, const char *metric, double budget, int max_evals,
 	   uint64_t seed, AmlStatus expect, AmlError *err)
@@ -96,6 +115,7 @@ search(const Problem *p, const char *space_name, const char *metric, double budg
 	opt.time_budget = budget;
 	opt.max_evaluations = max_evals;
 	opt.ensemble = true;
+	opt.evaluate_batch = search_evaluator;
 	st = aml_search_run(&p->schema, p->X, p->y, p->n_classes, &opt, &r, err);
 	CHECK_MSG(st == expect, "search returned %s: %s (%s)", aml_status_name(st), err->message, err->detail);
 	aml_space_free(space);
@@ -254,7 +274,17 @@ test_deterministic(void)
 	c = search(&p, "default", "balanced_accuracy", 600, 30, 12, AML_OK, &err);
 	if (a && b && c)
 	{
+		AmlSearchResult *d;
+
 		compare_runs(a, b);
+		/* the same through an evaluator that finishes a batch in another order */
+		search_evaluator = evaluate_reversed;
+		d = search(&p, "default", "balanced_accuracy", 600, 30, 11, AML_OK, &err);
+		search_evaluator = NULL;
+		CHECK(reversed_batches >= 5);
+		if (d)
+			compare_runs(a, d);
+		aml_search_result_free(d);
 		CHECK(a->evaluated == 30);
 		CHECK(strcmp(a->stop_reason, "max_evaluations reached") == 0);
 		/* another seed searches differently */

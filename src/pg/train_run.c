@@ -1,0 +1,215 @@
+/*
+ * train_run.c — the run rows of automl_train (see train_run.h).  Only
+ * automl writes runs: as the owner of automl.runs, for the caller.
+ */
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "pg/security.h"
+#include "pg/train_run.h"
+
+static void
+connect_as_owner(AmlActAs *as_owner)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	aml_act_as_owner_of(as_owner, "runs");
+}
+
+static void
+disconnect(AmlActAs *as_owner)
+{
+	aml_act_end(as_owner);
+	SPI_finish();
+}
+
+int64
+aml_train_run_begin(const AmlRunStart *st)
+{
+	Oid			types[20] = {TEXTOID, TEXTOID, NAMEARRAYOID, TEXTOID, TEXTOID, BOOLOID,
+		FLOAT8OID, INT4OID, INT4OID, INT4OID, FLOAT8OID, INT4OID, TEXTOID, TEXTOID,
+		TIMESTAMPTZOID, INT4OID, INT4OID, REGROLEOID, TEXTOID, TEXTOID};
+	Datum		values[20];
+	char		nulls[20];
+	Oid			caller = GetUserId();
+	AmlActAs	as_owner;
+	int64		run_id;
+	bool		isnull;
+	int			ret;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = CStringGetTextDatum(st->data->relation);
+	values[1] = CStringGetTextDatum(st->data->schema.target);
+	if (st->features != NULL)
+		values[2] = PointerGetDatum(st->features);
+	else
+		nulls[2] = 'n';
+	values[3] = CStringGetTextDatum(aml_task_name(st->data->schema.task));
+	values[4] = CStringGetTextDatum(st->metric->name);
+	values[5] = BoolGetDatum(aml_metric_higher_is_better(st->metric));
+	values[6] = Float8GetDatum(st->budget);
+	values[7] = Int32GetDatum(st->max_evaluations);
+	nulls[7] = st->max_evaluations > 0 ? ' ' : 'n';
+	values[8] = Int32GetDatum(st->cv_folds);
+	values[9] = Int32GetDatum(st->cv_repeats);
+	values[10] = Float8GetDatum(st->test_size);
+	values[11] = Int32GetDatum(st->seed);
+	values[12] = CStringGetTextDatum(st->space_text);
+	if (st->name != NULL)
+		values[13] = CStringGetTextDatum(st->name);
+	else
+		nulls[13] = 'n';
+	values[14] = TimestampTzGetDatum(st->started);
+	values[15] = Int32GetDatum(st->train_rows);
+	values[16] = Int32GetDatum(st->holdout_rows);
+	values[17] = ObjectIdGetDatum(caller);
+	values[18] = CStringGetTextDatum(st->refit);
+	values[19] = CStringGetTextDatum(st->leaked_json);
+
+	connect_as_owner(&as_owner);
+	ret = SPI_execute_with_args(
+		"INSERT INTO automl.runs (relation, target, features, task, metric, greater_is_better, "
+		"time_budget, max_evaluations, cv_folds, cv_repeats, test_size, seed, search_space, name, "
+		"started_at, train_rows, holdout_rows, status, owner, refit, leaked_columns) "
+		"VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.make_interval(secs => $7), $8, $9, $10, $11, "
+		"$12, $13, $14, $15, $16, $17, 'running', $18, $19, $20::pg_catalog.jsonb) RETURNING id",
+		20, types, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "storing the run failed: %s", SPI_result_code_string(ret));
+	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	disconnect(&as_owner);
+	return run_id;
+}
+
+static void
+store_pipelines(int64 run_id, const AmlSearchResult *r)
+{
+	Oid			ptypes[14] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8ARRAYOID,
+		FLOAT8OID, FLOAT8OID, INT4OID, FLOAT8OID, TEXTOID, TEXTOID, FLOAT8OID};
+	SPIPlanPtr	plan;
+	int			ret;
+
+	plan = SPI_prepare(
+		"INSERT INTO automl.pipelines (run_id, number, phase, description, estimator, spec, "
+		"fold_scores, mean_score, std_score, complexity, fit_seconds, status, reason, weight) "
+		"VALUES ($1, $2, $3, $4, $5, $6::pg_catalog.jsonb, $7, $8, $9, $10, $11, $12, $13, $14)",
+		14, ptypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	for (int i = 0; i < r->n_candidates; i++)
+	{
+		const AmlCandidate *c = &r->candidates[i];
+		Datum		pv[14];
+		char		pn[14];
+		double		weight = 0;
+
+		memset(pn, ' ', sizeof(pn));
+		for (int k = 0; k < r->final.n_members; k++)
+			if (r->final.members[k] == i)
+				weight = r->final.weights[k];
+		pv[0] = Int64GetDatum(run_id);
+		pv[1] = Int32GetDatum(c->number);
+		pv[2] = CStringGetTextDatum(c->phase);
+		pv[3] = c->description ? CStringGetTextDatum(c->description) : (Datum) 0;
+		pn[3] = c->description ? ' ' : 'n';
+		pv[4] = CStringGetTextDatum(c->estimator);
+		pv[5] = CStringGetTextDatum(c->spec);
+		if (c->folds_done > 0)
+		{
+			Datum	   *elems = palloc(sizeof(Datum) * c->folds_done);
+
+			for (int f = 0; f < c->folds_done; f++)
+				elems[f] = Float8GetDatum(c->fold_scores[f]);
+			pv[6] = PointerGetDatum(construct_array(elems, c->folds_done, FLOAT8OID, 8,
+													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		}
+		else
+			pn[6] = 'n';
+		pv[7] = Float8GetDatum(c->mean);
+		pn[7] = isnan(c->mean) ? 'n' : ' ';
+		pv[8] = Float8GetDatum(c->std);
+		pn[8] = isnan(c->std) ? 'n' : ' ';
+		pv[9] = Int32GetDatum(c->complexity);
+		pv[10] = Float8GetDatum(c->fit_seconds);
+		pv[11] = CStringGetTextDatum(aml_candidate_status_name(c->status));
+		pv[12] = c->reason[0] ? CStringGetTextDatum(c->reason) : (Datum) 0;
+		pn[12] = c->reason[0] ? ' ' : 'n';
+		pv[13] = Float8GetDatum(weight);
+		pn[13] = weight > 0 ? ' ' : 'n';
+		ret = SPI_execute_plan(plan, pv, pn, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "storing a pipeline failed: %s", SPI_result_code_string(ret));
+	}
+}
+
+void
+aml_train_run_succeed(int64 run_id, const AmlRunEnd *end)
+{
+	const AmlSearchResult *r = end->result;
+	Oid			types[10] = {INT8OID, INT4OID, INT4OID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID,
+		FLOAT8OID, TEXTOID, INT4OID};
+	Datum		values[10];
+	char		nulls[10];
+	AmlActAs	as_owner;
+	int			ret;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = Int64GetDatum(run_id);
+	values[1] = Int32GetDatum(r->evaluated);
+	values[2] = Int32GetDatum(r->generations);
+	values[3] = CStringGetTextDatum(r->stop_reason);
+	values[4] = Int64GetDatum(end->model_id);
+	values[5] = Float8GetDatum(r->cv_score);
+	values[6] = Float8GetDatum(r->cv_std);
+	nulls[6] = isnan(r->cv_std) ? 'n' : ' ';
+	values[7] = Float8GetDatum(end->holdout_score);
+	nulls[7] = isnan(end->holdout_score) ? 'n' : ' ';
+	values[8] = end->holdout_json ? CStringGetTextDatum(end->holdout_json) : (Datum) 0;
+	nulls[8] = end->holdout_json ? ' ' : 'n';
+	values[9] = Int32GetDatum(end->final_rows);
+
+	connect_as_owner(&as_owner);
+	ret = SPI_execute_with_args(
+		"UPDATE automl.runs SET status = 'succeeded', evaluated = $2, generations = $3, "
+		"stop_reason = $4, model_id = $5, cv_score = $6, cv_std = $7, holdout_score = $8, "
+		"holdout_metrics = $9::pg_catalog.jsonb, final_rows = $10, "
+		"finished_at = pg_catalog.clock_timestamp(), "
+		"elapsed = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started_at "
+		"WHERE id OPERATOR(pg_catalog.=) $1",
+		10, types, values, nulls, false, 0);
+	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+		elog(ERROR, "updating the run failed: %s", SPI_result_code_string(ret));
+	store_pipelines(run_id, r);
+	disconnect(&as_owner);
+}
+
+void
+aml_train_run_fail(int64 run_id, const char *status, const char *error)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	AmlActAs	as_owner;
+	int			ret;
+
+	values[0] = Int64GetDatum(run_id);
+	values[1] = CStringGetTextDatum(status);
+	values[2] = CStringGetTextDatum(error ? error : "");
+	connect_as_owner(&as_owner);
+	ret = SPI_execute_with_args(
+		"UPDATE automl.runs SET status = $2, error = $3, "
+		"finished_at = pg_catalog.clock_timestamp(), "
+		"elapsed = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started_at "
+		"WHERE id OPERATOR(pg_catalog.=) $1",
+		3, types, values, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "updating the run failed: %s", SPI_result_code_string(ret));
+	disconnect(&as_owner);
+}
