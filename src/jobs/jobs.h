@@ -9,6 +9,7 @@
  *                 automl.max_jobs, records progress once a second, recovers
  *                 jobs whose worker died
  *   job_worker.c  the dynamic worker that runs one job as its submitter
+ *   parallel.c    a search's candidates evaluated in helper processes
  *
  * The plumbing (shared memory, waking, connecting, the main loop) is
  * src/pg/worker.h's; the progress of a search is src/pg/progress.h's.
@@ -65,5 +66,10 @@ PGDLLEXPORT void aml_job_scheduler_main(Datum main_arg);
 
 /* job_worker.c */
 PGDLLEXPORT void aml_job_worker_main(Datum main_arg);
+
+/* parallel.c: evaluating a search's candidates in helper processes */
+extern int	aml_max_parallel_workers;	/* automl.max_parallel_workers */
+void		aml_parallel_init(void);	/* from aml_jobs_init: GUC, pg/eval_hook.h */
+PGDLLEXPORT void aml_eval_helper_main(Datum main_arg);
 
 #endif

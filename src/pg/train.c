@@ -38,6 +38,7 @@
 #include "ml/metrics.h"
 #include "search/search.h"
 #include "pg/core_bridge.h"
+#include "pg/eval_hook.h"
 #include "pg/fit.h"
 #include "pg/model_store.h"
 #include "pg/progress.h"
@@ -242,6 +243,7 @@ automl_train(PG_FUNCTION_ARGS)
 	const AmlMetric *metric;
 	AmlSearchSpace *space;
 	AmlSearchOptions opt;
+	void	   *parallel;
 	AmlSearchResult *result;
 	AmlModel   *model = NULL;
 	AmlModel   *train_model = NULL;
@@ -502,12 +504,17 @@ automl_train(PG_FUNCTION_ARGS)
 	opt.cancelled = query_cancelled;
 	opt.stop_requested = aml_progress_stopping;
 	aml_progress_phase("searching");
+	/* helper processes evaluate candidates too, when there are (pg/eval_hook.h) */
+	parallel = aml_parallel_begin_hook
+		? aml_parallel_begin_hook(&data->schema, train_x, train_y, data->n_classes, &opt) : NULL;
 	if (aml_search_run(&data->schema, train_x, train_y, data->n_classes, &opt, &result, &err) != AML_OK)
 	{
 		if (err.status == AML_ERR_INVALID_PARAMETER)
 			aml_pg_raise_code(&err, ERRCODE_INVALID_PARAMETER_VALUE);
 		aml_pg_raise(&err);
 	}
+	if (parallel != NULL)
+		aml_parallel_end_hook(parallel);
 	CHECK_FOR_INTERRUPTS();
 
 	aml_progress_phase("refit");

@@ -1,0 +1,555 @@
+/*
+ * parallel.c — evaluating a search's candidates in helper processes
+ * (the search's batch hook, search/batch.h; installed through
+ * pg/eval_hook.h).
+ *
+ * The leader (the backend or job worker running automl_train) puts the
+ * training rows once in a DSM segment — the schema as JSON, the raw matrix,
+ * the targets — and starts up to automl.max_parallel_workers - 1 dynamic
+ * background workers ("automl evaluation helper") that attach to it.  Each
+ * helper builds the same cross-validation folds as the search (same seed
+ * stream) once, then evaluates the requests posted in its slot of the
+ * segment, with the request's random stream, prune rule and deadline
+ * (CLOCK_MONOTONIC is the same clock in every process), and writes back the
+ * scores and out-of-fold predictions.  The leader evaluates requests too
+ * while helpers are busy.  A candidate's result therefore does not depend
+ * on which process evaluated it, and with max_evaluations the search's
+ * result is identical for any number of helpers (batch.h).
+ *
+ * Cancelling: the leader's cancel check fires (query cancel, automl_cancel)
+ * -> it raises the segment's stop flag, which every helper's interrupt hook
+ * reads (inside a fit too) -> the batch ends with AML_ERR_INTERRUPTED.
+ * Ending: the leader detaches the segment at the end of the search or with
+ * the transaction's resources on an error; the detach callback raises the
+ * stop flag and sets the helpers' latches: each exits at its next wait or
+ * interrupt check (inside a fit too); the segment goes with the last process
+ * attached to it.  A helper that dies: its request is evaluated by the leader.
+ * No free background worker slot: the search runs in the calling process,
+ * with a NOTICE.
+ *
+ * Memory: every helper works within automl.max_memory divided by the
+ * number of processes evaluating (leader included).
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "core/json.h"
+#include "core/memory.h"
+#include "ml/metrics.h"
+#include "search/batch.h"
+#include "jobs/jobs.h"
+#include "pg/automl.h"
+#include "pg/core_bridge.h"
+#include "pg/eval_hook.h"
+
+#define HELPER_TYPE "automl evaluation helper"
+#define MAX_HELPERS 63
+#define SPEC_MAX 16384
+#define WAIT_MS 100
+
+int			aml_max_parallel_workers = 1;
+
+enum
+{
+	SLOT_STARTING = 0,			/* not attached yet */
+	SLOT_IDLE,
+	SLOT_REQUEST,				/* posted by the leader */
+	SLOT_DONE,					/* result written by the helper */
+	SLOT_GONE					/* the helper could not start or exited */
+};
+
+typedef struct Slot
+{
+	pg_atomic_uint32 state;
+	Latch	   *latch;			/* the helper's */
+	/* request */
+	AmlEvalRequest request;		/* spec points nowhere: text in spec[] */
+	char		spec[SPEC_MAX];
+	/* result */
+	AmlStatus	error_status;	/* != AML_OK: the evaluation ended the search */
+	char		error_message[256];
+	AmlCandidateStatus status;
+	char		reason[256];
+	int			folds_done;
+	double		fold_scores[AML_MAX_FOLDS];
+	double		mean;
+	double		std;
+	double		signed_mean;
+	double		fit_seconds;
+	bool		probabilistic;
+	int			oof_rows;		/* 0: none */
+	int			oof_cols;
+} Slot;
+
+typedef struct Header
+{
+	pg_atomic_uint32 stop;
+	Latch	   *leader_latch;
+	int			n_helpers;
+	int			rows;
+	int			cols;
+	int			n_classes;
+	int			folds;
+	int			repeats;
+	uint64		seed;
+	int			task;
+	char		metric[64];
+	size_t		budget;			/* bytes per helper */
+	Size		schema_off;
+	Size		raw_off;
+	Size		y_off;
+	Size		slots_off;
+	Size		slot_size;		/* Slot + its out-of-fold area */
+	Size		oof_capacity;	/* doubles per slot */
+} Header;
+
+typedef struct Parallel
+{
+	dsm_segment *seg;
+	Header	   *hdr;
+	int			n_helpers;
+	BackgroundWorkerHandle *handles[MAX_HELPERS];
+	bool		ended;
+	int			by_helpers;		/* candidates the helpers evaluated */
+	int			by_leader;
+} Parallel;
+
+#define SLOT(hdr, i) ((Slot *) ((char *) (hdr) + (hdr)->slots_off + (Size) (i) * (hdr)->slot_size))
+#define SLOT_OOF(slot) ((double *) ((char *) (slot) + MAXALIGN(sizeof(Slot))))
+
+/* ------------------------------------------------------------ the leader */
+
+static void
+stop_helpers(dsm_segment *seg, Datum arg)
+{
+	Parallel   *p = (Parallel *) DatumGetPointer(arg);
+
+	/* each helper sees it at its next wait or interrupt check, and exits */
+	pg_atomic_write_u32(&p->hdr->stop, 1);
+	for (int i = 0; i < p->n_helpers; i++)
+		if (SLOT(p->hdr, i)->latch != NULL)
+			SetLatch(SLOT(p->hdr, i)->latch);
+	p->ended = true;
+}
+
+static bool
+helper_alive(Parallel *p, int i)
+{
+	pid_t		pid;
+
+	if (pg_atomic_read_u32(&SLOT(p->hdr, i)->state) == SLOT_GONE)
+		return false;
+	if (GetBackgroundWorkerPid(p->handles[i], &pid) == BGWH_STOPPED)
+	{
+		pg_atomic_write_u32(&SLOT(p->hdr, i)->state, SLOT_GONE);
+		return false;
+	}
+	return true;
+}
+
+static void
+take_result(Parallel *p, int i, AmlCandidate *out)
+{
+	Slot	   *slot = SLOT(p->hdr, i);
+
+	out->status = slot->status;
+	memcpy(out->reason, slot->reason, sizeof(out->reason));
+	out->folds_done = slot->folds_done;
+	memcpy(out->fold_scores, slot->fold_scores, sizeof(out->fold_scores));
+	out->mean = slot->mean;
+	out->std = slot->std;
+	out->signed_mean = slot->signed_mean;
+	out->fit_seconds = slot->fit_seconds;
+	out->probabilistic = slot->probabilistic;
+	out->oof = NULL;
+	if (slot->oof_rows > 0)
+	{
+		out->oof = aml_matrix_new(slot->oof_rows, slot->oof_cols);
+		if (out->oof != NULL)
+			memcpy(out->oof->data, SLOT_OOF(slot), sizeof(double) * slot->oof_rows * slot->oof_cols);
+		else
+		{
+			out->status = AML_CANDIDATE_FAILED;
+			snprintf(out->reason, sizeof(out->reason), "out of memory for its out-of-fold predictions");
+		}
+	}
+}
+
+static AmlStatus
+parallel_batch(void *arg, const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n,
+			   AmlCandidate *results, AmlError *err)
+{
+	Parallel   *p = arg;
+	Header	   *hdr = p->hdr;
+	int			held[MAX_HELPERS];
+	int			next = 0;
+	int			outstanding = 0;
+
+	for (int i = 0; i < p->n_helpers; i++)
+		held[i] = -1;
+	for (;;)
+	{
+		if (ctx->cancelled != NULL && ctx->cancelled())
+		{
+			/* the helpers' interrupt hooks read this, inside a fit too */
+			pg_atomic_write_u32(&hdr->stop, 1);
+			for (int i = 0; i < p->n_helpers; i++)
+				if (SLOT(hdr, i)->latch != NULL)
+					SetLatch(SLOT(hdr, i)->latch);
+			return aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
+		}
+		/* collect, and give what helpers lost to the leader */
+		for (int i = 0; i < p->n_helpers; i++)
+		{
+			Slot	   *slot = SLOT(hdr, i);
+			uint32		state = pg_atomic_read_u32(&slot->state);
+
+			if (held[i] >= 0 && state == SLOT_DONE)
+			{
+				pg_read_barrier();
+				if (slot->error_status != AML_OK)
+					return aml_error(err, slot->error_status, "%s", slot->error_message);
+				take_result(p, i, &results[held[i]]);
+				p->by_helpers++;
+				held[i] = -1;
+				outstanding--;
+				pg_atomic_write_u32(&slot->state, SLOT_IDLE);
+			}
+			else if (held[i] >= 0 && !helper_alive(p, i))
+			{
+				AML_TRY(aml_eval_one(ctx, &requests[held[i]], &results[held[i]], err));
+				held[i] = -1;
+				outstanding--;
+			}
+		}
+		/* hand out */
+		for (int i = 0; i < p->n_helpers && next < n; i++)
+		{
+			Slot	   *slot = SLOT(hdr, i);
+
+			if (held[i] >= 0 || pg_atomic_read_u32(&slot->state) != SLOT_IDLE)
+				continue;
+			if (strlen(requests[next].spec) >= SPEC_MAX)
+				break;			/* the leader takes it */
+			slot->request = requests[next];
+			slot->request.spec = NULL;
+			strlcpy(slot->spec, requests[next].spec, SPEC_MAX);
+			pg_write_barrier();
+			pg_atomic_write_u32(&slot->state, SLOT_REQUEST);
+			SetLatch(slot->latch);
+			held[i] = next++;
+			outstanding++;
+		}
+		if (next < n)
+		{
+			/* nobody free: the leader evaluates one itself */
+			AML_TRY(aml_eval_one(ctx, &requests[next], &results[next], err));
+			p->by_leader++;
+			next++;
+			continue;
+		}
+		if (outstanding == 0)
+			return AML_OK;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, WAIT_MS,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+static int
+default_workers(void)
+{
+	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return (int) Max(Min(cpus, (long) MAX_HELPERS + 1), 1L);
+}
+
+static void *
+parallel_begin(const AmlSchema *schema, const AmlMatrix *raw, const double *y, int n_classes,
+			   AmlSearchOptions *options)
+{
+	int			want = Min(Min(aml_max_parallel_workers, default_workers()), MAX_HELPERS + 1) - 1;
+	json_object *sj;
+	const char *stext;
+	Size		size;
+	Size		off;
+	Header	   *hdr;
+	Parallel   *p;
+	int			started = 0;
+
+	if (want <= 0)
+		return NULL;
+	sj = aml_schema_to_json(schema);
+	if (sj == NULL)
+		return NULL;
+	stext = aml_json_text(sj);
+
+	/* the layout: header, schema text, raw data, targets, slots with their out-of-fold areas */
+	off = MAXALIGN(sizeof(Header));
+	size = off + MAXALIGN(strlen(stext) + 1);
+	size += MAXALIGN(sizeof(double) * (Size) raw->rows * raw->cols);
+	size += MAXALIGN(sizeof(double) * (Size) raw->rows);
+	{
+		Size		oof = (Size) raw->rows * Max(n_classes, 1);
+		Size		slot_size = MAXALIGN(sizeof(Slot)) + MAXALIGN(sizeof(double) * oof);
+
+		size += slot_size * want;
+		p = MemoryContextAllocZero(TopTransactionContext, sizeof(Parallel));
+		p->seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+		if (p->seg == NULL)
+		{
+			json_object_put(sj);
+			return NULL;
+		}
+		hdr = dsm_segment_address(p->seg);
+		memset(hdr, 0, sizeof(Header));
+		hdr->slot_size = slot_size;
+		hdr->oof_capacity = oof;
+	}
+	p->hdr = hdr;
+	pg_atomic_init_u32(&hdr->stop, 0);
+	hdr->leader_latch = MyLatch;
+	hdr->rows = raw->rows;
+	hdr->cols = raw->cols;
+	hdr->n_classes = n_classes;
+	hdr->folds = options->cv_folds;
+	hdr->repeats = options->cv_repeats > 1 ? options->cv_repeats : 1;
+	hdr->seed = options->seed;
+	hdr->task = schema->task;
+	strlcpy(hdr->metric, options->metric->name, sizeof(hdr->metric));
+	hdr->budget = aml_pg_memory_budget() / (want + 1);
+	hdr->schema_off = off;
+	memcpy((char *) hdr + off, stext, strlen(stext) + 1);
+	off += MAXALIGN(strlen(stext) + 1);
+	hdr->raw_off = off;
+	memcpy((char *) hdr + off, raw->data, sizeof(double) * (Size) raw->rows * raw->cols);
+	off += MAXALIGN(sizeof(double) * (Size) raw->rows * raw->cols);
+	hdr->y_off = off;
+	memcpy((char *) hdr + off, y, sizeof(double) * (Size) raw->rows);
+	off += MAXALIGN(sizeof(double) * (Size) raw->rows);
+	hdr->slots_off = off;
+	json_object_put(sj);
+	for (int i = 0; i < want; i++)
+		pg_atomic_init_u32(&SLOT(hdr, i)->state, SLOT_STARTING);
+	hdr->n_helpers = want;
+	on_dsm_detach(p->seg, stop_helpers, PointerGetDatum(p));
+
+	for (int i = 0; i < want; i++)
+	{
+		BackgroundWorker worker;
+		MemoryContext old;
+		bool		ok;
+
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+		worker.bgw_start_time = BgWorkerStart_ConsistentState;
+		worker.bgw_restart_time = BGW_NEVER_RESTART;
+		snprintf(worker.bgw_library_name, BGW_MAXLEN, "automl");
+		snprintf(worker.bgw_function_name, BGW_MAXLEN, "aml_eval_helper_main");
+		snprintf(worker.bgw_name, BGW_MAXLEN, "%s for PID %d", HELPER_TYPE, MyProcPid);
+		snprintf(worker.bgw_type, BGW_MAXLEN, HELPER_TYPE);
+		worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(p->seg));
+		memcpy(worker.bgw_extra, &i, sizeof(int));
+		worker.bgw_notify_pid = MyProcPid;
+		old = MemoryContextSwitchTo(TopTransactionContext);
+		ok = RegisterDynamicBackgroundWorker(&worker, &p->handles[i]);
+		MemoryContextSwitchTo(old);
+		if (!ok)
+			break;
+		started++;
+		p->n_helpers = started;
+	}
+	if (started == 0)
+	{
+		ereport(NOTICE,
+				(errmsg("automl: no background worker slot is free for parallel evaluation: candidates are evaluated in this process"),
+				 errhint("Raise max_worker_processes, or lower automl.max_parallel_workers.")));
+		dsm_detach(p->seg);
+		return NULL;
+	}
+	hdr->n_helpers = started;
+	for (int i = started; i < want; i++)
+		pg_atomic_write_u32(&SLOT(hdr, i)->state, SLOT_GONE);
+	options->evaluate_batch = parallel_batch;
+	options->evaluate_batch_arg = p;
+	return p;
+}
+
+static void
+parallel_end(void *state)
+{
+	Parallel   *p = state;
+
+	elog(DEBUG1, "automl: %d candidates evaluated by %d helper%s, %d by the leader",
+		 p->by_helpers, p->n_helpers, p->n_helpers == 1 ? "" : "s", p->by_leader);
+	if (!p->ended)
+		dsm_detach(p->seg);		/* stop_helpers runs */
+}
+
+void
+aml_parallel_init(void)
+{
+	aml_max_parallel_workers = default_workers();
+	DefineCustomIntVariable("automl.max_parallel_workers",
+							"Processes that evaluate the candidates of one search (the caller included).",
+							"1 evaluates in the calling process only. The default is the number of "
+							"CPUs; helpers take slots of max_worker_processes, and the search goes on "
+							"with fewer (or none) when there are not enough.",
+							&aml_max_parallel_workers, aml_max_parallel_workers, 1, MAX_HELPERS + 1,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	aml_parallel_begin_hook = parallel_begin;
+	aml_parallel_end_hook = parallel_end;
+}
+
+/* ------------------------------------------------------------ a helper */
+
+static Header *helper_hdr = NULL;
+
+static bool
+helper_interrupted(void *state)
+{
+	return ProcDiePending || (helper_hdr != NULL && pg_atomic_read_u32(&helper_hdr->stop) != 0);
+}
+
+static bool
+helper_cancelled(void)
+{
+	return helper_interrupted(NULL);
+}
+
+static void
+helper_fail(Slot *slot, Header *hdr)
+{
+	pg_atomic_write_u32(&slot->state, SLOT_GONE);
+	SetLatch(hdr->leader_latch);
+	proc_exit(0);
+}
+
+void
+aml_eval_helper_main(Datum main_arg)
+{
+	dsm_segment *seg;
+	Header	   *hdr;
+	Slot	   *slot;
+	int			index;
+	AmlSchema	schema;
+	json_object *sj;
+	AmlMatrix	raw;
+	const AmlMetric *metric;
+	AmlRng		root;
+	AmlRng		fold_rng;
+	AmlCvData  *cv;
+	AmlError	err;
+	AmlEvalContext ctx;
+	AmlMemoryBudget saved;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	memcpy(&index, MyBgworkerEntry->bgw_extra, sizeof(int));
+	CurrentResourceOwner = ResourceOwnerCreate(NULL, HELPER_TYPE);
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		proc_exit(0);			/* the leader is gone already */
+	hdr = dsm_segment_address(seg);
+	if (index < 0 || index >= MAX_HELPERS)
+		proc_exit(0);
+	slot = SLOT(hdr, index);
+	helper_hdr = hdr;
+	pgstat_report_appname(HELPER_TYPE);
+
+	(void) aml_core_session_begin(HELPER_TYPE);
+	aml_set_memory_budget(hdr->budget, &saved);
+	aml_set_interrupt_hook(helper_interrupted, NULL);
+
+	/* the same folds as the leader's search */
+	if (aml_json_parse((char *) hdr + hdr->schema_off, strlen((char *) hdr + hdr->schema_off), &sj, &err) != AML_OK ||
+		aml_schema_from_json(sj, &schema, &err) != AML_OK ||
+		aml_metric_lookup(hdr->metric, (AmlTask) hdr->task, &metric, &err) != AML_OK)
+		helper_fail(slot, hdr);
+	raw.rows = hdr->rows;
+	raw.cols = hdr->cols;
+	raw.data = (double *) ((char *) hdr + hdr->raw_off);	/* shared, not copied */
+	raw.owns_data = false;
+	aml_rng_seed(&root, hdr->seed);
+	aml_rng_derive(&root, 2, &fold_rng);
+	if (aml_cv_data_create(&schema, &raw, (double *) ((char *) hdr + hdr->y_off), hdr->n_classes,
+						   hdr->folds, hdr->repeats, metric, &fold_rng, &cv, &err) != AML_OK)
+		helper_fail(slot, hdr);
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cv = cv;
+	ctx.seed = hdr->seed;
+	ctx.cancelled = helper_cancelled;
+
+	slot->latch = MyLatch;
+	pg_write_barrier();
+	pg_atomic_write_u32(&slot->state, SLOT_IDLE);
+	SetLatch(hdr->leader_latch);
+
+	for (;;)
+	{
+		AmlCandidate result;
+		AmlEvalRequest request;
+		AmlStatus	st;
+
+		CHECK_FOR_INTERRUPTS();
+		if (pg_atomic_read_u32(&hdr->stop) != 0)
+			break;
+		if (pg_atomic_read_u32(&slot->state) != SLOT_REQUEST)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000,
+							 PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			continue;
+		}
+		pg_read_barrier();
+		request = slot->request;
+		request.spec = slot->spec;
+		memset(&result, 0, sizeof(result));
+		st = aml_eval_one(&ctx, &request, &result, &err);
+		slot->error_status = st;
+		if (st != AML_OK)
+			strlcpy(slot->error_message, err.message, sizeof(slot->error_message));
+		slot->status = result.status;
+		memcpy(slot->reason, result.reason, sizeof(slot->reason));
+		slot->folds_done = result.folds_done;
+		memcpy(slot->fold_scores, result.fold_scores, sizeof(slot->fold_scores));
+		slot->mean = result.mean;
+		slot->std = result.std;
+		slot->signed_mean = result.signed_mean;
+		slot->fit_seconds = result.fit_seconds;
+		slot->probabilistic = result.probabilistic;
+		slot->oof_rows = 0;
+		if (st == AML_OK && result.oof != NULL &&
+			(Size) result.oof->rows * result.oof->cols <= hdr->oof_capacity)
+		{
+			slot->oof_rows = result.oof->rows;
+			slot->oof_cols = result.oof->cols;
+			memcpy(SLOT_OOF(slot), result.oof->data, sizeof(double) * result.oof->rows * result.oof->cols);
+		}
+		else if (st == AML_OK && result.oof != NULL)
+		{
+			slot->status = AML_CANDIDATE_FAILED;
+			snprintf(slot->reason, sizeof(slot->reason), "its out-of-fold predictions did not fit");
+		}
+		aml_matrix_free(result.oof);
+		pg_write_barrier();
+		pg_atomic_write_u32(&slot->state, SLOT_DONE);
+		SetLatch(hdr->leader_latch);
+	}
+	proc_exit(0);
+}
