@@ -282,7 +282,7 @@ static void *
 parallel_begin(const AmlSchema *schema, const AmlMatrix *raw, const double *y, int n_classes,
 			   AmlSearchOptions *options)
 {
-	int			want = Min(Min(aml_max_parallel_workers, default_workers()), MAX_HELPERS + 1) - 1;
+	int			want = Min(aml_max_parallel_workers, MAX_HELPERS + 1) - 1;
 	json_object *sj;
 	const char *stext;
 	Size		size;
@@ -355,8 +355,9 @@ parallel_begin(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 		bool		ok;
 
 		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
-		worker.bgw_start_time = BgWorkerStart_ConsistentState;
+		/* a connection to no database: visible in pg_stat_activity, no catalog read */
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 		worker.bgw_restart_time = BGW_NEVER_RESTART;
 		snprintf(worker.bgw_library_name, BGW_MAXLEN, "automl");
 		snprintf(worker.bgw_function_name, BGW_MAXLEN, "aml_eval_helper_main");
@@ -469,7 +470,9 @@ aml_eval_helper_main(Datum main_arg)
 		proc_exit(0);
 	slot = SLOT(hdr, index);
 	helper_hdr = hdr;
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 	pgstat_report_appname(HELPER_TYPE);
+	pgstat_report_activity(STATE_RUNNING, "evaluating candidate pipelines");
 
 	(void) aml_core_session_begin(HELPER_TYPE);
 	aml_set_memory_budget(hdr->budget, &saved);
