@@ -22,5 +22,6 @@ _PG_init(void)
 	aml_guc_init();
 	aml_registry_init();
 	aml_predict_init();
+	aml_woken_init();
 	MarkGUCPrefixReserved("automl");
 }

@@ -25,5 +25,6 @@ int			aml_pg_blas_thread_count(void);
 void		aml_guc_init(void);
 void		aml_registry_init(void);	/* src/registry/registry.c */
 void		aml_predict_init(void);	/* predict.c: model cache invalidation */
+void		aml_woken_init(void);	/* woken_catalogue.c: automl.node */
 
 #endif
