@@ -66,6 +66,12 @@ json_object *aml_woken_params_to_json(const AmlWokenAlgorithm *alg,
 
 /* A visible model as a PFA document (jsonc, released with the context); 0A000 if inexpressible. */
 json_object *aml_woken_model_pfa(int64 model_id);
+/*
+ * The same from a stored pipeline's JSON text; when PFA cannot express it
+ * and why is not NULL, returns NULL and the reason in *why instead of raising.
+ */
+json_object *aml_woken_pipeline_pfa(int64 model_id, const char *algorithm, const char *pipeline_text,
+									char **why);
 /* Whether PFA export handles automl.models.algorithm (the pipeline's steps may still not). */
 bool		aml_woken_pfa_supported(const char *algorithm);
 

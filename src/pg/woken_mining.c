@@ -46,6 +46,7 @@ PG_FUNCTION_INFO_V1(automl_mining);
 /* What one mining job produced. */
 typedef struct MiningJob
 {
+	MemoryContext cxt;			/* where the results live (SPI's context goes at SPI_finish) */
 	const char *job_id;
 	const char *node;
 	const char *code;			/* algorithm code as given */
@@ -317,30 +318,40 @@ model_result(MiningJob *job, int64 model_id)
 	int			ret;
 	bool		isnull;
 	char	   *algorithm;
+	char	   *why = NULL;
 
-	ret = SPI_execute_with_args("SELECT algorithm, pg_catalog.jsonb_build_object('model_id', id, "
+	ret = SPI_execute_with_args("SELECT algorithm, pipeline::pg_catalog.text, "
+								"pg_catalog.jsonb_build_object('model_id', id, "
 								"'algorithm', algorithm, 'task', task, 'target', target, 'features', features, "
 								"'classes', classes, 'description', description, 'metrics', metrics)::pg_catalog.text "
 								"FROM automl.models WHERE id OPERATOR(pg_catalog.=) $1",
-								1, types, values, NULL, true, 1);
+								1, types, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading model " INT64_FORMAT " failed", model_id);
 	algorithm = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (aml_woken_pfa_supported(algorithm))
 	{
 		AmlCoreSession *session = aml_core_session_begin("automl_mining PFA");
-		json_object *pfa = aml_woken_model_pfa(model_id);
+		char	   *pipeline = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+																   SPI_tuptable->tupdesc, 2, &isnull));
+		json_object *pfa = aml_woken_pipeline_pfa(model_id, algorithm, pipeline, &why);
 
-		job->data = pstrdup(aml_json_text(pfa));
+		if (pfa != NULL)
+		{
+			job->data = MemoryContextStrdup(job->cxt, aml_json_text(pfa));
+			job->shape = "application/pfa+json";
+		}
 		aml_core_session_end(session);
-		job->shape = "application/pfa+json";
 	}
 	else
+		why = psprintf("PFA export does not support the model family \"%s\"", algorithm);
+	if (job->data == NULL)
 	{
-		job->data = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		job->data = MemoryContextStrdup(job->cxt, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+																				 SPI_tuptable->tupdesc, 3, &isnull)));
 		job->shape = "application/json";
-		feedback(job, psprintf("PFA cannot express a %s model: the result describes the stored model "
-							   INT64_FORMAT, algorithm, model_id));
+		feedback(job, psprintf("%s: the result describes stored model " INT64_FORMAT " instead of PFA",
+							   why, model_id));
 	}
 }
 
@@ -382,7 +393,7 @@ run_mining(MiningJob *job, json_object *q)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithm must be {\"code\": ..., \"parameters\": [...]}")));
-	job->code = pstrdup(json_object_get_string(code));
+	job->code = MemoryContextStrdup(job->cxt, json_object_get_string(code));
 	alg = aml_woken_algorithm_find(job->code);
 	if (alg == NULL)
 		ereport(ERROR,
@@ -520,7 +531,7 @@ run_mining(MiningJob *job, json_object *q)
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "the summary failed: %s", SPI_result_code_string(ret));
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		job->data = TextDatumGetCString(d);
+		job->data = MemoryContextStrdup(job->cxt, TextDatumGetCString(d));
 		job->shape = "application/vnd.dataresource+json";
 		job->function = "automl_summary";
 	}
@@ -550,7 +561,7 @@ run_mining(MiningJob *job, json_object *q)
 									 ext_schema(), aml_task_name(task)),
 							5, types, values, NULL);
 		link_job("models", model_id, job->job_id);
-		job->function = psprintf("automl_fit:%s", estimator);
+		job->function = MemoryContextStrdup(job->cxt, psprintf("automl_fit:%s", estimator));
 		model_result(job, model_id);
 	}
 	else if (alg->kind == AML_WOKEN_SEARCH)
@@ -690,6 +701,7 @@ automl_mining(PG_FUNCTION_ARGS)
 	q = aml_pg_parse_json(text, strlen(text));
 
 	memset(&job, 0, sizeof(job));
+	job.cxt = CurrentMemoryContext;
 	job.job_id = new_job_id();
 	job.node = aml_woken_node();
 	job.code = NULL;

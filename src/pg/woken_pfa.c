@@ -35,7 +35,14 @@ json_object *
 aml_woken_model_pfa(int64 model_id)
 {
 	AmlStoredModel *m = aml_model_fetch(model_id);
-	json_object *pipeline = aml_pg_parse_json(m->pipeline, strlen(m->pipeline));
+
+	return aml_woken_pipeline_pfa(model_id, m->algorithm, m->pipeline, NULL);
+}
+
+json_object *
+aml_woken_pipeline_pfa(int64 model_id, const char *algorithm, const char *pipeline_text, char **why)
+{
+	json_object *pipeline = aml_pg_parse_json(pipeline_text, strlen(pipeline_text));
 	json_object *meta = aml_pg_json_own(json_object_new_object());
 	json_object *doc;
 	AmlError	err;
@@ -44,9 +51,14 @@ aml_woken_model_pfa(int64 model_id)
 
 	snprintf(name, sizeof(name), "automl_model_" INT64_FORMAT, model_id);
 	json_object_object_add(meta, "automl.model_id", json_object_new_string(psprintf(INT64_FORMAT, model_id)));
-	json_object_object_add(meta, "automl.algorithm", json_object_new_string(m->algorithm));
+	json_object_object_add(meta, "automl.algorithm", json_object_new_string(algorithm));
 	json_object_object_add(meta, "pfa_version", json_object_new_string("0.8.1"));
 	st = aml_pfa_from_pipeline(pipeline, name, meta, &doc, &err);
+	if (st == AML_ERR_INVALID_PARAMETER && why != NULL)
+	{
+		*why = pstrdup(err.message);
+		return NULL;
+	}
 	if (st == AML_ERR_INVALID_PARAMETER)
 		aml_pg_raise_code(&err, ERRCODE_FEATURE_NOT_SUPPORTED);
 	AML_PG_CHECK(st, &err);
