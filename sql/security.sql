@@ -253,7 +253,12 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$),
   -- statistics (issue 11): filters compile to SQL that must resolve nothing in evil
   ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.mine', NULL, '{"condition": "OR", "rules": [{"field": "x1", "operator": "between", "value": [1, 5]}, {"field": "dx", "operator": "in", "value": ["AD", "CN"]}, {"field": "dx", "operator": "contains", "value": "C"}, {"field": "dx", "operator": "ends_with", "value": "I"}, {"field": "dx", "operator": "begins_with", "value": "M"}, {"field": "dx", "operator": "is_empty"}, {"field": "x2", "operator": "less", "value": 3}, {"field": "x2", "operator": "not_equal", "value": 3}]}')$$),
-  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients', NULL, '{"rules": [{"field": "x1", "operator": "greater", "value": 1}]}')$$);
+  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients', NULL, '{"rules": [{"field": "x1", "operator": "greater", "value": 1}]}')$$),
+  ('automl_lm(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', '{"rules": [{"field": "x2", "operator": "greater_or_equal", "value": 0}]}')$$),
+  ('automl_lm(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm('sec.patients', 'x1 ~ x2')$$),
+  ('automl_lm_glance(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm_glance('sec.mine', 'x1 ~ .')$$),
+  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 2)$$),
+  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3)$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support
