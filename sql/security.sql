@@ -195,12 +195,12 @@ RESET ROLE;
 CREATE TEMP TABLE calls (n serial, fn regprocedure, statement text, function text);
 GRANT SELECT ON calls TO PUBLIC;
 INSERT INTO calls (fn, statement) VALUES
-  ('automl_summary(regclass,name[])', $$SELECT count(*) FROM automl_summary('sec.mine')$$),
-  ('automl_summary(regclass,name[])', $$SELECT count(*) FROM automl_summary('sec.patients')$$),
+  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.mine')$$),
+  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients')$$),
   ('automl_import_variables(jsonb)', $$SELECT automl_import_variables('{"groups": [], "variables": [{"code": "x1", "type": "text"}]}')$$),
-  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text)',
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb)',
    $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', name => 'diagnosis')$$),
-  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text)',
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb)',
    $$SELECT automl_fit('sec.patients', 'dx', 'gaussian_nb')$$),
   ('automl_train(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer)',
    $$SELECT model_id FROM automl_train('sec.mine', 'dx', search_space => 'light', max_evaluations => 2, name => 'diagnosis')$$),
@@ -250,7 +250,15 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.apps_check()', $$CREATE TABLE evil.lookalike (id int, name int, owner int)$$),
   ('automl.apps_check()', $$CREATE TRIGGER lookalike BEFORE INSERT ON evil.lookalike FOR EACH ROW EXECUTE FUNCTION automl.apps_check()$$),
   ('automl.models_changed()', $$CREATE TRIGGER lookalike AFTER INSERT ON evil.lookalike EXECUTE FUNCTION automl.models_changed()$$),
-  ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$);
+  ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$),
+  -- statistics (issue 11): filters compile to SQL that must resolve nothing in evil
+  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.mine', NULL, '{"condition": "OR", "rules": [{"field": "x1", "operator": "between", "value": [1, 5]}, {"field": "dx", "operator": "in", "value": ["AD", "CN"]}, {"field": "dx", "operator": "contains", "value": "C"}, {"field": "dx", "operator": "ends_with", "value": "I"}, {"field": "dx", "operator": "begins_with", "value": "M"}, {"field": "dx", "operator": "is_empty"}, {"field": "x2", "operator": "less", "value": 3}, {"field": "x2", "operator": "not_equal", "value": 3}]}')$$),
+  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients', NULL, '{"rules": [{"field": "x1", "operator": "greater", "value": 1}]}')$$),
+  ('automl_lm(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', '{"rules": [{"field": "x2", "operator": "greater_or_equal", "value": 0}]}')$$),
+  ('automl_lm(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm('sec.patients', 'x1 ~ x2')$$),
+  ('automl_lm_glance(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm_glance('sec.mine', 'x1 ~ .')$$),
+  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 2)$$),
+  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3)$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

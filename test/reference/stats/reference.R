@@ -1,0 +1,69 @@
+# reference.R — R's answers for the statistics suites (sql/stats_lm.sql ...).
+#   cd test/reference/stats && LC_ALL=C Rscript reference.R
+# writes *_ref.csv: case, term, then the numbers with 17 significant digits.
+# R 4.x, car, broom from Debian (r-base-core r-cran-car r-cran-broom).
+suppressPackageStartupMessages({ library(car); library(broom) })
+Sys.setlocale("LC_COLLATE", "C")        # factor levels in byte order, as automl
+rd <- function(f) read.csv(f, na.strings = "", stringsAsFactors = FALSE)
+num <- rd("lm_num.csv"); fac <- rd("lm_fac.csv"); def <- rd("lm_def.csv"); gl <- rd("glm.csv")
+num$id <- NULL; fac$id <- NULL
+g17 <- function(x) ifelse(is.na(x), NA, sprintf("%.17g", x))
+out <- function(rows, file) write.csv(rows, file, row.names = FALSE, quote = FALSE, na = "")  # no commas in any field
+
+# --- lm: tidy with conf.int, aliased coefficients included as NA
+lm_cases <- list(
+  list("num1", num, y ~ x1 + x2 + x3), list("num2", num, y ~ x1 * x2),
+  list("num3", num, y ~ .), list("num4", num, y ~ x1 - 1),
+  list("num5", num, y ~ (x1 + x2 + x3)^2), list("num6", num, y ~ x2 + x1:x2),
+  list("fac1", fac, y ~ grp + sex + age), list("fac2", fac, y ~ grp * sex),
+  list("fac3", fac, y ~ grp:sex), list("fac4", fac, y ~ grp - 1),
+  list("fac5", fac, y ~ age + grp:age), list("fac6", fac, y ~ flag + grp),
+  list("fac7", fac, y ~ 0 + sex + grp), list("fac8", fac, y ~ grp * age + sex),
+  list("fac9", fac, y ~ sex:age + grp), list("fac10", fac, y ~ grp / sex),
+  list("def1", def, y ~ x1 + x2 + x3), list("def2", def, y ~ x3 + x1 + x2),
+  list("def3", def, y ~ g + h), list("def4", def, y ~ x1 + g + x3 + x2 + h))
+tidy_rows <- NULL; glance_rows <- NULL
+for (cs in lm_cases) {
+  fit <- lm(cs[[3]], data = cs[[2]])
+  cf <- coef(fit); s <- coef(summary(fit)); ci <- suppressWarnings(confint(fit))
+  for (t in names(cf)) {
+    r <- if (t %in% rownames(s)) s[t, ] else rep(NA, 4)
+    tidy_rows <- rbind(tidy_rows, data.frame(case = cs[[1]], formula = deparse(cs[[3]]), term = t,
+      estimate = g17(r[1]), std_error = g17(r[2]), statistic = g17(r[3]), p_value = g17(r[4]),
+      conf_low = g17(ci[t, 1]), conf_high = g17(ci[t, 2])))
+  }
+  gl1 <- glance(fit)
+  glance_rows <- rbind(glance_rows, data.frame(case = cs[[1]], formula = deparse(cs[[3]]),
+    r_squared = g17(gl1$r.squared), adj_r_squared = g17(gl1$adj.r.squared), sigma = g17(gl1$sigma),
+    statistic = g17(gl1$statistic), p_value = g17(gl1$p.value), df = gl1$df,
+    df_residual = gl1$df.residual, nobs = gl1$nobs, log_lik = g17(gl1$logLik),
+    aic = g17(gl1$AIC), bic = g17(gl1$BIC), deviance = g17(gl1$deviance)))
+}
+out(tidy_rows, "lm_tidy_ref.csv"); out(glance_rows, "lm_glance_ref.csv")
+
+# --- ANOVA type 1 (anova), 2 and 3 (car::Anova; type 3 with contr.sum)
+an_cases <- list(
+  list("a1", fac, y ~ grp * sex + age), list("a2", num, y ~ x1 * x2),
+  list("a3", fac, y ~ sex + grp), list("a4", fac, y ~ age * grp),
+  list("a5", num, y ~ x1 + x2 + x3), list("a6", fac, y ~ sex + sex:age + grp))
+an_rows <- NULL
+add_an <- function(case, type, tab, formula) {
+  ss <- tab[["Sum Sq"]]; df <- tab[["Df"]]
+  Fv <- if ("F value" %in% names(tab)) tab[["F value"]] else tab[["F"]]
+  data.frame(case = case, type = type, formula = formula, term = trimws(rownames(tab)), df = df,
+             sum_sq = g17(ss), mean_sq = g17(ss / df), statistic = g17(Fv), p_value = g17(tab[["Pr(>F)"]]))
+}
+for (cs in an_cases) {
+  f <- deparse(cs[[3]])
+  an_rows <- rbind(an_rows, add_an(cs[[1]], 1, anova(lm(cs[[3]], data = cs[[2]])), f))
+  an_rows <- rbind(an_rows, add_an(cs[[1]], 2, Anova(lm(cs[[3]], data = cs[[2]]), type = 2), f))
+  op <- options(contrasts = c("contr.sum", "contr.poly"))
+  an_rows <- rbind(an_rows, add_an(cs[[1]], 3, Anova(lm(cs[[3]], data = cs[[2]]), type = 3), f))
+  options(op)
+}
+# type 1 on a rank-deficient model
+an_rows <- rbind(an_rows, add_an("d1", 1, anova(lm(y ~ x1 + x2 + x3 + g + h, data = def)), "y ~ x1 + x2 + x3 + g + h"))
+# type 2 on a rank-deficient model: car compares models
+an_rows <- rbind(an_rows, add_an("d2", 2, suppressMessages(Anova(lm(y ~ x1 + x2 + x3 + g, data = def), type = 2)), "y ~ x1 + x2 + x3 + g"))
+out(an_rows, "anova_ref.csv")
+cat("done\n")
