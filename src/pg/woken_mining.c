@@ -38,6 +38,7 @@
 
 #include "core/json.h"
 #include "pg/core_bridge.h"
+#include "pg/filter.h"
 #include "pg/security.h"
 #include "pg/woken.h"
 
@@ -51,7 +52,7 @@ typedef struct MiningJob
 	const char *node;
 	const char *code;			/* algorithm code as given */
 	char	   *shape;
-	char	   *function;
+	const char *function;
 	char	   *data;			/* JSON text (or NULL) */
 	char	   *error;
 	json_object *parameters;	/* job_result.parameters */
@@ -62,6 +63,7 @@ typedef struct MiningJob
 
 /* The extension's schema (where automl_mining itself lives), quoted. */
 static const char *mining_schema;
+static const char *mining_schema_name;
 
 static const char *
 ext_schema(void)
@@ -355,6 +357,208 @@ model_result(MiningJob *job, int64 model_id)
 	}
 }
 
+/* Is there a function of that name in the extension's schema? */
+static bool
+function_installed(const char *name)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2] = {CStringGetTextDatum(name), CStringGetTextDatum(mining_schema_name)};
+
+	return spi_int8("SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc p "
+					"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace "
+					"WHERE p.proname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
+					"AND n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name",
+					2, types, values, NULL) > 0;
+}
+
+/* A variable name in an R formula: as is when syntactic, else `backquoted`. */
+static char *
+formula_name(const char *name)
+{
+	bool		plain = isalpha((unsigned char) name[0]) || name[0] == '.';
+
+	for (const char *p = name; *p && plain; p++)
+		plain = isalnum((unsigned char) *p) || *p == '_' || *p == '.';
+	if (plain)
+		return pstrdup(name);
+	if (strchr(name, '`') != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("variable %s cannot be used in a formula", name)));
+	return psprintf("`%s`", name);
+}
+
+/*
+ * linearRegression (automl_lm) and anova (automl_anova) on the view, in the
+ * shapes of Woken's python-linear-regression and python-anova:
+ *   {"intercept" | <term>: {"coef", "std_err", "t_values", "p_values"}}
+ *   {<term> | "Residual": {"df", "sum_sq", "mean_sq", "F", "PR(>F)"}}
+ */
+static void
+statistics_result(MiningJob *job, const AmlWokenAlgorithm *alg, json_object *parameters, Oid viewid,
+				  List *variables, List *terms)
+{
+	bool		anova = strcmp(alg->code, "anova") == 0;
+	const char *sep = anova ? " * " : " + ";	/* anova: factorial design by default */
+	StringInfoData formula;
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		values[2];
+	json_object *out = aml_pg_json_own(json_object_new_object());
+	ListCell   *lc;
+	int			ret;
+
+	if (parameters != NULL && json_object_is_type(parameters, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(parameters); i++)
+		{
+			json_object *c;
+			json_object *v;
+			json_object *p = json_object_array_get_idx(parameters, i);
+
+			if (!json_object_object_get_ex(p, "code", &c))
+				continue;
+			if (anova && strcmp(json_object_get_string(c), "design") == 0)
+			{
+				const char *d = json_object_object_get_ex(p, "value", &v) ? json_object_get_string(v) : "";
+
+				if (strcmp(d, "additive") == 0)
+					sep = " + ";
+				else if (strcmp(d, "factorial") == 0 || d[0] == '\0')
+					sep = " * ";
+				else
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("parameter \"design\" of algorithm anova must be factorial or additive"),
+							 errdetail("The value given is \"%s\".", d)));
+				continue;
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown parameter \"%s\" of algorithm %s", json_object_get_string(c), alg->code),
+					 errdetail(anova ? "Its parameters are: design." : "It has no parameters.")));
+		}
+
+	initStringInfo(&formula);
+	appendStringInfo(&formula, "%s ~ ", formula_name(linitial(variables)));
+	if (terms == NIL)
+		appendStringInfoChar(&formula, '1');
+	foreach(lc, terms)
+		appendStringInfo(&formula, "%s%s", foreach_current_index(lc) ? sep : "", formula_name(lfirst(lc)));
+	json_object_object_add(job->parameters, "formula", json_object_new_string(formula.data));
+	values[0] = ObjectIdGetDatum(viewid);
+	values[1] = CStringGetTextDatum(formula.data);
+	ret = SPI_execute_with_args(anova
+								? psprintf("SELECT term, df::pg_catalog.float8, sum_sq, mean_sq, statistic, p_value "
+										   "FROM %s.automl_anova($1::pg_catalog.regclass, $2, 1)", ext_schema())
+								: psprintf("SELECT term, estimate, std_error, statistic, p_value "
+										   "FROM %s.automl_lm($1::pg_catalog.regclass, $2)", ext_schema()),
+								2, types, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "%s failed: %s", alg->requires, SPI_result_code_string(ret));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *term = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		json_object *o = json_object_new_object();
+		static const char *const lm_keys[] = {"coef", "std_err", "t_values", "p_values"};
+		static const char *const anova_keys[] = {"df", "sum_sq", "mean_sq", "F", "PR(>F)"};
+		int			nk = anova ? 5 : 4;
+
+		for (int k = 0; k < nk; k++)
+		{
+			Datum		d = SPI_getbinval(tup, desc, k + 2, &isnull);
+
+			json_object_object_add(o, anova ? anova_keys[k] : lm_keys[k],
+								   isnull ? NULL : aml_json_new_number(DatumGetFloat8(d)));
+		}
+		if (strcmp(term, "(Intercept)") == 0)
+			term = "intercept";
+		else if (strcmp(term, "Residuals") == 0)
+			term = "Residual";
+		json_object_object_add(out, term, o);
+	}
+	job->data = MemoryContextStrdup(job->cxt, aml_json_text(out));
+	job->shape = "application/json";
+	job->function = alg->requires;
+}
+
+/* {"field": field, "operator": op, "value": value} */
+static json_object *
+rule_of(const char *field, const char *op, json_object *value)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "field", json_object_new_string(field));
+	json_object_object_add(r, "operator", json_object_new_string(op));
+	if (value != NULL)
+		json_object_object_add(r, "value", value);
+	return r;
+}
+
+/*
+ * The compiled filter with its parameters written as typed literals
+ * ('value'::schema.type), for the view's definition.  $n placeholders are
+ * replaced outside quoted identifiers and literals only.
+ */
+static char *
+inline_parameters(const AmlWhere *w)
+{
+	StringInfoData out;
+	const char *p = w->clause;
+
+	initStringInfo(&out);
+	while (*p)
+	{
+		if (*p == '"' || *p == '\'')
+		{
+			char		q = *p;
+
+			appendStringInfoChar(&out, *p++);
+			while (*p)
+			{
+				if (*p == q && p[1] == q)
+				{
+					appendStringInfoChar(&out, *p++);
+					appendStringInfoChar(&out, *p++);
+					continue;
+				}
+				if (*p == q)
+					break;
+				appendStringInfoChar(&out, *p++);
+			}
+			if (*p)
+				appendStringInfoChar(&out, *p++);
+		}
+		else if (*p == '$' && isdigit((unsigned char) p[1]))
+		{
+			int			n = 0;
+			int			i;
+			Oid			out_fn;
+			bool		varlena;
+
+			p++;
+			while (isdigit((unsigned char) *p))
+				n = n * 10 + (*p++ - '0');
+			i = n - w->first_param;
+			if (i < 0 || i >= w->nparams)
+				elog(ERROR, "filter parameter $%d out of range", n);
+			if (w->nulls && w->nulls[i] == 'n')
+				appendStringInfo(&out, "NULL::%s", format_type_be_qualified(w->types[i]));
+			else
+			{
+				getTypeOutputInfo(w->types[i], &out_fn, &varlena);
+				appendStringInfo(&out, "%s::%s",
+								 quote_literal_cstr(OidOutputFunctionCall(out_fn, w->values[i])),
+								 format_type_be_qualified(w->types[i]));
+			}
+		}
+		else
+			appendStringInfoChar(&out, *p++);
+	}
+	return out.data;
+}
+
 /* ---------------------------------------------------------------- the job */
 
 static void
@@ -375,7 +579,7 @@ run_mining(MiningJob *job, json_object *q)
 	List	   *all;
 	bool		must_exist = false;
 	StringInfoData sql;
-	StringInfoData where;
+	json_object *user_filter = NULL;
 	char	   *view;
 	Oid			viewid;
 	ListCell   *lc;
@@ -436,19 +640,28 @@ run_mining(MiningJob *job, json_object *q)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("Algorithm %s takes no grouping variable", alg->code)));
+	/* filters: query-builder JSON, or that JSON as a string (2017 clients); [] or "" = none */
 	if (json_object_object_get_ex(q, "filters", &v) && !json_object_is_type(v, json_type_null) &&
 		!(json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0) &&
 		!(json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("filters are not supported yet"),
-				 errdetail("The query-builder filter compiler is not part of this build."),
-				 errhint("Filter with a view and give it as targetTable.")));
-	if (alg->kind == AML_WOKEN_FUNCTION)
+	{
+		if (json_object_is_type(v, json_type_string))
+			user_filter = aml_pg_parse_json(json_object_get_string(v), json_object_get_string_len(v));
+		else
+			user_filter = v;
+		if (!json_object_is_type(user_filter, json_type_object))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("filters must be a query-builder rule or group (a JSON object)")));
+	}
+	if (alg->kind == AML_WOKEN_FUNCTION &&
+		(!function_installed(alg->requires) ||
+		 (strcmp(alg->code, "linearRegression") != 0 && strcmp(alg->code, "anova") != 0)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("Algorithm %s is not available in this build", alg->code),
-				 errdetail("It runs SQL function %s, which is not installed.", alg->requires)));
+				 errdetail("It runs SQL function %s, which is not installed or not wired to automl_mining yet.",
+						   alg->requires)));
 
 	json_object_object_add(job->parameters, "variables", json_object_new_string(join_codes(variables, ",")));
 	json_object_object_add(job->parameters, "covariables", codes_array(covariables));
@@ -457,33 +670,40 @@ run_mining(MiningJob *job, json_object *q)
 	/* the rows: a temporary view the implementing function reads */
 	all = list_concat(list_concat(list_copy(variables), covariables), grouping);
 	initStringInfo(&sql);
-	initStringInfo(&where);
 	appendStringInfoString(&sql, "SELECT ");
 	foreach(lc, all)
 		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) ? ", " : "", quote_identifier(lfirst(lc)));
 	appendStringInfo(&sql, " FROM %s", quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 																  get_rel_name(relid)));
-	foreach(lc, variables)
-		if (!alg->variables_can_be_null)
-			appendStringInfo(&where, "%s%s IS NOT NULL", where.len ? " AND " : "", quote_identifier(lfirst(lc)));
-	foreach(lc, list_concat(list_copy(covariables), grouping))
-		if (!alg->covariables_can_be_null)
-			appendStringInfo(&where, "%s%s IS NOT NULL", where.len ? " AND " : "", quote_identifier(lfirst(lc)));
-	if (datasets != NIL)
+	/* Woken's rules: the user's filters AND not null as the algorithm needs AND the datasets */
 	{
-		if (has_column(relid, "dataset"))
+		json_object *rules = json_object_new_array();
+		json_object *group = aml_pg_json_own(json_object_new_object());
+		AmlWhere   *w;
+
+		json_object_object_add(group, "condition", json_object_new_string("AND"));
+		json_object_object_add(group, "rules", rules);
+		if (user_filter != NULL)
+			json_object_array_add(rules, json_object_get(user_filter));
+		foreach(lc, variables)
+			if (!alg->variables_can_be_null)
+				json_object_array_add(rules, rule_of(lfirst(lc), "is_not_null", NULL));
+		foreach(lc, list_concat(list_copy(covariables), grouping))
+			if (!alg->covariables_can_be_null)
+				json_object_array_add(rules, rule_of(lfirst(lc), "is_not_null", NULL));
+		if (datasets != NIL)
 		{
-			appendStringInfo(&where, "%s\"dataset\" IN (", where.len ? " AND " : "");
-			foreach(lc, datasets)
-				appendStringInfo(&where, "%s%s", foreach_current_index(lc) ? ", " : "",
-								 quote_literal_cstr(lfirst(lc)));
-			appendStringInfoChar(&where, ')');
+			if (has_column(relid, "dataset"))
+				json_object_array_add(rules, rule_of("dataset", "in", codes_array(datasets)));
+			else
+				feedback(job, psprintf("Table %s has no dataset column: datasets are ignored", table));
 		}
-		else
-			feedback(job, psprintf("Table %s has no dataset column: datasets are ignored", table));
+		w = aml_filter_compile(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																  CStringGetDatum(aml_json_text(group)))),
+							   relid, 1);
+		if (w->clause != NULL)
+			appendStringInfo(&sql, " WHERE %s", inline_parameters(w));
 	}
-	if (where.len)
-		appendStringInfo(&sql, " WHERE %s", where.data);
 	json_object_object_add(job->parameters, "query", json_object_new_string(sql.data));
 
 	view = psprintf("automl_woken_%s", job->job_id);
@@ -616,6 +836,8 @@ run_mining(MiningJob *job, json_object *q)
 		job->function = "automl_train";
 		model_result(job, model_id);
 	}
+	else if (alg->kind == AML_WOKEN_FUNCTION)
+		statistics_result(job, alg, parameters, viewid, variables, list_concat(list_copy(covariables), grouping));
 	if (SPI_execute(psprintf("DROP VIEW pg_temp.%s", quote_identifier(view)), false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "dropping the view of the query failed");
 }
@@ -696,7 +918,8 @@ automl_mining(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("query must not be NULL")));
-	mining_schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+	mining_schema_name = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+	mining_schema = quote_identifier(mining_schema_name);
 	text = JsonbToCString(NULL, &PG_GETARG_JSONB_P(0)->root, VARSIZE(PG_GETARG_JSONB_P(0)));
 	q = aml_pg_parse_json(text, strlen(text));
 
