@@ -258,7 +258,16 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_lm(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm('sec.patients', 'x1 ~ x2')$$),
   ('automl_lm_glance(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm_glance('sec.mine', 'x1 ~ .')$$),
   ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 2)$$),
-  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3)$$);
+  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3)$$),
+  -- Woken (issue 12): mining reads as the caller, writes job_result as its owner
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "filters": {"field": "x2", "operator": "greater", "value": 1}, "algorithm": {"code": "sgdLinearModel"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}, {"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "statisticsSummary"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}, {"code": "dx"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "anova"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithm": {"code": "knn"}}', strict => true)$$),
+  ('automl_export_pfa(bigint)', format($$SELECT automl_export_pfa(%s)$$, :victim_model)),
+  ('automl_import_variables(jsonb,text,text,text)', $$SELECT automl_import_variables('{"groups": [], "variables": []}', 'mine')$$),
+  ('automl.woken_algorithms()', $$SELECT count(*) FROM automl.woken_algorithms()$$),
+  ('automl_mining_algorithms()', $$SELECT automl_mining_algorithms() OPERATOR(pg_catalog.?) 'algorithms'$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

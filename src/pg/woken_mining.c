@@ -791,13 +791,16 @@ run_mining(MiningJob *job, json_object *q)
 		const char *metric = param_value(parameters, "metric");
 		const char *space = param_value(parameters, "search_space");
 		const char *seed = param_value(parameters, "seed");
-		Oid			types[8] = {OIDOID, NAMEOID, NAMEARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-		Datum		values[8];
+		const char *max_evals = param_value(parameters, "max_evaluations");
+		Oid			types[9] = {OIDOID, NAMEOID, NAMEARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		values[9];
+		char		nulls[9] = "         ";
 		int			ret;
 		bool		isnull;
 		int64		model_id;
 		int64		run_id;
-		static const char *const known[] = {"time_budget", "cv_folds", "metric", "search_space", "seed"};
+		static const char *const known[] = {"time_budget", "cv_folds", "metric", "search_space", "seed",
+		"max_evaluations"};
 
 		if (parameters != NULL && json_object_is_type(parameters, json_type_array))
 			for (size_t i = 0; i < json_object_array_length(parameters); i++)
@@ -812,7 +815,7 @@ run_mining(MiningJob *job, json_object *q)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("unknown parameter \"%s\" of algorithm tpot", json_object_get_string(c)),
-							 errdetail("Its parameters are: time_budget, cv_folds, metric, search_space, seed.")));
+							 errdetail("Its parameters are: time_budget, cv_folds, metric, search_space, seed, max_evaluations.")));
 			}
 		values[0] = ObjectIdGetDatum(viewid);
 		values[1] = DirectFunctionCall1(namein, CStringGetDatum(linitial(variables)));
@@ -822,11 +825,15 @@ run_mining(MiningJob *job, json_object *q)
 		values[5] = CStringGetTextDatum(folds ? folds : "5");
 		values[6] = CStringGetTextDatum(seed ? seed : "42");
 		values[7] = CStringGetTextDatum(space ? space : "default");
+		if (max_evals)
+			values[8] = CStringGetTextDatum(max_evals);
+		else
+			nulls[8] = 'n';
 		ret = SPI_execute_with_args(psprintf(
 			"SELECT model_id, run_id FROM %s.automl_train(relation => $1::pg_catalog.regclass, target => $2, "
 			"features => $3, metric => $4, time_budget => $5::pg_catalog.interval, cv_folds => $6::pg_catalog.int4, "
-			"seed => $7::pg_catalog.int4, search_space => $8)", ext_schema()),
-									8, types, values, NULL, false, 0);
+			"seed => $7::pg_catalog.int4, search_space => $8, max_evaluations => $9::pg_catalog.int4)", ext_schema()),
+									9, types, values, nulls, false, 0);
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "automl_train failed: %s", SPI_result_code_string(ret));
 		model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
