@@ -233,6 +233,90 @@ SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :nb)) AS nb;
 SELECT pg_temp.try('SELECT automl_export_pfa(999999)') AS missing;
 
 -------------------------------------------------------------------------------
+-- automl_experiment: several algorithms, k-fold validated as Woken does
+-------------------------------------------------------------------------------
+SET client_min_messages = warning;
+TRUNCATE automl.models, automl.runs, automl.pipelines RESTART IDENTITY CASCADE;
+TRUNCATE woken.job_result;
+-- Woken's knn experiment (knn_experiment_query.json: k = 5, 2 folds on sample_data) with a
+-- linear model and linear regression beside it
+CREATE TEMP TABLE exp AS SELECT automl_experiment('{"user": {"code": "user1"},
+    "variables": [{"code": "cognitive_task2"}], "grouping": [],
+    "covariables": [{"code": "score_test1"}, {"code": "college_math"}], "covariablesMustExist": true,
+    "targetTable": {"database": "features", "dbSchema": "public", "name": "sample_data"},
+    "algorithms": [{"code": "knn", "parameters": [{"code": "k", "value": "5"}]},
+                   {"code": "sgdLinearModel"}, {"code": "linearRegression"}, {"code": "nope"}],
+    "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "2"}]}]}') AS r;
+SELECT r->>'type' AS type, r->>'function' AS function, r->'error' AS error, jsonb_array_length(r->'data') AS items
+FROM exp;
+SELECT i->'algorithmSpec'->>'code' AS code, i->>'type' AS type, i->>'error' AS error,
+       i->'validations'->0->'data'->'average'->>'type' AS score,
+       jsonb_object_keys(i->'validations'->0->'data'->'folds') AS fold
+FROM exp, jsonb_array_elements(r->'data') i ORDER BY 1, 5;
+-- "average" is the score of the pooled predictions: with two folds of 75 rows its MSE and MAE
+-- are the means of the folds'
+SELECT i->'algorithmSpec'->>'code' AS code,
+       abs((v->'average'->>'MSE')::float8 - ((v->'folds'->'1'->>'MSE')::float8 + (v->'folds'->'2'->>'MSE')::float8) / 2) < 1e-9 AS mse_pooled,
+       abs((v->'average'->>'MAE')::float8 - ((v->'folds'->'1'->>'MAE')::float8 + (v->'folds'->'2'->>'MAE')::float8) / 2) < 1e-9 AS mae_pooled,
+       abs((v->'average'->>'RMSE')::float8 - sqrt((v->'average'->>'MSE')::float8)) < 1e-12 AS rmse,
+       (v->'average'->>'R-squared')::float8 BETWEEN -1 AND 0.2 AS r2_plausible
+FROM exp, jsonb_array_elements(r->'data') i, LATERAL (SELECT i->'validations'->0->'data' AS v) x
+WHERE i ? 'validations' ORDER BY 1;
+-- the PFA of the final model carries Woken's validations cell, and still predicts
+SELECT i->'data'->'cells'->'validations'->'init'->0->>'code' AS code,
+       (i->'data'->'cells'->'validations'->'init'->0->>'data')::jsonb->'average'->>'type' AS score
+FROM exp, jsonb_array_elements(r->'data') i WHERE i->>'type' = 'application/pfa+json';
+\pset format unaligned
+\pset tuples_only on
+\o test/results/woken_pfa_experiment.json
+SELECT json_build_object('pfa', i->'data', 'rows',
+         (SELECT json_agg(json_build_object('input', to_jsonb(s),
+                 'expected', automl_predict_value((i->'data'->'metadata'->>'automl.model_id')::bigint, s)))
+          FROM sample_data s))
+FROM exp, jsonb_array_elements(r->'data') i WHERE i->>'type' = 'application/pfa+json';
+\o
+\pset format aligned
+\pset tuples_only off
+\! python3 test/woken/pfa_eval.py test/results/woken_pfa_experiment.json
+-- Woken's naive Bayes experiment (alzheimerbroadcategory ~ lefthippocampus): the pooled confusion
+-- matrix is the sum of the folds'
+CREATE TEMP TABLE nb AS SELECT automl_experiment('{"variables": [{"code": "alzheimerbroadcategory"}],
+    "covariables": [{"code": "lefthippocampus"}], "targetTable": {"dbSchema": "science", "name": "cde_features_a"},
+    "algorithms": [{"code": "naiveBayes"}],
+    "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "3"}]}]}')->'data'->0->'validations'->0->'data' AS v;
+SELECT v->'average'->>'type' AS type, v->'average'->'Confusion matrix'->'labels' AS labels,
+       (SELECT sum(x::int) FROM jsonb_array_elements(v->'average'->'Confusion matrix'->'values') row,
+                                jsonb_array_elements_text(row) x) AS n,
+       round((v->'average'->>'Accuracy')::numeric, 3) BETWEEN 0.4 AND 0.9 AS accuracy_plausible
+FROM nb;
+SELECT count(*) AS rows FROM science.cde_features_a WHERE alzheimerbroadcategory IS NOT NULL AND lefthippocampus IS NOT NULL;
+SELECT (SELECT array_agg(s ORDER BY i) FROM generate_series(0, 2) i,
+        LATERAL (SELECT sum((v->'folds'->f->'Confusion matrix'->'values'->i->>j)::int) AS s
+                 FROM generate_series(0, 2) j, jsonb_object_keys(v->'folds') f) x)
+       = (SELECT array_agg(s ORDER BY i) FROM generate_series(0, 2) i,
+          LATERAL (SELECT sum((v->'average'->'Confusion matrix'->'values'->i->>j)::int) AS s
+                   FROM generate_series(0, 2) j) x) AS pooled_is_sum
+FROM nb;
+-- one job_result row per experiment; the final models belong to it, the fold models are gone
+SELECT shape, function, error IS NULL AS ok, parameters->'algorithms' AS algorithms FROM woken.job_result ORDER BY timestamp;
+SELECT count(*) AS models, count(DISTINCT job_id) AS jobs FROM automl.models;
+-- an algorithm that fails is an item with its error, the others still run
+SELECT i->'algorithmSpec'->>'code' AS code, i->>'type' AS type, i->>'error' AS error
+FROM exp, jsonb_array_elements(r->'data') i WHERE i->>'error' IS NOT NULL;
+-- bad experiments: the experiment's error, or its algorithms' (strict: the first, raised)
+SELECT pg_temp.try(format('SELECT automl_experiment(%L, strict => true)', q)) AS strict,
+       coalesce(r->>'error', (SELECT string_agg(i->>'error', '; ') FROM jsonb_array_elements(r->'data') i)) AS woken
+FROM (VALUES
+  ('{"variables": [{"code": "iq"}], "targetTable": {"name": "sample_data"}}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithms": [{"code": "knn"}], "validations": [{"code": "loo"}]}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithms": [{"code": "knn"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "1"}]}]}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithms": [{"code": "knn"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "two"}]}]}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "filters": {"field": "id", "operator": "less", "value": 3}, "algorithms": [{"code": "knn"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "5"}]}]}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithms": [{"code": "knn"}, {"code": "knn", "parameters": [{"code": "k", "value": "x"}]}]}')
+) AS t(q), automl_experiment(q::jsonb) r;
+RESET client_min_messages;
+
+-------------------------------------------------------------------------------
 -- meta-db: a hierarchy kept whole per target table
 -------------------------------------------------------------------------------
 \set sample `cat test/data/sample_variables.json`

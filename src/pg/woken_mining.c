@@ -41,23 +41,11 @@
 #include "pg/filter.h"
 #include "pg/security.h"
 #include "pg/woken.h"
+#include "pg/woken_job.h"
 
 PG_FUNCTION_INFO_V1(automl_mining);
 
-/* What one mining job produced. */
-typedef struct MiningJob
-{
-	MemoryContext cxt;			/* where the results live (SPI's context goes at SPI_finish) */
-	const char *job_id;
-	const char *node;
-	const char *code;			/* algorithm code as given */
-	char	   *shape;
-	const char *function;
-	char	   *data;			/* JSON text (or NULL) */
-	char	   *error;
-	json_object *parameters;	/* job_result.parameters */
-	json_object *feedback;		/* array */
-} MiningJob;
+typedef AmlWokenJob MiningJob;
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -65,14 +53,23 @@ typedef struct MiningJob
 static const char *mining_schema;
 static const char *mining_schema_name;
 
-static const char *
-ext_schema(void)
+const char *
+aml_woken_ext_schema(void)
 {
 	return mining_schema;
 }
 
-static void
-feedback(MiningJob *job, const char *message)
+#define ext_schema() aml_woken_ext_schema()
+
+void
+aml_woken_set_schema(Oid fn_oid)
+{
+	mining_schema_name = get_namespace_name(get_func_namespace(fn_oid));
+	mining_schema = quote_identifier(mining_schema_name);
+}
+
+void
+aml_woken_feedback(MiningJob *job, const char *message)
 {
 	json_object *o = json_object_new_object();
 
@@ -352,7 +349,7 @@ model_result(MiningJob *job, int64 model_id)
 		job->data = MemoryContextStrdup(job->cxt, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
 																				 SPI_tuptable->tupdesc, 3, &isnull)));
 		job->shape = "application/json";
-		feedback(job, psprintf("%s: the result describes stored model " INT64_FORMAT " instead of PFA",
+		aml_woken_feedback(job, psprintf("%s: the result describes stored model " INT64_FORMAT " instead of PFA",
 							   why, model_id));
 	}
 }
@@ -561,8 +558,8 @@ inline_parameters(const AmlWhere *w)
 
 /* ---------------------------------------------------------------- the job */
 
-static void
-run_mining(MiningJob *job, json_object *q)
+void
+aml_woken_run_mining(MiningJob *job, json_object *q)
 {
 	json_object *algorithm;
 	json_object *code;
@@ -628,7 +625,7 @@ run_mining(MiningJob *job, json_object *q)
 		if (has_column(relid, lfirst(lc)))
 			present = lappend(present, lfirst(lc));
 		else
-			feedback(job, psprintf("Covariable %s does not exist in node %s and table %s and is ignored",
+			aml_woken_feedback(job, psprintf("Covariable %s does not exist in node %s and table %s and is ignored",
 								   (char *) lfirst(lc), job->node, table));
 	}
 	covariables = present;
@@ -696,7 +693,7 @@ run_mining(MiningJob *job, json_object *q)
 			if (has_column(relid, "dataset"))
 				json_object_array_add(rules, rule_of("dataset", "in", codes_array(datasets)));
 			else
-				feedback(job, psprintf("Table %s has no dataset column: datasets are ignored", table));
+				aml_woken_feedback(job, psprintf("Table %s has no dataset column: datasets are ignored", table));
 		}
 		w = aml_filter_compile(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 																  CStringGetDatum(aml_json_text(group)))),
@@ -727,7 +724,7 @@ run_mining(MiningJob *job, json_object *q)
 		Datum		d;
 
 		if (grouping != NIL)
-			feedback(job, "statisticsSummary ignores the grouping: the summary is over all rows");
+			aml_woken_feedback(job, "statisticsSummary ignores the grouping: the summary is over all rows");
 		ret = SPI_execute_with_args(psprintf(
 			"SELECT pg_catalog.jsonb_build_object('profile', 'tabular-data-resource', 'name', 'statisticsSummary', "
 			"'data', pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('index', s.column_name, 'label', s.column_name, "
@@ -783,6 +780,9 @@ run_mining(MiningJob *job, json_object *q)
 		link_job("models", model_id, job->job_id);
 		job->function = MemoryContextStrdup(job->cxt, psprintf("automl_fit:%s", estimator));
 		model_result(job, model_id);
+		if (job->kfold >= 2)
+			aml_woken_cross_validate(job, viewid, linitial(variables), covariables, estimator,
+									 aml_json_text(params), task, model_id);
 	}
 	else if (alg->kind == AML_WOKEN_SEARCH)
 	{
@@ -851,8 +851,8 @@ run_mining(MiningJob *job, json_object *q)
 
 /* ---------------------------------------------------------------- results */
 
-static void
-write_job_result(MiningJob *job)
+void
+aml_woken_write_job_result(MiningJob *job)
 {
 	AmlActAs	a;
 	Oid			owner;
@@ -909,93 +909,115 @@ new_job_id(void)
 	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
 }
 
+void
+aml_woken_job_init(AmlWokenJob *job, const char *code)
+{
+	memset(job, 0, sizeof(*job));
+	job->cxt = CurrentMemoryContext;
+	job->job_id = new_job_id();
+	job->node = aml_woken_node();
+	job->code = code;
+	job->parameters = aml_pg_json_own(json_object_new_object());
+	job->feedback = aml_pg_json_own(json_object_new_array());
+}
+
+void
+aml_woken_run_guarded(AmlWokenJob *job, void (*run) (AmlWokenJob *job, json_object *q), json_object *q,
+					  bool strict)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	if (strict)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		run(job, q);
+		SPI_finish();
+		return;
+	}
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		run(job, q);
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		job->error = edata->message;
+		job->data = NULL;
+		job->shape = "text/plain+error";
+		json_object_object_add(job->parameters, "sqlstate",
+							   json_object_new_string(unpack_sql_state(edata->sqlerrcode)));
+	}
+	PG_END_TRY();
+}
+
+json_object *
+aml_woken_query_result(AmlWokenJob *job, json_object *q)
+{
+	json_object *result = aml_pg_json_own(json_object_new_object());
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	json_object_object_add(result, "jobId", json_object_new_string(job->job_id));
+	json_object_object_add(result, "node", json_object_new_string(job->node));
+	json_object_object_add(result, "dataProvenance", json_object_new_array());
+	json_object_object_add(result, "feedback", json_object_get(job->feedback));
+	json_object_object_add(result, "timestamp",
+						   aml_json_new_number((double) now / USECS_PER_SEC +
+											   (double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY));
+	json_object_object_add(result, "type", json_object_new_string(job->shape));
+	json_object_object_add(result, "algorithm", job->code ? json_object_new_string(job->code) : NULL);
+	json_object_object_add(result, "function", job->function ? json_object_new_string(job->function) : NULL);
+	if (job->data)
+	{
+		json_object *data = aml_pg_parse_json(job->data, strlen(job->data));
+
+		json_object_object_add(result, "data", json_object_get(data));
+	}
+	else
+		json_object_object_add(result, "data", NULL);
+	json_object_object_add(result, "error", job->error ? json_object_new_string(job->error) : NULL);
+	if (q != NULL)
+		json_object_object_add(result, "query", json_object_get(q));
+	return result;
+}
+
 Datum
 automl_mining(PG_FUNCTION_ARGS)
 {
 	bool		strict = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	MiningJob	job;
 	json_object *q;
-	json_object *result;
 	char	   *text;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("query must not be NULL")));
-	mining_schema_name = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-	mining_schema = quote_identifier(mining_schema_name);
+	aml_woken_set_schema(fcinfo->flinfo->fn_oid);
 	text = JsonbToCString(NULL, &PG_GETARG_JSONB_P(0)->root, VARSIZE(PG_GETARG_JSONB_P(0)));
 	q = aml_pg_parse_json(text, strlen(text));
 
-	memset(&job, 0, sizeof(job));
-	job.cxt = CurrentMemoryContext;
-	job.job_id = new_job_id();
-	job.node = aml_woken_node();
-	job.code = NULL;
-	job.parameters = aml_pg_json_own(json_object_new_object());
-	job.feedback = aml_pg_json_own(json_object_new_array());
-
-	if (strict)
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		run_mining(&job, q);
-		SPI_finish();
-	}
-	else
-	{
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcxt);
-		PG_TRY();
-		{
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			run_mining(&job, q);
-			SPI_finish();
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-				PG_RE_THROW();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-			job.error = edata->message;
-			job.data = NULL;
-			job.shape = "text/plain+error";
-			json_object_object_add(job.parameters, "sqlstate",
-								   json_object_new_string(unpack_sql_state(edata->sqlerrcode)));
-		}
-		PG_END_TRY();
-	}
-	write_job_result(&job);
-
-	result = aml_pg_json_own(json_object_new_object());
-	json_object_object_add(result, "jobId", json_object_new_string(job.job_id));
-	json_object_object_add(result, "node", json_object_new_string(job.node));
-	json_object_object_add(result, "dataProvenance", json_object_new_array());
-	json_object_object_add(result, "feedback", json_object_get(job.feedback));
-	json_object_object_add(result, "timestamp",
-						   aml_json_new_number((double) now / USECS_PER_SEC +
-											   (double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY));
-	json_object_object_add(result, "type", json_object_new_string(job.shape));
-	json_object_object_add(result, "algorithm", job.code ? json_object_new_string(job.code) : NULL);
-	json_object_object_add(result, "function", job.function ? json_object_new_string(job.function) : NULL);
-	json_object_object_add(result, "data", job.data ? aml_pg_parse_json(job.data, strlen(job.data)) : NULL);
-	if (job.data)
-		json_object_get(json_object_object_get(result, "data"));
-	json_object_object_add(result, "error", job.error ? json_object_new_string(job.error) : NULL);
-	json_object_object_add(result, "query", json_object_get(q));
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(aml_json_text(result))));
+	aml_woken_job_init(&job, NULL);
+	aml_woken_run_guarded(&job, aml_woken_run_mining, q, strict);
+	aml_woken_write_job_result(&job);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,
+										CStringGetDatum(aml_json_text(aml_woken_query_result(&job, q)))));
 }
