@@ -260,7 +260,11 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 2)$$),
   ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3)$$),
   ('automl_glm(regclass,text,text,jsonb)', $$SELECT count(*) FROM automl_glm('sec.mine', 'dx ~ x1 + x2', filter => '{"rules": [{"field": "dx", "operator": "not_equal", "value": "MCI"}]}')$$),
-  ('automl_glm(regclass,text,text,jsonb)', $$SELECT count(*) FROM automl_glm('sec.mine', 'x2 ~ x1 + dx', 'poisson')$$);
+  ('automl_glm(regclass,text,text,jsonb)', $$SELECT count(*) FROM automl_glm('sec.mine', 'x2 ~ x1 + dx', 'poisson')$$),
+  ('automl_correlation(regclass,name[],text,jsonb)', $$SELECT count(*) FROM automl_correlation('sec.mine', NULL, 'kendall', '{"rules": [{"field": "dx", "operator": "in", "value": ["AD", "CN"]}]}')$$),
+  ('automl_correlation(regclass,name[],text,jsonb)', $$SELECT count(*) FROM automl_correlation('sec.patients')$$),
+  ('automl_t_test(regclass,text,boolean,boolean,double precision,jsonb)', $$SELECT count(*) FROM automl_t_test('sec.mine', 'x1 ~ dx', filter => '{"rules": [{"field": "dx", "operator": "not_equal", "value": "MCI"}]}')$$),
+  ('automl_chisq_test(regclass,name,name,jsonb)', $$SELECT count(*) FROM automl_chisq_test('sec.mine', 'dx', 'x2')$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support
