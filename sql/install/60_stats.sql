@@ -64,3 +64,19 @@ AS 'MODULE_PATHNAME', 'automl_chisq_test'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
 COMMENT ON FUNCTION automl_chisq_test(regclass, name, name, jsonb) IS
     'Pearson''s chi-squared test of independence of two columns (R''s chisq.test, Yates'' correction on 2 x 2 tables)';
+
+CREATE FUNCTION automl_histogram(relation regclass, "column" name, bins int DEFAULT 20,
+                                 group_by name[] DEFAULT NULL, filter jsonb DEFAULT NULL)
+RETURNS TABLE(group_values jsonb, bin int, lower float8, upper float8, count bigint, category text)
+AS 'MODULE_PATHNAME', 'automl_histogram'
+LANGUAGE C CALLED ON NULL INPUT STABLE;
+COMMENT ON FUNCTION automl_histogram(regclass, name, int, name[], jsonb) IS
+    'Histogram of a column (equal-width bins over [min, max], counted as R''s hist; one row per category for a categorical column), per group of group_by values';
+
+CREATE FUNCTION automl_pca(relation regclass, columns name[] DEFAULT NULL, scale boolean DEFAULT true,
+                           filter jsonb DEFAULT NULL)
+RETURNS TABLE(component int, std_dev float8, proportion float8, cumulative float8, loadings jsonb)
+AS 'MODULE_PATHNAME', 'automl_pca'
+LANGUAGE C CALLED ON NULL INPUT STABLE;
+COMMENT ON FUNCTION automl_pca(regclass, name[], boolean, jsonb) IS
+    'Principal components as R''s prcomp(center = TRUE, scale. = scale) on complete rows; each component''s largest loading is positive';

@@ -34,51 +34,6 @@ put(Datum *values, bool *nulls, int i, double v)
 	values[i] = Float8GetDatum(v);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/*
- * Level codes of a column as a factor (R's factor(): a numeric column's
- * levels are its sorted distinct values); *n_levels set.
- */
-static int *
-factor_codes(const AmlStatsColumn *c, long n, int *n_levels)
-{
-	int		   *codes = palloc(sizeof(int) * Max(n, 1));
-
-	if (c->factor && c->kind == AML_KIND_CATEGORICAL)
-	{
-		for (long i = 0; i < n; i++)
-			codes[i] = (int) c->values[i];
-		*n_levels = c->n_levels;
-	}
-	else
-	{
-		double	   *s = palloc(sizeof(double) * Max(n, 1));
-		long		k = 0;
-
-		memcpy(s, c->values, sizeof(double) * n);
-		qsort(s, n, sizeof(double), cmp_double);
-		for (long i = 0; i < n; i++)
-			if (i == 0 || s[i] != s[i - 1])
-				s[k++] = s[i];
-		for (long i = 0; i < n; i++)
-		{
-			double	   *hit = bsearch(&c->values[i], s, k, sizeof(double), cmp_double);
-
-			codes[i] = (int) (hit - s);
-		}
-		*n_levels = (int) k;
-	}
-	return codes;
-}
-
 Datum
 automl_correlation(PG_FUNCTION_ARGS)
 {
@@ -276,7 +231,7 @@ automl_t_test(PG_FUNCTION_ARGS)
 	else
 	{
 		int			nl;
-		int		   *codes = factor_codes(&fr->cols[1], fr->n, &nl);
+		int		   *codes = aml_stats_factor_codes(&fr->cols[1], fr->n, &nl, NULL);
 		double	   *g[2];
 		long		ng[2] = {0, 0};
 
@@ -329,8 +284,8 @@ automl_chisq_test(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	session = aml_core_session_begin("automl_chisq_test");
 	fr = aml_stats_frame_load(relid, names, 2, AML_FILTER_ARG(fcinfo, 3), true, "automl_chisq_test");
-	rc = factor_codes(&fr->cols[0], fr->n, &nr);
-	cc = factor_codes(&fr->cols[1], fr->n, &nc);
+	rc = aml_stats_factor_codes(&fr->cols[0], fr->n, &nr, NULL);
+	cc = aml_stats_factor_codes(&fr->cols[1], fr->n, &nc, NULL);
 	if (nr < 2 || nc < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),

@@ -132,3 +132,33 @@ cq <- function(case, x, y) { ok <- !is.na(x) & !is.na(y); t <- chisq.test(table(
 cq("x1", fac$grp, fac$sex); cq("x2", fac$sex, fac$flag); cq("x3", gl$cat3, gl$three)
 out(tr, "tests_ref.csv")
 cat("tests done\n")
+
+# --- hist (breaks = seq(min, max, length.out = bins + 1)) and prcomp
+hr <- NULL
+h1 <- function(case, x, bins, group = NULL) {
+  ok <- !is.na(x); br <- seq(min(x[ok]), max(x[ok]), length.out = bins + 1)
+  gs <- if (is.null(group)) list(all = ok) else
+    lapply(split(seq_along(x), group), function(i) { m <- rep(FALSE, length(x)); m[i] <- TRUE; m & ok })
+  for (gname in names(gs)) {
+    h <- hist(x[gs[[gname]]], breaks = br, plot = FALSE)
+    hr <<- rbind(hr, data.frame(case = case, grp = gname, bin = seq_along(h$counts),
+      lower = g17(br[-length(br)]), upper = g17(br[-1]), count = h$counts))
+  }
+}
+h1("h1", num$y, 20); h1("h2", num$x1, 7); h1("h3", fac$age, 10, fac$sex)
+# values exactly on breaks: integers 0..40 in 8 bins
+h1("h4", rep(0:40, 3), 8)
+out(hr, "hist_ref.csv")
+pr <- NULL
+p1 <- function(case, d, scale) {
+  d <- na.omit(d); p <- prcomp(d, center = TRUE, scale. = scale)
+  for (c in seq_along(p$sdev)) {
+    v <- p$rotation[, c]; s <- sign(v[which.max(abs(v))])
+    pr <<- rbind(pr, data.frame(case = case, component = c, std_dev = g17(p$sdev[c]),
+      variable = names(v), loading = g17(s * v)))
+  }
+}
+p1("p1", num[, c("y", "x1", "x2", "x3")], TRUE); p1("p2", num[, c("y", "x1", "x2", "x3")], FALSE)
+p1("p3", gl[, c("a", "b", "count")], TRUE)
+out(pr, "pca_ref.csv")
+cat("describe done\n")
