@@ -97,6 +97,32 @@ SELECT code, automl_mining(jsonb_build_object('variables', '[{"code": "cognitive
          'covariables', '[{"code": "score_test1"}]'::jsonb, 'targetTable', '{"name": "sample_data"}'::jsonb,
          'algorithm', jsonb_build_object('code', code)))->>'error' AS error
 FROM automl.algorithms WHERE NOT available ORDER BY code;
+-- histograms: the variable's chart and one per grouping variable (a series per group), with
+-- automl_histogram's counts
+SELECT c->'title'->>'text' AS title, c->'xAxis'->'categories'->0 AS first_bin, s->>'name' AS series, s->'data' AS counts
+FROM jsonb_array_elements(automl_mining('{"variables": [{"code": "lefthippocampus"}], "grouping": [{"code": "gender"}],
+    "targetTable": {"dbSchema": "science", "name": "cde_features_a"},
+    "algorithm": {"code": "histograms", "parameters": [{"code": "bins", "value": "3"}]}}')->'data') c,
+     jsonb_array_elements(c->'series') s;
+SELECT group_values, array_agg(count ORDER BY bin) AS counts
+FROM automl_histogram('science.cde_features_a', 'lefthippocampus', 3, '{gender}') GROUP BY 1 ORDER BY 1;
+-- correlationHeatmap: Pearson's r of every pair (both halves and the diagonal), as automl_correlation
+SELECT r->'data'->'xAxis'->'categories' AS variables, jsonb_array_length(r->'data'->'series'->0->'data') AS cells,
+       (SELECT bool_and(abs((cell->>2)::float8 - c.estimate) < 1e-15)
+        FROM jsonb_array_elements(r->'data'->'series'->0->'data') cell,
+             automl_correlation('sample_data', '{iq,score_test1,college_math}') c
+        WHERE (cell->>0)::int <> (cell->>1)::int
+          AND ARRAY[c.x, c.y] <@ ARRAY[r->'data'->'xAxis'->'categories'->>(cell->>0)::int,
+                                        r->'data'->'xAxis'->'categories'->>(cell->>1)::int]) AS equal
+FROM automl_mining('{"variables": [{"code": "iq"}], "covariables": [{"code": "score_test1"}, {"code": "college_math"}],
+    "targetTable": {"name": "sample_data"}, "algorithm": {"code": "correlationHeatmap"}}') r;
+-- pca: automl_pca's components of the variables and covariables
+SELECT c->'component' AS component, round((c->>'proportion')::numeric, 6) AS proportion,
+       round((c->>'proportion')::numeric, 6) = round(p.proportion::numeric, 6) AS equal
+FROM jsonb_array_elements(automl_mining('{"variables": [{"code": "iq"}], "covariables": [{"code": "score_test1"}, {"code": "college_math"}],
+    "targetTable": {"name": "sample_data"}, "algorithm": {"code": "pca"}}')->'data'->'components') c
+JOIN automl_pca('sample_data', '{iq,score_test1,college_math}') p ON p.component = (c->>'component')::int
+ORDER BY 1;
 -- filters (query-builder JSON, issue 11's compiler), datasets, feedback
 SELECT r->'data'->'data'->0->'count' AS n, r->'feedback' AS feedback
 FROM automl_mining('{"variables": [{"code": "cognitive_task2"}], "covariables": [{"code": "nope"}],

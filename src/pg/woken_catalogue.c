@@ -286,6 +286,22 @@ algorithm_parameters(const AmlWokenAlgorithm *alg)
 		json_object_object_add(o, "values", values);
 		json_object_array_add(arr, o);
 	}
+	else if (strcmp(alg->code, "histograms") == 0)
+	{
+		json_object *o = json_object_new_object();
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(o, "code", json_object_new_string("bins"));
+		json_object_object_add(o, "label", json_object_new_string("bins"));
+		json_object_object_add(o, "description",
+							   json_object_new_string("equal-width bins of a numeric variable (categories for a nominal one)"));
+		json_object_object_add(o, "type", json_object_new_string("int"));
+		json_object_object_add(o, "default_value", json_object_new_int(20));
+		json_object_object_add(c, "min", json_object_new_int(1));
+		json_object_object_add(c, "max", json_object_new_int(10000));
+		json_object_object_add(o, "constraints", c);
+		json_object_array_add(arr, o);
+	}
 	else if (alg->kind == AML_WOKEN_SEARCH)
 	{
 		for (int i = 0; i < (int) lengthof(search_params); i++)

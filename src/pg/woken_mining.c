@@ -480,6 +480,153 @@ statistics_result(MiningJob *job, const AmlWokenAlgorithm *alg, json_object *par
 	job->function = alg->requires;
 }
 
+/* The first row's first column of a jsonb query, as text in the job's context. */
+static char *
+spi_jsonb_text(MiningJob *job, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	int			ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	char	   *v;
+
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "the statistics query failed: %s", SPI_result_code_string(ret));
+	v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return MemoryContextStrdup(job->cxt, v ? v : "null");
+}
+
+/*
+ * histograms (automl_histogram: Highcharts column charts, the variable's
+ * histogram and one per grouping variable with a series per group, as
+ * python-histograms), correlationHeatmap (automl_correlation of the
+ * variables and covariables: a Highcharts heatmap of Pearson's r) and pca
+ * (automl_pca of the variables and covariables: the components).
+ */
+static void
+chart_result(MiningJob *job, const AmlWokenAlgorithm *alg, json_object *parameters, Oid viewid,
+			 List *variables, List *covariables, List *grouping)
+{
+	const char *schema = ext_schema();
+	List	   *all = list_concat(list_copy(variables), covariables);
+	ListCell   *lc;
+
+	if (parameters != NULL && json_object_is_type(parameters, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(parameters); i++)
+		{
+			json_object *c;
+
+			if (json_object_object_get_ex(json_object_array_get_idx(parameters, i), "code", &c) &&
+				!(strcmp(alg->code, "histograms") == 0 && strcmp(json_object_get_string(c), "bins") == 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown parameter \"%s\" of algorithm %s", json_object_get_string(c), alg->code),
+						 errdetail(strcmp(alg->code, "histograms") == 0 ? "Its parameters are: bins."
+								   : "It has no parameters.")));
+		}
+	job->function = alg->requires;
+	if (strcmp(alg->code, "histograms") == 0)
+	{
+		const char *bins_text = param_value(parameters, "bins");
+		long		bins = 20;
+		StringInfoData out;
+		List	   *groups = list_make1(NIL);
+
+		if (bins_text != NULL)
+		{
+			char	   *end;
+
+			errno = 0;
+			bins = strtol(bins_text, &end, 10);
+			if (*bins_text == '\0' || *end != '\0' || errno != 0 || bins < 1 || bins > 10000)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("parameter \"bins\" of algorithm histograms must be an integer between 1 and 10000"),
+						 errdetail("The value given is \"%s\".", bins_text)));
+		}
+		foreach(lc, grouping)
+			groups = lappend(groups, list_make1(lfirst(lc)));
+		initStringInfo(&out);
+		appendStringInfoChar(&out, '[');
+		foreach(lc, groups)
+		{
+			List	   *g = lfirst(lc);
+			Oid			types[4] = {OIDOID, NAMEOID, INT4OID, NAMEARRAYOID};
+			Datum		values[4];
+			char		nulls[4] = "    ";
+
+			values[0] = ObjectIdGetDatum(viewid);
+			values[1] = DirectFunctionCall1(namein, CStringGetDatum(linitial(variables)));
+			values[2] = Int32GetDatum((int32) bins);
+			if (g == NIL)
+				nulls[3] = 'n';
+			else
+				values[3] = names_array(g);
+			appendStringInfo(&out, "%s%s", foreach_current_index(lc) ? ", " : "", spi_jsonb_text(job, psprintf(
+				"WITH h AS (SELECT * FROM %s.automl_histogram($1::pg_catalog.regclass, $2, $3, $4)), "
+				"cats AS (SELECT h.bin, pg_catalog.min(COALESCE(h.category, pg_catalog.format('%%s - %%s', h.lower, h.upper))) AS label "
+				"         FROM h GROUP BY h.bin), "
+				"s AS (SELECT h.group_values, pg_catalog.jsonb_agg(h.count ORDER BY h.bin) AS data FROM h GROUP BY h.group_values) "
+				"SELECT pg_catalog.jsonb_build_object('chart', pg_catalog.jsonb_build_object('type', 'column'), "
+				"  'title', pg_catalog.jsonb_build_object('text', pg_catalog.concat('Histogram of ', $2::pg_catalog.text, "
+				"           CASE WHEN $4 IS NULL THEN '' ELSE pg_catalog.concat(' by ', pg_catalog.array_to_string($4, ', ')) END)), "
+				"  'xAxis', pg_catalog.jsonb_build_object('categories', (SELECT pg_catalog.jsonb_agg(cats.label ORDER BY cats.bin) FROM cats), "
+				"                                 'title', pg_catalog.jsonb_build_object('text', $2::pg_catalog.text)), "
+				"  'yAxis', pg_catalog.jsonb_build_object('title', pg_catalog.jsonb_build_object('text', 'Number of participants')), "
+				"  'series', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', "
+				"             COALESCE((SELECT pg_catalog.string_agg(e.value, ', ') FROM pg_catalog.jsonb_each_text(s.group_values) e), ''), "
+				"             'data', s.data) ORDER BY s.group_values::pg_catalog.text) FROM s))::pg_catalog.text",
+				schema), 4, types, values, nulls));
+		}
+		appendStringInfoChar(&out, ']');
+		/* the overall histogram's series is named "all" */
+		{
+			json_object *charts = aml_pg_parse_json(out.data, out.len);
+			json_object *series;
+
+			if (json_object_object_get_ex(json_object_array_get_idx(charts, 0), "series", &series) &&
+				json_object_is_type(series, json_type_array) && json_object_array_length(series) > 0)
+				json_object_object_add(json_object_array_get_idx(series, 0), "name", json_object_new_string("all"));
+			job->data = MemoryContextStrdup(job->cxt, aml_json_text(charts));
+		}
+		job->shape = "application/vnd.highcharts+json";
+	}
+	else if (strcmp(alg->code, "correlationHeatmap") == 0)
+	{
+		Oid			types[2] = {OIDOID, NAMEARRAYOID};
+		Datum		values[2] = {ObjectIdGetDatum(viewid), names_array(all)};
+
+		job->data = spi_jsonb_text(job, psprintf(
+			"WITH c AS (SELECT * FROM %s.automl_correlation($1::pg_catalog.regclass, $2)), "
+			"v AS (SELECT n.name::pg_catalog.text AS name, n.i FROM pg_catalog.unnest($2) WITH ORDINALITY n(name, i)), "
+			"cells AS (SELECT vx.i OPERATOR(pg_catalog.-) 1 AS i, vy.i OPERATOR(pg_catalog.-) 1 AS j, c.estimate FROM c "
+			"          JOIN v vx ON vx.name OPERATOR(pg_catalog.=) c.x JOIN v vy ON vy.name OPERATOR(pg_catalog.=) c.y "
+			"          UNION ALL SELECT vy.i OPERATOR(pg_catalog.-) 1, vx.i OPERATOR(pg_catalog.-) 1, c.estimate FROM c "
+			"          JOIN v vx ON vx.name OPERATOR(pg_catalog.=) c.x JOIN v vy ON vy.name OPERATOR(pg_catalog.=) c.y "
+			"          UNION ALL SELECT v.i OPERATOR(pg_catalog.-) 1, v.i OPERATOR(pg_catalog.-) 1, 1.0::pg_catalog.float8 FROM v) "
+			"SELECT pg_catalog.jsonb_build_object('chart', pg_catalog.jsonb_build_object('type', 'heatmap'), "
+			"  'title', pg_catalog.jsonb_build_object('text', 'Correlation heatmap'), "
+			"  'xAxis', pg_catalog.jsonb_build_object('categories', (SELECT pg_catalog.jsonb_agg(v.name ORDER BY v.i) FROM v)), "
+			"  'yAxis', pg_catalog.jsonb_build_object('categories', (SELECT pg_catalog.jsonb_agg(v.name ORDER BY v.i) FROM v)), "
+			"  'colorAxis', pg_catalog.jsonb_build_object('min', -1, 'max', 1), "
+			"  'series', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('name', 'Pearson correlation', "
+			"     'data', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(cells.i, cells.j, cells.estimate) "
+			"                                          ORDER BY cells.i, cells.j) FROM cells))))::pg_catalog.text",
+			schema), 2, types, values, NULL);
+		job->shape = "application/vnd.highcharts+json";
+	}
+	else
+	{
+		Oid			types[2] = {OIDOID, NAMEARRAYOID};
+		Datum		values[2] = {ObjectIdGetDatum(viewid), names_array(all)};
+
+		job->data = spi_jsonb_text(job, psprintf(
+			"SELECT pg_catalog.jsonb_build_object('variables', pg_catalog.to_jsonb($2::pg_catalog.text[]), 'components', "
+			"  pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('component', p.component, 'std_dev', p.std_dev, "
+			"    'proportion', p.proportion, 'cumulative', p.cumulative, 'loadings', p.loadings) ORDER BY p.component))"
+			"::pg_catalog.text FROM %s.automl_pca($1::pg_catalog.regclass, $2) p", schema),
+								   2, types, values, NULL);
+		job->shape = "application/json";
+	}
+}
+
 /* {"field": field, "operator": op, "value": value} */
 static json_object *
 rule_of(const char *field, const char *op, json_object *value)
@@ -652,8 +799,7 @@ aml_woken_run_mining(MiningJob *job, json_object *q)
 					 errmsg("filters must be a query-builder rule or group (a JSON object)")));
 	}
 	if (alg->kind == AML_WOKEN_FUNCTION &&
-		(!function_installed(alg->requires) ||
-		 (strcmp(alg->code, "linearRegression") != 0 && strcmp(alg->code, "anova") != 0)))
+		(!function_installed(alg->requires) || strcmp(alg->code, "kmeans") == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("Algorithm %s is not available in this build", alg->code),
@@ -843,6 +989,10 @@ aml_woken_run_mining(MiningJob *job, json_object *q)
 		job->function = "automl_train";
 		model_result(job, model_id);
 	}
+	else if (alg->kind == AML_WOKEN_FUNCTION && (strcmp(alg->code, "histograms") == 0 ||
+												  strcmp(alg->code, "pca") == 0 ||
+												  strcmp(alg->code, "correlationHeatmap") == 0))
+		chart_result(job, alg, parameters, viewid, variables, covariables, grouping);
 	else if (alg->kind == AML_WOKEN_FUNCTION)
 		statistics_result(job, alg, parameters, viewid, variables, list_concat(list_copy(covariables), grouping));
 	if (SPI_execute(psprintf("DROP VIEW pg_temp.%s", quote_identifier(view)), false, 0) != SPI_OK_UTILITY)
