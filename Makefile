@@ -21,7 +21,7 @@ AML_INSTALL_SQL = sql/automl--0.1.sql
 AML_INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA = $(AML_INSTALL_SQL) $(filter-out $(AML_INSTALL_SQL),$(wildcard sql/automl--*.sql))
 
-PURE_SRCS = $(sort $(wildcard src/core/*.c src/ml/*.c src/search/*.c))
+PURE_SRCS = $(sort $(wildcard src/core/*.c src/ml/*.c src/stats/*.c src/search/*.c))
 GLUE_SRCS = $(sort $(wildcard src/pg/*.c src/jobs/*.c src/registry/*.c src/web/*.c src/init/*.c))
 OBJS = $(PURE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 

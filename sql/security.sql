@@ -198,12 +198,12 @@ RESET ROLE;
 CREATE TEMP TABLE calls (n serial, fn regprocedure, statement text, function text);
 GRANT SELECT ON calls TO PUBLIC;
 INSERT INTO calls (fn, statement) VALUES
-  ('automl_summary(regclass,name[])', $$SELECT count(*) FROM automl_summary('sec.mine')$$),
-  ('automl_summary(regclass,name[])', $$SELECT count(*) FROM automl_summary('sec.patients')$$),
+  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.mine')$$),
+  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients')$$),
   ('automl_import_variables(jsonb)', $$SELECT automl_import_variables('{"groups": [], "variables": [{"code": "x1", "type": "text"}]}')$$),
-  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text)',
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb)',
    $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', name => 'diagnosis')$$),
-  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text)',
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb)',
    $$SELECT automl_fit('sec.patients', 'dx', 'gaussian_nb')$$),
   ('automl_train(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer,text,text)',
    $$SELECT model_id FROM automl_train('sec.mine', 'dx', search_space => 'light', max_evaluations => 2, name => 'diagnosis')$$),
@@ -263,7 +263,35 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.progress_rows()', $$SELECT count(*) FROM automl.progress_rows()$$),
   ('automl.jobs_notify()', $$SELECT automl.jobs_notify()$$),
   ('automl.jobs_notify()', format($$UPDATE automl.jobs SET state = 'failed' WHERE id OPERATOR(pg_catalog.=) %s$$, :victim_job)),
-  ('automl.jobs_notify()', $$INSERT INTO automl.jobs (owner, arguments) VALUES ('regress_victim', '{}')$$);
+  ('automl.jobs_notify()', $$INSERT INTO automl.jobs (owner, arguments) VALUES ('regress_victim', '{}')$$),
+  -- statistics (issue 11): filters compile to SQL that must resolve nothing in evil
+  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.mine', NULL, '{"condition": "OR", "rules": [{"field": "x1", "operator": "between", "value": [1, 5]}, {"field": "dx", "operator": "in", "value": ["AD", "CN"]}, {"field": "dx", "operator": "contains", "value": "C"}, {"field": "dx", "operator": "ends_with", "value": "I"}, {"field": "dx", "operator": "begins_with", "value": "M"}, {"field": "dx", "operator": "is_empty"}, {"field": "x2", "operator": "less", "value": 3}, {"field": "x2", "operator": "not_equal", "value": 3}]}')$$),
+  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients', NULL, '{"rules": [{"field": "x1", "operator": "greater", "value": 1}]}')$$),
+  ('automl_lm(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', '{"rules": [{"field": "x2", "operator": "greater_or_equal", "value": 0}]}')$$),
+  ('automl_lm(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm('sec.patients', 'x1 ~ x2')$$),
+  ('automl_lm_glance(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm_glance('sec.mine', 'x1 ~ .')$$),
+  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 2)$$),
+  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3)$$),
+  ('automl_glm(regclass,text,text,jsonb)', $$SELECT count(*) FROM automl_glm('sec.mine', 'dx ~ x1 + x2', filter => '{"rules": [{"field": "dx", "operator": "not_equal", "value": "MCI"}]}')$$),
+  ('automl_glm(regclass,text,text,jsonb)', $$SELECT count(*) FROM automl_glm('sec.mine', 'x2 ~ x1 + dx', 'poisson')$$),
+  ('automl_correlation(regclass,name[],text,jsonb)', $$SELECT count(*) FROM automl_correlation('sec.mine', NULL, 'kendall', '{"rules": [{"field": "dx", "operator": "in", "value": ["AD", "CN"]}]}')$$),
+  ('automl_correlation(regclass,name[],text,jsonb)', $$SELECT count(*) FROM automl_correlation('sec.patients')$$),
+  ('automl_t_test(regclass,text,boolean,boolean,double precision,jsonb)', $$SELECT count(*) FROM automl_t_test('sec.mine', 'x1 ~ dx', filter => '{"rules": [{"field": "dx", "operator": "not_equal", "value": "MCI"}]}')$$),
+  ('automl_chisq_test(regclass,name,name,jsonb)', $$SELECT count(*) FROM automl_chisq_test('sec.mine', 'dx', 'x2')$$),
+  ('automl_histogram(regclass,name,integer,name[],jsonb)', $$SELECT count(*) FROM automl_histogram('sec.mine', 'x1', 5, '{dx}', '{"rules": [{"field": "x1", "operator": "not_between", "value": [3, 4]}]}')$$),
+  ('automl_histogram(regclass,name,integer,name[],jsonb)', $$SELECT count(*) FROM automl_histogram('sec.mine', 'dx', group_by => '{x2}')$$),
+  ('automl_pca(regclass,name[],boolean,jsonb)', $$SELECT count(*) FROM automl_pca('sec.mine')$$),
+  -- Woken (issue 12): mining reads as the caller, writes job_result as its owner
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "filters": {"field": "x2", "operator": "greater", "value": 1}, "algorithm": {"code": "sgdLinearModel"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}, {"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "statisticsSummary"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}, {"code": "dx"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "anova"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithm": {"code": "knn"}}', strict => true)$$),
+  ('automl_export_pfa(bigint)', format($$SELECT automl_export_pfa(%s)$$, :victim_model)),
+  ('automl_import_variables(jsonb,text,text,text)', $$SELECT automl_import_variables('{"groups": [], "variables": []}', 'mine')$$),
+  ('automl.woken_algorithms()', $$SELECT count(*) FROM automl.woken_algorithms()$$),
+  ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithms": [{"code": "sgdLinearModel"}, {"code": "linearRegression"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "3"}]}]}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "knn"}]}', true)$$),
+  ('automl_mining_algorithms()', $$SELECT automl_mining_algorithms() OPERATOR(pg_catalog.?) 'algorithms'$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

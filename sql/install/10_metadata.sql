@@ -36,6 +36,7 @@ COMMENT ON FUNCTION automl_import_variables(jsonb) IS
 -- describing data
 -------------------------------------------------------------------------------
 CREATE FUNCTION automl_summary(relation regclass, columns name[] DEFAULT NULL,
+    filter jsonb DEFAULT NULL,
     OUT column_name text, OUT kind text, OUT count bigint, OUT null_count bigint,
     OUT distinct_count bigint, OUT mean float8, OUT std float8, OUT min float8,
     OUT q1 float8, OUT median float8, OUT q3 float8, OUT max float8,
@@ -43,5 +44,5 @@ CREATE FUNCTION automl_summary(relation regclass, columns name[] DEFAULT NULL,
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'automl_summary'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
-COMMENT ON FUNCTION automl_summary(regclass, name[]) IS
-    'Summary statistics of each column of a relation (MIP statisticsSummary): counts, mean, sample std, quartiles, most frequent value';
+COMMENT ON FUNCTION automl_summary(regclass, name[], jsonb) IS
+    'Summary statistics of each column of a relation (MIP statisticsSummary): counts, mean, sample std, quartiles, most frequent value; filter: query-builder JSON';

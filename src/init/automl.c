@@ -17,6 +17,7 @@
 #include "pg/core_bridge.h"
 #include "pg/model_cache.h"
 #include "pg/progress.h"
+#include "pg/woken.h"
 #include "registry/registry.h"
 
 PG_MODULE_MAGIC;
@@ -30,6 +31,7 @@ _PG_init(void)
 	aml_pg_define_gucs();		/* pg/guc.c: memory, threads, automl.database */
 	aml_predict_init();			/* pg/model_cache.c: cache invalidation */
 	aml_progress_init();		/* pg/progress.c: searches in progress */
+	aml_woken_init();			/* pg/woken_catalogue.c: automl.node */
 	aml_registry_init();		/* registry/registry.c: GUCs, deploy worker */
 	aml_jobs_init();			/* jobs/jobs.c: GUCs, job scheduler */
 	MarkGUCPrefixReserved("automl");

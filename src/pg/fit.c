@@ -24,6 +24,7 @@
 #include "ml/pipeline.h"
 #include "pg/core_bridge.h"
 #include "pg/fit.h"
+#include "pg/filter.h"
 #include "pg/model_store.h"
 #include "pg/training_data.h"
 
@@ -188,7 +189,7 @@ automl_fit(PG_FUNCTION_ARGS)
 	}
 
 	session = aml_core_session_begin("automl_fit");
-	data = aml_training_data_load(relid, target, features, task);
+	data = aml_training_data_load_where(relid, target, features, task, AML_FILTER_ARG(fcinfo, 8));
 	if ((type->tasks & (unsigned) data->schema.task) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

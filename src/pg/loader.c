@@ -26,6 +26,7 @@
 
 #include "pg/core_bridge.h"
 #include "pg/loader.h"
+#include "pg/filter.h"
 #include "pg/security.h"
 
 #define LOAD_BATCH_ROWS 10000
@@ -546,6 +547,17 @@ aml_source_convert(const AmlSourceColumn *col, Datum value,
 AmlDataset *
 aml_source_load(const AmlSource *source, const char *filter, AmlLoadStats *stats)
 {
+	AmlWhere	where;
+
+	memset(&where, 0, sizeof(where));
+	where.clause = (char *) filter;
+	return aml_source_load_where(source, &where, stats);
+}
+
+AmlDataset *
+aml_source_load_where(const AmlSource *source, const AmlWhere *where, AmlLoadStats *stats)
+{
+	const char *filter = where ? where->clause : NULL;
 	StringInfoData query;
 	AmlDataset *ds;
 	AmlError	err;
@@ -590,7 +602,15 @@ aml_source_load(const AmlSource *source, const char *filter, AmlLoadStats *stats
 										  ALLOCSET_DEFAULT_SIZES);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	portal = SPI_cursor_open_with_args(NULL, query.data, 0, NULL, NULL, NULL, true, 0);
+	if (filter != NULL && where->nparams > 0)
+	{
+		if (where->first_param != 1)
+			elog(ERROR, "a filter read by the loader must number its parameters from $1");
+		portal = SPI_cursor_open_with_args(NULL, query.data, where->nparams, where->types,
+										   where->values, where->nulls, true, 0);
+	}
+	else
+		portal = SPI_cursor_open_with_args(NULL, query.data, 0, NULL, NULL, NULL, true, 0);
 	values = palloc(sizeof(Datum) * Max(source->ncols, 1));
 	nulls = palloc(sizeof(bool) * Max(source->ncols, 1));
 	for (;;)

@@ -95,6 +95,13 @@ int			aml_source_find(const AmlSource *source, const char *name);
  * Emits a NOTICE per column where NaN values were treated as missing.
  */
 AmlDataset *aml_source_load(const AmlSource *source, const char *filter, AmlLoadStats *stats);
+/*
+ * Same with a compiled query-builder filter (pg/filter.h; NULL or a NULL
+ * clause = every row); its values are bound as parameters.
+ */
+struct AmlWhere;
+AmlDataset *aml_source_load_where(const AmlSource *source, const struct AmlWhere *where,
+								  AmlLoadStats *stats);
 
 /*
  * Convert one non-NULL datum of column col.  Numeric kinds set *number (NaN

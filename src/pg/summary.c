@@ -23,6 +23,7 @@
 #include "core/stats.h"
 #include "pg/core_bridge.h"
 #include "pg/loader.h"
+#include "pg/filter.h"
 
 PG_FUNCTION_INFO_V1(automl_summary);
 
@@ -157,7 +158,7 @@ automl_summary(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	source = aml_source_describe(relid, columns, true);
 	session = aml_core_session_begin("automl_summary");
-	ds = aml_source_load(source, NULL, &stats);
+	ds = aml_source_load_where(source, aml_filter_compile(AML_FILTER_ARG(fcinfo, 2), relid, 1), &stats);
 	for (int c = 0; c < ds->n_cols; c++)
 	{
 		CHECK_FOR_INTERRUPTS();

@@ -28,6 +28,7 @@
 #include "core/stats.h"
 #include "pg/core_bridge.h"
 #include "pg/training_data.h"
+#include "pg/filter.h"
 
 void
 aml_parse_task_argument(const char *task, AmlTask *out, bool *given)
@@ -125,6 +126,13 @@ format_class_label(double v, char *buf, size_t buflen)
 AmlTrainingData *
 aml_training_data_load(Oid relid, const char *target, ArrayType *features, const char *task)
 {
+	return aml_training_data_load_where(relid, target, features, task, NULL);
+}
+
+AmlTrainingData *
+aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
+							 const char *task, Jsonb *filter)
+{
 	AmlTrainingData *data = palloc0(sizeof(AmlTrainingData));
 	List	   *names = NIL;
 	bool		named_features = features != NULL;
@@ -190,11 +198,12 @@ aml_training_data_load(Oid relid, const char *target, ArrayType *features, const
 	}
 	source = aml_source_describe_list(relid, names, true);
 	data->relation = source->qualified_name;
-	ds = aml_source_load(source, NULL, &stats);
+	ds = aml_source_load_where(source, aml_filter_compile(filter, relid, 1), &stats);
 	if (ds->n_rows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("relation %s has no rows", source->qualified_name),
+				 filter ? errdetail("No row passes the filter.") : 0,
 				 errhint("Training needs data.")));
 
 	/* rows with a target */

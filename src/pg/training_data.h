@@ -17,6 +17,7 @@
 
 #include "pg/jsonc.h"
 #include "utils/array.h"
+#include "utils/jsonb.h"
 
 #include "core/matrix.h"
 #include "ml/encoder.h"
@@ -44,6 +45,9 @@ typedef struct AmlTrainingData
  */
 AmlTrainingData *aml_training_data_load(Oid relid, const char *target, ArrayType *features,
 										const char *task);
+/* Same, reading only the rows that pass a query-builder filter (pg/filter.h). */
+AmlTrainingData *aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
+											  const char *task, Jsonb *filter);
 /* Parse and check the task argument ("auto" and NULL return false in *given). */
 void		aml_parse_task_argument(const char *task, AmlTask *out, bool *given);
 /* Leave out the inputs marked true in drop (one flag per input). */

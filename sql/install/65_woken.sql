@@ -1,0 +1,133 @@
+
+-- 65_woken.sql — Woken inside the database: woken-db's tables (job_result,
+-- results_cache), meta-db's meta_variables, the algorithm catalogue
+-- (Woken's /mining/algorithms), mining queries, experiments and PFA export.
+
+-------------------------------------------------------------------------------
+-- woken-db and meta-db, column for column (LREN-CHUV/woken-db-setup
+-- migrations V1_0..V1_4, HBPMedical/meta-db-setup).  They live in their own
+-- schema so that an existing Woken or container points at them with
+-- search_path = woken (its SQL names the tables unqualified).
+-------------------------------------------------------------------------------
+CREATE SCHEMA woken;
+COMMENT ON SCHEMA woken IS 'automl: woken-db (job_result, results_cache) and meta-db (meta_variables) as Woken has them';
+GRANT USAGE ON SCHEMA woken TO PUBLIC;
+
+CREATE TABLE woken.job_result (
+    job_id       character varying(128) NOT NULL,
+    node         character varying(32) NOT NULL,
+    "timestamp"  timestamp DEFAULT pg_catalog.now(),
+    data         text,
+    error        text,
+    shape        character varying(256) NOT NULL,
+    function     character varying(256),
+    parameters   jsonb,
+    result_name  character varying(32) DEFAULT '' NOT NULL,
+    result_title character varying(256),
+    CONSTRAINT pk_job_result PRIMARY KEY (job_id, shape, result_name, node)
+);
+COMMENT ON TABLE woken.job_result IS
+    'woken-db results: one row per mining job or experiment (automl_mining, automl_experiment), data in the format its shape names';
+-- Rows are written by automl_mining/automl_experiment as the table's owner
+-- on the caller's behalf; results derive from tables not everyone may read,
+-- so nobody else reads them unless granted (GRANT SELECT ... TO the
+-- platform's role).
+REVOKE ALL ON woken.job_result FROM PUBLIC;
+
+CREATE SEQUENCE woken.gen_features_table_seq START 1 INCREMENT 1;
+
+CREATE TABLE woken.results_cache (
+    node                character varying(32) NOT NULL,
+    table_name          character varying(128) NOT NULL,
+    table_contents_hash character varying(256),
+    query               jsonb NOT NULL,
+    created_at          timestamp DEFAULT pg_catalog.now(),
+    last_used           timestamp,
+    data                jsonb,
+    shape               character varying(256),
+    function            character varying(256),
+    CONSTRAINT pk_results_cache PRIMARY KEY (node, table_name, table_contents_hash, query, shape, function)
+);
+COMMENT ON TABLE woken.results_cache IS 'woken-db cache of query results (Woken''s columns; automl does not fill it yet)';
+REVOKE ALL ON woken.results_cache FROM PUBLIC;
+
+CREATE TABLE woken.meta_variables (
+    id                  serial PRIMARY KEY,
+    source              character varying(256) UNIQUE NOT NULL,
+    hierarchy           jsonb NOT NULL,
+    target_table        character varying(256) NOT NULL,
+    histogram_groupings character varying(256) NOT NULL
+);
+COMMENT ON TABLE woken.meta_variables IS
+    'meta-db: the variable hierarchy of each source and the table it describes (Woken''s meta_variables)';
+GRANT SELECT ON woken.meta_variables TO PUBLIC;
+
+-- a run and a model know the Woken job that made them
+ALTER TABLE automl.runs ADD COLUMN job_id text;
+ALTER TABLE automl.models ADD COLUMN job_id text;
+
+CREATE FUNCTION automl_import_variables(hierarchy jsonb, target_table text,
+                                        source text DEFAULT NULL,
+                                        histogram_groupings text DEFAULT '')
+RETURNS integer
+AS 'MODULE_PATHNAME', 'automl_import_meta_variables'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl_import_variables(jsonb, text, text, text) IS
+    'Store a MIP hierarchy whole in woken.meta_variables for a target table (source defaults to its lower-case name) and import its variables; returns their number';
+
+-------------------------------------------------------------------------------
+-- the algorithm catalogue (Woken's /mining/algorithms), made from the
+-- estimators' parameter tables
+-------------------------------------------------------------------------------
+CREATE FUNCTION automl.woken_algorithms(
+    OUT code text, OUT label text, OUT description text, OUT type text[],
+    OUT predictive boolean, OUT variables_can_be_null boolean,
+    OUT covariables_can_be_null boolean, OUT constraints jsonb,
+    OUT parameters jsonb, OUT implementation text, OUT requires text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'automl_woken_algorithms'
+LANGUAGE C STRICT IMMUTABLE;
+COMMENT ON FUNCTION automl.woken_algorithms() IS
+    'The algorithm catalogue rows (automl.algorithms reads it)';
+
+CREATE VIEW automl.algorithms AS
+    SELECT a.code, a.label, a.description, a.type, a.predictive,
+           a.variables_can_be_null, a.covariables_can_be_null,
+           a.constraints, a.parameters, a.implementation,
+           a.requires IS NULL OR EXISTS (SELECT FROM pg_catalog.pg_proc p
+                                         WHERE p.proname OPERATOR(pg_catalog.=) a.requires) AS available
+    FROM automl.woken_algorithms() a;
+COMMENT ON VIEW automl.algorithms IS
+    'Algorithms automl_mining/automl_experiment run, as Woken''s /mining/algorithms lists them; available = its SQL function is installed';
+GRANT SELECT ON automl.algorithms TO PUBLIC;
+
+CREATE FUNCTION automl_mining_algorithms()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'automl_mining_algorithms'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION automl_mining_algorithms() IS
+    'Woken''s /mining/algorithms document: {"algorithms": [...], "validations": [...], "metrics": {...}}';
+
+-------------------------------------------------------------------------------
+-- mining, experiments, PFA
+-------------------------------------------------------------------------------
+CREATE FUNCTION automl_export_pfa(model_id bigint)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'automl_export_pfa'
+LANGUAGE C STRICT STABLE;
+COMMENT ON FUNCTION automl_export_pfa(bigint) IS
+    'A model as a PFA 0.8.1 document (preprocessing and model in PFA''s library) that predicts what automl_predict predicts';
+
+CREATE FUNCTION automl_mining(query jsonb, strict boolean DEFAULT false)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'automl_mining'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl_mining(jsonb, boolean) IS
+    'Run a Woken MiningQuery; returns its QueryResult and writes the woken.job_result row (strict: errors are raised, not returned)';
+
+CREATE FUNCTION automl_experiment(query jsonb, strict boolean DEFAULT false)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'automl_experiment'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl_experiment(jsonb, boolean) IS
+    'Run a Woken ExperimentQuery (several algorithms, k-fold validated as Woken does); returns its QueryResult and writes the woken.job_result row';

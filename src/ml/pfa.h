@@ -1,0 +1,31 @@
+/*
+ * pfa.h — a fitted pipeline as a PFA document (Portable Format for
+ * Analytics 0.8.1), the format Woken stores predictive models in.
+ *
+ * The document takes one record with a field per input column (numeric as
+ * ["null","double"], categorical as ["null","string"], binary as
+ * ["null","boolean"]; null = missing) and returns the prediction: a double
+ * for regression, the class label (string) for classification.  The
+ * encoder, imputers and affine scalers become let-bindings of doubles, the
+ * model one of PFA's library functions with its fitted numbers in cells:
+ *   linear models        model.reg.linear (+ m.link.logit / argmax of scores)
+ *   decision trees       model.tree.simpleWalk over a TreeNode cell
+ *   random/extra forests a.map of simpleWalk over the trees, mean / argmax of sums
+ * What PFA cannot express with these (other steps, other families) is an
+ * AML_ERR_INVALID_PARAMETER error naming it.
+ */
+#ifndef AML_PFA_H
+#define AML_PFA_H
+
+#include <json.h>
+
+#include "core/status.h"
+
+/*
+ * pipeline: a stored pipeline (aml_pipeline_to_json); name: the document's
+ * name; metadata: optional object of strings copied into "metadata".
+ */
+AmlStatus	aml_pfa_from_pipeline(json_object *pipeline, const char *name, json_object *metadata,
+								  json_object **out, AmlError *err);
+
+#endif
