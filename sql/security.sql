@@ -250,7 +250,10 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.apps_check()', $$CREATE TABLE evil.lookalike (id int, name int, owner int)$$),
   ('automl.apps_check()', $$CREATE TRIGGER lookalike BEFORE INSERT ON evil.lookalike FOR EACH ROW EXECUTE FUNCTION automl.apps_check()$$),
   ('automl.models_changed()', $$CREATE TRIGGER lookalike AFTER INSERT ON evil.lookalike EXECUTE FUNCTION automl.models_changed()$$),
-  ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$);
+  ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$),
+  ('automl_explain(bigint,record,integer)', format($$SELECT count(*) FROM sec.mine p, automl_explain(%s, p) e$$, :victim_model)),
+  ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s)$$, :victim_model)),
+  ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s, 'permutation', 'sec.patients')$$, :victim_model));
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

@@ -10,6 +10,7 @@
 
 #include "pg/automl.h"
 #include "pg/core_bridge.h"
+#include "pg/explain_support.h"
 
 PG_MODULE_MAGIC;
 
@@ -22,5 +23,6 @@ _PG_init(void)
 	aml_guc_init();
 	aml_registry_init();
 	aml_predict_init();
+	aml_explain_define_gucs();
 	MarkGUCPrefixReserved("automl");
 }
