@@ -58,3 +58,15 @@ SELECT subjectcode, alzheimerbroadcategory AS actual,
 FROM science.cde_features_a p
 WHERE alzheimerbroadcategory IS NOT NULL
 ORDER BY subjectcode LIMIT 6;
+
+\echo
+\echo == Why? The five columns that pushed the first patient's prediction most (automl_explain)
+SELECT e.class, e.feature, e.value, round(e.contribution::numeric, 4) AS contribution
+FROM (SELECT * FROM science.cde_features_a WHERE alzheimerbroadcategory IS NOT NULL
+      ORDER BY subjectcode LIMIT 1) p,
+     automl_explain(:train_model_id, p, top_n => 5) e;
+
+\echo
+\echo == Which brain regions matter for the diagnosis (automl_feature_importance: mean |contribution|)
+SELECT feature, round(importance::numeric, 4) AS importance, round(std::numeric, 4) AS std
+FROM automl_feature_importance(:train_model_id) LIMIT 10;
