@@ -9,6 +9,8 @@ CREATE EXTENSION IF NOT EXISTS automl;
 \i test/data/load_benchmarks.sql
 \set ECHO all
 RESET client_min_messages;
+-- model ids in this file count from 1, whatever ran before
+TRUNCATE automl.models, automl.runs, automl.pipelines RESTART IDENTITY;
 
 -- additivity: base + contributions = the explained output, on every row
 CREATE FUNCTION pg_temp.additivity(model bigint, rel regclass, out rows bigint, out worst float8)

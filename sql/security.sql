@@ -253,7 +253,9 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$),
   ('automl_explain(bigint,record,integer)', format($$SELECT count(*) FROM sec.mine p, automl_explain(%s, p) e$$, :victim_model)),
   ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s)$$, :victim_model)),
-  ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s, 'permutation', 'sec.patients')$$, :victim_model));
+  ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s, 'permutation', 'sec.patients')$$, :victim_model)),
+  ('automl_evaluate(bigint,regclass)', format($$SELECT automl_evaluate(%s, 'sec.mine')$$, :victim_model)),
+  ('automl_evaluate_metrics(bigint,regclass)', format($$SELECT count(*) FROM automl_evaluate_metrics(%s, 'sec.patients')$$, :victim_model));
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support
