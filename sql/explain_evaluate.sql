@@ -79,3 +79,18 @@ RESET ROLE;
 REVOKE ALL ON bench.pima FROM regress_evaluate_other;
 REVOKE ALL ON SCHEMA bench FROM regress_evaluate_other;
 DROP ROLE regress_evaluate_other;
+
+-- automl_train calibrates the chosen model's probabilities on its
+-- out-of-fold predictions when that improves the cross-fitted log loss
+-- (Platt, isotonic or temperature); the calibrator is stored with the model
+SET client_min_messages = warning;
+SELECT model_id AS trained FROM automl_train('bench.pima', 'diabetes', search_space => 'light',
+                                             max_evaluations => 6, time_budget => '2 minutes') \gset
+RESET client_min_messages;
+SELECT coalesce(pipeline -> 'calibration' ->> 'method', 'none') IN ('none', 'platt', 'isotonic', 'temperature') AS calibration_known,
+       pipeline -> 'calibration' IS NULL OR (pipeline -> 'calibration' ->> 'threshold')::float8 = 0.5 AS threshold
+FROM automl.models WHERE id = :trained;
+-- calibrated probabilities are probabilities, and the label is the likelier class
+SELECT bool_and(abs((pr ->> 'neg')::float8 + (pr ->> 'pos')::float8 - 1) < 1e-12) AS sum_to_one,
+       bool_and(lab = CASE WHEN (pr ->> 'pos')::float8 > 0.5 THEN 'pos' ELSE 'neg' END) AS label_is_likelier
+FROM (SELECT automl_predict_proba(:trained, p) AS pr, automl_predict(:trained, p) AS lab FROM bench.pima p) x;

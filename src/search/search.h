@@ -74,6 +74,9 @@ typedef struct AmlSearchResult
 	double		seconds;
 	char		stop_reason[64];
 	AmlDataTraits traits;
+	/* calibration of the chosen model's probabilities (search_calibration.h) */
+	struct AmlCalibrator *calibration;	/* NULL: none helps, or not a classifier */
+	double		calibration_logloss[2];	/* cross-fitted log loss without / with it */
 } AmlSearchResult;
 
 AmlStatus	aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y,
