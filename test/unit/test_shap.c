@@ -447,6 +447,115 @@ test_linear_closed_form(void)
 	aml_schema_free(&s);
 }
 
+/*
+ * The sampling estimator with 12 inputs (more than AML_EXPLAIN_EXACT_MAX):
+ * its error against the exact Shapley values (all 4096 coalitions, the same
+ * reference row) falls as 1/sqrt(samples).  Prints the measured errors
+ * (README, explanations).
+ */
+static void
+test_sampling_error(void)
+{
+	AmlSchema	s;
+	AmlMatrix  *raw = aml_matrix_new(300, 12);
+	double	   *y = AML_NEW_ARRAY(double, 300);
+	AmlRng		rng;
+	AmlError	err;
+	AmlPipeline *p;
+	AmlModel   *m;
+	int			M = 12;
+	double		err_at[3];
+	const int	samples[3] = {64, 256, 1024};
+	double		x[12],
+				xa[12],
+				exact[12 * 2],
+				scale = 0;
+	double	   *scratch;
+	double	   *v;
+
+	memset(&s, 0, sizeof(s));
+	s.n_inputs = M;
+	s.inputs = AML_NEW_ARRAY(AmlInputColumn, M);
+	for (int j = 0; j < M; j++)
+	{
+		char		name[8];
+
+		snprintf(name, sizeof(name), "x%d", j);
+		s.inputs[j].name = aml_strdup(name);
+		s.inputs[j].kind = AML_KIND_NUMERIC;
+	}
+	s.target = aml_strdup("y");
+	s.task = AML_TASK_REGRESSION;
+	aml_rng_seed(&rng, 21);
+	for (int i = 0; i < 300; i++)
+	{
+		double		t = 0;
+
+		for (int j = 0; j < M; j++)
+			t += (j % 3 + 1) * (AML_AT(raw, i, j) = aml_rng_normal(&rng));
+		y[i] = t + AML_AT(raw, i, 0) * AML_AT(raw, i, 1);
+	}
+	p = reload(fit_default(aml_estimator_type_find("knn"), &s, raw, y, "{\"n_neighbors\": 7}"));
+	CHECK_OK(aml_model_single(p, &m, &err), &err);
+	scratch = AML_NEW_ARRAY(double, aml_model_scratch_size(m));
+	v = AML_NEW_ARRAY(double, 4096);
+	aml_matrix_get_row(raw, 3, x);
+	/* exact Shapley values relative to the reference row */
+	for (unsigned set = 0; set < 4096; set++)
+	{
+		for (int j = 0; j < M; j++)
+			xa[j] = (set & (1u << j)) ? x[j] : p->explain->reference[j];
+		aml_model_predict_row(m, xa, &v[set], scratch);
+	}
+	memset(exact, 0, sizeof(exact));
+	for (int j = 0; j < M; j++)
+		for (unsigned set = 0; set < 4096; set++)
+		{
+			int			k = __builtin_popcount(set);
+			double		w = 1;
+
+			if (set & (1u << j))
+				continue;
+			/* k! (M - k - 1)! / M! */
+			for (int a = 1; a <= k; a++)
+				w *= a;
+			for (int a = 1; a <= M - k - 1; a++)
+				w *= a;
+			for (int a = 1; a <= M; a++)
+				w /= a;
+			exact[j] += w * (v[set | (1u << j)] - v[set]);
+		}
+	for (int j = 0; j < M; j++)
+		scale = fmax(scale, fabs(exact[j]));
+	for (int r = 0; r < 3; r++)
+	{
+		AmlExplainer *e;
+		double		phi[12],
+					base,
+					out,
+					worst = 0;
+
+		CHECK_OK(aml_explainer_create(m, samples[r], 42, &e, &err), &err);
+		CHECK(aml_explainer_method(e) == AML_EXPLAIN_SAMPLING);
+		CHECK_OK(aml_explainer_explain(e, x, phi, &base, &out, &err), &err);
+		for (int j = 0; j < M; j++)
+			worst = fmax(worst, fabs(phi[j] - exact[j]));
+		err_at[r] = worst / scale;
+		aml_explainer_free(e);
+	}
+	printf("  sampling estimator, 12 inputs (kNN): largest error / largest contribution "
+		   "%.4f (64 permutations), %.4f (256), %.4f (1024)\n", err_at[0], err_at[1], err_at[2]);
+	CHECK_MSG(err_at[1] < 0.25, "256 permutations: relative error %g", err_at[1]);
+	CHECK_MSG(err_at[2] < err_at[0] / 2, "error does not fall with more permutations: %g, %g",
+			  err_at[0], err_at[2]);
+	aml_free(v);
+	aml_free(scratch);
+	aml_model_free(m);
+	aml_matrix_free(raw);
+	aml_free(y);
+	aml_schema_free(&s);
+}
+
 int
 main(void)
 {
@@ -454,5 +563,6 @@ main(void)
 	RUN(test_treeshap_brute_force);
 	RUN(test_additivity_every_family);
 	RUN(test_linear_closed_form);
+	RUN(test_sampling_error);
 	return unit_end();
 }
