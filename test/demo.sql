@@ -60,11 +60,12 @@ WHERE alzheimerbroadcategory IS NOT NULL
 ORDER BY subjectcode LIMIT 6;
 
 \echo
-\echo == Why? The five columns that pushed the first patient's prediction most (automl_explain;
+\echo == Why? The five columns that pushed the prediction most for the first patient with brain volumes (automl_explain;
 \echo    an ensemble is explained by seeded permutation sampling: 64 permutations here)
 SET automl.explain_samples = 64;
 SELECT e.class, e.feature, e.value, round(e.contribution::numeric, 4) AS contribution
-FROM (SELECT * FROM science.cde_features_a WHERE alzheimerbroadcategory IS NOT NULL
+FROM (SELECT * FROM science.cde_features_a
+      WHERE alzheimerbroadcategory IS NOT NULL AND lefthippocampus IS NOT NULL
       ORDER BY subjectcode LIMIT 1) p,
      automl_explain(:train_model_id, p, top_n => 5) e;
 RESET automl.explain_samples;
