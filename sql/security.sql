@@ -291,7 +291,12 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.woken_algorithms()', $$SELECT count(*) FROM automl.woken_algorithms()$$),
   ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithms": [{"code": "sgdLinearModel"}, {"code": "linearRegression"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "3"}]}]}') OPERATOR(pg_catalog.->>) 'type'$$),
   ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "knn"}]}', true)$$),
-  ('automl_mining_algorithms()', $$SELECT automl_mining_algorithms() OPERATOR(pg_catalog.?) 'algorithms'$$);
+  ('automl_mining_algorithms()', $$SELECT automl_mining_algorithms() OPERATOR(pg_catalog.?) 'algorithms'$$),
+  ('automl_explain(bigint,record,integer)', format($$SELECT count(*) FROM sec.mine p, automl_explain(%s, p) e$$, :victim_model)),
+  ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s)$$, :victim_model)),
+  ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s, 'permutation', 'sec.patients')$$, :victim_model)),
+  ('automl_evaluate(bigint,regclass)', format($$SELECT automl_evaluate(%s, 'sec.mine')$$, :victim_model)),
+  ('automl_evaluate_metrics(bigint,regclass)', format($$SELECT count(*) FROM automl_evaluate_metrics(%s, 'sec.patients')$$, :victim_model));
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

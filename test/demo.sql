@@ -58,3 +58,21 @@ SELECT subjectcode, alzheimerbroadcategory AS actual,
 FROM science.cde_features_a p
 WHERE alzheimerbroadcategory IS NOT NULL
 ORDER BY subjectcode LIMIT 6;
+
+\echo
+\echo == Why? The five columns that pushed the prediction most for the first patient with brain volumes (automl_explain;
+\echo    an ensemble is explained by seeded permutation sampling: 64 permutations here)
+SET automl.explain_samples = 64;
+SELECT e.class, e.feature, e.value, round(e.contribution::numeric, 4) AS contribution
+FROM (SELECT * FROM science.cde_features_a
+      WHERE alzheimerbroadcategory IS NOT NULL AND lefthippocampus IS NOT NULL
+      ORDER BY subjectcode LIMIT 1) p,
+     automl_explain(:train_model_id, p, top_n => 5) e;
+RESET automl.explain_samples;
+
+\echo
+\echo == Which brain regions matter for the diagnosis (automl_feature_importance, permutation:
+\echo    the drop of accuracy when a column is shuffled, 3 shuffles each)
+SELECT feature, round(importance::numeric, 4) AS importance, round(std::numeric, 4) AS std
+FROM automl_feature_importance(:train_model_id, 'permutation', 'science.cde_features_a', n_repeats => 3)
+LIMIT 10;

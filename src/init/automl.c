@@ -15,6 +15,7 @@
 #include "pg/automl.h"
 #include "jobs/jobs.h"
 #include "pg/core_bridge.h"
+#include "pg/explain_support.h"
 #include "pg/model_cache.h"
 #include "pg/progress.h"
 #include "pg/woken.h"
@@ -31,6 +32,7 @@ _PG_init(void)
 	aml_pg_define_gucs();		/* pg/guc.c: memory, threads, automl.database */
 	aml_predict_init();			/* pg/model_cache.c: cache invalidation */
 	aml_progress_init();		/* pg/progress.c: searches in progress */
+	aml_explain_define_gucs();	/* pg/explain_support.c: explanation sampling */
 	aml_woken_init();			/* pg/woken_catalogue.c: automl.node */
 	aml_registry_init();		/* registry/registry.c: GUCs, deploy worker */
 	aml_jobs_init();			/* jobs/jobs.c: GUCs, job scheduler */

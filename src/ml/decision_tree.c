@@ -7,6 +7,7 @@
  */
 #include "ml/estimator.h"
 #include "ml/tree.h"
+#include "ml/tree_access.h"
 #include "core/json.h"
 #include "core/memory.h"
 
@@ -179,3 +180,12 @@ const AmlEstimatorType aml_decision_tree_type = {
 	.free_state = decision_tree_free_state,
 	.importances = decision_tree_importances,
 };
+
+bool
+aml_decision_tree_access(const AmlEstimator *est, const AmlTree **tree)
+{
+	if (est->type != &aml_decision_tree_type || est->state == NULL)
+		return false;
+	*tree = &((const DecisionTreeState *) est->state)->tree;
+	return true;
+}

@@ -13,6 +13,7 @@
  */
 #include "ml/estimator.h"
 #include "ml/tree.h"
+#include "ml/tree_access.h"
 #include "core/json.h"
 #include "core/memory.h"
 
@@ -520,3 +521,15 @@ const AmlEstimatorType aml_extra_trees_type = {
 	.free_state = forest_free_state,
 	.importances = forest_importances,
 };
+
+bool
+aml_forest_access(const AmlEstimator *est, const AmlTree **trees, int *n_trees)
+{
+	const ForestState *s = est->state;
+
+	if ((est->type != &aml_random_forest_type && est->type != &aml_extra_trees_type) || s == NULL)
+		return false;
+	*trees = s->trees;
+	*n_trees = s->n_trees;
+	return true;
+}

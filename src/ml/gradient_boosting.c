@@ -58,6 +58,7 @@
  */
 #include "ml/estimator.h"
 #include "ml/binning.h"
+#include "ml/tree_access.h"
 #include "core/json.h"
 #include "core/memory.h"
 #include "core/stats.h"
@@ -2087,3 +2088,35 @@ const AmlEstimatorType aml_gradient_boosting_type = {
 	.free_state = gb_free_state,
 	.importances = gb_importances,
 };
+
+/* ------------------------------------------------------------------ access (tree_access.h) */
+
+bool
+aml_boosting_access(const AmlEstimator *est, AmlBoostingView *view)
+{
+	const GbState *s = est->state;
+
+	if (est->type != &aml_gradient_boosting_type || s == NULL)
+		return false;
+	view->K = s->K;
+	view->n_trees = s->n_trees;
+	view->n_nodes = s->n_nodes;
+	view->baseline = s->baseline;
+	view->tree_start = s->tree_start;
+	return true;
+}
+
+void
+aml_boosting_node(const AmlEstimator *est, int i, bool *leaf, int *feature, double *threshold,
+				  int *left, bool *missing_left, double *value)
+{
+	const GbState *s = est->state;
+	const GbNode *nd = &s->nodes[i];
+
+	*leaf = node_is_leaf(s, i);
+	*feature = nd->feature;
+	*threshold = nd->thr;
+	*left = nd->child < 0 ? -nd->child : nd->child;
+	*missing_left = nd->child < 0;
+	*value = s->leaf_value[i];
+}

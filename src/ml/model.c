@@ -2,6 +2,7 @@
  * model.c — a pipeline or a weighted ensemble of pipelines (see model.h).
  */
 #include "ml/model.h"
+#include "ml/calibration.h"
 #include "core/json.h"
 #include "core/memory.h"
 
@@ -17,6 +18,7 @@ aml_model_free(AmlModel *m)
 		aml_pipeline_free(m->members[i]);
 	aml_free(m->members);
 	aml_free(m->weights);
+	aml_calibrator_free(m->calibration);
 	aml_free(m);
 }
 
@@ -125,6 +127,8 @@ aml_model_predict_row(const AmlModel *m, const double *raw, double *out, double 
 	if (m->n_members == 1)
 	{
 		aml_pipeline_predict_row(m->members[0], raw, out, scratch);
+		if (m->calibration != NULL)
+			aml_calibrator_apply_row(m->calibration, out, out);
 		return;
 	}
 	member_out = scratch;
@@ -137,6 +141,8 @@ aml_model_predict_row(const AmlModel *m, const double *raw, double *out, double 
 		for (int c = 0; c < m->outputs; c++)
 			out[c] += m->weights[i] * member_out[c];
 	}
+	if (m->calibration != NULL)
+		aml_calibrator_apply_row(m->calibration, out, out);
 }
 
 AmlStatus
@@ -146,7 +152,10 @@ aml_model_predict(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlEr
 	size_t		n = (size_t) out->rows * (size_t) out->cols;
 
 	if (m->n_members == 1)
-		return aml_pipeline_predict(m->members[0], raw, out, err);
+	{
+		AML_TRY(aml_pipeline_predict(m->members[0], raw, out, err));
+		return m->calibration ? aml_calibrator_apply(m->calibration, out, out, err) : AML_OK;
+	}
 	AML_TRY(aml_matrix_create(out->rows, out->cols, &tmp, err));
 	memset(out->data, 0, n * sizeof(double));
 	for (int i = 0; i < m->n_members; i++)
@@ -160,7 +169,28 @@ aml_model_predict(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlEr
 			out->data[k] += m->weights[i] * tmp->data[k];
 	}
 	aml_matrix_free(tmp);
-	return AML_OK;
+	return m->calibration ? aml_calibrator_apply(m->calibration, out, out, err) : AML_OK;
+}
+
+int
+aml_model_decide(const AmlModel *m, const double *outputs)
+{
+	if (m->calibration != NULL && m->outputs == 2)
+		return outputs[1] > m->calibration->threshold ? 1 : 0;
+	return aml_argmax(outputs, m->outputs);
+}
+
+/* The calibrator of a stored model, if any (after the model is built). */
+static AmlStatus
+read_calibration(json_object *obj, AmlModel *m, AmlError *err)
+{
+	json_object *c;
+
+	if (!json_object_object_get_ex(obj, "calibration", &c) || c == NULL)
+		return AML_OK;
+	if (m->schema->task != AML_TASK_CLASSIFICATION || !m->probabilistic)
+		return aml_error(err, AML_ERR_BAD_FORMAT, "only probabilistic classifiers are calibrated");
+	return aml_calibrator_from_json(c, m->outputs, &m->calibration, err);
 }
 
 json_object *
@@ -170,7 +200,12 @@ aml_model_to_json(const AmlModel *m)
 	json_object *members;
 
 	if (m->n_members == 1)
-		return aml_pipeline_to_json(m->members[0]);
+	{
+		o = aml_pipeline_to_json(m->members[0]);
+		if (m->calibration != NULL)
+			json_object_object_add(o, "calibration", aml_calibrator_to_json(m->calibration));
+		return o;
+	}
 	o = json_object_new_object();
 	members = json_object_new_array_ext(m->n_members);
 	json_object_object_add(o, "format", json_object_new_string("automl-ensemble"));
@@ -184,6 +219,8 @@ aml_model_to_json(const AmlModel *m)
 		json_object_array_add(members, e);
 	}
 	json_object_object_add(o, "members", members);
+	if (m->calibration != NULL)
+		json_object_object_add(o, "calibration", aml_calibrator_to_json(m->calibration));
 	return o;
 }
 
@@ -207,6 +244,12 @@ aml_model_from_json(json_object *obj, AmlModel **out, AmlError *err)
 		if (aml_model_single(p, out, err) != AML_OK)
 		{
 			aml_pipeline_free(p);
+			return err->status;
+		}
+		if (read_calibration(obj, *out, err) != AML_OK)
+		{
+			aml_model_free(*out);
+			*out = NULL;
 			return err->status;
 		}
 		return AML_OK;
@@ -241,6 +284,12 @@ aml_model_from_json(json_object *obj, AmlModel **out, AmlError *err)
 	if (st != AML_OK)
 		for (int i = 0; i < n; i++)
 			aml_pipeline_free(pipelines[i]);
+	else if (read_calibration(obj, *out, err) != AML_OK)
+	{
+		aml_model_free(*out);
+		*out = NULL;
+		st = err->status;
+	}
 	aml_free(pipelines);
 	aml_free(weights);
 	return st;

@@ -4,10 +4,16 @@
  * greedy ensemble selection).  Outputs are the weighted mean of the members'
  * outputs: class probabilities (every member probabilistic) or values.
  *
+ * A classifier may carry a calibrator (calibration.h): predict then
+ * returns calibrated probabilities, and aml_model_decide() applies its
+ * binary decision threshold.  Explanations (explain.h) explain the outputs
+ * before calibration.
+ *
  * JSON: a single pipeline is stored as the pipeline itself
  * ({"format": "automl-pipeline", ...}); an ensemble as
  * {"format": "automl-ensemble", "version": 1,
- *  "members": [{"weight": w, "pipeline": {...}}, ...]}.
+ *  "members": [{"weight": w, "pipeline": {...}}, ...]}; a calibrator as
+ * "calibration": {...} in either object.
  */
 #ifndef AML_MODEL_H
 #define AML_MODEL_H
@@ -24,6 +30,7 @@ typedef struct AmlModel
 	const AmlSchema *schema;	/* of the first member */
 	int			outputs;
 	bool		probabilistic;	/* classification outputs are probabilities */
+	struct AmlCalibrator *calibration;	/* owned; NULL: none */
 } AmlModel;
 
 /* A model of one pipeline (takes ownership). */
@@ -39,6 +46,8 @@ AmlStatus	aml_model_predict(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *
 json_object *aml_model_to_json(const AmlModel *m);
 AmlStatus	aml_model_from_json(json_object *obj, AmlModel **out, AmlError *err);
 void		aml_model_describe(const AmlModel *m, char *buf, size_t buflen);
+/* The predicted class of a row of outputs: argmax, or p1 > threshold with a calibrator. */
+int			aml_model_decide(const AmlModel *m, const double *outputs);
 /* The algorithm name: the estimator's, or "ensemble". */
 const char *aml_model_algorithm(const AmlModel *m);
 

@@ -2,6 +2,7 @@
  * pipeline.c — encoder + transformers + estimator (see pipeline.h).
  */
 #include "ml/pipeline.h"
+#include "ml/explain.h"
 #include "core/json.h"
 #include "core/memory.h"
 
@@ -72,6 +73,7 @@ aml_pipeline_free(AmlPipeline *p)
 		return;
 	aml_free(p->fold_W);
 	aml_free(p->fold_b);
+	aml_explain_info_free(p->explain);
 	aml_schema_free(&p->schema);
 	aml_encoder_free(p->encoder);
 	for (int k = 0; k < p->n_steps; k++)
@@ -374,6 +376,11 @@ aml_pipeline_fit(AmlPipeline *p, const AmlMatrix *raw, const double *y, AmlRng *
 	{
 		AmlStatus	st = aml_estimator_fit(p->estimator, x, y, &child, err);
 
+		/* what explanations need from the training data (explain.h) */
+		aml_explain_info_free(p->explain);
+		p->explain = NULL;
+		if (st == AML_OK)
+			st = aml_explain_info_fit(p, raw, x, &p->explain, err);
 		aml_matrix_free(x);
 		if (st != AML_OK)
 			return st;
@@ -466,6 +473,8 @@ aml_pipeline_to_json(const AmlPipeline *p)
 		json_object_array_add(steps, aml_transformer_to_json(p->steps[k]));
 	json_object_object_add(o, "steps", steps);
 	json_object_object_add(o, "estimator", aml_estimator_to_json(p->estimator));
+	if (p->explain != NULL)
+		json_object_object_add(o, "explain", aml_explain_info_to_json(p->explain));
 	return o;
 }
 
@@ -526,6 +535,14 @@ aml_pipeline_from_json(json_object *obj, AmlPipeline **out, AmlError *err)
 		 p->estimator->n_classes != n_classes_of(&p->schema)))
 		goto inconsistent;
 	track_width(p, aml_estimator_outputs(p->estimator));
+	/* optional: models stored before explanations existed have none */
+	if (json_object_object_get_ex(obj, "explain", &v) && v != NULL)
+	{
+		if (aml_explain_info_from_json(v, &p->explain, err) != AML_OK)
+			goto fail;
+		if (p->explain->n_inputs != width || p->explain->n_raw != p->schema.n_inputs)
+			goto inconsistent;
+	}
 	p->fitted = true;
 	pipeline_fold(p);
 	*out = p;

@@ -43,6 +43,9 @@ typedef struct AmlPipeline
 	AmlFoldLink fold_link;
 	double	   *fold_W;			/* outputs x n_inputs, row-major */
 	double	   *fold_b;			/* outputs */
+
+	/* What explanations need from the training data (explain.h); NULL if unknown. */
+	struct AmlExplainInfo *explain;
 } AmlPipeline;
 
 /* An unfitted pipeline for `schema` (copied) from a specification. */

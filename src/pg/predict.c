@@ -511,7 +511,7 @@ label_result(PredictCall *call)
 		text	   *copy;
 
 		check_class_scores(call, m->probabilistic, "a class");
-		c = aml_argmax(call->out, m->schema->classes->count);
+		c = aml_model_decide(m, call->out);
 		label = call->entry->labels[c];
 		copy = palloc(VARSIZE(label));
 		memcpy(copy, label, VARSIZE(label));
@@ -531,7 +531,7 @@ value_result(PredictCall *call)
 		double		v;
 
 		check_class_scores(call, m->probabilistic, "a class");
-		c = aml_argmax(call->out, m->schema->classes->count);
+		c = aml_model_decide(m, call->out);
 		v = call->entry->label_values[c];
 
 		if (isnan(v))

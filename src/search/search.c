@@ -7,6 +7,7 @@
 #include "core/json.h"
 #include "core/memory.h"
 #include "ml/pipeline.h"
+#include "search/search_calibration.h"
 #include "search/selection.h"
 
 #include <math.h>
@@ -921,6 +922,10 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 		r->cv_std = s.cands[s.best].std;
 		if (options->ensemble)
 			st = run_ensemble(&s, r, err);
+		/* calibrated probabilities for the chosen model (one call: search_calibration.c) */
+		if (st == AML_OK)
+			st = aml_search_calibrate(s.cv, s.cands, &r->final, options->seed, &r->calibration,
+									  r->calibration_logloss, err);
 	}
 	aml_cv_data_free(s.cv);
 	aml_dict_free(s.seen);
@@ -934,6 +939,7 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 		for (int i = 0; i < s.n; i++)
 			aml_candidate_clear(&s.cands[i]);
 		aml_free(s.cands);
+		aml_calibrator_free(r->calibration);
 		aml_free(r);
 		return st;
 	}
@@ -957,6 +963,7 @@ aml_search_result_free(AmlSearchResult *result)
 	for (int i = 0; i < result->n_candidates; i++)
 		aml_candidate_clear(&result->candidates[i]);
 	aml_free(result->candidates);
+	aml_calibrator_free(result->calibration);
 	aml_free(result);
 }
 
@@ -993,5 +1000,10 @@ aml_search_refit(const AmlSchema *schema, const AmlSearchResult *result, const A
 	if (st != AML_OK)
 		for (int k = 0; k < n; k++)
 			aml_pipeline_free(members[k]);
+	else if ((st = aml_calibrator_copy(result->calibration, &(*out)->calibration, err)) != AML_OK)
+	{
+		aml_model_free(*out);
+		*out = NULL;
+	}
 	return st;
 }

@@ -96,6 +96,9 @@ typedef struct AmlSearchResult
 	char		stop_reason[64];
 	AmlDataTraits traits;
 	double		split_train_rows;	/* rows a candidate was fitted on per split (for estimates) */
+	/* calibration of the chosen model's probabilities (search_calibration.h) */
+	struct AmlCalibrator *calibration;	/* NULL: none helps, or not a classifier */
+	double		calibration_logloss[2];	/* cross-fitted log loss without / with it */
 } AmlSearchResult;
 
 AmlStatus	aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y,

@@ -13,6 +13,7 @@
 #include "core/random.h"
 #include "ml/cross_validation.h"
 #include "ml/metrics.h"
+#include "ml/woken_scores.h"
 
 #include <stdlib.h>
 

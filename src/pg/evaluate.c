@@ -1,0 +1,117 @@
+/*
+ * evaluate.c — automl_evaluate(model, relation): a stored model scored on
+ * any labelled relation the caller can read (columns matched by name), as
+ * one jsonb document with every metric of the task, the confusion matrix,
+ * per-class report, ROC / precision-recall / reliability curves and the
+ * Brier score, or the residual summary (src/ml/evaluation_curves.h).
+ *
+ * Rows whose target is NULL are left out; rows whose label the model never
+ * saw cannot be scored by the curves and are left out too, and reported:
+ * "unseen_labels": {"rows": n, "labels": [...]}.
+ */
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+
+#include "core/json.h"
+#include "ml/evaluation_curves.h"
+#include "pg/core_bridge.h"
+#include "pg/explain_support.h"
+#include "pg/model_cache.h"
+
+PG_FUNCTION_INFO_V1(automl_evaluate);
+
+Datum
+automl_evaluate(PG_FUNCTION_ARGS)
+{
+	int64		model_id = PG_GETARG_INT64(0);
+	Oid			relid = PG_GETARG_OID(1);
+	ModelEntry *entry = aml_model_cache_lookup(model_id);
+	const AmlModel *m = entry->model;
+	const AmlSchema *schema = m->schema;
+	bool		classification = schema->task == AML_TASK_CLASSIFICATION;
+	AmlCoreSession *session = aml_core_session_begin("automl_evaluate");
+	AmlModelRows *rows = aml_model_rows_load(entry, model_id, relid, true, NULL, 0);
+	int			K = classification ? schema->classes->count : 0;
+	const char **labels = palloc(sizeof(char *) * Max(K, 1));
+	AmlMatrix  *raw = rows->raw;
+	double	   *y = rows->y;
+	int			n = rows->n;
+	AmlMatrix  *pred;
+	json_object *report;
+	json_object *unseen = NULL;
+	AmlError	err;
+	char	   *text;
+	Datum		result;
+
+	for (int c = 0; c < K; c++)
+		labels[c] = aml_dict_string(schema->classes, c);
+	if (classification && rows->unseen > 0)
+	{
+		/* left out of the scores, reported */
+		int			kept = 0;
+		json_object *names = json_object_new_array();
+
+		for (int i = 0; i < n; i++)
+		{
+			if (y[i] < 0)
+			{
+				bool		dup = false;
+
+				for (size_t j = 0; j < json_object_array_length(names) && !dup; j++)
+					dup = strcmp(json_object_get_string(json_object_array_get_idx(names, j)),
+								 rows->y_label[i]) == 0;
+				if (!dup && json_object_array_length(names) < 100)
+					json_object_array_add(names, json_object_new_string(rows->y_label[i]));
+				continue;
+			}
+			for (int k = 0; k < raw->cols; k++)
+				raw->data[(size_t) k * n + kept] = raw->data[(size_t) k * n + i];
+			y[kept++] = y[i];
+		}
+		/* repack the column-major matrix to `kept` rows */
+		for (int k = 1; k < raw->cols; k++)
+			memmove(raw->data + (size_t) k * kept, raw->data + (size_t) k * n, sizeof(double) * kept);
+		raw->rows = kept;
+		n = kept;
+		unseen = json_object_new_object();
+		json_object_object_add(unseen, "rows", json_object_new_int64(rows->unseen));
+		json_object_object_add(unseen, "labels", names);
+		aml_pg_json_release_with_context(unseen);
+	}
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("relation %s has no rows to evaluate model " INT64_FORMAT " on",
+						get_rel_name(relid), model_id),
+				 rows->unseen > 0 ? errdetail("Every row has a label the model never saw.") : 0));
+	pred = aml_matrix_new(n, m->outputs);
+	if (pred == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("the predictions do not fit in the memory budget"),
+				 errhint("Raise automl.max_memory.")));
+	if (aml_model_predict(m, raw, pred, &err) != AML_OK)
+		aml_pg_raise(&err);
+	CHECK_FOR_INTERRUPTS();
+	if (aml_evaluation_full_report(schema->task, y, pred, K, m->probabilistic, labels, &report,
+								   &err) != AML_OK)
+		aml_pg_raise(&err);
+	aml_pg_json_release_with_context(report);
+	json_object_object_add(report, "model_id", json_object_new_int64(model_id));
+	json_object_object_add(report, "relation", json_object_new_string(get_rel_name(relid)));
+	if (rows->null_target > 0)
+		json_object_object_add(report, "null_target_rows", json_object_new_int64(rows->null_target));
+	if (unseen != NULL)
+		json_object_object_add(report, "unseen_labels", json_object_get(unseen));
+	text = pstrdup(aml_json_text(report));
+	aml_core_session_end(session);
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
+	PG_RETURN_DATUM(result);
+}

@@ -1,0 +1,523 @@
+/*
+ * explain.c — automl_explain and automl_feature_importance: additive
+ * explanations of a stored model's output (src/ml/explain.h) from SQL.
+ *
+ * automl_explain(model, row, top_n) returns, per explained output (one for
+ * regression and binary classification, one per class otherwise), a
+ * '(base)' row and one row per original column, largest |contribution|
+ * first; base + contributions = the explained output.  The call site keeps
+ * the compiled model, its explainer and the row type's column mapping, so a
+ * lateral join over a table explains every row without looking anything up
+ * again.
+ */
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "core/random.h"
+#include "ml/explain.h"
+#include "pg/core_bridge.h"
+#include "pg/explain_support.h"
+#include "pg/loader.h"
+#include "pg/model_cache.h"
+
+PG_FUNCTION_INFO_V1(automl_explain);
+PG_FUNCTION_INFO_V1(automl_feature_importance);
+
+#define EXPLAIN_SEED 42
+
+typedef struct ExplainCall
+{
+	int64		model_id;
+	Oid			role;
+	uint64		generation;
+	ModelEntry *entry;
+	MemoryContext mcxt;			/* explainer and bindings; reset on rebinding */
+	AmlExplainer *explainer;
+	int			samples;
+	/* the row type */
+	Oid			tuptype;
+	int32		tuptypmod;
+	int			n_inputs;
+	int		   *source;			/* per input: attribute index */
+	AmlSourceColumn *cols;
+	FmgrInfo   *outfn;			/* per input: the column's output function */
+	double	   *raw;
+	double	   *phi;
+	double	   *base;
+	double	   *out;
+	int		   *order;
+} ExplainCall;
+
+static void
+raise_core(AmlError *err)
+{
+	aml_pg_raise(err);
+}
+
+/* A current explainer for model_id on this call site. */
+static ExplainCall *
+explain_call_for(FunctionCallInfo fcinfo, int64 model_id)
+{
+	ExplainCall *call = (ExplainCall *) fcinfo->flinfo->fn_extra;
+
+	if (call == NULL)
+	{
+		call = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ExplainCall));
+		call->mcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "automl explain",
+										   ALLOCSET_DEFAULT_SIZES);
+		fcinfo->flinfo->fn_extra = call;
+	}
+	if (call->entry == NULL || call->model_id != model_id || call->role != GetUserId() ||
+		call->generation != aml_model_cache_generation() ||
+		call->samples != aml_guc_explain_samples)
+	{
+		AmlCoreTarget save;
+		AmlError	err;
+		AmlStatus	st;
+
+		call->entry = NULL;
+		call->explainer = NULL;
+		call->tuptype = InvalidOid;
+		MemoryContextReset(call->mcxt);
+		call->model_id = model_id;
+		call->role = GetUserId();
+		call->generation = aml_model_cache_generation();
+		call->entry = aml_model_cache_lookup(model_id);
+		call->samples = aml_guc_explain_samples;
+		aml_core_allocate_in(call->mcxt, &save);
+		st = aml_explainer_create(call->entry->model, call->samples, EXPLAIN_SEED,
+								  &call->explainer, &err);
+		aml_core_restore(&save);
+		if (st != AML_OK)
+		{
+			call->entry = NULL;
+			raise_core(&err);
+		}
+	}
+	return call;
+}
+
+static void
+bind_row(ExplainCall *call, HeapTupleHeader row)
+{
+	Oid			tuptype = HeapTupleHeaderGetTypeId(row);
+	int32		tuptypmod = HeapTupleHeaderGetTypMod(row);
+	TupleDesc	desc = lookup_rowtype_tupdesc(tuptype, tuptypmod);
+	const AmlSchema *schema = call->entry->model->schema;
+	MemoryContext old = MemoryContextSwitchTo(call->mcxt);
+	int			K = aml_explainer_outputs(call->explainer);
+	int			n = schema->n_inputs;
+
+	call->n_inputs = n;
+	call->source = palloc(sizeof(int) * Max(n, 1));
+	call->cols = palloc0(sizeof(AmlSourceColumn) * Max(n, 1));
+	call->outfn = palloc0(sizeof(FmgrInfo) * Max(n, 1));
+	for (int k = 0; k < n; k++)
+	{
+		const AmlInputColumn *in = &schema->inputs[k];
+		int			found = -1;
+		Oid			typid;
+		Oid			outfunc;
+		bool		varlena;
+
+		for (int a = 0; a < desc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, a);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), in->name) == 0)
+			{
+				found = a;
+				break;
+			}
+		}
+		if (found < 0)
+		{
+			ReleaseTupleDesc(desc);
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("the row has no column \"%s\", which model " INT64_FORMAT " needs",
+							in->name, call->model_id),
+					 errhint("Pass a row with every feature of the model: SELECT * FROM automl.models WHERE id = " INT64_FORMAT " lists them.",
+							 call->model_id)));
+		}
+		typid = TupleDescAttr(desc, found)->atttypid;
+		call->cols[k].name = pstrdup(in->name);
+		if (!aml_source_column_as(&call->cols[k], typid, in->kind))
+		{
+			ReleaseTupleDesc(desc);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of the row has type %s, which model " INT64_FORMAT " cannot use",
+							in->name, format_type_be(typid), call->model_id)));
+		}
+		getTypeOutputInfo(typid, &outfunc, &varlena);
+		fmgr_info_cxt(outfunc, &call->outfn[k], call->mcxt);
+		call->source[k] = found;
+	}
+	call->raw = palloc(sizeof(double) * Max(n, 1));
+	call->phi = palloc(sizeof(double) * Max(n, 1) * K);
+	call->base = palloc(sizeof(double) * K);
+	call->out = palloc(sizeof(double) * K);
+	call->order = palloc(sizeof(int) * Max(n, 1));
+	call->tuptype = tuptype;
+	call->tuptypmod = tuptypmod;
+	MemoryContextSwitchTo(old);
+	ReleaseTupleDesc(desc);
+}
+
+static const double *sort_key;
+
+static int
+by_magnitude(const void *a, const void *b)
+{
+	int			i = *(const int *) a;
+	int			j = *(const int *) b;
+	double		x = fabs(sort_key[i]);
+	double		y = fabs(sort_key[j]);
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return i - j;
+}
+
+Datum
+automl_explain(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ExplainCall *call;
+	HeapTupleHeader row;
+	HeapTupleData tuple;
+	TupleDesc	rowdesc;
+	Datum	   *values;
+	bool	   *nulls;
+	int			top_n = -1;
+	int			K;
+	const AmlSchema *schema;
+	AmlError	err;
+	AmlStatus	st;
+	AmlCoreTarget save;
+
+	if (!PG_ARGISNULL(2))
+	{
+		top_n = PG_GETARG_INT32(2);
+		if (top_n <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("top_n must be positive, not %d", top_n),
+					 errhint("Pass NULL for every feature.")));
+	}
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	call = explain_call_for(fcinfo, PG_GETARG_INT64(0));
+	row = PG_GETARG_HEAPTUPLEHEADER(1);
+	if (call->tuptype != HeapTupleHeaderGetTypeId(row) ||
+		call->tuptypmod != HeapTupleHeaderGetTypMod(row))
+		bind_row(call, row);
+	schema = call->entry->model->schema;
+	K = aml_explainer_outputs(call->explainer);
+
+	/* the row's values */
+	rowdesc = lookup_rowtype_tupdesc(call->tuptype, call->tuptypmod);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = row;
+	values = palloc(sizeof(Datum) * Max(rowdesc->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(rowdesc->natts, 1));
+	heap_deform_tuple(&tuple, rowdesc, values, nulls);
+	ReleaseTupleDesc(rowdesc);
+	for (int k = 0; k < call->n_inputs; k++)
+	{
+		int			a = call->source[k];
+		double		number = NAN;
+		const char *str;
+		int			len;
+
+		if (nulls[a] || !aml_source_convert(&call->cols[k], values[a], &number, &str, &len))
+			call->raw[k] = NAN;
+		else if (schema->inputs[k].kind == AML_KIND_CATEGORICAL)
+		{
+			int			code = aml_dict_lookup(schema->inputs[k].dict, str, (size_t) len);
+
+			call->raw[k] = code >= 0 ? (double) code : AML_UNSEEN_CATEGORY;
+		}
+		else if (isinf(number))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("column \"%s\" is %s, which model " INT64_FORMAT " cannot use",
+							call->cols[k].name, number > 0 ? "Infinity" : "-Infinity",
+							call->model_id),
+					 errhint("Pass NULL instead, for example with NULLIF.")));
+		else
+			call->raw[k] = number;
+	}
+
+	aml_core_allocate_in(call->mcxt, &save);
+	st = aml_explainer_explain(call->explainer, call->raw, call->phi, call->base, call->out, &err);
+	aml_core_restore(&save);
+	if (st != AML_OK)
+		raise_core(&err);
+
+	for (int r = 0; r < K; r++)
+	{
+		int			c = aml_explainer_output_class(call->explainer, r);
+		Datum		cls = (Datum) 0;
+		Datum		v[4];
+		bool		nl[4] = {false, true, false, c < 0};
+		int			shown;
+
+		if (c >= 0)
+			cls = PointerGetDatum(call->entry->labels[c]);
+		v[0] = CStringGetTextDatum("(base)");
+		v[1] = (Datum) 0;
+		v[2] = Float8GetDatum(call->base[r]);
+		v[3] = cls;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
+		for (int k = 0; k < call->n_inputs; k++)
+			call->order[k] = k;
+		sort_key = call->phi + (size_t) r * call->n_inputs;
+		qsort(call->order, call->n_inputs, sizeof(int), by_magnitude);
+		shown = top_n > 0 && top_n < call->n_inputs ? top_n : call->n_inputs;
+		for (int i = 0; i < shown; i++)
+		{
+			int			k = call->order[i];
+			int			a = call->source[k];
+
+			v[0] = CStringGetTextDatum(schema->inputs[k].name);
+			nl[1] = nulls[a];
+			v[1] = nulls[a] ? (Datum) 0
+				: CStringGetTextDatum(OutputFunctionCall(&call->outfn[k], values[a]));
+			v[2] = Float8GetDatum(sort_key[k]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
+		}
+	}
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------ global importance */
+
+static double
+score_of(const AmlModel *m, const AmlModelRows *rows, const AmlMatrix *raw, AmlMatrix *pred)
+{
+	AmlError	err;
+	bool		classification = m->schema->task == AML_TASK_CLASSIFICATION;
+	double		s = 0;
+
+	if (aml_model_predict(m, raw, pred, &err) != AML_OK)
+		aml_pg_raise(&err);
+	if (classification)
+	{
+		for (int i = 0; i < raw->rows; i++)
+		{
+			double		best = -INFINITY;
+			int			arg = 0;
+
+			for (int c = 0; c < pred->cols; c++)
+				if (AML_AT(pred, i, c) > best)
+				{
+					best = AML_AT(pred, i, c);
+					arg = c;
+				}
+			s += arg == (int) rows->y[i];
+		}
+		return s / raw->rows;
+	}
+	else
+	{
+		double		mean = 0,
+					ss = 0;
+
+		for (int i = 0; i < raw->rows; i++)
+			mean += rows->y[i] / raw->rows;
+		for (int i = 0; i < raw->rows; i++)
+		{
+			double		d = rows->y[i] - AML_AT(pred, i, 0);
+
+			s += d * d;
+			ss += (rows->y[i] - mean) * (rows->y[i] - mean);
+		}
+		return ss > 0 ? 1 - s / ss : (s == 0 ? 1 : 0);
+	}
+}
+
+/*
+ * automl_feature_importance(model_id, method, relation, n_repeats, seed)
+ *   shap         mean |contribution| over the relation's rows (its first
+ *                automl.explain_max_rows), summed over the explained
+ *                outputs; std: of |contribution| over the rows
+ *   permutation  mean decrease of the score (accuracy, R²) when the column
+ *                is shuffled, over n_repeats shuffles; std over the repeats
+ * The relation defaults to the model's training relation.
+ */
+Datum
+automl_feature_importance(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		model_id;
+	const char *method;
+	Oid			relid;
+	int			n_repeats;
+	int			seed;
+	ModelEntry *entry;
+	AmlCoreSession *session;
+	AmlModelRows *rows;
+	const AmlModel *m;
+	int			n;
+	double	   *imp;
+	double	   *sd;
+	AmlError	err;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("model_id must not be NULL")));
+	model_id = PG_GETARG_INT64(0);
+	method = PG_ARGISNULL(1) ? "shap" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (strcmp(method, "shap") != 0 && strcmp(method, "permutation") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown importance method \"%s\"", method),
+				 errhint("Use 'shap' or 'permutation'.")));
+	n_repeats = PG_ARGISNULL(3) ? 5 : PG_GETARG_INT32(3);
+	if (n_repeats < 1 || n_repeats > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_repeats must be between 1 and 1000, not %d", n_repeats)));
+	seed = PG_ARGISNULL(4) ? 42 : PG_GETARG_INT32(4);
+	InitMaterializedSRF(fcinfo, 0);
+	entry = aml_model_cache_lookup(model_id);
+	relid = PG_ARGISNULL(2) ? aml_model_training_relation(model_id) : PG_GETARG_OID(2);
+	m = entry->model;
+	n = m->schema->n_inputs;
+	session = aml_core_session_begin("automl_feature_importance");
+	rows = aml_model_rows_load(entry, model_id, relid, strcmp(method, "permutation") == 0, NULL,
+							   strcmp(method, "shap") == 0 ? aml_guc_explain_max_rows : 0);
+	if (rows->n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("relation %s has no rows to compute importances on", get_rel_name(relid))));
+	imp = palloc0(sizeof(double) * Max(n, 1));
+	sd = palloc0(sizeof(double) * Max(n, 1));
+	if (strcmp(method, "shap") == 0)
+	{
+		AmlExplainer *e;
+		int			K;
+		double	   *phi,
+				   *base,
+				   *out,
+				   *x,
+				   *ss;
+
+		if (aml_explainer_create(m, aml_guc_explain_samples, EXPLAIN_SEED, &e, &err) != AML_OK)
+			aml_pg_raise(&err);
+		K = aml_explainer_outputs(e);
+		phi = palloc(sizeof(double) * Max(n, 1) * K);
+		base = palloc(sizeof(double) * K);
+		out = palloc(sizeof(double) * K);
+		x = palloc(sizeof(double) * Max(n, 1));
+		ss = palloc0(sizeof(double) * Max(n, 1));
+		for (int i = 0; i < rows->n; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			aml_matrix_get_row(rows->raw, i, x);
+			if (aml_explainer_explain(e, x, phi, base, out, &err) != AML_OK)
+				aml_pg_raise(&err);
+			for (int j = 0; j < n; j++)
+			{
+				double		a = 0;
+
+				for (int k = 0; k < K; k++)
+					a += fabs(phi[(size_t) k * n + j]);
+				imp[j] += a;
+				ss[j] += a * a;
+			}
+		}
+		for (int j = 0; j < n; j++)
+		{
+			imp[j] /= rows->n;
+			sd[j] = sqrt(fmax(0, ss[j] / rows->n - imp[j] * imp[j]));
+		}
+		aml_explainer_free(e);
+	}
+	else
+	{
+		AmlMatrix  *pred = aml_matrix_new(rows->n, m->outputs);
+		AmlMatrix  *work = aml_matrix_new(rows->n, n);
+		double		s0;
+		double	   *drops = palloc(sizeof(double) * n_repeats);
+		int		   *perm = palloc(sizeof(int) * rows->n);
+		AmlRng		rng;
+
+		if (pred == NULL || work == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("the relation is too large for the memory budget"),
+					 errhint("Raise automl.max_memory.")));
+		if (rows->unseen > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg(INT64_FORMAT " rows have a label that model " INT64_FORMAT " never saw",
+							rows->unseen, model_id),
+					 errhint("Compute permutation importance on rows with known labels.")));
+		s0 = score_of(m, rows, rows->raw, pred);
+		memcpy(work->data, rows->raw->data, sizeof(double) * (size_t) rows->n * n);
+		aml_rng_seed(&rng, (uint64_t) (uint32) seed);
+		for (int j = 0; j < n; j++)
+		{
+			double		mean = 0,
+						var = 0;
+
+			CHECK_FOR_INTERRUPTS();
+			for (int r = 0; r < n_repeats; r++)
+			{
+				for (int i = 0; i < rows->n; i++)
+					perm[i] = i;
+				aml_rng_shuffle(&rng, perm, rows->n);
+				for (int i = 0; i < rows->n; i++)
+					AML_AT(work, i, j) = AML_AT(rows->raw, perm[i], j);
+				drops[r] = s0 - score_of(m, rows, work, pred);
+				mean += drops[r] / n_repeats;
+			}
+			for (int r = 0; r < n_repeats; r++)
+				var += (drops[r] - mean) * (drops[r] - mean) / n_repeats;
+			imp[j] = mean;
+			sd[j] = sqrt(var);
+			for (int i = 0; i < rows->n; i++)
+				AML_AT(work, i, j) = AML_AT(rows->raw, i, j);
+		}
+	}
+	{
+		int		   *order = palloc(sizeof(int) * Max(n, 1));
+
+		for (int j = 0; j < n; j++)
+			order[j] = j;
+		sort_key = imp;
+		qsort(order, n, sizeof(int), by_magnitude);
+		for (int i = 0; i < n; i++)
+		{
+			int			j = order[i];
+			Datum		v[3];
+			bool		nl[3] = {false, false, false};
+
+			v[0] = CStringGetTextDatum(m->schema->inputs[j].name);
+			v[1] = Float8GetDatum(imp[j]);
+			v[2] = Float8GetDatum(sd[j]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
+		}
+	}
+	aml_core_session_end(session);
+	return (Datum) 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * search_calibration.c — the chosen model's calibration from the search's
+ * out-of-fold predictions (search_calibration.h).
+ */
+#include "search/search_calibration.h"
+#include "core/memory.h"
+
+#include <math.h>
+
+AmlStatus
+aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
+					 const AmlEnsembleChoice *final, uint64_t seed, AmlCalibrator **out,
+					 double logloss[2], AmlError *err)
+{
+	int			K = cv->n_classes;
+	int			n = 0;
+	AmlMatrix  *P;
+	double	   *y;
+	AmlCalibrator *c = NULL;
+	AmlStatus	st;
+
+	*out = NULL;
+	logloss[0] = logloss[1] = NAN;
+	if (cv->schema->task != AML_TASK_CLASSIFICATION || K < 2)
+		return AML_OK;
+	for (int k = 0; k < final->n_members; k++)
+	{
+		const AmlCandidate *m = &cands[final->members[k]];
+
+		if (m->oof == NULL || !m->probabilistic || m->oof->cols != K)
+			return AML_OK;
+	}
+	for (int f = 0; f < cv->k; f++)
+		n += cv->n_test[f];
+	P = aml_matrix_new(n, K);
+	y = AML_NEW_ARRAY(double, n > 0 ? n : 1);
+	if (P == NULL || y == NULL)
+	{
+		aml_matrix_free(P);
+		aml_free(y);
+		return aml_error_nomem(err, "calibration");
+	}
+	n = 0;
+	for (int f = 0; f < cv->k; f++)
+		for (int i = 0; i < cv->n_test[f]; i++, n++)
+		{
+			int			row = cv->test_rows[f][i];
+
+			for (int c2 = 0; c2 < K; c2++)
+			{
+				double		v = 0;
+
+				for (int k = 0; k < final->n_members; k++)
+					v += final->weights[k] * AML_AT(cands[final->members[k]].oof, row, c2);
+				AML_AT(P, n, c2) = v;
+			}
+			y[n] = cv->test_y[f][i];
+		}
+	st = aml_calibration_choose(P, y, K, 5, seed, &c, &logloss[0], &logloss[1], err);
+	aml_matrix_free(P);
+	aml_free(y);
+	if (st != AML_OK)
+		return st;
+	if (c->method == AML_CALIBRATION_NONE)
+		aml_calibrator_free(c);
+	else
+		*out = c;
+	return AML_OK;
+}
+
+AmlStatus
+aml_calibrator_copy(const AmlCalibrator *c, AmlCalibrator **out, AmlError *err)
+{
+	json_object *j;
+	AmlStatus	st;
+
+	*out = NULL;
+	if (c == NULL)
+		return AML_OK;
+	j = aml_calibrator_to_json(c);
+	st = aml_calibrator_from_json(j, c->n_classes, out, err);
+	json_object_put(j);
+	return st;
+}

@@ -1,0 +1,28 @@
+/*
+ * search_calibration.h — calibrating the chosen model's probabilities on the
+ * search's out-of-fold predictions (src/ml/calibration.h), so that
+ * automl_train's model returns calibrated probabilities when that improves
+ * the cross-fitted log loss.
+ */
+#ifndef AML_SEARCH_CALIBRATION_H
+#define AML_SEARCH_CALIBRATION_H
+
+#include "ml/calibration.h"
+#include "search/ensemble_selection.h"
+#include "search/evaluate.h"
+
+/*
+ * *out: the calibrator of the final choice (single or ensemble) fitted on
+ * its out-of-fold predictions, or NULL when the task is regression, a
+ * member has no out-of-fold probabilities, or no calibration improves the
+ * log loss.  logloss[0] / logloss[1]: the cross-fitted log loss without /
+ * with the chosen calibration (NaN when not computed).
+ */
+AmlStatus	aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
+								 const AmlEnsembleChoice *final, uint64_t seed,
+								 AmlCalibrator **out, double logloss[2], AmlError *err);
+
+/* A copy of a calibrator (NULL for NULL). */
+AmlStatus	aml_calibrator_copy(const AmlCalibrator *c, AmlCalibrator **out, AmlError *err);
+
+#endif

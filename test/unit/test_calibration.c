@@ -1,0 +1,258 @@
+/*
+ * test_calibration.c — src/ml/calibration.c: isotonic calibration equals
+ * scikit-learn's IsotonicRegression (1e-12) and Platt scaling its
+ * _sigmoid_calibration objective's optimum (1e-4: scikit-learn stops BFGS at
+ * a gradient tolerance) on reference/calibration.json
+ * (test/reference/calibration.py); temperature scaling recovers a known
+ * temperature; the choice keeps "none" for calibrated probabilities and
+ * improves overconfident ones; the decision threshold is the best of all
+ * thresholds by brute force; JSON round trip and bad documents.
+ */
+#include "unit.h"
+
+#include "core/json.h"
+#include "core/random.h"
+#include "ml/calibration.h"
+
+static json_object *
+get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		unit_fail(__FILE__, __LINE__, "no key %s", key);
+	return v;
+}
+
+static void
+test_against_sklearn(void)
+{
+	json_object *ref = unit_load_json("reference/calibration.json");
+	json_object *pj = get(ref, "p");
+	json_object *yj = get(ref, "y");
+	json_object *tj = get(ref, "test");
+	int			n = (int) json_object_array_length(pj);
+	AmlMatrix  *P = aml_matrix_new(n, 2);
+	double	   *y = AML_NEW_ARRAY(double, n);
+	AmlCalibrator *c;
+	AmlError	err;
+
+	for (int i = 0; i < n; i++)
+	{
+		AML_AT(P, i, 1) = json_object_get_double(json_object_array_get_idx(pj, i));
+		AML_AT(P, i, 0) = 1 - AML_AT(P, i, 1);
+		y[i] = json_object_get_int(json_object_array_get_idx(yj, i));
+	}
+	CHECK_OK(aml_calibrator_fit(AML_CALIBRATION_ISOTONIC, P, y, 2, &c, &err), &err);
+	for (size_t i = 0; i < json_object_array_length(tj); i++)
+	{
+		double		in[2],
+					out[2];
+		double		expect = json_object_get_double(json_object_array_get_idx(get(ref, "isotonic"), i));
+
+		in[1] = json_object_get_double(json_object_array_get_idx(tj, i));
+		in[0] = 1 - in[1];
+		aml_calibrator_apply_row(c, in, out);
+		CHECK_MSG(fabs(out[1] - expect) <= 1e-12, "isotonic at %g: %.17g, scikit-learn %.17g", in[1],
+				  out[1], expect);
+		CHECK_NEAR(out[0] + out[1], 1.0, 1e-15);
+	}
+	aml_calibrator_free(c);
+	CHECK_OK(aml_calibrator_fit(AML_CALIBRATION_PLATT, P, y, 2, &c, &err), &err);
+	CHECK_MSG(fabs(c->a - json_object_get_double(get(ref, "platt_a"))) <= 1e-4,
+			  "Platt a %.10g, scikit-learn %.10g", c->a, json_object_get_double(get(ref, "platt_a")));
+	CHECK_MSG(fabs(c->b - json_object_get_double(get(ref, "platt_b"))) <= 1e-4,
+			  "Platt b %.10g, scikit-learn %.10g", c->b, json_object_get_double(get(ref, "platt_b")));
+	aml_calibrator_free(c);
+	aml_matrix_free(P);
+	aml_free(y);
+	json_object_put(ref);
+}
+
+/* n rows of K classes drawn from softmax(z), reported as softmax(z * sharpen) */
+static AmlMatrix *
+draw(int n, int K, double sharpen, uint64_t seed, double **y)
+{
+	AmlMatrix  *P = aml_matrix_new(n, K);
+	AmlRng		rng;
+
+	aml_rng_seed(&rng, seed);
+	*y = AML_NEW_ARRAY(double, n);
+	for (int i = 0; i < n; i++)
+	{
+		double		z[8],
+					p[8],
+					s = 0,
+					q = 0,
+					u;
+		int			c = 0;
+
+		for (int k = 0; k < K; k++)
+		{
+			z[k] = aml_rng_normal(&rng);
+			s += (p[k] = exp(z[k]));
+		}
+		u = aml_rng_uniform(&rng) * s;
+		for (c = 0; c < K - 1; c++)
+		{
+			q += p[c];
+			if (u < q)
+				break;
+		}
+		(*y)[i] = c;
+		s = 0;
+		for (int k = 0; k < K; k++)
+			s += (p[k] = exp(sharpen * z[k]));
+		for (int k = 0; k < K; k++)
+			AML_AT(P, i, k) = p[k] / s;
+	}
+	return P;
+}
+
+static void
+test_temperature_and_choice(void)
+{
+	double	   *y;
+	AmlMatrix  *P = draw(5000, 3, 3.0, 1, &y);
+	AmlCalibrator *c;
+	AmlError	err;
+	double		none,
+				best;
+
+	CHECK_OK(aml_calibrator_fit(AML_CALIBRATION_TEMPERATURE, P, y, 3, &c, &err), &err);
+	CHECK_MSG(fabs(c->temperature - 3.0) < 0.3, "temperature %g, drawn with 3", c->temperature);
+	aml_calibrator_free(c);
+	CHECK_OK(aml_calibration_choose(P, y, 3, 5, 9, &c, &none, &best, &err), &err);
+	CHECK(c->method == AML_CALIBRATION_TEMPERATURE);
+	CHECK_MSG(best < none - 0.05, "log loss %g after, %g before", best, none);
+	aml_calibrator_free(c);
+	aml_matrix_free(P);
+	aml_free(y);
+
+	/* calibrated already: nothing (or next to nothing) to gain */
+	P = draw(5000, 2, 1.0, 2, &y);
+	CHECK_OK(aml_calibration_choose(P, y, 2, 5, 9, &c, &none, &best, &err), &err);
+	CHECK_MSG(best >= none - 0.002, "calibrated probabilities: %g after, %g before", best, none);
+	aml_calibrator_free(c);
+	aml_matrix_free(P);
+	aml_free(y);
+
+	/* overconfident binary */
+	P = draw(3000, 2, 4.0, 3, &y);
+	CHECK_OK(aml_calibration_choose(P, y, 2, 5, 9, &c, &none, &best, &err), &err);
+	CHECK(c->method != AML_CALIBRATION_NONE);
+	CHECK_MSG(best < none - 0.05, "log loss %g after, %g before", best, none);
+	aml_calibrator_free(c);
+	aml_matrix_free(P);
+	aml_free(y);
+}
+
+static void
+test_threshold(void)
+{
+	double	   *y;
+	AmlMatrix  *P = draw(300, 2, 1.0, 4, &y);
+	const AmlMetric *m = aml_metric_find("balanced_accuracy");
+	AmlMatrix  *pred = aml_matrix_new(300, 2);
+	double		t,
+				s,
+				brute = -1;
+	AmlError	err;
+
+	/* imbalance the classes so that 0.5 is not the best threshold */
+	for (int i = 0; i < 300; i++)
+	{
+		AML_AT(P, i, 1) *= 0.5;
+		AML_AT(P, i, 0) = 1 - AML_AT(P, i, 1);
+	}
+	CHECK_OK(aml_threshold_choose(P, y, m, &t, &s, &err), &err);
+	for (int j = 0; j < 300; j++)
+	{
+		double		tj = AML_AT(P, j, 1) - 1e-12,
+					sj;
+
+		for (int i = 0; i < 300; i++)
+		{
+			AML_AT(pred, i, 0) = tj;
+			AML_AT(pred, i, 1) = AML_AT(P, i, 1);
+		}
+		CHECK_OK(aml_metric_score(m, y, pred, 2, &sj, &err), &err);
+		if (sj > brute)
+			brute = sj;
+	}
+	CHECK_MSG(fabs(s - brute) <= 1e-12, "threshold %g scores %.17g, the best threshold %.17g", t, s, brute);
+	CHECK(t < 0.5);
+	/* metrics of probabilities: no threshold */
+	CHECK_OK(aml_threshold_choose(P, y, aml_metric_find("log_loss"), &t, &s, &err), &err);
+	CHECK(t == 0.5);
+	aml_matrix_free(pred);
+	aml_matrix_free(P);
+	aml_free(y);
+}
+
+static void
+test_json(void)
+{
+	double	   *y;
+	AmlMatrix  *P = draw(500, 2, 3.0, 5, &y);
+	AmlError	err;
+
+	for (int m = AML_CALIBRATION_NONE; m <= AML_CALIBRATION_TEMPERATURE; m++)
+	{
+		AmlCalibrator *c,
+				   *back;
+		json_object *j,
+				   *parsed;
+		const char *text;
+		double		in[2] = {0.3, 0.7},
+					o1[2],
+					o2[2];
+
+		CHECK_OK(aml_calibrator_fit((AmlCalibrationMethod) m, P, y, 2, &c, &err), &err);
+		c->threshold = 0.37;
+		j = aml_calibrator_to_json(c);
+		text = aml_json_text(j);
+		CHECK_OK(aml_json_parse(text, strlen(text), &parsed, &err), &err);
+		CHECK_OK(aml_calibrator_from_json(parsed, 2, &back, &err), &err);
+		aml_calibrator_apply_row(c, in, o1);
+		aml_calibrator_apply_row(back, in, o2);
+		CHECK(o1[1] == o2[1] && back->threshold == 0.37 && back->method == c->method);
+		aml_calibrator_free(c);
+		aml_calibrator_free(back);
+		json_object_put(j);
+		json_object_put(parsed);
+	}
+	{
+		const char *bad[] = {"{\"method\": \"magic\"}", "{\"method\": \"temperature\", \"temperature\": -1}",
+			"{\"method\": \"isotonic\", \"x\": [0, 0.5, 0.2], \"y\": [0, 0.5, 0.6]}",
+		"{\"method\": \"none\", \"threshold\": 2}"};
+
+		for (int i = 0; i < 4; i++)
+		{
+			json_object *o;
+			AmlCalibrator *c;
+
+			CHECK_OK(aml_json_parse(bad[i], strlen(bad[i]), &o, &err), &err);
+			CHECK_STATUS(aml_calibrator_from_json(o, 2, &c, &err), AML_ERR_BAD_FORMAT, &err);
+			json_object_put(o);
+		}
+	}
+	{
+		AmlCalibrator *c;
+
+		CHECK_STATUS(aml_calibrator_fit(AML_CALIBRATION_PLATT, P, y, 3, &c, &err), AML_ERR_INVALID_PARAMETER, &err);
+	}
+	aml_matrix_free(P);
+	aml_free(y);
+}
+
+int
+main(void)
+{
+	unit_begin();
+	RUN(test_against_sklearn);
+	RUN(test_temperature_and_choice);
+	RUN(test_threshold);
+	RUN(test_json);
+	return unit_end();
+}
