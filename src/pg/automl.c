@@ -10,6 +10,7 @@
 
 #include "pg/automl.h"
 #include "pg/core_bridge.h"
+#include "web/web.h"
 
 PG_MODULE_MAGIC;
 
@@ -22,5 +23,7 @@ _PG_init(void)
 	aml_guc_init();
 	aml_registry_init();
 	aml_predict_init();
+	aml_web_define_gucs();
+	aml_web_register_worker();
 	MarkGUCPrefixReserved("automl");
 }
