@@ -297,7 +297,7 @@ app_access(const char *name, AmlWebResponse *res)
 		aml_web_error(res, 404, "not found", psprintf("There is no app \"%s\".", name), NULL);
 		return 0;
 	}
-	return strcmp(v, "t") == 0 ? 2 : 1;
+	return strcmp(v, "true") == 0 ? 2 : 1;
 }
 
 static void
@@ -623,8 +623,21 @@ deploy_or_undeploy(AmlWebRequest *req, AmlWebResponse *res, char **p, const char
 	char	   *id;
 	const char *idarg[1];
 
-	if (app_access(p[0], res) == 0)
+	int			access = app_access(p[0], res);
+
+	if (access == 0)
 		return;
+	if (access == 1)
+	{
+		forbidden_app(res, req, p[0]);
+		return;
+	}
+	if (sql_text(psprintf("SELECT 1 FROM automl.app_configs c WHERE c.app_id OPERATOR(pg_catalog.=) " CONFIG_OF_APP
+						  " AND c.name OPERATOR(pg_catalog.=) $2", 1), 2, args, NULL) == NULL)
+	{
+		config_not_found(res, p[0], p[1]);
+		return;
+	}
 	id = sql_text(psprintf("SELECT %s.%s($1, $2)::pg_catalog.text", extension_schema(), fn), 2, args, NULL);
 	idarg[0] = id;
 	respond(res, 202, sql_text("SELECT (pg_catalog.to_jsonb(d) OPERATOR(pg_catalog.-) 'definition'::pg_catalog.text)::pg_catalog.text"

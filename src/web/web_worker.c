@@ -39,6 +39,8 @@
 #include "web/web.h"
 
 #define MAX_SEGMENTS 8
+/* Bytes of a too large body read (and dropped) before answering 413 anyway. */
+#define DISCARD_MAX (64 * 1024 * 1024)
 
 typedef struct StaticFile
 {
@@ -62,6 +64,7 @@ typedef struct ConnState
 	size_t		len;
 	size_t		cap;
 	bool		too_large;
+	size_t		discarded;		/* bytes of a too large body read and dropped */
 	bool		answered;
 } ConnState;
 
@@ -420,11 +423,21 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url, const char 
 		if (st == NULL)
 			return MHD_NO;
 		*con_cls = st;
+		const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+
 		if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long) aml_http_max_body)
+		{
 			st->too_large = true;
-		if (!st->too_large)
+			/*
+			 * A client that asked "100-continue" gets 413 before it sends the
+			 * body; others are answered once their body (discarded) is read,
+			 * so that they see the answer instead of a reset connection.
+			 */
+			if (expect == NULL || pg_strcasecmp(expect, "100-continue") != 0)
+				return MHD_YES;
+		}
+		else
 			return MHD_YES;
-		/* answer 413 at once: the body is not read */
 	}
 	else if (*upload_data_size > 0)
 	{
@@ -432,7 +445,14 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url, const char 
 
 		*upload_data_size = 0;
 		if (st->too_large)
-			return MHD_YES;
+		{
+			/* discard, but not forever: past this much, answer and close */
+			st->discarded += n;
+			if (st->discarded <= (size_t) aml_http_max_body + DISCARD_MAX)
+				return MHD_YES;
+		}
+		else
+		{
 		if (st->len + n > (size_t) aml_http_max_body)
 		{
 			st->too_large = true;
@@ -455,6 +475,7 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url, const char 
 		st->len += n;
 		st->body[st->len] = '\0';
 		return MHD_YES;
+		}
 	}
 	if (st->answered)
 		return MHD_YES;
