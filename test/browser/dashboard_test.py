@@ -93,7 +93,7 @@ class Browser:
         self.call('Input.insertText', text=text)
 
     def screenshot(self, path):
-        data = self.call('Page.captureScreenshot', format='png')['data']
+        data = self.call('Page.captureScreenshot', format='png', captureBeyondViewport=True)['data']
         with open(path, 'wb') as f:
             f.write(base64.b64decode(data))
 
