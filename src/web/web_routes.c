@@ -19,6 +19,7 @@
 #include "pg/jsonc.h"
 
 #include "access/xact.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -26,6 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/elog.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -99,6 +101,57 @@ respond(AmlWebResponse *res, int status, const char *json)
 
 /* ------------------------------------------------------------ SQL */
 
+/*
+ * Plans of the routes' statements, kept across requests (SPI_keepplan) and
+ * looked up by their text: planning is most of the cost of a small request.
+ * The plan cache replans when the role changes (row-level security) or a
+ * table does.  Bounded: past PLAN_CACHE_MAX texts, statements are planned
+ * each time.
+ */
+#define PLAN_CACHE_MAX 256
+
+typedef struct PlanEntry
+{
+	uint32		hash;			/* key: hash of the text */
+	char	   *sql;
+	SPIPlanPtr	plan;
+} PlanEntry;
+
+static HTAB *plans = NULL;
+
+static SPIPlanPtr
+cached_plan(const char *sql, int nargs, Oid *types)
+{
+	uint32		h = hash_bytes((const unsigned char *) sql, strlen(sql));
+	PlanEntry  *e;
+	bool		found;
+	SPIPlanPtr	plan;
+
+	if (plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(PlanEntry);
+		plans = hash_create("automl http plans", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	e = hash_search(plans, &h, HASH_FIND, NULL);
+	if (e != NULL)
+		return strcmp(e->sql, sql) == 0 ? e->plan : NULL;	/* a hash collision: plan each time */
+	if (hash_get_num_entries(plans) >= PLAN_CACHE_MAX)
+		return NULL;
+	plan = SPI_prepare(sql, nargs, types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	e = hash_search(plans, &h, HASH_ENTER, &found);
+	e->sql = MemoryContextStrdup(TopMemoryContext, sql);
+	e->plan = plan;
+	return plan;
+}
+
 /* Run sql with text parameters (NULL: SQL NULL); returns the first column of the first row, or NULL. */
 static char *
 sql_text(const char *sql, int nargs, const char **args, uint64 *processed)
@@ -109,6 +162,8 @@ sql_text(const char *sql, int nargs, const char **args, uint64 *processed)
 	int			rc;
 	char	   *result = NULL;
 
+	SPIPlanPtr	plan;
+
 	Assert(nargs <= 8);
 	for (int i = 0; i < nargs; i++)
 	{
@@ -116,7 +171,11 @@ sql_text(const char *sql, int nargs, const char **args, uint64 *processed)
 		values[i] = args[i] ? CStringGetTextDatum(args[i]) : (Datum) 0;
 		nulls[i] = args[i] ? ' ' : 'n';
 	}
-	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	plan = cached_plan(sql, nargs, types);
+	if (plan != NULL)
+		rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	else
+		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 	if (processed)

@@ -163,15 +163,18 @@ def events_phase(args, auth):
                 return at
         raise RuntimeError('no %s event for %s' % ('/'.join(states), dep_id))
 
-    sql_lat, api_lat = [], []
+    sql_lat, sql_upper, api_lat = [], [], []
     for i in range(args.rounds):
         # through SQL: COMMIT in psql, then the deploy worker claims it (deploying)
+        started = time.perf_counter()
         out = subprocess.run(['psql', '-XAtq', '-d', args.dsn, '-c',
                               "SET ROLE %s; SELECT automl_deploy('%s')" % (args.role, args.app)],
                              check=True, capture_output=True, text=True)
         committed = time.perf_counter()
         dep = int(out.stdout.strip().splitlines()[-1])
-        sql_lat.append(wait_for(dep, ('deploying', 'running')) - committed)
+        at = wait_for(dep, ('deploying', 'running'))
+        sql_lat.append(max(0.0, at - committed))
+        sql_upper.append(at - started)
         wait_for(dep, ('running',))
         # through the API: its 202 is sent after COMMIT; the event follows
         status, body = c.request('POST', '/apps/%s/configs/default/deploy' % args.app)
@@ -184,9 +187,11 @@ def events_phase(args, auth):
     ms = lambda xs, p: pct(xs, p) * 1000
     print('COMMIT (psql) -> SSE "deploying" (through the deploy worker), %d rounds: p50 %.1f ms  p99 %.1f ms  max %.1f ms'
           % (len(sql_lat), ms(sql_lat, 50), ms(sql_lat, 99), max(sql_lat) * 1000))
+    print('  the same from before psql started (an upper bound: psql start, connection, COMMIT): p50 %.1f ms  p99 %.1f ms'
+          % (ms(sql_upper, 50), ms(sql_upper, 99)))
     print('API 202 -> first SSE event, %d rounds: p50 %.1f ms  p99 %.1f ms  max %.1f ms'
           % (len(api_lat), ms(api_lat, 50), ms(api_lat, 99), max(api_lat) * 1000))
-    return ms(sql_lat, 50) < 100
+    return ms(sql_upper, 50) < 100
 
 
 def main():
