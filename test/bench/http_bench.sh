@@ -69,4 +69,4 @@ for _ in $(seq 1 100); do
 done
 echo "== HTTP API benchmark: 1000 apps, $(nproc) cores, server $(postgres --version)"
 python3 "$SRC/test/bench/http_bench.py" --port "$HTTP_PORT" --user bench_user --password bench-pw \
-  --dsn "host=$WORK dbname=bench" --rate "$RATE" --seconds "$SECONDS_" --rounds "$ROUNDS"
+  --socket-dir "$WORK" --pgport 5432 --role bench_user --database bench --rate "$RATE" --seconds "$SECONDS_" --rounds "$ROUNDS"
