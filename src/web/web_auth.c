@@ -24,6 +24,7 @@
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "libpq/crypt.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/hsearch.h"
@@ -153,6 +154,19 @@ aml_web_auth_retry_after(const char *addr)
 	return (int) secs + 1;
 }
 
+/* A user name as it may appear in the log: printable ASCII, at most 64 bytes. */
+static char *
+loggable(const char *user)
+{
+	char	   *out = palloc(68);
+	int			i;
+
+	for (i = 0; user[i] && i < 64; i++)
+		out[i] = (user[i] >= 0x20 && user[i] < 0x7f && user[i] != '"') ? user[i] : '?';
+	strcpy(out + i, user[i] ? "..." : "");
+	return out;
+}
+
 static void
 note_failure(const char *user, const char *addr, const char *why)
 {
@@ -172,7 +186,7 @@ note_failure(const char *user, const char *addr, const char *why)
 	}
 	e->failures++;
 	ereport(LOG,
-			(errmsg("automl http: authentication failed for user \"%s\" from %s", user, key),
+			(errmsg("automl http: authentication failed for user \"%s\" from %s", loggable(user), key),
 			 why ? errdetail_log("%s", why) : 0));
 }
 
@@ -195,9 +209,10 @@ aml_web_authenticate(const char *user, const char *password, const char *addr, O
 		return AML_AUTH_THROTTLED;
 	if (user == NULL || password == NULL)
 		return AML_AUTH_MISSING;
-	if (user[0] == '\0' || strlen(user) >= NAMEDATALEN || password[0] == '\0')
+	if (user[0] == '\0' || strlen(user) >= NAMEDATALEN || password[0] == '\0' ||
+		!pg_verifymbstr(user, strlen(user), true))
 	{
-		note_failure(user, addr, "Empty or too long user name, or empty password.");
+		note_failure(user, addr, "Empty, too long or wrongly encoded user name, or empty password.");
 		return AML_AUTH_FAILED;
 	}
 
@@ -253,7 +268,7 @@ aml_web_authenticate(const char *user, const char *password, const char *addr, O
 	}
 	if (super && !aml_http_allow_superuser)
 	{
-		ereport(LOG, (errmsg("automl http: superuser \"%s\" refused from %s", user, addr ? addr : "unknown"),
+		ereport(LOG, (errmsg("automl http: superuser \"%s\" refused from %s", loggable(user), addr ? addr : "unknown"),
 					  errdetail_log("automl.http_allow_superuser is off.")));
 		return AML_AUTH_FORBIDDEN;
 	}

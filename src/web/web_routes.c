@@ -979,7 +979,12 @@ aml_web_dispatch(AmlWebRequest *req, AmlWebResponse *res)
 			route = &routes[k];
 			break;
 		}
-	Assert(route != NULL && route->fn != NULL);
+	if (route == NULL || route->fn == NULL)
+	{
+		/* the worker serves /events and /openapi.json itself */
+		aml_web_error(res, 404, "not found", NULL, NULL);
+		return;
+	}
 	aml_web_changed_deployments = false;
 	res->status = 0;
 

@@ -367,7 +367,12 @@ handle(struct MHD_Connection *c, const char *url, const char *method, ConnState 
 			return send_json(c, &res);
 	}
 
-	if (strcmp(url, "/events") == 0)
+	if (n == 1 && strcmp(segments[0], "openapi.json") == 0)
+	{
+		MHD_free(user);
+		return send_buffer(c, 200, "application/json; charset=utf-8", openapi_doc, strlen(openapi_doc), NULL);
+	}
+	if (n == 1 && strcmp(segments[0], "events") == 0)
 	{
 		struct MHD_Response *r = aml_web_events_open(c, role);
 		enum MHD_Result ok;

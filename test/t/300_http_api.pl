@@ -13,7 +13,8 @@ use Test::More;
 require "$FindBin::Bin/300_http_helpers.pm";
 
 my $emu = RegistryTest::start_emulator(deploy_seconds => 0.2);
-my ($node, $base) = HttpTest::new_node('http_api', $emu);
+# failed sign-ins below stay under this limit until the rate-limit section lowers it
+my ($node, $base) = HttpTest::new_node('http_api', $emu, 'automl.http_auth_max_failures' => 50);
 my $json = HttpTest::json();
 
 sub req { return HttpTest::req($base, @_); }
@@ -210,6 +211,11 @@ is_status(req('GET', '/apps/viz/configs/a%2Fb', 'alice'), 404, 'an escaped slash
 is_status(req('POST', '/apps/viz/configs/a%2Fb/deploy', 'alice'), 404, 'deploy of a configuration named a/b: 404');
 is_status(req('GET', '/apps//configs', 'alice'), 404, 'empty segment: 404');
 is_status(req('GET', '/nothing', 'alice'), 404, 'unknown route: 404');
+is_status(req('GET', '/openapi%2Ejson', 'alice'), 200, 'an escaped /openapi.json is served');
+is_status(req('POST', '/openapi%2Ejson', 'alice'), 405, 'POST to it: 405');
+is_status(req('GET', '/apps', "evil\nname", undef, password => 'x'), 401, 'a user name with a newline: 401');
+is_status(req('GET', '/apps', "\xff\xfe", undef, password => 'x'), 401, 'a user name in bad UTF-8: 401');
+unlike(slurp_file($node->logfile), qr/evil\n/, 'the newline does not reach the log');
 is_status(req('GET', '/apps?q=%ff', 'alice'), 400, 'invalid UTF-8 in the query: 400');
 is_status(req('TRACE', '/apps', 'alice'), 405, 'unknown method: 405');
 is_status(req('DELETE', '/apps', 'alice'), 405, 'DELETE /apps: 405');
