@@ -422,26 +422,24 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url, const char 
 
 	if (st == NULL)
 	{
+		/* the headers are in: decide about the body */
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
 
 		st = calloc(1, sizeof(ConnState));
 		if (st == NULL)
 			return MHD_NO;
 		*con_cls = st;
-		const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+		if (cl == NULL || strtoull(cl, NULL, 10) <= (unsigned long long) aml_http_max_body)
+			return MHD_YES;
+		st->too_large = true;
 
-		if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long) aml_http_max_body)
-		{
-			st->too_large = true;
-			/*
-			 * A client that asked "100-continue" gets 413 before it sends the
-			 * body; others are answered once their body (discarded) is read,
-			 * so that they see the answer instead of a reset connection.
-			 */
-			if (expect == NULL || pg_strcasecmp(expect, "100-continue") != 0)
-				return MHD_YES;
-		}
-		else
+		/*
+		 * A client that asked "100-continue" gets 413 before it sends the
+		 * body; others are answered once their body (discarded) is read, so
+		 * that they see the answer instead of a reset connection.
+		 */
+		if (expect == NULL || pg_strcasecmp(expect, "100-continue") != 0)
 			return MHD_YES;
 	}
 	else if (*upload_data_size > 0)
@@ -449,37 +447,36 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url, const char 
 		size_t		n = *upload_data_size;
 
 		*upload_data_size = 0;
+		if (!st->too_large && st->len + n > (size_t) aml_http_max_body)
+		{
+			st->too_large = true;
+			free(st->body);
+			st->body = NULL;
+			st->len = st->cap = 0;
+		}
 		if (st->too_large)
 		{
-			/* discard, but not forever: past this much, answer and close */
+			/* discard, but not forever: past this much, answer (and close) */
 			st->discarded += n;
 			if (st->discarded <= (size_t) aml_http_max_body + DISCARD_MAX)
 				return MHD_YES;
 		}
 		else
 		{
-		if (st->len + n > (size_t) aml_http_max_body)
-		{
-			st->too_large = true;
-			free(st->body);
-			st->body = NULL;
-			st->len = st->cap = 0;
-			return MHD_YES;
-		}
-		if (st->len + n + 1 > st->cap)
-		{
-			size_t		cap = Max(st->cap * 2, st->len + n + 1);
-			char	   *b = realloc(st->body, cap);
+			if (st->len + n + 1 > st->cap)
+			{
+				size_t		cap = Max(st->cap * 2, st->len + n + 1);
+				char	   *b = realloc(st->body, cap);
 
-			if (b == NULL)
-				return MHD_NO;
-			st->body = b;
-			st->cap = cap;
-		}
-		memcpy(st->body + st->len, upload_data, n);
-		st->len += n;
-		st->body[st->len] = '\0';
-		return MHD_YES;
+				if (b == NULL)
+					return MHD_NO;
+				st->body = b;
+				st->cap = cap;
+			}
+			memcpy(st->body + st->len, upload_data, n);
+			st->len += n;
+			st->body[st->len] = '\0';
+			return MHD_YES;
 		}
 	}
 	if (st->answered)
@@ -498,8 +495,7 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url, const char 
 		MemoryContextSwitchTo(request_cxt);
 		e = CopyErrorData();
 		FlushErrorState();
-		if (IsTransactionState() || IsAbortedTransactionBlockState() || IsTransactionOrTransactionBlock())
-			AbortCurrentTransaction();
+		AbortCurrentTransaction();	/* nothing to do when none is open */
 		ereport(LOG, (errmsg("automl http: %s %s failed: %s", method, url, e->message)));
 		result = send_error(c, 500, "internal error", NULL);
 	}
