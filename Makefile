@@ -36,8 +36,8 @@ PKG_CONFIG ?= pkg-config
 # explains why); pkg-config tells where the library lives.
 OPENBLAS_LIBDIR := $(shell $(PKG_CONFIG) --variable=libdir openblas)
 OPENBLAS_LIBRARY = $(if $(OPENBLAS_LIBDIR),$(OPENBLAS_LIBDIR)/libopenblas.so.0,libopenblas.so.0)
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c libcurl)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs json-c libcurl)
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c libcurl libmicrohttpd)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs json-c libcurl libmicrohttpd)
 
 WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Wno-cast-function-type -Wno-declaration-after-statement $(if $(WERROR),-Werror)
@@ -67,6 +67,15 @@ include $(PGXS)
 EXTRA_CLEAN = $(AML_INSTALL_SQL) test/results test/unit/bin tmp_check test/tmp_check
 
 all: $(AML_INSTALL_SQL)
+
+# The dashboard (static HTML, CSS, JavaScript) served by the HTTP worker
+# from <sharedir>/automl/web (src/web/web_worker.c).
+AML_WEB_FILES = $(wildcard web/*.html web/*.js web/*.css)
+install: install-web
+.PHONY: install-web
+install-web:
+	$(MKDIR_P) '$(DESTDIR)$(datadir)/automl/web'
+	$(INSTALL_DATA) $(AML_WEB_FILES) '$(DESTDIR)$(datadir)/automl/web/'
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*/*.h)

@@ -20,6 +20,7 @@
 #include "pg/progress.h"
 #include "pg/woken.h"
 #include "registry/registry.h"
+#include "web/web.h"
 
 PG_MODULE_MAGIC;
 
@@ -36,5 +37,7 @@ _PG_init(void)
 	aml_woken_init();			/* pg/woken_catalogue.c: automl.node */
 	aml_registry_init();		/* registry/registry.c: GUCs, deploy worker */
 	aml_jobs_init();			/* jobs/jobs.c: GUCs, job scheduler */
+	aml_web_define_gucs();		/* web/web_guc.c: automl.http_* */
+	aml_web_register_worker();	/* web/web_worker.c: the HTTP worker */
 	MarkGUCPrefixReserved("automl");
 }

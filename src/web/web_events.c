@@ -1,0 +1,372 @@
+/*
+ * web_events.c — GET /events: Server-Sent Events for every change of state
+ * of a deployment request, pushed to each stream whose role may see it.
+ *
+ * How changes are found without polling: the deploy worker broadcasts its
+ * progress condition variable after every transaction that changed a
+ * deployment.  Before each wait, aml_web_events_arm() puts this worker on
+ * that condition variable's wait list, so the broadcast sets our latch;
+ * the main loop then calls aml_web_events_scan(), which reads the rows
+ * updated since the previous scan (updated_at, with a 10 s overlap for
+ * transactions that committed late: the worker stamps clock_timestamp())
+ * and emits the ones whose state differs from what was last emitted.  A
+ * request the HTTP API itself queued is scanned right after its commit.
+ * (A "requested" row inserted from SQL is heard about when the deploy
+ * worker takes it up, milliseconds later, as for LISTEN automl_deployments.)
+ *
+ * Visibility: the scan runs as the worker's own role; each stream then
+ * keeps only the ids its role can SELECT (row-level security decides).
+ *
+ * Streams are libmicrohttpd callback responses: a stream with nothing to
+ * send suspends its connection, and is resumed when an event or a
+ * keep-alive comment (every HEARTBEAT_MS, which also finds closed clients)
+ * is queued.
+ */
+#include "postgres.h"
+
+#include <microhttpd.h>
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "lib/ilist.h"
+#include "miscadmin.h"
+#include "storage/condition_variable.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "pg/security.h"
+#include "registry/registry.h"
+#include "web/web.h"
+
+#define MAX_STREAMS 256
+#define HEARTBEAT_MS 15000
+#define OVERLAP_MS 10000
+#define FORGET_MS 120000
+#define MAX_PENDING (1024 * 1024)
+
+typedef struct Stream
+{
+	dlist_node	node;
+	struct MHD_Connection *conn;
+	Oid			role;
+	StringInfoData out;
+	size_t		sent;
+	bool		suspended;
+	bool		failed;			/* end the stream at the next read */
+} Stream;
+
+typedef struct Known
+{
+	int64		id;				/* key */
+	char		state[16];
+	TimestampTz seen;
+} Known;
+
+static MemoryContext events_cxt = NULL;
+static dlist_head streams = DLIST_STATIC_INIT(streams);
+static int	n_streams = 0;
+static HTAB *known = NULL;
+static bool primed = false;
+static TimestampTz last_scan = 0;
+static TimestampTz next_heartbeat = 0;
+static uint64 event_seq = 0;
+
+int
+aml_web_events_count(void)
+{
+	return n_streams;
+}
+
+/*
+ * The one place that uses the deploy worker's wake-up: its progress
+ * condition variable (src/registry).  Repoint here when that moves.
+ */
+void
+aml_web_events_arm(void)
+{
+	if (aml_registry_shared != NULL && n_streams > 0)
+		ConditionVariablePrepareToSleep(&aml_registry_shared->progress_cv);
+	else
+		ConditionVariableCancelSleep();
+}
+
+static void
+wake_stream(Stream *s)
+{
+	if (s->suspended)
+	{
+		s->suspended = false;
+		MHD_resume_connection(s->conn);
+	}
+}
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	Stream	   *s = cls;
+	size_t		avail;
+
+	if (s->failed)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	avail = s->out.len - s->sent;
+	if (avail == 0)
+	{
+		s->suspended = true;
+		MHD_suspend_connection(s->conn);
+		return 0;
+	}
+	if (avail > max)
+		avail = max;
+	memcpy(buf, s->out.data + s->sent, avail);
+	s->sent += avail;
+	if (s->sent == (size_t) s->out.len)
+	{
+		resetStringInfo(&s->out);
+		s->sent = 0;
+	}
+	return (ssize_t) avail;
+}
+
+static void
+stream_free(void *cls)
+{
+	Stream	   *s = cls;
+
+	dlist_delete(&s->node);
+	n_streams--;
+	pfree(s->out.data);
+	pfree(s);
+}
+
+struct MHD_Response *
+aml_web_events_open(struct MHD_Connection *conn, Oid role)
+{
+	Stream	   *s;
+	struct MHD_Response *r;
+	MemoryContext old;
+
+	if (n_streams >= MAX_STREAMS)
+		return NULL;
+	if (events_cxt == NULL)
+		events_cxt = AllocSetContextCreate(TopMemoryContext, "automl http events", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(events_cxt);
+	s = palloc0(sizeof(Stream));
+	initStringInfo(&s->out);
+	MemoryContextSwitchTo(old);
+	s->conn = conn;
+	s->role = role;
+	appendStringInfoString(&s->out, "retry: 2000\n: automl events\n\n");
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
+	if (r == NULL)
+	{
+		pfree(s->out.data);
+		pfree(s);
+		return NULL;
+	}
+	dlist_push_tail(&streams, &s->node);
+	n_streams++;
+	if (next_heartbeat == 0)
+		next_heartbeat = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), HEARTBEAT_MS);
+	return r;
+}
+
+long
+aml_web_events_heartbeat(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	dlist_iter	it;
+	long		secs;
+	int			usecs;
+
+	if (n_streams == 0)
+	{
+		next_heartbeat = 0;
+		return -1;
+	}
+	if (now >= next_heartbeat)
+	{
+		dlist_foreach(it, &streams)
+		{
+			Stream	   *s = dlist_container(Stream, node, it.cur);
+
+			appendStringInfoString(&s->out, ": keep-alive\n\n");
+			wake_stream(s);
+		}
+		next_heartbeat = TimestampTzPlusMilliseconds(now, HEARTBEAT_MS);
+	}
+	TimestampDifference(now, next_heartbeat, &secs, &usecs);
+	return secs * 1000 + usecs / 1000 + 1;
+}
+
+typedef struct Change
+{
+	int64		id;
+	char	   *json;
+} Change;
+
+static void
+ensure_known(void)
+{
+	HASHCTL		ctl;
+
+	if (known != NULL)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(Known);
+	known = hash_create("automl http known deployments", 256, &ctl, HASH_ELEM | HASH_BLOBS);
+}
+
+/* Which of ids (a SQL array literal) may role see?  Returns the visible ids' bitmap over changes. */
+static void
+push_visible(Stream *s, Change *changes, int n, const char *ids)
+{
+	AmlActAs	act;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	int			rc;
+
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(s->role)))
+	{
+		s->failed = true;
+		wake_stream(s);
+		return;
+	}
+	values[0] = CStringGetTextDatum(ids);
+	aml_act_as(&act, s->role);
+	rc = SPI_execute_with_args("SELECT d.id FROM automl.deployments d"
+							   " WHERE d.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])",
+							   1, types, values, NULL, true, 0);
+	aml_act_end(&act);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	for (int i = 0; i < n; i++)
+	{
+		for (uint64 k = 0; k < SPI_processed; k++)
+		{
+			bool		isnull;
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1, &isnull));
+
+			if (id == changes[i].id)
+			{
+				if (s->out.len > MAX_PENDING)
+				{
+					/* a client that does not read: end its stream */
+					s->failed = true;
+					break;
+				}
+				appendStringInfo(&s->out, "id: " UINT64_FORMAT "\nevent: deployment\ndata: %s\n\n",
+								 ++event_seq, changes[i].json);
+				break;
+			}
+		}
+	}
+	wake_stream(s);
+}
+
+void
+aml_web_events_scan(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz since;
+
+	if (n_streams == 0)
+	{
+		primed = false;
+		return;
+	}
+	ensure_known();
+	since = primed ? last_scan : now;
+	since = TimestampTzPlusMilliseconds(since, -OVERLAP_MS);
+
+	PG_TRY();
+	{
+		AmlActAs	act;
+		Oid			types[1] = {TIMESTAMPTZOID};
+		Datum		values[1] = {TimestampTzGetDatum(since)};
+		int			rc;
+		Change	   *changes;
+		int			n = 0;
+		StringInfoData ids;
+		HASH_SEQ_STATUS hs;
+		Known	   *k;
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (aml_automl_relid("deployments") != InvalidOid)
+		{
+			aml_act_as(&act, InvalidOid);
+			rc = SPI_execute_with_args("SELECT d.id, d.state, pg_catalog.json_build_object('id', d.id, 'action', d.action,"
+									   " 'state', d.state, 'app', d.app, 'config', d.config, 'updated_at', d.updated_at,"
+									   " 'last_error', d.last_error, 'tasks_running', d.tasks_running)::pg_catalog.text"
+									   " FROM automl.deployments d WHERE d.updated_at OPERATOR(pg_catalog.>=) $1"
+									   " ORDER BY d.updated_at, d.id",
+									   1, types, values, NULL, true, 0);
+			aml_act_end(&act);
+			if (rc != SPI_OK_SELECT)
+				elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+			changes = palloc(sizeof(Change) * (SPI_processed + 1));
+			initStringInfo(&ids);
+			appendStringInfoChar(&ids, '{');
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				HeapTuple	t = SPI_tuptable->vals[i];
+				bool		isnull,
+							found;
+				int64		id = DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull));
+				char	   *state = SPI_getvalue(t, SPI_tuptable->tupdesc, 2);
+
+				k = hash_search(known, &id, HASH_ENTER, &found);
+				k->seen = now;
+				if (found && strcmp(k->state, state) == 0)
+					continue;
+				strlcpy(k->state, state, sizeof(k->state));
+				if (!primed)
+					continue;
+				changes[n].id = id;
+				changes[n].json = SPI_getvalue(t, SPI_tuptable->tupdesc, 3);
+				appendStringInfo(&ids, "%s" INT64_FORMAT, n ? "," : "", id);
+				n++;
+			}
+			appendStringInfoChar(&ids, '}');
+			if (n > 0)
+			{
+				dlist_iter	it;
+
+				dlist_foreach(it, &streams)
+					push_visible(dlist_container(Stream, node, it.cur), changes, n, ids.data);
+			}
+			/* rows not seen for a while will not come back through the overlap window */
+			hash_seq_init(&hs, known);
+			while ((k = hash_seq_search(&hs)) != NULL)
+				if (TimestampDifferenceExceeds(k->seen, now, FORGET_MS))
+					(void) hash_search(known, &k->id, HASH_REMOVE, NULL);
+			primed = true;
+			last_scan = now;
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(LOG, (errmsg("automl http: looking for deployment events failed: %s", e->message)));
+		FreeErrorData(e);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+}

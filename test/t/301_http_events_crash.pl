@@ -1,0 +1,191 @@
+# 301_http_events_crash.pl — /events (Server-Sent Events) pushes each change
+# of state of a deployment within a second of its COMMIT, only to roles that
+# may see it; 200 concurrent connections are all answered; the HTTP worker
+# killed with SIGKILL mid-request is restarted and nothing is half-applied.
+use strict;
+use warnings;
+use FindBin;
+use IO::Select;
+use IO::Socket::INET;
+use MIME::Base64;
+use POSIX ();
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+require "$FindBin::Bin/300_http_helpers.pm";
+
+my $emu = RegistryTest::start_emulator(deploy_seconds => 0.3);
+my ($node, $base) = HttpTest::new_node('http_events', $emu, restart_after_crash => 'on');
+my $json = HttpTest::json();
+my ($port) = $base =~ /:(\d+)$/;
+
+sub req { return HttpTest::req($base, @_); }
+
+sub auth { my ($u) = @_; my %pw = %HttpTest::PW; return encode_base64("$u:$pw{$u}", q{}); }
+
+# ---------------------------------------------------------------- an SSE client
+sub open_events
+{
+	my ($user) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
+	  or die "connect: $!";
+	print $s "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic " . auth($user)
+	  . "\r\nAccept: text/event-stream\r\n\r\n";
+	$s->blocking(0);
+	return { sock => $s, buf => '', events => [] };
+}
+
+# read what has arrived; parse complete events (with their arrival time)
+sub pump_events
+{
+	my ($c, $wait) = @_;
+	my $sel = IO::Select->new($c->{sock});
+	while ($sel->can_read($wait))
+	{
+		my $n = sysread($c->{sock}, my $chunk, 65536);
+		last unless $n;
+		$c->{buf} .= $chunk;
+		$wait = 0;
+	}
+	while ($c->{buf} =~ s/^event: deployment\r?\ndata: (.*?)\r?\n\r?\n//m
+		|| $c->{buf} =~ s/(?:^|\n)id: \d+\nevent: deployment\ndata: (.*?)\n\n//s)
+	{
+		push @{ $c->{events} }, { at => time(), data => $json->decode($1) };
+	}
+	return;
+}
+
+sub wait_event
+{
+	my ($c, $id, $state, $seconds) = @_;
+	my $deadline = time() + ($seconds // 30);
+	while (time() < $deadline)
+	{
+		pump_events($c, 0.02);
+		for my $e (@{ $c->{events} })
+		{
+			return $e if $e->{data}{id} == $id && $e->{data}{state} eq $state;
+		}
+	}
+	return undef;
+}
+
+my $alice = open_events('alice');
+my $bob = open_events('bob');
+my $carol = open_events('carol');
+pump_events($_, 0.5) for ($alice, $bob, $carol);
+like($alice->{buf}, qr{^HTTP/1\.1 200}, '/events answers 200');
+like($alice->{buf}, qr{Content-Type: text/event-stream}i, 'as text/event-stream');
+my $anon = req('GET', '/events', undef);
+is($anon->{status}, 401, '/events without credentials: 401');
+
+is(req('POST', '/apps', 'alice', { name => 'viz', image => 'hbpmip/viz' })->{status}, 201, 'app');
+is(req('POST', '/apps/viz/configs', 'alice', { mem => 64 })->{status}, 201, 'configuration');
+
+# through the API: the request itself is an event, then the worker's states
+my $t0 = time();
+my $r = req('POST', '/apps/viz/configs/default/deploy', 'alice');
+my $committed = time();
+my $id = $r->{json}{id};
+my $e = wait_event($alice, $id, 'requested');
+ok($e, 'alice hears of her request (requested)');
+my $e2 = wait_event($alice, $id, 'deploying');
+ok($e2, 'then deploying');
+my $e3 = wait_event($alice, $id, 'running');
+ok($e3, 'then running');
+ok(wait_event($carol, $id, 'running'), 'the admin hears it too');
+pump_events($bob, 0.3);
+is(scalar(grep { $_->{data}{id} == $id } @{ $bob->{events} }), 0, 'bob, who may not see it, hears nothing');
+my $lat = $e->{at} - $committed;
+cmp_ok($lat, '<', 1.0, sprintf('requested pushed %.0f ms after the API answered', 1000 * $lat));
+
+# from SQL: COMMIT of automl_deploy in psql -> the worker claims it and commits
+# (deploying) -> its broadcast wakes the HTTP worker.  Latency from our COMMIT.
+my @lat;
+for my $i (1 .. 5)
+{
+	my $before = time();
+	my $sid = $node->safe_psql('postgres', "SET ROLE alice; SELECT automl_deploy('viz')");
+	my $after = time();
+	my $ev = wait_event($alice, $sid, 'deploying', 10);
+	ok($ev, "SQL request $sid: deploying pushed");
+	push @lat, $ev->{at} - $after if $ev;
+	RegistryTest::wait_final($node, $sid);
+}
+@lat = sort { $a <=> $b } @lat;
+cmp_ok($lat[-1], '<', 1.0, sprintf('COMMIT -> event at most %.0f ms (median %.0f ms)', 1000 * $lat[-1], 1000 * $lat[2]));
+note(sprintf('COMMIT -> SSE latencies (ms): %s', join(' ', map { sprintf('%.1f', 1000 * $_) } @lat)));
+
+# ---------------------------------------------------------------- 200 concurrent connections
+{
+	my $n = 200;
+	my @socks;
+	for (1 .. $n)
+	{
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
+		  or die "connect: $!";
+		push @socks, $s;
+	}
+	my $start = time();
+	for my $s (@socks)
+	{
+		print $s "GET /apps HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Basic " . auth('alice') . "\r\n\r\n";
+		$s->blocking(0);
+	}
+	my %buf;
+	my $sel = IO::Select->new(@socks);
+	my $deadline = time() + 60;
+	while ($sel->count && time() < $deadline)
+	{
+		for my $s ($sel->can_read(1))
+		{
+			my $got = sysread($s, my $chunk, 65536);
+			if ($got) { $buf{ fileno($s) } .= $chunk; }
+			else { $sel->remove($s); close $s; }
+		}
+	}
+	my $ok = grep { m{^HTTP/1\.1 200} && /"total"/ } values %buf;
+	is($ok, $n, "$n concurrent connections, each answered 200");
+	cmp_ok(time() - $start, '<', 60, sprintf('within %.2f s', time() - $start));
+}
+
+# ---------------------------------------------------------------- SIGKILL mid-request
+my $worker = RegistryTest::wait_until('the HTTP worker', sub {
+	my $p = $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'automl http worker'");
+	return $p =~ /^\d+$/ ? $p : undef;
+});
+# a session locks the app; a PATCH through the API waits for the lock
+my ($in, $out) = ('', '');
+my $psql = IPC::Run::start([ 'psql', '-XAtq', '-d', $node->connstr('postgres') ], '<', \$in, '>', \$out, '2>', \$out);
+$in .= "BEGIN; SELECT 'locked' FROM automl.apps WHERE name = 'viz' FOR UPDATE;\n";
+RegistryTest::wait_until('the lock', sub { $psql->pump_nb; return $out =~ /locked/; });
+my $child = fork();
+if ($child == 0)
+{
+	HttpTest::req($base, 'PATCH', '/apps/viz', 'alice', { description => 'half', image => 'other' });
+	# no END blocks in the child: they would stop the test's servers
+	POSIX::_exit(0);
+}
+RegistryTest::wait_until('the PATCH to wait for the lock', sub {
+	return $node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'automl http worker' AND wait_event_type = 'Lock'") eq '1';
+});
+ok(kill('KILL', $worker), "SIGKILL to the HTTP worker ($worker) waiting inside its transaction");
+waitpid($child, 0);
+$psql->kill_kill;
+# the postmaster restarts the server (a process attached to shared memory died) and the worker
+RegistryTest::wait_until('the HTTP worker to answer again', sub {
+	my $res = eval { req('GET', '/apps/viz', 'alice') };
+	return $res && $res->{status} == 200;
+});
+my $new = $node->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'automl http worker'");
+isnt($new, $worker, "a new HTTP worker ($new) serves");
+my $app = req('GET', '/apps/viz', 'alice')->{json};
+is($app->{image}, 'hbpmip/viz', 'the killed PATCH changed nothing (image)');
+is($app->{description}, undef, 'nor the description');
+is(req('PATCH', '/apps/viz', 'alice', { description => 'after' })->{status}, 200, 'a new PATCH works');
+
+$node->stop;
+done_testing();
