@@ -33,6 +33,7 @@
 #include "core/json.h"
 #include "core/memory.h"
 #include "ml/metrics.h"
+#include "ml/woken_scores.h"
 #include "pg/core_bridge.h"
 #include "pg/woken.h"
 #include "pg/woken_job.h"
