@@ -57,6 +57,8 @@ typedef struct AmlSearchOptions
 	int			offspring;		/* new candidates per generation (default 8) */
 	bool		ensemble;		/* try greedy ensemble selection */
 	double		reserve_seconds;	/* time kept for the caller after the refit (storing) */
+	double		store_seconds_per_byte;	/* storing the final model, per byte of its JSON */
+	double		store_scale;	/* rows of the final fit / rows of the search */
 	double		refit_scale;	/* the caller's refits, in rows of the search's data (0 = 1): refit on
 								 * the training rows and then on all rows with a holdout of
 								 * 25 % is 1 + 4/3 */
