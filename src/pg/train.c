@@ -155,9 +155,10 @@ store_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
  * training.  Row lists in increasing order.
  */
 static void
-split_rows(const AmlTrainingData *data, double test_size, int seed, int **train, int *n_train,
-		   int **test, int *n_test, int *kept_out)
+split_rows(const AmlTrainingData *data, double *test_size_io, bool automatic, int seed, int **train,
+		   int *n_train, int **test, int *n_test, int *kept_out)
 {
+	double		test_size = *test_size_io;
 	bool		classification = data->schema.task == AML_TASK_CLASSIFICATION;
 	int		   *count = classification ? palloc0(sizeof(int) * (data->n_classes + 1)) : NULL;
 	int		   *holdable = palloc(sizeof(int) * (data->n_rows + 1));
@@ -188,6 +189,21 @@ split_rows(const AmlTrainingData *data, double test_size, int seed, int **train,
 				ysub[n_hold] = data->y[i];
 				holdable[n_hold++] = i;
 			}
+		/* an automatic holdout that cannot be cut (every class rare) is none */
+		if (automatic && (ceil(test_size * n_hold) < 1 || ceil(test_size * n_hold) >= n_hold - 1))
+		{
+			test_size = *test_size_io = 0;
+			*kept_out = 0;
+		}
+	}
+	if (test_size > 0 && n_hold < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("no rows of %s can be held out: every class of target \"%s\" has fewer than %d rows",
+						data->relation, data->schema.target, AML_HOLDOUT_MIN_CLASS),
+				 errhint("Use test_size => 0 (no holdout), or leave test_size out.")));
+	if (test_size > 0)
+	{
 		aml_rng_seed(&rng, (uint64) (uint32) seed);
 		if (aml_train_test_split(n_hold, test_size, classification ? ysub : NULL, data->n_classes,
 								 &rng, &split, &err) != AML_OK)
@@ -409,7 +425,7 @@ automl_train(PG_FUNCTION_ARGS)
 		bool		say = false;
 
 		test_size = aml_validation_test_size(data->n_rows, test_size);
-		split_rows(data, test_size, seed, &train_rows, &n_train, &test_rows, &n_test, &kept_out);
+		split_rows(data, &test_size, auto_test, seed, &train_rows, &n_train, &test_rows, &n_test, &kept_out);
 		if (data->schema.task == AML_TASK_CLASSIFICATION)
 		{
 			count = palloc0(sizeof(int) * (data->n_classes + 1));
@@ -447,8 +463,11 @@ automl_train(PG_FUNCTION_ARGS)
 		else if (auto_test)
 		{
 			say = true;
-			appendStringInfo(&why, ", no holdout (fewer than %d rows: the cross-validation score is the estimate)",
-							 AML_HOLDOUT_MIN_ROWS);
+			if (data->n_rows < AML_HOLDOUT_MIN_ROWS)
+				appendStringInfo(&why, ", no holdout (fewer than %d rows: the cross-validation score is the estimate)",
+								 AML_HOLDOUT_MIN_ROWS);
+			else
+				appendStringInfo(&why, ", no holdout (the classes are too rare to hold rows out: the cross-validation score is the estimate)");
 		}
 		else
 			appendStringInfoString(&why, ", no holdout (test_size => 0)");

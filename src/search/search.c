@@ -381,6 +381,13 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 		aml_free(res);
 		return aml_error_nomem(err, "a batch of candidates");
 	}
+	/*
+	 * Until a candidate succeeds (large tables on a short budget), the
+	 * candidate may use most of what is left, keeping 40 % for its refits:
+	 * a slow model is better than none
+	 */
+	if (s->best < 0 && s->opt->max_evaluations == 0)
+		max_seconds = fmax(max_seconds, 0.6 * (deadline - aml_clock()));
 	memset(&prune, 0, sizeof(prune));
 	if (s->best >= 0)
 	{
@@ -485,7 +492,8 @@ run_portfolio(Search *s, AmlError *err)
 			s->stop = true;
 			break;
 		}
-		room = batch_room(s, size);
+		/* one at a time until one succeeds (it may take most of the budget) */
+		room = batch_room(s, s->best < 0 ? 1 : size);
 		while (next < n && n_batch < room)
 		{
 			bool		added;

@@ -68,7 +68,7 @@ typedef struct AmlSearchOptions
 	/*
 	 * How candidates are evaluated (batch.h): NULL = one after the other in
 	 * this process.  batch_size: portfolio candidates per batch (default 4;
-	 * a generation's offspring are one batch).  Neither may depend on the
+	 * 1 until a candidate succeeded; a generation's offspring are one batch).  Neither may depend on the
 	 * number of workers, or results would.
 	 */
 	AmlEvaluateBatchFn evaluate_batch;
