@@ -797,6 +797,39 @@ run_ensemble(Search *s, AmlSearchResult *r, AmlError *err)
 	return AML_OK;
 }
 
+/*
+ * When the budget ran out before any candidate succeeded (a large table, a
+ * short budget, a loaded machine), one last candidate that fits in a blink:
+ * Gaussian naive Bayes (classification) or ridge regression, on ordinal
+ * codes, given what is left of the budget and its 10 % margin.  A model
+ * within the budget is better than an error.
+ */
+static AmlStatus
+rescue(Search *s, AmlError *err)
+{
+	const char *name = s->schema->task == AML_TASK_CLASSIFICATION ? "gaussian_nb" : "ridge";
+	int			op = aml_space_find(s->opt->space, name);
+	AmlGenome	g;
+	int			batch[1];
+	int			n_batch = 0;
+	bool		added;
+	double		saved = s->deadline;
+
+	if (op < 0 || s->opt->max_evaluations > 0)
+		return AML_OK;
+	memset(&g, 0, sizeof(g));
+	for (int k = 0; k < AML_N_SLOTS; k++)
+		g.slots[k].op = -1;
+	g.ordinal = 1;
+	aml_gene_default(s->opt->space, op, &g.slots[AML_SLOT_ESTIMATOR]);
+	aml_genome_repair(s->opt->space, &s->traits, &s->gen_rng, &g);
+	AML_TRY(propose_genome(s, &g, "rescue", batch, &n_batch, &added, err));
+	s->deadline = saved + fmax(0.05 * s->opt->time_budget, 0.5);
+	AML_TRY(run_batch(s, batch, n_batch, err));
+	s->deadline = saved;
+	return AML_OK;
+}
+
 /* The error when nothing worked: the most common reasons. */
 static AmlStatus
 all_failed(Search *s, AmlError *err)
@@ -893,6 +926,8 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	st = run_portfolio(&s, err);
 	if (st == AML_OK && !s.stop)
 		st = run_evolution(&s, err);
+	if (st == AML_OK && s.best < 0)
+		st = rescue(&s, err);
 	if (st == AML_OK && s.best < 0)
 		st = all_failed(&s, err);
 	if (st == AML_OK)
