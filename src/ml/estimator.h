@@ -84,6 +84,17 @@ typedef struct AmlEstimatorType
 	AmlStatus	(*importances) (const AmlEstimator *est, double *out, AmlError *err);
 	/* Linear models: how outputs depend on inputs (AML_FOLD_NONE otherwise). */
 	AmlFoldLink fold_link;
+	/*
+	 * Optional: rough peak bytes that fitting est (params set, not fitted) on
+	 * rows x cols needs beyond its input, model included (the search skips
+	 * candidates that cannot fit in the memory budget).  NULL: negligible.
+	 */
+	double		(*fit_bytes) (const AmlEstimator *est, int rows, int cols);
+	/*
+	 * Optional: rough size of the fitted state as JSON text (storing a model
+	 * costs time in proportion; trees are large).  NULL: negligible.
+	 */
+	double		(*state_bytes) (const AmlEstimator *est);
 } AmlEstimatorType;
 
 struct AmlEstimator

@@ -486,6 +486,31 @@ forest_importances(const AmlEstimator *est, double *out, AmlError *err)
 	return AML_OK;
 }
 
+/* Memory: nodes of every tree (about 2 rows / min_samples_leaf each) and sort buffers. */
+static double
+forest_fit_bytes(const AmlEstimator *est, int rows, int cols)
+{
+	const ForestParams *p = est->params;
+	int			outputs = est->n_classes > 0 ? est->n_classes : 1;
+
+	return (double) p->n_estimators * (2.0 * rows / (p->min_samples_leaf > 1 ? p->min_samples_leaf : 1)) *
+		(40.0 + 8.0 * outputs) + (double) rows * cols * 4;
+}
+
+/* JSON size: about 21 characters a node and 9 a leaf value (measured). */
+static double
+forest_state_bytes(const AmlEstimator *est)
+{
+	const ForestState *s = est->state;
+	double		bytes = 0;
+
+	if (s == NULL)
+		return 0;
+	for (int t = 0; t < s->n_trees; t++)
+		bytes += 21.0 * s->trees[t].n_nodes + 9.0 * s->trees[t].n_leaves * s->trees[t].n_outputs;
+	return bytes;
+}
+
 const AmlEstimatorType aml_random_forest_type = {
 	.name = "random_forest",
 	.label = "random forest",
@@ -502,6 +527,8 @@ const AmlEstimatorType aml_random_forest_type = {
 	.state_from_json = forest_state_from_json,
 	.free_state = forest_free_state,
 	.importances = forest_importances,
+	.fit_bytes = forest_fit_bytes,
+	.state_bytes = forest_state_bytes,
 };
 
 const AmlEstimatorType aml_extra_trees_type = {
@@ -520,6 +547,8 @@ const AmlEstimatorType aml_extra_trees_type = {
 	.state_from_json = forest_state_from_json,
 	.free_state = forest_free_state,
 	.importances = forest_importances,
+	.fit_bytes = forest_fit_bytes,
+	.state_bytes = forest_state_bytes,
 };
 
 bool

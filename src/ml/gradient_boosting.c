@@ -2071,6 +2071,26 @@ fail:
 
 /* ------------------------------------------------------------------ type */
 
+/* Memory: the trees (max_iter x outputs of max_leaf_nodes leaves), binned X, gradients. */
+static double
+gb_fit_bytes(const AmlEstimator *est, int rows, int cols)
+{
+	const GbParams *p = est->params;
+	int			outputs = est->n_classes > 2 ? est->n_classes : 1;
+
+	return (double) p->max_iter * outputs * p->max_leaf_nodes * 2 * 48 + (double) rows * cols +
+		(double) rows * outputs * 32;
+}
+
+/* JSON size: about 25 characters a node. */
+static double
+gb_state_bytes(const AmlEstimator *est)
+{
+	const GbState *s = est->state;
+
+	return s ? 25.0 * s->n_nodes : 0;
+}
+
 const AmlEstimatorType aml_gradient_boosting_type = {
 	.name = "gradient_boosting",
 	.label = "histogram gradient boosting",
@@ -2087,6 +2107,8 @@ const AmlEstimatorType aml_gradient_boosting_type = {
 	.state_from_json = gb_state_from_json,
 	.free_state = gb_free_state,
 	.importances = gb_importances,
+	.fit_bytes = gb_fit_bytes,
+	.state_bytes = gb_state_bytes,
 };
 
 /* ------------------------------------------------------------------ access (tree_access.h) */

@@ -843,6 +843,23 @@ knn_state_from_json(AmlEstimator *est, json_object *state, AmlError *err)
 	return AML_OK;
 }
 
+/* Memory: a copy of the training rows and the distance blocks of prediction. */
+static double
+knn_fit_bytes(const AmlEstimator *est, int rows, int cols)
+{
+	(void) est;
+	return (double) rows * cols * sizeof(double) + 4096.0 * rows * sizeof(double);
+}
+
+/* JSON size: the training rows, about 12 characters a number. */
+static double
+knn_state_bytes(const AmlEstimator *est)
+{
+	const KnnState *s = est->state;
+
+	return s ? 12.0 * s->n * (s->p + 1) : 0;
+}
+
 const AmlEstimatorType aml_knn_type = {
 	.name = "knn",
 	.label = "k-nearest neighbours",
@@ -858,4 +875,6 @@ const AmlEstimatorType aml_knn_type = {
 	.state_to_json = knn_state_to_json,
 	.state_from_json = knn_state_from_json,
 	.free_state = knn_free_state,
+	.fit_bytes = knn_fit_bytes,
+	.state_bytes = knn_state_bytes,
 };

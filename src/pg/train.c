@@ -50,6 +50,11 @@
 PG_FUNCTION_INFO_V1(automl_train);
 
 #define MAX_TIME_BUDGET (7 * 24 * 3600.0)
+/*
+ * Seconds to turn a model into JSON and store it, per byte of its JSON
+ * (forests of 3 to 4.4 MB took 1 to 2.7 s on the shared test machine)
+ */
+#define STORE_SECONDS_PER_BYTE 0.45e-6
 
 static bool
 query_cancelled(void)
@@ -139,15 +144,27 @@ refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
 	return t;
 }
 
+/* Seconds to store the chosen model fitted on `rows` rows (its JSON grows with them). */
+static double
+store_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
+{
+	double		bytes = 0;
+
+	for (int k = 0; k < e->n_members; k++)
+		bytes += r->candidates[e->members[k]].model_bytes * rows / fmax(r->split_train_rows, 1);
+	return STORE_SECONDS_PER_BYTE * bytes;
+}
+
 /*
  * The holdout: test_size of the rows (stratified for classification), the
  * rows of classes with fewer than AML_HOLDOUT_MIN_CLASS rows all in
  * training.  Row lists in increasing order.
  */
 static void
-split_rows(const AmlTrainingData *data, double test_size, int seed, int **train, int *n_train,
-		   int **test, int *n_test, int *kept_out)
+split_rows(const AmlTrainingData *data, double *test_size_io, bool automatic, int seed, int **train,
+		   int *n_train, int **test, int *n_test, int *kept_out)
 {
+	double		test_size = *test_size_io;
 	bool		classification = data->schema.task == AML_TASK_CLASSIFICATION;
 	int		   *count = classification ? palloc0(sizeof(int) * (data->n_classes + 1)) : NULL;
 	int		   *holdable = palloc(sizeof(int) * (data->n_rows + 1));
@@ -178,6 +195,21 @@ split_rows(const AmlTrainingData *data, double test_size, int seed, int **train,
 				ysub[n_hold] = data->y[i];
 				holdable[n_hold++] = i;
 			}
+		/* an automatic holdout that cannot be cut (every class rare) is none */
+		if (automatic && (ceil(test_size * n_hold) < 1 || ceil(test_size * n_hold) >= n_hold - 1))
+		{
+			test_size = *test_size_io = 0;
+			*kept_out = 0;
+		}
+	}
+	if (test_size > 0 && n_hold < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("no rows of %s can be held out: every class of target \"%s\" has fewer than %d rows",
+						data->relation, data->schema.target, AML_HOLDOUT_MIN_CLASS),
+				 errhint("Use test_size => 0 (no holdout), or leave test_size out.")));
+	if (test_size > 0)
+	{
 		aml_rng_seed(&rng, (uint64) (uint32) seed);
 		if (aml_train_test_split(n_hold, test_size, classification ? ysub : NULL, data->n_classes,
 								 &rng, &split, &err) != AML_OK)
@@ -401,7 +433,7 @@ automl_train(PG_FUNCTION_ARGS)
 		bool		say = false;
 
 		test_size = aml_validation_test_size(data->n_rows, test_size);
-		split_rows(data, test_size, seed, &train_rows, &n_train, &test_rows, &n_test, &kept_out);
+		split_rows(data, &test_size, auto_test, seed, &train_rows, &n_train, &test_rows, &n_test, &kept_out);
 		if (data->schema.task == AML_TASK_CLASSIFICATION)
 		{
 			count = palloc0(sizeof(int) * (data->n_classes + 1));
@@ -439,8 +471,11 @@ automl_train(PG_FUNCTION_ARGS)
 		else if (auto_test)
 		{
 			say = true;
-			appendStringInfo(&why, ", no holdout (fewer than %d rows: the cross-validation score is the estimate)",
-							 AML_HOLDOUT_MIN_ROWS);
+			if (data->n_rows < AML_HOLDOUT_MIN_ROWS)
+				appendStringInfo(&why, ", no holdout (fewer than %d rows: the cross-validation score is the estimate)",
+								 AML_HOLDOUT_MIN_ROWS);
+			else
+				appendStringInfo(&why, ", no holdout (the classes are too rare to hold rows out: the cross-validation score is the estimate)");
 		}
 		else
 			appendStringInfoString(&why, ", no holdout (test_size => 0)");
@@ -495,8 +530,18 @@ automl_train(PG_FUNCTION_ARGS)
 	opt.max_evaluations = max_evaluations;
 	opt.ensemble = true;
 	opt.reserve_seconds = store_seconds;
-	opt.refit_scale = (n_test > 0 ? 1.0 : 0.0) +
-		(refit_all && n_test > 0 ? (double) data->n_rows / n_train : 0.0) + (n_test > 0 ? 0.0 : 1.0);
+	/*
+	 * What the search keeps time for, in fits on its own rows: the refit on
+	 * the training rows (holdout), the refit on all rows; and storing the
+	 * final model (its JSON grows with its rows)
+	 */
+	{
+		double		final_scale = refit_all || n_test == 0 ? (double) data->n_rows / n_train : 1.0;
+
+		opt.refit_scale = (n_test > 0 ? 1.0 : 0.0) + (refit_all || n_test == 0 ? final_scale : 0.0);
+		opt.store_seconds_per_byte = STORE_SECONDS_PER_BYTE;
+		opt.store_scale = final_scale;
+	}
 	pstate.metric = metric->name;
 	pstate.max_evaluations = max_evaluations;
 	opt.progress = progress;
@@ -516,13 +561,15 @@ automl_train(PG_FUNCTION_ARGS)
 	if (parallel != NULL)
 		aml_parallel_end_hook(parallel);
 	CHECK_FOR_INTERRUPTS();
+	elog(DEBUG1, "automl: search done after %.2f s (%s)", aml_now_seconds() - start, result->stop_reason);
 
 	aml_progress_phase("refit");
 	/* an ensemble whose refits would overrun the budget gives way to the best pipeline */
 	if (result->is_ensemble)
 	{
 		double		need = (n_test > 0 ? refit_estimate(result, &result->final, n_train) : 0) +
-			(refit_all || n_test == 0 ? refit_estimate(result, &result->final, data->n_rows) : 0);
+			(refit_all || n_test == 0 ? refit_estimate(result, &result->final, data->n_rows) : 0) +
+			store_estimate(result, &result->final, refit_all || n_test == 0 ? data->n_rows : n_train);
 
 		if (aml_now_seconds() + need + store_seconds > hard_deadline)
 		{
@@ -560,6 +607,8 @@ automl_train(PG_FUNCTION_ARGS)
 		aml_pg_json_release_with_context(holdout_report);
 		aml_matrix_free(pred);
 		CHECK_FOR_INTERRUPTS();
+		elog(DEBUG1, "automl: holdout scored after %.2f s (estimated refit %.2f s)", aml_now_seconds() - start,
+			 refit_estimate(result, &result->final, n_train));
 	}
 	/* the final model: on every row, when asked and when it fits in the budget */
 	if (n_test == 0)
@@ -569,7 +618,8 @@ automl_train(PG_FUNCTION_ARGS)
 	}
 	else if (refit_all)
 	{
-		double		need = refit_estimate(result, &result->final, data->n_rows);
+		double		need = refit_estimate(result, &result->final, data->n_rows) +
+			store_estimate(result, &result->final, data->n_rows);
 
 		if (aml_now_seconds() + need + store_seconds > hard_deadline)
 		{
@@ -592,6 +642,8 @@ automl_train(PG_FUNCTION_ARGS)
 	}
 	if (train_model != NULL)
 		aml_model_free(train_model);
+	elog(DEBUG1, "automl: final model fitted after %.2f s (estimated %.2f s for %d rows)",
+		 aml_now_seconds() - start, refit_estimate(result, &result->final, final_rows), final_rows);
 	aml_model_describe(model, description, sizeof(description));
 
 	/* store model, run, candidates */
@@ -625,9 +677,12 @@ automl_train(PG_FUNCTION_ARGS)
 		rec.metrics = pstrdup(aml_json_text(metrics));
 		MemoryContextDelete(json_context);
 	}
+	elog(DEBUG1, "automl: model as JSON after %.2f s (%zu bytes, estimated %.0f)", aml_now_seconds() - start,
+		 strlen(rec.pipeline), store_estimate(result, &result->final, final_rows) / STORE_SECONDS_PER_BYTE);
 	rec.params = "{}";
 	rec.description = description;
 	model_id = aml_model_store(&rec, NULL);
+	elog(DEBUG1, "automl: model stored after %.2f s", aml_now_seconds() - start);
 
 	memset(&re, 0, sizeof(re));
 	re.result = result;
@@ -637,6 +692,7 @@ automl_train(PG_FUNCTION_ARGS)
 	re.final_rows = final_rows;
 	aml_train_run_succeed(run_id, &re);
 	elapsed = aml_now_seconds() - start;
+	elog(DEBUG1, "automl: run stored after %.2f s", elapsed);
 
 	/* ids and times are in the result row; the NOTICE says what was found */
 	if (n_test > 0)

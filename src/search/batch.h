@@ -20,7 +20,8 @@
  *    rule, time cap min(deadline, its start + max_seconds), keep the
  *    out-of-fold predictions when keep_oof;
  *  - fill results[i] (zeroed by the search): status, reason, folds_done,
- *    fold_scores, mean, std, signed_mean, fit_seconds, probabilistic, oof.
+ *    fold_scores, mean, std, signed_mean, fit_seconds, model_bytes,
+ *    probabilistic, oof.
  *    oof (cv->n_rows x outputs, allocated with aml_matrix_new) passes to the
  *    search, which frees it;
  *  - a request whose deadline has passed before it starts is not run:

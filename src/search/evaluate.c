@@ -293,6 +293,8 @@ aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPruneRule *prun
 			}
 			st = aml_pipeline_fit(p, cv->train_x[f], cv->train_y[f], &frng, &ferr);
 		}
+		if (st == AML_OK && f == 0 && p->estimator->type->state_bytes != NULL)
+			c->model_bytes = p->estimator->type->state_bytes(p->estimator);
 		if (st == AML_OK)
 		{
 			pred = aml_matrix_new(cv->test_x[f]->rows, aml_pipeline_outputs(p));

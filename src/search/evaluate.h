@@ -69,6 +69,7 @@ typedef struct AmlCandidate
 	double		std;
 	double		signed_mean;	/* higher is better */
 	double		fit_seconds;	/* all folds, fit and predict */
+	double		model_bytes;	/* its model's JSON size fitted on one split (estimated) */
 	AmlCandidateStatus status;
 	char		reason[256];
 	AmlMatrix  *oof;			/* out-of-fold predictions (n_rows x outputs) or NULL */

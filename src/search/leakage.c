@@ -112,7 +112,9 @@ leak_of_column(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 			for (int i = 1; i < n; i++)
 				if (p[i].y != p[i - 1].y)
 					changes++;
-			if (changes <= (n_classes - 1) + (int) floor(0.005 * n))
+			/* rows of equal values must agree too (purity), or a column that is
+			 * mostly zero would pass */
+			if (purity >= 0.995 && changes <= (n_classes - 1) + (int) floor(0.005 * n))
 			{
 				snprintf(reason, len, "sorted by it, the %d rows where it is known fall into classes with only %d change%s: thresholds on it alone give the target",
 						 n, changes, changes == 1 ? "" : "s");

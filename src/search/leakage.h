@@ -9,7 +9,8 @@
  *    the target: AD -> AD, CN -> CN, Other -> MCI);
  *  - classification, a continuous number: sorted by it, the rows' classes
  *    change no more often than the classes need plus 0.5 % of the rows (one
- *    threshold per class boundary separates them);
+ *    threshold per class boundary separates them), and rows of equal values
+ *    have the same class for 99.5 % of the rows;
  *  - regression, a number: correlation with the target of 0.999 or more in
  *    absolute value (a copy or an affine transform).
  * Tables of more than 20 000 rows are judged on a regular sample of them.

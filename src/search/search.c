@@ -10,6 +10,7 @@
 #include "search/search_calibration.h"
 #include "search/selection.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,16 +74,19 @@ gene_value(const AmlSearchSpace *space, const AmlGene *g, const char *param, dou
 	return fallback;
 }
 
-/* Rough peak bytes to evaluate a genome (data copies + model), for skipping. */
+/*
+ * Rough peak bytes to evaluate a genome: copies of the data through its
+ * preprocessing, and what its estimator says fitting needs (fit_bytes).
+ */
 static double
-estimate_bytes(const Search *s, const AmlGenome *g, char *why, size_t whylen)
+estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec, char *why, size_t whylen)
 {
 	const AmlSearchSpace *space = s->opt->space;
 	double		rows = (double) s->traits.n_rows * (s->opt->cv_folds - 1) / s->opt->cv_folds;
 	double		width = g->ordinal ? s->traits.n_inputs : (double) s->traits.encoded_width;
 	double		bytes;
-	const AmlOperator *est = aml_genome_estimator(space, g);
-	int			outputs = s->traits.n_classes > 0 ? s->traits.n_classes : 1;
+	json_object *est_spec;
+	json_object *type_name;
 
 	if (g->slots[AML_SLOT_IMPUTER].op >= 0 && gene_value(space, &g->slots[AML_SLOT_IMPUTER], "add_indicator", 0))
 		width += s->traits.n_inputs;
@@ -99,25 +103,21 @@ estimate_bytes(const Search *s, const AmlGenome *g, char *why, size_t whylen)
 		width = poly;
 	}
 	bytes = 3.0 * rows * width * sizeof(double);
-	if (est != NULL)
+	if (json_object_object_get_ex(spec, "estimator", &est_spec) &&
+		json_object_object_get_ex(est_spec, "type", &type_name))
 	{
-		if (strcmp(est->name, "random_forest") == 0 || strcmp(est->name, "extra_trees") == 0 ||
-			strcmp(est->name, "decision_tree") == 0)
-		{
-			double		trees = gene_value(space, &g->slots[AML_SLOT_ESTIMATOR], "n_estimators", 1);
-			double		leaf = gene_value(space, &g->slots[AML_SLOT_ESTIMATOR], "min_samples_leaf", 1);
+		const AmlEstimatorType *type = aml_estimator_type_find(json_object_get_string(type_name));
+		json_object *params = NULL;
+		AmlEstimator *est;
+		AmlError	err;
 
-			bytes += trees * (2.0 * rows / fmax(leaf, 1)) * (40.0 + 8.0 * outputs) + rows * width * 4;
-		}
-		else if (strcmp(est->name, "gradient_boosting") == 0)
+		json_object_object_get_ex(est_spec, "params", &params);
+		if (type != NULL && type->fit_bytes != NULL &&
+			aml_estimator_create(type, s->schema->task, s->traits.n_classes, params, &est, &err) == AML_OK)
 		{
-			double		iters = gene_value(space, &g->slots[AML_SLOT_ESTIMATOR], "max_iter", 100);
-			double		leaves = gene_value(space, &g->slots[AML_SLOT_ESTIMATOR], "max_leaf_nodes", 31);
-
-			bytes += iters * outputs * leaves * 2 * 48 + rows * width + rows * outputs * 32;
+			bytes += type->fit_bytes(est, (int) fmin(rows, INT_MAX), (int) fmin(width, INT_MAX));
+			aml_estimator_free(est);
 		}
-		else if (strcmp(est->name, "knn") == 0)
-			bytes += rows * width * sizeof(double) + 4096.0 * rows * sizeof(double);
 	}
 	snprintf(why, whylen, "would need about %.0f MB", bytes / (1024 * 1024));
 	return bytes;
@@ -132,7 +132,8 @@ refit_seconds(const Search *s, const AmlCandidate *c)
 
 	if (c->folds_done == 0)
 		return 0;
-	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1) * scale;
+	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1) * scale +
+		s->opt->store_seconds_per_byte * c->model_bytes * k / (k - 1) * s->opt->store_scale;
 }
 
 /*
@@ -340,15 +341,18 @@ propose_genome(Search *s, const AmlGenome *g, const char *phase, int *batch, int
 		c->description = aml_strdup(words);
 		aml_pipeline_free(unfitted);
 	}
-	json_object_put(spec);
 	if (c->spec == NULL || c->estimator == NULL)
+	{
+		json_object_put(spec);
 		return aml_error_nomem(err, "a candidate");
+	}
 	c->mean = c->std = NAN;
 	c->signed_mean = -INFINITY;
 	/* skip what cannot fit in memory */
 	{
-		double		need = estimate_bytes(s, g, why, sizeof(why));
+		double		need = estimate_bytes(s, g, spec, why, sizeof(why));
 
+		json_object_put(spec);
 		if (isinf(need) || !aml_memory_fits((size_t) fmin(need, (double) (SIZE_MAX / 2))))
 		{
 			c->status = AML_CANDIDATE_SKIPPED;
@@ -389,6 +393,13 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 		aml_free(res);
 		return aml_error_nomem(err, "a batch of candidates");
 	}
+	/*
+	 * Until a candidate succeeds (large tables on a short budget), the
+	 * candidate may use most of what is left, keeping 40 % for its refits:
+	 * a slow model is better than none
+	 */
+	if (s->best < 0 && s->opt->max_evaluations == 0)
+		max_seconds = fmax(max_seconds, 0.6 * (deadline - aml_clock()));
 	memset(&prune, 0, sizeof(prune));
 	if (s->best >= 0)
 	{
@@ -447,6 +458,7 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 		c->std = res[i].std;
 		c->signed_mean = res[i].signed_mean;
 		c->fit_seconds = res[i].fit_seconds;
+		c->model_bytes = res[i].model_bytes;
 		c->probabilistic = res[i].probabilistic;
 		c->oof = res[i].oof;
 		if (c->status == AML_CANDIDATE_SKIPPED)
@@ -508,7 +520,8 @@ run_portfolio(Search *s, AmlError *err)
 			s->stop = true;
 			break;
 		}
-		room = batch_room(s, size);
+		/* one at a time until one succeeds (it may take most of the budget) */
+		room = batch_room(s, s->best < 0 ? 1 : size);
 		while (next < n && n_batch < room)
 		{
 			bool		added;
@@ -812,6 +825,39 @@ run_ensemble(Search *s, AmlSearchResult *r, AmlError *err)
 	return AML_OK;
 }
 
+/*
+ * When the budget ran out before any candidate succeeded (a large table, a
+ * short budget, a loaded machine), one last candidate that fits in a blink:
+ * Gaussian naive Bayes (classification) or ridge regression, on ordinal
+ * codes, given what is left of the budget and its 10 % margin.  A model
+ * within the budget is better than an error.
+ */
+static AmlStatus
+rescue(Search *s, AmlError *err)
+{
+	const char *name = s->schema->task == AML_TASK_CLASSIFICATION ? "gaussian_nb" : "ridge";
+	int			op = aml_space_find(s->opt->space, name);
+	AmlGenome	g;
+	int			batch[1];
+	int			n_batch = 0;
+	bool		added;
+	double		saved = s->deadline;
+
+	if (op < 0 || s->opt->max_evaluations > 0)
+		return AML_OK;
+	memset(&g, 0, sizeof(g));
+	for (int k = 0; k < AML_N_SLOTS; k++)
+		g.slots[k].op = -1;
+	g.ordinal = 1;
+	aml_gene_default(s->opt->space, op, &g.slots[AML_SLOT_ESTIMATOR]);
+	aml_genome_repair(s->opt->space, &s->traits, &s->gen_rng, &g);
+	AML_TRY(propose_genome(s, &g, "rescue", batch, &n_batch, &added, err));
+	s->deadline = saved + fmax(0.05 * s->opt->time_budget, 0.5);
+	AML_TRY(run_batch(s, batch, n_batch, err));
+	s->deadline = saved;
+	return AML_OK;
+}
+
 /* The error when nothing worked: the most common reasons. */
 static AmlStatus
 all_failed(Search *s, AmlError *err)
@@ -908,6 +954,8 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	st = run_portfolio(&s, err);
 	if (st == AML_OK && !s.stop)
 		st = run_evolution(&s, err);
+	if (st == AML_OK && s.best < 0)
+		st = rescue(&s, err);
 	if (st == AML_OK && s.best < 0)
 		st = all_failed(&s, err);
 	if (st == AML_OK)

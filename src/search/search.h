@@ -57,6 +57,8 @@ typedef struct AmlSearchOptions
 	int			offspring;		/* new candidates per generation (default 8) */
 	bool		ensemble;		/* try greedy ensemble selection */
 	double		reserve_seconds;	/* time kept for the caller after the refit (storing) */
+	double		store_seconds_per_byte;	/* storing the final model, per byte of its JSON */
+	double		store_scale;	/* rows of the final fit / rows of the search */
 	double		refit_scale;	/* the caller's refits, in rows of the search's data (0 = 1): refit on
 								 * the training rows and then on all rows with a holdout of
 								 * 25 % is 1 + 4/3 */
@@ -73,7 +75,7 @@ typedef struct AmlSearchOptions
 	/*
 	 * How candidates are evaluated (batch.h): NULL = one after the other in
 	 * this process.  batch_size: portfolio candidates per batch (default 4;
-	 * a generation's offspring are one batch).  Neither may depend on the
+	 * 1 until a candidate succeeded; a generation's offspring are one batch).  Neither may depend on the
 	 * number of workers, or results would.
 	 */
 	AmlEvaluateBatchFn evaluate_batch;

@@ -1,7 +1,8 @@
 /*
  * space.h — the AutoML search space: which operators a pipeline may use, the
- * ranges their hyperparameters are drawn from, pipelines as genomes, and the
- * portfolio of strong configurations tried first.
+ * ranges their hyperparameters are drawn from (space.c), pipelines as
+ * genomes (genome.c), and the portfolio of strong configurations tried first
+ * (portfolio.c).
  *
  * A pipeline is a fixed sequence of slots, each empty or holding one operator:
  *   encoding (one-hot or ordinal, only when there are categorical inputs)
@@ -139,6 +140,10 @@ int			aml_genome_complexity(const AmlGenome *g);
 /* The pipeline specification (pipeline.h) of a genome; caller releases it. */
 json_object *aml_genome_spec(const AmlSearchSpace *space, const AmlDataTraits *traits,
 							 const AmlGenome *g);
+/* The hyperparameter specification of an operator's parameter, or NULL. */
+const AmlParamSpec *aml_operator_param_spec(const AmlOperator *op, const char *param);
+/* Operator op with its default hyperparameters in gene g. */
+void		aml_gene_default(const AmlSearchSpace *space, int op, AmlGene *g);
 /* The estimator operator of a genome. */
 const AmlOperator *aml_genome_estimator(const AmlSearchSpace *space, const AmlGenome *g);
 

@@ -11,7 +11,9 @@
 #include "core/json.h"
 #include "ml/metrics.h"
 #include "ml/pipeline.h"
+#include "search/leakage.h"
 #include "search/search.h"
+#include "search/validation.h"
 #include "search/selection.h"
 
 static void
@@ -404,6 +406,80 @@ test_all_fail(void)
 	free_problem(&p);
 }
 
+/*
+ * Leakage: none on the classic tables; a recoded target, a threshold copy
+ * and an affine copy are found; a mostly-zero column whose non-zero values
+ * are all of one class is not a leak (spam's word frequencies).
+ */
+static void
+test_leakage(void)
+{
+	const char *files[][3] = {{"iris.csv", "name", "c"}, {"wine.csv", "target", "c"},
+		{"breast_cancer.csv", "target", "c"}, {"diabetes.csv", "target", "r"}};
+	AmlLeak		leaks[64];
+
+	for (int f = 0; f < 4; f++)
+	{
+		Problem		p;
+
+		load_problem(&p, files[f][0], files[f][1], files[f][2][0] == 'c');
+		CHECK_MSG(aml_find_leaks(&p.schema, p.X, p.y, p.n_classes, leaks, 64) == 0,
+				  "%s: column %d taken for a leak", files[f][0], leaks[0].input);
+		/* overwrite input 0 with a leak, then with a harmless sparse column */
+		for (int kind = 0; kind < 3; kind++)
+		{
+			int			n;
+
+			for (int i = 0; i < p.X->rows; i++)
+			{
+				double		y = p.y[i];
+
+				if (kind == 0)
+					AML_AT(p.X, i, 0) = p.n_classes > 0 ? 10 + 3 * y : 2 * y + 1;	/* copy */
+				else if (kind == 1)
+					AML_AT(p.X, i, 0) = p.n_classes > 0 ? y * 100 + (i % 7) : -y;	/* thresholds */
+				else
+					AML_AT(p.X, i, 0) = (i % 10 == 0 && y == p.y[0]) ? 1 + i % 3 : 0;	/* sparse */
+			}
+			n = aml_find_leaks(&p.schema, p.X, p.y, p.n_classes, leaks, 64);
+			if (kind < 2)
+				CHECK_MSG(n == 1 && leaks[0].input == 0, "%s kind %d: %d leaks", files[f][0], kind, n);
+			else
+				CHECK_MSG(n == 0, "%s: a sparse column taken for a leak", files[f][0]);
+		}
+		free_problem(&p);
+	}
+}
+
+/* Validation: automatic folds and repeats, rare classes pinned, impossible explicit values. */
+static void
+test_validation(void)
+{
+	AmlFoldPlan plan;
+	AmlError	err;
+	int			big[3] = {400, 300, 3};	/* a 3-row class: 3 folds, not pinned */
+	int			tiny[2] = {5, 5};
+	int			ones[3] = {1, 1, 1};
+	int			rare[4] = {100, 60, 1, 2};
+
+	CHECK(aml_validation_test_size(99, NAN) == 0);
+	CHECK(aml_validation_test_size(100, NAN) == 0.25);
+	CHECK(aml_validation_test_size(1000, 0) == 0);
+	CHECK_OK(aml_validation_folds(703, big, 3, 0, &plan, &err), &err);
+	CHECK(plan.cv_folds == 3 && plan.repeats == 1 && plan.n_pinned_classes == 0);
+	CHECK_OK(aml_validation_folds(163, rare, 4, 0, &plan, &err), &err);
+	CHECK(plan.cv_folds == 5 && plan.repeats == 3 && plan.n_pinned_classes == 2);
+	CHECK_OK(aml_validation_folds(10, tiny, 2, 0, &plan, &err), &err);
+	CHECK(plan.cv_folds == 2 && plan.repeats == 3);
+	CHECK_OK(aml_validation_folds(30, NULL, 0, 0, &plan, &err), &err);
+	CHECK(plan.cv_folds == 3);
+	CHECK_OK(aml_validation_folds(163, rare, 4, 2, &plan, &err), &err);
+	CHECK(plan.cv_folds == 2 && plan.repeats == 1 && plan.n_pinned_classes == 1);
+	CHECK_STATUS(aml_validation_folds(3, ones, 3, 0, &plan, &err), AML_ERR_INVALID_DATA, &err);
+	CHECK_STATUS(aml_validation_folds(10, tiny, 2, 6, &plan, &err), AML_ERR_INVALID_DATA, &err);
+	CHECK_STATUS(aml_validation_folds(8, NULL, 0, 5, &plan, &err), AML_ERR_INVALID_DATA, &err);
+}
+
 int
 main(void)
 {
@@ -415,5 +491,7 @@ main(void)
 	RUN(test_quality_and_refit);
 	RUN(test_time_budget);
 	RUN(test_all_fail);
+	RUN(test_leakage);
+	RUN(test_validation);
 	return unit_end();
 }
