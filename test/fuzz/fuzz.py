@@ -53,7 +53,7 @@ DEFAULT_SEED = 20240611
 # waiting is what automl_deployment_wait is for, and the fuzzer's deploy
 # requests are still queued, so most of its calls wait until cancelled; a
 # search runs until its time budget (a minute by default) or is cancelled
-STATEMENT_TIMEOUT_MS = {"automl_deployment_wait": 40, "automl_train": 100}
+STATEMENT_TIMEOUT_MS = {"automl_deployment_wait": 40, "automl_wait": 40, "automl_train": 100}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Bugs the fuzzer found that are not fixed yet (reported; the files are
