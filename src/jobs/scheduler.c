@@ -343,8 +343,9 @@ iteration(void)
 			claimed_attempt[n_claimed] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
 			n_claimed++;
 		}
-		need_claim = false;
 	}
+	/* full: a worker that exits wakes us (bgw_notify_pid, and its slot's release) */
+	need_claim = false;
 	aml_worker_end_xact();
 	if (changed || n_claimed > 0)
 		ConditionVariableBroadcast(&aml_jobs_shared->changed_cv);

@@ -77,9 +77,24 @@ release(void)
 static void
 xact_callback(XactEvent event, void *arg)
 {
-	/* an error ends the search; a job worker commits only once it is done */
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		release();
+	/*
+	 * An error ends the search.  A search always ends within its
+	 * transaction (a job worker ends its entry before committing), so one
+	 * still open at the end is stale: e.g. its error was caught by a
+	 * subtransaction.
+	 */
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			release();
+			break;
+		default:
+			break;
+	}
 }
 
 static void

@@ -53,7 +53,7 @@ DEFAULT_SEED = 20240611
 # waiting is what automl_deployment_wait is for, and the fuzzer's deploy
 # requests are still queued, so most of its calls wait until cancelled; a
 # search runs until its time budget (a minute by default) or is cancelled
-STATEMENT_TIMEOUT_MS = {"automl_deployment_wait": 40, "automl_train": 100}
+STATEMENT_TIMEOUT_MS = {"automl_deployment_wait": 40, "automl_wait": 40, "automl_train": 100}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Bugs the fuzzer found that are not fixed yet (reported; the files are
@@ -879,7 +879,7 @@ class Fuzzer:
             bad = set()
             if mode < 0.3:
                 pass
-            elif mode < 0.75:
+            elif mode < 0.75 and chosen:
                 bad.add(rng.randrange(len(chosen)))
             else:
                 bad = {i for i in range(len(chosen)) if rng.random() < 0.4}
@@ -887,9 +887,12 @@ class Fuzzer:
             for i, (c, t) in enumerate(chosen):
                 good = self.good_column(table, c, role, rng)
                 vals.append(self.column_value(c, t, rng) if i in bad or good is None else good)
-            sql = "INSERT INTO %s (%s) %sVALUES (%s)" % (
-                target, ", ".join(V.ident(c) for c, _ in chosen),
-                "OVERRIDING SYSTEM VALUE " if any(c == "id" for c, _ in chosen) else "", ", ".join(vals))
+            if not chosen:
+                sql = "INSERT INTO %s DEFAULT VALUES" % target   # every column left out
+            else:
+                sql = "INSERT INTO %s (%s) %sVALUES (%s)" % (
+                    target, ", ".join(V.ident(c) for c, _ in chosen),
+                    "OVERRIDING SYSTEM VALUE " if any(c == "id" for c, _ in chosen) else "", ", ".join(vals))
         elif op < 0.85:
             chosen = rng.sample(cols, rng.randint(1, 2))
             sets = ", ".join("%s = %s" % (V.ident(c), self.column_value(c, t, rng)
