@@ -7,6 +7,7 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "utils/builtins.h"
@@ -74,10 +75,17 @@ aml_stats_frame_load(Oid relid, char **names, int n, Jsonb *filter, bool complet
 	bool	   *keep;
 	long		kept = 0;
 
+	/* a relation has at most MaxHeapAttributeNumber columns: more names repeat one */
+	if (n > MaxHeapAttributeNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_TOO_MANY_COLUMNS),
+				 errmsg("%s: too many columns (%d)", what, n),
+				 errdetail("A relation has at most %d columns.", MaxHeapAttributeNumber)));
 	for (int i = 0; i < n; i++)
 	{
 		ListCell   *lc;
 
+		CHECK_FOR_INTERRUPTS();
 		foreach(lc, list)
 			if (strcmp((char *) lfirst(lc), names[i]) == 0)
 				ereport(ERROR,

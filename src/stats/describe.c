@@ -103,6 +103,11 @@ aml_pca(const double *const *cols, long n, int p, bool scale, double *sdev,
 		goto done;
 	for (long i = 0; i < n; i++)
 	{
+		if ((i & 255) == 0 && aml_interrupted())
+		{
+			st = aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
+			goto done;
+		}
 		for (int j = 0; j < p; j++)
 			row[j] = scale ? (cols[j][i] - mean[j]) / sd[j] : cols[j][i] - mean[j];
 		row[p] = 0;
