@@ -483,6 +483,7 @@ automl_feature_importance(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 			for (int r = 0; r < n_repeats; r++)
 			{
+				CHECK_FOR_INTERRUPTS();
 				for (int i = 0; i < rows->n; i++)
 					perm[i] = i;
 				aml_rng_shuffle(&rng, perm, rows->n);
