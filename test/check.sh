@@ -129,7 +129,8 @@ stage "C unit tests" unit as_postgres make -s -C "$WORK" unit
 stage "pg_regress suites" regress as_postgres make -s -C "$WORK" regress
 stage "TAP tests" tap as_postgres make -s -C "$WORK" tap
 stage "Marathon emulator tests" unittest as_postgres python3 "$WORK/test/marathon/test_marathon_emulator.py"
-# every function 10 000 times as regress_fuzz and 300 times as superuser
+# every function up to 10 000 times as regress_fuzz and 300 times as superuser,
+# in an equal share of 600 s (test/fuzz/fuzz.py --time-limit)
 stage "fuzzer" fuzz as_postgres python3 "$WORK/test/fuzz/fuzz.py" --bindir "$($PGC --bindir)"
 
 # ------------------------------------------------------------------ sanitizers

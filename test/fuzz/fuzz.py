@@ -1168,23 +1168,29 @@ class Fuzzer:
                     else:
                         self.fail(fn.signature, 1, role, sql, "a function taking internal was callable "
                                   "from SQL (%s)" % (code or "no error"))
-        for fn in targets:
+        for index, fn in enumerate(targets):
             start = time.time()
-            n = self.run_function(fn, "regress_fuzz", self.args.calls, deadline)
+            # each function gets an equal share of the time that is left (a
+            # fast one leaves its rest to the others): up to --calls calls,
+            # at least --min-calls, or the run fails
+            share = max(deadline - start, 0) / (len(targets) - index)
+            fn_deadline = start + share
+            n = self.run_function(fn, "regress_fuzz", self.args.calls, start + 0.85 * share)
             su_calls = self.args.superuser_calls
             if self.denied.get(fn.signature, 0) > n // 2:
                 # the ordinary role is mostly refused (42501): the superuser
                 # gets the calls that reach the function's own checks
                 su_calls = max(su_calls, self.args.calls // 3)
-            n_su = self.run_function(fn, "postgres", su_calls, deadline)
+            n_su = self.run_function(fn, "postgres", su_calls, fn_deadline)
             st = self.stats.get(fn.signature, {"calls": 0, "errors": 0, "codes": {}})
             top = sorted(st["codes"].items(), key=lambda kv: -kv[1])[:4]
             print("  %-70s %6d calls (%d as superuser), %5.1f%% errors %s, %.1f s"
                   % (shorten(fn.signature, 70), n + n_su, n_su, 100.0 * st["errors"] / max(st["calls"], 1),
                      " ".join("%s:%d" % kv for kv in top), time.time() - start), flush=True)
-            if n < self.args.calls:
-                self.fail(fn.signature, n, "-", "-", "time limit (%d s) reached after %d of %d calls"
-                          % (self.args.time_limit, n, self.args.calls))
+            if n < self.args.min_calls or n_su < min(self.args.min_calls, su_calls) // 4:
+                self.fail(fn.signature, n, "-", "-", "only %d calls (%d as superuser) in its %.0f s share of "
+                          "the time limit (%d s); at least %d are required"
+                          % (n, n_su, share, self.args.time_limit, self.args.min_calls))
         if self.args.memory_rounds > 0:
             for fn in targets:
                 for role in ("regress_fuzz", "postgres"):
@@ -1240,8 +1246,10 @@ def main():
     ap.add_argument("--calls", type=int, default=int(os.environ.get("AML_FUZZ_CALLS", 10000)),
                     help="calls of each function as regress_fuzz")
     ap.add_argument("--superuser-calls", type=int, default=int(os.environ.get("AML_FUZZ_SU_CALLS", 300)))
-    ap.add_argument("--time-limit", type=float, default=float(os.environ.get("AML_FUZZ_TIME_LIMIT", 900)),
-                    help="seconds; the run fails when calls are left")
+    ap.add_argument("--time-limit", type=float, default=float(os.environ.get("AML_FUZZ_TIME_LIMIT", 600)),
+                    help="seconds for all the calls, shared equally by the functions")
+    ap.add_argument("--min-calls", type=int, default=int(os.environ.get("AML_FUZZ_MIN_CALLS", 100)),
+                    help="a function called fewer times as regress_fuzz in its share fails the run")
     ap.add_argument("--statement-timeout-ms", type=int, default=500)
     ap.add_argument("--cancel-grace", type=float, default=float(os.environ.get("AML_FUZZ_CANCEL_GRACE", 5)),
                     help="seconds past statement_timeout after which a call counts as not cancellable")
