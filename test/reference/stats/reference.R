@@ -67,3 +67,29 @@ an_rows <- rbind(an_rows, add_an("d1", 1, anova(lm(y ~ x1 + x2 + x3 + g + h, dat
 an_rows <- rbind(an_rows, add_an("d2", 2, suppressMessages(Anova(lm(y ~ x1 + x2 + x3 + g, data = def), type = 2)), "y ~ x1 + x2 + x3 + g"))
 out(an_rows, "anova_ref.csv")
 cat("done\n")
+
+# --- glm: tidy with Wald intervals (confint.default)
+glm_cases <- list(
+  list("g1", y ~ a + b, "binomial", "outcome"), list("g2", y ~ a * b + cat3, "binomial", "outcome"),
+  list("g3", y ~ cat3, "binomial", "sick"), list("g4", y ~ a + b + cat3, "poisson", "count"),
+  list("g5", y ~ a:b + three, "poisson", "count"), list("g6", y ~ . , "binomial", "sick"))
+glm_rows <- NULL
+for (cs in glm_cases) {
+  d <- gl; d$y <- d[[cs[[4]]]]
+  if (cs[[4]] == "outcome") d$y <- factor(d$y)
+  keep <- setdiff(names(d), c("outcome", "sick", "count", "three"))
+  if (cs[[1]] == "g5") keep <- c(keep, "three")
+  d <- d[, keep]
+  fam <- if (cs[[3]] == "binomial") binomial() else poisson()
+  fit <- glm(cs[[2]], data = d, family = fam)
+  cf <- coef(fit); s <- coef(summary(fit)); ci <- confint.default(fit)
+  fs <- sub("^y ", paste0(cs[[4]], " "), deparse(cs[[2]]))
+  for (t in names(cf)) {
+    r <- if (t %in% rownames(s)) s[t, ] else rep(NA, 4)
+    glm_rows <- rbind(glm_rows, data.frame(case = cs[[1]], family = cs[[3]], formula = fs, term = t,
+      estimate = g17(r[1]), std_error = g17(r[2]), statistic = g17(r[3]), p_value = g17(r[4]),
+      conf_low = g17(ci[t, 1]), conf_high = g17(ci[t, 2])))
+  }
+}
+out(glm_rows, "glm_ref.csv")
+cat("glm done\n")
