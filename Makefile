@@ -22,7 +22,7 @@ AML_INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA = $(AML_INSTALL_SQL) $(filter-out $(AML_INSTALL_SQL),$(wildcard sql/automl--*.sql))
 
 PURE_SRCS = $(sort $(wildcard src/core/*.c src/ml/*.c src/stats/*.c src/search/*.c))
-GLUE_SRCS = $(sort $(wildcard src/pg/*.c src/jobs/*.c src/registry/*.c))
+GLUE_SRCS = $(sort $(wildcard src/pg/*.c src/jobs/*.c src/registry/*.c src/federation/*.c))
 OBJS = $(PURE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 # pg_regress suites: install first, then every other sql/<name>.sql (each suite
@@ -46,6 +46,8 @@ PG_CPPFLAGS = -I$(srcdir)/src $(DEP_CFLAGS) -DAML_OPENBLAS_LIBRARY='"$(OPENBLAS_
 # no fused multiply-add contraction: row and batch paths give identical bits
 PG_CFLAGS = $(WARNINGS) -std=gnu11 -ffp-contract=off
 SHLIB_LINK = $(DEP_LIBS) -ldl -lm
+# libpq for the federation (src/federation), as postgres_fdw and dblink link
+# it: the libpq of the server we build for, located by its pg_config (below)
 
 # Sanitizers: frame pointers for readable reports; float-cast-overflow is
 # not part of "undefined" in GCC but is how NaN or 1e308 become an index.
@@ -62,6 +64,8 @@ endif
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+PG_CPPFLAGS += -I$(shell $(PG_CONFIG) --includedir)
+SHLIB_LINK += -L$(shell $(PG_CONFIG) --libdir) -lpq
 include $(PGXS)
 
 EXTRA_CLEAN = $(AML_INSTALL_SQL) test/results test/unit/bin tmp_check test/tmp_check

@@ -10,6 +10,7 @@
 
 #include "pg/automl.h"
 #include "pg/core_bridge.h"
+#include "federation/federation.h"
 
 PG_MODULE_MAGIC;
 
@@ -23,5 +24,6 @@ _PG_init(void)
 	aml_registry_init();
 	aml_predict_init();
 	aml_woken_init();
+	aml_federation_init();
 	MarkGUCPrefixReserved("automl");
 }
