@@ -82,7 +82,7 @@ node_server(const char *name, char **server_name)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT server::pg_catalog.text FROM automl.nodes WHERE name OPERATOR(pg_catalog.=) $1",
-							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read automl.nodes");
 	if (SPI_processed == 1)
 	{
@@ -419,6 +419,14 @@ aml_fed_round(AmlFedCall *c, const char *sql, int nparams, const char *const *pa
 				collect(c, node);
 		}
 	}
+}
+
+void
+aml_fed_leave(AmlFedCall *c, AmlFedNode *node)
+{
+	close_node(node, true);
+	node->state = AML_FED_FAILED;
+	node->result = NULL;
 }
 
 void

@@ -121,6 +121,7 @@ contribution(AmlFedCall *c, AmlFedNode *node)
 	{
 		aml_fed_feedback(c, node, false, 0, "suppressed its part: %s", json_object_get_string(why));
 		json_object_put(doc);
+		aml_fed_leave(c, node);	/* nothing more to ask it in this call */
 		return NULL;
 	}
 	return doc;

@@ -104,6 +104,8 @@ void		aml_fed_round(AmlFedCall *c, const char *sql, int nparams, const char *con
  */
 void		aml_fed_feedback(AmlFedCall *c, AmlFedNode *node, bool failure, int sqlstate,
 							 const char *fmt,...) pg_attribute_printf(5, 6);
+/* Leave a node out of the rest of the call, quietly (it said why already). */
+void		aml_fed_leave(AmlFedCall *c, AmlFedNode *node);
 /* Close the connections; remember the feedback for automl_federation_feedback(). */
 void		aml_fed_end(AmlFedCall *c);
 /* Live nodes with an answer this round. */
