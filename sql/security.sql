@@ -261,6 +261,13 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_anova(regclass,text,integer,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3)$$),
   ('automl_glm(regclass,text,text,jsonb)', $$SELECT count(*) FROM automl_glm('sec.mine', 'dx ~ x1 + x2', filter => '{"rules": [{"field": "dx", "operator": "not_equal", "value": "MCI"}]}')$$),
   ('automl_glm(regclass,text,text,jsonb)', $$SELECT count(*) FROM automl_glm('sec.mine', 'x2 ~ x1 + dx', 'poisson')$$),
+  ('automl_correlation(regclass,name[],text,jsonb)', $$SELECT count(*) FROM automl_correlation('sec.mine', NULL, 'kendall', '{"rules": [{"field": "dx", "operator": "in", "value": ["AD", "CN"]}]}')$$),
+  ('automl_correlation(regclass,name[],text,jsonb)', $$SELECT count(*) FROM automl_correlation('sec.patients')$$),
+  ('automl_t_test(regclass,text,boolean,boolean,double precision,jsonb)', $$SELECT count(*) FROM automl_t_test('sec.mine', 'x1 ~ dx', filter => '{"rules": [{"field": "dx", "operator": "not_equal", "value": "MCI"}]}')$$),
+  ('automl_chisq_test(regclass,name,name,jsonb)', $$SELECT count(*) FROM automl_chisq_test('sec.mine', 'dx', 'x2')$$),
+  ('automl_histogram(regclass,name,integer,name[],jsonb)', $$SELECT count(*) FROM automl_histogram('sec.mine', 'x1', 5, '{dx}', '{"rules": [{"field": "x1", "operator": "not_between", "value": [3, 4]}]}')$$),
+  ('automl_histogram(regclass,name,integer,name[],jsonb)', $$SELECT count(*) FROM automl_histogram('sec.mine', 'dx', group_by => '{x2}')$$),
+  ('automl_pca(regclass,name[],boolean,jsonb)', $$SELECT count(*) FROM automl_pca('sec.mine')$$),
   -- federation (issue 15): the local node of a federated call reads as the
   -- caller; node-side functions answer members of automl_federation_member only
   ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', nodes => '{local}')$$),

@@ -7,6 +7,7 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "utils/builtins.h"
@@ -74,10 +75,17 @@ aml_stats_frame_load(Oid relid, char **names, int n, Jsonb *filter, bool complet
 	bool	   *keep;
 	long		kept = 0;
 
+	/* a relation has at most MaxHeapAttributeNumber columns: more names repeat one */
+	if (n > MaxHeapAttributeNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_TOO_MANY_COLUMNS),
+				 errmsg("%s: too many columns (%d)", what, n),
+				 errdetail("A relation has at most %d columns.", MaxHeapAttributeNumber)));
 	for (int i = 0; i < n; i++)
 	{
 		ListCell   *lc;
 
+		CHECK_FOR_INTERRUPTS();
 		foreach(lc, list)
 			if (strcmp((char *) lfirst(lc), names[i]) == 0)
 				ereport(ERROR,
@@ -229,4 +237,62 @@ aml_stats_formula_frame(Oid relid, AmlFormula *f, Jsonb *filter, const char *wha
 	}
 	*vars = dv;
 	return fr;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+int *
+aml_stats_factor_codes(const AmlStatsColumn *c, long n, int *n_levels, double **numeric_levels)
+{
+	int		   *codes = palloc(sizeof(int) * Max(n, 1));
+
+	if (numeric_levels)
+		*numeric_levels = NULL;
+	if (c->kind == AML_KIND_CATEGORICAL)
+	{
+		for (long i = 0; i < n; i++)
+			codes[i] = isnan(c->values[i]) ? -1 : (int) c->values[i];
+		*n_levels = c->n_levels;
+	}
+	else
+	{
+		double	   *s = palloc(sizeof(double) * Max(n, 1));
+		long		k = 0;
+
+		for (long i = 0; i < n; i++)
+			if (!isnan(c->values[i]))
+				s[k++] = c->values[i];
+		qsort(s, k, sizeof(double), cmp_double);
+		{
+			long		d = 0;
+
+			for (long i = 0; i < k; i++)
+				if (i == 0 || s[i] != s[i - 1])
+					s[d++] = s[i];
+			k = d;
+		}
+		for (long i = 0; i < n; i++)
+		{
+			double	   *hit;
+
+			if (isnan(c->values[i]))
+			{
+				codes[i] = -1;
+				continue;
+			}
+			hit = bsearch(&c->values[i], s, k, sizeof(double), cmp_double);
+			codes[i] = (int) (hit - s);
+		}
+		*n_levels = (int) k;
+		if (numeric_levels)
+			*numeric_levels = s;
+	}
+	return codes;
 }

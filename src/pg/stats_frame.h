@@ -61,6 +61,14 @@ AmlFormula *aml_stats_parse_formula(Oid relid, const char *text, bool need_respo
 AmlStatsFrame *aml_stats_formula_frame(Oid relid, AmlFormula *f, Jsonb *filter, const char *what,
 									   AmlDesignVar **vars);
 
+/*
+ * Level codes of a column as R's factor() makes them (a numeric or boolean
+ * column's levels are its sorted distinct values, returned in
+ * *numeric_levels when asked); -1 for NULL.
+ */
+int		   *aml_stats_factor_codes(const AmlStatsColumn *c, long n, int *n_levels,
+								   double **numeric_levels);
+
 /* The relation's column names (every column the loader can read). */
 char	  **aml_stats_relation_columns(Oid relid, int *n);
 

@@ -93,3 +93,72 @@ for (cs in glm_cases) {
 }
 out(glm_rows, "glm_ref.csv")
 cat("glm done\n")
+
+# --- cor.test, t.test, chisq.test
+num <- rd("lm_num.csv")
+tr <- NULL
+addr <- function(case, x, y, t, n) data.frame(case = case, x = x, y = y,
+  estimate = g17(if (is.null(t$estimate)) NA else unname(t$estimate[1])),
+  estimate1 = g17(if (length(t$estimate) == 2) t$estimate[1] else NA),
+  estimate2 = g17(if (length(t$estimate) == 2) t$estimate[2] else NA),
+  statistic = g17(unname(t$statistic)), p_value = g17(t$p.value),
+  parameter = g17(if (is.null(t$parameter)) NA else unname(t$parameter)),
+  conf_low = g17(if (is.null(t$conf.int)) NA else t$conf.int[1]),
+  conf_high = g17(if (is.null(t$conf.int)) NA else t$conf.int[2]),
+  method = trimws(t$method), n = n)
+cor_case <- function(case, d, cols, method, exact = NULL) {
+  for (i in 1:(length(cols) - 1)) for (j in (i + 1):length(cols)) {
+    x <- d[[cols[i]]]; y <- d[[cols[j]]]; ok <- !is.na(x) & !is.na(y)
+    t <- suppressWarnings(cor.test(x[ok], y[ok], method = method, exact = exact))
+    tr <<- rbind(tr, addr(case, cols[i], cols[j], t, sum(ok)))
+  }
+}
+cor_case("c1", num, c("y", "x1", "x2", "x3"), "pearson")
+cor_case("c2", num, c("y", "x1", "x2", "x3"), "spearman", exact = FALSE)
+cor_case("c3", num, c("y", "x1", "x2", "x3"), "kendall")
+cor_case("c4", num[num$id <= 30, ], c("x1", "x2", "x3"), "kendall")
+cor_case("c5", gl, c("a", "count"), "spearman", exact = FALSE)
+cor_case("c6", gl, c("a", "b", "count"), "kendall")
+ff <- fac[!is.na(fac$y), ]
+tt <- function(case, ...) { t <- t.test(...); tr <<- rbind(tr, addr(case, "", "", t, NA)) }
+tt("t1", y ~ sex, data = ff)
+tt("t2", y ~ sex, data = ff, var.equal = TRUE)
+tt("t3", ff$y, mu = 7)
+nn <- num[!is.na(num$x1) & !is.na(num$x2), ]
+tt("t4", nn$x1, nn$x2, paired = TRUE)
+tt("t5", y ~ flag, data = ff, mu = 0.25)
+cq <- function(case, x, y) { ok <- !is.na(x) & !is.na(y); t <- chisq.test(table(x[ok], y[ok]))
+  tr <<- rbind(tr, addr(case, "", "", t, sum(ok))) }
+cq("x1", fac$grp, fac$sex); cq("x2", fac$sex, fac$flag); cq("x3", gl$cat3, gl$three)
+out(tr, "tests_ref.csv")
+cat("tests done\n")
+
+# --- hist (breaks = seq(min, max, length.out = bins + 1)) and prcomp
+hr <- NULL
+h1 <- function(case, x, bins, group = NULL) {
+  ok <- !is.na(x); br <- seq(min(x[ok]), max(x[ok]), length.out = bins + 1)
+  gs <- if (is.null(group)) list(all = ok) else
+    lapply(split(seq_along(x), group), function(i) { m <- rep(FALSE, length(x)); m[i] <- TRUE; m & ok })
+  for (gname in names(gs)) {
+    h <- hist(x[gs[[gname]]], breaks = br, plot = FALSE)
+    hr <<- rbind(hr, data.frame(case = case, grp = gname, bin = seq_along(h$counts),
+      lower = g17(br[-length(br)]), upper = g17(br[-1]), count = h$counts))
+  }
+}
+h1("h1", num$y, 20); h1("h2", num$x1, 7); h1("h3", fac$age, 10, fac$sex)
+# values exactly on breaks: integers 0..40 in 8 bins
+h1("h4", rep(0:40, 3), 8)
+out(hr, "hist_ref.csv")
+pr <- NULL
+p1 <- function(case, d, scale) {
+  d <- na.omit(d); p <- prcomp(d, center = TRUE, scale. = scale)
+  for (c in seq_along(p$sdev)) {
+    v <- p$rotation[, c]; s <- sign(v[which.max(abs(v))])
+    pr <<- rbind(pr, data.frame(case = case, component = c, std_dev = g17(p$sdev[c]),
+      variable = names(v), loading = g17(s * v)))
+  }
+}
+p1("p1", num[, c("y", "x1", "x2", "x3")], TRUE); p1("p2", num[, c("y", "x1", "x2", "x3")], FALSE)
+p1("p3", gl[, c("a", "b", "count")], TRUE)
+out(pr, "pca_ref.csv")
+cat("describe done\n")
