@@ -268,6 +268,17 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_histogram(regclass,name,integer,name[],jsonb)', $$SELECT count(*) FROM automl_histogram('sec.mine', 'x1', 5, '{dx}', '{"rules": [{"field": "x1", "operator": "not_between", "value": [3, 4]}]}')$$),
   ('automl_histogram(regclass,name,integer,name[],jsonb)', $$SELECT count(*) FROM automl_histogram('sec.mine', 'dx', group_by => '{x2}')$$),
   ('automl_pca(regclass,name[],boolean,jsonb)', $$SELECT count(*) FROM automl_pca('sec.mine')$$),
+  -- Woken (issue 12): mining reads as the caller, writes job_result as its owner
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "filters": {"field": "x2", "operator": "greater", "value": 1}, "algorithm": {"code": "sgdLinearModel"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}, {"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "statisticsSummary"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}, {"code": "dx"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "anova"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithm": {"code": "knn"}}', strict => true)$$),
+  ('automl_export_pfa(bigint)', format($$SELECT automl_export_pfa(%s)$$, :victim_model)),
+  ('automl_import_variables(jsonb,text,text,text)', $$SELECT automl_import_variables('{"groups": [], "variables": []}', 'mine')$$),
+  ('automl.woken_algorithms()', $$SELECT count(*) FROM automl.woken_algorithms()$$),
+  ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithms": [{"code": "sgdLinearModel"}, {"code": "linearRegression"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "3"}]}]}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "knn"}]}', true)$$),
+  ('automl_mining_algorithms()', $$SELECT automl_mining_algorithms() OPERATOR(pg_catalog.?) 'algorithms'$$),
   -- federation (issue 15): the local node of a federated call reads as the
   -- caller; node-side functions answer members of automl_federation_member only
   ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', nodes => '{local}')$$),

@@ -124,3 +124,10 @@ AS 'MODULE_PATHNAME', 'automl_mining'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION automl_mining(jsonb, boolean) IS
     'Run a Woken MiningQuery; returns its QueryResult and writes the woken.job_result row (strict: errors are raised, not returned)';
+
+CREATE FUNCTION automl_experiment(query jsonb, strict boolean DEFAULT false)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'automl_experiment'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl_experiment(jsonb, boolean) IS
+    'Run a Woken ExperimentQuery (several algorithms, k-fold validated as Woken does); returns its QueryResult and writes the woken.job_result row';

@@ -757,7 +757,8 @@ tree_value(const AmlTree *tree, uint32_t i, bool as_union, int depth)
 	}
 	v = json_object_new_object();
 	json_object_object_add(v, "feature", json_object_new_int((int) (n->feature & AML_TREE_FEATURE_MASK)));
-	json_object_object_add(v, "threshold", aml_json_new_double(n->threshold));
+	/* a split of non-missing from missing values has threshold +inf: Avro JSON has no such number */
+	json_object_object_add(v, "threshold", finite_number(n->threshold));
 	json_object_object_add(v, "missingLeft",
 						   json_object_new_boolean((n->feature & AML_TREE_MISSING_LEFT) != 0));
 	json_object_object_add(v, "pass", tree_value(tree, (uint32_t) n->left, true, depth + 1));

@@ -97,6 +97,7 @@ static const struct
 	{"metric", "string", "auto", "metric to optimise (auto: R-squared or accuracy)"},
 	{"search_space", "string", "default", "named search space"},
 	{"seed", "int", "42", "seed of the search"},
+	{"max_evaluations", "int", "", "stop after this many pipelines (reproducible searches); empty: no limit"},
 };
 
 const AmlWokenAlgorithm *
@@ -267,6 +268,39 @@ algorithm_parameters(const AmlWokenAlgorithm *alg)
 			add_estimator_params(arr, alg, alg->regression, same ? 0 : AML_TASK_REGRESSION);
 		if (alg->classification && !same)
 			add_estimator_params(arr, alg, alg->classification, AML_TASK_CLASSIFICATION);
+	}
+	else if (strcmp(alg->code, "anova") == 0)
+	{
+		/* an argument of the formula automl_mining writes, not a parameter table */
+		json_object *o = json_object_new_object();
+		json_object *values = json_object_new_array();
+
+		json_object_object_add(o, "code", json_object_new_string("design"));
+		json_object_object_add(o, "label", json_object_new_string("design"));
+		json_object_object_add(o, "description",
+							   json_object_new_string("factorial: y ~ a * b (all interactions); additive: y ~ a + b"));
+		json_object_object_add(o, "type", json_object_new_string("enumeration"));
+		json_object_object_add(o, "default_value", json_object_new_string("factorial"));
+		json_object_array_add(values, json_object_new_string("factorial"));
+		json_object_array_add(values, json_object_new_string("additive"));
+		json_object_object_add(o, "values", values);
+		json_object_array_add(arr, o);
+	}
+	else if (strcmp(alg->code, "histograms") == 0)
+	{
+		json_object *o = json_object_new_object();
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(o, "code", json_object_new_string("bins"));
+		json_object_object_add(o, "label", json_object_new_string("bins"));
+		json_object_object_add(o, "description",
+							   json_object_new_string("equal-width bins of a numeric variable (categories for a nominal one)"));
+		json_object_object_add(o, "type", json_object_new_string("int"));
+		json_object_object_add(o, "default_value", json_object_new_int(20));
+		json_object_object_add(c, "min", json_object_new_int(1));
+		json_object_object_add(c, "max", json_object_new_int(10000));
+		json_object_object_add(o, "constraints", c);
+		json_object_array_add(arr, o);
 	}
 	else if (alg->kind == AML_WOKEN_SEARCH)
 	{

@@ -59,7 +59,7 @@ automl_import_meta_variables(PG_FUNCTION_ARGS)
 	values[3] = PointerGetDatum(groupings);
 	ret = SPI_execute_with_args(
 		"INSERT INTO woken.meta_variables AS m (source, hierarchy, target_table, histogram_groupings) "
-		"VALUES (pg_catalog.coalesce($1, pg_catalog.lower($3)), $2, $3, $4) "
+		"VALUES (COALESCE($1, pg_catalog.lower($3)), $2, $3, $4) "
 		"ON CONFLICT (source) DO UPDATE SET hierarchy = excluded.hierarchy, "
 		"target_table = excluded.target_table, histogram_groupings = excluded.histogram_groupings",
 		4, types, values, source ? "    " : "n   ", false, 0);

@@ -41,23 +41,11 @@
 #include "pg/filter.h"
 #include "pg/security.h"
 #include "pg/woken.h"
+#include "pg/woken_job.h"
 
 PG_FUNCTION_INFO_V1(automl_mining);
 
-/* What one mining job produced. */
-typedef struct MiningJob
-{
-	MemoryContext cxt;			/* where the results live (SPI's context goes at SPI_finish) */
-	const char *job_id;
-	const char *node;
-	const char *code;			/* algorithm code as given */
-	char	   *shape;
-	const char *function;
-	char	   *data;			/* JSON text (or NULL) */
-	char	   *error;
-	json_object *parameters;	/* job_result.parameters */
-	json_object *feedback;		/* array */
-} MiningJob;
+typedef AmlWokenJob MiningJob;
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -65,14 +53,23 @@ typedef struct MiningJob
 static const char *mining_schema;
 static const char *mining_schema_name;
 
-static const char *
-ext_schema(void)
+const char *
+aml_woken_ext_schema(void)
 {
 	return mining_schema;
 }
 
-static void
-feedback(MiningJob *job, const char *message)
+#define ext_schema() aml_woken_ext_schema()
+
+void
+aml_woken_set_schema(Oid fn_oid)
+{
+	mining_schema_name = get_namespace_name(get_func_namespace(fn_oid));
+	mining_schema = quote_identifier(mining_schema_name);
+}
+
+void
+aml_woken_feedback(MiningJob *job, const char *message)
 {
 	json_object *o = json_object_new_object();
 
@@ -352,7 +349,7 @@ model_result(MiningJob *job, int64 model_id)
 		job->data = MemoryContextStrdup(job->cxt, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
 																				 SPI_tuptable->tupdesc, 3, &isnull)));
 		job->shape = "application/json";
-		feedback(job, psprintf("%s: the result describes stored model " INT64_FORMAT " instead of PFA",
+		aml_woken_feedback(job, psprintf("%s: the result describes stored model " INT64_FORMAT " instead of PFA",
 							   why, model_id));
 	}
 }
@@ -483,6 +480,153 @@ statistics_result(MiningJob *job, const AmlWokenAlgorithm *alg, json_object *par
 	job->function = alg->requires;
 }
 
+/* The first row's first column of a jsonb query, as text in the job's context. */
+static char *
+spi_jsonb_text(MiningJob *job, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	int			ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	char	   *v;
+
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "the statistics query failed: %s", SPI_result_code_string(ret));
+	v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return MemoryContextStrdup(job->cxt, v ? v : "null");
+}
+
+/*
+ * histograms (automl_histogram: Highcharts column charts, the variable's
+ * histogram and one per grouping variable with a series per group, as
+ * python-histograms), correlationHeatmap (automl_correlation of the
+ * variables and covariables: a Highcharts heatmap of Pearson's r) and pca
+ * (automl_pca of the variables and covariables: the components).
+ */
+static void
+chart_result(MiningJob *job, const AmlWokenAlgorithm *alg, json_object *parameters, Oid viewid,
+			 List *variables, List *covariables, List *grouping)
+{
+	const char *schema = ext_schema();
+	List	   *all = list_concat(list_copy(variables), covariables);
+	ListCell   *lc;
+
+	if (parameters != NULL && json_object_is_type(parameters, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(parameters); i++)
+		{
+			json_object *c;
+
+			if (json_object_object_get_ex(json_object_array_get_idx(parameters, i), "code", &c) &&
+				!(strcmp(alg->code, "histograms") == 0 && strcmp(json_object_get_string(c), "bins") == 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown parameter \"%s\" of algorithm %s", json_object_get_string(c), alg->code),
+						 errdetail(strcmp(alg->code, "histograms") == 0 ? "Its parameters are: bins."
+								   : "It has no parameters.")));
+		}
+	job->function = alg->requires;
+	if (strcmp(alg->code, "histograms") == 0)
+	{
+		const char *bins_text = param_value(parameters, "bins");
+		long		bins = 20;
+		StringInfoData out;
+		List	   *groups = list_make1(NIL);
+
+		if (bins_text != NULL)
+		{
+			char	   *end;
+
+			errno = 0;
+			bins = strtol(bins_text, &end, 10);
+			if (*bins_text == '\0' || *end != '\0' || errno != 0 || bins < 1 || bins > 10000)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("parameter \"bins\" of algorithm histograms must be an integer between 1 and 10000"),
+						 errdetail("The value given is \"%s\".", bins_text)));
+		}
+		foreach(lc, grouping)
+			groups = lappend(groups, list_make1(lfirst(lc)));
+		initStringInfo(&out);
+		appendStringInfoChar(&out, '[');
+		foreach(lc, groups)
+		{
+			List	   *g = lfirst(lc);
+			Oid			types[4] = {OIDOID, NAMEOID, INT4OID, NAMEARRAYOID};
+			Datum		values[4];
+			char		nulls[4] = "    ";
+
+			values[0] = ObjectIdGetDatum(viewid);
+			values[1] = DirectFunctionCall1(namein, CStringGetDatum(linitial(variables)));
+			values[2] = Int32GetDatum((int32) bins);
+			if (g == NIL)
+				nulls[3] = 'n';
+			else
+				values[3] = names_array(g);
+			appendStringInfo(&out, "%s%s", foreach_current_index(lc) ? ", " : "", spi_jsonb_text(job, psprintf(
+				"WITH h AS (SELECT * FROM %s.automl_histogram($1::pg_catalog.regclass, $2, $3, $4)), "
+				"cats AS (SELECT h.bin, pg_catalog.min(COALESCE(h.category, pg_catalog.format('%%s - %%s', h.lower, h.upper))) AS label "
+				"         FROM h GROUP BY h.bin), "
+				"s AS (SELECT h.group_values, pg_catalog.jsonb_agg(h.count ORDER BY h.bin) AS data FROM h GROUP BY h.group_values) "
+				"SELECT pg_catalog.jsonb_build_object('chart', pg_catalog.jsonb_build_object('type', 'column'), "
+				"  'title', pg_catalog.jsonb_build_object('text', pg_catalog.concat('Histogram of ', $2::pg_catalog.text, "
+				"           CASE WHEN $4 IS NULL THEN '' ELSE pg_catalog.concat(' by ', pg_catalog.array_to_string($4, ', ')) END)), "
+				"  'xAxis', pg_catalog.jsonb_build_object('categories', (SELECT pg_catalog.jsonb_agg(cats.label ORDER BY cats.bin) FROM cats), "
+				"                                 'title', pg_catalog.jsonb_build_object('text', $2::pg_catalog.text)), "
+				"  'yAxis', pg_catalog.jsonb_build_object('title', pg_catalog.jsonb_build_object('text', 'Number of participants')), "
+				"  'series', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', "
+				"             COALESCE((SELECT pg_catalog.string_agg(e.value, ', ') FROM pg_catalog.jsonb_each_text(s.group_values) e), ''), "
+				"             'data', s.data) ORDER BY s.group_values::pg_catalog.text) FROM s))::pg_catalog.text",
+				schema), 4, types, values, nulls));
+		}
+		appendStringInfoChar(&out, ']');
+		/* the overall histogram's series is named "all" */
+		{
+			json_object *charts = aml_pg_parse_json(out.data, out.len);
+			json_object *series;
+
+			if (json_object_object_get_ex(json_object_array_get_idx(charts, 0), "series", &series) &&
+				json_object_is_type(series, json_type_array) && json_object_array_length(series) > 0)
+				json_object_object_add(json_object_array_get_idx(series, 0), "name", json_object_new_string("all"));
+			job->data = MemoryContextStrdup(job->cxt, aml_json_text(charts));
+		}
+		job->shape = "application/vnd.highcharts+json";
+	}
+	else if (strcmp(alg->code, "correlationHeatmap") == 0)
+	{
+		Oid			types[2] = {OIDOID, NAMEARRAYOID};
+		Datum		values[2] = {ObjectIdGetDatum(viewid), names_array(all)};
+
+		job->data = spi_jsonb_text(job, psprintf(
+			"WITH c AS (SELECT * FROM %s.automl_correlation($1::pg_catalog.regclass, $2)), "
+			"v AS (SELECT n.name::pg_catalog.text AS name, n.i FROM pg_catalog.unnest($2) WITH ORDINALITY n(name, i)), "
+			"cells AS (SELECT vx.i OPERATOR(pg_catalog.-) 1 AS i, vy.i OPERATOR(pg_catalog.-) 1 AS j, c.estimate FROM c "
+			"          JOIN v vx ON vx.name OPERATOR(pg_catalog.=) c.x JOIN v vy ON vy.name OPERATOR(pg_catalog.=) c.y "
+			"          UNION ALL SELECT vy.i OPERATOR(pg_catalog.-) 1, vx.i OPERATOR(pg_catalog.-) 1, c.estimate FROM c "
+			"          JOIN v vx ON vx.name OPERATOR(pg_catalog.=) c.x JOIN v vy ON vy.name OPERATOR(pg_catalog.=) c.y "
+			"          UNION ALL SELECT v.i OPERATOR(pg_catalog.-) 1, v.i OPERATOR(pg_catalog.-) 1, 1.0::pg_catalog.float8 FROM v) "
+			"SELECT pg_catalog.jsonb_build_object('chart', pg_catalog.jsonb_build_object('type', 'heatmap'), "
+			"  'title', pg_catalog.jsonb_build_object('text', 'Correlation heatmap'), "
+			"  'xAxis', pg_catalog.jsonb_build_object('categories', (SELECT pg_catalog.jsonb_agg(v.name ORDER BY v.i) FROM v)), "
+			"  'yAxis', pg_catalog.jsonb_build_object('categories', (SELECT pg_catalog.jsonb_agg(v.name ORDER BY v.i) FROM v)), "
+			"  'colorAxis', pg_catalog.jsonb_build_object('min', -1, 'max', 1), "
+			"  'series', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('name', 'Pearson correlation', "
+			"     'data', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(cells.i, cells.j, cells.estimate) "
+			"                                          ORDER BY cells.i, cells.j) FROM cells))))::pg_catalog.text",
+			schema), 2, types, values, NULL);
+		job->shape = "application/vnd.highcharts+json";
+	}
+	else
+	{
+		Oid			types[2] = {OIDOID, NAMEARRAYOID};
+		Datum		values[2] = {ObjectIdGetDatum(viewid), names_array(all)};
+
+		job->data = spi_jsonb_text(job, psprintf(
+			"SELECT pg_catalog.jsonb_build_object('variables', pg_catalog.to_jsonb($2::pg_catalog.text[]), 'components', "
+			"  pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('component', p.component, 'std_dev', p.std_dev, "
+			"    'proportion', p.proportion, 'cumulative', p.cumulative, 'loadings', p.loadings) ORDER BY p.component))"
+			"::pg_catalog.text FROM %s.automl_pca($1::pg_catalog.regclass, $2) p", schema),
+								   2, types, values, NULL);
+		job->shape = "application/json";
+	}
+}
+
 /* {"field": field, "operator": op, "value": value} */
 static json_object *
 rule_of(const char *field, const char *op, json_object *value)
@@ -561,8 +705,8 @@ inline_parameters(const AmlWhere *w)
 
 /* ---------------------------------------------------------------- the job */
 
-static void
-run_mining(MiningJob *job, json_object *q)
+void
+aml_woken_run_mining(MiningJob *job, json_object *q)
 {
 	json_object *algorithm;
 	json_object *code;
@@ -628,7 +772,7 @@ run_mining(MiningJob *job, json_object *q)
 		if (has_column(relid, lfirst(lc)))
 			present = lappend(present, lfirst(lc));
 		else
-			feedback(job, psprintf("Covariable %s does not exist in node %s and table %s and is ignored",
+			aml_woken_feedback(job, psprintf("Covariable %s does not exist in node %s and table %s and is ignored",
 								   (char *) lfirst(lc), job->node, table));
 	}
 	covariables = present;
@@ -655,8 +799,7 @@ run_mining(MiningJob *job, json_object *q)
 					 errmsg("filters must be a query-builder rule or group (a JSON object)")));
 	}
 	if (alg->kind == AML_WOKEN_FUNCTION &&
-		(!function_installed(alg->requires) ||
-		 (strcmp(alg->code, "linearRegression") != 0 && strcmp(alg->code, "anova") != 0)))
+		(!function_installed(alg->requires) || strcmp(alg->code, "kmeans") == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("Algorithm %s is not available in this build", alg->code),
@@ -696,7 +839,7 @@ run_mining(MiningJob *job, json_object *q)
 			if (has_column(relid, "dataset"))
 				json_object_array_add(rules, rule_of("dataset", "in", codes_array(datasets)));
 			else
-				feedback(job, psprintf("Table %s has no dataset column: datasets are ignored", table));
+				aml_woken_feedback(job, psprintf("Table %s has no dataset column: datasets are ignored", table));
 		}
 		w = aml_filter_compile(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 																  CStringGetDatum(aml_json_text(group)))),
@@ -727,7 +870,7 @@ run_mining(MiningJob *job, json_object *q)
 		Datum		d;
 
 		if (grouping != NIL)
-			feedback(job, "statisticsSummary ignores the grouping: the summary is over all rows");
+			aml_woken_feedback(job, "statisticsSummary ignores the grouping: the summary is over all rows");
 		ret = SPI_execute_with_args(psprintf(
 			"SELECT pg_catalog.jsonb_build_object('profile', 'tabular-data-resource', 'name', 'statisticsSummary', "
 			"'data', pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('index', s.column_name, 'label', s.column_name, "
@@ -783,6 +926,9 @@ run_mining(MiningJob *job, json_object *q)
 		link_job("models", model_id, job->job_id);
 		job->function = MemoryContextStrdup(job->cxt, psprintf("automl_fit:%s", estimator));
 		model_result(job, model_id);
+		if (job->kfold >= 2)
+			aml_woken_cross_validate(job, viewid, linitial(variables), covariables, estimator,
+									 aml_json_text(params), task, model_id);
 	}
 	else if (alg->kind == AML_WOKEN_SEARCH)
 	{
@@ -791,13 +937,16 @@ run_mining(MiningJob *job, json_object *q)
 		const char *metric = param_value(parameters, "metric");
 		const char *space = param_value(parameters, "search_space");
 		const char *seed = param_value(parameters, "seed");
-		Oid			types[8] = {OIDOID, NAMEOID, NAMEARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-		Datum		values[8];
+		const char *max_evals = param_value(parameters, "max_evaluations");
+		Oid			types[9] = {OIDOID, NAMEOID, NAMEARRAYOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		values[9];
+		char		nulls[9] = "         ";
 		int			ret;
 		bool		isnull;
 		int64		model_id;
 		int64		run_id;
-		static const char *const known[] = {"time_budget", "cv_folds", "metric", "search_space", "seed"};
+		static const char *const known[] = {"time_budget", "cv_folds", "metric", "search_space", "seed",
+		"max_evaluations"};
 
 		if (parameters != NULL && json_object_is_type(parameters, json_type_array))
 			for (size_t i = 0; i < json_object_array_length(parameters); i++)
@@ -812,7 +961,7 @@ run_mining(MiningJob *job, json_object *q)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("unknown parameter \"%s\" of algorithm tpot", json_object_get_string(c)),
-							 errdetail("Its parameters are: time_budget, cv_folds, metric, search_space, seed.")));
+							 errdetail("Its parameters are: time_budget, cv_folds, metric, search_space, seed, max_evaluations.")));
 			}
 		values[0] = ObjectIdGetDatum(viewid);
 		values[1] = DirectFunctionCall1(namein, CStringGetDatum(linitial(variables)));
@@ -822,11 +971,15 @@ run_mining(MiningJob *job, json_object *q)
 		values[5] = CStringGetTextDatum(folds ? folds : "5");
 		values[6] = CStringGetTextDatum(seed ? seed : "42");
 		values[7] = CStringGetTextDatum(space ? space : "default");
+		if (max_evals)
+			values[8] = CStringGetTextDatum(max_evals);
+		else
+			nulls[8] = 'n';
 		ret = SPI_execute_with_args(psprintf(
 			"SELECT model_id, run_id FROM %s.automl_train(relation => $1::pg_catalog.regclass, target => $2, "
 			"features => $3, metric => $4, time_budget => $5::pg_catalog.interval, cv_folds => $6::pg_catalog.int4, "
-			"seed => $7::pg_catalog.int4, search_space => $8)", ext_schema()),
-									8, types, values, NULL, false, 0);
+			"seed => $7::pg_catalog.int4, search_space => $8, max_evaluations => $9::pg_catalog.int4)", ext_schema()),
+									9, types, values, nulls, false, 0);
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "automl_train failed: %s", SPI_result_code_string(ret));
 		model_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -836,6 +989,10 @@ run_mining(MiningJob *job, json_object *q)
 		job->function = "automl_train";
 		model_result(job, model_id);
 	}
+	else if (alg->kind == AML_WOKEN_FUNCTION && (strcmp(alg->code, "histograms") == 0 ||
+												  strcmp(alg->code, "pca") == 0 ||
+												  strcmp(alg->code, "correlationHeatmap") == 0))
+		chart_result(job, alg, parameters, viewid, variables, covariables, grouping);
 	else if (alg->kind == AML_WOKEN_FUNCTION)
 		statistics_result(job, alg, parameters, viewid, variables, list_concat(list_copy(covariables), grouping));
 	if (SPI_execute(psprintf("DROP VIEW pg_temp.%s", quote_identifier(view)), false, 0) != SPI_OK_UTILITY)
@@ -844,8 +1001,8 @@ run_mining(MiningJob *job, json_object *q)
 
 /* ---------------------------------------------------------------- results */
 
-static void
-write_job_result(MiningJob *job)
+void
+aml_woken_write_job_result(MiningJob *job)
 {
 	AmlActAs	a;
 	Oid			owner;
@@ -902,93 +1059,115 @@ new_job_id(void)
 	return DatumGetCString(DirectFunctionCall1(uuid_out, uuid));
 }
 
+void
+aml_woken_job_init(AmlWokenJob *job, const char *code)
+{
+	memset(job, 0, sizeof(*job));
+	job->cxt = CurrentMemoryContext;
+	job->job_id = new_job_id();
+	job->node = aml_woken_node();
+	job->code = code;
+	job->parameters = aml_pg_json_own(json_object_new_object());
+	job->feedback = aml_pg_json_own(json_object_new_array());
+}
+
+void
+aml_woken_run_guarded(AmlWokenJob *job, void (*run) (AmlWokenJob *job, json_object *q), json_object *q,
+					  bool strict)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	if (strict)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		run(job, q);
+		SPI_finish();
+		return;
+	}
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		run(job, q);
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		job->error = edata->message;
+		job->data = NULL;
+		job->shape = "text/plain+error";
+		json_object_object_add(job->parameters, "sqlstate",
+							   json_object_new_string(unpack_sql_state(edata->sqlerrcode)));
+	}
+	PG_END_TRY();
+}
+
+json_object *
+aml_woken_query_result(AmlWokenJob *job, json_object *q)
+{
+	json_object *result = aml_pg_json_own(json_object_new_object());
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	json_object_object_add(result, "jobId", json_object_new_string(job->job_id));
+	json_object_object_add(result, "node", json_object_new_string(job->node));
+	json_object_object_add(result, "dataProvenance", json_object_new_array());
+	json_object_object_add(result, "feedback", json_object_get(job->feedback));
+	json_object_object_add(result, "timestamp",
+						   aml_json_new_number((double) now / USECS_PER_SEC +
+											   (double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY));
+	json_object_object_add(result, "type", json_object_new_string(job->shape));
+	json_object_object_add(result, "algorithm", job->code ? json_object_new_string(job->code) : NULL);
+	json_object_object_add(result, "function", job->function ? json_object_new_string(job->function) : NULL);
+	if (job->data)
+	{
+		json_object *data = aml_pg_parse_json(job->data, strlen(job->data));
+
+		json_object_object_add(result, "data", json_object_get(data));
+	}
+	else
+		json_object_object_add(result, "data", NULL);
+	json_object_object_add(result, "error", job->error ? json_object_new_string(job->error) : NULL);
+	if (q != NULL)
+		json_object_object_add(result, "query", json_object_get(q));
+	return result;
+}
+
 Datum
 automl_mining(PG_FUNCTION_ARGS)
 {
 	bool		strict = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	MiningJob	job;
 	json_object *q;
-	json_object *result;
 	char	   *text;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("query must not be NULL")));
-	mining_schema_name = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-	mining_schema = quote_identifier(mining_schema_name);
+	aml_woken_set_schema(fcinfo->flinfo->fn_oid);
 	text = JsonbToCString(NULL, &PG_GETARG_JSONB_P(0)->root, VARSIZE(PG_GETARG_JSONB_P(0)));
 	q = aml_pg_parse_json(text, strlen(text));
 
-	memset(&job, 0, sizeof(job));
-	job.cxt = CurrentMemoryContext;
-	job.job_id = new_job_id();
-	job.node = aml_woken_node();
-	job.code = NULL;
-	job.parameters = aml_pg_json_own(json_object_new_object());
-	job.feedback = aml_pg_json_own(json_object_new_array());
-
-	if (strict)
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		run_mining(&job, q);
-		SPI_finish();
-	}
-	else
-	{
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcxt);
-		PG_TRY();
-		{
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			run_mining(&job, q);
-			SPI_finish();
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-				PG_RE_THROW();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-			job.error = edata->message;
-			job.data = NULL;
-			job.shape = "text/plain+error";
-			json_object_object_add(job.parameters, "sqlstate",
-								   json_object_new_string(unpack_sql_state(edata->sqlerrcode)));
-		}
-		PG_END_TRY();
-	}
-	write_job_result(&job);
-
-	result = aml_pg_json_own(json_object_new_object());
-	json_object_object_add(result, "jobId", json_object_new_string(job.job_id));
-	json_object_object_add(result, "node", json_object_new_string(job.node));
-	json_object_object_add(result, "dataProvenance", json_object_new_array());
-	json_object_object_add(result, "feedback", json_object_get(job.feedback));
-	json_object_object_add(result, "timestamp",
-						   aml_json_new_number((double) now / USECS_PER_SEC +
-											   (double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY));
-	json_object_object_add(result, "type", json_object_new_string(job.shape));
-	json_object_object_add(result, "algorithm", job.code ? json_object_new_string(job.code) : NULL);
-	json_object_object_add(result, "function", job.function ? json_object_new_string(job.function) : NULL);
-	json_object_object_add(result, "data", job.data ? aml_pg_parse_json(job.data, strlen(job.data)) : NULL);
-	if (job.data)
-		json_object_get(json_object_object_get(result, "data"));
-	json_object_object_add(result, "error", job.error ? json_object_new_string(job.error) : NULL);
-	json_object_object_add(result, "query", json_object_get(q));
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(aml_json_text(result))));
+	aml_woken_job_init(&job, NULL);
+	aml_woken_run_guarded(&job, aml_woken_run_mining, q, strict);
+	aml_woken_write_job_result(&job);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,
+										CStringGetDatum(aml_json_text(aml_woken_query_result(&job, q)))));
 }
