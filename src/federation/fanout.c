@@ -28,6 +28,21 @@ PG_FUNCTION_INFO_V1(automl_federation_feedback);
 /* the feedback of the last federated call of this session (TopMemoryContext) */
 static char *last_feedback = NULL;
 
+/* Keep the feedback so far as the session's last (also when the call fails). */
+static void
+save_feedback(AmlFedCall *c)
+{
+	char	   *copy = MemoryContextAlloc(TopMemoryContext, c->feedback.len + 3);
+
+	copy[0] = '[';
+	memcpy(copy + 1, c->feedback.data, c->feedback.len);
+	copy[c->feedback.len + 1] = ']';
+	copy[c->feedback.len + 2] = '\0';
+	if (last_feedback)
+		pfree(last_feedback);
+	last_feedback = copy;
+}
+
 static void
 ignore_notice(void *arg, const char *message)
 {
@@ -158,6 +173,7 @@ aml_fed_begin(ArrayType *nodes, bool strict, const char *what)
 					 errmsg("permission denied for foreign server %s of node \"%s\"",
 							node->server, node->name)));
 	}
+	save_feedback(c);			/* this call's, empty so far */
 	cb = palloc0(sizeof(MemoryContextCallback));
 	cb->func = call_reset_callback;
 	cb->arg = c;
@@ -199,13 +215,6 @@ aml_fed_feedback(AmlFedCall *c, AmlFedNode *node, bool failure, int sqlstate, co
 		node->state = AML_FED_FAILED;
 		node->result = NULL;
 	}
-	if (failure && c->strict)
-		ereport(ERROR,
-				(errcode(sqlstate),
-				 errmsg("%s: node \"%s\": %s", c->what, node ? node->name : "-", msg.data),
-				 errhint("Without strict => true, a node that fails is left out and reported in the feedback.")));
-	ereport(WARNING,
-			(errmsg("%s: node \"%s\": %s", c->what, node ? node->name : "-", msg.data)));
 	appendStringInfoString(&c->feedback, c->n_feedback++ ? ", {\"node\": " : "{\"node\": ");
 	aml_fed_json_string(&c->feedback, node ? node->name : NULL);
 	appendStringInfoString(&c->feedback, ", \"failure\": ");
@@ -213,6 +222,14 @@ aml_fed_feedback(AmlFedCall *c, AmlFedNode *node, bool failure, int sqlstate, co
 	appendStringInfoString(&c->feedback, ", \"message\": ");
 	aml_fed_json_string(&c->feedback, msg.data);
 	appendStringInfoString(&c->feedback, "}");
+	save_feedback(c);
+	if (failure && c->strict)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("%s: node \"%s\": %s", c->what, node ? node->name : "-", msg.data),
+				 errhint("Without strict => true, a node that fails is left out and reported in the feedback.")));
+	ereport(WARNING,
+			(errmsg("%s: node \"%s\": %s", c->what, node ? node->name : "-", msg.data)));
 }
 
 static double
@@ -432,18 +449,12 @@ aml_fed_leave(AmlFedCall *c, AmlFedNode *node)
 void
 aml_fed_end(AmlFedCall *c)
 {
-	MemoryContext old;
-
 	if (c == NULL)
 		return;
 	for (int i = 0; i < c->n; i++)
 		close_node(&c->nodes[i], true);
 	c->open = false;
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	if (last_feedback)
-		pfree(last_feedback);
-	last_feedback = psprintf("[%s]", c->feedback.data);
-	MemoryContextSwitchTo(old);
+	save_feedback(c);
 }
 
 /* automl_federation_feedback(): the feedback of this session's last federated call. */
