@@ -195,8 +195,8 @@ RESET ROLE;
 CREATE TEMP TABLE calls (n serial, fn regprocedure, statement text, function text);
 GRANT SELECT ON calls TO PUBLIC;
 INSERT INTO calls (fn, statement) VALUES
-  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.mine')$$),
-  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.mine')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.patients')$$),
   ('automl_import_variables(jsonb)', $$SELECT automl_import_variables('{"groups": [], "variables": [{"code": "x1", "type": "text"}]}')$$),
   ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb)',
    $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', name => 'diagnosis')$$),
@@ -252,8 +252,8 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.models_changed()', $$CREATE TRIGGER lookalike AFTER INSERT ON evil.lookalike EXECUTE FUNCTION automl.models_changed()$$),
   ('automl.app_configs_check()', $$SELECT automl.app_configs_check()$$),
   -- statistics (issue 11): filters compile to SQL that must resolve nothing in evil
-  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.mine', NULL, '{"condition": "OR", "rules": [{"field": "x1", "operator": "between", "value": [1, 5]}, {"field": "dx", "operator": "in", "value": ["AD", "CN"]}, {"field": "dx", "operator": "contains", "value": "C"}, {"field": "dx", "operator": "ends_with", "value": "I"}, {"field": "dx", "operator": "begins_with", "value": "M"}, {"field": "dx", "operator": "is_empty"}, {"field": "x2", "operator": "less", "value": 3}, {"field": "x2", "operator": "not_equal", "value": 3}]}')$$),
-  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients', NULL, '{"rules": [{"field": "x1", "operator": "greater", "value": 1}]}')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.mine', NULL, '{"condition": "OR", "rules": [{"field": "x1", "operator": "between", "value": [1, 5]}, {"field": "dx", "operator": "in", "value": ["AD", "CN"]}, {"field": "dx", "operator": "contains", "value": "C"}, {"field": "dx", "operator": "ends_with", "value": "I"}, {"field": "dx", "operator": "begins_with", "value": "M"}, {"field": "dx", "operator": "is_empty"}, {"field": "x2", "operator": "less", "value": 3}, {"field": "x2", "operator": "not_equal", "value": 3}]}')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.patients', NULL, '{"rules": [{"field": "x1", "operator": "greater", "value": 1}]}')$$),
   ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', '{"rules": [{"field": "x2", "operator": "greater_or_equal", "value": 0}]}')$$),
   ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.patients', 'x1 ~ x2')$$),
   ('automl_lm_glance(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm_glance('sec.mine', 'x1 ~ .')$$),
@@ -285,6 +285,9 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.patients', 'x1 ~ x2', nodes => '{local}')$$),
   ('automl_lm_glance(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm_glance('sec.mine', 'x1 ~ x2 + dx', nodes => '{local}')$$),
   ('automl_anova(regclass,text,integer,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3, nodes => '{local}')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.mine', nodes => '{local}')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.patients', nodes => '{local}')$$),
+  ('automl.node_summary(regclass,name[],jsonb)', $$SELECT automl.node_summary('sec.mine', NULL, NULL)$$),
   ('automl_node_add(text,name)', $$SELECT automl_node_add('evil', 'no_such_server')$$),
   ('automl_node_remove(text)', $$SELECT automl_node_remove('no-such-node')$$),
   ('automl_federation_feedback()', $$SELECT automl_federation_feedback()$$),

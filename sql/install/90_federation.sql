@@ -86,3 +86,10 @@ AS 'MODULE_PATHNAME', 'automl_node_lm'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION automl.node_lm(regclass, text, jsonb, jsonb, text) IS
     'Federation node side: triangular factor of [X y] and response moments of a linear model (members of automl_federation_member; suppressed under automl.min_group_size rows per group)';
+
+CREATE FUNCTION automl.node_summary(relation regclass, columns name[], filter jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_node_summary'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl.node_summary(regclass, name[], jsonb) IS
+    'Federation node side: counts, NULL counts, moments and category counts of columns (members of automl_federation_member; nothing under automl.min_group_size rows)';

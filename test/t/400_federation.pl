@@ -165,9 +165,33 @@ for my $case (@lm_cases)
 	ok($d ne 'Infinity' && $d <= 1e-10, "a filter is applied on every node ($d)") or diag($err);
 }
 
+# automl_summary: counts exact, moments within 1e-10, categories unioned
+{
+	my $cols = q{'{subjectageyears,gender,lefthippocampus,minimentalstate,agegroup,alzheimerbroadcategory,dataset}'};
+	my $pick = 'column_name, kind, count, null_count, mean, std, CASE WHEN kind <> $$numeric$$ THEN distinct_count END AS distinct_count, top, top_count';
+	my ($rc, $out, $err) = $centre->psql('postgres', qq{
+		SET client_min_messages = warning;
+		SELECT maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM (SELECT $pick FROM automl_summary('science.cde_features_a', $cols, nodes => '{local,hb,hc}')) t),
+		              (SELECT jsonb_agg(to_jsonb(t)) FROM (SELECT $pick FROM automl_summary('science.pooled', $cols)) t));
+	});
+	ok($out ne '' && $out ne 'Infinity' && $out <= 1e-10, "automl_summary over 3 nodes: counts, NULLs, categories equal, mean and std within 1e-10 ($out)") or diag($err);
+	is($centre->safe_psql('postgres', qq{SELECT count(*) FROM automl_summary('science.cde_features_a', $cols, nodes => '{local,hb,hc}')
+		WHERE min IS NOT NULL OR q1 IS NOT NULL OR median IS NOT NULL OR q3 IS NOT NULL OR max IS NOT NULL}), '0',
+		'automl_summary over nodes sends no single row\'s value (no min, quartiles, max)');
+}
+
 for my $n (values %node)
 {
 	$n->safe_psql('postgres', q{LOAD 'automl'; ALTER SYSTEM RESET automl.min_group_size; SELECT pg_reload_conf()});
+}
+{
+	# hb's 20 rows of level 'only-h2' under its minimum of 25: that category is not sent
+	$node{hb}->safe_psql('postgres', q{LOAD 'automl'; ALTER SYSTEM SET automl.min_group_size = 25; SELECT pg_reload_conf()});
+	my ($rc, $out, $err) = $centre->psql('postgres', q{SELECT column_name, count, distinct_count, top FROM automl_summary('science.cde_features_a', '{agegroup}', nodes => '{local,hb,hc}')});
+	like($out, qr/^agegroup\|\d+\|\|$/, 'a column with a category under automl.min_group_size on a node has no distinct count and no top value (they would be wrong)');
+	unlike($node{hb}->safe_psql('postgres', q{SET ROLE fed; SELECT automl.node_summary('science.cde_features_a', '{agegroup}', NULL)}), qr/only-h2/,
+		'... and the rare category\'s label does not leave the node');
+	$node{hb}->safe_psql('postgres', q{LOAD 'automl'; ALTER SYSTEM RESET automl.min_group_size; SELECT pg_reload_conf()});
 }
 {
 	my ($rc, $out, $err) = $centre->psql('postgres', q{SELECT count(*) FROM automl_lm('science.cde_features_a',
@@ -300,8 +324,9 @@ $locker->query_safe('BEGIN; LOCK TABLE science.cde_features_a IN ACCESS EXCLUSIV
 	$session->query_until(qr/start/, "\\echo start\nSELECT 'rows=' || count(*) FROM automl_lm('science.cde_features_a', $lm, nodes => '{local,hb,hc}');\n");
 	ok($node{hc}->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE '%automl.node_lm%' AND wait_event_type = 'Lock'}),
 		'the call reached hc');
-	$locker->{run}->kill_kill;
+	# stop the node first: releasing its lock would let it answer
 	$node{hc}->stop('immediate');
+	$locker->{run}->kill_kill;
 	ok(pump_until($session->{run}, $session->{timeout}, \$session->{stdout}, qr/rows=3/), 'the analysis finishes without the stopped node');
 	ok(pump_until($session->{run}, $session->{timeout}, \$session->{stderr}, qr/WARNING:  automl_lm: node "hc": /),
 		'the stopped node is reported');
