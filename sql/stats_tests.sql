@@ -33,7 +33,11 @@ UNION ALL SELECT 'c3', * FROM automl_correlation('tt.num', '{y,x1,x2,x3}', 'kend
 UNION ALL SELECT 'c4', * FROM automl_correlation('tt.num', '{x1,x2,x3}', 'kendall',
                                '{"rules": [{"field": "id", "operator": "less_or_equal", "value": 30}]}')
 UNION ALL SELECT 'c5', * FROM automl_correlation('tt.glm', '{a,count}', 'spearman')
-UNION ALL SELECT 'c6', * FROM automl_correlation('tt.glm', '{a,b,count}', 'kendall');
+UNION ALL SELECT 'c6', * FROM automl_correlation('tt.glm', '{a,b,count}', 'kendall')
+UNION ALL SELECT 'c7', * FROM automl_correlation('tt.num', '{x1,x2}', 'spearman',
+                               '{"rules": [{"field": "id", "operator": "less_or_equal", "value": 8}]}')
+UNION ALL SELECT 'c8', * FROM automl_correlation('tt.num', '{x1,x2}', 'spearman',
+                               '{"rules": [{"field": "id", "operator": "less_or_equal", "value": 40}]}');
 SELECT r.case_, r.x, r.y, g.n = r.n AS n,
        tt.rel(g.estimate, r.estimate) < 1e-8 AS estimate,
        tt.rel(g.statistic, r.statistic) < 1e-8 AS statistic,

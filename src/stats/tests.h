@@ -2,8 +2,9 @@
  * tests.h — classical tests as R computes them: t.test (one sample, two
  * samples Welch or pooled, paired), chisq.test on a contingency table
  * (Yates' correction on 2 x 2 tables, as R's default), cor.test (Pearson
- * with the Fisher-z interval; Spearman with the t approximation, i.e.
- * cor.test(..., exact = FALSE); Kendall's tau-b, exact p-value for fewer
+ * with the Fisher-z interval; Spearman's p-value by AS 89 — exact below 10
+ * pairs, Edgeworth series up to 1290 — without ties, else the t
+ * approximation, as R's default; Kendall's tau-b, exact p-value for fewer
  * than 50 pairs without ties, else the normal approximation with R's
  * tie-corrected variance and no continuity correction).
  */
@@ -46,5 +47,8 @@ typedef enum AmlCorMethod
 /* pairs (x[i], y[i]) with both finite; work: scratch of 4 n doubles */
 AmlStatus	aml_cor_test(const double *x, const double *y, long n, AmlCorMethod method,
 						 double level, AmlTestResult *r, AmlError *err);
+
+/* R's pRho(is, n, lower): P(S >= is), or P(S < is) when lower (AS 89) */
+double		aml_spearman_tail(double is, long n, bool lower);
 
 #endif

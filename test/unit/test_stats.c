@@ -9,6 +9,7 @@
 #include "stats/formula.h"
 #include "stats/lm.h"
 #include "stats/qr.h"
+#include "stats/tests.h"
 
 static const char *cols[] = {"y", "a", "b", "c", "x"};
 
@@ -206,6 +207,20 @@ test_aliasing(void)
 	aml_formula_free(f);
 }
 
+/* AS 89 against R 4.2's .Call(stats:::C_pRho, q, n, lower) */
+static void
+test_spearman_tail(void)
+{
+	CHECK_NEAR(aml_spearman_tail(4, 5, true), 0.041666666666666664, 1e-14);
+	CHECK_NEAR(aml_spearman_tail(61, 9, false), 0.91116898148148151, 1e-14);
+	CHECK_NEAR(aml_spearman_tail(85, 10, true), 0.074418869755457612, 1e-12);
+	CHECK_NEAR(aml_spearman_tail(87, 10, true), 0.080091246957236503, 1e-12);
+	CHECK_NEAR(aml_spearman_tail(2250, 30, false), 0.99728434021815382, 1e-12);
+	CHECK_NEAR(aml_spearman_tail(166669, 100, true), 0.50042626951363944, 1e-12);
+	CHECK_NEAR(aml_spearman_tail(250000, 100, false), 8.8351316447812823e-08, 1e-12);
+	CHECK(aml_spearman_tail(330000 * 2, 100, true) == 1.0);
+}
+
 int
 main(void)
 {
@@ -214,5 +229,6 @@ main(void)
 	RUN(test_design_names);
 	RUN(test_longley);
 	RUN(test_aliasing);
+	RUN(test_spearman_tail);
 	return unit_end();
 }

@@ -114,11 +114,13 @@ cor_case <- function(case, d, cols, method, exact = NULL) {
   }
 }
 cor_case("c1", num, c("y", "x1", "x2", "x3"), "pearson")
-cor_case("c2", num, c("y", "x1", "x2", "x3"), "spearman", exact = FALSE)
+cor_case("c2", num, c("y", "x1", "x2", "x3"), "spearman")
 cor_case("c3", num, c("y", "x1", "x2", "x3"), "kendall")
 cor_case("c4", num[num$id <= 30, ], c("x1", "x2", "x3"), "kendall")
 cor_case("c5", gl, c("a", "count"), "spearman", exact = FALSE)
 cor_case("c6", gl, c("a", "b", "count"), "kendall")
+cor_case("c7", num[num$id <= 8, ], c("x1", "x2"), "spearman")
+cor_case("c8", num[num$id <= 40, ], c("x1", "x2"), "spearman")
 ff <- fac[!is.na(fac$y), ]
 tt <- function(case, ...) { t <- t.test(...); tr <<- rbind(tr, addr(case, "", "", t, NA)) }
 tt("t1", y ~ sex, data = ff)
