@@ -441,7 +441,7 @@ DROP TRIGGER s ON automl.apps;
 DELETE FROM automl.variables WHERE code = 'x1';
 DELETE FROM automl.deployments;
 DELETE FROM automl.apps;
-TRUNCATE automl.models, automl.runs, automl.pipelines;
+TRUNCATE automl.models, automl.runs, automl.pipelines RESTART IDENTITY;
 SET client_min_messages = warning;
 DROP SCHEMA evil CASCADE;
 DROP SCHEMA sec CASCADE;
