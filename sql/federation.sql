@@ -83,7 +83,7 @@ SELECT automl.node_lm('fed.p', 'y ~ x1', NULL, '[null]', 'helmert');
 SELECT automl.node_lm('fed.p', 'y ~ x1', NULL, NULL, 'treatment');
 SELECT automl.node_lm_levels('fed.p', 'y ~ grp + sex', NULL);
 SELECT automl.node_lm_levels('fed.p', 'y ~ grp', '{"rules": [{"field": "id", "operator": "less", "value": 5}]}');
-SELECT function, rows_aggregated, suppressed FROM automl.federation_log ORDER BY id;
+SELECT function, rows_aggregated, suppressed FROM automl.federation_log WHERE arguments->>'relation' = 'fed.p' ORDER BY id;
 -- a role that is not a member
 CREATE ROLE fed_outsider;
 GRANT USAGE ON SCHEMA fed TO fed_outsider;
