@@ -99,6 +99,26 @@ parse_answer(AmlFedCall *c, AmlFedNode *node)
 	return doc;
 }
 
+/* json-c asserts on array calls over other types: check first */
+static bool
+is_array(json_object *o, size_t len)
+{
+	return o != NULL && json_object_is_type(o, json_type_array) &&
+		(len == (size_t) -1 || json_object_array_length(o) == len);
+}
+
+/* an array of strings */
+static bool
+is_string_array(json_object *o)
+{
+	if (!is_array(o, (size_t) -1))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(o); i++)
+		if (!json_object_is_type(json_object_array_get_idx(o, i), json_type_string))
+			return false;
+	return true;
+}
+
 static json_object *
 get(json_object *o, const char *key)
 {
@@ -199,11 +219,19 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	StringInfoData s;
 	int			m;
 
-	if (levels == NULL || !json_object_is_type(levels, json_type_array) ||
-		json_object_array_length(levels) != f->n_vars)
+	if (!is_array(levels, f->n_vars))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("automl.node_lm: levels must be a JSON array with one entry per variable of the formula")));
+	for (int v = 0; v < f->n_vars; v++)
+	{
+		json_object *lv = json_object_array_get_idx(levels, v);
+
+		if (lv != NULL && !is_string_array(lv))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("automl.node_lm: the levels of a variable must be null or an array of strings")));
+	}
 	if (strcmp(contrast, "treatment") != 0 && strcmp(contrast, "sum") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -470,7 +498,7 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 			if (!aml_fed_answered(node) || (doc = contribution(c, node)) == NULL)
 				continue;
 			arr = get(doc, "levels");
-			if (arr == NULL || json_object_array_length(arr) != f->n_vars)
+			if (!is_array(arr, f->n_vars))
 			{
 				json_object_put(doc);
 				aml_fed_feedback(c, node, true, ERRCODE_DATATYPE_MISMATCH,
@@ -481,6 +509,11 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 			{
 				json_object *l = json_object_array_get_idx(arr, v);
 
+				if (l != NULL && !is_string_array(l))
+				{
+					aml_fed_feedback(c, node, true, ERRCODE_PROTOCOL_VIOLATION, "unreadable answer");
+					break;
+				}
 				if ((l != NULL) != dv[v].factor)
 				{
 					aml_fed_feedback(c, node, true, ERRCODE_DATATYPE_MISMATCH,
@@ -576,8 +609,8 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 		r = get(doc, "r");
 		y = get(doc, "y");
 		nm = get(doc, "names");
-		same = r && y && nm && json_object_array_length(r) == (size_t) m * m &&
-			json_object_array_length(y) == 3 && json_object_array_length(nm) == design->n_cols;
+		same = is_array(r, (size_t) m * m) && is_array(y, 3) && is_string_array(nm) &&
+			json_object_array_length(nm) == design->n_cols;
 		for (int j = 0; same && j < design->n_cols; j++)
 			same = strcmp(json_object_get_string(json_object_array_get_idx(nm, j)), design->names[j]) == 0;
 		if (!same)

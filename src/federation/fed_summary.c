@@ -263,7 +263,8 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 			json_object_put(doc);
 			continue;
 		}
-		if (!json_object_object_get_ex(doc, "columns", &cols) ||
+		if (!json_object_object_get_ex(doc, "columns", &cols) || cols == NULL ||
+			!json_object_is_type(cols, json_type_array) ||
 			json_object_array_length(cols) != source->ncols)
 		{
 			json_object_put(doc);
@@ -276,12 +277,16 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 			json_object *x = NULL;
 			ColSum	   *s = &cs[j];
 
+			if (col == NULL || !json_object_is_type(col, json_type_object))
+				continue;
+
 			json_object_object_get_ex(col, "count", &x);
 			s->count += json_object_get_int64(x);
 			json_object_object_get_ex(col, "null_count", &x);
 			s->null_count += json_object_get_int64(x);
 			s->seen = true;
-			if (json_object_object_get_ex(col, "moments", &x) && json_object_array_length(x) == 3)
+			if (json_object_object_get_ex(col, "moments", &x) && x != NULL &&
+				json_object_is_type(x, json_type_array) && json_object_array_length(x) == 3)
 			{
 				AmlMoments	m;
 
@@ -292,7 +297,8 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 			}
 			if (json_object_object_get_ex(col, "hidden", &x) && json_object_get_boolean(x))
 				s->hidden = true;
-			if (json_object_object_get_ex(col, "categories", &x))
+			if (json_object_object_get_ex(col, "categories", &x) && x != NULL &&
+				json_object_is_type(x, json_type_object))
 			{
 				json_object_object_foreach(x, key, val)
 				{
