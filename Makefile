@@ -22,7 +22,7 @@ AML_INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA = $(AML_INSTALL_SQL) $(filter-out $(AML_INSTALL_SQL),$(wildcard sql/automl--*.sql))
 
 PURE_SRCS = $(sort $(wildcard src/core/*.c src/ml/*.c src/stats/*.c src/search/*.c))
-GLUE_SRCS = $(sort $(wildcard src/pg/*.c src/jobs/*.c src/registry/*.c src/web/*.c src/init/*.c))
+GLUE_SRCS = $(sort $(wildcard src/pg/*.c src/jobs/*.c src/registry/*.c src/web/*.c src/federation/*.c src/init/*.c))
 OBJS = $(PURE_SRCS:.c=.o) $(GLUE_SRCS:.c=.o)
 
 # pg_regress suites: install first, then every other sql/<name>.sql (each suite
@@ -62,6 +62,10 @@ endif
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+# libpq for the federation (src/federation), as postgres_fdw and dblink link
+# it: the libpq of the server we build for, located by its pg_config
+PG_CPPFLAGS += -I$(shell $(PG_CONFIG) --includedir)
+SHLIB_LINK += -L$(shell $(PG_CONFIG) --libdir) -lpq
 include $(PGXS)
 
 EXTRA_CLEAN = $(AML_INSTALL_SQL) test/results test/unit/bin tmp_check test/tmp_check

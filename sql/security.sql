@@ -198,8 +198,8 @@ RESET ROLE;
 CREATE TEMP TABLE calls (n serial, fn regprocedure, statement text, function text);
 GRANT SELECT ON calls TO PUBLIC;
 INSERT INTO calls (fn, statement) VALUES
-  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.mine')$$),
-  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.mine')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.patients')$$),
   ('automl_import_variables(jsonb)', $$SELECT automl_import_variables('{"groups": [], "variables": [{"code": "x1", "type": "text"}]}')$$),
   ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb)',
    $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', name => 'diagnosis')$$),
@@ -265,13 +265,13 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.jobs_notify()', format($$UPDATE automl.jobs SET state = 'failed' WHERE id OPERATOR(pg_catalog.=) %s$$, :victim_job)),
   ('automl.jobs_notify()', $$INSERT INTO automl.jobs (owner, arguments) VALUES ('regress_victim', '{}')$$),
   -- statistics (issue 11): filters compile to SQL that must resolve nothing in evil
-  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.mine', NULL, '{"condition": "OR", "rules": [{"field": "x1", "operator": "between", "value": [1, 5]}, {"field": "dx", "operator": "in", "value": ["AD", "CN"]}, {"field": "dx", "operator": "contains", "value": "C"}, {"field": "dx", "operator": "ends_with", "value": "I"}, {"field": "dx", "operator": "begins_with", "value": "M"}, {"field": "dx", "operator": "is_empty"}, {"field": "x2", "operator": "less", "value": 3}, {"field": "x2", "operator": "not_equal", "value": 3}]}')$$),
-  ('automl_summary(regclass,name[],jsonb)', $$SELECT count(*) FROM automl_summary('sec.patients', NULL, '{"rules": [{"field": "x1", "operator": "greater", "value": 1}]}')$$),
-  ('automl_lm(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', '{"rules": [{"field": "x2", "operator": "greater_or_equal", "value": 0}]}')$$),
-  ('automl_lm(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm('sec.patients', 'x1 ~ x2')$$),
-  ('automl_lm_glance(regclass,text,jsonb)', $$SELECT count(*) FROM automl_lm_glance('sec.mine', 'x1 ~ .')$$),
-  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 2)$$),
-  ('automl_anova(regclass,text,integer,jsonb)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3)$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.mine', NULL, '{"condition": "OR", "rules": [{"field": "x1", "operator": "between", "value": [1, 5]}, {"field": "dx", "operator": "in", "value": ["AD", "CN"]}, {"field": "dx", "operator": "contains", "value": "C"}, {"field": "dx", "operator": "ends_with", "value": "I"}, {"field": "dx", "operator": "begins_with", "value": "M"}, {"field": "dx", "operator": "is_empty"}, {"field": "x2", "operator": "less", "value": 3}, {"field": "x2", "operator": "not_equal", "value": 3}]}')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.patients', NULL, '{"rules": [{"field": "x1", "operator": "greater", "value": 1}]}')$$),
+  ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', '{"rules": [{"field": "x2", "operator": "greater_or_equal", "value": 0}]}')$$),
+  ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.patients', 'x1 ~ x2')$$),
+  ('automl_lm_glance(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm_glance('sec.mine', 'x1 ~ .')$$),
+  ('automl_anova(regclass,text,integer,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 2)$$),
+  ('automl_anova(regclass,text,integer,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3)$$),
   ('automl_glm(regclass,text,text,jsonb)', $$SELECT count(*) FROM automl_glm('sec.mine', 'dx ~ x1 + x2', filter => '{"rules": [{"field": "dx", "operator": "not_equal", "value": "MCI"}]}')$$),
   ('automl_glm(regclass,text,text,jsonb)', $$SELECT count(*) FROM automl_glm('sec.mine', 'x2 ~ x1 + dx', 'poisson')$$),
   ('automl_correlation(regclass,name[],text,jsonb)', $$SELECT count(*) FROM automl_correlation('sec.mine', NULL, 'kendall', '{"rules": [{"field": "dx", "operator": "in", "value": ["AD", "CN"]}]}')$$),
@@ -296,7 +296,23 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s)$$, :victim_model)),
   ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s, 'permutation', 'sec.patients')$$, :victim_model)),
   ('automl_evaluate(bigint,regclass)', format($$SELECT automl_evaluate(%s, 'sec.mine')$$, :victim_model)),
-  ('automl_evaluate_metrics(bigint,regclass)', format($$SELECT count(*) FROM automl_evaluate_metrics(%s, 'sec.patients')$$, :victim_model));
+  ('automl_evaluate_metrics(bigint,regclass)', format($$SELECT count(*) FROM automl_evaluate_metrics(%s, 'sec.patients')$$, :victim_model)),
+  -- federation (issue 15): the local node of a federated call reads as the
+  -- caller; node-side functions answer members of automl_federation_member only
+  ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', nodes => '{local}')$$),
+  ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.patients', 'x1 ~ x2', nodes => '{local}')$$),
+  ('automl_lm_glance(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm_glance('sec.mine', 'x1 ~ x2 + dx', nodes => '{local}')$$),
+  ('automl_anova(regclass,text,integer,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_anova('sec.mine', 'x1 ~ x2 * dx', 3, nodes => '{local}')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.mine', nodes => '{local}')$$),
+  ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.patients', nodes => '{local}')$$),
+  ('automl.node_summary(regclass,name[],jsonb)', $$SELECT automl.node_summary('sec.mine', NULL, NULL)$$),
+  ('automl_node_add(text,name)', $$SELECT automl_node_add('evil', 'no_such_server')$$),
+  ('automl_node_remove(text)', $$SELECT automl_node_remove('no-such-node')$$),
+  ('automl_federation_feedback()', $$SELECT automl_federation_feedback()$$),
+  ('automl.node_info()', $$SELECT automl.node_info()$$),
+  ('automl.node_lm_levels(regclass,text,jsonb)', $$SELECT automl.node_lm_levels('sec.patients', 'x1 ~ dx', NULL)$$),
+  ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$SELECT automl.node_lm('sec.patients', 'x1 ~ x2', NULL, '[null]', 'treatment')$$),
+  ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$INSERT INTO automl.federation_log (caller, session_user_name, function, arguments, rows_aggregated) VALUES ('x', 'x', 'x', '{}', 0)$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

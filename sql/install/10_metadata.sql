@@ -35,14 +35,16 @@ COMMENT ON FUNCTION automl_import_variables(jsonb) IS
 -------------------------------------------------------------------------------
 -- describing data
 -------------------------------------------------------------------------------
+-- nodes, strict: federation (issue 15, src/federation/fed_summary.c, which
+-- calls the local automl_summary when nodes is NULL)
 CREATE FUNCTION automl_summary(relation regclass, columns name[] DEFAULT NULL,
-    filter jsonb DEFAULT NULL,
+    filter jsonb DEFAULT NULL, nodes text[] DEFAULT NULL, strict boolean DEFAULT false,
     OUT column_name text, OUT kind text, OUT count bigint, OUT null_count bigint,
     OUT distinct_count bigint, OUT mean float8, OUT std float8, OUT min float8,
     OUT q1 float8, OUT median float8, OUT q3 float8, OUT max float8,
     OUT top text, OUT top_count bigint)
 RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'automl_summary'
+AS 'MODULE_PATHNAME', 'automl_fed_summary'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
-COMMENT ON FUNCTION automl_summary(regclass, name[], jsonb) IS
+COMMENT ON FUNCTION automl_summary(regclass, name[], jsonb, text[], boolean) IS
     'Summary statistics of each column of a relation (MIP statisticsSummary): counts, mean, sample std, quartiles, most frequent value; filter: query-builder JSON';

@@ -13,6 +13,7 @@
 #include "utils/guc.h"
 
 #include "pg/automl.h"
+#include "federation/federation.h"
 #include "jobs/jobs.h"
 #include "pg/core_bridge.h"
 #include "pg/explain_support.h"
@@ -37,6 +38,7 @@ _PG_init(void)
 	aml_woken_init();			/* pg/woken_catalogue.c: automl.node */
 	aml_registry_init();		/* registry/registry.c: GUCs, deploy worker */
 	aml_jobs_init();			/* jobs/jobs.c: GUCs, job scheduler */
+	aml_federation_init();		/* federation/federation.c: GUCs of the nodes */
 	aml_web_define_gucs();		/* web/web_guc.c: automl.http_* */
 	aml_web_register_worker();	/* web/web_worker.c: the HTTP worker */
 	MarkGUCPrefixReserved("automl");

@@ -1,0 +1,104 @@
+--
+-- federation: what can be checked on one server (test/t/400_federation.pl
+-- runs three): nodes => '{local}' equals the local fit (the federated path:
+-- node functions in-process, factors stacked), the node catalogue, bad node
+-- lists and bad calls of the node-side functions with their SQLSTATEs, a
+-- node that is down, the feedback.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS automl;
+CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+RESET client_min_messages;
+CREATE SCHEMA fed;
+CREATE TABLE fed.p AS
+SELECT g AS id, (g % 7) * 0.5 + sin(g) AS y, cos(g * 1.3) AS x1, (g % 11)::float8 AS x2,
+       (ARRAY['a', 'b', 'c'])[1 + g % 3] AS grp, (ARRAY['F', 'M'])[1 + (g / 3) % 2] AS sex
+FROM generate_series(1, 300) g;
+
+-- largest relative difference between two result sets
+CREATE FUNCTION fed.maxrel(a jsonb, b jsonb) RETURNS float8 LANGUAGE sql AS $$
+  SELECT max(CASE WHEN jsonb_typeof(x.value) = 'number' AND (x.value)::float8 <> (y.value)::float8
+                  THEN abs((x.value)::float8 - (y.value)::float8) / greatest(abs((x.value)::float8), abs((y.value)::float8))
+                  WHEN x.value IS DISTINCT FROM y.value AND jsonb_typeof(x.value) <> 'number' THEN 'Infinity'
+                  ELSE 0 END)
+  FROM generate_series(0, jsonb_array_length(a) - 1) i,
+       jsonb_each(a->i) x JOIN jsonb_each(b->i) y USING (key)
+$$;
+SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_lm('fed.p', 'y ~ x1 + x2 * grp + sex', nodes => '{local}') t),
+                  (SELECT jsonb_agg(to_jsonb(t)) FROM automl_lm('fed.p', 'y ~ x1 + x2 * grp + sex') t)) < 1e-10 AS lm_equal;
+SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_lm_glance('fed.p', 'y ~ x1 + grp', nodes => '{local}') t),
+                  (SELECT jsonb_agg(to_jsonb(t)) FROM automl_lm_glance('fed.p', 'y ~ x1 + grp') t)) < 1e-10 AS glance_equal;
+SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_anova('fed.p', 'y ~ grp * sex + x1', 3, nodes => '{local}') t),
+                  (SELECT jsonb_agg(to_jsonb(t)) FROM automl_anova('fed.p', 'y ~ grp * sex + x1', 3) t)) < 1e-10 AS anova3_equal;
+SELECT automl_federation_feedback();
+
+-- suppression on the local node too: a group under automl.min_group_size
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1 + grp', '{"rules": [{"field": "id", "operator": "less", "value": 40}]}', nodes => '{local}');
+SET automl.min_group_size = 20;
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1 + grp', '{"rules": [{"field": "id", "operator": "less", "value": 40}]}', nodes => '{local}');
+SELECT automl_federation_feedback();
+RESET automl.min_group_size;
+
+-- bad node lists
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{}');
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{local,NULL}');
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{local,local}');
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{nosuch}');
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{{local}}');
+SELECT count(*) FROM automl_lm(NULL, 'y ~ x1', nodes => '{local}');
+SELECT count(*) FROM automl_lm('fed.p', 'grp ~ x1', nodes => '{local}');
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1 +', nodes => '{local}');
+SELECT count(*) FROM automl_anova('fed.p', 'y ~ x1', 4, nodes => '{local}');
+
+-- the catalogue: a node that is down is added with a warning
+CREATE SERVER fed_down FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '1', dbname 'x');
+CREATE USER MAPPING FOR CURRENT_USER SERVER fed_down OPTIONS (user 'nobody');
+SELECT automl_node_add('down', 'fed_down');
+SELECT name, server, last_seen IS NULL AS never_seen FROM automl.nodes;
+SELECT automl_node_add('down', 'fed_down');
+SELECT automl_node_add('local', 'fed_down');
+SELECT automl_node_add('Bad Name', 'fed_down');
+SELECT automl_node_add('x', 'no_such_server');
+SELECT automl_node_add(NULL, 'fed_down');
+CREATE FOREIGN DATA WRAPPER fed_other;
+CREATE SERVER fed_other_srv FOREIGN DATA WRAPPER fed_other;
+SELECT automl_node_add('other', 'fed_other_srv');
+-- calls with it: left out with feedback, or an error with strict
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{local,down}');
+SELECT jsonb_array_length(automl_federation_feedback()), automl_federation_feedback()->0->>'node' AS node,
+       automl_federation_feedback()->0->>'failure' AS failure;
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{local,down}', strict => true);
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{down}');
+SELECT automl_node_remove('down');
+SELECT automl_node_remove('down');
+SELECT automl_node_remove(NULL);
+
+-- the node side called directly (a superuser is a member of every role)
+SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '[["a", "b", "c"]]', 'treatment')::jsonb->'n' AS n;
+SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '[["a", "b"]]', 'treatment');
+SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '[null]', 'treatment');
+SELECT automl.node_lm('fed.p', 'y ~ x1', NULL, '[["a", "b"]]', 'treatment');
+SELECT automl.node_lm('fed.p', 'y ~ x1', NULL, '{}', 'treatment');
+SELECT automl.node_lm('fed.p', 'y ~ x1', NULL, '[null]', 'helmert');
+SELECT automl.node_lm('fed.p', 'y ~ x1', NULL, NULL, 'treatment');
+SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '[["a", null, "c"]]', 'treatment');
+SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '["abc"]', 'treatment');
+SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '[{"a": 1}]', 'treatment');
+SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '[[1, 2, 3]]', 'treatment');
+SELECT automl.node_lm_levels('fed.p', 'y ~ grp + sex', NULL);
+SELECT automl.node_lm_levels('fed.p', 'y ~ grp', '{"rules": [{"field": "id", "operator": "less", "value": 5}]}');
+SELECT function, rows_aggregated, suppressed FROM automl.federation_log WHERE arguments->>'relation' = 'fed.p' ORDER BY id;
+-- a role that is not a member
+CREATE ROLE fed_outsider;
+GRANT USAGE ON SCHEMA fed TO fed_outsider;
+GRANT SELECT ON fed.p TO fed_outsider;
+SET ROLE fed_outsider;
+SELECT automl.node_lm_levels('fed.p', 'y ~ grp', NULL);
+SELECT automl.node_info();
+SELECT count(*) FROM automl.federation_log;
+RESET ROLE;
+
+DROP SCHEMA fed CASCADE;
+DROP SERVER fed_down CASCADE;
+DROP FOREIGN DATA WRAPPER fed_other CASCADE;
+DROP ROLE fed_outsider;

@@ -1,0 +1,239 @@
+/*
+ * combine.c — sufficient statistics of nodes combined into those of the
+ * union of their rows (combine.h).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/memory.h"
+#include "stats/combine.h"
+#include "stats/qr.h"
+
+#define LM_TOL 1e-7				/* lm.fit's tol, as lm.c */
+
+struct AmlLmCombine
+{
+	int			m;
+	AmlQRAccum *acc;
+	long		n;
+	AmlMoments	y;
+	double		yss;
+	double	   *row;
+};
+
+void
+aml_moments_merge(AmlMoments *into, const AmlMoments *other)
+{
+	double		n1 = into->n;
+	double		n2 = other->n;
+	double		tmp;
+
+	if (n2 == 0)
+		return;
+	if (n1 == 0)
+	{
+		*into = *other;
+		return;
+	}
+	tmp = into->sum / n1 - other->sum / n2;
+	into->n = n1 + n2;
+	into->sum += other->sum;
+	into->sxx += other->sxx + n1 * n2 * tmp * tmp / into->n;
+}
+
+bool
+aml_design_col_is_group(const AmlDesign *d, int col)
+{
+	int			t = d->assign[col] - 1;
+	AmlTermSet	set;
+
+	if (t < 0)
+		return false;
+	set = d->formula->terms[t];
+	for (int v = 0; v < d->formula->n_vars; v++)
+		if ((set >> v) & 1u)
+			if (!d->vars[v].factor)
+				return false;
+	return true;
+}
+
+AmlStatus
+aml_lm_suff_create(int m, AmlLmSuff **out, AmlError *err)
+{
+	AmlLmSuff  *s = aml_alloc0(sizeof(AmlLmSuff));
+
+	*out = NULL;
+	if (s == NULL)
+		return aml_error_nomem(err, "sufficient statistics");
+	s->m = m;
+	s->r = aml_alloc_array((size_t) m * m, sizeof(double));
+	s->nonzero = aml_alloc_array((size_t) m, sizeof(long));
+	if (s->r == NULL || s->nonzero == NULL)
+	{
+		aml_lm_suff_free(s);
+		return aml_error_nomem(err, "sufficient statistics");
+	}
+	memset(s->r, 0, sizeof(double) * m * m);
+	memset(s->nonzero, 0, sizeof(long) * m);
+	aml_moments_init(&s->y);
+	*out = s;
+	return AML_OK;
+}
+
+void
+aml_lm_suff_free(AmlLmSuff *s)
+{
+	if (s == NULL)
+		return;
+	aml_free(s->r);
+	aml_free(s->nonzero);
+	aml_free(s);
+}
+
+AmlStatus
+aml_lm_suff_compute(const AmlDesign *design, const AmlLmData *data, AmlLmSuff **out, AmlError *err)
+{
+	int			p = design->n_cols;
+	int			m = p + 1;
+	int			nv = design->formula->n_vars;
+	AmlQRAccum *acc;
+	AmlLmSuff  *s;
+	double	   *row;
+	double	   *x;
+
+	*out = NULL;
+	AML_TRY(aml_lm_suff_create(m, &s, err));
+	if (aml_qr_accum_create(m, &acc, err) != AML_OK)
+	{
+		aml_lm_suff_free(s);
+		return err->status;
+	}
+	row = aml_alloc_array((size_t) m, sizeof(double));
+	x = aml_alloc_array((size_t) nv + 1, sizeof(double));
+	if (row == NULL || x == NULL)
+	{
+		aml_qr_accum_free(acc);
+		aml_lm_suff_free(s);
+		aml_free(row);
+		aml_free(x);
+		return aml_error_nomem(err, "sufficient statistics");
+	}
+	for (long i = 0; i < data->n; i++)
+	{
+		if ((i & 65535) == 0 && aml_interrupted())
+		{
+			aml_qr_accum_free(acc);
+			aml_lm_suff_free(s);
+			aml_free(row);
+			aml_free(x);
+			return aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
+		}
+		for (int v = 0; v < nv; v++)
+			x[v] = data->x[v][i];
+		aml_design_row(design, x, row);
+		row[p] = data->y[i];
+		for (int j = 0; j < p; j++)
+			s->nonzero[j] += row[j] != 0;
+		aml_qr_accum_add(acc, row, 1.0);
+		aml_moments_add(&s->y, data->y[i]);
+		s->yss += data->y[i] * data->y[i];
+	}
+	s->nonzero[p] = data->n;
+	aml_qr_accum_flush(acc);
+	memcpy(s->r, acc->r, sizeof(double) * m * m);
+	aml_qr_accum_free(acc);
+	aml_free(row);
+	aml_free(x);
+	s->n = data->n;
+	*out = s;
+	return AML_OK;
+}
+
+AmlStatus
+aml_lm_combine_begin(int m, AmlLmCombine **out, AmlError *err)
+{
+	AmlLmCombine *c = aml_alloc0(sizeof(AmlLmCombine));
+
+	*out = NULL;
+	if (c == NULL)
+		return aml_error_nomem(err, "combining statistics");
+	c->m = m;
+	c->row = aml_alloc_array((size_t) m, sizeof(double));
+	if (c->row == NULL || aml_qr_accum_create(m, &c->acc, err) != AML_OK)
+	{
+		aml_free(c->row);
+		aml_free(c);
+		return aml_error_nomem(err, "combining statistics");
+	}
+	aml_moments_init(&c->y);
+	*out = c;
+	return AML_OK;
+}
+
+void
+aml_lm_combine_add(AmlLmCombine *c, long n, const double *r, const AmlMoments *y, double yss)
+{
+	int			m = c->m;
+
+	/* the rows of the node's factor, as if they were m rows of data */
+	for (int i = 0; i < m; i++)
+	{
+		for (int j = 0; j < m; j++)
+			c->row[j] = j >= i ? r[i + (size_t) j * m] : 0.0;
+		aml_qr_accum_add(c->acc, c->row, 1.0);
+	}
+	c->n += n;
+	aml_moments_merge(&c->y, y);
+	c->yss += yss;
+}
+
+AmlStatus
+aml_lm_combine_finish(AmlLmCombine *c, const AmlDesign *design, AmlLm **out, AmlError *err)
+{
+	int			p = design->n_cols;
+	AmlLm	   *lm;
+	AmlStatus	st;
+
+	*out = NULL;
+	if (c->n == 0 || c->n < p)
+	{
+		long		n = c->n;
+
+		aml_qr_accum_free(c->acc);
+		aml_free(c->row);
+		aml_free(c);
+		if (n == 0)
+			return aml_error(err, AML_ERR_INVALID_DATA, "no complete rows");
+		aml_error(err, AML_ERR_INVALID_DATA, "fewer complete rows than coefficients");
+		return aml_error_detail(err, "The model has %d coefficients and %ld complete rows.", p, n);
+	}
+	lm = aml_alloc0(sizeof(AmlLm));
+	if (lm == NULL)
+	{
+		aml_qr_accum_free(c->acc);
+		aml_free(c->row);
+		aml_free(c);
+		return aml_error_nomem(err, "linear model");
+	}
+	aml_qr_accum_flush(c->acc);
+	lm->design = design;
+	lm->raug = c->acc->r;
+	c->acc->r = NULL;
+	lm->n = c->n;
+	lm->y_mean = c->y.sum / c->y.n;
+	lm->tss = c->y.sxx;
+	lm->yss = c->yss;
+	aml_qr_accum_free(c->acc);
+	aml_free(c->row);
+	aml_free(c);
+	st = aml_ls_solve(lm->raug, p + 1, LM_TOL, &lm->fit, err);
+	if (st != AML_OK)
+	{
+		aml_lm_free(lm);
+		return st;
+	}
+	lm->df_residual = (int) (lm->n - lm->fit->rank);
+	lm->sigma = lm->df_residual > 0 ? sqrt(lm->fit->rss / lm->df_residual) : NAN;
+	*out = lm;
+	return AML_OK;
+}

@@ -1,0 +1,73 @@
+/*
+ * combine.h — sufficient statistics that nodes of a federation compute on
+ * their own rows and a central node combines into the statistics of the
+ * union of the rows, exactly (map-reduce; src/federation).
+ *
+ * Linear models: a node folds its rows [x_1 .. x_p, y] into the triangular
+ * factor R_k of the streaming QR of qr.h (R_k' R_k = [X_k y_k]' [X_k y_k], the
+ * node's X'X, X'y and y'y, in factored form).  The centre stacks the nodes'
+ * factors and folds them into one more QR: R' R = sum_k R_k' R_k =
+ * [X y]' [X y] of the union, so the centre holds the factor of the pooled
+ * rows (up to the signs of its rows, which no statistic depends on) without
+ * a single row, and everything lm.h computes (R's pivoting, inference,
+ * ANOVA of any type) follows from it.  Factored rather than X'X because
+ * forming X'X squares the condition number: stacking factors loses no
+ * more than the pooled QR does.
+ *
+ * Moments: (n, sum, sxx) of nodes combined as PostgreSQL's float8_combine
+ * does (Chan et al.), so the federated mean and sample standard deviation
+ * equal avg() and stddev_samp() over the union to rounding.
+ */
+#ifndef AML_STATS_COMBINE_H
+#define AML_STATS_COMBINE_H
+
+#include "core/stats.h"
+#include "core/status.h"
+#include "stats/design.h"
+#include "stats/lm.h"
+
+/* What one node sends for a linear model (all over its complete rows). */
+typedef struct AmlLmSuff
+{
+	long		n;
+	int			m;				/* design columns + 1 (the response) */
+	double	   *r;				/* m x m column-major, upper triangle */
+	AmlMoments	y;				/* moments of the response */
+	double		yss;			/* sum y^2 */
+	long	   *nonzero;		/* per design column: rows where it is not 0 */
+} AmlLmSuff;
+
+/*
+ * A node's statistics of its rows (data->x holds level indexes of the
+ * design's levels for factors).  Errors: out of memory, interrupted.
+ */
+AmlStatus	aml_lm_suff_compute(const AmlDesign *design, const AmlLmData *data, AmlLmSuff **out,
+								AmlError *err);
+/* An empty accumulator for the union (m = design columns + 1). */
+AmlStatus	aml_lm_suff_create(int m, AmlLmSuff **out, AmlError *err);
+void		aml_lm_suff_free(AmlLmSuff *s);
+
+/* Accumulates nodes' statistics; aml_lm_combine_finish gives the model. */
+typedef struct AmlLmCombine AmlLmCombine;
+
+AmlStatus	aml_lm_combine_begin(int m, AmlLmCombine **out, AmlError *err);
+/* Add one node's n, factor r (m x m), y moments and y'y. */
+void		aml_lm_combine_add(AmlLmCombine *c, long n, const double *r, const AmlMoments *y, double yss);
+/*
+ * The model of the union, as aml_lm_fit() would give on the pooled rows
+ * (errors as aml_lm_fit's: no rows, fewer rows than coefficients).
+ * Frees c.
+ */
+AmlStatus	aml_lm_combine_finish(AmlLmCombine *c, const AmlDesign *design, AmlLm **out, AmlError *err);
+
+/* Moments of the union of two sets of values (PostgreSQL's float8_combine). */
+void		aml_moments_merge(AmlMoments *into, const AmlMoments *other);
+
+/*
+ * True when a design column is a count of rows: every variable of its term
+ * is a factor (the intercept and numeric columns are not).  Such a column's
+ * non-zero count is the size of a group of rows.
+ */
+bool		aml_design_col_is_group(const AmlDesign *d, int col);
+
+#endif
