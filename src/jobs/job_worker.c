@@ -67,6 +67,7 @@ release_slot(int code, Datum arg)
 	}
 	SpinLockRelease(&shared->mutex);
 	ConditionVariableBroadcast(&shared->changed_cv);
+	aml_events_announce();	/* the HTTP worker's /events */
 	aml_worker_wake(&shared->scheduler);
 }
 
@@ -90,6 +91,7 @@ end_xact(void)
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	ConditionVariableBroadcast(&aml_jobs_shared->changed_cv);
+	aml_events_announce();	/* the HTTP worker's /events */
 }
 
 /*
