@@ -331,21 +331,59 @@
   }
 
   // ------------------------------------------------------------ jobs (when the job queue exists)
+  // columns of automl.jobs (sql/install/50_jobs.sql): state, evaluated, best_score,
+  // seconds_left, run_id, model_id, error; arguments holds automl_train's arguments
+  function jobProgress(j) {
+    const p = el('progress');
+    const max = Number((j.arguments || {}).max_evaluations || 0);
+    if (j.state === 'running' && max > 0) { p.max = max; p.value = Math.min(max, Number(j.evaluated || 0)); }
+    else if (j.state !== 'running' && j.state !== 'queued') { p.max = 1; p.value = 1; }
+    else if (j.state === 'queued') { p.max = 1; p.value = 0; }
+    // running without max_evaluations: indeterminate (no value attribute)
+    p.setAttribute('aria-label', 'progress of job ' + j.id);
+    const box = el('span');
+    const left = j.seconds_left != null && j.state === 'running' ? ', ' + Math.round(j.seconds_left) + ' s left' : '';
+    box.append(p, el('span', ' ' + (j.evaluated || 0) + ' pipelines' + left));
+    return box;
+  }
+
+  function jobCells(j) {
+    const args = j.arguments || {};
+    const cells = [String(j.id), stateBadge(j.state), (args.relation || '') + ' → ' + (args.target || ''),
+      jobProgress(j), j.best_score == null ? '' : Number(j.best_score).toFixed(4),
+      (j.run_id ? 'run ' + j.run_id : '') + (j.model_id ? ', model ' + j.model_id : '') + (j.error ? ' ' + j.error : '')];
+    if (j.state === 'queued' || j.state === 'running') {
+      const cancel = el('button', 'Cancel');
+      cancel.type = 'button';
+      cancel.setAttribute('aria-label', 'cancel job ' + j.id + ' (keep the best model so far)');
+      cancel.addEventListener('click', async () => {
+        cancel.disabled = true;
+        const c = await api('POST', '/jobs/' + j.id + '/cancel', { keep_best: true });
+        status(c.ok ? 'Cancel of job ' + j.id + ' requested.' : c.data.error);
+        loadJobs();
+      });
+      cells.push(cancel);
+    } else cells.push('');
+    return cells;
+  }
+
   async function loadJobs() {
     const r = await api('GET', '/jobs?limit=' + PAGE + '&offset=' + offsets.jobs);
     if (!r.ok) return status(r.data.error);
     const tb = $('jobs-table').tBodies[0];
     tb.textContent = '';
     r.data.items.forEach((j) => {
-      const p = el('progress');
-      p.max = 1; p.value = Number(j.progress || 0);
-      p.setAttribute('aria-label', 'progress of job ' + j.id);
-      const cancel = el('button', 'Cancel');
-      cancel.type = 'button';
-      cancel.addEventListener('click', async () => { const c = await api('POST', '/jobs/' + j.id + '/cancel'); status(c.ok ? 'Cancel requested.' : c.data.error); loadJobs(); });
-      tb.append(row([j.id, j.state || j.status, p, cancel]));
+      const tr = row(jobCells(j));
+      tr.id = 'job-' + j.id;
+      tb.append(tr);
     });
     pager('jobs', r.data.total);
+  }
+
+  function onJobEvent(d) {
+    if (current === 'jobs') loadJobs();
+    status('Job ' + d.id + ': ' + d.state + (d.evaluated ? ', ' + d.evaluated + ' pipelines' : '') +
+      (d.best_score != null ? ', best ' + Number(d.best_score).toFixed(4) : ''));
   }
 
   // ------------------------------------------------------------ live events
@@ -366,8 +404,11 @@
         let i;
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const block = buf.slice(0, i); buf = buf.slice(i + 2);
-          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-          if (data) onEvent(JSON.parse(data));
+          const lines = block.split('\n');
+          const kind = (lines.find((l) => l.startsWith('event: ')) || 'event: deployment').slice(7);
+          const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          if (data && kind === 'job') onJobEvent(JSON.parse(data));
+          else if (data) onEvent(JSON.parse(data));
         }
       }
     } catch (e) {

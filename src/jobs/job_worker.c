@@ -67,6 +67,7 @@ release_slot(int code, Datum arg)
 	}
 	SpinLockRelease(&shared->mutex);
 	ConditionVariableBroadcast(&shared->changed_cv);
+	aml_events_announce();	/* the HTTP worker's /events */
 	aml_worker_wake(&shared->scheduler);
 }
 
@@ -90,6 +91,7 @@ end_xact(void)
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	ConditionVariableBroadcast(&aml_jobs_shared->changed_cv);
+	aml_events_announce();	/* the HTTP worker's /events */
 }
 
 /*
@@ -291,6 +293,15 @@ aml_job_worker_main(Datum main_arg)
 	static char *args = NULL;
 
 	pqsignal(SIGTERM, die);
+	/*
+	 * automl_cancel(keep_best => false) SIGINTs this worker as soon as its
+	 * pid is in the slot.  Until the job is taken inside the PG_TRY below,
+	 * a query cancel would end the worker unrecorded (an ERROR while
+	 * connecting), the scheduler would see a lost worker and run the job
+	 * again, the cancel forgotten.  So SIGINT is ignored until then; the
+	 * cancel flag in the slot, set before the signal, is checked by run_job.
+	 */
+	pqsignal(SIGINT, SIG_IGN);
 	BackgroundWorkerUnblockSignals();
 	if (shared == NULL)
 		elog(ERROR, "automl job worker started without shared memory");
@@ -313,11 +324,12 @@ aml_job_worker_main(Datum main_arg)
 	pgstat_report_appname(AML_JOB_WORKER_TYPE);
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 
-	if (!take_job(attempt, &owner, &args))
-		proc_exit(0);			/* cancelled, or someone else's now */
-
 	PG_TRY();
 	{
+		/* from here on a cancel is recorded (cancelled) like any error of the job */
+		pqsignal(SIGINT, StatementCancelHandler);
+		if (!take_job(attempt, &owner, &args))
+			proc_exit(0);		/* cancelled, or someone else's now */
 		run_job(attempt, owner, args);
 	}
 	PG_CATCH();

@@ -348,7 +348,10 @@ iteration(void)
 	need_claim = false;
 	aml_worker_end_xact();
 	if (changed || n_claimed > 0)
+	{
 		ConditionVariableBroadcast(&aml_jobs_shared->changed_cv);
+		aml_events_announce();	/* the HTTP worker's /events */
+	}
 
 	for (int k = 0; k < n_claimed; k++)
 	{

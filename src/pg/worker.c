@@ -223,6 +223,33 @@ aml_worker_wake_at_commit(AmlWorkerSlot *slot)
 /* ------------------------------------------------------------ registration */
 
 AmlConnectState *aml_connect_state = NULL;
+static AmlWorkerSlot *events_slot = NULL;
+
+static void
+events_slot_init(void *ptr)
+{
+	aml_worker_slot_init((AmlWorkerSlot *) ptr);
+}
+
+void
+aml_events_listen(void)
+{
+	if (events_slot != NULL)
+		aml_worker_attach(events_slot);
+}
+
+bool
+aml_events_take(void)
+{
+	return events_slot != NULL && aml_worker_take_wake(events_slot);
+}
+
+void
+aml_events_announce(void)
+{
+	/* the flag is set even when nobody listens: harmless, the listener starts with a scan */
+	aml_worker_wake(events_slot);
+}
 
 static void
 connect_state_init(void *ptr)
@@ -244,6 +271,8 @@ aml_worker_register(const char *function, const char *type)
 	{
 		aml_shmem_add("automl worker connections", sizeof(AmlConnectState), connect_state_init,
 					  (void **) &aml_connect_state);
+		aml_shmem_add("automl event announcements", sizeof(AmlWorkerSlot), events_slot_init,
+					  (void **) &events_slot);
 		connect_state_added = true;
 	}
 

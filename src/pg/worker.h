@@ -1,6 +1,7 @@
 /*
  * worker.h — plumbing shared by automl's background workers (the deploy
- * worker in src/registry, the job scheduler and job workers in src/jobs).
+ * worker in src/registry, the job scheduler and job workers in src/jobs,
+ * the HTTP worker in src/web).
  *
  *   shared memory   pieces requested while preloading (aml_shmem_add), set
  *                   up by one request hook and one startup hook
@@ -9,6 +10,7 @@
  *   wake at commit  a committed transaction that queued work sets the
  *                   worker's latch (XactCallback; nothing on abort/PREPARE)
  *   connecting      to automl.database, waiting quietly while it is missing
+ *   announcements   "a deployment or a job changed" to one listener (/events)
  *   main loop       interrupts, configuration reloads, one memory context
  *                   per round, errors reported and recovered from, the wait
  *   short xacts     one transaction with SPI and a snapshot; cached plans;
@@ -93,6 +95,17 @@ void		aml_worker_connect(const char *type);
  * `worker` the worker's name ("automl deploy worker").
  */
 void		aml_worker_require(const char *what, const char *worker, bool preloaded);
+
+/* ------------------------------------------------------- announcements */
+/*
+ * One listener (the HTTP worker, for /events) hears when a worker committed
+ * a change of state others may want to know of (a deployment's, a job's):
+ * aml_events_announce(), called after the COMMIT, raises the listener's
+ * flag and sets its latch.  No-ops when not preloaded or nobody listens.
+ */
+void		aml_events_listen(void);	/* the listener, once */
+bool		aml_events_take(void);	/* was anything announced?  Clears the flag. */
+void		aml_events_announce(void);
 
 /* ------------------------------------------------------- main loop */
 typedef struct AmlWorkerLoop

@@ -372,6 +372,7 @@ sync_with_table(void)
 	}
 
 	ConditionVariableBroadcast(&aml_registry_shared->progress_cv);
+	aml_events_announce();	/* the HTTP worker's /events */
 
 	dlist_foreach_modify(iter, &tasks)
 	{

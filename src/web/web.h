@@ -10,8 +10,8 @@
  *                  the server checks a password; failures rate-limited
  *   web_routes.c   the route table, each route's SQL, SQLSTATE -> HTTP status,
  *                  /openapi.json generated from the same table
- *   web_events.c   /events (Server-Sent Events): deployment state changes,
- *                  found when the deploy worker's commit wakes us
+ *   web_events.c   /events (Server-Sent Events): deployment and job state
+ *                  changes, found when a worker's announcement wakes us
  *
  * Everything runs in the worker's one thread: libmicrohttpd is driven from
  * the main loop (no internal threads), so its callbacks may use the backend.
@@ -103,9 +103,11 @@ struct MHD_Connection;
 struct MHD_Response;
 /* A new /events stream for role; NULL when too many. */
 struct MHD_Response *aml_web_events_open(struct MHD_Connection *conn, Oid role);
-/* Arm the wake-up on deployment commits (call before waiting). */
-void		aml_web_events_arm(void);
-/* Look for changes and push them to the streams (when there are any). */
+/* Listen for the workers' announcements of committed changes (once). */
+void		aml_web_events_listen(void);
+/* Was a change announced since the last call (and is any stream open)? */
+bool		aml_web_events_announced(void);
+/* Look for deployment and job changes and push them to the streams (when there are any). */
 void		aml_web_events_scan(void);
 /* Keep-alive comments; returns ms until the next one is due. */
 long		aml_web_events_heartbeat(void);

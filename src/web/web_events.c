@@ -2,20 +2,25 @@
  * web_events.c — GET /events: Server-Sent Events for every change of state
  * of a deployment request, pushed to each stream whose role may see it.
  *
- * How changes are found without polling: the deploy worker broadcasts its
- * progress condition variable after every transaction that changed a
- * deployment.  Before each wait, aml_web_events_arm() puts this worker on
- * that condition variable's wait list, so the broadcast sets our latch;
- * the main loop then calls aml_web_events_scan(), which reads the rows
- * updated since the previous scan (updated_at, with a 10 s overlap for
- * transactions that committed late: the worker stamps clock_timestamp())
- * and emits the ones whose state differs from what was last emitted.  A
- * request the HTTP API itself queued is scanned right after its commit.
- * (A "requested" row inserted from SQL is heard about when the deploy
- * worker takes it up, milliseconds later, as for LISTEN automl_deployments.)
+ * How changes are found without polling: the deploy worker, the job
+ * scheduler and the job workers announce every transaction that changed a
+ * deployment or a job, after its COMMIT (aml_events_announce, src/pg/worker.h:
+ * a flag and this worker's latch, in the slot it listens on).  The main loop
+ * then calls aml_web_events_scan(), which reads
+ *   - the deployments updated since the previous scan (updated_at, with a
+ *     10 s overlap for transactions that committed late: the worker stamps
+ *     clock_timestamp()),
+ *   - the jobs queued or running, and those that ended or were submitted
+ *     since the previous scan (same overlap) -- a bounded set,
+ * and emits the ones whose state (for a job: state, pipelines evaluated,
+ * best score, run and model) differs from what was last emitted.  A request
+ * the HTTP API itself made (deploy, submit, cancel) is scanned right after
+ * its commit.  (A "requested" deployment or a queued job inserted from SQL
+ * is heard about when its worker takes it up, milliseconds later.)
  *
  * Visibility: the scan runs as the worker's own role; each stream then
- * keeps only the ids its role can SELECT (row-level security decides).
+ * keeps only the ids its role can SELECT (row-level security decides, for
+ * deployments as for jobs).
  *
  * Streams are libmicrohttpd callback responses: a stream with nothing to
  * send suspends its connection, and is resumed when an event or a
@@ -30,7 +35,6 @@
 #include "executor/spi.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"
-#include "storage/condition_variable.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -39,7 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "pg/security.h"
-#include "registry/registry.h"
+#include "pg/worker.h"
 #include "web/web.h"
 
 #define MAX_STREAMS 256
@@ -62,16 +66,47 @@ typedef struct Stream
 typedef struct Known
 {
 	int64		id;				/* key */
-	char		state[16];
+	char		sig[128];		/* what was last emitted (state, progress) */
 	TimestampTz seen;
 } Known;
+
+/* What is watched: deployments, jobs. */
+typedef struct Kind
+{
+	const char *event;			/* SSE event name */
+	const char *table;			/* relation name in schema automl */
+	const char *changes_sql;	/* $1: since; returns id, signature, JSON */
+	const char *visible_sql;	/* $1: int8[] of ids; returns the visible ones */
+	HTAB	   *known;
+	bool		primed;
+	TimestampTz last_scan;
+} Kind;
+
+static Kind kinds[] = {
+	{"deployment", "deployments",
+		"SELECT d.id, d.state, pg_catalog.json_build_object('id', d.id, 'action', d.action,"
+		" 'state', d.state, 'app', d.app, 'config', d.config, 'updated_at', d.updated_at,"
+		" 'last_error', d.last_error, 'tasks_running', d.tasks_running)::pg_catalog.text"
+		" FROM automl.deployments d WHERE d.updated_at OPERATOR(pg_catalog.>=) $1"
+		" ORDER BY d.updated_at, d.id",
+		"SELECT d.id FROM automl.deployments d"
+		" WHERE d.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"},
+	{"job", "jobs",
+		"SELECT j.id, pg_catalog.concat_ws('/', j.state, j.evaluated, j.best_score, j.run_id, j.model_id),"
+		" pg_catalog.json_build_object('id', j.id, 'state', j.state, 'evaluated', j.evaluated,"
+		" 'best_score', j.best_score, 'best_std', j.best_std, 'seconds_left', j.seconds_left,"
+		" 'run_id', j.run_id, 'model_id', j.model_id, 'error', j.error,"
+		" 'submitted_at', j.submitted_at, 'finished_at', j.finished_at)::pg_catalog.text"
+		" FROM automl.jobs j WHERE j.state OPERATOR(pg_catalog.=) ANY ('{queued,running}'::pg_catalog.text[])"
+		" OR j.finished_at OPERATOR(pg_catalog.>=) $1 OR j.submitted_at OPERATOR(pg_catalog.>=) $1"
+		" ORDER BY j.id",
+		"SELECT j.id FROM automl.jobs j"
+		" WHERE j.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"},
+};
 
 static MemoryContext events_cxt = NULL;
 static dlist_head streams = DLIST_STATIC_INIT(streams);
 static int	n_streams = 0;
-static HTAB *known = NULL;
-static bool primed = false;
-static TimestampTz last_scan = 0;
 static TimestampTz next_heartbeat = 0;
 static uint64 event_seq = 0;
 
@@ -81,17 +116,18 @@ aml_web_events_count(void)
 	return n_streams;
 }
 
-/*
- * The one place that uses the deploy worker's wake-up: its progress
- * condition variable (src/registry).  Repoint here when that moves.
- */
+/* Listen for the workers' announcements (src/pg/worker.h), once. */
 void
-aml_web_events_arm(void)
+aml_web_events_listen(void)
 {
-	if (aml_registry_shared != NULL && n_streams > 0)
-		ConditionVariablePrepareToSleep(&aml_registry_shared->progress_cv);
-	else
-		ConditionVariableCancelSleep();
+	aml_events_listen();
+}
+
+/* Did a worker announce a change since the last call?  (Only matters with streams open.) */
+bool
+aml_web_events_announced(void)
+{
+	return aml_events_take() && n_streams > 0;
 }
 
 static void
@@ -209,21 +245,21 @@ typedef struct Change
 } Change;
 
 static void
-ensure_known(void)
+ensure_known(Kind *kind)
 {
 	HASHCTL		ctl;
 
-	if (known != NULL)
+	if (kind->known != NULL)
 		return;
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(Known);
-	known = hash_create("automl http known deployments", 256, &ctl, HASH_ELEM | HASH_BLOBS);
+	kind->known = hash_create("automl http known states", 256, &ctl, HASH_ELEM | HASH_BLOBS);
 }
 
-/* Which of ids (a SQL array literal) may role see?  Returns the visible ids' bitmap over changes. */
+/* Queue the changes (ids: a SQL array literal of theirs) that s's role may see. */
 static void
-push_visible(Stream *s, Change *changes, int n, const char *ids)
+push_visible(Stream *s, Kind *kind, Change *changes, int n, const char *ids)
 {
 	AmlActAs	act;
 	Oid			types[1] = {TEXTOID};
@@ -238,9 +274,7 @@ push_visible(Stream *s, Change *changes, int n, const char *ids)
 	}
 	values[0] = CStringGetTextDatum(ids);
 	aml_act_as(&act, s->role);
-	rc = SPI_execute_with_args("SELECT d.id FROM automl.deployments d"
-							   " WHERE d.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])",
-							   1, types, values, NULL, true, 0);
+	rc = SPI_execute_with_args(kind->visible_sql, 1, types, values, NULL, true, 0);
 	aml_act_end(&act);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
@@ -259,8 +293,8 @@ push_visible(Stream *s, Change *changes, int n, const char *ids)
 					s->failed = true;
 					break;
 				}
-				appendStringInfo(&s->out, "id: " UINT64_FORMAT "\nevent: deployment\ndata: %s\n\n",
-								 ++event_seq, changes[i].json);
+				appendStringInfo(&s->out, "id: " UINT64_FORMAT "\nevent: %s\ndata: %s\n\n",
+								 ++event_seq, kind->event, changes[i].json);
 				break;
 			}
 		}
@@ -268,90 +302,95 @@ push_visible(Stream *s, Change *changes, int n, const char *ids)
 	wake_stream(s);
 }
 
+/* One kind: read its changes (inside the scan's transaction) and push them. */
+static void
+scan_kind(Kind *kind, TimestampTz now)
+{
+	AmlActAs	act;
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		values[1];
+	int			rc;
+	Change	   *changes;
+	int			n = 0;
+	StringInfoData ids;
+	HASH_SEQ_STATUS hs;
+	Known	   *k;
+	TimestampTz since;
+
+	if (aml_automl_relid(kind->table) == InvalidOid)
+		return;
+	ensure_known(kind);
+	since = kind->primed ? kind->last_scan : now;
+	values[0] = TimestampTzGetDatum(TimestampTzPlusMilliseconds(since, -OVERLAP_MS));
+	aml_act_as(&act, InvalidOid);
+	rc = SPI_execute_with_args(kind->changes_sql, 1, types, values, NULL, true, 0);
+	aml_act_end(&act);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	changes = palloc(sizeof(Change) * (SPI_processed + 1));
+	initStringInfo(&ids);
+	appendStringInfoChar(&ids, '{');
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		bool		isnull,
+					found;
+		int64		id = DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *sig = SPI_getvalue(t, SPI_tuptable->tupdesc, 2);
+
+		if (sig == NULL)
+			sig = "";
+		k = hash_search(kind->known, &id, HASH_ENTER, &found);
+		k->seen = now;
+		if (found && strncmp(k->sig, sig, sizeof(k->sig) - 1) == 0)
+			continue;
+		strlcpy(k->sig, sig, sizeof(k->sig));
+		if (!kind->primed)
+			continue;
+		changes[n].id = id;
+		changes[n].json = SPI_getvalue(t, SPI_tuptable->tupdesc, 3);
+		appendStringInfo(&ids, "%s" INT64_FORMAT, n ? "," : "", id);
+		n++;
+	}
+	appendStringInfoChar(&ids, '}');
+	if (n > 0)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, &streams)
+			push_visible(dlist_container(Stream, node, it.cur), kind, changes, n, ids.data);
+	}
+	/* rows not seen for a while will not come back through the overlap window */
+	hash_seq_init(&hs, kind->known);
+	while ((k = hash_seq_search(&hs)) != NULL)
+		if (TimestampDifferenceExceeds(k->seen, now, FORGET_MS))
+			(void) hash_search(kind->known, &k->id, HASH_REMOVE, NULL);
+	kind->primed = true;
+	kind->last_scan = now;
+}
+
 void
 aml_web_events_scan(void)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz since;
 
 	if (n_streams == 0)
 	{
-		primed = false;
+		for (int i = 0; i < lengthof(kinds); i++)
+			kinds[i].primed = false;
 		return;
 	}
-	ensure_known();
-	since = primed ? last_scan : now;
-	since = TimestampTzPlusMilliseconds(since, -OVERLAP_MS);
 
 	PG_TRY();
 	{
-		AmlActAs	act;
-		Oid			types[1] = {TIMESTAMPTZOID};
-		Datum		values[1] = {TimestampTzGetDatum(since)};
-		int			rc;
-		Change	   *changes;
-		int			n = 0;
-		StringInfoData ids;
-		HASH_SEQ_STATUS hs;
-		Known	   *k;
-
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
-		if (aml_automl_relid("deployments") != InvalidOid)
-		{
-			aml_act_as(&act, InvalidOid);
-			rc = SPI_execute_with_args("SELECT d.id, d.state, pg_catalog.json_build_object('id', d.id, 'action', d.action,"
-									   " 'state', d.state, 'app', d.app, 'config', d.config, 'updated_at', d.updated_at,"
-									   " 'last_error', d.last_error, 'tasks_running', d.tasks_running)::pg_catalog.text"
-									   " FROM automl.deployments d WHERE d.updated_at OPERATOR(pg_catalog.>=) $1"
-									   " ORDER BY d.updated_at, d.id",
-									   1, types, values, NULL, true, 0);
-			aml_act_end(&act);
-			if (rc != SPI_OK_SELECT)
-				elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-			changes = palloc(sizeof(Change) * (SPI_processed + 1));
-			initStringInfo(&ids);
-			appendStringInfoChar(&ids, '{');
-			for (uint64 i = 0; i < SPI_processed; i++)
-			{
-				HeapTuple	t = SPI_tuptable->vals[i];
-				bool		isnull,
-							found;
-				int64		id = DatumGetInt64(SPI_getbinval(t, SPI_tuptable->tupdesc, 1, &isnull));
-				char	   *state = SPI_getvalue(t, SPI_tuptable->tupdesc, 2);
-
-				k = hash_search(known, &id, HASH_ENTER, &found);
-				k->seen = now;
-				if (found && strcmp(k->state, state) == 0)
-					continue;
-				strlcpy(k->state, state, sizeof(k->state));
-				if (!primed)
-					continue;
-				changes[n].id = id;
-				changes[n].json = SPI_getvalue(t, SPI_tuptable->tupdesc, 3);
-				appendStringInfo(&ids, "%s" INT64_FORMAT, n ? "," : "", id);
-				n++;
-			}
-			appendStringInfoChar(&ids, '}');
-			if (n > 0)
-			{
-				dlist_iter	it;
-
-				dlist_foreach(it, &streams)
-					push_visible(dlist_container(Stream, node, it.cur), changes, n, ids.data);
-			}
-			/* rows not seen for a while will not come back through the overlap window */
-			hash_seq_init(&hs, known);
-			while ((k = hash_seq_search(&hs)) != NULL)
-				if (TimestampDifferenceExceeds(k->seen, now, FORGET_MS))
-					(void) hash_search(known, &k->id, HASH_REMOVE, NULL);
-			primed = true;
-			last_scan = now;
-		}
+		for (int i = 0; i < lengthof(kinds); i++)
+			scan_kind(&kinds[i], now);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -364,7 +403,7 @@ aml_web_events_scan(void)
 		e = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ereport(LOG, (errmsg("automl http: looking for deployment events failed: %s", e->message)));
+		ereport(LOG, (errmsg("automl http: looking for events failed: %s", e->message)));
 		FreeErrorData(e);
 	}
 	PG_END_TRY();

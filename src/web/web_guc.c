@@ -6,9 +6,9 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
-#include "postmaster/bgworker.h"
 #include "utils/guc.h"
 
+#include "pg/worker.h"
 #include "web/web.h"
 
 char	   *aml_http_listen = NULL;
@@ -60,19 +60,12 @@ aml_web_define_gucs(void)
 void
 aml_web_register_worker(void)
 {
-	BackgroundWorker worker;
-
 	if (!process_shared_preload_libraries_in_progress || aml_http_listen == NULL || aml_http_listen[0] == '\0')
 		return;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	/* restarted after a crash or an error: requests are transactions, nothing is half-applied */
-	worker.bgw_restart_time = 1;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "automl");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "aml_web_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, AML_WEB_WORKER_TYPE);
-	snprintf(worker.bgw_type, BGW_MAXLEN, AML_WEB_WORKER_TYPE);
-	RegisterBackgroundWorker(&worker);
+	/*
+	 * The shared registration (src/pg/worker.c): same flags as the other
+	 * static workers, restarted 1 s after it exits -- requests are
+	 * transactions, nothing is half-applied.
+	 */
+	aml_worker_register("aml_web_worker_main", AML_WEB_WORKER_TYPE);
 }

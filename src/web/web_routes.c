@@ -28,6 +28,7 @@
 #include "utils/json.h"
 #include "utils/elog.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -831,26 +832,144 @@ jobs_installed(AmlWebResponse *res)
 static void
 route_jobs_list(AmlWebRequest *req, AmlWebResponse *res, char **p)
 {
+	/* row-level security: the caller's jobs, every job for automl_job_admin */
 	if (jobs_installed(res))
 		list_page(req, res, "pg_catalog.to_jsonb(x)", "automl.jobs x",
-				  "($3 IS NULL OR pg_catalog.to_jsonb(x) OPERATOR(pg_catalog.->>) 'state' OPERATOR(pg_catalog.=) $3)",
-				  "x.id", req->state);
+				  "($3 IS NULL OR x.state OPERATOR(pg_catalog.=) $3)", "x.id", req->state);
 }
+
+static const char *const SQL_JOB_GET =
+"SELECT pg_catalog.to_jsonb(j)::pg_catalog.text FROM automl.jobs j"
+" WHERE j.id OPERATOR(pg_catalog.=) $1::pg_catalog.int8";
 
 static void
 route_job_get(AmlWebRequest *req, AmlWebResponse *res, char **p)
 {
 	if (jobs_installed(res))
-		one_row(res, "SELECT pg_catalog.to_jsonb(j)::pg_catalog.text FROM automl.jobs j"
-				" WHERE j.id OPERATOR(pg_catalog.=) $1::pg_catalog.int8", p[0], "job");
+		one_row(res, SQL_JOB_GET, p[0], "job");
 }
 
+/*
+ * POST /jobs: automl_submit with the body's keys as its arguments by name.
+ * The allowed keys are automl_submit's argument names, read from pg_proc
+ * (automl_submit is declared from automl_train's argument list, so a new
+ * argument of automl_train is accepted here without a change); each value
+ * is cast to the argument's type ($1->>key, or the elements of a JSON array
+ * for an array argument), as the caller.
+ */
+static void
+route_jobs_submit(AmlWebRequest *req, AmlWebResponse *res, char **p)
+{
+	const char *schema;
+	int			rc;
+	int			nargs;
+	const char **names;
+	Oid		   *types;
+	const char **cols;
+	int			n;
+	StringInfoData sql;
+	const char *args[1];
+	char	   *id;
+
+	if (!jobs_installed(res))
+		return;
+	schema = extension_schema();
+	rc = SPI_execute("SELECT a.n::pg_catalog.text, a.t::pg_catalog.oid FROM pg_catalog.pg_proc p,"
+					 " ROWS FROM (pg_catalog.unnest(p.proargnames), pg_catalog.unnest(p.proargtypes::pg_catalog.oid[]))"
+					 " WITH ORDINALITY a(n, t, o)"
+					 " WHERE p.oid OPERATOR(pg_catalog.=) (SELECT pg_catalog.min(q.oid) FROM pg_catalog.pg_proc q"
+					 "   JOIN pg_catalog.pg_extension e ON e.extnamespace OPERATOR(pg_catalog.=) q.pronamespace"
+					 "   WHERE e.extname OPERATOR(pg_catalog.=) 'automl' AND q.proname OPERATOR(pg_catalog.=) 'automl_submit')"
+					 " ORDER BY a.o", true, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed == 0)
+	{
+		aml_web_error(res, 501, "the job queue is not installed", "automl_submit does not exist.", NULL);
+		return;
+	}
+	nargs = (int) SPI_processed;
+	names = palloc0(sizeof(char *) * (nargs + 1));
+	types = palloc(sizeof(Oid) * nargs);
+	for (int i = 0; i < nargs; i++)
+	{
+		bool		isnull;
+
+		names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		types[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	cols = body_columns(req, res, names, &n);
+	if (cols == NULL)
+		return;
+	if (!column_in(cols, n, "relation") || !column_in(cols, n, "target"))
+	{
+		aml_web_error(res, 422, "relation and target are required",
+					  "The body names automl_submit's arguments: at least relation and target.", NULL);
+		return;
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.automl_submit(", schema);
+	for (int i = 0; i < n; i++)
+	{
+		Oid			type = InvalidOid;
+		Oid			elem;
+
+		for (int k = 0; k < nargs; k++)
+			if (strcmp(names[k], cols[i]) == 0)
+				type = types[k];
+		elem = get_element_type(type);
+		if (OidIsValid(elem))
+			appendStringInfo(&sql, "%s%s => (SELECT pg_catalog.array_agg(x.e::%s) FROM"
+							 " pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) %s) x(e))",
+							 i ? ", " : "", quote_identifier(cols[i]), format_type_be_qualified(elem),
+							 quote_literal_cstr(cols[i]));
+		else
+			appendStringInfo(&sql, "%s%s => ($1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) %s)::%s",
+							 i ? ", " : "", quote_identifier(cols[i]), quote_literal_cstr(cols[i]),
+							 format_type_be_qualified(type));
+	}
+	appendStringInfoString(&sql, ")::pg_catalog.text");
+	args[0] = req->body;
+	id = sql_text(sql.data, 1, args, NULL);
+	args[0] = id;
+	respond(res, 201, sql_text(SQL_JOB_GET, 1, args, NULL));
+	res->location = MemoryContextStrdup(GetMemoryChunkContext(res->body.data), psprintf("/jobs/%s", id));
+	aml_web_changed_deployments = true;
+}
+
+/* POST /jobs/{id}/cancel, body optional: {"keep_best": false} (default true). */
 static void
 route_job_cancel(AmlWebRequest *req, AmlWebResponse *res, char **p)
 {
-	if (jobs_installed(res))
-		aml_web_error(res, 501, "cancelling jobs over HTTP is not implemented yet",
-					  "The job queue exists, but this HTTP worker does not know its cancel function.", NULL);
+	static const char *const cancel_columns[] = {"keep_best", NULL};
+	const char *args[2];
+	char	   *done;
+	int			n;
+
+	if (!jobs_installed(res) || !parse_id(p[0], res))
+		return;
+	args[0] = p[0];
+	if (sql_text(SQL_JOB_GET, 1, args, NULL) == NULL)
+	{
+		/* another role's job, as a missing one (row-level security) */
+		aml_web_error(res, 404, "not found", psprintf("There is no job %s that you may see.", p[0]), NULL);
+		return;
+	}
+	args[1] = NULL;
+	if (req->body != NULL && req->body_len > 0)
+	{
+		if (body_columns(req, res, cancel_columns, &n) == NULL)
+			return;
+		args[1] = req->body;
+	}
+	done = sql_text(psprintf("SELECT %s.automl_cancel($1::pg_catalog.int8, COALESCE(($2::pg_catalog.jsonb"
+							 " OPERATOR(pg_catalog.->>) 'keep_best')::pg_catalog.bool, true))::pg_catalog.text",
+							 extension_schema()), 2, args, NULL);
+	if (done == NULL || strcmp(done, "true") != 0)
+	{
+		aml_web_error(res, 409, "the job has already ended", psprintf("Job %s is not queued nor running.", p[0]), NULL);
+		return;
+	}
+	respond(res, 200, sql_text(SQL_JOB_GET, 1, args, NULL));
+	aml_web_changed_deployments = true;
 }
 
 /* ------------------------------------------------------------ the table */
@@ -876,9 +995,10 @@ static const Route routes[] = {
 	{"GET", "/runs/{id}", route_run_get, "One run with its leaderboard and pipelines", NULL, false, NULL},
 	{"GET", "/models", route_models_list, "Fitted models, newest first", NULL, true, "q"},
 	{"GET", "/models/{id}", route_model_get, "One model (without its fitted pipeline)", NULL, false, NULL},
-	{"GET", "/jobs", route_jobs_list, "Jobs of the job queue (501 when it is not installed)", NULL, true, "state"},
-	{"GET", "/jobs/{id}", route_job_get, "One job (501 when the job queue is not installed)", NULL, false, NULL},
-	{"POST", "/jobs/{id}/cancel", route_job_cancel, "Cancel a job (501 for now)", NULL, false, NULL},
+	{"GET", "/jobs", route_jobs_list, "Training jobs you may see, newest first (501 without the job queue)", NULL, true, "state"},
+	{"POST", "/jobs", route_jobs_submit, "Submit a training job: automl_submit's arguments by name (relation, target ...)", "JobSubmit", false, NULL},
+	{"GET", "/jobs/{id}", route_job_get, "One job: state, progress, run and model ids", NULL, false, NULL},
+	{"POST", "/jobs/{id}/cancel", route_job_cancel, "Cancel a job (optional body {\"keep_best\": bool}, default true; 409 when it has ended)", NULL, false, NULL},
 	{"GET", "/events", NULL, "Server-Sent Events: deployment state changes", NULL, false, NULL},
 	{"GET", "/openapi.json", NULL, "This document (no authentication)", NULL, false, NULL},
 };
@@ -946,6 +1066,8 @@ status_of(ErrorData *e, const char **error)
 		case ERRCODE_CHECK_VIOLATION:
 		case ERRCODE_NOT_NULL_VIOLATION:
 		case ERRCODE_UNDEFINED_OBJECT:	/* e.g. an owner that is no role */
+		case ERRCODE_UNDEFINED_TABLE:	/* a job's relation */
+		case ERRCODE_UNDEFINED_COLUMN:	/* a job's target */
 		case ERRCODE_INVALID_TEXT_REPRESENTATION:
 			return 422;
 		case ERRCODE_T_R_SERIALIZATION_FAILURE:
@@ -1080,6 +1202,10 @@ aml_web_openapi(StringInfo out)
 			appendStringInfo(out, "%s\"%s\": {}", k ? ", " : "", cols[k]);
 		appendStringInfoString(out, "}}");
 	}
+	/* automl_submit's arguments are automl_train's: open-ended, checked by the server */
+	appendStringInfoString(out, ", \"JobSubmit\": {\"type\": \"object\", \"required\": [\"relation\", \"target\"],"
+						   " \"properties\": {\"relation\": {\"type\": \"string\"}, \"target\": {\"type\": \"string\"}},"
+						   " \"additionalProperties\": true}");
 	appendStringInfoString(out, "}}, \"security\": [{\"basic\": []}], \"paths\": {");
 	for (int k = 0; k < N_ROUTES; k++)
 	{

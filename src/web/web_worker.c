@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 
 #include "pg/automl.h"
+#include "pg/worker.h"
 #include "web/web.h"
 
 #define MAX_SEGMENTS 8
@@ -605,20 +606,38 @@ start_daemon(void)
 	return d;
 }
 
+/*
+ * The main loop.  It is not src/pg/worker.h's AmlWorkerLoop, which hosts
+ * the deploy worker and the job scheduler, for three reasons: the loop must
+ * know WHICH events fired (libmicrohttpd's epoll descriptor readable: run
+ * it; latch set by a committer's announcement: scan for events -- the
+ * AmlWorkerLoop resets the latch and drops the events), it must never pause
+ * after an error (each libmicrohttpd callback catches its own, and a pause
+ * would leave every connection unanswered), and SIGTERM must stop the
+ * daemon cleanly.  What is shared is reused: the registration
+ * (aml_worker_register), connecting to automl.database and waiting while
+ * it is missing (aml_worker_connect), the worker's memory contexts and its
+ * wait set of latch + postmaster death (aml_worker_loop_init, with one
+ * extra event: the epoll descriptor), and the announcement slot that wakes
+ * this worker when deployments or jobs change (aml_events_listen).
+ */
 void
 aml_web_worker_main(Datum main_arg)
 {
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *info;
-	WaitEventSet *ws;
+	AmlWorkerLoop loop;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(aml_guc_database, NULL, 0);
+	/* waits quietly (one WARNING) while automl.database does not exist */
+	aml_worker_connect(AML_WEB_WORKER_TYPE);
 	pgstat_report_appname(AML_WEB_WORKER_TYPE);
 
-	request_cxt = AllocSetContextCreate(TopMemoryContext, "automl http request", ALLOCSET_DEFAULT_SIZES);
+	aml_worker_loop_init(&loop, AML_WEB_WORKER_TYPE, 1);
+	request_cxt = AllocSetContextCreate(loop.worker_cxt, "automl http request", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(loop.worker_cxt);
 	{
 		StringInfoData doc;
 
@@ -631,11 +650,8 @@ aml_web_worker_main(Datum main_arg)
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
 	if (info == NULL)
 		ereport(FATAL, (errmsg("automl http: libmicrohttpd has no epoll descriptor")));
-
-	ws = CreateWaitEventSet(TopMemoryContext, 3);
-	AddWaitEventToSet(ws, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	AddWaitEventToSet(ws, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	AddWaitEventToSet(ws, WL_SOCKET_READABLE, info->epoll_fd, NULL, NULL);
+	AddWaitEventToSet(loop.wait_set, WL_SOCKET_READABLE, info->epoll_fd, NULL, NULL);
+	aml_web_events_listen();
 
 	for (;;)
 	{
@@ -645,7 +661,6 @@ aml_web_worker_main(Datum main_arg)
 		long		hb;
 		int			nev;
 
-		aml_web_events_arm();
 		CHECK_FOR_INTERRUPTS();
 		if (ShutdownRequestPending)
 			break;
@@ -655,14 +670,19 @@ aml_web_worker_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 			aml_web_auth_reset();
 		}
+		if (aml_web_events_announced())
+			scan_needed = true;
 		if (scan_needed)
 		{
 			scan_needed = false;
 			aml_web_events_scan();
 		}
+		MemoryContextReset(loop.loop_cxt);
+		MemoryContextSwitchTo(loop.loop_cxt);
 		MHD_run(d);
+		MemoryContextSwitchTo(loop.worker_cxt);
 		if (scan_needed)
-			continue;			/* a request just committed a deployment change */
+			continue;			/* a request just committed a deployment or job change */
 		if (MHD_get_timeout(d, &mhd_timeout) == MHD_YES)
 			timeout = (long) Min(mhd_timeout, (MHD_UNSIGNED_LONG_LONG) 60000);
 		hb = aml_web_events_heartbeat();
@@ -670,13 +690,10 @@ aml_web_worker_main(Datum main_arg)
 			timeout = hb;
 		if (timeout < 0)
 			timeout = 60000;
-		nev = WaitEventSetWait(ws, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
+		nev = WaitEventSetWait(loop.wait_set, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
 		for (int i = 0; i < nev; i++)
 			if (events[i].events & WL_LATCH_SET)
-			{
 				ResetLatch(MyLatch);
-				scan_needed = aml_web_events_count() > 0;
-			}
 	}
 	MHD_stop_daemon(d);
 	proc_exit(0);

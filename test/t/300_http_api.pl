@@ -182,19 +182,65 @@ ok(!exists $r->{json}{pipeline}, 'without the fitted pipeline');
 is_status(req('GET', "/models/$model", 'bob'), 404, 'as another role: 404');
 
 # ---------------------------------------------------------------- jobs
-my $has_jobs = $node->safe_psql('postgres', "SELECT to_regclass('automl.jobs') IS NOT NULL");
-if ($has_jobs eq 'f')
-{
-	$r = req('GET', '/jobs', 'alice');
-	is_status($r, 501, 'GET /jobs without the job queue: 501');
-	like($r->{json}{error}, qr/job queue/, 'says why');
-	is_status(req('GET', '/jobs/1', 'alice'), 501, 'GET /jobs/{id}: 501');
-	is_status(req('POST', '/jobs/1/cancel', 'alice'), 501, 'POST /jobs/{id}/cancel: 501');
-}
-else
-{
-	is_status(req('GET', '/jobs', 'alice'), 200, 'GET /jobs');
-}
+# the real automl.jobs (issue 10): submit, list by row-level security, get,
+# cancel; another role gets 404 for the job and cannot cancel it
+$node->safe_psql('postgres', qq{
+	CREATE TABLE iris (sepal_length float8, sepal_width float8, petal_length float8,
+	                   petal_width float8, species text);
+	COPY iris FROM '$ENV{TESTDIR}/data/iris.csv' CSV HEADER;
+	GRANT SELECT ON iris TO PUBLIC;
+	GRANT automl_job_admin TO carol;
+});
+$r = req('POST', '/jobs', 'alice', { relation => 'public.iris', target => 'species', search_space => 'light',
+	max_evaluations => 4, features => [ 'sepal_length', 'petal_length', 'petal_width' ] });
+is_status($r, 201, 'POST /jobs as a user: 201');
+my $job = $r->{json}{id};
+like($job // '', qr/^\d+$/, "a job id ($job)");
+is($r->{headers}{location}, "/jobs/$job", 'Location of the job');
+is($r->{json}{owner}, 'alice', 'owned by the caller');
+is($r->{json}{arguments}{relation}, 'public.iris', 'arguments stored by name (relation)');
+is($r->{json}{arguments}{max_evaluations}, '4', 'and the optional ones (max_evaluations)');
+like($r->{json}{arguments}{features} // '', qr/petal_width/, 'an array argument from a JSON array');
+is_status(req('POST', '/jobs', 'alice', { relation => 'public.iris', target => 'species', colour => 'red' }), 422,
+	'unknown argument: 422');
+is_status(req('POST', '/jobs', 'alice', { relation => 'public.nope', target => 'species' }), 422,
+	'missing relation: 422');
+is_status(req('POST', '/jobs', 'alice', { relation => 'public.iris', target => 'species', max_evaluations => 'many' }),
+	422, 'bad value: 422');
+is_status(req('POST', '/jobs', 'alice'), 400, 'no body: 400');
+is_status(req('POST', '/jobs', 'alice', { relation => 'public.iris' }), 422, 'no target: 422');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM automl.jobs'), '1', 'the refused submissions stored nothing');
+$r = req('GET', '/jobs', 'alice');
+is_status($r, 200, 'GET /jobs');
+is_deeply([ map { $_->{id} } @{ $r->{json}{items} } ], [$job], 'alice sees her job');
+is(req('GET', '/jobs', 'bob')->{json}{total}, 0, 'bob sees no job (row-level security)');
+is(req('GET', '/jobs', 'carol')->{json}{total}, 1, 'automl_job_admin sees every job');
+is_status(req('GET', "/jobs/$job", 'bob'), 404, "GET /jobs/$job as another role: 404");
+is_status(req('POST', "/jobs/$job/cancel", 'bob'), 404, 'another role cannot cancel it: 404');
+is_status(req('GET', '/jobs/x1', 'alice'), 404, 'not an id: 404');
+is($node->safe_psql('postgres', "SELECT automl_wait($job, '300 s')"), 'succeeded', 'the job ran to the end');
+$r = req('GET', "/jobs/$job", 'alice');
+is_status($r, 200, "GET /jobs/$job");
+is($r->{json}{state}, 'succeeded', 'state succeeded');
+like($r->{json}{run_id} // '', qr/^\d+$/, 'with its run id');
+like($r->{json}{model_id} // '', qr/^\d+$/, 'and its model id');
+ok(defined $r->{json}{best_score} && $r->{json}{evaluated} >= 1, 'evaluated and best_score filled');
+is_status(req('GET', "/runs/$r->{json}{run_id}", 'alice'), 200, 'its run is served');
+is_status(req('POST', "/jobs/$job/cancel", 'alice'), 409, 'cancel of an ended job: 409');
+is_status(req('GET', '/jobs?state=succeeded', 'alice'), 200, 'filter by state');
+is(req('GET', '/jobs?state=queued', 'alice')->{json}{total}, 0, 'no queued job');
+# cancel: a long job, cancelled without keeping the best
+$r = req('POST', '/jobs', 'alice', { relation => 'public.iris', target => 'species', time_budget => '10 min' });
+is_status($r, 201, 'a long job');
+my $long = $r->{json}{id};
+# cancelled at once, while its worker may be starting and taking it (a
+# SIGINT there used to be taken for a lost worker: the job ran again)
+is_status(req('POST', "/jobs/$long/cancel", 'alice', { keep_best => 'maybe' }), 422, 'keep_best not a boolean: 422');
+is_status(req('POST', "/jobs/$long/cancel", 'alice', { keep => 1 }), 422, 'unknown field: 422');
+$r = req('POST', "/jobs/$long/cancel", 'alice', { keep_best => JSON::PP::false() });
+is_status($r, 200, 'POST /jobs/{id}/cancel as the owner: 200');
+is($node->safe_psql('postgres', "SELECT automl_wait($long, '120 s')"), 'cancelled', 'the job is cancelled');
+is(req('GET', "/jobs/$long", 'alice')->{json}{state}, 'cancelled', 'GET shows it cancelled');
 
 # ---------------------------------------------------------------- hostile paths
 for my $seg ("it's", 'a%2Fb', '%27%3B%20DROP%20TABLE%20automl.apps%3B--', 'x%22y', '..', '%2e%2e', 'a%20b', 'x' x 5000)
@@ -250,7 +296,7 @@ my @issue_routes = (
 	'PUT /apps/{name}/configs/{config}', 'PATCH /apps/{name}/configs/{config}',
 	'DELETE /apps/{name}/configs/{config}', 'POST /apps/{name}/configs/{config}/deploy',
 	'DELETE /apps/{name}/configs/{config}/deploy', 'GET /deployments', 'GET /deployments/{id}', 'GET /runs',
-	'GET /runs/{id}', 'GET /models', 'GET /models/{id}', 'GET /jobs', 'GET /jobs/{id}', 'POST /jobs/{id}/cancel',
+	'GET /runs/{id}', 'GET /models', 'GET /models/{id}', 'GET /jobs', 'POST /jobs', 'GET /jobs/{id}', 'POST /jobs/{id}/cancel',
 	'GET /events', 'GET /openapi.json');
 is_deeply([ sort keys %documented ], [ sort @issue_routes ], 'the document lists exactly the routes');
 # every documented route is served (not 404 "no route" nor 405) and every

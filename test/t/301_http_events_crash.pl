@@ -49,24 +49,24 @@ sub pump_events
 		$c->{buf} .= $chunk;
 		$wait = 0;
 	}
-	while ($c->{buf} =~ s/^event: deployment\r?\ndata: (.*?)\r?\n\r?\n//m
-		|| $c->{buf} =~ s/(?:^|\n)id: \d+\nevent: deployment\ndata: (.*?)\n\n//s)
+	while ($c->{buf} =~ s/(?:^|\n)id: \d+\nevent: (\w+)\ndata: (.*?)\n\n//s)
 	{
-		push @{ $c->{events} }, { at => time(), data => $json->decode($1) };
+		push @{ $c->{events} }, { at => time(), kind => $1, data => $json->decode($2) };
 	}
 	return;
 }
 
 sub wait_event
 {
-	my ($c, $id, $state, $seconds) = @_;
+	my ($c, $id, $state, $seconds, $kind) = @_;
 	my $deadline = time() + ($seconds // 30);
+	$kind //= 'deployment';
 	while (time() < $deadline)
 	{
 		pump_events($c, 0.02);
 		for my $e (@{ $c->{events} })
 		{
-			return $e if $e->{data}{id} == $id && $e->{data}{state} eq $state;
+			return $e if $e->{kind} eq $kind && $e->{data}{id} == $id && $e->{data}{state} eq $state;
 		}
 	}
 	return undef;
@@ -97,7 +97,7 @@ my $e3 = wait_event($alice, $id, 'running');
 ok($e3, 'then running');
 ok(wait_event($carol, $id, 'running'), 'the admin hears it too');
 pump_events($bob, 0.3);
-is(scalar(grep { $_->{data}{id} == $id } @{ $bob->{events} }), 0, 'bob, who may not see it, hears nothing');
+is(scalar(grep { $_->{kind} eq 'deployment' && $_->{data}{id} == $id } @{ $bob->{events} }), 0, 'bob, who may not see it, hears nothing');
 my $lat = $e->{at} - $committed;
 cmp_ok($lat, '<', 1.0, sprintf('requested pushed %.0f ms after the API answered', 1000 * $lat));
 
@@ -117,6 +117,57 @@ for my $i (1 .. 5)
 @lat = sort { $a <=> $b } @lat;
 cmp_ok($lat[-1], '<', 1.0, sprintf('COMMIT -> event at most %.0f ms (median %.0f ms)', 1000 * $lat[-1], 1000 * $lat[2]));
 note(sprintf('COMMIT -> SSE latencies (ms): %s', join(' ', map { sprintf('%.1f', 1000 * $_) } @lat)));
+
+# ---------------------------------------------------------------- job events
+# A job submitted over HTTP: its states reach the owner and the job admin
+# (row-level security), not bob; pushed when the job worker's COMMIT is
+# announced (no polling of automl.jobs).
+$node->safe_psql('postgres', qq{
+	CREATE TABLE iris (sepal_length float8, sepal_width float8, petal_length float8,
+	                   petal_width float8, species text);
+	COPY iris FROM '$ENV{TESTDIR}/data/iris.csv' CSV HEADER;
+	GRANT SELECT ON iris TO PUBLIC;
+	GRANT automl_job_admin TO carol;
+});
+$r = req('POST', '/jobs', 'alice', { relation => 'public.iris', target => 'species', search_space => 'light',
+	max_evaluations => 6 });
+is($r->{status}, 201, 'job submitted over HTTP');
+my $job = $r->{json}{id};
+my $je = wait_event($alice, $job, 'running', 60, 'job');
+ok($je, 'alice hears her job running');
+my $js = wait_event($alice, $job, 'succeeded', 300, 'job');
+ok($js, 'then succeeded');
+ok(wait_event($carol, $job, 'succeeded', 10, 'job'), 'the job admin hears it too');
+pump_events($bob, 0.3);
+is(scalar(grep { $_->{kind} eq 'job' && $_->{data}{id} == $job } @{ $bob->{events} }), 0,
+	'bob, who may not see the job, hears nothing of it');
+SKIP:
+{
+	skip 'no succeeded event', 4 unless $js;
+	like($js->{data}{run_id} // '', qr/^\d+$/, 'the event carries the run id');
+	ok(defined $js->{data}{best_score} && $js->{data}{evaluated} >= 1, 'and evaluated, best_score');
+	my $fin = $node->safe_psql('postgres', "SELECT extract(epoch FROM finished_at) FROM automl.jobs WHERE id = $job");
+	my $lat = $js->{at} - $fin;
+	cmp_ok($lat, '<', 1.0, sprintf('succeeded pushed %.0f ms after the job worker stamped it (before its COMMIT)', 1000 * $lat));
+	note(sprintf('job COMMIT -> SSE latency (upper bound): %.1f ms', 1000 * $lat));
+	my @progress = grep { $_->{kind} eq 'job' && $_->{data}{id} == $job } @{ $alice->{events} };
+	ok(scalar(@progress) >= 2, 'states came as separate events: ' . join(' ', map { $_->{data}{state} } @progress));
+}
+my $g = req('GET', "/jobs/$job", 'alice');
+is($g->{json}{state}, 'succeeded', 'GET /jobs/{id}: succeeded');
+like($g->{json}{model_id} // '', qr/^\d+$/, 'with the model id');
+is(req('GET', "/jobs/$job", 'bob')->{status}, 404, 'bob: 404 for that job');
+is(req('POST', "/jobs/$job/cancel", 'bob')->{status}, 404, 'bob cannot cancel it');
+# cancel through the API: the cancelled state is pushed too
+$r = req('POST', '/jobs', 'alice', { relation => 'public.iris', target => 'species', time_budget => '10 min' });
+my $long = $r->{json}{id};
+ok(wait_event($alice, $long, 'running', 60, 'job'), 'a long job runs');
+RegistryTest::wait_until('the job worker to take the job', sub {
+	return $node->safe_psql('postgres', "SELECT count(*) FROM automl.progress WHERE job_id = $long") eq '1';
+});
+is(req('POST', "/jobs/$long/cancel", 'bob')->{status}, 404, 'bob cannot cancel the running job');
+is(req('POST', "/jobs/$long/cancel", 'alice', { keep_best => JSON::PP::false() })->{status}, 200, 'alice cancels it');
+ok(wait_event($alice, $long, 'cancelled', 60, 'job'), 'cancelled is pushed');
 
 # ---------------------------------------------------------------- 200 concurrent connections
 {

@@ -1,6 +1,8 @@
 # 303_http_tls.pl — the HTTP API over TLS (automl.http_ssl_cert_file and
 # automl.http_ssl_key_file): HTTPS answers with the configured certificate,
 # credentials are checked the same way, plain HTTP on that port gets no API.
+# Also: the HTTP worker connects like the other workers (aml_worker_connect):
+# while automl.database does not exist it waits quietly, no FATAL a second.
 use strict;
 use warnings;
 use FindBin;
@@ -54,4 +56,35 @@ isnt($code, '200', "plain HTTP on the TLS port gets no answer from the API ($cod
 like(slurp_file($node->logfile), qr/automl http worker listening on 127\.0\.0\.1:\d+ \(https\)/, 'the log says https');
 
 $node->stop;
+
+# ---------------------------------------------------------------- automl.database missing
+{
+	my $p2 = PostgreSQL::Test::Cluster::get_free_port();
+	my $n2 = PostgreSQL::Test::Cluster->new('http_nodb');
+	$n2->init;
+	$n2->append_conf('postgresql.conf', "shared_preload_libraries = 'automl'\n"
+		. "automl.database = 'later'\nautoml.http_listen = '127.0.0.1:$p2'\n");
+	$n2->start;
+	my $q = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'automl http worker'";
+	my $pid = RegistryTest::wait_until('the HTTP worker to wait', sub {
+		my $v = $n2->safe_psql('postgres', $q);
+		return $v =~ /^\d+$/ ? $v : undef;
+	});
+	sleep 3;
+	is($n2->safe_psql('postgres', $q), $pid, 'the waiting HTTP worker is the same process 3 s later (no restart loop)');
+	my $log = slurp_file($n2->logfile);
+	my $fatals = () = $log =~ /FATAL:  database "later" does not exist/g;
+	cmp_ok($fatals, '<=', 1, "missing automl.database: one failed connection in all ($fatals), not one a second");
+	my $warnings = () = $log =~ /automl.database names database "later", which does not exist/g;
+	is($warnings, 1, 'one WARNING');
+	$n2->safe_psql('postgres', 'CREATE DATABASE later');
+	$n2->safe_psql('later', 'CREATE EXTENSION automl');
+	$n2->safe_psql('postgres', 'SELECT pg_reload_conf()');
+	RegistryTest::wait_until('the HTTP worker to connect to the new database', sub {
+		my $r = HTTP::Tiny->new(timeout => 5)->get("http://127.0.0.1:$p2/openapi.json");
+		return $r->{status} == 200;
+	});
+	pass('the HTTP worker serves once the database exists');
+	$n2->stop;
+}
 done_testing();
