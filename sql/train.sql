@@ -198,8 +198,21 @@ SELECT t.threshold,
 FROM threshold_runs t JOIN automl.models m ON m.id = t.model_id ORDER BY 1;
 -- automl_predict decides by it: class 1 exactly when its probability is above the threshold
 SELECT bool_and((automl_predict(:tf_model_id, b) = '1') = ((automl_predict_proba(:tf_model_id, b) ->> '1')::float8 > 0.3))
-       AS predict_uses_0_3
+       AS predict_uses_0_3,
+       count(*) FILTER (WHERE (automl_predict_proba(:tf_model_id, b) ->> '1')::float8 > 0.3
+                          AND (automl_predict_proba(:tf_model_id, b) ->> '1')::float8 <= 0.5) > 0 AS some_labels_not_argmax
 FROM bench.breast_cancer b;
+-- and so does automl_evaluate: its accuracy and confusion matrix are automl_predict's
+SELECT t.threshold,
+       abs((automl_evaluate(t.model_id, 'bench.breast_cancer') ->> 'accuracy')::float8
+           - (SELECT avg((automl_predict(t.model_id, b) = b.target::text)::int) FROM bench.breast_cancer b)) < 1e-12
+       AS evaluate_accuracy_is_predicts,
+       automl_evaluate(t.model_id, 'bench.breast_cancer') #> '{confusion_matrix,matrix}' =
+       (SELECT jsonb_agg(jsonb_build_array(as_0, as_1) ORDER BY target)
+        FROM (SELECT target, count(*) FILTER (WHERE automl_predict(t.model_id, b) = '0') AS as_0,
+                     count(*) FILTER (WHERE automl_predict(t.model_id, b) = '1') AS as_1
+              FROM bench.breast_cancer b GROUP BY target) c) AS evaluate_confusion_is_predicts
+FROM threshold_runs t ORDER BY 1;
 -- the holdout's balanced accuracy (the run's holdout score), accuracy and
 -- confusion matrix are those of automl_predict (within 1e-12)
 WITH held AS (

@@ -15,6 +15,8 @@
 
 #include "pg/jsonc.h"
 
+#include <math.h>
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -22,6 +24,8 @@
 #include "utils/lsyscache.h"
 
 #include "core/json.h"
+#include "ml/calibration.h"
+#include "ml/evaluation.h"
 #include "ml/evaluation_curves.h"
 #include "pg/core_bridge.h"
 #include "pg/explain_support.h"
@@ -120,8 +124,11 @@ automl_evaluate(PG_FUNCTION_ARGS)
 	if (aml_model_predict(m, raw, pred, &err) != AML_OK)
 		aml_pg_raise(&err);
 	CHECK_FOR_INTERRUPTS();
-	if (aml_evaluation_full_report(schema->task, y, pred, K, m->probabilistic, labels, &report,
-								   &err) != AML_OK)
+	/* labels as automl_predict decides them (a calibrator's threshold) */
+	if (aml_evaluation_full_report_threshold(schema->task, y, pred, K, m->probabilistic,
+											 m->calibration != NULL && m->outputs == 2
+											 ? m->calibration->threshold : NAN,
+											 labels, &report, &err) != AML_OK)
 		aml_pg_raise(&err);
 	aml_pg_json_release_with_context(report);
 	json_object_object_add(report, "model_id", json_object_new_int64(model_id));
