@@ -57,6 +57,27 @@ SELECT e -> 'unseen_labels' AS unseen, e -> 'null_target_rows' AS null_targets,
        (e ->> 'rows')::int = (SELECT count(*) FROM pima2 WHERE diabetes IN ('pos', 'neg')) AS rows_scored
 FROM automl_evaluate(:pima, 'pima2') e;
 
+-- filter: only the rows that pass a query-builder filter are scored (the
+-- filter compiler of automl_summary), the same numbers as the filtered table
+CREATE TEMP TABLE pima_older AS SELECT * FROM bench.pima WHERE age >= 40;
+SELECT (f ->> 'rows')::int AS rows_filtered,
+       (SELECT count(*) FROM bench.pima WHERE age >= 40) AS rows_age_40_or_more,
+       (f - 'relation') = (t - 'relation') AS same_report_as_filtered_table,
+       (f ->> 'accuracy') <> (:'report'::jsonb ->> 'accuracy') AS accuracy_differs_from_all_rows
+FROM automl_evaluate(:pima, 'bench.pima', '{"condition": "AND", "rules": [{"field": "age", "operator": "greater_or_equal", "value": 40}]}') f,
+     automl_evaluate(:pima, 'pima_older') t;
+SELECT count(*) AS metrics,
+       bool_and(m.value IS NOT DISTINCT FROM (SELECT value FROM automl_evaluate_metrics(:pima, 'pima_older') o WHERE o.metric = m.metric)) AS same_as_filtered_table
+FROM automl_evaluate_metrics(:pima, 'bench.pima', '{"field": "age", "operator": "greater_or_equal", "value": 40}') m;
+SELECT (automl_evaluate(:pima, 'bench.pima', NULL) - 'model_id') = (:'report'::jsonb - 'model_id') AS null_filter_is_every_row;
+SELECT automl_evaluate(:pima, 'bench.pima', '{"field": "nope", "operator": "equal", "value": 1}');
+SELECT automl_evaluate(:pima, 'bench.pima', '{"field": "age", "operator": "resembles", "value": 1}');
+SELECT automl_evaluate(:pima, 'bench.pima', '{"field": "age", "operator": "equal", "value": "old"}');
+SELECT automl_evaluate(:pima, 'bench.pima', '{"field": "age", "operator": "greater", "value": 999}');
+\set VERBOSITY sqlstate
+SELECT count(*) FROM automl_evaluate_metrics(:pima, 'bench.pima', '{"field": "nope", "operator": "equal", "value": 1}');
+\set VERBOSITY default
+
 -- bad input
 SELECT automl_evaluate(:pima, NULL) IS NULL AS strict;
 CREATE TEMP TABLE no_target AS SELECT pregnant, glucose, pressure, triceps, insulin, mass, pedigree, age FROM bench.pima;
@@ -82,15 +103,21 @@ DROP ROLE regress_evaluate_other;
 
 -- automl_train calibrates the chosen model's probabilities on its
 -- out-of-fold predictions when that improves the cross-fitted log loss
--- (Platt, isotonic or temperature); the calibrator is stored with the model
+-- (Platt, isotonic or temperature); the calibrator is stored with the model,
+-- with the decision threshold chosen on the same predictions (threshold =>
+-- 'auto': the one of the metric, balanced accuracy, a calibrator of method
+-- "none" when only the threshold is not 0.5)
 SET client_min_messages = warning;
 SELECT model_id AS trained FROM automl_train('bench.pima', 'diabetes', search_space => 'light',
                                              max_evaluations => 6, time_budget => '2 minutes') \gset
 RESET client_min_messages;
 SELECT coalesce(pipeline -> 'calibration' ->> 'method', 'none') IN ('none', 'platt', 'isotonic', 'temperature') AS calibration_known,
-       pipeline -> 'calibration' IS NULL OR (pipeline -> 'calibration' ->> 'threshold')::float8 = 0.5 AS threshold
+       coalesce((pipeline -> 'calibration' ->> 'threshold')::float8, 0.5) BETWEEN 0 AND 1 AS threshold
 FROM automl.models WHERE id = :trained;
--- calibrated probabilities are probabilities, and the label is the likelier class
+SELECT coalesce((pipeline -> 'calibration' ->> 'threshold')::float8, 0.5) AS decision_threshold
+FROM automl.models WHERE id = :trained \gset
+-- calibrated probabilities are probabilities, and the label is "pos" when
+-- its probability is above the decision threshold
 SELECT bool_and(abs((pr ->> 'neg')::float8 + (pr ->> 'pos')::float8 - 1) < 1e-12) AS sum_to_one,
-       bool_and(lab = CASE WHEN (pr ->> 'pos')::float8 > 0.5 THEN 'pos' ELSE 'neg' END) AS label_is_likelier
+       bool_and(lab = CASE WHEN (pr ->> 'pos')::float8 > :decision_threshold THEN 'pos' ELSE 'neg' END) AS label_by_threshold
 FROM (SELECT automl_predict_proba(:trained, p) AS pr, automl_predict(:trained, p) AS lab FROM bench.pima p) x;

@@ -205,7 +205,7 @@ INSERT INTO calls (fn, statement) VALUES
    $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', name => 'diagnosis')$$),
   ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb)',
    $$SELECT automl_fit('sec.patients', 'dx', 'gaussian_nb')$$),
-  ('automl_train(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer,text,text)',
+  ('automl_train(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer,text,text,text,jsonb)',
    $$SELECT model_id FROM automl_train('sec.mine', 'dx', search_space => 'light', max_evaluations => 2, name => 'diagnosis')$$),
   ('automl_predict(bigint,record)', format($$SELECT automl_predict(%s, p) FROM sec.mine p LIMIT 1$$, :victim_model)),
   ('automl_predict(text,record)', $$SELECT automl_predict('diagnosis', p) FROM sec.mine p LIMIT 1$$),
@@ -295,8 +295,8 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_explain(bigint,record,integer)', format($$SELECT count(*) FROM sec.mine p, automl_explain(%s, p) e$$, :victim_model)),
   ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s)$$, :victim_model)),
   ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s, 'permutation', 'sec.patients')$$, :victim_model)),
-  ('automl_evaluate(bigint,regclass)', format($$SELECT automl_evaluate(%s, 'sec.mine')$$, :victim_model)),
-  ('automl_evaluate_metrics(bigint,regclass)', format($$SELECT count(*) FROM automl_evaluate_metrics(%s, 'sec.patients')$$, :victim_model)),
+  ('automl_evaluate(bigint,regclass,jsonb)', format($$SELECT automl_evaluate(%s, 'sec.mine')$$, :victim_model)),
+  ('automl_evaluate_metrics(bigint,regclass,jsonb)', format($$SELECT count(*) FROM automl_evaluate_metrics(%s, 'sec.patients')$$, :victim_model)),
   -- federation (issue 15): the local node of a federated call reads as the
   -- caller; node-side functions answer members of automl_federation_member only
   ('automl_lm(regclass,text,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_lm('sec.mine', 'x1 ~ x2 * dx', nodes => '{local}')$$),

@@ -156,6 +156,82 @@ SELECT run_id AS t4_run_id FROM automl_train('bench.breast_cancer', 'target', ti
 RESET client_min_messages;
 SELECT stop_reason, time_budget, evaluated > 0 AS evaluated_some FROM automl.runs WHERE id = :t4_run_id;
 
+-- filter: automl_train reads only the rows that pass a query-builder filter
+-- (the filter compiler of automl_summary), and the run records it; a job
+-- (automl_submit) with the same filter trains on the same rows
+SET client_min_messages = warning;
+SELECT run_id AS f_all FROM automl_train('bench.wine', 'target', search_space => 'light', max_evaluations => 1) \gset
+SELECT run_id AS f_some FROM automl_train('bench.wine', 'target', search_space => 'light', max_evaluations => 1,
+    filter => '{"condition": "AND", "rules": [{"field": "alcohol", "operator": "less", "value": 13}]}') \gset
+SELECT automl_submit('bench.wine', 'target', search_space => 'light', max_evaluations => 1,
+    filter => '{"condition": "AND", "rules": [{"field": "alcohol", "operator": "less", "value": 13}]}') AS f_job \gset
+SELECT automl_wait(:f_job, '300 s') AS f_job_state;
+RESET client_min_messages;
+SELECT CASE r.id WHEN :f_all THEN 'no filter' WHEN :f_some THEN 'filter' ELSE 'job with filter' END AS run,
+       r.train_rows + r.holdout_rows AS rows_read, r.filter
+FROM automl.runs r
+WHERE r.id IN (:f_all, :f_some) OR r.id = (SELECT run_id FROM automl.jobs WHERE id = :f_job)
+ORDER BY r.id;
+SELECT count(*) AS wine_rows, count(*) FILTER (WHERE alcohol < 13) AS rows_alcohol_below_13 FROM bench.wine;
+
+-- the decision threshold of two classes: threshold => 'auto' (the default)
+-- chooses it on the calibrated out-of-fold predictions by the metric, a
+-- number or 'none' (0.5) sets it; it is stored in the model's calibrator and
+-- automl_predict decides by it.  The stored holdout metrics are those of
+-- automl_predict's labels on the rows the run held out (seed 5, test_size
+-- 0.25: the rows printed by test/reference/threshold_holdout.py)
+SET client_min_messages = warning;
+SELECT * FROM automl_train('bench.breast_cancer', 'target', search_space => 'light', max_evaluations => 3,
+                           seed => 5, test_size => 0.25, cv_folds => 5, refit => 'train') \gset ta_
+SELECT * FROM automl_train('bench.breast_cancer', 'target', search_space => 'light', max_evaluations => 3,
+                           seed => 5, test_size => 0.25, cv_folds => 5, refit => 'train', threshold => '0.3') \gset tf_
+SELECT * FROM automl_train('bench.breast_cancer', 'target', search_space => 'light', max_evaluations => 3,
+                           seed => 5, test_size => 0.25, cv_folds => 5, refit => 'train', threshold => 'none') \gset tn_
+RESET client_min_messages;
+CREATE TEMP TABLE threshold_runs AS
+SELECT * FROM (VALUES ('auto', :ta_model_id, :ta_holdout_score), ('0.3', :tf_model_id, :tf_holdout_score),
+                      ('none', :tn_model_id, :tn_holdout_score)) v(threshold, model_id, holdout_score);
+SELECT t.threshold,
+       round((m.pipeline #>> '{calibration,threshold}')::numeric, 4) AS calibrator_threshold,
+       m.pipeline #>> '{calibration,method}' AS calibration,
+       (m.metrics -> 'threshold') IS NOT DISTINCT FROM (m.pipeline #> '{calibration,threshold}') AS in_metrics
+FROM threshold_runs t JOIN automl.models m ON m.id = t.model_id ORDER BY 1;
+-- automl_predict decides by it: class 1 exactly when its probability is above the threshold
+SELECT bool_and((automl_predict(:tf_model_id, b) = '1') = ((automl_predict_proba(:tf_model_id, b) ->> '1')::float8 > 0.3))
+       AS predict_uses_0_3,
+       count(*) FILTER (WHERE (automl_predict_proba(:tf_model_id, b) ->> '1')::float8 > 0.3
+                          AND (automl_predict_proba(:tf_model_id, b) ->> '1')::float8 <= 0.5) > 0 AS some_labels_not_argmax
+FROM bench.breast_cancer b;
+-- and so does automl_evaluate: its accuracy and confusion matrix are automl_predict's
+SELECT t.threshold,
+       abs((automl_evaluate(t.model_id, 'bench.breast_cancer') ->> 'accuracy')::float8
+           - (SELECT avg((automl_predict(t.model_id, b) = b.target::text)::int) FROM bench.breast_cancer b)) < 1e-12
+       AS evaluate_accuracy_is_predicts,
+       automl_evaluate(t.model_id, 'bench.breast_cancer') #> '{confusion_matrix,matrix}' =
+       (SELECT jsonb_agg(jsonb_build_array(as_0, as_1) ORDER BY target)
+        FROM (SELECT target, count(*) FILTER (WHERE automl_predict(t.model_id, b) = '0') AS as_0,
+                     count(*) FILTER (WHERE automl_predict(t.model_id, b) = '1') AS as_1
+              FROM bench.breast_cancer b GROUP BY target) c) AS evaluate_confusion_is_predicts
+FROM threshold_runs t ORDER BY 1;
+-- the holdout's balanced accuracy (the run's holdout score), accuracy and
+-- confusion matrix are those of automl_predict (within 1e-12)
+WITH held AS (
+    SELECT t.threshold, (b.b).target AS truth, automl_predict(t.model_id, b.b) AS predicted
+    FROM (SELECT row_number() OVER (ORDER BY ctid) - 1 AS row, b FROM bench.breast_cancer b) b
+    CROSS JOIN threshold_runs t
+    WHERE b.row = ANY ('{0,12,14,16,19,20,21,29,32,34,40,43,47,55,56,65,66,83,92,94,96,101,106,109,121,122,129,131,134,137,153,166,174,180,190,191,197,208,210,216,219,221,222,234,236,237,249,253,256,257,259,260,278,282,283,284,288,289,290,292,293,295,298,300,301,303,306,307,308,309,312,314,315,316,317,320,322,323,325,329,340,343,344,347,352,357,358,359,366,367,372,375,376,378,386,391,401,402,412,417,419,424,427,430,432,435,439,440,453,456,459,461,462,468,475,479,480,484,489,491,495,502,505,509,510,511,516,518,527,529,530,535,537,539,540,543,545,548,553,556,557,558,563}'::int[])),
+per_class AS (
+    SELECT threshold, truth, count(*) AS n, count(*) FILTER (WHERE predicted = truth::text) AS correct,
+           count(*) FILTER (WHERE predicted = '0') AS as_0, count(*) FILTER (WHERE predicted = '1') AS as_1
+    FROM held GROUP BY threshold, truth)
+SELECT p.threshold, sum(p.n) AS holdout_rows,
+       abs(avg(p.correct::float8 / p.n) - t.holdout_score) <= 1e-12 AS holdout_score_is_predicts,
+       abs(sum(p.correct)::float8 / sum(p.n) - (m.metrics #>> '{holdout,accuracy}')::float8) <= 1e-12 AS accuracy_is_predicts,
+       jsonb_agg(jsonb_build_array(p.as_0, p.as_1) ORDER BY p.truth) = m.metrics #> '{holdout,confusion_matrix}'
+       AS confusion_matrix_is_predicts
+FROM per_class p JOIN threshold_runs t USING (threshold) JOIN automl.models m ON m.id = t.model_id
+GROUP BY p.threshold, t.holdout_score, m.metrics ORDER BY 1;
+
 -- bad input: each statement and the error it gets
 CREATE TABLE tiny AS SELECT 1.0::float8 AS x, 'a'::text AS y;
 CREATE TABLE few_rows AS SELECT g::float8 AS x, g * 2.0 AS y FROM generate_series(1, 8) g;
@@ -209,7 +285,18 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
   ($q$SELECT automl_train('bench.wine', 'target', refit => 'nonsense')$q$),
   ($q$SELECT automl_train('bench.wine', 'target', leakage => 'maybe')$q$),
   ($q$SELECT automl_train('copy_only', 'y')$q$),
-  ($q$SELECT automl_train('copy_only', 'y', leakage => 'keep', max_evaluations => 1) IS NOT NULL$q$)
+  ($q$SELECT automl_train('copy_only', 'y', leakage => 'keep', max_evaluations => 1) IS NOT NULL$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', filter => '{"field": "nope", "operator": "equal", "value": 1}')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', filter => '{"field": "alcohol", "operator": "resembles", "value": 1}')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', filter => '{"field": "alcohol", "operator": "greater", "value": 99}')$q$),
+  ($q$SELECT automl_submit('bench.wine', 'target', filter => '{"field": "nope", "operator": "equal", "value": 1}')$q$),
+  ($q$SELECT automl_train('bench.breast_cancer', 'target', threshold => 'sometimes')$q$),
+  ($q$SELECT automl_train('bench.breast_cancer', 'target', threshold => '1')$q$),
+  ($q$SELECT automl_train('bench.breast_cancer', 'target', threshold => '0')$q$),
+  ($q$SELECT automl_train('bench.breast_cancer', 'target', threshold => 'NaN')$q$),
+  ($q$SELECT automl_train('bench.breast_cancer', 'target', threshold => '0.3x')$q$),
+  ($q$SELECT automl_train('bench.wine', 'target', threshold => '0.3')$q$),
+  ($q$SELECT automl_train('bench.diabetes', 'target', threshold => '0.3')$q$)
 ) AS bad(statement);
 \pset format aligned
 
@@ -237,4 +324,4 @@ SELECT (SELECT count(*) FROM automl.runs) - :runs_before AS runs_stored,
        (SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%') - :contexts_before
        AS automl_contexts_left;
 RESET automl.max_memory;
-DROP TABLE tiny, few_rows, rare_classes, rare_127, ten_rows, many_rare, copy_only, big_train, ref_folds, ref_holdout_rows;
+DROP TABLE threshold_runs, tiny, few_rows, rare_classes, rare_127, ten_rows, many_rare, copy_only, big_train, ref_folds, ref_holdout_rows;

@@ -33,6 +33,7 @@ CREATE TABLE automl.runs (
     refit             text NOT NULL DEFAULT 'all' CHECK (refit IN ('all', 'train')),
     final_rows        integer,
     leaked_columns    jsonb NOT NULL DEFAULT '[]',
+    filter            jsonb,
     started_at        timestamptz NOT NULL,
     finished_at       timestamptz,
     elapsed           interval,
@@ -40,7 +41,7 @@ CREATE TABLE automl.runs (
     owner             regrole NOT NULL DEFAULT automl.current_role_oid()
 );
 COMMENT ON TABLE automl.runs IS
-    'One row per automl_train call, written when it starts (status running) and updated when it ends: its arguments, the validation chosen (cv_folds, cv_repeats, test_size), the columns left out as target leakage, the search''s outcome, the holdout score (of the model fitted without the holdout rows), the rows of the final fit (final_rows) and the model it produced';
+    'One row per automl_train call, written when it starts (status running) and updated when it ends: its arguments, the validation chosen (cv_folds, cv_repeats, test_size), the columns left out as target leakage, the row filter (query-builder JSON, NULL: every row), the search''s outcome, the holdout score (of the model fitted without the holdout rows), the rows of the final fit (final_rows) and the model it produced';
 ALTER TABLE automl.models ADD FOREIGN KEY (run_id) REFERENCES automl.runs ON DELETE SET NULL;
 
 CREATE TABLE automl.pipelines (
@@ -114,9 +115,10 @@ CREATE FUNCTION automl_train(relation regclass, target name, features name[] DEF
                              test_size float8 DEFAULT NULL, seed int DEFAULT 42,
                              search_space text DEFAULT 'default', name text DEFAULT NULL,
                              max_evaluations int DEFAULT NULL, refit text DEFAULT 'all',
-                             leakage text DEFAULT 'drop')
+                             leakage text DEFAULT 'drop', threshold text DEFAULT 'auto',
+                             filter jsonb DEFAULT NULL)
 RETURNS automl.train_result
 AS 'MODULE_PATHNAME', 'automl_train'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION automl_train(regclass, name, name[], text, text, interval, int, float8, int, text, text, int, text, text) IS
-    'AutoML: leave out columns that leak the target, search pipelines by cross-validation (folds and holdout chosen from the data unless given) within a time budget, score the best on a holdout, refit it on all rows, store run, candidates and model';
+COMMENT ON FUNCTION automl_train(regclass, name, name[], text, text, interval, int, float8, int, text, text, int, text, text, text, jsonb) IS
+    'AutoML: leave out columns that leak the target, search pipelines by cross-validation (folds and holdout chosen from the data unless given) within a time budget, score the best on a holdout, refit it on all rows, store run, candidates and model; two classes: the decision threshold chosen on the out-of-fold predictions (threshold => ''auto''), given, or 0.5 (''none''); filter (query-builder JSON) selects the rows it reads';

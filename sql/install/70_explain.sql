@@ -17,23 +17,23 @@ LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL RESTRICTED ROWS 20;
 COMMENT ON FUNCTION automl_feature_importance(bigint, text, regclass, int, int) IS
     'Global importance of each input column: mean |contribution| (shap) or mean score decrease when shuffled (permutation), on a relation (default: the training relation)';
 
-CREATE FUNCTION automl_evaluate(model_id bigint, relation regclass)
+CREATE FUNCTION automl_evaluate(model_id bigint, relation regclass, filter jsonb DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'automl_evaluate'
-LANGUAGE C STRICT STABLE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION automl_evaluate(bigint, regclass) IS
-    'Evaluate a model on a labelled relation: every metric, confusion matrix, per-class report, ROC/PR/reliability curves and Brier score, or the residual summary (jsonb)';
+LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION automl_evaluate(bigint, regclass, jsonb) IS
+    'Evaluate a model on a labelled relation (the rows that pass filter, query-builder JSON, when given; NULL model or relation: NULL): every metric, confusion matrix, per-class report, ROC/PR/reliability curves and Brier score, or the residual summary (jsonb)';
 
 -- the same report's numbers as rows
-CREATE FUNCTION automl_evaluate_metrics(model_id bigint, relation regclass)
+CREATE FUNCTION automl_evaluate_metrics(model_id bigint, relation regclass, filter jsonb DEFAULT NULL)
 RETURNS TABLE(metric text, value float8)
-LANGUAGE sql STRICT STABLE PARALLEL RESTRICTED
+LANGUAGE sql CALLED ON NULL INPUT STABLE PARALLEL RESTRICTED
 BEGIN ATOMIC
     SELECT e.key, (e.value)::text::pg_catalog.float8
-    FROM pg_catalog.jsonb_each(automl_evaluate(model_id, relation)) e
+    FROM pg_catalog.jsonb_each(automl_evaluate(model_id, relation, filter)) e
     WHERE pg_catalog.jsonb_typeof(e.value) OPERATOR(pg_catalog.=) 'number'
       AND e.key OPERATOR(pg_catalog.<>) 'model_id'
     ORDER BY e.key;
 END;
-COMMENT ON FUNCTION automl_evaluate_metrics(bigint, regclass) IS
+COMMENT ON FUNCTION automl_evaluate_metrics(bigint, regclass, jsonb) IS
     'The scalar metrics of automl_evaluate as rows (metric, value)';

@@ -6,7 +6,8 @@
  *   automl_cancel(job_id, keep_best)                 cancel a queued or running job
  *   automl_wait(job_id, timeout)                     wait for a final state
  *
- * automl_submit stores its arguments by name in automl.jobs.arguments (each
+ * automl_submit checks a filter argument with the filter compiler (the job
+ * would fail on it), stores its arguments by name in automl.jobs.arguments (each
  * as text, the relation schema-qualified), inserting as the table's owner
  * for the caller, and wakes the scheduler when the transaction commits.  Its
  * SQL declaration is made from automl_train's (sql/install/50_jobs.sql), and
@@ -41,6 +42,7 @@
 #include "utils/syscache.h"
 
 #include "jobs/jobs.h"
+#include "pg/filter.h"
 #include "pg/progress.h"
 #include "pg/security.h"
 
@@ -152,6 +154,9 @@ automl_submit(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&json, '{');
 	for (int i = 0; i < nargs; i++)
 	{
+		/* a filter the job would refuse (pg/filter.h): refused now, by the same compiler */
+		if (strcmp(names[i], "filter") == 0 && !PG_ARGISNULL(i) && types[i] == JSONBOID)
+			(void) aml_filter_compile(DatumGetJsonbP(PG_GETARG_DATUM(i)), PG_GETARG_OID(0), 1);
 		if (i > 0)
 			appendStringInfoString(&json, ", ");
 		escape_json(&json, names[i]);

@@ -21,21 +21,48 @@ json_object *
 aml_evaluation_report(AmlTask task, const double *y, const AmlMatrix *pred, int n_classes,
 					  bool probabilistic)
 {
+	return aml_evaluation_report_threshold(task, y, pred, n_classes, probabilistic, NAN);
+}
+
+json_object *
+aml_evaluation_report_threshold(AmlTask task, const double *y, const AmlMatrix *pred, int n_classes,
+								bool probabilistic, double threshold)
+{
 	json_object *report = json_object_new_object();
 	const char *const *names = task == AML_TASK_CLASSIFICATION ? classification_metrics
 		: regression_metrics;
+	AmlMatrix  *decided = NULL;
 
+	/*
+	 * Labels by the threshold: rows (threshold, p1), whose argmax is 1
+	 * exactly when p1 > threshold (ties go to the first column)
+	 */
+	if (task == AML_TASK_CLASSIFICATION && n_classes == 2 && pred->cols == 2 && !isnan(threshold))
+	{
+		decided = aml_matrix_new(pred->rows, 2);
+		if (decided != NULL)
+			for (int i = 0; i < pred->rows; i++)
+			{
+				AML_AT(decided, i, 0) = threshold;
+				AML_AT(decided, i, 1) = AML_AT(pred, i, 1);
+			}
+	}
 	for (int i = 0; names[i] != NULL; i++)
 	{
 		const AmlMetric *m = aml_metric_find(names[i]);
+		const AmlMatrix *p = pred;
 		double		score;
 		AmlError	err;
 
 		if (m == NULL || (m->needs_proba && !probabilistic))
 			continue;
-		if (aml_metric_score(m, y, pred, n_classes, &score, &err) == AML_OK && isfinite(score))
+		if (decided != NULL && !m->needs_proba && !m->needs_scores)
+			p = decided;
+		if (aml_metric_score(m, y, p, n_classes, &score, &err) == AML_OK && isfinite(score))
 			json_object_object_add(report, names[i], aml_json_new_double(score));
 	}
+	if (decided != NULL)
+		pred = decided;			/* the confusion matrix below: of the decided labels */
 	if (task == AML_TASK_CLASSIFICATION)
 	{
 		int			n = pred->rows;
@@ -67,5 +94,6 @@ aml_evaluation_report(AmlTask task, const double *y, const AmlMatrix *pred, int 
 		aml_free(scores);
 	}
 	json_object_object_add(report, "rows", json_object_new_int(pred->rows));
+	aml_matrix_free(decided);
 	return report;
 }

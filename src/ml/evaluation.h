@@ -20,5 +20,12 @@
  */
 json_object *aml_evaluation_report(AmlTask task, const double *y, const AmlMatrix *pred,
 								   int n_classes, bool probabilistic);
+/*
+ * The same, with the label metrics and the confusion matrix of two classes
+ * decided as aml_model_decide() does with a calibrator: class 1 when
+ * p1 > threshold (NaN: argmax, as aml_evaluation_report).
+ */
+json_object *aml_evaluation_report_threshold(AmlTask task, const double *y, const AmlMatrix *pred,
+											 int n_classes, bool probabilistic, double threshold);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * evaluate.c — automl_evaluate(model, relation): a stored model scored on
- * any labelled relation the caller can read (columns matched by name), as
+ * evaluate.c — automl_evaluate(model, relation, filter): a stored model
+ * scored on any labelled relation the caller can read (columns matched by
+ * name; only the rows that pass filter, a query-builder JSON compiled by
+ * pg/filter.c, when given), as
  * one jsonb document with every metric of the task, the confusion matrix,
  * per-class report, ROC / precision-recall / reliability curves and the
  * Brier score, or the residual summary (src/ml/evaluation_curves.h).
@@ -13,6 +15,8 @@
 
 #include "pg/jsonc.h"
 
+#include <math.h>
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -20,6 +24,8 @@
 #include "utils/lsyscache.h"
 
 #include "core/json.h"
+#include "ml/calibration.h"
+#include "ml/evaluation.h"
 #include "ml/evaluation_curves.h"
 #include "pg/core_bridge.h"
 #include "pg/explain_support.h"
@@ -30,19 +36,20 @@ PG_FUNCTION_INFO_V1(automl_evaluate);
 Datum
 automl_evaluate(PG_FUNCTION_ARGS)
 {
-	int64		model_id = PG_GETARG_INT64(0);
-	Oid			relid = PG_GETARG_OID(1);
-	ModelEntry *entry = aml_model_cache_lookup(model_id);
-	const AmlModel *m = entry->model;
-	const AmlSchema *schema = m->schema;
-	bool		classification = schema->task == AML_TASK_CLASSIFICATION;
-	AmlCoreSession *session = aml_core_session_begin("automl_evaluate");
-	AmlModelRows *rows = aml_model_rows_load(entry, model_id, relid, true, NULL, 0);
-	int			K = classification ? schema->classes->count : 0;
-	const char **labels = palloc(sizeof(char *) * Max(K, 1));
-	AmlMatrix  *raw = rows->raw;
-	double	   *y = rows->y;
-	int			n = rows->n;
+	int64		model_id;
+	Oid			relid;
+	ModelEntry *entry;
+	const AmlModel *m;
+	const AmlSchema *schema;
+	bool		classification;
+	AmlCoreSession *session;
+	AmlWhere   *where;
+	AmlModelRows *rows;
+	int			K;
+	const char **labels;
+	AmlMatrix  *raw;
+	double	   *y;
+	int			n;
 	AmlMatrix  *pred;
 	json_object *report;
 	json_object *unseen = NULL;
@@ -50,6 +57,23 @@ automl_evaluate(PG_FUNCTION_ARGS)
 	char	   *text;
 	Datum		result;
 
+	/* strict in model and relation; the filter may be NULL (every row) */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	model_id = PG_GETARG_INT64(0);
+	relid = PG_GETARG_OID(1);
+	entry = aml_model_cache_lookup(model_id);
+	m = entry->model;
+	schema = m->schema;
+	classification = schema->task == AML_TASK_CLASSIFICATION;
+	where = aml_filter_compile(AML_FILTER_ARG(fcinfo, 2), relid, 1);
+	session = aml_core_session_begin("automl_evaluate");
+	rows = aml_model_rows_load(entry, model_id, relid, true, where, 0);
+	K = classification ? schema->classes->count : 0;
+	labels = palloc(sizeof(char *) * Max(K, 1));
+	raw = rows->raw;
+	y = rows->y;
+	n = rows->n;
 	for (int c = 0; c < K; c++)
 		labels[c] = aml_dict_string(schema->classes, c);
 	if (classification && rows->unseen > 0)
@@ -100,8 +124,11 @@ automl_evaluate(PG_FUNCTION_ARGS)
 	if (aml_model_predict(m, raw, pred, &err) != AML_OK)
 		aml_pg_raise(&err);
 	CHECK_FOR_INTERRUPTS();
-	if (aml_evaluation_full_report(schema->task, y, pred, K, m->probabilistic, labels, &report,
-								   &err) != AML_OK)
+	/* labels as automl_predict decides them (a calibrator's threshold) */
+	if (aml_evaluation_full_report_threshold(schema->task, y, pred, K, m->probabilistic,
+											 m->calibration != NULL && m->outputs == 2
+											 ? m->calibration->threshold : NAN,
+											 labels, &report, &err) != AML_OK)
 		aml_pg_raise(&err);
 	aml_pg_json_release_with_context(report);
 	json_object_object_add(report, "model_id", json_object_new_int64(model_id));

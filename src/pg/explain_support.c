@@ -74,7 +74,7 @@ aml_model_training_relation(int64 model_id)
 
 AmlModelRows *
 aml_model_rows_load(ModelEntry *entry, int64 model_id, Oid relid, bool with_target,
-					const char *filter, int64 max_rows)
+					const AmlWhere *where, int64 max_rows)
 {
 	const AmlSchema *schema = entry->model->schema;
 	int			n_in = schema->n_inputs;
@@ -136,14 +136,18 @@ aml_model_rows_load(ModelEntry *entry, int64 model_id, Oid relid, bool with_targ
 	if (source->ncols == 0)
 		appendStringInfoString(&q, "1");
 	appendStringInfo(&q, " FROM %s", source->qualified_name);
-	if (filter != NULL)
-		appendStringInfo(&q, " WHERE (%s)", filter);
+	if (where != NULL && where->clause != NULL)
+		appendStringInfo(&q, " WHERE (%s)", where->clause);
 	if (max_rows > 0)
 		appendStringInfo(&q, " LIMIT " INT64_FORMAT, max_rows);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute(q.data, true, 0);
+	if (where != NULL && where->clause != NULL)
+		rc = SPI_execute_with_args(q.data, where->nparams, where->types, where->values, where->nulls,
+								   true, 0);
+	else
+		rc = SPI_execute(q.data, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading %s failed: %s", source->qualified_name, SPI_result_code_string(rc));
 	n = SPI_processed;

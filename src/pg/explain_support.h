@@ -12,6 +12,7 @@
 #include "pg/jsonc.h"
 
 #include "core/matrix.h"
+#include "pg/filter.h"
 #include "pg/model_cache.h"
 
 extern int	aml_guc_explain_samples;	/* automl.explain_samples */
@@ -30,13 +31,13 @@ typedef struct AmlModelRows
 } AmlModelRows;
 
 /*
- * Rows of relid (at most max_rows, 0 = all; filter: an SQL condition or
- * NULL) as model inputs; with_target also reads the model's target column
+ * Rows of relid (at most max_rows, 0 = all; where: a compiled query-builder
+ * filter (pg/filter.h, first_param 1) or NULL) as model inputs; with_target also reads the model's target column
  * (rows with a NULL target are left out and counted).  Runs inside a core
  * session.
  */
 AmlModelRows *aml_model_rows_load(ModelEntry *entry, int64 model_id, Oid relid, bool with_target,
-								  const char *filter, int64 max_rows);
+								  const AmlWhere *where, int64 max_rows);
 /* The training relation of a model the caller can see. */
 Oid			aml_model_training_relation(int64 model_id);
 

@@ -1,7 +1,8 @@
 /*
  * train.c — automl_train: the AutoML search inside PostgreSQL.
  *
- * Loads the relation (training_data.c), leaves out columns that leak the
+ * Loads the relation (training_data.c; only the rows that pass filter, a
+ * query-builder JSON compiled by filter.c), leaves out columns that leak the
  * target (src/search/leakage.c), chooses the holdout and the folds from the
  * data unless given (src/search/validation.c), records the run as running
  * (train_run.c), runs the search (src/search) on the training rows within
@@ -34,11 +35,13 @@
 #include "core/json.h"
 #include "core/memory.h"
 #include "ml/cross_validation.h"
+#include "ml/calibration.h"
 #include "ml/evaluation.h"
 #include "ml/metrics.h"
 #include "search/search.h"
 #include "pg/core_bridge.h"
 #include "pg/eval_hook.h"
+#include "pg/filter.h"
 #include "pg/fit.h"
 #include "pg/model_store.h"
 #include "pg/progress.h"
@@ -249,6 +252,66 @@ append_classes(StringInfo buf, const AmlTrainingData *data, const int *count, in
 		}
 }
 
+/*
+ * The threshold argument: 'auto' (true: chosen on the calibrated
+ * out-of-fold predictions), 'none' (0.5) or a number in (0, 1).
+ */
+static bool
+parse_threshold(const char *text, double *out)
+{
+	char	   *end;
+	double		t;
+
+	*out = 0.5;
+	if (pg_strcasecmp(text, "auto") == 0)
+		return true;
+	if (pg_strcasecmp(text, "none") == 0)
+		return false;
+	errno = 0;
+	t = strtod(text, &end);
+	while (*end == ' ')
+		end++;
+	if (end == text || *end != '\0' || errno != 0 || !(t > 0 && t < 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("threshold must be 'auto', 'none' or a number between 0 and 1, not \"%s\"", text),
+				 errhint("'auto' chooses the decision threshold of two classes on the out-of-fold predictions by the metric; 'none' is 0.5; '0.3' predicts the second class when its probability is above 0.3.")));
+	*out = t;
+	return false;
+}
+
+/* The decision threshold of a two-class model (aml_model_decide); NaN: argmax. */
+static double
+model_threshold(const AmlModel *m)
+{
+	return m->calibration != NULL && m->outputs == 2 ? m->calibration->threshold : NAN;
+}
+
+/* The metric on the holdout, label metrics on the labels decided by threshold. */
+static double
+holdout_metric(const AmlMetric *metric, const double *y, const AmlMatrix *pred, int n_classes,
+			   double threshold)
+{
+	AmlMatrix  *decided = NULL;
+	double		score;
+	AmlError	err;
+	AmlStatus	st;
+
+	if (!isnan(threshold) && pred->cols == 2 && !metric->needs_proba && !metric->needs_scores)
+	{
+		/* rows (threshold, p1): argmax is 1 exactly when p1 > threshold */
+		AML_PG_CHECK(aml_matrix_create(pred->rows, 2, &decided, &err), &err);
+		for (int i = 0; i < pred->rows; i++)
+		{
+			AML_AT(decided, i, 0) = threshold;
+			AML_AT(decided, i, 1) = AML_AT(pred, i, 1);
+		}
+	}
+	st = aml_metric_score(metric, y, decided ? decided : pred, n_classes, &score, &err);
+	aml_matrix_free(decided);
+	return st == AML_OK ? score : NAN;
+}
+
 Datum
 automl_train(PG_FUNCTION_ARGS)
 {
@@ -268,6 +331,10 @@ automl_train(PG_FUNCTION_ARGS)
 	int32		max_evaluations = PG_ARGISNULL(11) ? 0 : PG_GETARG_INT32(11);
 	char	   *refit = PG_NARGS() > 12 && !PG_ARGISNULL(12) ? text_to_cstring(PG_GETARG_TEXT_PP(12)) : pstrdup("all");
 	char	   *leakage = PG_NARGS() > 13 && !PG_ARGISNULL(13) ? text_to_cstring(PG_GETARG_TEXT_PP(13)) : pstrdup("drop");
+	char	   *threshold_text = PG_NARGS() > 14 && !PG_ARGISNULL(14) ? text_to_cstring(PG_GETARG_TEXT_PP(14)) : pstrdup("auto");
+	Jsonb	   *filter = AML_FILTER_ARG(fcinfo, 15);	/* NULL: every row */
+	bool		threshold_auto = false;
+	double		threshold = 0.5;
 	bool		refit_all;
 	TupleDesc	result_desc;
 	AmlCoreSession *session;
@@ -350,6 +417,7 @@ automl_train(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("leakage must be 'drop', 'warn' or 'keep', not \"%s\"", leakage)));
 	refit_all = strcmp(refit, "all") == 0;
+	threshold_auto = parse_threshold(threshold_text, &threshold);
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "automl_train must return a composite type");
 	result_desc = BlessTupleDesc(result_desc);
@@ -357,8 +425,15 @@ automl_train(PG_FUNCTION_ARGS)
 
 	session = aml_core_session_begin("automl_train");
 	aml_progress_begin(0, relid);	/* the automl.progress view; a job opened it already */
-	data = aml_training_data_load(relid, target, features, task);
+	data = aml_training_data_load_where(relid, target, features, task, filter);
 	metric = resolve_metric(metric_name, data->schema.task);
+	if (!threshold_auto && threshold != 0.5 &&
+		!(data->schema.task == AML_TASK_CLASSIFICATION && data->n_classes == 2))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a decision threshold applies to two classes, not to %s",
+						data->schema.task == AML_TASK_CLASSIFICATION ? "more classes" : "regression"),
+				 errhint("Leave threshold out ('auto'), or use 'none'.")));
 	store_seconds = 0.05 + 0.002 * data->n_rows / 1000.0;
 
 	/* the search space: a name, or a JSON document */
@@ -513,6 +588,7 @@ automl_train(PG_FUNCTION_ARGS)
 	rs.name = name;
 	rs.refit = refit;
 	rs.leaked_json = pstrdup(aml_json_text(leaked));
+	rs.filter = filter;
 	rs.train_rows = n_train;
 	rs.holdout_rows = n_test;
 	rs.started = started;
@@ -529,6 +605,8 @@ automl_train(PG_FUNCTION_ARGS)
 	opt.time_budget = budget;
 	opt.max_evaluations = max_evaluations;
 	opt.ensemble = true;
+	opt.threshold_auto = threshold_auto;
+	opt.threshold = threshold;
 	opt.reserve_seconds = store_seconds;
 	/*
 	 * What the search keeps time for, in fits on its own rows: the refit on
@@ -599,11 +677,13 @@ automl_train(PG_FUNCTION_ARGS)
 
 		AML_PG_CHECK(aml_search_refit(&data->schema, result, train_x, train_y, opt.seed, &train_model, &err), &err);
 		AML_PG_CHECK(aml_matrix_create(hold_x->rows, train_model->outputs, &pred, &err), &err);
+		double		decision = model_threshold(train_model);
+
 		AML_PG_CHECK(aml_model_predict(train_model, hold_x, pred, &err), &err);
-		if (aml_metric_score(metric, hold_y, pred, data->n_classes, &holdout_score, &err) != AML_OK)
-			holdout_score = NAN;
-		holdout_report = aml_evaluation_report(data->schema.task, hold_y, pred, data->n_classes,
-											   train_model->probabilistic);
+		/* labels as automl_predict decides them (aml_model_decide) */
+		holdout_score = holdout_metric(metric, hold_y, pred, data->n_classes, decision);
+		holdout_report = aml_evaluation_report_threshold(data->schema.task, hold_y, pred, data->n_classes,
+														 train_model->probabilistic, decision);
 		aml_pg_json_release_with_context(holdout_report);
 		aml_matrix_free(pred);
 		CHECK_FOR_INTERRUPTS();
@@ -674,6 +754,8 @@ automl_train(PG_FUNCTION_ARGS)
 		json_object_object_add(metrics, "cv_std", aml_json_new_number(result->cv_std));
 		json_object_object_add(metrics, "holdout", holdout_report ? json_object_get(holdout_report) : NULL);
 		json_object_object_add(metrics, "final_rows", json_object_new_int(final_rows));
+		if (!isnan(model_threshold(model)))
+			json_object_object_add(metrics, "threshold", aml_json_new_number(model_threshold(model)));
 		rec.metrics = pstrdup(aml_json_text(metrics));
 		MemoryContextDelete(json_context);
 	}

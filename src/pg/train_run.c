@@ -34,11 +34,11 @@ disconnect(AmlActAs *as_owner)
 int64
 aml_train_run_begin(const AmlRunStart *st)
 {
-	Oid			types[20] = {TEXTOID, TEXTOID, NAMEARRAYOID, TEXTOID, TEXTOID, BOOLOID,
+	Oid			types[21] = {TEXTOID, TEXTOID, NAMEARRAYOID, TEXTOID, TEXTOID, BOOLOID,
 		FLOAT8OID, INT4OID, INT4OID, INT4OID, FLOAT8OID, INT4OID, TEXTOID, TEXTOID,
-		TIMESTAMPTZOID, INT4OID, INT4OID, REGROLEOID, TEXTOID, TEXTOID};
-	Datum		values[20];
-	char		nulls[20];
+		TIMESTAMPTZOID, INT4OID, INT4OID, REGROLEOID, TEXTOID, TEXTOID, JSONBOID};
+	Datum		values[21];
+	char		nulls[21];
 	Oid			caller = GetUserId();
 	AmlActAs	as_owner;
 	int64		run_id;
@@ -73,15 +73,19 @@ aml_train_run_begin(const AmlRunStart *st)
 	values[17] = ObjectIdGetDatum(caller);
 	values[18] = CStringGetTextDatum(st->refit);
 	values[19] = CStringGetTextDatum(st->leaked_json);
+	if (st->filter != NULL)
+		values[20] = JsonbPGetDatum(st->filter);
+	else
+		nulls[20] = 'n';
 
 	connect_as_owner(&as_owner);
 	ret = SPI_execute_with_args(
 		"INSERT INTO automl.runs (relation, target, features, task, metric, greater_is_better, "
 		"time_budget, max_evaluations, cv_folds, cv_repeats, test_size, seed, search_space, name, "
-		"started_at, train_rows, holdout_rows, status, owner, refit, leaked_columns) "
+		"started_at, train_rows, holdout_rows, status, owner, refit, leaked_columns, filter) "
 		"VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.make_interval(secs => $7), $8, $9, $10, $11, "
-		"$12, $13, $14, $15, $16, $17, 'running', $18, $19, $20::pg_catalog.jsonb) RETURNING id",
-		20, types, values, nulls, false, 0);
+		"$12, $13, $14, $15, $16, $17, 'running', $18, $19, $20::pg_catalog.jsonb, $21) RETURNING id",
+		21, types, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "storing the run failed: %s", SPI_result_code_string(ret));
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

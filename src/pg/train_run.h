@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "utils/array.h"
+#include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
 #include "ml/metrics.h"
@@ -36,6 +37,7 @@ typedef struct AmlRunStart
 	const char *name;
 	const char *refit;
 	const char *leaked_json;	/* jsonb text: [{"column", "reason", "action"}...] */
+	Jsonb	   *filter;			/* the row filter (pg/filter.h); NULL: none */
 	int			train_rows;
 	int			holdout_rows;
 	TimestampTz started;

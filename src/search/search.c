@@ -972,7 +972,8 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 			st = run_ensemble(&s, r, err);
 		/* calibrated probabilities for the chosen model (one call: search_calibration.c) */
 		if (st == AML_OK)
-			st = aml_search_calibrate(s.cv, s.cands, &r->final, options->seed, &r->calibration,
+			st = aml_search_calibrate(s.cv, s.cands, &r->final, options->seed, options->metric,
+									  options->threshold_auto, options->threshold, &r->calibration,
 									  r->calibration_logloss, err);
 	}
 	aml_cv_data_free(s.cv);

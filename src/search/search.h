@@ -56,6 +56,13 @@ typedef struct AmlSearchOptions
 	int			population;		/* survivors per generation (default 16) */
 	int			offspring;		/* new candidates per generation (default 8) */
 	bool		ensemble;		/* try greedy ensemble selection */
+	/*
+	 * The decision threshold of two classes (search_calibration.h):
+	 * threshold_auto chooses it on the calibrated out-of-fold predictions
+	 * by the metric; otherwise threshold, 0 meaning 0.5.
+	 */
+	bool		threshold_auto;
+	double		threshold;
 	double		reserve_seconds;	/* time kept for the caller after the refit (storing) */
 	double		store_seconds_per_byte;	/* storing the final model, per byte of its JSON */
 	double		store_scale;	/* rows of the final fit / rows of the search */
@@ -99,7 +106,7 @@ typedef struct AmlSearchResult
 	AmlDataTraits traits;
 	double		split_train_rows;	/* rows a candidate was fitted on per split (for estimates) */
 	/* calibration of the chosen model's probabilities (search_calibration.h) */
-	struct AmlCalibrator *calibration;	/* NULL: none helps, or not a classifier */
+	struct AmlCalibrator *calibration;	/* NULL: none helps and the threshold is 0.5, or not a classifier */
 	double		calibration_logloss[2];	/* cross-fitted log loss without / with it */
 } AmlSearchResult;
 

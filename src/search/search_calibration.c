@@ -9,7 +9,8 @@
 
 AmlStatus
 aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
-					 const AmlEnsembleChoice *final, uint64_t seed, AmlCalibrator **out,
+					 const AmlEnsembleChoice *final, uint64_t seed, const AmlMetric *metric,
+					 bool threshold_auto, double threshold, AmlCalibrator **out,
 					 double logloss[2], AmlError *err)
 {
 	int			K = cv->n_classes;
@@ -57,11 +58,28 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 			y[n] = cv->test_y[f][i];
 		}
 	st = aml_calibration_choose(P, y, K, 5, seed, &c, &logloss[0], &logloss[1], err);
+	/* two classes: the decision threshold, on the calibrated predictions */
+	if (st == AML_OK && K == 2)
+	{
+		if (threshold_auto && metric != NULL)
+		{
+			double		score;
+
+			st = aml_calibrator_apply(c, P, P, err);
+			if (st == AML_OK)
+				st = aml_threshold_choose(P, y, metric, &c->threshold, &score, err);
+		}
+		else if (threshold > 0 && threshold < 1)
+			c->threshold = threshold;
+	}
 	aml_matrix_free(P);
 	aml_free(y);
 	if (st != AML_OK)
+	{
+		aml_calibrator_free(c);
 		return st;
-	if (c->method == AML_CALIBRATION_NONE)
+	}
+	if (c->method == AML_CALIBRATION_NONE && c->threshold == 0.5)
 		aml_calibrator_free(c);
 	else
 		*out = c;

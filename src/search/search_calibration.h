@@ -15,11 +15,19 @@
  * *out: the calibrator of the final choice (single or ensemble) fitted on
  * its out-of-fold predictions, or NULL when the task is regression, a
  * member has no out-of-fold probabilities, or no calibration improves the
- * log loss.  logloss[0] / logloss[1]: the cross-fitted log loss without /
- * with the chosen calibration (NaN when not computed).
+ * log loss and the decision threshold is 0.5.  logloss[0] / logloss[1]:
+ * the cross-fitted log loss without / with the chosen calibration (NaN when
+ * not computed).
+ *
+ * Two classes: the calibrator's decision threshold is chosen on the
+ * calibrated out-of-fold predictions by metric (aml_threshold_choose: 0.5
+ * unless metric is a label metric) when threshold_auto, else it is
+ * threshold (0: 0.5).  A threshold other than 0.5 keeps a calibrator of
+ * method "none" to carry it.
  */
 AmlStatus	aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 								 const AmlEnsembleChoice *final, uint64_t seed,
+								 const AmlMetric *metric, bool threshold_auto, double threshold,
 								 AmlCalibrator **out, double logloss[2], AmlError *err);
 
 /* A copy of a calibrator (NULL for NULL). */
