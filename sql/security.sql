@@ -296,7 +296,8 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s)$$, :victim_model)),
   ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s, 'permutation', 'sec.patients')$$, :victim_model)),
   ('automl_evaluate(bigint,regclass)', format($$SELECT automl_evaluate(%s, 'sec.mine')$$, :victim_model)),
-  ('automl_evaluate_metrics(bigint,regclass)', format($$SELECT count(*) FROM automl_evaluate_metrics(%s, 'sec.patients')$$, :victim_model));
+  ('automl_evaluate_metrics(bigint,regclass)', format($$SELECT count(*) FROM automl_evaluate_metrics(%s, 'sec.patients')$$, :victim_model)),
+  ('automl_kmeans_centers(bigint)', format($$SELECT count(*) FROM automl_kmeans_centers(%s)$$, :victim_model));
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

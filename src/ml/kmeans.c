@@ -40,7 +40,7 @@ typedef struct KmeansParams
 static const AmlParamSpec kmeans_specs[] = {
 	{"n_clusters", AML_PARAM_INT, offsetof(KmeansParams, n_clusters), 8, 1, 100000,
 		false, false, false, NULL,
-	"number of clusters (at most the number of training rows)"},
+	"number of clusters, at most the number of training rows"},
 	{"n_init", AML_PARAM_INT, offsetof(KmeansParams, n_init), 10, 1, 1000,
 		false, false, false, NULL,
 	"number of k-means++ starts; the one of lowest inertia is kept"},
