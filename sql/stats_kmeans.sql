@@ -89,7 +89,11 @@ SELECT statement || E'\n    -> ' || regexp_replace(pg_temp.try(statement), 'mode
   ($q$SELECT * FROM automl_kmeans_centers((SELECT id FROM automl.models WHERE algorithm = 'gaussian_nb' AND relation = 'km.iris'))$q$),
   ($q$SELECT * FROM automl_kmeans_centers(-1)$q$),
   ($q$SELECT automl_predict_proba((SELECT min(id) FROM automl.models WHERE algorithm = 'kmeans' AND relation = 'km.iris'), i) FROM km.iris i LIMIT 1$q$),
-  ($q$SELECT automl_evaluate((SELECT min(id) FROM automl.models WHERE algorithm = 'kmeans' AND relation = 'km.iris'), 'km.iris')$q$)
+  ($q$SELECT automl_evaluate((SELECT min(id) FROM automl.models WHERE algorithm = 'kmeans' AND relation = 'km.iris'), 'km.iris')$q$),
+  ($q$SELECT automl_export_pfa((SELECT min(id) FROM automl.models WHERE algorithm = 'kmeans' AND relation = 'km.iris'))$q$),
+  ($q$SELECT automl_explain((SELECT min(id) FROM automl.models WHERE algorithm = 'kmeans' AND relation = 'km.iris'), i) FROM km.iris i LIMIT 1$q$),
+  ($q$SELECT count(*) FROM automl_feature_importance((SELECT min(id) FROM automl.models WHERE algorithm = 'kmeans' AND relation = 'km.iris'))$q$),
+  ($q$SELECT count(*) FROM automl_feature_importance((SELECT min(id) FROM automl.models WHERE algorithm = 'kmeans' AND relation = 'km.iris'), 'permutation', 'km.iris')$q$)
 ) AS t(statement);
 \pset format aligned
 
