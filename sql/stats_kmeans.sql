@@ -82,6 +82,7 @@ SELECT statement || E'\n    -> ' || regexp_replace(pg_temp.try(statement), 'mode
   ($q$SELECT automl_fit('km.iris', NULL, 'kmeans', task => 'regression')$q$),
   ($q$SELECT automl_fit('km.iris', NULL, 'gaussian_nb')$q$),
   ($q$SELECT automl_fit('km.iris', 'name', 'gaussian_nb', task => 'clustering')$q$),
+  ($q$SELECT model_id FROM automl_train('km.iris', 'name', task => 'clustering')$q$),
   ($q$SELECT automl_fit('km.constant', NULL, 'kmeans', '{"n_clusters": 1}')$q$),
   ($q$SELECT automl_fit('km.iris', NULL, 'kmeans', features => '{}')$q$),
   ($q$SELECT automl_fit('km.iris', NULL, 'kmeans', features => '{nope}')$q$),
