@@ -97,6 +97,27 @@ SELECT code, automl_mining(jsonb_build_object('variables', '[{"code": "cognitive
          'covariables', '[{"code": "score_test1"}]'::jsonb, 'targetTable', '{"name": "sample_data"}'::jsonb,
          'algorithm', jsonb_build_object('code', code)))->>'error' AS error
 FROM automl.algorithms WHERE NOT available ORDER BY code;
+-- kmeans: automl_fit(view, NULL, 'kmeans') on the variables and covariables (rows with NULLs
+-- left out, as Woken does), k clusters; the same clusters as a direct automl_fit on those rows
+SELECT automl_fit('sample_data', NULL, 'kmeans', '{"n_clusters": 4}',
+                  features => '{cognitive_task2,score_test1,college_math}',
+                  filter => '{"condition": "AND", "rules": [
+                    {"field": "cognitive_task2", "operator": "is_not_null"},
+                    {"field": "score_test1", "operator": "is_not_null"},
+                    {"field": "college_math", "operator": "is_not_null"}]}') AS km_direct \gset
+SELECT r->>'type' AS type, r->>'function' AS function, r->'data'->'features'->0->>'name' AS first_feature,
+       jsonb_array_length(r->'data'->'clusters') AS clusters,
+       (SELECT sum((c->>'size')::int) FROM jsonb_array_elements(r->'data'->'clusters') c)
+         = (SELECT count(*) FROM sample_data WHERE cognitive_task2 IS NOT NULL AND score_test1 IS NOT NULL
+              AND college_math IS NOT NULL) AS sizes_sum_to_rows,
+       abs((r->'data'->>'inertia')::float8 - (m.metrics->>'inertia')::float8)
+         < 1e-9 * (r->'data'->>'inertia')::float8 AS as_automl_fit
+FROM automl.models m,
+     automl_mining('{"variables": [{"code": "cognitive_task2"}], "covariables": [{"code": "score_test1"}, {"code": "college_math"}],
+    "targetTable": {"name": "sample_data"}, "algorithm": {"code": "kmeans", "parameters": [{"code": "k", "value": "4"}]}}') r
+WHERE m.id = :km_direct;
+SELECT automl_mining('{"variables": [{"code": "cognitive_task2"}], "covariables": [{"code": "score_test1"}],
+    "targetTable": {"name": "sample_data"}, "algorithm": {"code": "kmeans", "parameters": [{"code": "k", "value": "many"}]}}')->>'error' AS bad_k;
 -- histograms: the variable's chart and one per grouping variable (a series per group), with
 -- automl_histogram's counts
 SELECT c->'title'->>'text' AS title, c->'xAxis'->'categories'->0 AS first_bin, s->>'name' AS series, s->'data' AS counts

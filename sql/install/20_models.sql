@@ -7,10 +7,10 @@ CREATE TABLE automl.models (
     id          bigserial PRIMARY KEY,
     name        text CHECK (name IS NULL OR length(name) BETWEEN 1 AND 200),
     version     integer CHECK (version > 0),
-    task        text NOT NULL CHECK (task IN ('classification', 'regression')),
+    task        text NOT NULL CHECK (task IN ('classification', 'regression', 'clustering')),
     algorithm   text NOT NULL,
     relation    text NOT NULL,
-    target      text NOT NULL,
+    target      text,           -- NULL exactly for clustering (no target)
     features    jsonb NOT NULL,
     classes     jsonb,
     params      jsonb NOT NULL DEFAULT '{}',
@@ -23,6 +23,7 @@ CREATE TABLE automl.models (
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     UNIQUE (owner, name, version),
     CHECK ((name IS NULL) = (version IS NULL)),
+    CHECK ((target IS NULL) = (task = 'clustering')),
     CHECK (NOT deployed OR name IS NOT NULL)
 );
 -- names, versions and the deployed version belong to their owner
@@ -113,7 +114,7 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'automl_predict'
 LANGUAGE C STRICT STABLE PARALLEL SAFE SUPPORT automl.predict_support;
 COMMENT ON FUNCTION automl_predict(bigint, record) IS
-    'Predicted label (classification) or value as text (regression) of a model for a row; columns matched by name';
+    'Predicted label (classification), value as text (regression) or cluster number from 0 (clustering) of a model for a row; columns matched by name';
 
 CREATE FUNCTION automl_predict(model_name text, "row" record)
 RETURNS text
@@ -135,3 +136,13 @@ AS 'MODULE_PATHNAME', 'automl_predict_proba'
 LANGUAGE C STRICT STABLE PARALLEL SAFE SUPPORT automl.predict_support;
 COMMENT ON FUNCTION automl_predict_proba(bigint, record) IS
     'Class probabilities of a classifier for a row, as {"label": probability, ...}';
+
+-------------------------------------------------------------------------------
+-- clustering models
+-------------------------------------------------------------------------------
+CREATE FUNCTION automl_kmeans_centers(model_id bigint)
+RETURNS TABLE (cluster int, size bigint, center jsonb)
+AS 'MODULE_PATHNAME', 'automl_kmeans_centers'
+LANGUAGE C STRICT STABLE;
+COMMENT ON FUNCTION automl_kmeans_centers(bigint) IS
+    'Clusters of a k-means model: number (0-based, as automl_predict), training rows, centre in the columns'' units ("col=value" keys: fraction of rows)';

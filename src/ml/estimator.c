@@ -12,6 +12,8 @@
 const char *
 aml_task_name(AmlTask task)
 {
+	if (task == AML_TASK_CLUSTERING)
+		return "clustering";
 	return task == AML_TASK_CLASSIFICATION ? "classification" : "regression";
 }
 
@@ -22,6 +24,8 @@ aml_task_parse(const char *name, AmlTask *task)
 		*task = AML_TASK_CLASSIFICATION;
 	else if (strcmp(name, "regression") == 0)
 		*task = AML_TASK_REGRESSION;
+	else if (strcmp(name, "clustering") == 0)
+		*task = AML_TASK_CLUSTERING;
 	else
 		return false;
 	return true;
@@ -121,7 +125,7 @@ aml_estimator_fit(AmlEstimator *est, const AmlMatrix *X, const double *y,
 				}
 			}
 	}
-	for (int i = 0; i < X->rows; i++)
+	for (int i = 0; i < X->rows && est->task != AML_TASK_CLUSTERING; i++)
 	{
 		if (!isfinite(y[i]))
 			return aml_error(err, AML_ERR_INVALID_DATA, "target value of row %d is not finite", i);

@@ -4,6 +4,7 @@
  * An estimator learns from a numeric design matrix X (n x p, column-major,
  * see core/matrix.h) and a target y (n doubles):
  *   regression      y[i] is the value
+ *   clustering      y is not used (callers pass zeros);
  *   classification  y[i] is the class index 0 .. n_classes-1 (as a double);
  *                   a class may have no rows in a training subset (a CV fold)
  *                   and the estimator must still work (e.g. probability 0).
@@ -12,6 +13,7 @@
  *
  * Prediction writes, per row, `aml_estimator_outputs(est)` doubles:
  *   regression      1 value
+ *   clustering      1 value: the cluster index 0 .. n_clusters-1
  *   classification  n_classes scores whose argmax is the predicted class;
  *                   probabilities summing to 1 when type->probabilistic.
  * predict_row is the hot path of SQL automl_predict (one row at a time, no
@@ -38,7 +40,8 @@
 typedef enum AmlTask
 {
 	AML_TASK_REGRESSION = 1,
-	AML_TASK_CLASSIFICATION = 2
+	AML_TASK_CLASSIFICATION = 2,
+	AML_TASK_CLUSTERING = 4		/* no target: y is ignored (zeros) */
 } AmlTask;
 
 const char *aml_task_name(AmlTask task);
@@ -145,5 +148,6 @@ extern const AmlEstimatorType aml_decision_tree_type;	/* decision_tree.c */
 extern const AmlEstimatorType aml_random_forest_type;	/* forest.c */
 extern const AmlEstimatorType aml_extra_trees_type; /* forest.c */
 extern const AmlEstimatorType aml_gradient_boosting_type;	/* gradient_boosting.c */
+extern const AmlEstimatorType aml_kmeans_type;	/* kmeans.c */
 
 #endif

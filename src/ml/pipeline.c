@@ -637,7 +637,8 @@ aml_pipeline_describe_spec(json_object *spec, char *buf, size_t buflen, AmlError
 	type = aml_estimator_type_find(name);
 	if (type == NULL)
 		return aml_error(err, AML_ERR_INVALID_PARAMETER, "unknown algorithm \"%s\"", name);
-	empty.task = (type->tasks & AML_TASK_CLASSIFICATION) ? AML_TASK_CLASSIFICATION : AML_TASK_REGRESSION;
+	empty.task = (type->tasks & AML_TASK_CLASSIFICATION) ? AML_TASK_CLASSIFICATION
+		: (type->tasks & AML_TASK_REGRESSION) ? AML_TASK_REGRESSION : AML_TASK_CLUSTERING;
 	if (empty.task == AML_TASK_CLASSIFICATION)
 	{
 		int			code;
@@ -679,7 +680,9 @@ aml_pipeline_default_spec(const AmlEstimatorType *estimator, json_object *params
 		json_object *ip = json_object_new_object();
 
 		json_object_object_add(ip, "strategy", json_object_new_string("median"));
-		json_object_object_add(ip, "add_indicator", json_object_new_boolean(1));
+		/* clustering: indicator columns would pull rows with NULLs into their own clusters */
+		json_object_object_add(ip, "add_indicator",
+							   json_object_new_boolean(estimator->tasks != AML_TASK_CLUSTERING));
 		json_object_object_add(imputer, "type", json_object_new_string("simple_imputer"));
 		json_object_object_add(imputer, "params", ip);
 		json_object_array_add(steps, imputer);

@@ -83,9 +83,10 @@ AmlStatus	aml_pipeline_describe_spec(json_object *spec, char *buf, size_t buflen
  * The default preprocessing that makes any table trainable with `estimator`:
  * ordinal encoding for trees and boosting (they split on codes and handle
  * missing values), one-hot otherwise; median imputation with missing
- * indicators unless the estimator handles missing values; standard scaling
- * where the estimator needs it (min-max for multinomial naive Bayes, which
- * needs non-negative inputs).  Returns a new spec; params is copied.
+ * indicators (no indicators for clustering) unless the estimator handles
+ * missing values; standard scaling where the estimator needs it (min-max for
+ * multinomial naive Bayes, which needs non-negative inputs; none for k-means,
+ * which clusters in the columns' own units).  Returns a new spec; params is copied.
  */
 json_object *aml_pipeline_default_spec(const AmlEstimatorType *estimator, json_object *params);
 

@@ -23,6 +23,7 @@ static const AmlEstimatorType *const estimator_slots[] = {
 	&aml_random_forest_type,
 	&aml_extra_trees_type,
 	&aml_gradient_boosting_type,
+	&aml_kmeans_type,
 };
 
 static const AmlTransformerType *const transformer_slots[] = {

@@ -67,6 +67,18 @@ raise_core(AmlError *err)
 	aml_pg_raise(err);
 }
 
+/* A cluster number is not a quantity: clustering models are not explained. */
+static void
+refuse_clustering(const ModelEntry *entry, int64 model_id)
+{
+	if (entry->model->schema->task == AML_TASK_CLUSTERING)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("model " INT64_FORMAT " is a clustering model: explanations need a regression or classification model",
+						model_id),
+				 errhint("Use automl_kmeans_centers() to see what sets its clusters apart.")));
+}
+
 /* A current explainer for model_id on this call site. */
 static ExplainCall *
 explain_call_for(FunctionCallInfo fcinfo, int64 model_id)
@@ -96,6 +108,7 @@ explain_call_for(FunctionCallInfo fcinfo, int64 model_id)
 		call->role = GetUserId();
 		call->generation = aml_model_cache_generation();
 		call->entry = aml_model_cache_lookup(model_id);
+		refuse_clustering(call->entry, model_id);
 		call->samples = aml_guc_explain_samples;
 		aml_core_allocate_in(call->mcxt, &save);
 		st = aml_explainer_create(call->entry->model, call->samples, EXPLAIN_SEED,
@@ -399,6 +412,7 @@ automl_feature_importance(PG_FUNCTION_ARGS)
 	seed = PG_ARGISNULL(4) ? 42 : PG_GETARG_INT32(4);
 	InitMaterializedSRF(fcinfo, 0);
 	entry = aml_model_cache_lookup(model_id);
+	refuse_clustering(entry, model_id);
 	relid = PG_ARGISNULL(2) ? aml_model_training_relation(model_id) : PG_GETARG_OID(2);
 	m = entry->model;
 	n = m->schema->n_inputs;

@@ -88,6 +88,12 @@ aml_model_rows_load(ModelEntry *entry, int64 model_id, Oid relid, bool with_targ
 	int			rc;
 	uint64		n;
 
+	if (with_target && schema->task == AML_TASK_CLUSTERING)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model " INT64_FORMAT " is a clustering model: it has no target to compare with",
+						model_id),
+				 errhint("Use automl_kmeans_centers() for its clusters.")));
 	if (with_target && get_attnum(relid, schema->target) == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),

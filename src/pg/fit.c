@@ -4,6 +4,9 @@
  * PostgresML-style).  The default preprocessing of the algorithm makes any
  * table trainable; metrics come from a stratified 75/25 holdout, then the
  * model is refitted on every row and stored in automl.models.
+ *
+ * Clustering algorithms (kmeans) take no target (NULL): every row is used,
+ * there is no holdout, and the metrics report the training inertia.
  */
 #include "postgres.h"
 
@@ -21,6 +24,7 @@
 #include "core/memory.h"
 #include "ml/cross_validation.h"
 #include "ml/evaluation.h"
+#include "ml/kmeans.h"
 #include "ml/pipeline.h"
 #include "pg/core_bridge.h"
 #include "pg/fit.h"
@@ -142,6 +146,15 @@ holdout_metrics(const AmlTrainingData *data, json_object *spec, AmlRng *rng, dou
 	return report;
 }
 
+/* Does the algorithm of this name cluster (no target)?  Unknown names: no. */
+static bool
+clustering_algorithm(const char *algorithm)
+{
+	const AmlEstimatorType *type = aml_estimator_type_find(algorithm);
+
+	return type != NULL && type->tasks == AML_TASK_CLUSTERING;
+}
+
 Datum
 automl_fit(PG_FUNCTION_ARGS)
 {
@@ -168,18 +181,34 @@ automl_fit(PG_FUNCTION_ARGS)
 	int64		id;
 	int32		version = 0;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) ||
+		(PG_ARGISNULL(1) && !clustering_algorithm(text_to_cstring(PG_GETARG_TEXT_PP(2)))))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("relation, target and algorithm must not be NULL")));
 	relid = PG_GETARG_OID(0);
-	target = NameStr(*PG_GETARG_NAME(1));
+	target = PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1));
 	algorithm = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (name != NULL && (name[0] == '\0' || strlen(name) > 200))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a model name must have between 1 and 200 characters")));
 	type = aml_pg_find_algorithm(algorithm);
+	if (type->tasks == AML_TASK_CLUSTERING)
+	{
+		if (target != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("algorithm \"%s\" is clustering: it takes no target (\"%s\" given)",
+							algorithm, target),
+					 errhint("Pass NULL as the target; name the columns to cluster on in features.")));
+		if (task != NULL && strcmp(task, "auto") != 0 && strcmp(task, "clustering") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("algorithm \"%s\" does clustering, not \"%s\"", algorithm, task),
+					 errhint("Leave task as 'auto'.")));
+		task = "clustering";
+	}
 	if (!PG_ARGISNULL(3))
 	{
 		Jsonb	   *jb = PG_GETARG_JSONB_P(3);
@@ -203,7 +232,9 @@ automl_fit(PG_FUNCTION_ARGS)
 	aml_pipeline_free(p);
 
 	aml_rng_seed(&rng, (uint64) (uint32) seed);
-	metrics = holdout_metrics(data, spec, &rng, &holdout_fit_seconds);
+	/* clustering has no target to hold out */
+	metrics = data->schema.task == AML_TASK_CLUSTERING ? NULL
+		: holdout_metrics(data, spec, &rng, &holdout_fit_seconds);
 	CHECK_FOR_INTERRUPTS();
 
 	/* the stored model learns from every row */
@@ -220,6 +251,15 @@ automl_fit(PG_FUNCTION_ARGS)
 		json_object_object_add(all, "fit_seconds", aml_json_new_number(aml_now_seconds() - start));
 		json_object_object_add(all, "rows", json_object_new_int(data->n_rows));
 		json_object_object_add(all, "seed", json_object_new_int(seed));
+		{
+			AmlKmeansInfo info;
+
+			if (aml_kmeans_get(p->estimator, &info))
+			{
+				json_object_object_add(all, "inertia", aml_json_new_number(info.inertia));
+				json_object_object_add(all, "n_iter", json_object_new_int(info.n_iter));
+			}
+		}
 		metrics = all;
 	}
 	aml_pipeline_describe(p, description, sizeof(description));

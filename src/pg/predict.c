@@ -555,8 +555,8 @@ proba_result(PredictCall *call)
 	if (m->schema->task != AML_TASK_CLASSIFICATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model " INT64_FORMAT " is a regression model: it has no class probabilities",
-						call->model_id),
+				 errmsg("model " INT64_FORMAT " is a %s model: it has no class probabilities",
+						call->model_id, aml_task_name(m->schema->task)),
 				 errhint("Use automl_predict_value().")));
 	if (!m->probabilistic)
 		ereport(ERROR,

@@ -154,14 +154,24 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 	int			n_empty = 0;
 	int			n_constant = 0;
 	int			n_ids = 0;
+	bool		clustering;
+	int			first;			/* first feature column of ds: 1 after the target, 0 without */
 
-	if (target == NULL)
+	aml_parse_task_argument(task, &wanted_task, &task_given);
+	clustering = task_given && wanted_task == AML_TASK_CLUSTERING;
+	if (target == NULL && !clustering)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("target must not be NULL")));
-	aml_parse_task_argument(task, &wanted_task, &task_given);
+	if (target != NULL && clustering)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a clustering task has no target (\"%s\" given)", target),
+				 errhint("Pass NULL as the target.")));
+	first = clustering ? 0 : 1;
 
-	names = lappend(names, pstrdup(target));
+	if (!clustering)
+		names = lappend(names, pstrdup(target));
 	if (named_features)
 	{
 		List	   *given = aml_name_array_to_list(features, "features");
@@ -174,7 +184,7 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 					 errhint("Pass NULL to use every column but the target.")));
 		foreach(lc, given)
 		{
-			if (strcmp((char *) lfirst(lc), target) == 0)
+			if (target != NULL && strcmp((char *) lfirst(lc), target) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("the target \"%s\" cannot also be a feature", target)));
@@ -186,13 +196,14 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 		/* every column but the target: ask the loader for all, then drop it */
 		AmlSource  *all = aml_source_describe_ext(relid, NIL, false, true);
 
-		if (aml_source_find(all, target) < 0 && get_attnum(relid, target) == InvalidAttrNumber)
+		if (target != NULL && aml_source_find(all, target) < 0 &&
+			get_attnum(relid, target) == InvalidAttrNumber)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("target column \"%s\" of relation %s does not exist",
 							target, all->qualified_name)));
 		for (int i = 0; i < all->ncols; i++)
-			if (strcmp(all->cols[i].name, target) != 0)
+			if (target == NULL || strcmp(all->cols[i].name, target) != 0)
 				names = lappend(names, all->cols[i].name);
 		identifiers = unique_columns(relid);
 	}
@@ -206,21 +217,21 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 				 filter ? errdetail("No row passes the filter.") : 0,
 				 errhint("Training needs data.")));
 
-	/* rows with a target */
-	tcol = &ds->columns[0];
+	/* rows with a target (clustering: every row) */
+	tcol = clustering ? NULL : &ds->columns[0];
 	keep = palloc(ds->n_rows);
 	for (int i = 0; i < ds->n_rows; i++)
 	{
-		keep[i] = !tcol->missing[i] && isfinite(tcol->values[i]);
+		keep[i] = clustering || (!tcol->missing[i] && isfinite(tcol->values[i]));
 		n_keep += keep[i];
 	}
-	if (n_keep == 0)
+	if (!clustering && n_keep == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("target column \"%s\" has no values", target),
 				 errdetail("All %d rows of %s have NULL (or NaN, or infinite) in \"%s\".",
 						   ds->n_rows, source->qualified_name, target)));
-	if (n_keep < 2)
+	if (!clustering && n_keep < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("only one row of %s has a value in target \"%s\"", source->qualified_name, target),
@@ -232,8 +243,8 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 						data->skipped_null_target, ds->n_rows, target)));
 
 	/* the task */
-	data->target_type = source->cols[0].typid;
-	if (!task_given)
+	data->target_type = clustering ? InvalidOid : source->cols[0].typid;
+	if (!task_given)	/* (clustering is always given) */
 	{
 		if (tcol->kind != AML_KIND_NUMERIC)
 			wanted_task = AML_TASK_CLASSIFICATION;
@@ -257,7 +268,7 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 	initStringInfo(&empty);
 	initStringInfo(&constant);
 	initStringInfo(&ids);
-	for (int c = 1; c < ds->n_cols; c++)
+	for (int c = first; c < ds->n_cols; c++)
 	{
 		AmlColumn  *col = &ds->columns[c];
 		int			missing = 0;
@@ -312,16 +323,17 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 	if (n_use == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("no usable feature column to predict \"%s\"", target),
+				 target ? errmsg("no usable feature column to predict \"%s\"", target)
+				 : errmsg("no usable feature column to cluster on"),
 				 errdetail("Every candidate column is empty, constant or an identifier."),
 				 errhint("Name the features to use with the features argument.")));
 
 	/* schema, raw matrix and target */
 	data->schema.n_inputs = n_use;
 	data->schema.inputs = AML_NEW_ARRAY(AmlInputColumn, n_use);
-	data->schema.target = aml_strdup(target);
+	data->schema.target = target ? aml_strdup(target) : NULL;
 	data->input_types = palloc(sizeof(Oid) * n_use);
-	if (data->schema.inputs == NULL || data->schema.target == NULL)
+	if (data->schema.inputs == NULL || (target != NULL && data->schema.target == NULL))
 		goto nomem;
 	data->n_rows = n_keep;
 	if (aml_matrix_create(n_keep, n_use, &data->raw, &err) != AML_OK)
@@ -432,6 +444,12 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 							aml_dict_string(classes, 0)),
 					 errdetail("Classification needs at least two different values in the target."),
 					 errhint("Check the rows you train on, or choose another target.")));
+	}
+	else if (clustering)
+	{
+		/* no target: zeros (estimators of the clustering task ignore y) */
+		for (int i = 0; i < n_keep; i++)
+			data->y[i] = 0;
 	}
 	else
 	{

@@ -41,7 +41,8 @@ typedef struct AmlTrainingData
 /*
  * Load and prepare; must run inside a core session.  features NULL = every
  * column but the target (identifiers excluded); task "auto",
- * "classification" or "regression".
+ * "classification", "regression" or "clustering" (target NULL: every row
+ * is kept, y is zeros, schema.target NULL).
  */
 AmlTrainingData *aml_training_data_load(Oid relid, const char *target, ArrayType *features,
 										const char *task);

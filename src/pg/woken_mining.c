@@ -354,6 +354,51 @@ model_result(MiningJob *job, int64 model_id)
 	}
 }
 
+/*
+ * kmeans: automl_fit(view, NULL, 'kmeans') on the variables and covariables
+ * with n_clusters = parameter k (default 3); the result is the model id, its
+ * inertia and its clusters (automl_kmeans_centers) as JSON.
+ */
+static void
+kmeans_result(MiningJob *job, json_object *parameters, Oid viewid, List *features)
+{
+	const char *k_text = param_value(parameters, "k");
+	char	   *end = NULL;
+	long		k = k_text ? strtol(k_text, &end, 10) : 3;
+	Oid			types[3] = {OIDOID, JSONBOID, NAMEARRAYOID};
+	Datum		values[3];
+	Oid			idtype[1] = {INT8OID};
+	Datum		idval[1];
+	int64		model_id;
+	int			ret;
+	bool		isnull;
+
+	if (k_text != NULL && (end == k_text || *end != '\0' || k < 1 || k > 100000))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter k of algorithm kmeans must be a whole number of clusters, not \"%s\"", k_text)));
+	values[0] = ObjectIdGetDatum(viewid);
+	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(psprintf("{\"n_clusters\": %ld}", k)));
+	values[2] = names_array(features);
+	model_id = spi_int8(psprintf("SELECT %s.automl_fit($1::pg_catalog.regclass, NULL, 'kmeans', $2, $3)",
+								 ext_schema()), 3, types, values, NULL);
+	link_job("models", model_id, job->job_id);
+	job->function = "automl_fit:kmeans";
+	idval[0] = Int64GetDatum(model_id);
+	ret = SPI_execute_with_args(psprintf(
+		"SELECT pg_catalog.jsonb_build_object('model_id', m.id, 'features', m.features, "
+		"'inertia', m.metrics OPERATOR(pg_catalog.->) 'inertia', 'clusters', "
+		"(SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('cluster', c.cluster, 'size', c.size, "
+		"'center', c.center) ORDER BY c.cluster) FROM %s.automl_kmeans_centers(m.id) c))::pg_catalog.text "
+		"FROM automl.models m WHERE m.id OPERATOR(pg_catalog.=) $1", ext_schema()),
+								1, idtype, idval, NULL, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading k-means model " INT64_FORMAT " failed", model_id);
+	job->data = MemoryContextStrdup(job->cxt, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+																			 SPI_tuptable->tupdesc, 1, &isnull)));
+	job->shape = "application/json";
+}
+
 /* Is there a function of that name in the extension's schema? */
 static bool
 function_installed(const char *name)
@@ -798,8 +843,7 @@ aml_woken_run_mining(MiningJob *job, json_object *q)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("filters must be a query-builder rule or group (a JSON object)")));
 	}
-	if (alg->kind == AML_WOKEN_FUNCTION &&
-		(!function_installed(alg->requires) || strcmp(alg->code, "kmeans") == 0))
+	if (alg->kind == AML_WOKEN_FUNCTION && !function_installed(alg->requires))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("Algorithm %s is not available in this build", alg->code),
@@ -989,6 +1033,8 @@ aml_woken_run_mining(MiningJob *job, json_object *q)
 		job->function = "automl_train";
 		model_result(job, model_id);
 	}
+	else if (strcmp(alg->code, "kmeans") == 0)
+		kmeans_result(job, parameters, viewid, list_concat(list_copy(variables), covariables));
 	else if (alg->kind == AML_WOKEN_FUNCTION && (strcmp(alg->code, "histograms") == 0 ||
 												  strcmp(alg->code, "pca") == 0 ||
 												  strcmp(alg->code, "correlationHeatmap") == 0))
