@@ -470,7 +470,10 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 			(s->best < 0 || c->signed_mean > s->cands[s->best].signed_mean))
 		{
 			s->best = idx;
-			if (aml_clock() - s->last_best_note >= 1.0)
+			/* at most one a second, except in a run bounded by
+			 * max_evaluations: there every new best is told, so that
+			 * the messages do not depend on the machine's speed */
+			if (s->opt->max_evaluations > 0 || aml_clock() - s->last_best_note >= 1.0)
 			{
 				note(s, "new best");
 				s->last_best_note = aml_clock();
