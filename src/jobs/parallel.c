@@ -1,19 +1,27 @@
 /*
  * parallel.c — evaluating a search's candidates in helper processes
  * (the search's batch hook, search/batch.h; installed through
- * pg/eval_hook.h).
+ * pg/eval_hook.h).  The unit of work is one split of one candidate's
+ * cross-validation (aml_cv_fold), so a batch whose candidates take very
+ * different times still keeps every process busy.
  *
  * The leader (the backend or job worker running automl_train) puts the
  * training rows once in a DSM segment — the schema as JSON, the raw matrix,
- * the targets — and starts up to automl.max_parallel_workers - 1 dynamic
- * background workers ("automl evaluation helper") that attach to it.  Each
+ * the targets — and starts automl.max_parallel_workers dynamic background
+ * workers ("automl evaluation helper") that attach to it.  Each
  * helper builds the same cross-validation folds as the search (same seed
- * stream) once, then evaluates the requests posted in its slot of the
- * segment, with the request's random stream, prune rule and deadline
+ * stream) once, then evaluates the splits posted in its slot of the
+ * segment, with the candidate's random stream and time cap
  * (CLOCK_MONOTONIC is the same clock in every process), and writes back the
- * scores and out-of-fold predictions.  The leader evaluates requests too
- * while helpers are busy.  A candidate's result therefore does not depend
- * on which process evaluated it, and with max_evaluations the search's
+ * score and the split's predictions.  The leader hands out one split at a
+ * time to whichever helper is free (it only waits on its latch, so a helper
+ * never waits for it; when fewer helpers could start than wanted, the
+ * leader evaluates splits too), and takes the outcomes of each candidate in
+ * split order
+ * (aml_cv_take_fold): pruning and failures end a candidate exactly where
+ * the serial evaluation would (splits already run past that point are
+ * dropped).  A candidate's result therefore does not depend on which
+ * process evaluated which split, and with max_evaluations the search's
  * result is identical for any number of helpers (batch.h).
  *
  * Cancelling: the leader's cancel check fires (query cancel, automl_cancel)
@@ -23,12 +31,13 @@
  * the transaction's resources on an error; the detach callback raises the
  * stop flag and sets the helpers' latches: each exits at its next wait or
  * interrupt check (inside a fit too); the segment goes with the last process
- * attached to it.  A helper that dies: its request is evaluated by the leader.
+ * attached to it.  A helper that dies: its split is evaluated by the leader.
  * No free background worker slot: the search runs in the calling process,
  * with a NOTICE.
  *
  * Memory: every helper works within automl.max_memory divided by the
- * number of processes evaluating (leader included).
+ * number of helpers plus one (the leader keeps a share for its own folds and
+ * the candidates' out-of-fold predictions).
  */
 #include "postgres.h"
 
@@ -76,23 +85,19 @@ typedef struct Slot
 {
 	pg_atomic_uint32 state;
 	Latch	   *latch;			/* the helper's */
-	/* request */
-	AmlEvalRequest request;		/* spec points nowhere: text in spec[] */
+	/* request: split `fold` of candidate `number` */
+	int			number;
+	int			fold;
+	double		cap;			/* aml_clock() after which it stops */
+	double		cap_seconds;	/* for the timed-out reason */
+	bool		want_pred;
 	char		spec[SPEC_MAX];
 	/* result */
 	AmlStatus	error_status;	/* != AML_OK: the evaluation ended the search */
 	char		error_message[256];
-	AmlCandidateStatus status;
-	char		reason[256];
-	int			folds_done;
-	double		fold_scores[AML_MAX_FOLDS];
-	double		mean;
-	double		std;
-	double		signed_mean;
-	double		fit_seconds;
-	bool		probabilistic;
-	int			oof_rows;		/* 0: none */
-	int			oof_cols;
+	AmlFoldOutcome outcome;		/* pred points nowhere: in the slot's area */
+	int			pred_rows;		/* 0: none */
+	int			pred_cols;
 } Slot;
 
 typedef struct Header
@@ -124,7 +129,8 @@ typedef struct Parallel
 	int			n_helpers;
 	BackgroundWorkerHandle *handles[MAX_HELPERS];
 	bool		ended;
-	int			by_helpers;		/* candidates the helpers evaluated */
+	bool		leader_computes;	/* fewer helpers started than wanted */
+	int			by_helpers;		/* splits the helpers evaluated */
 	int			by_leader;
 } Parallel;
 
@@ -161,48 +167,160 @@ helper_alive(Parallel *p, int i)
 	return true;
 }
 
-static void
-take_result(Parallel *p, int i, AmlCandidate *out)
+/* The leader's view of one request of the batch. */
+typedef struct Pending
 {
-	Slot	   *slot = SLOT(p->hdr, i);
+	bool		started;
+	bool		finished;
+	double		cap;
+	double		cap_seconds;
+	int			next;			/* next split to hand out */
+	int			taken;			/* splits taken into the result, in order */
+	bool		have[AML_MAX_FOLDS];
+	AmlFoldOutcome out[AML_MAX_FOLDS];
+	AmlRng		rng;
+	json_object *spec;			/* parsed when the leader runs one of its splits */
+} Pending;
 
-	out->status = slot->status;
-	memcpy(out->reason, slot->reason, sizeof(out->reason));
-	out->folds_done = slot->folds_done;
-	memcpy(out->fold_scores, slot->fold_scores, sizeof(out->fold_scores));
-	out->mean = slot->mean;
-	out->std = slot->std;
-	out->signed_mean = slot->signed_mean;
-	out->fit_seconds = slot->fit_seconds;
-	out->probabilistic = slot->probabilistic;
-	out->oof = NULL;
-	if (slot->oof_rows > 0)
+static bool
+any_helper_alive(Parallel *p)
+{
+	for (int i = 0; i < p->n_helpers; i++)
+		if (helper_alive(p, i))
+			return true;
+	return false;
+}
+
+static void
+take_outcome(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *requests,
+			 Pending *pend, int r, int f, AmlFoldOutcome *o, AmlCandidate *results)
+{
+	Pending    *q = &pend[r];
+
+	if (q->finished)
 	{
-		out->oof = aml_matrix_new(slot->oof_rows, slot->oof_cols);
-		if (out->oof != NULL)
-			memcpy(out->oof->data, SLOT_OOF(slot), sizeof(double) * slot->oof_rows * slot->oof_cols);
+		aml_fold_outcome_clear(o);
+		return;
+	}
+	q->out[f] = *o;
+	q->have[f] = true;
+	while (!q->finished && q->taken < ctx->cv->k && q->have[q->taken])
+	{
+		int			t = q->taken++;
+
+		q->have[t] = false;
+		if (aml_cv_take_fold(ctx->cv, &requests[r].prune, requests[r].keep_oof, t, &q->out[t],
+							 &results[r]))
+			q->finished = true;
+	}
+	if (q->finished)
+	{
+		for (int i = 0; i < ctx->cv->k; i++)
+			if (q->have[i])
+			{
+				aml_fold_outcome_clear(&q->out[i]);
+				q->have[i] = false;
+			}
+		aml_cv_candidate_end(ctx->cv, &results[r], AML_OK);
+	}
+}
+
+/* The next split to hand out: *r, *f; false when none is left. */
+static bool
+next_split(const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n, Pending *pend,
+		   AmlCandidate *results, int *r, int *f)
+{
+	for (int i = 0; i < n; i++)
+	{
+		Pending    *q = &pend[i];
+
+		if (q->finished || q->next >= ctx->cv->k)
+			continue;
+		if (!q->started)
+		{
+			double		now = aml_clock();
+
+			q->started = true;
+			aml_cv_candidate_begin(&results[i]);
+			if (now >= requests[i].deadline)
+			{
+				results[i].status = AML_CANDIDATE_SKIPPED;
+				results[i].signed_mean = -INFINITY;
+				snprintf(results[i].reason, sizeof(results[i].reason),
+						 "not started: no time left in the budget");
+				q->finished = true;
+				continue;
+			}
+			q->cap = requests[i].deadline;
+			if (requests[i].max_seconds > 0)
+				q->cap = fmin(q->cap, now + requests[i].max_seconds);
+			q->cap_seconds = q->cap - now;
+			aml_eval_rng(ctx->seed, requests[i].number, &q->rng);
+		}
+		*r = i;
+		*f = q->next++;
+		return true;
+	}
+	return false;
+}
+
+/* The leader runs split f of request r itself. */
+static AmlStatus
+leader_split(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *requests, Pending *pend,
+			 int r, int f, AmlCandidate *results, AmlError *err)
+{
+	Pending    *q = &pend[r];
+	AmlFoldOutcome o;
+
+	if (q->spec == NULL)
+		AML_TRY(aml_json_parse(requests[r].spec, strlen(requests[r].spec), &q->spec, err));
+	if (aml_cv_fold(ctx->cv, q->spec, f, &q->rng, q->cap, q->cap_seconds, requests[r].keep_oof,
+					ctx->cancelled, &o, err) != AML_OK)
+	{
+		aml_fold_outcome_clear(&o);
+		return err->status;
+	}
+	p->by_leader++;
+	take_outcome(p, ctx, requests, pend, r, f, &o, results);
+	return AML_OK;
+}
+
+/* The outcome a helper wrote in its slot (predictions copied out). */
+static void
+slot_outcome(Slot *slot, AmlFoldOutcome *o)
+{
+	*o = slot->outcome;
+	o->pred = NULL;
+	if (slot->pred_rows > 0)
+	{
+		o->pred = aml_matrix_new(slot->pred_rows, slot->pred_cols);
+		if (o->pred != NULL)
+			memcpy(o->pred->data, SLOT_OOF(slot), sizeof(double) * slot->pred_rows * slot->pred_cols);
 		else
 		{
-			out->status = AML_CANDIDATE_FAILED;
-			snprintf(out->reason, sizeof(out->reason), "out of memory for its out-of-fold predictions");
+			o->status = AML_CANDIDATE_FAILED;
+			snprintf(o->reason, sizeof(o->reason), "out of memory for its out-of-fold predictions");
 		}
 	}
 }
 
 static AmlStatus
-parallel_batch(void *arg, const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n,
-			   AmlCandidate *results, AmlError *err)
+run_batch(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n,
+		  Pending *pend, AmlCandidate *results, AmlError *err)
 {
-	Parallel   *p = arg;
 	Header	   *hdr = p->hdr;
-	int			held[MAX_HELPERS];
-	int			next = 0;
+	int			held_r[MAX_HELPERS];
+	int			held_f[MAX_HELPERS];
 	int			outstanding = 0;
 
 	for (int i = 0; i < p->n_helpers; i++)
-		held[i] = -1;
+		held_r[i] = -1;
 	for (;;)
 	{
+		int			r;
+		int			f;
+		bool		more;
+
 		if (ctx->cancelled != NULL && ctx->cancelled())
 		{
 			/* the helpers' interrupt hooks read this, inside a fit too */
@@ -218,56 +336,102 @@ parallel_batch(void *arg, const AmlEvalContext *ctx, const AmlEvalRequest *reque
 			Slot	   *slot = SLOT(hdr, i);
 			uint32		state = pg_atomic_read_u32(&slot->state);
 
-			if (held[i] >= 0 && state == SLOT_DONE)
+			if (held_r[i] >= 0 && state == SLOT_DONE)
 			{
+				AmlFoldOutcome o;
+
 				pg_read_barrier();
 				if (slot->error_status != AML_OK)
 					return aml_error(err, slot->error_status, "%s", slot->error_message);
-				take_result(p, i, &results[held[i]]);
+				slot_outcome(slot, &o);
 				p->by_helpers++;
-				held[i] = -1;
 				outstanding--;
+				r = held_r[i];
+				held_r[i] = -1;
 				pg_atomic_write_u32(&slot->state, SLOT_IDLE);
+				take_outcome(p, ctx, requests, pend, r, held_f[i], &o, results);
 			}
-			else if (held[i] >= 0 && !helper_alive(p, i))
+			else if (held_r[i] >= 0 && !helper_alive(p, i))
 			{
-				AML_TRY(aml_eval_one(ctx, &requests[held[i]], &results[held[i]], err));
-				held[i] = -1;
+				r = held_r[i];
+				held_r[i] = -1;
 				outstanding--;
+				AML_TRY(leader_split(p, ctx, requests, pend, r, held_f[i], results, err));
 			}
 		}
 		/* hand out */
-		for (int i = 0; i < p->n_helpers && next < n; i++)
+		more = true;
+		for (int i = 0; i < p->n_helpers; i++)
 		{
 			Slot	   *slot = SLOT(hdr, i);
 
-			if (held[i] >= 0 || pg_atomic_read_u32(&slot->state) != SLOT_IDLE)
+			if (held_r[i] >= 0 || pg_atomic_read_u32(&slot->state) != SLOT_IDLE)
 				continue;
-			if (strlen(requests[next].spec) >= SPEC_MAX)
-				break;			/* the leader takes it */
-			slot->request = requests[next];
-			slot->request.spec = NULL;
-			strlcpy(slot->spec, requests[next].spec, SPEC_MAX);
+			if (!(more = next_split(ctx, requests, n, pend, results, &r, &f)))
+				break;
+			if (strlen(requests[r].spec) >= SPEC_MAX)
+			{
+				/* too long for a slot: the leader takes it */
+				AML_TRY(leader_split(p, ctx, requests, pend, r, f, results, err));
+				continue;
+			}
+			slot->number = requests[r].number;
+			slot->fold = f;
+			slot->cap = pend[r].cap;
+			slot->cap_seconds = pend[r].cap_seconds;
+			slot->want_pred = requests[r].keep_oof;
+			strlcpy(slot->spec, requests[r].spec, SPEC_MAX);
 			pg_write_barrier();
 			pg_atomic_write_u32(&slot->state, SLOT_REQUEST);
 			SetLatch(slot->latch);
-			held[i] = next++;
+			held_r[i] = r;
+			held_f[i] = f;
 			outstanding++;
 		}
-		if (next < n)
+		/*
+		 * nobody free: the leader evaluates a split itself if it must (fewer
+		 * helpers than wanted, or none left alive)
+		 */
+		if (more && (p->leader_computes || !any_helper_alive(p)) &&
+			next_split(ctx, requests, n, pend, results, &r, &f))
 		{
-			/* nobody free: the leader evaluates one itself */
-			AML_TRY(aml_eval_one(ctx, &requests[next], &results[next], err));
-			p->by_leader++;
-			next++;
+			AML_TRY(leader_split(p, ctx, requests, pend, r, f, results, err));
 			continue;
 		}
 		if (outstanding == 0)
-			return AML_OK;
+		{
+			bool		done = true;
+
+			for (int i = 0; i < n && done; i++)
+				done = pend[i].finished;
+			if (done)
+				return AML_OK;
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, WAIT_MS,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+static AmlStatus
+parallel_batch(void *arg, const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n,
+			   AmlCandidate *results, AmlError *err)
+{
+	Parallel   *p = arg;
+	Pending    *pend = palloc0(sizeof(Pending) * Max(n, 1));
+	AmlStatus	st;
+
+	st = run_batch(p, ctx, requests, n, pend, results, err);
+	for (int r = 0; r < n; r++)
+	{
+		for (int f = 0; f < AML_MAX_FOLDS; f++)
+			if (pend[r].have[f])
+				aml_fold_outcome_clear(&pend[r].out[f]);
+		if (pend[r].spec != NULL)
+			json_object_put(pend[r].spec);
+	}
+	pfree(pend);
+	return st;
 }
 
 static int
@@ -282,7 +446,7 @@ static void *
 parallel_begin(const AmlSchema *schema, const AmlMatrix *raw, const double *y, int n_classes,
 			   AmlSearchOptions *options)
 {
-	int			want = Min(aml_max_parallel_workers, MAX_HELPERS + 1) - 1;
+	int			want = Min(aml_max_parallel_workers, MAX_HELPERS);
 	json_object *sj;
 	const char *stext;
 	Size		size;
@@ -291,7 +455,7 @@ parallel_begin(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	Parallel   *p;
 	int			started = 0;
 
-	if (want <= 0)
+	if (aml_max_parallel_workers <= 1)
 		return NULL;
 	sj = aml_schema_to_json(schema);
 	if (sj == NULL)
@@ -331,6 +495,7 @@ parallel_begin(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	hdr->seed = options->seed;
 	hdr->task = schema->task;
 	strlcpy(hdr->metric, options->metric->name, sizeof(hdr->metric));
+	/* the leader keeps its share: its own folds and the candidates' out-of-fold predictions */
 	hdr->budget = aml_pg_memory_budget() / (want + 1);
 	hdr->schema_off = off;
 	memcpy((char *) hdr + off, stext, strlen(stext) + 1);
@@ -383,6 +548,7 @@ parallel_begin(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 		return NULL;
 	}
 	hdr->n_helpers = started;
+	p->leader_computes = started < want;
 	for (int i = started; i < want; i++)
 		pg_atomic_write_u32(&SLOT(hdr, i)->state, SLOT_GONE);
 	options->evaluate_batch = parallel_batch;
@@ -395,7 +561,7 @@ parallel_end(void *state)
 {
 	Parallel   *p = state;
 
-	elog(DEBUG1, "automl: %d candidates evaluated by %d helper%s, %d by the leader",
+	elog(DEBUG1, "automl: %d splits evaluated by %d helper%s, %d by the leader",
 		 p->by_helpers, p->n_helpers, p->n_helpers == 1 ? "" : "s", p->by_leader);
 	if (!p->ended)
 		dsm_detach(p->seg);		/* stop_helpers runs */
@@ -455,7 +621,6 @@ aml_eval_helper_main(Datum main_arg)
 	AmlRng		fold_rng;
 	AmlCvData  *cv;
 	AmlError	err;
-	AmlEvalContext ctx;
 	AmlMemoryBudget saved;
 
 	pqsignal(SIGTERM, die);
@@ -493,11 +658,6 @@ aml_eval_helper_main(Datum main_arg)
 						   hdr->folds, hdr->repeats, metric, &fold_rng, &cv, &err) != AML_OK)
 		helper_fail(slot, hdr);
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.cv = cv;
-	ctx.seed = hdr->seed;
-	ctx.cancelled = helper_cancelled;
-
 	slot->latch = MyLatch;
 	pg_write_barrier();
 	pg_atomic_write_u32(&slot->state, SLOT_IDLE);
@@ -505,8 +665,9 @@ aml_eval_helper_main(Datum main_arg)
 
 	for (;;)
 	{
-		AmlCandidate result;
-		AmlEvalRequest request;
+		AmlFoldOutcome o;
+		AmlRng		rng;
+		json_object *spec;
 		AmlStatus	st;
 
 		CHECK_FOR_INTERRUPTS();
@@ -520,36 +681,35 @@ aml_eval_helper_main(Datum main_arg)
 			continue;
 		}
 		pg_read_barrier();
-		request = slot->request;
-		request.spec = slot->spec;
-		memset(&result, 0, sizeof(result));
-		st = aml_eval_one(&ctx, &request, &result, &err);
+		memset(&o, 0, sizeof(o));
+		st = aml_json_parse(slot->spec, strlen(slot->spec), &spec, &err);
+		if (st == AML_OK)
+		{
+			aml_eval_rng(hdr->seed, slot->number, &rng);
+			st = aml_cv_fold(cv, spec, slot->fold, &rng, slot->cap, slot->cap_seconds,
+							 slot->want_pred, helper_cancelled, &o, &err);
+			json_object_put(spec);
+		}
 		slot->error_status = st;
 		if (st != AML_OK)
 			strlcpy(slot->error_message, err.message, sizeof(slot->error_message));
-		slot->status = result.status;
-		memcpy(slot->reason, result.reason, sizeof(slot->reason));
-		slot->folds_done = result.folds_done;
-		memcpy(slot->fold_scores, result.fold_scores, sizeof(slot->fold_scores));
-		slot->mean = result.mean;
-		slot->std = result.std;
-		slot->signed_mean = result.signed_mean;
-		slot->fit_seconds = result.fit_seconds;
-		slot->probabilistic = result.probabilistic;
-		slot->oof_rows = 0;
-		if (st == AML_OK && result.oof != NULL &&
-			(Size) result.oof->rows * result.oof->cols <= hdr->oof_capacity)
+		slot->outcome = o;
+		slot->outcome.pred = NULL;
+		slot->pred_rows = 0;
+		if (st == AML_OK && o.pred != NULL &&
+			(Size) o.pred->rows * o.pred->cols <= hdr->oof_capacity)
 		{
-			slot->oof_rows = result.oof->rows;
-			slot->oof_cols = result.oof->cols;
-			memcpy(SLOT_OOF(slot), result.oof->data, sizeof(double) * result.oof->rows * result.oof->cols);
+			slot->pred_rows = o.pred->rows;
+			slot->pred_cols = o.pred->cols;
+			memcpy(SLOT_OOF(slot), o.pred->data, sizeof(double) * o.pred->rows * o.pred->cols);
 		}
-		else if (st == AML_OK && result.oof != NULL)
+		else if (st == AML_OK && o.pred != NULL)
 		{
-			slot->status = AML_CANDIDATE_FAILED;
-			snprintf(slot->reason, sizeof(slot->reason), "its out-of-fold predictions did not fit");
+			slot->outcome.status = AML_CANDIDATE_FAILED;
+			snprintf(slot->outcome.reason, sizeof(slot->outcome.reason),
+					 "its out-of-fold predictions did not fit");
 		}
-		aml_matrix_free(result.oof);
+		aml_fold_outcome_clear(&o);
 		pg_write_barrier();
 		pg_atomic_write_u32(&slot->state, SLOT_DONE);
 		SetLatch(hdr->leader_latch);

@@ -250,130 +250,200 @@ set_reason(AmlCandidate *c, AmlCandidateStatus status, const char *fmt, const ch
 	snprintf(c->reason, sizeof(c->reason), fmt, arg);
 }
 
+static void
+set_fold_reason(AmlFoldOutcome *o, AmlCandidateStatus status, const char *fmt, const char *arg)
+{
+	o->status = status;
+	snprintf(o->reason, sizeof(o->reason), fmt, arg);
+}
+
+/*
+ * One split of a candidate's cross-validation: fit on the split's training
+ * rows, predict its test rows, score them.  The unit that parallel
+ * evaluation hands out (search/batch.h); aml_cv_evaluate runs the splits of
+ * one candidate one after the other through it.
+ */
 AmlStatus
-aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPruneRule *prune, double deadline,
-				bool keep_oof, bool (*cancelled) (void), AmlRng *rng, AmlCandidate *c, AmlError *err)
+aml_cv_fold(const AmlCvData *cv, json_object *spec, int f, const AmlRng *rng, double deadline,
+			double cap_seconds, bool want_pred, bool (*cancelled) (void), AmlFoldOutcome *out,
+			AmlError *err)
 {
 	CapState	cap;
 	double		start = aml_clock();
-	AmlStatus	result = AML_OK;
 	AmlPipeline *p = NULL;
 	AmlMatrix  *pred = NULL;
-	double		sum = 0;
-	bool		higher = aml_metric_higher_is_better(cv->metric);
+	AmlError	ferr;
+	AmlRng		frng;
+	AmlStatus	st;
+	AmlStatus	result = AML_OK;
+	double		score = NAN;
 
-	c->status = AML_CANDIDATE_OK;
-	c->reason[0] = '\0';
-	c->folds_done = 0;
-	c->mean = c->std = NAN;
-	c->signed_mean = -INFINITY;
+	memset(out, 0, sizeof(*out));
+	out->status = AML_CANDIDATE_OK;
+	out->score = NAN;
 	memset(&cap, 0, sizeof(cap));
 	aml_get_interrupt_hook(&cap.outer, &cap.outer_state);
 	cap.deadline = deadline;
 	aml_set_interrupt_hook(cap_hook, &cap);
 
-	for (int f = 0; f < cv->k; f++)
+	aml_error_clear(&ferr);
+	aml_rng_derive(rng, (uint64_t) f, &frng);
+	if (start > deadline)
 	{
-		AmlError	ferr;
-		AmlRng		frng;
-		AmlStatus	st;
-		double		score;
-
-		aml_error_clear(&ferr);
-		aml_rng_derive(rng, (uint64_t) f, &frng);
-		st = aml_pipeline_create(cv->schema, spec, &p, &ferr);
-		if (st == AML_OK)
-		{
-			c->probabilistic = p->estimator->type->probabilistic;
-			if (cv->metric->needs_proba && !c->probabilistic)
-			{
-				set_reason(c, AML_CANDIDATE_FAILED, "%s does not estimate probabilities, which the metric needs",
-						   p->estimator->type->name);
-				break;
-			}
-			st = aml_pipeline_fit(p, cv->train_x[f], cv->train_y[f], &frng, &ferr);
-		}
-		if (st == AML_OK && f == 0 && p->estimator->type->state_bytes != NULL)
-			c->model_bytes = p->estimator->type->state_bytes(p->estimator);
-		if (st == AML_OK)
-		{
-			pred = aml_matrix_new(cv->test_x[f]->rows, aml_pipeline_outputs(p));
-			if (pred == NULL)
-				st = aml_error_nomem(&ferr, "predictions");
-			else
-				st = aml_pipeline_predict(p, cv->test_x[f], pred, &ferr);
-		}
-		if (st == AML_OK)
-			st = aml_metric_score(cv->metric, cv->test_y[f], pred, cv->n_classes, &score, &ferr);
-		if (st == AML_OK && !isfinite(score))
-			st = aml_error(&ferr, AML_ERR_NUMERICAL, "the metric is not finite on fold %d", f + 1);
-		if (st != AML_OK)
-		{
-			if (cap.outer_fired || (cancelled != NULL && cancelled()))
-			{
-				result = aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
-				break;
-			}
-			if (cap.cap_fired || st == AML_ERR_TIMEOUT)
-			{
-				char		secs[32];
-
-				snprintf(secs, sizeof(secs), "%.1f", deadline - start);
-				set_reason(c, AML_CANDIDATE_TIMED_OUT, "took longer than its %s s time cap", secs);
-			}
-			else if (st == AML_ERR_OUT_OF_MEMORY)
-				set_reason(c, AML_CANDIDATE_FAILED, "out of memory: %.200s", ferr.message);
-			else
-				set_reason(c, AML_CANDIDATE_FAILED, "%.250s", ferr.message);
-			break;
-		}
-		if (keep_oof)
-		{
-			if (c->oof == NULL)
-				c->oof = aml_matrix_new(cv->n_rows, pred->cols);
-			/* with repeated k-fold: the mean over the repeats */
-			if (c->oof != NULL)
-				for (int j = 0; j < pred->cols; j++)
-					for (int i = 0; i < pred->rows; i++)
-						AML_AT(c->oof, cv->test_rows[f][i], j) += AML_AT(pred, i, j) / cv->repeats;
-		}
-		aml_matrix_free(pred);
-		pred = NULL;
-		aml_pipeline_free(p);
-		p = NULL;
-		c->fold_scores[f] = score;
-		c->folds_done = f + 1;
-		sum += score;
-		/* stop early when clearly worse than the best so far */
-		if (prune != NULL && prune->active && f + 1 < cv->k)
-		{
-			double		running = (higher ? 1 : -1) * sum / (f + 1);
-			double		spread = fmax(prune->best_std, 0.005 * fabs(prune->best_signed_mean) + 1e-9);
-
-			if (running < prune->best_signed_mean - 3.0 / sqrt((double) (f + 1)) * spread)
-			{
-				char		msg[64];
-
-				snprintf(msg, sizeof(msg), "%d of %d", f + 1, cv->k);
-				set_reason(c, AML_CANDIDATE_PRUNED, "clearly worse than the best after %s folds", msg);
-				break;
-			}
-		}
-		if (cancelled != NULL && cancelled())
-		{
-			result = aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
-			break;
-		}
+		cap.cap_fired = true;
+		st = AML_ERR_TIMEOUT;
 	}
+	else
+		st = aml_pipeline_create(cv->schema, spec, &p, &ferr);
+	if (st == AML_OK)
+	{
+		out->probabilistic = p->estimator->type->probabilistic;
+		if (cv->metric->needs_proba && !out->probabilistic)
+		{
+			set_fold_reason(out, AML_CANDIDATE_FAILED, "%s does not estimate probabilities, which the metric needs",
+							p->estimator->type->name);
+			goto done;
+		}
+		st = aml_pipeline_fit(p, cv->train_x[f], cv->train_y[f], &frng, &ferr);
+	}
+	if (st == AML_OK && f == 0 && p->estimator->type->state_bytes != NULL)
+		out->model_bytes = p->estimator->type->state_bytes(p->estimator);
+	if (st == AML_OK)
+	{
+		pred = aml_matrix_new(cv->test_x[f]->rows, aml_pipeline_outputs(p));
+		if (pred == NULL)
+			st = aml_error_nomem(&ferr, "predictions");
+		else
+			st = aml_pipeline_predict(p, cv->test_x[f], pred, &ferr);
+	}
+	if (st == AML_OK)
+		st = aml_metric_score(cv->metric, cv->test_y[f], pred, cv->n_classes, &score, &ferr);
+	if (st == AML_OK && !isfinite(score))
+		st = aml_error(&ferr, AML_ERR_NUMERICAL, "the metric is not finite on fold %d", f + 1);
+	if (st != AML_OK)
+	{
+		if (cap.outer_fired || (cancelled != NULL && cancelled()))
+			result = aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
+		else if (cap.cap_fired || st == AML_ERR_TIMEOUT)
+		{
+			char		secs[32];
+
+			snprintf(secs, sizeof(secs), "%.1f", cap_seconds);
+			set_fold_reason(out, AML_CANDIDATE_TIMED_OUT, "took longer than its %s s time cap", secs);
+		}
+		else if (st == AML_ERR_OUT_OF_MEMORY)
+			set_fold_reason(out, AML_CANDIDATE_FAILED, "out of memory: %.200s", ferr.message);
+		else
+			set_fold_reason(out, AML_CANDIDATE_FAILED, "%.250s", ferr.message);
+		goto done;
+	}
+	out->score = score;
+	if (want_pred)
+	{
+		out->pred = pred;
+		pred = NULL;
+	}
+done:
 	aml_set_interrupt_hook(cap.outer, cap.outer_state);
 	aml_matrix_free(pred);
 	aml_pipeline_free(p);
-	c->fit_seconds = aml_clock() - start;
+	out->seconds = aml_clock() - start;
+	return result;
+}
+
+void
+aml_fold_outcome_clear(AmlFoldOutcome *o)
+{
+	aml_matrix_free(o->pred);
+	o->pred = NULL;
+}
+
+/*
+ * Add split f's outcome to the candidate, in split order; true when the
+ * candidate is finished (a split failed or timed out, it is pruned, or it
+ * was the last split).  Takes o->pred.
+ */
+bool
+aml_cv_take_fold(const AmlCvData *cv, const AmlPruneRule *prune, bool keep_oof, int f,
+				 AmlFoldOutcome *o, AmlCandidate *c)
+{
+	bool		higher = aml_metric_higher_is_better(cv->metric);
+	double		sum = 0;
+
+	c->fit_seconds += o->seconds;
+	if (f == 0)
+	{
+		c->model_bytes = o->model_bytes;
+		c->probabilistic = o->probabilistic;
+	}
+	if (o->status != AML_CANDIDATE_OK)
+	{
+		c->status = o->status;
+		memcpy(c->reason, o->reason, sizeof(c->reason));
+		aml_fold_outcome_clear(o);
+		return true;
+	}
+	if (keep_oof && o->pred != NULL)
+	{
+		const AmlMatrix *pred = o->pred;
+
+		if (c->oof == NULL)
+			c->oof = aml_matrix_new(cv->n_rows, pred->cols);
+		/* with repeated k-fold: the mean over the repeats */
+		if (c->oof != NULL)
+			for (int j = 0; j < pred->cols; j++)
+				for (int i = 0; i < pred->rows; i++)
+					AML_AT(c->oof, cv->test_rows[f][i], j) += AML_AT(pred, i, j) / cv->repeats;
+	}
+	aml_fold_outcome_clear(o);
+	c->fold_scores[f] = o->score;
+	c->folds_done = f + 1;
+	for (int i = 0; i <= f; i++)
+		sum += c->fold_scores[i];
+	/* stop early when clearly worse than the best so far */
+	if (prune != NULL && prune->active && f + 1 < cv->k)
+	{
+		double		running = (higher ? 1 : -1) * sum / (f + 1);
+		double		spread = fmax(prune->best_std, 0.005 * fabs(prune->best_signed_mean) + 1e-9);
+
+		if (running < prune->best_signed_mean - 3.0 / sqrt((double) (f + 1)) * spread)
+		{
+			char		msg[64];
+
+			snprintf(msg, sizeof(msg), "%d of %d", f + 1, cv->k);
+			set_reason(c, AML_CANDIDATE_PRUNED, "clearly worse than the best after %s folds", msg);
+			return true;
+		}
+	}
+	return f + 1 >= cv->k;
+}
+
+void
+aml_cv_candidate_begin(AmlCandidate *c)
+{
+	c->status = AML_CANDIDATE_OK;
+	c->reason[0] = '\0';
+	c->folds_done = 0;
+	c->fit_seconds = 0;
+	c->mean = c->std = NAN;
+	c->signed_mean = -INFINITY;
+}
+
+/* Mean and spread of the splits taken; result: how the evaluation ended. */
+void
+aml_cv_candidate_end(const AmlCvData *cv, AmlCandidate *c, AmlStatus result)
+{
+	bool		higher = aml_metric_higher_is_better(cv->metric);
+
 	if (c->folds_done > 0)
 	{
-		double		mean = sum / c->folds_done;
+		double		sum = 0;
+		double		mean;
 		double		ss = 0;
 
+		for (int f = 0; f < c->folds_done; f++)
+			sum += c->fold_scores[f];
+		mean = sum / c->folds_done;
 		for (int f = 0; f < c->folds_done; f++)
 			ss += (c->fold_scores[f] - mean) * (c->fold_scores[f] - mean);
 		c->mean = mean;
@@ -387,5 +457,34 @@ aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPruneRule *prun
 		if (c->status != AML_CANDIDATE_PRUNED)
 			c->signed_mean = -INFINITY;
 	}
+}
+
+AmlStatus
+aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPruneRule *prune, double deadline,
+				bool keep_oof, bool (*cancelled) (void), AmlRng *rng, AmlCandidate *c, AmlError *err)
+{
+	double		start = aml_clock();
+	AmlStatus	result = AML_OK;
+
+	aml_cv_candidate_begin(c);
+	for (int f = 0; f < cv->k; f++)
+	{
+		AmlFoldOutcome o;
+
+		result = aml_cv_fold(cv, spec, f, rng, deadline, deadline - start, keep_oof, cancelled, &o, err);
+		if (result != AML_OK)
+		{
+			aml_fold_outcome_clear(&o);
+			break;
+		}
+		if (aml_cv_take_fold(cv, prune, keep_oof, f, &o, c))
+			break;
+		if (cancelled != NULL && cancelled())
+		{
+			result = aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
+			break;
+		}
+	}
+	aml_cv_candidate_end(cv, c, result);
 	return result;
 }

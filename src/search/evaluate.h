@@ -106,6 +106,36 @@ AmlStatus	aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPrune
 							double deadline, bool keep_oof, bool (*cancelled) (void),
 							AmlRng *rng, AmlCandidate *c, AmlError *err);
 void		aml_candidate_clear(AmlCandidate *c);
+
+/*
+ * The same, split by split, for evaluators that spread the splits of a
+ * candidate over several processes (search/batch.h): aml_cv_fold runs split
+ * f (random stream: rng derived by f; cap_seconds only names the time cap in
+ * a timed-out reason) and may run in any process holding the same folds;
+ * the outcomes are then taken in split order with aml_cv_take_fold between
+ * aml_cv_candidate_begin and aml_cv_candidate_end, which gives exactly what
+ * aml_cv_evaluate gives (outcomes of splits after the one that finished the
+ * candidate are dropped).
+ */
+typedef struct AmlFoldOutcome
+{
+	AmlCandidateStatus status;	/* OK, FAILED or TIMED_OUT */
+	char		reason[256];
+	double		score;
+	double		seconds;
+	double		model_bytes;	/* split 0 */
+	bool		probabilistic;
+	AmlMatrix  *pred;			/* the split's test rows x outputs, when asked for */
+} AmlFoldOutcome;
+
+AmlStatus	aml_cv_fold(const AmlCvData *cv, json_object *spec, int f, const AmlRng *rng,
+						double deadline, double cap_seconds, bool want_pred,
+						bool (*cancelled) (void), AmlFoldOutcome *out, AmlError *err);
+void		aml_fold_outcome_clear(AmlFoldOutcome *o);
+void		aml_cv_candidate_begin(AmlCandidate *c);
+bool		aml_cv_take_fold(const AmlCvData *cv, const AmlPruneRule *prune, bool keep_oof, int f,
+							 AmlFoldOutcome *o, AmlCandidate *c);
+void		aml_cv_candidate_end(const AmlCvData *cv, AmlCandidate *c, AmlStatus result);
 /* Monotonic clock, seconds. */
 double		aml_clock(void);
 
