@@ -66,7 +66,7 @@
 #include "pg/eval_hook.h"
 
 #define HELPER_TYPE "automl evaluation helper"
-#define MAX_HELPERS 63
+#define MAX_HELPERS 64
 #define SPEC_MAX 16384
 #define WAIT_MS 100
 
@@ -439,7 +439,7 @@ default_workers(void)
 {
 	long		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	return (int) Max(Min(cpus, (long) MAX_HELPERS + 1), 1L);
+	return (int) Max(Min(cpus, (long) MAX_HELPERS), 1L);
 }
 
 static void *
@@ -572,11 +572,12 @@ aml_parallel_init(void)
 {
 	aml_max_parallel_workers = default_workers();
 	DefineCustomIntVariable("automl.max_parallel_workers",
-							"Processes that evaluate the candidates of one search (the caller included).",
-							"1 evaluates in the calling process only. The default is the number of "
-							"CPUs; helpers take slots of max_worker_processes, and the search goes on "
-							"with fewer (or none) when there are not enough.",
-							&aml_max_parallel_workers, aml_max_parallel_workers, 1, MAX_HELPERS + 1,
+							"Processes that evaluate the candidates of one search.",
+							"1 evaluates in the calling process only; N > 1 starts N helper processes "
+							"while the caller hands out the work. The default is the number of CPUs; "
+							"helpers take slots of max_worker_processes, and the search goes on with "
+							"fewer (the caller evaluating too) or none when there are not enough.",
+							&aml_max_parallel_workers, aml_max_parallel_workers, 1, MAX_HELPERS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	aml_parallel_begin_hook = parallel_begin;
 	aml_parallel_end_hook = parallel_end;

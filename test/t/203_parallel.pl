@@ -44,8 +44,8 @@ is($digest{3}, $digest{1}, 'and so do 3');
 	$session->query_safe('SET automl.max_parallel_workers = 3');
 	$session->query_until(qr/start/, "\\echo start\nSELECT evaluated FROM automl_train('wide', 'y', time_budget => '10 min');\n");
 	JobsTest::wait_for($node, 'the helpers',
-		"SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'automl evaluation helper'");
-	pass('two helpers evaluate for a search with automl.max_parallel_workers = 3');
+		"SELECT count(*) = 3 FROM pg_stat_activity WHERE backend_type = 'automl evaluation helper'");
+	pass('three helpers evaluate for a search with automl.max_parallel_workers = 3');
 	JobsTest::wait_for($node, 'the search to evaluate', "SELECT evaluated > 4 FROM automl.progress WHERE pid = $pid");
 	my $t0 = time();
 	$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
