@@ -22,3 +22,11 @@ AS 'MODULE_PATHNAME', 'automl_current_role_oid'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION automl.current_role_oid() IS
     'The current user (current_user) as a role OID: the owner of what the caller creates';
+
+-- The install's check of the roles it makes or reuses (src/pg/security.h):
+-- each area's part calls it for its roles; 99_end.sql drops it.
+CREATE FUNCTION automl.install_role(role_name text, may_be_member_of text[], whose text,
+                                    comment_prefix text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'automl_install_role'
+LANGUAGE C VOLATILE;

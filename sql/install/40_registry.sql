@@ -16,42 +16,14 @@
 -- its own into the registry, so one that exists already is used only when
 -- it has no attributes and no memberships beyond automl's; otherwise the
 -- install fails and says why.  A role that an earlier install made (it
--- carries automl's comment) is reused quietly, any other with a WARNING.
+-- carries automl's comment) is reused quietly, any other with a WARNING
+-- (automl.install_role, 00_schema.sql).
+SELECT automl.install_role('automl_registry_user', '{}', 'every member of the registry',
+                           'automl app registry ');
+SELECT automl.install_role('automl_registry_admin', '{automl_registry_user}',
+                           'every member of the registry', 'automl app registry ');
 DO $$
-DECLARE
-    r record;
-    roles text[] := ARRAY['automl_registry_user', 'automl_registry_admin'];
-    role_name text;
 BEGIN
-    FOREACH role_name IN ARRAY roles LOOP
-        SELECT rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication,
-               rolbypassrls, rolpassword IS NOT NULL AS has_password,
-               pg_catalog.shobj_description(a.oid, 'pg_authid') AS comment,
-               ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
-                     JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) m.roleid
-                     WHERE m.member OPERATOR(pg_catalog.=) a.oid ORDER BY 1) AS member_of
-          INTO r
-          FROM pg_catalog.pg_authid a WHERE a.rolname OPERATOR(pg_catalog.=) role_name;
-        IF NOT FOUND THEN
-            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', role_name);
-        ELSIF r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolcanlogin OR r.rolreplication
-              OR r.rolbypassrls OR r.has_password
-              OR NOT (r.member_of OPERATOR(pg_catalog.<@)
-                      CASE role_name WHEN 'automl_registry_admin' THEN ARRAY['automl_registry_user']
-                                     ELSE ARRAY[]::text[] END) THEN
-            RAISE EXCEPTION 'role "%" already exists and is not one automl can use', role_name
-                USING ERRCODE = 'duplicate_object',
-                      DETAIL = pg_catalog.format('It has attributes (LOGIN, SUPERUSER, CREATEROLE, CREATEDB, '
-                               'REPLICATION, BYPASSRLS or a password) or memberships (%s) that '
-                               'every member of the registry would get.',
-                               pg_catalog.array_to_string(r.member_of, ', ')),
-                      HINT = 'Drop or rename that role, or remove its attributes and memberships, then create the extension again.';
-        ELSIF r.comment IS NULL OR r.comment NOT LIKE 'automl app registry %' THEN
-            -- not made by an earlier install (whose comment it would carry)
-            RAISE WARNING 'using the existing role "%", which automl did not create', role_name
-                USING DETAIL = 'It has no attributes and no memberships, so its members get only what automl grants.';
-        END IF;
-    END LOOP;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members m
                    WHERE m.roleid OPERATOR(pg_catalog.=) 'automl_registry_user'::pg_catalog.regrole
                      AND m.member OPERATOR(pg_catalog.=) 'automl_registry_admin'::pg_catalog.regrole) THEN

@@ -9,28 +9,9 @@
 -- search in progress; everyone else only their own.  The role belongs to the
 -- cluster and is reused by later installs, if it carries no attributes and no
 -- memberships (a role of that name made by someone else could carry
--- privileges into the jobs); otherwise the install fails and says why.
-DO $$
-DECLARE
-    r record;
-BEGIN
-    SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolcanlogin OR rolreplication
-           OR rolbypassrls OR rolpassword IS NOT NULL
-           OR EXISTS (SELECT FROM pg_catalog.pg_auth_members m
-                      WHERE m.member OPERATOR(pg_catalog.=) a.oid) AS unusable
-      INTO r
-      FROM pg_catalog.pg_authid a WHERE a.rolname OPERATOR(pg_catalog.=) 'automl_job_admin';
-    IF NOT FOUND THEN
-        CREATE ROLE automl_job_admin NOLOGIN;
-    ELSIF r.unusable THEN
-        RAISE EXCEPTION 'role "automl_job_admin" already exists and is not one automl can use'
-            USING ERRCODE = 'duplicate_object',
-                  DETAIL = 'It has attributes (LOGIN, SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, '
-                           'BYPASSRLS or a password) or memberships that every job administrator would get.',
-                  HINT = 'Drop or rename that role, or remove its attributes and memberships, then create the extension again.';
-    END IF;
-END
-$$;
+-- privileges into the jobs); otherwise the install fails and says why
+-- (automl.install_role, 00_schema.sql).
+SELECT automl.install_role('automl_job_admin', '{}', 'every job administrator', NULL);
 COMMENT ON ROLE automl_job_admin IS
     'automl job administrators: see, wait on and cancel every training job and search in progress';
 

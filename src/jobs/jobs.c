@@ -20,7 +20,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
 #include <signal.h>
 
 #include "access/htup_details.h"
@@ -300,7 +299,6 @@ Datum
 automl_wait(PG_FUNCTION_ARGS)
 {
 	int64		id;
-	Interval   *timeout;
 	double		timeout_ms;
 	TimestampTz start = GetCurrentTimestamp();
 	char	   *state = NULL;
@@ -308,25 +306,9 @@ automl_wait(PG_FUNCTION_ARGS)
 	AmlActAs	safe;
 	MemoryContext caller_cxt = CurrentMemoryContext;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("job_id must not be NULL")));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("timeout must not be NULL")));
+	timeout_ms = aml_worker_wait_timeout_ms(fcinfo, "automl_wait", "job_id", AML_JOB_SCHEDULER_TYPE,
+											aml_jobs_shared != NULL, "the job's progress");
 	id = PG_GETARG_INT64(0);
-	timeout = PG_GETARG_INTERVAL_P(1);
-	timeout_ms = (timeout->time / 1000.0) + (timeout->day + timeout->month * 30.0) * 86400000.0;
-	if (timeout_ms < 0 || isnan(timeout_ms))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeout must not be negative")));
-	require_scheduler("automl_wait");
-	if (IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				 errmsg("automl_wait cannot wait in a %s transaction",
-						XactIsoLevel == XACT_SERIALIZABLE ? "SERIALIZABLE" : "REPEATABLE READ"),
-				 errdetail("Its snapshot would never show the job's progress."),
-				 errhint("Wait in a READ COMMITTED transaction.")));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

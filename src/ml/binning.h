@@ -1,6 +1,6 @@
 /*
  * binning.h — quantile binning of numeric features into small integer bins,
- * for histogram gradient boosting (gradient_boosting.c).
+ * for histogram gradient boosting (gradient_boosting_fit.c).
  *
  * Follows scikit-learn 1.2's _BinMapper: for each feature the non-missing
  * values (of a random subsample of at most AML_BIN_SUBSAMPLE rows) give at

@@ -2,8 +2,8 @@
  * decision_tree.c — a single CART tree ("decision_tree"), for classification
  * (class probabilities = class shares of the leaf) and regression (leaf mean),
  * with scikit-learn's DecisionTreeClassifier/Regressor hyperparameters.
- * Missing values are handled natively (see tree.h).  Growing, prediction and
- * serialisation live in tree.c.
+ * Missing values are handled natively (see tree.h).  Growing and
+ * serialisation live in the tree_*.c files (tree_internal.h lists them).
  */
 #include "ml/estimator.h"
 #include "ml/tree.h"

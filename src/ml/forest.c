@@ -3,8 +3,8 @@
  * ("extra_trees"), for classification and regression, with scikit-learn's
  * RandomForest and ExtraTrees hyperparameters and defaults.
  *
- * Every tree is grown by tree.c on the same prepared data (features ranked
- * once), from its own random stream aml_rng_derive(rng, t), so a forest is
+ * Every tree is grown by the CART grower (tree.h) on the same prepared data
+ * (features ranked once), from its own random stream aml_rng_derive(rng, t), so a forest is
  * deterministic for a seed whatever the evaluation order.  Bootstrap samples
  * are drawn as per-row counts (weights), as scikit-learn does.  A
  * classification forest outputs the mean of the trees' class probabilities, a

@@ -49,4 +49,18 @@ Oid			aml_automl_relid(const char *relname);
 /* Owner of automl.<relname>; errors (42P01) when it does not exist. */
 Oid			aml_automl_table_owner(const char *relname);
 
+/*
+ * The roles automl's install makes (automl_registry_user, automl_job_admin
+ * ...) belong to the whole cluster.  aml_install_role() creates one (NOLOGIN)
+ * or reuses one that exists when it carries no attribute (LOGIN, SUPERUSER,
+ * CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS, a password) and no
+ * membership outside may_be_member_of (NULL-terminated); otherwise it fails
+ * (42710), saying that `whose` ("every job administrator") would get them.
+ * With comment_prefix, reusing a role whose comment does not start with it
+ * (one an earlier install did not make) is said in a WARNING.  SQL:
+ * automl.install_role(), callable only from CREATE EXTENSION automl.
+ */
+void		aml_install_role(const char *name, const char *const *may_be_member_of, const char *whose,
+							 const char *comment_prefix);
+
 #endif

@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
@@ -307,6 +309,34 @@ aml_worker_require(const char *what, const char *worker, bool preloaded)
 				 errdetail("The %s serves the database named by automl.database.", worker),
 				 errhint("Connect to that database, or set automl.database = '%s' and restart the server.",
 						 dbname ? dbname : "")));
+}
+
+double
+aml_worker_wait_timeout_ms(FunctionCallInfo fcinfo, const char *what, const char *id_name,
+						   const char *worker, bool preloaded, const char *progress)
+{
+	Interval   *timeout;
+	double		timeout_ms;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", id_name)));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("timeout must not be NULL")));
+	timeout = PG_GETARG_INTERVAL_P(1);
+	timeout_ms = (timeout->time / 1000.0) + (timeout->day + timeout->month * 30.0) * 86400000.0;
+	if (timeout_ms < 0 || isnan(timeout_ms))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must not be negative")));
+	aml_worker_require(what, worker, preloaded);
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s cannot wait in a %s transaction", what,
+						XactIsoLevel == XACT_SERIALIZABLE ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errdetail("Its snapshot would never show %s.", progress),
+				 errhint("Wait in a READ COMMITTED transaction.")));
+	return timeout_ms;
 }
 
 /* ------------------------------------------------------------ the loop */

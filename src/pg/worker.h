@@ -24,6 +24,8 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+
 #include "executor/spi.h"
 #include "port/atomics.h"
 #include "storage/latch.h"
@@ -95,6 +97,17 @@ void		aml_worker_connect(const char *type);
  * `worker` the worker's name ("automl deploy worker").
  */
 void		aml_worker_require(const char *what, const char *worker, bool preloaded);
+
+/*
+ * The checks of a SQL function that waits for a worker's progress, f(id,
+ * timeout interval) (automl_wait, automl_deployment_wait), in this order:
+ * neither argument NULL (22004; id_name names the first), the timeout not
+ * negative (22023), aml_worker_require(what, worker, preloaded), and a READ
+ * COMMITTED transaction (25001), whose new snapshots show `progress` ("the
+ * job's progress").  Returns the timeout in milliseconds.
+ */
+double		aml_worker_wait_timeout_ms(FunctionCallInfo fcinfo, const char *what, const char *id_name,
+									   const char *worker, bool preloaded, const char *progress);
 
 /* ------------------------------------------------------- announcements */
 /*

@@ -21,8 +21,6 @@
 
 #include "pg/jsonc.h"
 
-#include <math.h>
-
 #include "access/htup_details.h"
 #include "access/transam.h"
 #include "access/xact.h"
@@ -619,7 +617,6 @@ Datum
 automl_deployment_wait(PG_FUNCTION_ARGS)
 {
 	int64		id;
-	Interval   *timeout;
 	double		timeout_ms;
 	TimestampTz start = GetCurrentTimestamp();
 	Oid			types[1] = {INT8OID};
@@ -629,25 +626,10 @@ automl_deployment_wait(PG_FUNCTION_ARGS)
 	AmlActAs	safe;
 	MemoryContext caller_cxt = CurrentMemoryContext;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("deployment_id must not be NULL")));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("timeout must not be NULL")));
+	timeout_ms = aml_worker_wait_timeout_ms(fcinfo, "automl_deployment_wait", "deployment_id",
+											AML_DEPLOY_WORKER_TYPE, aml_registry_shared != NULL,
+											"the deploy worker's progress");
 	id = PG_GETARG_INT64(0);
-	timeout = PG_GETARG_INTERVAL_P(1);
-	timeout_ms = (timeout->time / 1000.0) + (timeout->day + timeout->month * 30.0) * 86400000.0;
-	if (timeout_ms < 0 || isnan(timeout_ms))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeout must not be negative")));
-	aml_registry_check_worker("automl_deployment_wait");
-	if (IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				 errmsg("automl_deployment_wait cannot wait in a %s transaction",
-						XactIsoLevel == XACT_SERIALIZABLE ? "SERIALIZABLE" : "REPEATABLE READ"),
-				 errdetail("Its snapshot would never show the deploy worker's progress."),
-				 errhint("Wait in a READ COMMITTED transaction.")));
 
 	SPI_connect();
 	aml_act_as(&safe, InvalidOid);

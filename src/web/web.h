@@ -8,8 +8,9 @@
  *                  mode, request bodies, static files, responses
  *   web_auth.c     HTTP Basic credentials checked against pg_authid the way
  *                  the server checks a password; failures rate-limited
- *   web_routes.c   the route table, each route's SQL, SQLSTATE -> HTTP status,
- *                  /openapi.json generated from the same table
+ *   web_routes.c   the route table, dispatch, SQLSTATE -> HTTP status; the
+ *                  routes' handlers, their SQL and /openapi.json are in the
+ *                  files web_routes.h lists
  *   web_events.c   /events (Server-Sent Events): deployment and job state
  *                  changes, found when a worker's announcement wakes us
  *

@@ -9,7 +9,7 @@
  *     -DAML_OPENBLAS_LIBRARY='"/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0"'
  *     test/bench/boosting_bench.c test/unit/lib/csv.c src/core/[a-z]*.c src/ml/estimator.c
  *     src/ml/transformer.c src/ml/params.c src/ml/registry.c src/ml/binning.c
- *     src/ml/gradient_boosting.c $(pkg-config --libs json-c) -ldl -lm -o /tmp/boosting_bench
+ *     src/ml/gradient_boosting*.c $(pkg-config --libs json-c) -ldl -lm -o /tmp/boosting_bench
  * Run from test/bench (data in ../data):  /tmp/boosting_bench
  *
  * Hyperparameters: scikit-learn's defaults (100 rounds, 31 leaves,
