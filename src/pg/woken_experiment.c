@@ -306,6 +306,31 @@ first_param(json_object *validation, const char *code)
 	return NULL;
 }
 
+/*
+ * What Woken validates before an experiment runs (QueryToJobService): the
+ * table, the variables (and the covariables when covariablesMustExist)
+ * exist.  These errors are the experiment's, not one per algorithm.
+ */
+static void
+check_header(AmlWokenJob *job, json_object *q)
+{
+	char	   *table;
+	Oid			relid = aml_woken_target_table(q, &table);
+	List	   *variables = aml_woken_codes_of(q, "variables");
+	json_object *v;
+
+	if (variables == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("No variable defined"),
+				 errhint("Give \"variables\": [{\"code\": \"<target>\"}].")));
+	aml_woken_check_exist(variables, relid, job->node, table, "Variables");
+	aml_woken_check_exist(aml_woken_codes_of(q, "grouping"), relid, job->node, table, "Grouping variables");
+	if (json_object_object_get_ex(q, "covariablesMustExist", &v) && json_object_get_boolean(v))
+		aml_woken_check_exist(aml_woken_codes_of(q, "covariables"), relid, job->node, table,
+							  "Covariables (covariablesMustExist is true)");
+}
+
 static void
 run_experiment(AmlWokenJob *job, json_object *q)
 {
@@ -386,6 +411,8 @@ run_experiment(AmlWokenJob *job, json_object *q)
 		}
 	}
 
+	check_header(job, q);
+
 	for (size_t i = 0; i < json_object_array_length(algorithms); i++)
 	{
 		json_object *alg = json_object_array_get_idx(algorithms, i);
@@ -456,4 +483,25 @@ automl_experiment(PG_FUNCTION_ARGS)
 	aml_woken_write_job_result(&job);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,
 										CStringGetDatum(aml_json_text(aml_woken_query_result(&job, q)))));
+}
+
+void
+aml_woken_experiment_job(const char *job_id, const char *node, const char *query_text, bool strict,
+						 Oid ext_namespace)
+{
+	AmlWokenJob job;
+	json_object *q;
+
+	aml_woken_set_schema_namespace(ext_namespace);
+	q = aml_pg_parse_json(query_text, strlen(query_text));
+	experiment_strict = strict;
+	aml_woken_job_init(&job, "experiment");
+	job.job_id = job_id;
+	job.node = node;
+	/* the experiment's own errors are raised: they are the job's */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	run_experiment(&job, q);
+	SPI_finish();
+	aml_woken_write_job_result(&job);
 }

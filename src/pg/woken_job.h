@@ -31,6 +31,8 @@ typedef struct AmlWokenJob
 void		aml_woken_job_init(AmlWokenJob *job, const char *code);
 /* Set the extension's schema from the calling function (call first). */
 void		aml_woken_set_schema(Oid fn_oid);
+/* The same from the extension's namespace (a job worker has no calling function). */
+void		aml_woken_set_schema_namespace(Oid nsp);
 /* The extension's schema, quoted, for SPI text. */
 const char *aml_woken_ext_schema(void);
 /*
@@ -39,6 +41,16 @@ const char *aml_woken_ext_schema(void);
  */
 void		aml_woken_run_guarded(AmlWokenJob *job, void (*run) (AmlWokenJob *job, json_object *q),
 								  json_object *q, bool strict);
+/*
+ * The parts of a query's header that every algorithm reads (woken_mining.c):
+ * targetTable resolved (42P01 when missing; privileges are checked when it
+ * is read), the codes of variables/covariables/grouping/datasets, and
+ * Woken's "Variable(s) X do not exist in node N and table T" (42703).
+ */
+Oid			aml_woken_target_table(json_object *q, char **display);
+List	   *aml_woken_codes_of(json_object *q, const char *key);
+void		aml_woken_check_exist(List *codes, Oid relid, const char *node, const char *table,
+								  const char *what);
 /* A MiningQuery (in SPI). */
 void		aml_woken_run_mining(AmlWokenJob *job, json_object *q);
 void		aml_woken_feedback(AmlWokenJob *job, const char *message);
@@ -56,5 +68,15 @@ json_object *aml_woken_query_result(AmlWokenJob *job, json_object *q);
 void		aml_woken_cross_validate(AmlWokenJob *job, Oid relid, const char *target, List *features,
 									 const char *estimator, const char *params_json, AmlTask task,
 									 int64 final_model);
+
+/*
+ * An ExperimentQuery run as an automl job (src/jobs/job_worker.c, as the
+ * job's owner, inside its transaction): the woken.job_result row is job_id's
+ * (the automl job id as text) on node.  An error of the experiment as a
+ * whole is raised (the job fails with its SQLSTATE); with strict, an
+ * algorithm's error too, else it is that algorithm's item, as in Woken.
+ */
+void		aml_woken_experiment_job(const char *job_id, const char *node, const char *query_text,
+									 bool strict, Oid ext_namespace);
 
 #endif

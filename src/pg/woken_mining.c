@@ -64,7 +64,15 @@ aml_woken_ext_schema(void)
 void
 aml_woken_set_schema(Oid fn_oid)
 {
-	mining_schema_name = get_namespace_name(get_func_namespace(fn_oid));
+	aml_woken_set_schema_namespace(get_func_namespace(fn_oid));
+}
+
+void
+aml_woken_set_schema_namespace(Oid nsp)
+{
+	mining_schema_name = get_namespace_name(nsp);
+	if (mining_schema_name == NULL)
+		elog(ERROR, "cache lookup failed for namespace %u", nsp);
 	mining_schema = quote_identifier(mining_schema_name);
 }
 
@@ -79,8 +87,8 @@ aml_woken_feedback(MiningJob *job, const char *message)
 }
 
 /* The codes of [{code}, ...] (NULL or null: none). */
-static List *
-codes_of(json_object *q, const char *key)
+List *
+aml_woken_codes_of(json_object *q, const char *key)
 {
 	json_object *arr;
 	List	   *out = NIL;
@@ -144,9 +152,9 @@ has_column(Oid relid, const char *name)
 	return att != InvalidAttrNumber && att > 0;
 }
 
-/* The table of targetTable {name, dbSchema}, which the caller may read. */
-static Oid
-target_table(json_object *q, char **display)
+/* The table of targetTable {name, dbSchema} (privileges are checked when it is read). */
+Oid
+aml_woken_target_table(json_object *q, char **display)
 {
 	json_object *t;
 	json_object *v;
@@ -184,8 +192,8 @@ target_table(json_object *q, char **display)
 	return relid;
 }
 
-static void
-check_exist(List *codes, Oid relid, const char *node, const char *table, const char *what)
+void
+aml_woken_check_exist(List *codes, Oid relid, const char *node, const char *table, const char *what)
 {
 	List	   *missing = NIL;
 	ListCell   *lc;
@@ -796,11 +804,11 @@ aml_woken_run_mining(MiningJob *job, json_object *q)
 	json_object_object_get_ex(algorithm, "parameters", &parameters);
 	json_object_object_add(job->parameters, "model_parameters", params_echo(parameters));
 
-	relid = target_table(q, &table);
-	variables = codes_of(q, "variables");
-	covariables = codes_of(q, "covariables");
-	grouping = codes_of(q, "grouping");
-	datasets = codes_of(q, "datasets");
+	relid = aml_woken_target_table(q, &table);
+	variables = aml_woken_codes_of(q, "variables");
+	covariables = aml_woken_codes_of(q, "covariables");
+	grouping = aml_woken_codes_of(q, "grouping");
+	datasets = aml_woken_codes_of(q, "datasets");
 	if (json_object_object_get_ex(q, "covariablesMustExist", &v))
 		must_exist = json_object_get_boolean(v);
 	if (variables == NIL)
@@ -808,10 +816,10 @@ aml_woken_run_mining(MiningJob *job, json_object *q)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("No variable defined"),
 				 errhint("Give \"variables\": [{\"code\": \"<target>\"}].")));
-	check_exist(variables, relid, job->node, table, "Variables");
-	check_exist(grouping, relid, job->node, table, "Grouping variables");
+	aml_woken_check_exist(variables, relid, job->node, table, "Variables");
+	aml_woken_check_exist(grouping, relid, job->node, table, "Grouping variables");
 	if (must_exist)
-		check_exist(covariables, relid, job->node, table, "Covariables (covariablesMustExist is true)");
+		aml_woken_check_exist(covariables, relid, job->node, table, "Covariables (covariablesMustExist is true)");
 	foreach(lc, covariables)
 	{
 		if (has_column(relid, lfirst(lc)))
