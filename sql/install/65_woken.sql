@@ -48,7 +48,8 @@ CREATE TABLE woken.results_cache (
     function            character varying(256),
     CONSTRAINT pk_results_cache PRIMARY KEY (node, table_name, table_contents_hash, query, shape, function)
 );
-COMMENT ON TABLE woken.results_cache IS 'woken-db cache of query results (Woken''s columns; automl does not fill it yet)';
+COMMENT ON TABLE woken.results_cache IS
+    'woken-db cache of mining results, filled as Woken fills it: every successful automl_mining QueryResult (data), keyed by node, table name, the query with user "woken", shape and function; table_contents_hash = MD5 of the rows the result was computed from. Read by a Woken pointed at this schema; automl never answers from it';
 REVOKE ALL ON woken.results_cache FROM PUBLIC;
 
 CREATE TABLE woken.meta_variables (

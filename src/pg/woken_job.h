@@ -25,6 +25,9 @@ typedef struct AmlWokenJob
 	json_object *parameters;	/* job_result.parameters */
 	json_object *feedback;		/* array */
 	int			kfold;			/* >= 2: predictive codes are cross-validated (experiments) */
+	bool		fill_cache;		/* automl_mining: woken.results_cache gets the result */
+	const char *table_name;		/* targetTable's name (cache key) */
+	char	   *contents_hash;	/* MD5 of the query's rows (cache key), when fill_cache */
 } AmlWokenJob;
 
 /* A new job (fresh job id, automl.node) whose results live in CurrentMemoryContext. */
@@ -58,6 +61,14 @@ void		aml_woken_feedback(AmlWokenJob *job, const char *message);
 void		aml_woken_write_job_result(AmlWokenJob *job);
 /* Its QueryResult (q echoed when not NULL). */
 json_object *aml_woken_query_result(AmlWokenJob *job, json_object *q);
+
+/* woken_cache.c: the MD5 of a query view's rows (in SPI, as the caller). */
+char	   *aml_woken_contents_hash(AmlWokenJob *job, const char *view);
+/*
+ * Store a successful mining result (its QueryResult) in woken.results_cache
+ * as Woken does; false when Woken would not cache it or the key is there.
+ */
+bool		aml_woken_cache_put(AmlWokenJob *job, json_object *q, json_object *result);
 
 /*
  * Woken's k-fold validation of a predictive code on the rows of relid

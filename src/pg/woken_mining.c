@@ -1049,6 +1049,11 @@ aml_woken_run_mining(MiningJob *job, json_object *q)
 		chart_result(job, alg, parameters, viewid, variables, covariables, grouping);
 	else if (alg->kind == AML_WOKEN_FUNCTION)
 		statistics_result(job, alg, parameters, viewid, variables, list_concat(list_copy(covariables), grouping));
+	if (job->fill_cache)
+	{
+		job->table_name = MemoryContextStrdup(job->cxt, table);
+		job->contents_hash = aml_woken_contents_hash(job, view);
+	}
 	if (SPI_execute(psprintf("DROP VIEW pg_temp.%s", quote_identifier(view)), false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "dropping the view of the query failed");
 }
@@ -1209,6 +1214,7 @@ automl_mining(PG_FUNCTION_ARGS)
 	bool		strict = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	MiningJob	job;
 	json_object *q;
+	json_object *result;
 	char	   *text;
 
 	if (PG_ARGISNULL(0))
@@ -1220,8 +1226,10 @@ automl_mining(PG_FUNCTION_ARGS)
 	q = aml_pg_parse_json(text, strlen(text));
 
 	aml_woken_job_init(&job, NULL);
+	job.fill_cache = true;
 	aml_woken_run_guarded(&job, aml_woken_run_mining, q, strict);
 	aml_woken_write_job_result(&job);
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,
-										CStringGetDatum(aml_json_text(aml_woken_query_result(&job, q)))));
+	result = aml_woken_query_result(&job, q);
+	(void) aml_woken_cache_put(&job, q, result);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(aml_json_text(result))));
 }
