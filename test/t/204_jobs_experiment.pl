@@ -152,5 +152,39 @@ my $job;
 	like($err, qr/permission denied for table job_result/, 'nor read its result (woken.job_result is granted to no one)');
 }
 
+# ---------------------------------------------------------------- the owner's deferred work runs as the owner
+{
+	# alice's view calls her function, which queues a deferred trigger: it must fire as alice,
+	# not at COMMIT as the job worker's superuser
+	$node->safe_psql('postgres', q{
+		CREATE SCHEMA alice AUTHORIZATION alice;
+		SET ROLE alice;
+		CREATE TABLE alice.calls (n int);
+		CREATE TABLE alice.trips (who name);
+		CREATE FUNCTION alice.record() RETURNS trigger LANGUAGE plpgsql AS
+		  $$ BEGIN INSERT INTO alice.trips VALUES (current_user); RETURN NULL; END $$;
+		CREATE CONSTRAINT TRIGGER later AFTER INSERT ON alice.calls DEFERRABLE INITIALLY DEFERRED
+		  FOR EACH ROW EXECUTE FUNCTION alice.record();
+		CREATE FUNCTION alice.touch() RETURNS boolean LANGUAGE plpgsql AS
+		  $$ BEGIN INSERT INTO alice.calls VALUES (1); RETURN true; END $$;
+		CREATE VIEW alice.sample AS SELECT * FROM public.sample_data WHERE alice.touch();
+	});
+	my $deferred = $node->safe_psql('postgres', q{SET ROLE alice;
+		SELECT automl_submit_experiment('{"variables": [{"code": "cognitive_task2"}], "covariables": [{"code": "iq"}],
+		    "targetTable": {"dbSchema": "alice", "name": "sample"}, "algorithms": [{"code": "linearRegression"}]}')});
+	is($node->safe_psql('postgres', "SELECT automl_wait($deferred, '60 s')"), 'succeeded', 'an experiment on a view of the owner\'s');
+	is($node->safe_psql('postgres', 'SELECT count(*) > 0, count(*) FILTER (WHERE who <> \'alice\') FROM alice.trips'), 't|0',
+		'its deferred triggers fired, all as the owner');
+	# a training job on the same view: its deferred work may not fire as the worker either
+	$node->safe_psql('postgres', 'TRUNCATE alice.trips');
+	my $train = $node->safe_psql('postgres', q{SET ROLE alice;
+		SELECT automl_submit('alice.sample', 'cognitive_task2', search_space => 'light', max_evaluations => 2)});
+	is($node->safe_psql('postgres', "SELECT automl_wait($train, '120 s')"), 'failed', 'a training job on that view fails');
+	like($node->safe_psql('postgres', "SELECT sqlstate || ': ' || error FROM automl.jobs WHERE id = $train"),
+		qr/^42501: cannot fire deferred trigger within security-restricted operation/,
+		'refusing to fire its deferred triggers in its restricted context');
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM alice.trips'), '0', 'none fired as anyone');
+}
+
 $node->stop;
 done_testing();
