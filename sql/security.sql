@@ -292,6 +292,11 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithms": [{"code": "sgdLinearModel"}, {"code": "linearRegression"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "3"}]}]}') OPERATOR(pg_catalog.->>) 'type'$$),
   ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "knn"}]}', true)$$),
   ('automl_mining_algorithms()', $$SELECT automl_mining_algorithms() OPERATOR(pg_catalog.?) 'algorithms'$$),
+  -- experiments as jobs: refused at submit on a table the submitter cannot read
+  ('automl_submit_experiment(jsonb,boolean)', $$SELECT automl_submit_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "linearRegression"}]}')$$),
+  ('automl_submit_experiment(jsonb,boolean)', $$SELECT automl_submit_experiment(NULL)$$),
+  ('automl.jobs_woken_error()', $$SELECT automl.jobs_woken_error()$$),
+  ('automl.jobs_woken_error()', format($$UPDATE automl.jobs SET state = 'failed', kind = 'experiment' WHERE id OPERATOR(pg_catalog.=) %s$$, :victim_job)),
   ('automl_explain(bigint,record,integer)', format($$SELECT count(*) FROM sec.mine p, automl_explain(%s, p) e$$, :victim_model)),
   ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s)$$, :victim_model)),
   ('automl_feature_importance(bigint,text,regclass,integer,integer)', format($$SELECT count(*) FROM automl_feature_importance(%s, 'permutation', 'sec.patients')$$, :victim_model)),

@@ -220,6 +220,49 @@ FROM woken.job_result;
 SELECT parameters->>'sqlstate' AS sqlstate, count(*) FROM woken.job_result GROUP BY 1 ORDER BY 1;
 
 -------------------------------------------------------------------------------
+-- woken.results_cache: every successful automl_mining result, as Woken's
+-- mining service caches it (errors, strict failures and experiments are not)
+-------------------------------------------------------------------------------
+SELECT count(*) > 0 AS filled, bool_and(query->'user' = '{"code": "woken"}') AS user_woken,
+       bool_and(data->>'type' = shape AND data->>'algorithm' = function AND data->'error' = 'null') AS results,
+       bool_and(length(table_contents_hash) = 32) AS md5, bool_and(created_at <= last_used) AS times,
+       count(*) FILTER (WHERE shape = 'text/plain+error') AS errors
+FROM woken.results_cache;
+TRUNCATE woken.results_cache;
+SET client_min_messages = warning;
+SELECT automl_mining('{"user": {"code": "alice"}, "variables": [{"code": "cognitive_task2"}],
+    "targetTable": {"name": "sample_data"}, "algorithm": {"code": "statisticsSummary"}}')->>'jobId' AS job \gset
+-- keyed by node, table, the query with Woken's user, shape, function; the hash is of the rows it read
+SELECT node, table_name, shape, function, data->>'jobId' = :'job' AS its_result,
+       query = '{"user": {"code": "woken"}, "variables": [{"code": "cognitive_task2"}],
+                 "targetTable": {"name": "sample_data"}, "algorithm": {"code": "statisticsSummary"}}' AS key,
+       table_contents_hash = (SELECT md5(string_agg(v::text, E'\n' ORDER BY v::text))
+                              FROM (SELECT cognitive_task2 FROM sample_data) v) AS hash_of_its_rows
+FROM woken.results_cache;
+-- another user's same query has the same key: the first result is kept
+SELECT automl_mining('{"user": {"code": "bob"}, "variables": [{"code": "cognitive_task2"}],
+    "targetTable": {"name": "sample_data"}, "algorithm": {"code": "statisticsSummary"}}')->>'type' AS type;
+SELECT count(*), bool_and(data->>'jobId' = :'job') AS first_kept FROM woken.results_cache;
+-- a filter: another key, other rows, another hash
+SELECT automl_mining('{"variables": [{"code": "cognitive_task2"}], "targetTable": {"name": "sample_data"},
+    "filters": {"field": "id", "operator": "less", "value": 50}, "algorithm": {"code": "statisticsSummary"}}')->>'type' AS type;
+SELECT count(*), count(DISTINCT table_contents_hash) AS hashes FROM woken.results_cache;
+-- not cached: an error, a strict call that fails, more than 30 variables (Woken's limit)
+SELECT automl_mining('{"variables": [{"code": "nope"}], "targetTable": {"name": "sample_data"},
+    "algorithm": {"code": "statisticsSummary"}}')->>'type' AS type;
+SELECT pg_temp.try($$SELECT automl_mining('{"variables": [{"code": "iq"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "knn"}}', strict => true)$$) AS strict;
+SELECT automl_mining(jsonb_build_object('variables', '[{"code": "lefthippocampus"}]'::jsonb,
+    'covariables', (SELECT jsonb_agg(jsonb_build_object('code', attname) ORDER BY attnum)
+                    FROM (SELECT attname, attnum FROM pg_attribute
+                          WHERE attrelid = 'science.cde_features_a'::regclass AND attnum > 0
+                            AND atttypid = 'float8'::regtype AND attname <> 'lefthippocampus'
+                          ORDER BY attnum LIMIT 30) a),
+    'targetTable', '{"dbSchema": "science", "name": "cde_features_a"}'::jsonb,
+    'algorithm', '{"code": "statisticsSummary"}'::jsonb))->>'type' AS type_31_variables;
+SELECT count(*) FROM woken.results_cache;
+RESET client_min_messages;
+
+-------------------------------------------------------------------------------
 -- PFA export: each document is scored on the table's rows by an interpreter
 -- of PFA 0.8.1 written from the specification (test/woken/pfa_eval.py) and
 -- must predict what automl_predict predicts (1e-9 for values, equal labels)

@@ -21,6 +21,7 @@ COMMENT ON ROLE automl_job_admin IS
 CREATE TABLE automl.jobs (
     id            bigserial PRIMARY KEY,
     owner         regrole NOT NULL DEFAULT automl.current_role_oid(),
+    kind          text NOT NULL DEFAULT 'train' CHECK (kind IN ('train', 'experiment')),
     arguments     jsonb NOT NULL,
     state         text NOT NULL DEFAULT 'queued'
                   CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
@@ -41,9 +42,11 @@ CREATE TABLE automl.jobs (
 );
 CREATE INDEX jobs_active ON automl.jobs (id) WHERE state IN ('queued', 'running');
 COMMENT ON TABLE automl.jobs IS
-    'Training jobs (automl_submit): the arguments of automl_train, the state, the progress while running, the run and model when done, the error when failed';
+    'Jobs (automl_submit, automl_submit_experiment): the arguments, the state, the progress while running, the run and model when done, the error when failed';
+COMMENT ON COLUMN automl.jobs.kind IS
+    'train: automl_submit (automl_train); experiment: automl_submit_experiment (a Woken ExperimentQuery, its result in woken.job_result under the job id)';
 COMMENT ON COLUMN automl.jobs.arguments IS
-    'The arguments of automl_train by name, as text (JSON null: NULL); the relation schema-qualified';
+    'train: the arguments of automl_train by name, as text (JSON null: NULL), the relation schema-qualified; experiment: {"query", "strict", "node"}';
 COMMENT ON COLUMN automl.jobs.run_id IS
     'The run in automl.runs (no foreign key: its owner may delete runs and models, the job stays as history)';
 COMMENT ON COLUMN automl.jobs.attempts IS

@@ -48,7 +48,8 @@ CREATE TABLE woken.results_cache (
     function            character varying(256),
     CONSTRAINT pk_results_cache PRIMARY KEY (node, table_name, table_contents_hash, query, shape, function)
 );
-COMMENT ON TABLE woken.results_cache IS 'woken-db cache of query results (Woken''s columns; automl does not fill it yet)';
+COMMENT ON TABLE woken.results_cache IS
+    'woken-db cache of mining results, filled as Woken fills it: every successful automl_mining QueryResult (data), keyed by node, table name, the query with user "woken", shape and function; table_contents_hash = MD5 of the rows the result was computed from. Read by a Woken pointed at this schema; automl never answers from it';
 REVOKE ALL ON woken.results_cache FROM PUBLIC;
 
 CREATE TABLE woken.meta_variables (
@@ -131,3 +132,50 @@ AS 'MODULE_PATHNAME', 'automl_experiment'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION automl_experiment(jsonb, boolean) IS
     'Run a Woken ExperimentQuery (several algorithms, k-fold validated as Woken does); returns its QueryResult and writes the woken.job_result row';
+
+-------------------------------------------------------------------------------
+-- experiments as jobs (the job queue of 50_jobs.sql)
+-------------------------------------------------------------------------------
+-- automl_submit_experiment takes automl_experiment's arguments and returns
+-- a job id, as automl_submit takes automl_train's.  A name of its own
+-- rather than an overload of automl_submit: automl_submit is declared from
+-- automl_train's arguments and looked up by name (HTTP POST /jobs), and an
+-- overload (query jsonb) would make a forgotten target argument a JSON
+-- syntax error.
+CREATE FUNCTION automl_submit_experiment(query jsonb, strict boolean DEFAULT false)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'automl_submit_experiment'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl_submit_experiment(jsonb, boolean) IS
+    'Queue automl_experiment(query, strict) as a background job running with the caller''s privileges; returns the job id at once. Its woken.job_result row has job_id = the job id (text); the job fails with the SQLSTATE of an error of the experiment as a whole (needs shared_preload_libraries = ''automl'')';
+
+-- An experiment job that ends failed or cancelled (its worker's error, a
+-- cancel, a worker lost too often) leaves its text/plain+error row, as a
+-- synchronous automl_experiment does: a reader of job_result always gets an
+-- answer.  The rows are written by automl's own roles (the job worker, the
+-- scheduler, automl_cancel as the table's owner).
+CREATE FUNCTION automl.jobs_woken_error() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_SCHEMA OPERATOR(pg_catalog.<>) 'automl' OR TG_TABLE_NAME OPERATOR(pg_catalog.<>) 'jobs'
+       OR TG_LEVEL OPERATOR(pg_catalog.<>) 'ROW' OR TG_OP OPERATOR(pg_catalog.<>) 'UPDATE' THEN
+        RAISE EXCEPTION 'automl.jobs_woken_error() is a row trigger of UPDATE on automl.jobs'
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+    INSERT INTO woken.job_result (job_id, node, error, shape, function, parameters)
+    VALUES (NEW.id::pg_catalog.text,
+            pg_catalog."left"(COALESCE(NEW.arguments OPERATOR(pg_catalog.->>) 'node', 'local'), 32),
+            COALESCE(NEW.error, NEW.state), 'text/plain+error', 'automl_experiment',
+            pg_catalog.jsonb_build_object('sqlstate', NEW.sqlstate, 'state', NEW.state))
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION automl.jobs_woken_error() FROM PUBLIC;
+COMMENT ON FUNCTION automl.jobs_woken_error() IS
+    'Trigger on automl.jobs: an experiment job that ended failed or cancelled gets its text/plain+error row in woken.job_result';
+CREATE TRIGGER jobs_woken_error AFTER UPDATE OF state ON automl.jobs
+    FOR EACH ROW
+    WHEN (NEW.kind OPERATOR(pg_catalog.=) 'experiment' AND NEW.state IN ('failed', 'cancelled')
+          AND OLD.state IS DISTINCT FROM NEW.state)
+    EXECUTE FUNCTION automl.jobs_woken_error();

@@ -15,6 +15,10 @@
  *      kept) and a new one records 'failed' (or 'cancelled') with the
  *      message and its SQLSTATE.
  *
+ * A job of kind 'experiment' (automl_submit_experiment) runs
+ * automl_experiment's work instead of automl_train, the same way
+ * (run_experiment_job).
+ *
  * Cancelling: automl_cancel sets the slot's flag and the search's stop flag
  * (pg/progress.h).  With keep_best the search ends at once and automl_train
  * refits and stores the best pipeline so far (the run and the job say
@@ -22,6 +26,8 @@
  * error, storing nothing.
  */
 #include "postgres.h"
+
+#include "pg/jsonc.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -47,6 +53,7 @@
 #include "jobs/jobs.h"
 #include "pg/progress.h"
 #include "pg/security.h"
+#include "pg/woken_job.h"
 
 #define EQ " OPERATOR(pg_catalog.=) "
 
@@ -146,7 +153,7 @@ train_call_sql(Jsonb *args)
 
 /* The job's row, if it is still this worker's to run. */
 static bool
-take_job(int attempt, Oid *owner, char **args)
+take_job(int attempt, Oid *owner, char **args, char **kind)
 {
 	Oid			types[3] = {INT8OID, INT4OID, INT4OID};
 	Datum		values[3] = {Int64GetDatum(my_job), Int32GetDatum(attempt), Int32GetDatum(MyProcPid)};
@@ -156,7 +163,7 @@ take_job(int attempt, Oid *owner, char **args)
 	begin_xact("automl: taking a job");
 	if (SPI_execute_with_args("UPDATE automl.jobs SET worker_pid = $3"
 							  " WHERE id" EQ "$1 AND state" EQ "'running' AND attempts" EQ "$2"
-							  " RETURNING owner::pg_catalog.oid, arguments::pg_catalog.text",
+							  " RETURNING owner::pg_catalog.oid, arguments::pg_catalog.text, kind",
 							  3, types, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "taking the job failed");
 	mine = SPI_processed == 1;
@@ -165,9 +172,94 @@ take_job(int attempt, Oid *owner, char **args)
 		*owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		*args = MemoryContextStrdup(TopMemoryContext,
 									SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+		*kind = MemoryContextStrdup(TopMemoryContext,
+									SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3));
 	}
 	end_xact();
 	return mine;
+}
+
+/*
+ * An experiment (automl_submit_experiment): automl_experiment's work as the
+ * owner (pg/woken_job.h), its woken.job_result row written in this
+ * transaction, the job's row set succeeded in the same one.  Its errors
+ * fail the job (record_failure); the text/plain+error row of a job that
+ * ends failed or cancelled is written by a trigger on automl.jobs
+ * (sql/install/65_woken.sql), whichever way it ended.
+ */
+static void
+run_experiment_job(int attempt, Oid owner, const char *args_text)
+{
+	AmlJobSlot *slot = &aml_jobs_shared->slots[my_slot];
+	Jsonb	   *args;
+	AmlActAs	as_owner;
+	uint32		stop;
+	char		activity[64];
+	char	   *query;
+	char	   *node;
+	char	   *strict;
+	Oid			nsp;
+	bool		isnull;
+
+	snprintf(activity, sizeof(activity), "automl job %lld: automl_experiment", (long long) my_job);
+	begin_xact(activity);
+	args = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(args_text)));
+	{
+		Oid			types[1] = {JSONBOID};
+		Datum		values[1] = {JsonbPGetDatum(args)};
+
+		if (SPI_execute_with_args("SELECT ($1 OPERATOR(pg_catalog.->) 'query')::pg_catalog.text,"
+								  " $1 OPERATOR(pg_catalog.->>) 'node', $1 OPERATOR(pg_catalog.->>) 'strict',"
+								  " (SELECT e.extnamespace FROM pg_catalog.pg_extension e"
+								  "   WHERE e.extname" EQ "'automl')",
+								  1, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "reading the job's arguments failed");
+		query = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		node = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		strict = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		nsp = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+		if (query == NULL || node == NULL || isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("job %lld has no experiment to run", (long long) my_job)));
+	}
+
+	/* the experiment works in temporary objects (its view, its folds): pg/security.h */
+	aml_act_as_job_owner(&as_owner, owner);
+	aml_progress_begin(my_job, InvalidOid);
+	if (pg_atomic_read_u32(&slot->cancel) != AML_STOP_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("job %lld was cancelled before it started", (long long) my_job)));
+	aml_woken_experiment_job(psprintf("%lld", (long long) my_job), node, query,
+							 strict != NULL && strcmp(strict, "true") == 0, nsp);
+	/* what the owner's work deferred runs now, as the owner, not at COMMIT as this worker */
+	if (SPI_execute("SET CONSTRAINTS ALL IMMEDIATE", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "firing the job's deferred triggers failed");
+	stop = aml_progress_stop_requested();
+	aml_progress_end();
+	aml_act_end(&as_owner);
+	/* an experiment is not a search: a cancel, even keep_best, stores nothing */
+	if (stop != AML_STOP_NONE || pg_atomic_read_u32(&slot->cancel) != AML_STOP_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("job %lld was cancelled", (long long) my_job)));
+	{
+		Oid			types[2] = {INT8OID, INT4OID};
+		Datum		values[2] = {Int64GetDatum(my_job), Int32GetDatum(attempt)};
+
+		if (SPI_execute_with_args("UPDATE automl.jobs SET state = 'succeeded', seconds_left = 0,"
+								  " worker_pid = NULL, finished_at = pg_catalog.clock_timestamp()"
+								  " WHERE id" EQ "$1 AND state" EQ "'running' AND attempts" EQ "$2",
+								  2, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "recording the job's outcome failed");
+		if (SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("job %lld is no longer this worker's to finish", (long long) my_job),
+					 errdetail("Its row changed while it ran; what it found is not stored.")));
+	}
+	end_xact();
 }
 
 static void
@@ -214,6 +306,14 @@ run_job(int attempt, Oid owner, const char *args_text)
 	pipeline = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	cv_score = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &cv_null);
 	evaluated = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
+	/*
+	 * What the owner's work deferred (a constraint trigger queued by a
+	 * function of a view it read) would fire at COMMIT as this worker: it
+	 * fires now, still as the owner, where the security-restricted
+	 * operation refuses it (the job fails instead of escalating).
+	 */
+	if (SPI_execute("SET CONSTRAINTS ALL IMMEDIATE", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "firing the job's deferred triggers failed");
 	stop = aml_progress_stop_requested();
 	aml_progress_end();
 	aml_act_end(&as_owner);
@@ -291,6 +391,7 @@ aml_job_worker_main(Datum main_arg)
 	Oid			database;
 	static Oid	owner = InvalidOid;	/* static: read after a longjmp */
 	static char *args = NULL;
+	static char *kind = NULL;
 
 	pqsignal(SIGTERM, die);
 	/*
@@ -328,9 +429,12 @@ aml_job_worker_main(Datum main_arg)
 	{
 		/* from here on a cancel is recorded (cancelled) like any error of the job */
 		pqsignal(SIGINT, StatementCancelHandler);
-		if (!take_job(attempt, &owner, &args))
+		if (!take_job(attempt, &owner, &args, &kind))
 			proc_exit(0);		/* cancelled, or someone else's now */
-		run_job(attempt, owner, args);
+		if (strcmp(kind, "experiment") == 0)
+			run_experiment_job(attempt, owner, args);
+		else
+			run_job(attempt, owner, args);
 	}
 	PG_CATCH();
 	{

@@ -3,6 +3,7 @@
  * initialisation.
  *
  *   automl_submit(<the arguments of automl_train>)   queue a job, return its id
+ *   automl_submit_experiment(query, strict)          queue a Woken experiment
  *   automl_cancel(job_id, keep_best)                 cancel a queued or running job
  *   automl_wait(job_id, timeout)                     wait for a final state
  *
@@ -19,6 +20,8 @@
  * superusers.  Another's job is reported as not existing.
  */
 #include "postgres.h"
+
+#include "pg/jsonc.h"
 
 #include <signal.h>
 
@@ -40,12 +43,17 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "core/json.h"
 #include "jobs/jobs.h"
+#include "pg/core_bridge.h"
 #include "pg/filter.h"
 #include "pg/progress.h"
 #include "pg/security.h"
+#include "pg/woken.h"
+#include "pg/woken_job.h"
 
 PG_FUNCTION_INFO_V1(automl_submit);
+PG_FUNCTION_INFO_V1(automl_submit_experiment);
 PG_FUNCTION_INFO_V1(automl_cancel);
 PG_FUNCTION_INFO_V1(automl_wait);
 
@@ -113,6 +121,35 @@ argument_text(Oid type, Datum value)
 	return OidOutputFunctionCall(out, value);
 }
 
+/*
+ * Insert a queued job of that kind for the caller (as the owner of
+ * automl.jobs: only automl writes jobs) and wake the scheduler at commit.
+ */
+static int64
+queue_job(Oid caller, const char *kind, const char *arguments)
+{
+	AmlActAs	as_owner;
+	Oid			itypes[3] = {REGROLEOID, JSONBOID, TEXTOID};
+	Datum		ivalues[3];
+	int64		id;
+	bool		isnull;
+
+	ivalues[0] = ObjectIdGetDatum(caller);
+	ivalues[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(arguments));
+	ivalues[2] = CStringGetTextDatum(kind);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	aml_act_as_owner_of(&as_owner, "jobs");
+	if (SPI_execute_with_args("INSERT INTO automl.jobs (owner, arguments, kind) VALUES ($1, $2, $3) RETURNING id",
+							  3, itypes, ivalues, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "queuing the job failed");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	aml_act_end(&as_owner);
+	SPI_finish();
+	aml_worker_wake_at_commit(&aml_jobs_shared->scheduler);
+	return id;
+}
+
 Datum
 automl_submit(PG_FUNCTION_ARGS)
 {
@@ -123,11 +160,6 @@ automl_submit(PG_FUNCTION_ARGS)
 	int			nargs;
 	StringInfoData json;
 	Oid			caller = GetUserId();
-	AmlActAs	as_owner;
-	Oid			itypes[2] = {REGROLEOID, JSONBOID};
-	Datum		ivalues[2];
-	int64		id;
-	bool		isnull;
 
 	require_scheduler("automl_submit");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -167,20 +199,69 @@ automl_submit(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoChar(&json, '}');
 
-	ivalues[0] = ObjectIdGetDatum(caller);
-	ivalues[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	/* only automl writes jobs: as the owner of automl.jobs, for the caller */
-	aml_act_as_owner_of(&as_owner, "jobs");
-	if (SPI_execute_with_args("INSERT INTO automl.jobs (owner, arguments) VALUES ($1, $2) RETURNING id",
-							  2, itypes, ivalues, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "queuing the job failed");
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	aml_act_end(&as_owner);
-	SPI_finish();
-	aml_worker_wake_at_commit(&aml_jobs_shared->scheduler);
-	PG_RETURN_INT64(id);
+	PG_RETURN_INT64(queue_job(caller, "train", json.data));
+}
+
+/* ------------------------------------------------------------ automl_submit_experiment */
+
+/*
+ * automl_submit_experiment(query jsonb, strict boolean): the arguments of
+ * automl_experiment, queued as a job of kind 'experiment'.  Like
+ * automl_submit it refuses now what the job would fail on for want of
+ * privileges (the target table); everything else about the query is the
+ * job's to report, as automl_experiment reports it.  The node
+ * (automl.node) is the submitter's, as for a synchronous call.
+ */
+Datum
+automl_submit_experiment(PG_FUNCTION_ARGS)
+{
+	Oid			caller = GetUserId();
+	Jsonb	   *query;
+	char	   *text;
+	json_object *q;
+	char	   *table;
+	Oid			relid;
+	StringInfoData json;
+
+	require_scheduler("automl_submit_experiment");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("query must not be NULL")));
+	query = PG_GETARG_JSONB_P(0);
+	text = JsonbToCString(NULL, &query->root, VARSIZE(query));
+	q = aml_pg_parse_json(text, strlen(text));
+	if (!json_object_is_type(q, json_type_object))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an ExperimentQuery must be a JSON object")));
+	relid = aml_woken_target_table(q, &table);
+	if (pg_class_aclcheck(relid, caller, ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errdetail("A job runs with the privileges of the role that submits it.")));
+
+	/* the job's search_path is pg_catalog's: the table as the submitter's named it */
+	{
+		json_object *t = json_object_object_get(q, "targetTable");
+
+		if (!json_object_is_type(t, json_type_object))
+		{
+			t = json_object_new_object();
+			json_object_object_add(t, "name", json_object_new_string(get_rel_name(relid)));
+			json_object_object_add(q, "targetTable", t);
+		}
+		json_object_object_add(t, "dbSchema", json_object_new_string(get_namespace_name(get_rel_namespace(relid))));
+	}
+	initStringInfo(&json);
+	appendStringInfoString(&json, "{\"query\": ");
+	appendStringInfoString(&json, aml_json_text(q));
+	appendStringInfo(&json, ", \"strict\": %s, \"node\": ",
+					 !PG_ARGISNULL(1) && PG_GETARG_BOOL(1) ? "true" : "false");
+	escape_json(&json, aml_woken_node());
+	appendStringInfoChar(&json, '}');
+	PG_RETURN_INT64(queue_job(caller, "experiment", json.data));
 }
 
 /* ------------------------------------------------------------ visibility */

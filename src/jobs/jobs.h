@@ -1,7 +1,8 @@
 /*
  * jobs.h — training jobs in background workers (asynchronous automl_train).
  *
- *   jobs.c        automl_submit, automl_cancel, automl_wait; GUCs; shared
+ *   jobs.c        automl_submit, automl_submit_experiment (a Woken
+ *                 experiment as a job), automl_cancel, automl_wait; GUCs; shared
  *                 memory; registration of the scheduler (from _PG_init)
  *   scheduler.c   the job scheduler: a worker per cluster, serving
  *                 automl.database, woken at COMMIT; claims queued jobs
@@ -9,6 +10,7 @@
  *                 automl.max_jobs, records progress once a second, recovers
  *                 jobs whose worker died
  *   job_worker.c  the dynamic worker that runs one job as its submitter
+ *                 (automl_train, or automl_experiment's work)
  *   parallel.c    a search's candidates evaluated in helper processes
  *
  * The plumbing (shared memory, waking, connecting, the main loop) is

@@ -24,8 +24,8 @@
 PG_FUNCTION_INFO_V1(automl_current_role_oid);
 PG_FUNCTION_INFO_V1(automl_install_role);
 
-void
-aml_act_as(AmlActAs *a, Oid role)
+static void
+act_as(AmlActAs *a, Oid role, int context)
 {
 	GetUserIdAndSecContext(&a->saved_user, &a->saved_context);
 	a->guc_level = NewGUCNestLevel();
@@ -33,9 +33,22 @@ aml_act_as(AmlActAs *a, Oid role)
 							 GUC_ACTION_SAVE, true, 0, false);
 	a->switched = OidIsValid(role);
 	if (a->switched)
-		SetUserIdAndSecContext(role, a->saved_context | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_RESTRICTED_OPERATION);
+		SetUserIdAndSecContext(role, a->saved_context | context);
 	a->active = true;
+}
+
+void
+aml_act_as(AmlActAs *a, Oid role)
+{
+	act_as(a, role, SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+}
+
+void
+aml_act_as_job_owner(AmlActAs *a, Oid role)
+{
+	if (!OidIsValid(role))
+		elog(ERROR, "a job runs as its owner");
+	act_as(a, role, SECURITY_LOCAL_USERID_CHANGE);
 }
 
 void

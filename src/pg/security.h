@@ -34,6 +34,14 @@ typedef struct AmlActAs
 
 /* Pin search_path; switch to `role` unless it is InvalidOid. */
 void		aml_act_as(AmlActAs *a, Oid role);
+/*
+ * For a job worker (src/jobs) only: as aml_act_as(a, role) but without
+ * SECURITY_RESTRICTED_OPERATION (as SET ROLE inside a SECURITY DEFINER
+ * function), so that the job owner's work may create temporary objects
+ * (automl_experiment's view and folds; the owner's TEMP privilege is
+ * checked by the server).  The worker's session ends with the job.
+ */
+void		aml_act_as_job_owner(AmlActAs *a, Oid role);
 /* Pin search_path and act as the owner of automl.<relname> (which must exist). */
 void		aml_act_as_owner_of(AmlActAs *a, const char *relname);
 /* Restore the caller's user id and search_path. */

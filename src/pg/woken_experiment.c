@@ -50,31 +50,6 @@ static const char validation_type[] =
 
 /* ---------------------------------------------------------------- validation */
 
-static int64
-spi_count_or_id(const char *sql, int nargs, Oid *types, Datum *values)
-{
-	int			ret = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-	bool		isnull;
-	Datum		d;
-
-	if (ret < 0 || SPI_processed != 1)
-		elog(ERROR, "\"%s\" failed: %s", sql, SPI_result_code_string(ret));
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? 0 : DatumGetInt64(d);
-}
-
-static Datum
-features_array(List *features)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(list_length(features), 1));
-	int			i = 0;
-	ListCell   *lc;
-
-	foreach(lc, features)
-		d[i++] = DirectFunctionCall1(namein, CStringGetDatum(lfirst(lc)));
-	return PointerGetDatum(construct_array(d, i, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
-}
-
 static int
 label_index(json_object *classes, const char *label)
 {
@@ -132,8 +107,7 @@ aml_woken_cross_validate(AmlWokenJob *job, Oid relid, const char *target, List *
 					false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "creating the folds failed");
 	folds = RangeVarGetRelid(makeRangeVar("pg_temp", table, -1), NoLock, false);
-	n_rows = (int) spi_count_or_id(psprintf("SELECT pg_catalog.count(*) FROM %s", quote_identifier(table)),
-								   0, NULL, NULL);
+	n_rows = (int) aml_woken_spi_int8(psprintf("SELECT pg_catalog.count(*) FROM %s", quote_identifier(table)), 0, NULL, NULL, NULL);
 	if (n_rows < k)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -178,12 +152,12 @@ aml_woken_cross_validate(AmlWokenJob *job, Oid relid, const char *target, List *
 		fit_values[1] = DirectFunctionCall1(namein, CStringGetDatum(target));
 		fit_values[2] = CStringGetTextDatum(estimator);
 		fit_values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(params_json));
-		fit_values[4] = features_array(features);
+		fit_values[4] = aml_woken_names_array(features);
 		fit_values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
 			psprintf("{\"field\": \"_win_kfold\", \"operator\": \"not_equal\", \"value\": %d}", f)));
-		model = spi_count_or_id(psprintf("SELECT %s.automl_fit($1::pg_catalog.regclass, $2, $3, $4, $5, '%s', "
+		model = aml_woken_spi_int8(psprintf("SELECT %s.automl_fit($1::pg_catalog.regclass, $2, $3, $4, $5, '%s', "
 										 "42, NULL, $6)", schema, aml_task_name(task)),
-								6, fit_types, fit_values);
+								6, fit_types, fit_values, NULL);
 		pred_values[0] = Int64GetDatum(model);
 		pred_values[1] = Int32GetDatum(f);
 		ret = SPI_execute_with_args(
@@ -285,25 +259,29 @@ aml_woken_cross_validate(AmlWokenJob *job, Oid relid, const char *target, List *
 
 /* ---------------------------------------------------------------- the experiment */
 
-static json_object *
-first_param(json_object *validation, const char *code)
+/*
+ * What Woken validates before an experiment runs (QueryToJobService): the
+ * table, the variables (and the covariables when covariablesMustExist)
+ * exist.  These errors are the experiment's, not one per algorithm.
+ */
+static void
+check_header(AmlWokenJob *job, json_object *q)
 {
-	json_object *params;
+	char	   *table;
+	Oid			relid = aml_woken_target_table(q, &table);
+	List	   *variables = aml_woken_codes_of(q, "variables");
+	json_object *v;
 
-	if (!json_object_object_get_ex(validation, "parameters", &params) ||
-		!json_object_is_type(params, json_type_array))
-		return NULL;
-	for (size_t i = 0; i < json_object_array_length(params); i++)
-	{
-		json_object *p = json_object_array_get_idx(params, i);
-		json_object *c;
-		json_object *v;
-
-		if (json_object_object_get_ex(p, "code", &c) && strcmp(json_object_get_string(c), code) == 0 &&
-			json_object_object_get_ex(p, "value", &v))
-			return v;
-	}
-	return NULL;
+	if (variables == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("No variable defined"),
+				 errhint("Give \"variables\": [{\"code\": \"<target>\"}].")));
+	aml_woken_check_exist(variables, relid, job->node, table, "Variables");
+	aml_woken_check_exist(aml_woken_codes_of(q, "grouping"), relid, job->node, table, "Grouping variables");
+	if (json_object_object_get_ex(q, "covariablesMustExist", &v) && json_object_get_boolean(v))
+		aml_woken_check_exist(aml_woken_codes_of(q, "covariables"), relid, job->node, table,
+							  "Covariables (covariablesMustExist is true)");
 }
 
 static void
@@ -351,7 +329,7 @@ run_experiment(AmlWokenJob *job, json_object *q)
 		{
 			json_object *v = json_object_array_get_idx(validations, i);
 			json_object *c;
-			json_object *kv;
+			const char *kv;
 			const char *ks;
 			char	   *end;
 			long		kl;
@@ -365,8 +343,8 @@ run_experiment(AmlWokenJob *job, json_object *q)
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("Validation %s is not handled", json_object_get_string(c)),
 						 errhint("Use {\"code\": \"kfold\", \"parameters\": [{\"code\": \"k\", \"value\": \"5\"}]}.")));
-			kv = first_param(v, "k");
-			ks = kv ? json_object_get_string(kv) : "";
+			kv = aml_woken_param_value(json_object_object_get(v, "parameters"), "k");
+			ks = kv ? kv : "";
 			errno = 0;
 			kl = strtol(ks, &end, 10);
 			if (kv == NULL || *ks == '\0' || *end != '\0' || errno != 0)
@@ -385,6 +363,8 @@ run_experiment(AmlWokenJob *job, json_object *q)
 			k = (int) kl;
 		}
 	}
+
+	check_header(job, q);
 
 	for (size_t i = 0; i < json_object_array_length(algorithms); i++)
 	{
@@ -456,4 +436,25 @@ automl_experiment(PG_FUNCTION_ARGS)
 	aml_woken_write_job_result(&job);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,
 										CStringGetDatum(aml_json_text(aml_woken_query_result(&job, q)))));
+}
+
+void
+aml_woken_experiment_job(const char *job_id, const char *node, const char *query_text, bool strict,
+						 Oid ext_namespace)
+{
+	AmlWokenJob job;
+	json_object *q;
+
+	aml_woken_set_schema_namespace(ext_namespace);
+	q = aml_pg_parse_json(query_text, strlen(query_text));
+	experiment_strict = strict;
+	aml_woken_job_init(&job, "experiment");
+	job.job_id = job_id;
+	job.node = node;
+	/* the experiment's own errors are raised: they are the job's */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	run_experiment(&job, q);
+	SPI_finish();
+	aml_woken_write_job_result(&job);
 }

@@ -15,7 +15,7 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE t AS SELECT g AS x, (g % 2)::text AS y FROM generate_series(1, 60) g;
 });
 
-for my $call ("automl_submit('t', 'y')", 'automl_wait(1)', 'automl_cancel(1)')
+for my $call ("automl_submit('t', 'y')", "automl_submit_experiment('{}')", 'automl_wait(1)', 'automl_cancel(1)')
 {
 	my ($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\nSELECT $call");
 	(my $fn = $call) =~ s/\(.*//;
