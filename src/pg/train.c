@@ -23,6 +23,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <sys/resource.h>
 
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
@@ -54,10 +55,43 @@ PG_FUNCTION_INFO_V1(automl_train);
 
 #define MAX_TIME_BUDGET (7 * 24 * 3600.0)
 /*
- * Seconds to turn a model into JSON and store it, per byte of its JSON
- * (forests of 3 to 4.4 MB took 1 to 2.7 s on the shared test machine)
+ * Seconds to turn a model into JSON and store it, per byte of its JSON, on
+ * a core of its own (a 53 MB forest took 2.9 s on the 2-core build machine
+ * when idle; forests of 3 to 4.4 MB took 1 to 2.7 s on it at load average
+ * 15).  Multiplied by the slowdown measured while loading the rows
+ * (machine_slowdown), since storing is not measured before it happens.
  */
-#define STORE_SECONDS_PER_BYTE 0.45e-6
+#define STORE_SECONDS_PER_BYTE 0.08e-6
+#define MAX_SLOWDOWN 10.0
+
+/* Wall seconds and CPU seconds of this process so far. */
+static void
+clocks(double *wall, double *cpu)
+{
+	struct rusage ru;
+
+	*wall = aml_now_seconds();
+	*cpu = 0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		*cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+}
+
+/*
+ * How much slower than alone on a core this process ran between the two
+ * readings: wall time over CPU time (other work on the machine, or waits
+ * for the disk), between 1 and MAX_SLOWDOWN; 1 when too short to tell.
+ */
+static double
+machine_slowdown(double wall0, double cpu0)
+{
+	double		wall;
+	double		cpu;
+
+	clocks(&wall, &cpu);
+	if (wall - wall0 < 0.05 || cpu - cpu0 <= 0)
+		return 1.0;
+	return fmin(fmax((wall - wall0) / (cpu - cpu0), 1.0), MAX_SLOWDOWN);
+}
 
 static bool
 query_cancelled(void)
@@ -149,13 +183,13 @@ refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
 
 /* Seconds to store the chosen model fitted on `rows` rows (its JSON grows with them). */
 static double
-store_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
+store_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows, double per_byte)
 {
 	double		bytes = 0;
 
 	for (int k = 0; k < e->n_members; k++)
 		bytes += r->candidates[e->members[k]].model_bytes * rows / fmax(r->split_train_rows, 1);
-	return STORE_SECONDS_PER_BYTE * bytes;
+	return per_byte * bytes;
 }
 
 /*
@@ -370,6 +404,9 @@ automl_train(PG_FUNCTION_ARGS)
 	double		elapsed;
 	double		hard_deadline;
 	double		store_seconds;
+	double		store_per_byte;
+	double		wall0;
+	double		cpu0;
 	json_object *leaked;
 	int			n_leaked = 0;
 
@@ -425,7 +462,9 @@ automl_train(PG_FUNCTION_ARGS)
 
 	session = aml_core_session_begin("automl_train");
 	aml_progress_begin(0, relid);	/* the automl.progress view; a job opened it already */
+	clocks(&wall0, &cpu0);
 	data = aml_training_data_load_where(relid, target, features, task, filter);
+	store_per_byte = STORE_SECONDS_PER_BYTE * machine_slowdown(wall0, cpu0);
 	metric = resolve_metric(metric_name, data->schema.task);
 	if (!threshold_auto && threshold != 0.5 &&
 		!(data->schema.task == AML_TASK_CLASSIFICATION && data->n_classes == 2))
@@ -617,8 +656,10 @@ automl_train(PG_FUNCTION_ARGS)
 		double		final_scale = refit_all || n_test == 0 ? (double) data->n_rows / n_train : 1.0;
 
 		opt.refit_scale = (n_test > 0 ? 1.0 : 0.0) + (refit_all || n_test == 0 ? final_scale : 0.0);
-		opt.store_seconds_per_byte = STORE_SECONDS_PER_BYTE;
+		opt.store_seconds_per_byte = store_per_byte;
 		opt.store_scale = final_scale;
+		opt.min_refit_scale = n_test > 0 ? 1.0 : final_scale;
+		opt.min_store_scale = n_test > 0 ? 1.0 : final_scale;
 	}
 	pstate.metric = metric->name;
 	pstate.max_evaluations = max_evaluations;
@@ -647,7 +688,8 @@ automl_train(PG_FUNCTION_ARGS)
 	{
 		double		need = (n_test > 0 ? refit_estimate(result, &result->final, n_train) : 0) +
 			(refit_all || n_test == 0 ? refit_estimate(result, &result->final, data->n_rows) : 0) +
-			store_estimate(result, &result->final, refit_all || n_test == 0 ? data->n_rows : n_train);
+			store_estimate(result, &result->final, refit_all || n_test == 0 ? data->n_rows : n_train,
+						   store_per_byte);
 
 		if (aml_now_seconds() + need + store_seconds > hard_deadline)
 		{
@@ -699,7 +741,7 @@ automl_train(PG_FUNCTION_ARGS)
 	else if (refit_all)
 	{
 		double		need = refit_estimate(result, &result->final, data->n_rows) +
-			store_estimate(result, &result->final, data->n_rows);
+			store_estimate(result, &result->final, data->n_rows, store_per_byte);
 
 		if (aml_now_seconds() + need + store_seconds > hard_deadline)
 		{
@@ -760,7 +802,7 @@ automl_train(PG_FUNCTION_ARGS)
 		MemoryContextDelete(json_context);
 	}
 	elog(DEBUG1, "automl: model as JSON after %.2f s (%zu bytes, estimated %.0f)", aml_now_seconds() - start,
-		 strlen(rec.pipeline), store_estimate(result, &result->final, final_rows) / STORE_SECONDS_PER_BYTE);
+		 strlen(rec.pipeline), store_estimate(result, &result->final, final_rows, 1.0));
 	rec.params = "{}";
 	rec.description = description;
 	model_id = aml_model_store(&rec, NULL);

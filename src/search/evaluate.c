@@ -396,6 +396,20 @@ aml_cv_take_fold(const AmlCvData *cv, const AmlPruneRule *prune, bool keep_oof, 
 					AML_AT(c->oof, cv->test_rows[f][i], j) += AML_AT(pred, i, j) / cv->repeats;
 	}
 	aml_fold_outcome_clear(o);
+	if (f == 0 && prune != NULL && prune->end_deadline > 0)
+	{
+		double		need = prune->refit_per_fit_second * o->seconds + prune->store_per_byte * o->model_bytes;
+
+		if (aml_clock() + need > prune->end_deadline)
+		{
+			char		secs[32];
+
+			snprintf(secs, sizeof(secs), "%.1f", need);
+			set_reason(c, AML_CANDIDATE_TIMED_OUT,
+					   "would not leave the time to refit and store it (about %s s)", secs);
+			return true;
+		}
+	}
 	c->fold_scores[f] = o->score;
 	c->folds_done = f + 1;
 	for (int i = 0; i <= f; i++)

@@ -82,6 +82,16 @@ typedef struct AmlPruneRule
 	bool		active;
 	double		best_signed_mean;
 	double		best_std;
+	/*
+	 * A candidate whose own refits and storing would not end by
+	 * end_deadline (aml_clock()) is stopped after its first split: those
+	 * costs are estimated from that split, refit_per_fit_second seconds per
+	 * second of its fit and store_per_byte seconds per byte of its model.
+	 * 0: no such check (max_evaluations, or no candidate succeeded yet).
+	 */
+	double		end_deadline;
+	double		refit_per_fit_second;
+	double		store_per_byte;
 } AmlPruneRule;
 
 /*

@@ -123,17 +123,29 @@ estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec, char *why
 	return bytes;
 }
 
+static double
+refit_scale(const Search *s)
+{
+	return s->opt->refit_scale > 0 ? s->opt->refit_scale : 1.0;
+}
+
 /* Seconds to refit candidate c on all rows (from its cross-validation time). */
 static double
 refit_seconds(const Search *s, const AmlCandidate *c)
 {
 	int			k = s->opt->cv_folds;
-	double		scale = s->opt->refit_scale > 0 ? s->opt->refit_scale : 1.0;
 
 	if (c->folds_done == 0)
 		return 0;
-	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1) * scale +
+	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1) * refit_scale(s) +
 		s->opt->store_seconds_per_byte * c->model_bytes * k / (k - 1) * s->opt->store_scale;
+}
+
+/* Time kept for the end whatever the model: storing the run and a margin. */
+static double
+end_reserve(const Search *s)
+{
+	return s->opt->reserve_seconds + 0.02 * s->opt->time_budget;
 }
 
 /*
@@ -143,7 +155,7 @@ refit_seconds(const Search *s, const AmlCandidate *c)
 static double
 reserve(const Search *s)
 {
-	double		r = s->opt->reserve_seconds + 0.02 * s->opt->time_budget;
+	double		r = end_reserve(s);
 	double		refit = 0;
 
 	if (s->best >= 0)
@@ -406,6 +418,18 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 		prune.active = true;
 		prune.best_signed_mean = s->cands[s->best].signed_mean;
 		prune.best_std = s->cands[s->best].std;
+		/* a candidate too slow to be refitted in time is not worth finishing */
+		if (s->opt->max_evaluations == 0)
+		{
+			int			k = s->opt->cv_folds;
+
+			prune.end_deadline = s->deadline - end_reserve(s);
+			double		min_refit = s->opt->min_refit_scale > 0 ? s->opt->min_refit_scale : refit_scale(s);
+			double		min_store = s->opt->min_store_scale > 0 ? s->opt->min_store_scale : s->opt->store_scale;
+
+			prune.refit_per_fit_second = 1.3 * k / (k - 1.0) * min_refit;
+			prune.store_per_byte = s->opt->store_seconds_per_byte * k / (k - 1.0) * min_store;
+		}
 	}
 	for (int i = 0; i < n; i++)
 	{

@@ -69,6 +69,15 @@ typedef struct AmlSearchOptions
 	double		refit_scale;	/* the caller's refits, in rows of the search's data (0 = 1): refit on
 								 * the training rows and then on all rows with a holdout of
 								 * 25 % is 1 + 4/3 */
+	/*
+	 * The least the caller must do with the winner, in the same units (0 =
+	 * as above): with a holdout, one fit on the training rows and storing
+	 * it (the refit on all rows is skipped when there is no time left).  A
+	 * candidate that could not have even that done in time is stopped after
+	 * its first split.
+	 */
+	double		min_refit_scale;
+	double		min_store_scale;
 	void		(*progress) (void *arg, const AmlSearchProgress *p);
 	void	   *progress_arg;
 	bool		(*cancelled) (void);	/* stop everything (query cancel) */
