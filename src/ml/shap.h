@@ -82,6 +82,12 @@ void		aml_shap_forest_set_covers(AmlShapForest *f, const double *covers);
  * values.  Memory: O(sum of leaf depths) per tree.
  */
 AmlStatus	aml_shap_forest_prepare(AmlShapForest *f, AmlError *err);
+/*
+ * Doubles of H tables (shap_fast.c) one prepared forest may hold (default
+ * 4 Mi = 32 MB); leaves without one compute the same numbers by quadrature.
+ * Tests set it to 0 to exercise that path.
+ */
+extern long aml_shap_table_budget;
 /* Doubles of workspace aml_shap_forest_explain (and aml_shap_tree_explain) need. */
 long		aml_shap_forest_workspace(const AmlShapForest *f);
 /*

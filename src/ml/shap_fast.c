@@ -33,6 +33,11 @@
 #include <math.h>
 #include <string.h>
 
+/* Leaves with at most this many distinct features may get an H table (2^p doubles). */
+#define AML_SHAP_TABLE_MAX_P 12
+/* At most this many doubles of H tables per forest: 4 Mi (32 MB); tests lower it. */
+long		aml_shap_table_budget = 4L << 20;
+
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -50,6 +55,8 @@ typedef struct FastTree
 	int		   *feat_start;		/* n_leaves + 1: each leaf's distinct features */
 	int		   *feat;
 	double	   *z;
+	long	   *table_start;	/* per leaf: its H table in `table`, or -1 */
+	double	   *table;
 } FastTree;
 
 struct AmlShapFast
@@ -74,6 +81,8 @@ fast_tree_free(FastTree *t)
 	aml_free(t->feat_start);
 	aml_free(t->feat);
 	aml_free(t->z);
+	aml_free(t->table_start);
+	aml_free(t->table);
 }
 
 void
@@ -260,6 +269,116 @@ prepare_tree(const AmlShapTree *t, int n_features, FastTree *ft)
 	return ok;
 }
 
+/*
+ * H table of a leaf with p features: for every subset A of P (bit k: the
+ * leaf's k-th feature), H(A) = integral_0^1 (1 - t)^(p - 1 - |A|) prod_{k in A}
+ * (t + (1 - t) z_k) dt (|A| < p; H(P) is never read), by the same quadrature;
+ * G: 2^p doubles of scratch.
+ */
+static void
+fill_table(const double *z, int p, const struct AmlShapFast *fast, double *H, double *G)
+{
+	int			Q = (p + 1) / 2;
+	const double *gt = fast->gl_t + (size_t) Q * fast->max_q;
+	const double *gw = fast->gl_w + (size_t) Q * fast->max_q;
+	unsigned	n = 1u << p;
+	double		upow[AML_SHAP_TABLE_MAX_P + 1];
+
+	for (unsigned s = 0; s < n; s++)
+		H[s] = 0;
+	for (int q = 0; q < Q; q++)
+	{
+		double		T = gt[q];
+
+		upow[0] = gw[q];
+		for (int m = 1; m <= p; m++)
+			upow[m] = upow[m - 1] * (1 - T);
+		G[0] = 1;
+		for (unsigned s = 1; s < n; s++)
+		{
+			int			low = __builtin_ctz(s);
+
+			G[s] = G[s & (s - 1)] * (T + (1 - T) * z[low]);
+		}
+		for (unsigned s = 0; s + 1 < n; s++)
+			H[s] += upow[p - 1 - __builtin_popcount(s)] * G[s];
+	}
+}
+
+/*
+ * Which leaves get an H table: all with p <= cap, for the largest cap <=
+ * AML_SHAP_TABLE_MAX_P whose tables together take at most
+ * aml_shap_table_budget doubles (smaller tables first: the most leaves).
+ */
+static int
+table_cap(const struct AmlShapFast *fast)
+{
+	long		per_p[AML_SHAP_TABLE_MAX_P + 1] = {0};
+	long		total = 0;
+	int			cap = 0;
+
+	for (int t = 0; t < fast->n_trees; t++)
+	{
+		const FastTree *ft = &fast->trees[t];
+
+		for (int l = 0; l < ft->n_leaves; l++)
+		{
+			int			p = ft->feat_start[l + 1] - ft->feat_start[l];
+
+			if (p <= AML_SHAP_TABLE_MAX_P)
+				per_p[p]++;
+		}
+	}
+	for (int p = 1; p <= AML_SHAP_TABLE_MAX_P; p++)
+	{
+		total += per_p[p] << p;
+		if (total > aml_shap_table_budget)
+			break;
+		cap = p;
+	}
+	return cap;
+}
+
+static bool
+prepare_tables(struct AmlShapFast *fast, int cap)
+{
+	double	   *G = AML_NEW_ARRAY(double, (size_t) 1 << cap);
+	bool		ok = G != NULL;
+
+	for (int t = 0; t < fast->n_trees && ok; t++)
+	{
+		FastTree   *ft = &fast->trees[t];
+		long		size = 0;
+
+		ft->table_start = AML_NEW_ARRAY(long, ft->n_leaves > 0 ? ft->n_leaves : 1);
+		if (ft->table_start == NULL)
+		{
+			ok = false;
+			break;
+		}
+		for (int l = 0; l < ft->n_leaves; l++)
+		{
+			int			p = ft->feat_start[l + 1] - ft->feat_start[l];
+
+			ft->table_start[l] = p >= 1 && p <= cap ? size : -1;
+			if (ft->table_start[l] >= 0)
+				size += 1L << p;
+		}
+		ft->table = AML_NEW_ARRAY(double, size > 0 ? size : 1);
+		if (ft->table == NULL)
+		{
+			ok = false;
+			break;
+		}
+		for (int l = 0; l < ft->n_leaves; l++)
+			if (ft->table_start[l] >= 0)
+				fill_table(ft->z + ft->feat_start[l], ft->feat_start[l + 1] - ft->feat_start[l],
+						   fast, ft->table + ft->table_start[l], G);
+	}
+	aml_free(G);
+	return ok;
+}
+
 AmlStatus
 aml_shap_forest_prepare(AmlShapForest *f, AmlError *err)
 {
@@ -292,6 +411,11 @@ aml_shap_forest_prepare(AmlShapForest *f, AmlError *err)
 	for (int Q = 1; Q <= fast->max_q; Q++)
 		gauss_legendre(Q, fast->gl_t + (size_t) Q * fast->max_q,
 					   fast->gl_w + (size_t) Q * fast->max_q);
+	if (!prepare_tables(fast, table_cap(fast)))
+	{
+		aml_shap_fast_free(fast);
+		return aml_error_nomem(err, "an explanation of trees");
+	}
 	/* base: offset + scale * E[tree] under the covers */
 	for (int k = 0; k < f->n_outputs; k++)
 		fast->base[k] = f->offset[k];
@@ -405,6 +529,33 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 
 			if (p == 0)
 				continue;
+			v = tr->value + (size_t) ft->leaf[l] * nout;
+			if (ft->table_start[l] >= 0)
+			{
+				const double *H = ft->table + ft->table_start[l];
+				unsigned	in = (1u << p) - 1;
+				double		zc = f->scale;
+
+				for (int s = ft->step_start[l]; s < ft->step_start[l + 1]; s++)
+					if (dir[ft->step_node[s]] != ft->step_left[s])
+						in &= ~(1u << ft->step_local[s]);
+				for (int k = 0; k < p; k++)
+					if (!(in & (1u << k)))
+						zc *= z[k];
+				for (int k = 0; k < p; k++)
+				{
+					double		g = in & (1u << k) ? (1 - z[k]) * zc * H[in ^ (1u << k)]
+						: -zc * H[in];
+					int			j = ft->feat[fs + k];
+
+					if (out < 0)
+						for (int r = 0; r < nout; r++)
+							phi[(size_t) r * n + j] += g * v[r];
+					else
+						phi[(size_t) out * n + j] += g * v[0];
+				}
+				continue;
+			}
 			for (int k = 0; k < p; k++)
 				o[k] = 1;
 			for (int s = ft->step_start[l]; s < ft->step_start[l + 1]; s++)
@@ -433,7 +584,6 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 					pre *= F[k];
 				}
 			}
-			v = tr->value + (size_t) ft->leaf[l] * nout;
 			for (int k = 0; k < p; k++)
 			{
 				double		g = f->scale * (o[k] - z[k]) * c[k];

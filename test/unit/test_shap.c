@@ -142,11 +142,16 @@ check_trees(const char *type_name, AmlTask task, int M, const char *params, bool
 				CHECK_MSG(fabs(phi[k] - ref[k]) <= 1e-12 * fmax(1, fabs(ref[k])),
 						  "%s tree %d row %d: TreeSHAP %.17g, brute force %.17g", type_name, t, i,
 						  phi[k], ref[k]);
-			fast_tree(tr, M, x, phi, fbase);
-			for (int k = 0; k < M * tr->n_outputs; k++)
-				CHECK_MSG(fabs(phi[k] - ref[k]) <= 1e-12 * fmax(1, fabs(ref[k])),
-						  "%s tree %d row %d: leaf-wise TreeSHAP %.17g, brute force %.17g",
-						  type_name, t, i, phi[k], ref[k]);
+			for (int b = 0; b < 2; b++)
+			{
+				aml_shap_table_budget = b == 0 ? 4L << 20 : 0;
+				fast_tree(tr, M, x, phi, fbase);
+				for (int k = 0; k < M * tr->n_outputs; k++)
+					CHECK_MSG(fabs(phi[k] - ref[k]) <= 1e-12 * fmax(1, fabs(ref[k])),
+							  "%s tree %d row %d: leaf-wise TreeSHAP (%s) %.17g, brute force %.17g",
+							  type_name, t, i, b == 0 ? "H tables" : "quadrature", phi[k], ref[k]);
+			}
+			aml_shap_table_budget = 4L << 20;
 			checked++;
 		}
 	}
@@ -279,7 +284,8 @@ random_tree_free(RandomTree *r)
 
 /*
  * Random trees: the leaf-wise algorithm against the brute force and the
- * recursive reference (1e-12; without zero covers, where the reference
+ * recursive reference (1e-12, with H tables for every leaf, none or some;
+ * without zero covers, where the reference
  * divides by zero), and base + contributions = the tree's output
  * (1e-9).  Few features per tree (repeats along paths), NaN in x, zero
  * covers, vector leaves; depth up to 12 (brute force over M <= 8 features).
@@ -295,6 +301,8 @@ test_random_trees(void)
 	aml_rng_seed(&rng, 2026);
 	for (int it = 0; it < 300; it++)
 	{
+		/* H tables for every leaf, then none (quadrature), then a budget between */
+		long		budgets[3] = {4L << 20, 0, 40};
 		int			M = 1 + it % 8;
 		int			used = 1 + (int) floor(aml_rng_uniform(&rng) * M);
 		int			depth = 1 + it % 12;
@@ -321,7 +329,9 @@ test_random_trees(void)
 
 			for (int j = 0; j < M; j++)
 				x[j] = aml_rng_uniform(&rng) < 0.15 ? NAN : floor(aml_rng_uniform(&rng) * 5) - 1;
+			aml_shap_table_budget = budgets[(it / 12) % 3];
 			fast_tree(&r.t, M, x, phi, base);
+			aml_shap_table_budget = 4L << 20;
 			CHECK_OK(aml_shap_tree_brute_force(&r.t, M, x, ref, &err), &err);
 			memset(old, 0, sizeof(old));
 			aml_shap_tree_explain(&r.t, M, x, 1.0, old, work);
