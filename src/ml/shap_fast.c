@@ -31,6 +31,7 @@
 #include "core/memory.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Leaves with at most this many distinct features may get an H table (2^p doubles). */
@@ -46,12 +47,12 @@ typedef struct FastTree
 {
 	int			n_internal;
 	int			n_leaves;
-	int		   *internal;		/* node of each internal node */
+	int		   *in_feature;		/* per internal node (preorder): split feature */
+	double	   *in_threshold;
+	unsigned char *in_missing_left;
 	int		   *leaf;			/* node of each leaf */
 	int		   *step_start;		/* n_leaves + 1: each leaf's path nodes */
-	int		   *step_node;
-	int		   *step_local;		/* index of the node's feature in the leaf's P */
-	unsigned char *step_left;	/* the path goes left at this node */
+	uint64_t   *step;			/* internal index << 32 | index of its feature in P << 1 | goes left */
 	int		   *feat_start;		/* n_leaves + 1: each leaf's distinct features */
 	int		   *feat;
 	double	   *z;
@@ -72,12 +73,12 @@ struct AmlShapFast
 static void
 fast_tree_free(FastTree *t)
 {
-	aml_free(t->internal);
+	aml_free(t->in_feature);
+	aml_free(t->in_threshold);
+	aml_free(t->in_missing_left);
 	aml_free(t->leaf);
 	aml_free(t->step_start);
-	aml_free(t->step_node);
-	aml_free(t->step_local);
-	aml_free(t->step_left);
+	aml_free(t->step);
 	aml_free(t->feat_start);
 	aml_free(t->feat);
 	aml_free(t->z);
@@ -155,6 +156,7 @@ typedef struct Collect
 	const AmlShapTree *t;
 	FastTree   *ft;
 	int		   *path;			/* internal nodes root..leaf */
+	int		   *path_index;		/* their preorder indices among internal nodes */
 	unsigned char *side;		/* went left from path[d] */
 	int		   *local;			/* per global feature: index in the current leaf's P, or -1 */
 	int			n_leaves;
@@ -172,9 +174,13 @@ collect(Collect *c, int node, int depth)
 
 	if (t->feature[node] >= 0)
 	{
-		if (ft->internal)
-			ft->internal[c->n_internal] = node;
-		c->n_internal++;
+		if (ft->in_feature)
+		{
+			ft->in_feature[c->n_internal] = t->feature[node];
+			ft->in_threshold[c->n_internal] = t->threshold[node];
+			ft->in_missing_left[c->n_internal] = t->missing_left[node];
+		}
+		c->path_index[depth] = c->n_internal++;
 		c->path[depth] = node;
 		c->side[depth] = 1;
 		collect(c, t->left[node], depth + 1);
@@ -205,9 +211,8 @@ collect(Collect *c, int node, int depth)
 				ft->z[fs + k] = 1;
 			}
 			ft->z[fs + k] *= aml_shap_cover_fraction(t, n, child);
-			ft->step_node[c->n_steps + d] = n;
-			ft->step_left[c->n_steps + d] = c->side[d];
-			ft->step_local[c->n_steps + d] = k;
+			ft->step[c->n_steps + d] = (uint64_t) c->path_index[d] << 32 |
+				(uint64_t) k << 1 | c->side[d];
 		}
 		for (int k = 0; k < p; k++)
 			c->local[ft->feat[fs + k]] = -1;
@@ -234,9 +239,10 @@ prepare_tree(const AmlShapTree *t, int n_features, FastTree *ft)
 	c.t = t;
 	c.ft = ft;
 	c.path = AML_NEW_ARRAY(int, t->depth + 1);
+	c.path_index = AML_NEW_ARRAY(int, t->depth + 1);
 	c.side = AML_NEW_ARRAY(unsigned char, t->depth + 1);
 	c.local = AML_NEW_ARRAY(int, n_features > 0 ? n_features : 1);
-	if (!c.path || !c.side || !c.local)
+	if (!c.path || !c.path_index || !c.side || !c.local)
 		ok = false;
 	else
 	{
@@ -245,17 +251,17 @@ prepare_tree(const AmlShapTree *t, int n_features, FastTree *ft)
 		collect(&c, 0, 0);
 		ft->n_leaves = c.n_leaves;
 		ft->n_internal = c.n_internal;
-		ft->internal = AML_NEW_ARRAY(int, c.n_internal + 1);
+		ft->in_feature = AML_NEW_ARRAY(int, c.n_internal + 1);
+		ft->in_threshold = AML_NEW_ARRAY(double, c.n_internal + 1);
+		ft->in_missing_left = AML_NEW_ARRAY(unsigned char, c.n_internal + 1);
 		ft->leaf = AML_NEW_ARRAY(int, c.n_leaves);
 		ft->step_start = AML_NEW_ARRAY(int, c.n_leaves + 1);
-		ft->step_node = AML_NEW_ARRAY(int, c.n_steps + 1);
-		ft->step_local = AML_NEW_ARRAY(int, c.n_steps + 1);
-		ft->step_left = AML_NEW_ARRAY(unsigned char, c.n_steps + 1);
+		ft->step = AML_NEW_ARRAY(uint64_t, c.n_steps + 1);
 		ft->feat_start = AML_NEW_ARRAY(int, c.n_leaves + 1);
 		ft->feat = AML_NEW_ARRAY(int, c.n_feats + 1);
 		ft->z = AML_NEW_ARRAY(double, c.n_feats + 1);
-		ok = ft->internal && ft->leaf && ft->step_start && ft->step_node && ft->step_local &&
-			ft->step_left && ft->feat_start && ft->feat && ft->z && c.n_steps < (1L << 30);
+		ok = ft->in_feature && ft->in_threshold && ft->in_missing_left && ft->leaf &&
+			ft->step_start && ft->step && ft->feat_start && ft->feat && ft->z && c.n_steps < (1L << 30);
 		if (ok)
 		{
 			c.n_leaves = c.n_internal = 0;
@@ -264,6 +270,7 @@ prepare_tree(const AmlShapTree *t, int n_features, FastTree *ft)
 		}
 	}
 	aml_free(c.path);
+	aml_free(c.path_index);
 	aml_free(c.side);
 	aml_free(c.local);
 	return ok;
@@ -512,10 +519,9 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 		/* where x goes at every internal node */
 		for (int i = 0; i < ft->n_internal; i++)
 		{
-			int			node = ft->internal[i];
-			double		v = x[tr->feature[node]];
+			double		v = x[ft->in_feature[i]];
 
-			dir[node] = isnan(v) ? tr->missing_left[node] : v <= tr->threshold[node];
+			dir[i] = isnan(v) ? ft->in_missing_left[i] : v <= ft->in_threshold[i];
 		}
 		for (int l = 0; l < ft->n_leaves; l++)
 		{
@@ -537,11 +543,14 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 				double		zc = f->scale;
 
 				for (int s = ft->step_start[l]; s < ft->step_start[l + 1]; s++)
-					if (dir[ft->step_node[s]] != ft->step_left[s])
-						in &= ~(1u << ft->step_local[s]);
-				for (int k = 0; k < p; k++)
-					if (!(in & (1u << k)))
-						zc *= z[k];
+				{
+					uint64_t	st = ft->step[s];
+
+					if (dir[st >> 32] != (st & 1))
+						in &= ~(1u << ((uint32_t) st >> 1));
+				}
+				for (unsigned m = ~in & ((1u << p) - 1); m; m &= m - 1)
+					zc *= z[__builtin_ctz(m)];
 				for (int k = 0; k < p; k++)
 				{
 					double		g = in & (1u << k) ? (1 - z[k]) * zc * H[in ^ (1u << k)]
@@ -559,8 +568,12 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 			for (int k = 0; k < p; k++)
 				o[k] = 1;
 			for (int s = ft->step_start[l]; s < ft->step_start[l + 1]; s++)
-				if (dir[ft->step_node[s]] != ft->step_left[s])
-					o[ft->step_local[s]] = 0;
+			{
+				uint64_t	st = ft->step[s];
+
+				if (dir[st >> 32] != (st & 1))
+					o[(uint32_t) st >> 1] = 0;
+			}
 			for (int k = 0; k < p; k++)
 				c[k] = 0;
 			Q = (p + 1) / 2;
