@@ -7,6 +7,7 @@
  * reference (aml_shap_tree_explain per tree).  Run by shap_bench.sh.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,6 +16,23 @@
 #include "core/random.h"
 #include "ml/estimator.h"
 #include "ml/shap.h"
+
+/* Sum over the leaves below node of their distinct path features; counts: per feature on the path. */
+static void
+distinct(const AmlShapTree *t, int node, int *counts, int p, long *hist)
+{
+	int			f = t->feature[node];
+
+	if (f < 0)
+	{
+		hist[p < 63 ? p : 63]++;
+		return;
+	}
+	p += counts[f]++ == 0;
+	distinct(t, t->left[node], counts, p, hist);
+	distinct(t, t->right[node], counts, p, hist);
+	counts[f]--;
+}
 
 static double
 now(void)
@@ -36,6 +54,8 @@ main(void)
 	double	   *y = AML_NEW_ARRAY(double, n);
 	AmlError	err;
 
+	if (getenv("SHAP_TABLE_BUDGET"))
+		aml_shap_table_budget = atol(getenv("SHAP_TABLE_BUDGET"));
 	aml_rng_seed(&rng, 7);
 	for (int i = 0; i < n; i++)
 	{
@@ -79,6 +99,18 @@ main(void)
 		aml_shap_forest_covers_from_data(f, X);
 		if (aml_shap_forest_prepare(f, &err) != AML_OK)
 			return 1;
+		{
+			long		hist[64] = {0};
+			int			counts[20] = {0};
+
+			for (int t = 0; t < f->n_trees; t++)
+				distinct(&f->trees[t], 0, counts, 0, hist);
+			fprintf(stderr, "max_depth %d: leaves by distinct path features:", depths[d]);
+			for (int q = 0; q < 64; q++)
+				if (hist[q])
+					fprintf(stderr, " %d: %ld", q, hist[q]);
+			fprintf(stderr, "\n");
+		}
 		for (int t = 0; t < f->n_trees; t++)
 			for (int i = 0; i < f->trees[t].n_nodes; i++)
 				leaves += f->trees[t].feature[i] < 0;
