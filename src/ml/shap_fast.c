@@ -159,6 +159,7 @@ typedef struct Collect
 	int		   *path_index;		/* their preorder indices among internal nodes */
 	unsigned char *side;		/* went left from path[d] */
 	int		   *local;			/* per global feature: index in the current leaf's P, or -1 */
+	int		   *order;			/* the current leaf's P */
 	int			n_leaves;
 	int			n_internal;
 	long		n_steps;
@@ -188,44 +189,52 @@ collect(Collect *c, int node, int depth)
 		collect(c, t->right[node], depth + 1);
 		return;
 	}
-	if (ft->leaf)
 	{
+		bool		fill = ft->leaf != NULL;	/* pass 2 */
 		int			l = c->n_leaves;
 		int			p = 0;
 		long		fs = c->n_feats;
 
-		ft->leaf[l] = node;
-		ft->step_start[l] = (int) c->n_steps;
-		ft->feat_start[l] = (int) fs;
+		if (fill)
+		{
+			ft->leaf[l] = node;
+			ft->step_start[l] = (int) c->n_steps;
+			ft->feat_start[l] = (int) fs;
+		}
 		for (int d = 0; d < depth; d++)
 		{
 			int			n = c->path[d];
-			int			child = c->side[d] ? t->left[n] : t->right[n];
 			int			f = t->feature[n];
 			int			k = c->local[f];
 
 			if (k < 0)
 			{
 				k = c->local[f] = p++;
-				ft->feat[fs + k] = f;
-				ft->z[fs + k] = 1;
+				c->order[k] = f;
+				if (fill)
+				{
+					ft->feat[fs + k] = f;
+					ft->z[fs + k] = 1;
+				}
 			}
-			ft->z[fs + k] *= aml_shap_cover_fraction(t, n, child);
-			ft->step[c->n_steps + d] = (uint64_t) c->path_index[d] << 32 |
-				(uint64_t) k << 1 | c->side[d];
+			if (fill)
+			{
+				int			child = c->side[d] ? t->left[n] : t->right[n];
+
+				ft->z[fs + k] *= aml_shap_cover_fraction(t, n, child);
+				ft->step[c->n_steps + d] = (uint64_t) c->path_index[d] << 32 |
+					(uint64_t) k << 1 | c->side[d];
+			}
 		}
 		for (int k = 0; k < p; k++)
-			c->local[ft->feat[fs + k]] = -1;
+			c->local[c->order[k]] = -1;
 		c->n_feats += p;
 		c->n_steps += depth;
-		ft->step_start[l + 1] = (int) c->n_steps;
-		ft->feat_start[l + 1] = (int) c->n_feats;
-	}
-	else
-	{
-		/* an upper bound of the distinct features: the depth */
-		c->n_feats += depth;
-		c->n_steps += depth;
+		if (fill)
+		{
+			ft->step_start[l + 1] = (int) c->n_steps;
+			ft->feat_start[l + 1] = (int) c->n_feats;
+		}
 	}
 	c->n_leaves++;
 }
@@ -240,9 +249,10 @@ prepare_tree(const AmlShapTree *t, int n_features, FastTree *ft)
 	c.ft = ft;
 	c.path = AML_NEW_ARRAY(int, t->depth + 1);
 	c.path_index = AML_NEW_ARRAY(int, t->depth + 1);
+	c.order = AML_NEW_ARRAY(int, t->depth + 1);
 	c.side = AML_NEW_ARRAY(unsigned char, t->depth + 1);
 	c.local = AML_NEW_ARRAY(int, n_features > 0 ? n_features : 1);
-	if (!c.path || !c.path_index || !c.side || !c.local)
+	if (!c.path || !c.path_index || !c.order || !c.side || !c.local)
 		ok = false;
 	else
 	{
@@ -271,6 +281,7 @@ prepare_tree(const AmlShapTree *t, int n_features, FastTree *ft)
 	}
 	aml_free(c.path);
 	aml_free(c.path_index);
+	aml_free(c.order);
 	aml_free(c.side);
 	aml_free(c.local);
 	return ok;

@@ -97,8 +97,10 @@ main(void)
 			return 1;
 		}
 		aml_shap_forest_covers_from_data(f, X);
+		t0 = now();
 		if (aml_shap_forest_prepare(f, &err) != AML_OK)
 			return 1;
+		fprintf(stderr, "max_depth %d: aml_shap_forest_prepare %.1f ms\n", depths[d], 1e3 * (now() - t0));
 		{
 			long		hist[64] = {0};
 			int			counts[20] = {0};
