@@ -15,16 +15,29 @@
  *                                   (t o_k + (1 - t) z_k) dt.
  * The integrand is a polynomial of degree p - 1 in t, so Gauss-Legendre
  * quadrature with Q = ceil(p / 2) nodes on [0, 1] is exact (up to rounding).
- * The products leaving out one factor come from prefix and suffix products
- * (no division, so zero covers are fine).  Per row and tree: one comparison
- * per internal node, then per leaf one check per path node and about
- * 3 p Q multiply-adds: O(nodes + leaves x depth^2 / 2) with a small
- * constant and no recursion, against the recursive algorithm's larger
- * constant and per-node path copies.
+ * Writing s = {k in P : o_k = 1}, the factors of P \ s are (1 - t) z_k, so
+ *     i not in s:  phi_i = -val * Z(P \ s) * H(s)
+ *     i in s:      phi_i =  val * (1 - z_i) * Z(P \ s) * H(s \ {i})
+ * with Z(B) = prod_{k in B} z_k and H(A) = integral_0^1 (1 - t)^(p - 1 - |A|)
+ * prod_{k in A} (t + (1 - t) z_k) dt (= sum over S subset of A of
+ * |S|! (p - |S| - 1)! / p! * Z(A \ S)).
  *
- * Prepared once per forest (aml_shap_forest_prepare): per leaf its path
- * nodes (node, side, index of the feature in P), P with z, and the forest's
- * base values E[out] = offset + scale * sum_l val_l * prod_k z_k.
+ * Two ways to the numbers, chosen per leaf when the forest is prepared:
+ *   - H table: H(A) for every subset A of P (2^p doubles), for leaves with
+ *     p <= AML_SHAP_TABLE_MAX_P, smallest p first while the forest's tables
+ *     stay within aml_shap_table_budget doubles; a row then costs O(p);
+ *   - otherwise the integral above by quadrature at the row, the products
+ *     leaving out one factor from prefix and suffix products (no division,
+ *     so zero covers are fine): about 3 p Q multiplications.
+ * Per row and tree: one comparison per internal node, then per leaf one
+ * check per path node and the leaf's arithmetic, with no recursion.  Every
+ * leaf is visited for every row (its value reaches the features on its path
+ * unless the path's weight is zero), against one path for a prediction.
+ *
+ * Prepared once per explainer (aml_shap_forest_prepare): the split nodes in
+ * preorder arrays, per leaf its path steps (split index, index of the
+ * feature in P, side), P with z, the H tables, and the forest's base values
+ * E[out] = offset + scale * sum_l val_l * prod_k z_k.
  */
 #include "ml/shap.h"
 #include "ml/shap_internal.h"
