@@ -437,6 +437,7 @@ member_setup(AmlExplainer *e, Member *mb, const AmlPipeline *p, bool natural, Sc
 			return AML_OK;
 		}
 		aml_shap_forest_set_covers(mb->forest, info->cover);
+		AML_TRY(aml_shap_forest_prepare(mb->forest, err));
 		mb->method = AML_EXPLAIN_TREE;
 		mb->K = mb->forest->n_outputs;
 		if (mb->forest->tree_output[0] >= 0 && classification)

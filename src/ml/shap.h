@@ -46,6 +46,9 @@ typedef struct AmlShapTree
 	double	   *cover;			/* n_nodes */
 } AmlShapTree;
 
+/* The per-leaf paths and base values the explanation needs (shap_fast.c). */
+struct AmlShapFast;
+
 typedef struct AmlShapForest
 {
 	int			n_features;
@@ -55,6 +58,7 @@ typedef struct AmlShapForest
 	int		   *tree_output;	/* per tree: the output it adds to, -1: all (vector leaves) */
 	double	   *offset;			/* n_outputs */
 	double		scale;
+	struct AmlShapFast *fast;	/* aml_shap_forest_prepare; NULL after covers change */
 } AmlShapForest;
 
 /*
@@ -71,11 +75,26 @@ void		aml_shap_forest_covers_from_data(AmlShapForest *f, const AmlMatrix *X);
 void		aml_shap_forest_get_covers(const AmlShapForest *f, double *covers);
 void		aml_shap_forest_set_covers(AmlShapForest *f, const double *covers);
 
-/* Doubles of workspace aml_shap_forest_explain needs. */
+/*
+ * Prepares the explanation once the covers are set (after
+ * aml_shap_forest_covers_from_data or _set_covers, which drop it): per leaf,
+ * its path's distinct features with their cover products, and the base
+ * values.  Memory: O(sum of leaf depths) per tree.
+ */
+AmlStatus	aml_shap_forest_prepare(AmlShapForest *f, AmlError *err);
+/*
+ * Doubles of H tables (shap_fast.c) one prepared forest may hold (default
+ * 4 Mi = 32 MB); leaves without one compute the same numbers by quadrature.
+ * Tests set it to 0 to exercise that path.
+ */
+extern long aml_shap_table_budget;
+/* Doubles of workspace aml_shap_forest_explain (and aml_shap_tree_explain) need. */
 long		aml_shap_forest_workspace(const AmlShapForest *f);
 /*
  * phi: n_outputs x n_features (output k at phi + k * n_features), base:
- * n_outputs; work: aml_shap_forest_workspace() doubles.
+ * n_outputs; work: aml_shap_forest_workspace() doubles.  Needs
+ * aml_shap_forest_prepare (unprepared: phi and base are NaN).  Cost per row
+ * and tree: O(nodes + sum over leaves of depth x distinct features / 2).
  */
 void		aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi,
 									double *base, double *work);
@@ -89,7 +108,10 @@ void		aml_shap_forest_output(const AmlShapForest *f, const double *x, double *ou
  */
 AmlStatus	aml_shap_tree_brute_force(const AmlShapTree *t, int n_features, const double *x,
 									  double *phi, AmlError *err);
-/* TreeSHAP of one tree (phi += scale * contributions), for tests. */
+/*
+ * Reference (tests): recursive TreeSHAP of one tree (Lundberg et al.'s
+ * algorithm 2, phi += scale * contributions); work: aml_shap_forest_workspace().
+ */
 void		aml_shap_tree_explain(const AmlShapTree *t, int n_features, const double *x,
 								  double scale, double *phi, double *work);
 

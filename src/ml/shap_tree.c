@@ -1,9 +1,10 @@
 /*
- * shap_tree.c — TreeSHAP (path-dependent, exact, polynomial time) over the
- * generic tree form of shap.h, the trees of the tree families brought into
- * it, node covers, and a brute-force Shapley reference for the tests.
+ * shap_tree.c — the generic tree form of shap.h, the trees of the tree
+ * families brought into it, node covers, the forest's output, and two
+ * references for the tests: the recursive TreeSHAP below and a brute-force
+ * Shapley enumeration.  The product explains with shap_fast.c.
  *
- * The algorithm is algorithm 2 of Lundberg, Erion et al. (2020): one
+ * The recursive TreeSHAP is algorithm 2 of Lundberg, Erion et al. (2020): one
  * depth-first walk per tree carrying the "unique path" of the features split
  * on so far, each with the fraction of coalitions without it that follow the
  * path (zero fraction: the cover ratio) and with it (one fraction: 1 when x
@@ -13,6 +14,7 @@
  * O(leaves x depth^2) per tree and output-independent except at the leaves.
  */
 #include "ml/shap.h"
+#include "ml/shap_internal.h"
 #include "ml/tree_access.h"
 #include "core/memory.h"
 
@@ -26,25 +28,6 @@ typedef struct PathElement
 	double		one;
 	double		weight;
 } PathElement;
-
-/* Fraction of the weight of `parent` that goes to `child` when its feature is not known. */
-static inline double
-cover_fraction(const AmlShapTree *t, int parent, int child)
-{
-	double		c = t->cover[parent];
-
-	return c > 0 ? t->cover[child] / c : 0.5;
-}
-
-static inline int
-hot_child(const AmlShapTree *t, int i, const double *x)
-{
-	double		v = x[t->feature[i]];
-
-	if (isnan(v))
-		return t->missing_left[i] ? t->left[i] : t->right[i];
-	return v <= t->threshold[i] ? t->left[i] : t->right[i];
-}
 
 /* ------------------------------------------------------------------ the generic form */
 
@@ -159,6 +142,7 @@ aml_shap_forest_free(AmlShapForest *f)
 {
 	if (f == NULL)
 		return;
+	aml_shap_fast_free(f->fast);
 	for (int t = 0; t < f->n_trees && f->trees; t++)
 		tree_free(&f->trees[t]);
 	aml_free(f->trees);
@@ -248,6 +232,8 @@ aml_shap_forest_covers_from_data(AmlShapForest *f, const AmlMatrix *X)
 {
 	double	   *row = AML_NEW_ARRAY(double, f->n_features > 0 ? f->n_features : 1);
 
+	aml_shap_fast_free(f->fast);
+	f->fast = NULL;
 	for (int t = 0; t < f->n_trees; t++)
 		memset(f->trees[t].cover, 0, sizeof(double) * f->trees[t].n_nodes);
 	if (row == NULL)
@@ -266,7 +252,7 @@ aml_shap_forest_covers_from_data(AmlShapForest *f, const AmlMatrix *X)
 				tr->cover[n] += 1;
 				if (tr->feature[n] < 0)
 					break;
-				n = hot_child(tr, n, row);
+				n = aml_shap_hot_child(tr, n, row);
 			}
 		}
 	}
@@ -286,6 +272,8 @@ aml_shap_forest_get_covers(const AmlShapForest *f, double *covers)
 void
 aml_shap_forest_set_covers(AmlShapForest *f, const double *covers)
 {
+	aml_shap_fast_free(f->fast);
+	f->fast = NULL;
 	for (int t = 0; t < f->n_trees; t++)
 	{
 		memcpy(f->trees[t].cover, covers, sizeof(double) * f->trees[t].n_nodes);
@@ -394,10 +382,10 @@ recurse(const ShapWalk *w, int node, PathElement *parent_path, int depth, double
 		return;
 	}
 	{
-		int			hot = hot_child(t, node, w->x);
+		int			hot = aml_shap_hot_child(t, node, w->x);
 		int			cold = hot == t->left[node] ? t->right[node] : t->left[node];
-		double		hot_zero = cover_fraction(t, node, hot);
-		double		cold_zero = cover_fraction(t, node, cold);
+		double		hot_zero = aml_shap_cover_fraction(t, node, hot);
+		double		cold_zero = aml_shap_cover_fraction(t, node, cold);
 		double		in_zero = 1,
 					in_one = 1;
 		int			split = t->feature[node];
@@ -418,8 +406,8 @@ recurse(const ShapWalk *w, int node, PathElement *parent_path, int depth, double
 	}
 }
 
-static long
-path_workspace(int depth)
+long
+aml_shap_path_workspace(int depth)
 {
 	/* one copy of the path per level, each up to depth + 2 elements */
 	return (long) (depth + 2) * (depth + 3) / 2 * (long) (sizeof(PathElement) / sizeof(double));
@@ -437,71 +425,6 @@ aml_shap_tree_explain(const AmlShapTree *t, int n_features, const double *x, dou
 	recurse(&w, 0, path, 0, 1, 1, -1);
 }
 
-/* Expected output under the covers (the base value of one tree), into out[n_outputs]. */
-static void
-expected_value(const AmlShapTree *t, int node, double weight, double *out)
-{
-	if (t->feature[node] < 0)
-	{
-		for (int k = 0; k < t->n_outputs; k++)
-			out[k] += weight * t->value[(size_t) node * t->n_outputs + k];
-		return;
-	}
-	expected_value(t, t->left[node], weight * cover_fraction(t, node, t->left[node]), out);
-	expected_value(t, t->right[node], weight * cover_fraction(t, node, t->right[node]), out);
-}
-
-long
-aml_shap_forest_workspace(const AmlShapForest *f)
-{
-	int			depth = 0;
-
-	for (int t = 0; t < f->n_trees; t++)
-		if (f->trees[t].depth > depth)
-			depth = f->trees[t].depth;
-	/* path copies, then one tree's phi block and base (boosting trees) */
-	return path_workspace(depth) + (long) f->n_features * f->n_outputs + f->n_outputs + 1;
-}
-
-void
-aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, double *base,
-						double *work)
-{
-	int			p = f->n_features;
-	long		pw = aml_shap_forest_workspace(f) - ((long) p * f->n_outputs + f->n_outputs + 1);
-	double	   *tphi = work + pw;
-	double	   *tbase = tphi + (size_t) p * f->n_outputs;
-
-	memset(phi, 0, sizeof(double) * (size_t) p * f->n_outputs);
-	for (int k = 0; k < f->n_outputs; k++)
-		base[k] = f->offset[k];
-	for (int t = 0; t < f->n_trees; t++)
-	{
-		const AmlShapTree *tr = &f->trees[t];
-		int			o = f->tree_output[t];
-
-		if (o < 0)
-		{
-			/* vector leaves: straight into phi */
-			aml_shap_tree_explain(tr, p, x, f->scale, phi, work);
-			memset(tbase, 0, sizeof(double) * tr->n_outputs);
-			expected_value(tr, 0, 1.0, tbase);
-			for (int k = 0; k < tr->n_outputs; k++)
-				base[k] += f->scale * tbase[k];
-		}
-		else
-		{
-			memset(tphi, 0, sizeof(double) * p);
-			aml_shap_tree_explain(tr, p, x, f->scale, tphi, work);
-			for (int j = 0; j < p; j++)
-				phi[(size_t) o * p + j] += tphi[j];
-			tbase[0] = 0;
-			expected_value(tr, 0, 1.0, tbase);
-			base[o] += f->scale * tbase[0];
-		}
-	}
-}
-
 void
 aml_shap_forest_output(const AmlShapForest *f, const double *x, double *out)
 {
@@ -514,7 +437,7 @@ aml_shap_forest_output(const AmlShapForest *f, const double *x, double *out)
 		const double *v;
 
 		while (tr->feature[n] >= 0)
-			n = hot_child(tr, n, x);
+			n = aml_shap_hot_child(tr, n, x);
 		v = tr->value + (size_t) n * tr->n_outputs;
 		if (f->tree_output[t] < 0)
 			for (int k = 0; k < tr->n_outputs; k++)
@@ -539,11 +462,11 @@ coalition_value(const AmlShapTree *t, int node, const double *x, unsigned long m
 	}
 	if (mask & (1UL << t->feature[node]))
 	{
-		coalition_value(t, hot_child(t, node, x), x, mask, weight, out);
+		coalition_value(t, aml_shap_hot_child(t, node, x), x, mask, weight, out);
 		return;
 	}
-	coalition_value(t, t->left[node], x, mask, weight * cover_fraction(t, node, t->left[node]), out);
-	coalition_value(t, t->right[node], x, mask, weight * cover_fraction(t, node, t->right[node]),
+	coalition_value(t, t->left[node], x, mask, weight * aml_shap_cover_fraction(t, node, t->left[node]), out);
+	coalition_value(t, t->right[node], x, mask, weight * aml_shap_cover_fraction(t, node, t->right[node]),
 					out);
 }
 

@@ -54,6 +54,10 @@ typedef struct ExplainCall
 	int		   *source;			/* per input: attribute index */
 	AmlSourceColumn *cols;
 	FmgrInfo   *outfn;			/* per input: the column's output function */
+	TupleDesc	rowdesc;		/* a copy of the row type's descriptor */
+	Datum	   *values;			/* per attribute of the row */
+	bool	   *nulls;
+	Datum	   *name_text;		/* per input: its name as text; [n_inputs]: '(base)' */
 	double	   *raw;
 	double	   *phi;
 	double	   *base;
@@ -180,6 +184,13 @@ bind_row(ExplainCall *call, HeapTupleHeader row)
 		fmgr_info_cxt(outfunc, &call->outfn[k], call->mcxt);
 		call->source[k] = found;
 	}
+	call->rowdesc = CreateTupleDescCopy(desc);
+	call->values = palloc(sizeof(Datum) * Max(desc->natts, 1));
+	call->nulls = palloc(sizeof(bool) * Max(desc->natts, 1));
+	call->name_text = palloc(sizeof(Datum) * (n + 1));
+	for (int k = 0; k < n; k++)
+		call->name_text[k] = CStringGetTextDatum(schema->inputs[k].name);
+	call->name_text[n] = CStringGetTextDatum("(base)");
 	call->raw = palloc(sizeof(double) * Max(n, 1));
 	call->phi = palloc(sizeof(double) * Max(n, 1) * K);
 	call->base = palloc(sizeof(double) * K);
@@ -213,7 +224,6 @@ automl_explain(PG_FUNCTION_ARGS)
 	ExplainCall *call;
 	HeapTupleHeader row;
 	HeapTupleData tuple;
-	TupleDesc	rowdesc;
 	Datum	   *values;
 	bool	   *nulls;
 	int			top_n = -1;
@@ -243,16 +253,14 @@ automl_explain(PG_FUNCTION_ARGS)
 	schema = call->entry->model->schema;
 	K = aml_explainer_outputs(call->explainer);
 
-	/* the row's values */
-	rowdesc = lookup_rowtype_tupdesc(call->tuptype, call->tuptypmod);
+	/* the row's values (the descriptor and arrays are the call site's: no per-row lookups) */
 	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = row;
-	values = palloc(sizeof(Datum) * Max(rowdesc->natts, 1));
-	nulls = palloc(sizeof(bool) * Max(rowdesc->natts, 1));
-	heap_deform_tuple(&tuple, rowdesc, values, nulls);
-	ReleaseTupleDesc(rowdesc);
+	values = call->values;
+	nulls = call->nulls;
+	heap_deform_tuple(&tuple, call->rowdesc, values, nulls);
 	for (int k = 0; k < call->n_inputs; k++)
 	{
 		int			a = call->source[k];
@@ -295,7 +303,7 @@ automl_explain(PG_FUNCTION_ARGS)
 
 		if (c >= 0)
 			cls = PointerGetDatum(call->entry->labels[c]);
-		v[0] = CStringGetTextDatum("(base)");
+		v[0] = call->name_text[call->n_inputs];
 		v[1] = (Datum) 0;
 		v[2] = Float8GetDatum(call->base[r]);
 		v[3] = cls;
@@ -310,7 +318,7 @@ automl_explain(PG_FUNCTION_ARGS)
 			int			k = call->order[i];
 			int			a = call->source[k];
 
-			v[0] = CStringGetTextDatum(schema->inputs[k].name);
+			v[0] = call->name_text[k];
 			nl[1] = nulls[a];
 			v[1] = nulls[a] ? (Datum) 0
 				: CStringGetTextDatum(OutputFunctionCall(&call->outfn[k], values[a]));

@@ -1,8 +1,12 @@
 /*
  * test_shap.c — explanations (src/ml/shap_tree.c, src/ml/explain.c):
- *   - TreeSHAP equals the brute-force Shapley values (all 2^M coalitions of
- *     the same path-dependent value function) on small trees of every tree
- *     family, M <= 8, to 1e-12;
+ *   - TreeSHAP (the product's leaf-wise algorithm, shap_fast.c, and the
+ *     recursive reference) equals the brute-force Shapley values (all 2^M
+ *     coalitions of the same path-dependent value function) on small trees
+ *     of every tree family, M <= 8, to 1e-12;
+ *   - the same on random trees built by hand: features repeated along a
+ *     path, NaN routed either way, vector leaves, zero covers (whole
+ *     subtrees no training row reached), depth up to 12;
  *   - additivity: base + contributions = the explained output to 1e-9 for
  *     every family with its default pipeline, both tasks, and an ensemble;
  *   - linear models: contributions equal coef x (x - training mean) in the
@@ -16,6 +20,7 @@
 #include "core/random.h"
 #include "ml/explain.h"
 #include "ml/shap.h"
+#include "ml/shap_internal.h"
 
 static json_object *
 parse(const char *text)
@@ -56,6 +61,31 @@ signal(const AmlMatrix *X, int i)
 	return a * b - 2 * c + (AML_AT(X, i, X->cols - 1) > 2);
 }
 
+/* phi (n_outputs x M) of tree t alone, by the product's algorithm. */
+static void
+fast_tree(const AmlShapTree *t, int M, const double *x, double *phi, double *base)
+{
+	AmlShapForest one;
+	int			out = -1;
+	double		offset[8] = {0};
+	double	   *work;
+	AmlError	err;
+
+	memset(&one, 0, sizeof(one));
+	one.n_features = M;
+	one.n_outputs = t->n_outputs;
+	one.n_trees = 1;
+	one.trees = (AmlShapTree *) t;
+	one.tree_output = &out;
+	one.offset = offset;
+	one.scale = 1;
+	CHECK_OK(aml_shap_forest_prepare(&one, &err), &err);
+	work = AML_NEW_ARRAY(double, aml_shap_forest_workspace(&one));
+	aml_shap_forest_explain(&one, x, phi, base, work);
+	aml_free(work);
+	aml_shap_fast_free(one.fast);
+}
+
 static void
 check_trees(const char *type_name, AmlTask task, int M, const char *params, bool missing)
 {
@@ -71,7 +101,8 @@ check_trees(const char *type_name, AmlTask task, int M, const char *params, bool
 	double	   *phi,
 			   *ref,
 			   *work,
-				x[8];
+				x[8],
+				fbase[3];
 	int			checked = 0;
 
 	aml_rng_seed(&rng, 11);
@@ -90,6 +121,7 @@ check_trees(const char *type_name, AmlTask task, int M, const char *params, bool
 	if (f == NULL)
 		return;
 	aml_shap_forest_covers_from_data(f, X);
+	CHECK_OK(aml_shap_forest_prepare(f, &err), &err);
 	work = AML_NEW_ARRAY(double, aml_shap_forest_workspace(f));
 	phi = AML_NEW_ARRAY(double, (size_t) M * f->n_outputs);
 	ref = AML_NEW_ARRAY(double, (size_t) M * f->n_outputs);
@@ -110,6 +142,16 @@ check_trees(const char *type_name, AmlTask task, int M, const char *params, bool
 				CHECK_MSG(fabs(phi[k] - ref[k]) <= 1e-12 * fmax(1, fabs(ref[k])),
 						  "%s tree %d row %d: TreeSHAP %.17g, brute force %.17g", type_name, t, i,
 						  phi[k], ref[k]);
+			for (int b = 0; b < 2; b++)
+			{
+				aml_shap_table_budget = b == 0 ? 4L << 20 : 0;
+				fast_tree(tr, M, x, phi, fbase);
+				for (int k = 0; k < M * tr->n_outputs; k++)
+					CHECK_MSG(fabs(phi[k] - ref[k]) <= 1e-12 * fmax(1, fabs(ref[k])),
+							  "%s tree %d row %d: leaf-wise TreeSHAP (%s) %.17g, brute force %.17g",
+							  type_name, t, i, b == 0 ? "H tables" : "quadrature", phi[k], ref[k]);
+			}
+			aml_shap_table_budget = 4L << 20;
 			checked++;
 		}
 	}
@@ -156,6 +198,185 @@ test_treeshap_brute_force(void)
 	check_trees("extra_trees", AML_TASK_CLASSIFICATION, 7, "{\"n_estimators\": 4, \"max_depth\": 8}", false);
 	check_trees("gradient_boosting", AML_TASK_REGRESSION, 6, "{\"max_iter\": 5, \"max_leaf_nodes\": 12}", true);
 	check_trees("gradient_boosting", AML_TASK_CLASSIFICATION, 8, "{\"max_iter\": 3}", true);
+}
+
+/* ------------------------------------------------------------------ random trees */
+
+typedef struct RandomTree
+{
+	AmlShapTree t;
+	AmlRng	   *rng;
+	int			M;
+	int			max_depth;
+	int			n_features_used;	/* features drawn from 0..n_features_used-1: repeats */
+	double		zero_cover;		/* probability that a leaf has cover 0 */
+} RandomTree;
+
+/* Grows node `node` (already allocated); returns its cover. */
+static double
+grow(RandomTree *r, int node, int depth)
+{
+	AmlShapTree *t = &r->t;
+
+	if (depth >= r->max_depth || (depth > 1 && aml_rng_uniform(r->rng) < 0.2))
+	{
+		t->feature[node] = -1;
+		t->left[node] = t->right[node] = node;
+		for (int k = 0; k < t->n_outputs; k++)
+			t->value[(size_t) node * t->n_outputs + k] = aml_rng_normal(r->rng);
+		t->cover[node] = aml_rng_uniform(r->rng) < r->zero_cover ? 0
+			: 1 + floor(aml_rng_uniform(r->rng) * 20);
+	}
+	else
+	{
+		int			left = t->n_nodes;
+
+		t->n_nodes += 2;
+		t->feature[node] = (int) floor(aml_rng_uniform(r->rng) * r->n_features_used);
+		t->threshold[node] = floor(aml_rng_uniform(r->rng) * 5) - 0.5;
+		t->missing_left[node] = aml_rng_uniform(r->rng) < 0.5;
+		t->left[node] = left;
+		t->right[node] = left + 1;
+		t->cover[node] = grow(r, left, depth + 1) + grow(r, left + 1, depth + 1);
+	}
+	if (depth > t->depth)
+		t->depth = depth;
+	return t->cover[node];
+}
+
+static void
+random_tree(RandomTree *r, AmlRng *rng, int M, int used, int max_depth, int n_outputs,
+			double zero_cover)
+{
+	int			cap = (1 << (max_depth + 1)) + 1;
+	AmlShapTree *t = &r->t;
+
+	memset(r, 0, sizeof(*r));
+	r->rng = rng;
+	r->M = M;
+	r->max_depth = max_depth;
+	r->n_features_used = used;
+	r->zero_cover = zero_cover;
+	t->n_outputs = n_outputs;
+	t->feature = AML_NEW_ARRAY(int, cap);
+	t->threshold = AML_NEW_ARRAY(double, cap);
+	t->left = AML_NEW_ARRAY(int, cap);
+	t->right = AML_NEW_ARRAY(int, cap);
+	t->missing_left = AML_NEW_ARRAY(bool, cap);
+	t->value = AML_NEW_ARRAY(double, (size_t) cap * n_outputs);
+	t->cover = AML_NEW_ARRAY(double, cap);
+	t->n_nodes = 1;
+	grow(r, 0, 0);
+	/* depth counts edges: the deepest leaf's depth */
+}
+
+static void
+random_tree_free(RandomTree *r)
+{
+	aml_free(r->t.feature);
+	aml_free(r->t.threshold);
+	aml_free(r->t.left);
+	aml_free(r->t.right);
+	aml_free(r->t.missing_left);
+	aml_free(r->t.value);
+	aml_free(r->t.cover);
+}
+
+/*
+ * Random trees: the leaf-wise algorithm against the brute force and the
+ * recursive reference (1e-12, with H tables for every leaf, none or some;
+ * without zero covers, where the reference
+ * divides by zero), and base + contributions = the tree's output
+ * (1e-9).  Few features per tree (repeats along paths), NaN in x, zero
+ * covers, vector leaves; depth up to 12 (brute force over M <= 8 features).
+ */
+static void
+test_random_trees(void)
+{
+	AmlRng		rng;
+	int			trees = 0,
+				rows = 0,
+				repeated = 0;
+
+	aml_rng_seed(&rng, 2026);
+	for (int it = 0; it < 300; it++)
+	{
+		/* H tables for every leaf, then none (quadrature), then a budget between */
+		long		budgets[3] = {4L << 20, 0, 40};
+		int			M = 1 + it % 8;
+		int			used = 1 + (int) floor(aml_rng_uniform(&rng) * M);
+		int			depth = 1 + it % 12;
+		int			K = it % 3 == 0 ? 3 : 1;
+		double		zero_cover = it % 4 == 0 ? 0.3 : 0;
+		RandomTree	r;
+		double		phi[8 * 3],
+					ref[8 * 3],
+					old[8 * 3],
+					base[3],
+					out[3],
+					x[8];
+		double	   *work;
+		AmlError	err;
+
+		random_tree(&r, &rng, M, used, depth, K, zero_cover);
+		repeated += r.t.depth > used;
+		work = AML_NEW_ARRAY(double, aml_shap_path_workspace(r.t.depth) + 16);
+		for (int i = 0; i < 8; i++)
+		{
+			AmlShapForest one;
+			int			to = -1;
+			double		offset[3] = {0};
+
+			for (int j = 0; j < M; j++)
+				x[j] = aml_rng_uniform(&rng) < 0.15 ? NAN : floor(aml_rng_uniform(&rng) * 5) - 1;
+			aml_shap_table_budget = budgets[(it / 12) % 3];
+			fast_tree(&r.t, M, x, phi, base);
+			aml_shap_table_budget = 4L << 20;
+			CHECK_OK(aml_shap_tree_brute_force(&r.t, M, x, ref, &err), &err);
+			memset(old, 0, sizeof(old));
+			aml_shap_tree_explain(&r.t, M, x, 1.0, old, work);
+			for (int k = 0; k < M * K; k++)
+			{
+				CHECK_MSG(fabs(phi[k] - ref[k]) <= 1e-12 * fmax(1, fabs(ref[k])),
+						  "random tree %d row %d [%d]: leaf-wise %.17g, brute force %.17g",
+						  it, i, k, phi[k], ref[k]);
+				/*
+				 * the recursive reference divides by a path element's zero
+				 * fraction when its one fraction is 0: NaN under zero covers
+				 * (the leaf-wise algorithm has no division)
+				 */
+				if (zero_cover == 0)
+					CHECK_MSG(fabs(phi[k] - old[k]) <= 1e-12 * fmax(1, fabs(old[k])),
+						  "random tree %d row %d [%d]: leaf-wise %.17g, recursive %.17g",
+						  it, i, k, phi[k], old[k]);
+			}
+			memset(&one, 0, sizeof(one));
+			one.n_features = M;
+			one.n_outputs = K;
+			one.n_trees = 1;
+			one.trees = &r.t;
+			one.tree_output = &to;
+			one.offset = offset;
+			one.scale = 1;
+			aml_shap_forest_output(&one, x, out);
+			for (int k = 0; k < K; k++)
+			{
+				double		sum = base[k];
+
+				for (int j = 0; j < M; j++)
+					sum += phi[k * M + j];
+				CHECK_MSG(fabs(sum - out[k]) <= 1e-9 * fmax(1, fabs(out[k])),
+						  "random tree %d row %d: base + contributions %.17g, output %.17g",
+						  it, i, sum, out[k]);
+			}
+			rows++;
+		}
+		aml_free(work);
+		random_tree_free(&r);
+		trees++;
+	}
+	CHECK(trees == 300 && rows == 2400);
+	CHECK_MSG(repeated > 100, "only %d trees repeat a feature along a path", repeated);
 }
 
 /* ------------------------------------------------------------------ pipelines */
@@ -561,6 +782,7 @@ main(void)
 {
 	unit_begin();
 	RUN(test_treeshap_brute_force);
+	RUN(test_random_trees);
 	RUN(test_additivity_every_family);
 	RUN(test_linear_closed_form);
 	RUN(test_sampling_error);
