@@ -1,0 +1,102 @@
+--
+-- woken_pfa: automl_export_pfa for gradient boosting, naive Bayes, k-NN and
+-- k-means.  Each document is scored on every row of its table by an
+-- interpreter of PFA 0.8.1 written from the specification
+-- (test/woken/pfa_eval.py) and must predict what automl_predict predicts
+-- (1e-9 for values, equal labels and cluster numbers).  The linear models,
+-- trees and forests are checked the same way in the woken suite.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS automl;
+\set ECHO none
+\i test/data/load_benchmarks.sql
+\i test/data/load_mip.sql
+\i test/regress_helpers.sql
+\set ECHO all
+TRUNCATE automl.models, automl.runs, automl.pipelines RESTART IDENTITY CASCADE;
+-- gradient boosting: regression, binary and multiclass, on columns with missing values and
+-- categories (ordinal encoding), some with a squared-error and one with an absolute-error loss
+SELECT automl_fit('science.cde_features_a', 'minimentalstate', 'gradient_boosting', '{"max_iter": 30}',
+                  features => '{lefthippocampus,gender,subjectageyears,agegroup}', task => 'regression') AS gb_reg \gset
+SELECT automl_fit('science.cde_features_a', 'minimentalstate', 'gradient_boosting', '{"max_iter": 10, "loss": "absolute_error"}',
+                  features => '{lefthippocampus,righthippocampus}', task => 'regression') AS gb_abs \gset
+SELECT automl_fit('science.cde_features_a', 'gender', 'gradient_boosting', '{"max_iter": 20}',
+                  features => '{lefthippocampus,righthippocampus,subjectageyears,agegroup}') AS gb_bin \gset
+SELECT automl_fit('science.cde_features_a', 'alzheimerbroadcategory', 'gradient_boosting', '{"max_iter": 15}',
+                  features => '{lefthippocampus,righthippocampus,gender,subjectageyears}') AS gb_multi \gset
+-- naive Bayes: Gaussian (Woken's example alzheimerbroadcategory ~ lefthippocampus, and iris),
+-- Bernoulli with a threshold, multinomial
+SELECT automl_fit('science.cde_features_a', 'alzheimerbroadcategory', 'gaussian_nb',
+                  features => '{lefthippocampus}') AS gnb_woken \gset
+SELECT automl_fit('bench.iris', 'name', 'gaussian_nb') AS gnb_iris \gset
+SELECT automl_fit('bench.iris', 'name', 'bernoulli_nb', '{"binarize": 3.0}') AS bnb \gset
+SELECT automl_fit('bench.iris', 'name', 'multinomial_nb', '{"alpha": 0.5}') AS mnb \gset
+-- k-NN: uniform and distance-weighted votes and means, Euclidean and Manhattan
+SELECT automl_fit('bench.iris', 'name', 'knn', '{"n_neighbors": 5}') AS knn_cls \gset
+SELECT automl_fit('science.cde_features_a', 'alzheimerbroadcategory', 'knn', '{"n_neighbors": 7, "weights": "distance", "metric": "manhattan"}',
+                  features => '{lefthippocampus,righthippocampus,gender}') AS knn_wcls \gset
+SELECT automl_fit('bench.linreg_sample', 'cognitive_task2', 'knn', '{"n_neighbors": 2}',
+                  features => '{score_test1,college_math}') AS knn_reg \gset
+SELECT automl_fit('bench.linreg_sample', 'cognitive_task2', 'knn', '{"n_neighbors": 4, "weights": "distance"}',
+                  features => '{score_test1,college_math}') AS knn_wreg \gset
+-- k-means with a categorical column
+SELECT automl_fit('bench.iris', NULL, 'kmeans', '{"n_clusters": 3}') AS km \gset
+RESET client_min_messages;
+\pset format unaligned
+\pset tuples_only on
+\o test/results/woken_pfa_gb_reg.json
+SELECT json_build_object('pfa', automl_export_pfa(:gb_reg), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:gb_reg, s)))) FROM science.cde_features_a s;
+\o test/results/woken_pfa_gb_abs.json
+SELECT json_build_object('pfa', automl_export_pfa(:gb_abs), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:gb_abs, s)))) FROM science.cde_features_a s;
+\o test/results/woken_pfa_gb_bin.json
+SELECT json_build_object('pfa', automl_export_pfa(:gb_bin), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gb_bin, s)))) FROM science.cde_features_a s;
+\o test/results/woken_pfa_gb_multi.json
+SELECT json_build_object('pfa', automl_export_pfa(:gb_multi), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gb_multi, s)))) FROM science.cde_features_a s;
+\o test/results/woken_pfa_gnb_woken.json
+SELECT json_build_object('pfa', automl_export_pfa(:gnb_woken), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gnb_woken, s)))) FROM science.cde_features_a s;
+\o test/results/woken_pfa_gnb_iris.json
+SELECT json_build_object('pfa', automl_export_pfa(:gnb_iris), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gnb_iris, s)))) FROM bench.iris s;
+\o test/results/woken_pfa_bnb.json
+SELECT json_build_object('pfa', automl_export_pfa(:bnb), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:bnb, s)))) FROM bench.iris s;
+\o test/results/woken_pfa_mnb.json
+SELECT json_build_object('pfa', automl_export_pfa(:mnb), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:mnb, s)))) FROM bench.iris s;
+\o test/results/woken_pfa_knn_cls.json
+SELECT json_build_object('pfa', automl_export_pfa(:knn_cls), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:knn_cls, s)))) FROM bench.iris s;
+\o test/results/woken_pfa_knn_wcls.json
+SELECT json_build_object('pfa', automl_export_pfa(:knn_wcls), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:knn_wcls, s)))) FROM science.cde_features_a s;
+\o test/results/woken_pfa_knn_reg.json
+SELECT json_build_object('pfa', automl_export_pfa(:knn_reg), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:knn_reg, s)))) FROM bench.linreg_sample s;
+\o test/results/woken_pfa_knn_wreg.json
+SELECT json_build_object('pfa', automl_export_pfa(:knn_wreg), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:knn_wreg, s)))) FROM bench.linreg_sample s;
+\o test/results/woken_pfa_km.json
+SELECT json_build_object('pfa', automl_export_pfa(:km), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:km, s)::int))) FROM bench.iris s;
+\o
+\pset format aligned
+\pset tuples_only off
+\! for m in gb_reg gb_abs gb_bin gb_multi gnb_woken gnb_iris bnb mnb knn_cls knn_wcls knn_reg knn_wreg km; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
+-- the interpreter can fail: a changed leaf, a changed mean, a changed training row, a moved centre
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gb_reg.json')); c['pfa']['cells']['boosting']['init'][0]['baseline'] += 1e-6; json.dump(c, open('test/results/woken_pfa_bad1.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad1.json | head -1
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gnb_iris.json')); c['pfa']['cells']['nb']['init'][0]['stats'][2]['mean'] += 3; json.dump(c, open('test/results/woken_pfa_bad2.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad2.json | head -1
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_knn_reg.json')); c['pfa']['cells']['codebook']['init'][0]['y'] += 1; json.dump(c, open('test/results/woken_pfa_bad3.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad3.json | head -1
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_km.json')); c['pfa']['cells']['clusters']['init'][0]['center'][2] += 5; json.dump(c, open('test/results/woken_pfa_bad4.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad4.json | head -1
+-- the documents' parts: output type, cells, functions, library functions of the action
+SELECT m.name, d->>'output' AS output,
+       (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(d->'cells') k) AS cells,
+       (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(coalesce(d->'fcns', '{}')) k) AS fcns,
+       (SELECT string_agg(DISTINCT f[1], ',' ORDER BY f[1])
+          FROM regexp_matches((d->'action')::text, '"((?:model|m|metric|a)\.[a-zA-Z.]+)"', 'g') f) AS library
+FROM (VALUES ('gb_reg', :gb_reg), ('gb_bin', :gb_bin), ('gb_multi', :gb_multi), ('gnb', :gnb_iris),
+             ('bnb', :bnb), ('mnb', :mnb), ('knn_cls', :knn_cls), ('knn_wreg', :knn_wreg), ('km', :km)) m(name, id),
+     automl_export_pfa(m.id) d
+ORDER BY m.name;
+-- gradient boosting: one cell entry per output (1 for regression and binary, 3 classes), each
+-- with its baseline and one tree per iteration
+SELECT m.name, jsonb_array_length(d->'cells'->'boosting'->'init') AS outputs,
+       (SELECT array_agg(jsonb_array_length(o->'trees')) FROM jsonb_array_elements(d->'cells'->'boosting'->'init') o) AS trees,
+       (SELECT (pipeline->'estimator'->'state'->>'n_iter')::int FROM automl.models WHERE id = m.id) AS n_iter
+FROM (VALUES ('gb_reg', :gb_reg), ('gb_bin', :gb_bin), ('gb_multi', :gb_multi)) m(name, id),
+     automl_export_pfa(m.id) d ORDER BY 1;
+
+-- families and steps PFA cannot express: a clear error naming them
+SELECT pg_temp.try('SELECT automl_export_pfa(999999)') AS missing;
+SELECT pg_temp.try('SELECT automl_export_pfa(NULL)') AS null_id;
