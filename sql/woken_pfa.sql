@@ -3,7 +3,8 @@
 -- k-means.  Each document is scored on every row of its table by an
 -- interpreter of PFA 0.8.1 written from the specification
 -- (test/woken/pfa_eval.py) and must predict what automl_predict predicts
--- (1e-9 for values, equal labels and cluster numbers).  The linear models,
+-- (1e-9 for values, equal labels and cluster numbers); the boosted models on
+-- the first 300 rows, as the interpreter is slow.  The linear models,
 -- trees and forests are checked the same way in the woken suite.
 --
 SET client_min_messages = warning;
@@ -33,8 +34,8 @@ SELECT automl_fit('bench.iris', 'name', 'bernoulli_nb', '{"binarize": 3.0}') AS 
 SELECT automl_fit('bench.iris', 'name', 'multinomial_nb', '{"alpha": 0.5}') AS mnb \gset
 -- k-NN: uniform and distance-weighted votes and means, Euclidean and Manhattan
 SELECT automl_fit('bench.iris', 'name', 'knn', '{"n_neighbors": 5}') AS knn_cls \gset
-SELECT automl_fit('science.cde_features_a', 'alzheimerbroadcategory', 'knn', '{"n_neighbors": 7, "weights": "distance", "metric": "manhattan"}',
-                  features => '{lefthippocampus,righthippocampus,gender}') AS knn_wcls \gset
+SELECT automl_fit('bench.iris', 'name', 'knn', '{"n_neighbors": 7, "weights": "distance", "metric": "manhattan"}',
+                  features => '{sepal_length,sepal_width,petal_width}') AS knn_wcls \gset
 SELECT automl_fit('bench.linreg_sample', 'cognitive_task2', 'knn', '{"n_neighbors": 2}',
                   features => '{score_test1,college_math}') AS knn_reg \gset
 SELECT automl_fit('bench.linreg_sample', 'cognitive_task2', 'knn', '{"n_neighbors": 4, "weights": "distance"}',
@@ -45,13 +46,13 @@ RESET client_min_messages;
 \pset format unaligned
 \pset tuples_only on
 \o test/results/woken_pfa_gb_reg.json
-SELECT json_build_object('pfa', automl_export_pfa(:gb_reg), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:gb_reg, s)))) FROM science.cde_features_a s;
+SELECT json_build_object('pfa', automl_export_pfa(:gb_reg), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:gb_reg, s)))) FROM (SELECT * FROM science.cde_features_a LIMIT 300) s;
 \o test/results/woken_pfa_gb_abs.json
-SELECT json_build_object('pfa', automl_export_pfa(:gb_abs), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:gb_abs, s)))) FROM science.cde_features_a s;
+SELECT json_build_object('pfa', automl_export_pfa(:gb_abs), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:gb_abs, s)))) FROM (SELECT * FROM science.cde_features_a LIMIT 300) s;
 \o test/results/woken_pfa_gb_bin.json
-SELECT json_build_object('pfa', automl_export_pfa(:gb_bin), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gb_bin, s)))) FROM science.cde_features_a s;
+SELECT json_build_object('pfa', automl_export_pfa(:gb_bin), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gb_bin, s)))) FROM (SELECT * FROM science.cde_features_a LIMIT 300) s;
 \o test/results/woken_pfa_gb_multi.json
-SELECT json_build_object('pfa', automl_export_pfa(:gb_multi), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gb_multi, s)))) FROM science.cde_features_a s;
+SELECT json_build_object('pfa', automl_export_pfa(:gb_multi), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gb_multi, s)))) FROM (SELECT * FROM science.cde_features_a LIMIT 300) s;
 \o test/results/woken_pfa_gnb_woken.json
 SELECT json_build_object('pfa', automl_export_pfa(:gnb_woken), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gnb_woken, s)))) FROM science.cde_features_a s;
 \o test/results/woken_pfa_gnb_iris.json
@@ -63,7 +64,7 @@ SELECT json_build_object('pfa', automl_export_pfa(:mnb), 'rows', json_agg(json_b
 \o test/results/woken_pfa_knn_cls.json
 SELECT json_build_object('pfa', automl_export_pfa(:knn_cls), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:knn_cls, s)))) FROM bench.iris s;
 \o test/results/woken_pfa_knn_wcls.json
-SELECT json_build_object('pfa', automl_export_pfa(:knn_wcls), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:knn_wcls, s)))) FROM science.cde_features_a s;
+SELECT json_build_object('pfa', automl_export_pfa(:knn_wcls), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:knn_wcls, s)))) FROM bench.iris s;
 \o test/results/woken_pfa_knn_reg.json
 SELECT json_build_object('pfa', automl_export_pfa(:knn_reg), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:knn_reg, s)))) FROM bench.linreg_sample s;
 \o test/results/woken_pfa_knn_wreg.json
@@ -98,5 +99,29 @@ FROM (VALUES ('gb_reg', :gb_reg), ('gb_bin', :gb_bin), ('gb_multi', :gb_multi)) 
      automl_export_pfa(m.id) d ORDER BY 1;
 
 -- families and steps PFA cannot express: a clear error naming them
+-- (the search's ensembles and calibrated classifiers, stored as automl_train stores them)
+INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
+SELECT task, 'ensemble', relation, target, features, classes,
+       jsonb_build_object('format', 'automl-ensemble', 'version', 1, 'members',
+                          jsonb_build_array(jsonb_build_object('weight', 0.5, 'pipeline', pipeline),
+                                            jsonb_build_object('weight', 0.5, 'pipeline', pipeline)))
+FROM automl.models WHERE id = :gnb_iris RETURNING id AS ensemble \gset
+INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
+SELECT task, algorithm, relation, target, features, classes,
+       pipeline || '{"calibration": {"method": "sigmoid"}}'
+FROM automl.models WHERE id = :gb_bin RETURNING id AS calibrated \gset
+SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :ensemble)) AS ensemble;
+SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :calibrated)) AS calibrated;
+-- a damaged stored state is a clear error too
+INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
+SELECT task, algorithm, relation, target, features, classes,
+       jsonb_set(pipeline, '{estimator,state,child}', '[1]')
+FROM automl.models WHERE id = :gb_reg RETURNING id AS damaged_gb \gset
+INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
+SELECT task, algorithm, relation, target, features, classes,
+       jsonb_set(pipeline, '{estimator,state,k}', '500')
+FROM automl.models WHERE id = :knn_reg RETURNING id AS damaged_knn \gset
+SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :damaged_gb)) AS damaged_gb;
+SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :damaged_knn)) AS damaged_knn;
 SELECT pg_temp.try('SELECT automl_export_pfa(999999)') AS missing;
 SELECT pg_temp.try('SELECT automl_export_pfa(NULL)') AS null_id;
