@@ -6,9 +6,9 @@
  * ["null","double"], categorical as ["null","string"], binary as
  * ["null","boolean"]; null = missing) and returns the prediction: a double
  * for regression, the class label (string) for classification, the cluster
- * number (int) for clustering.  The
- * encoder, imputers and affine scalers become let-bindings of doubles, the
- * model one of PFA's library functions with its fitted numbers in cells:
+ * number (int) for clustering.  The encoder, imputers and affine scalers
+ * become let-bindings of doubles, the model one of PFA's library functions
+ * with its fitted numbers in cells:
  *   linear models        model.reg.linear (+ m.link.logit / argmax of scores)
  *   decision trees       model.tree.simpleWalk over a TreeNode cell
  *   random/extra forests a.map of simpleWalk over the trees, mean / argmax of sums
@@ -19,8 +19,9 @@
  *   k-NN                 model.neighbor.nearestK over the training rows, vote / mean
  *   k-means              model.cluster.closest; the output is the cluster number (int)
  * (pfa_models.c holds the last four.)
- * What PFA cannot express with these (other steps, other families) is an
- * AML_ERR_INVALID_PARAMETER error naming it.
+ * What PFA cannot express with these (other steps, other families, the
+ * search's ensembles, calibrated classifiers) is an AML_ERR_INVALID_PARAMETER
+ * error naming it.
  */
 #ifndef AML_PFA_H
 #define AML_PFA_H
