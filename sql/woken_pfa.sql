@@ -21,6 +21,9 @@ SELECT automl_fit('science.cde_features_a', 'minimentalstate', 'gradient_boostin
                   features => '{lefthippocampus,gender,subjectageyears,agegroup}', task => 'regression') AS gb_reg \gset
 SELECT automl_fit('science.cde_features_a', 'minimentalstate', 'gradient_boosting', '{"max_iter": 10, "loss": "absolute_error"}',
                   features => '{lefthippocampus,righthippocampus}', task => 'regression') AS gb_abs \gset
+-- (min_samples_leaf above half the rows: every tree is one leaf)
+SELECT automl_fit('science.cde_features_a', 'minimentalstate', 'gradient_boosting', '{"max_iter": 3, "min_samples_leaf": 600}',
+                  features => '{lefthippocampus}', task => 'regression') AS gb_leaf \gset
 SELECT automl_fit('science.cde_features_a', 'gender', 'gradient_boosting', '{"max_iter": 20}',
                   features => '{lefthippocampus,righthippocampus,subjectageyears,agegroup}') AS gb_bin \gset
 SELECT automl_fit('science.cde_features_a', 'alzheimerbroadcategory', 'gradient_boosting', '{"max_iter": 15}',
@@ -49,6 +52,8 @@ RESET client_min_messages;
 SELECT json_build_object('pfa', automl_export_pfa(:gb_reg), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:gb_reg, s)))) FROM (SELECT * FROM science.cde_features_a LIMIT 300) s;
 \o test/results/woken_pfa_gb_abs.json
 SELECT json_build_object('pfa', automl_export_pfa(:gb_abs), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:gb_abs, s)))) FROM (SELECT * FROM science.cde_features_a LIMIT 300) s;
+\o test/results/woken_pfa_gb_leaf.json
+SELECT json_build_object('pfa', automl_export_pfa(:gb_leaf), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:gb_leaf, s)))) FROM (SELECT * FROM science.cde_features_a LIMIT 300) s;
 \o test/results/woken_pfa_gb_bin.json
 SELECT json_build_object('pfa', automl_export_pfa(:gb_bin), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:gb_bin, s)))) FROM (SELECT * FROM science.cde_features_a LIMIT 300) s;
 \o test/results/woken_pfa_gb_multi.json
@@ -74,7 +79,7 @@ SELECT json_build_object('pfa', automl_export_pfa(:km), 'rows', json_agg(json_bu
 \o
 \pset format aligned
 \pset tuples_only off
-\! for m in gb_reg gb_abs gb_bin gb_multi gnb_woken gnb_iris bnb mnb knn_cls knn_wcls knn_reg knn_wreg km; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
+\! for m in gb_reg gb_abs gb_leaf gb_bin gb_multi gnb_woken gnb_iris bnb mnb knn_cls knn_wcls knn_reg knn_wreg km; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
 -- the interpreter can fail: a changed leaf, a changed mean, a changed training row, a moved centre
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gb_reg.json')); c['pfa']['cells']['boosting']['init'][0]['baseline'] += 1e-6; json.dump(c, open('test/results/woken_pfa_bad1.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad1.json | head -1
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gnb_iris.json')); c['pfa']['cells']['nb']['init'][0]['stats'][2]['mean'] += 3; json.dump(c, open('test/results/woken_pfa_bad2.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad2.json | head -1
@@ -95,8 +100,11 @@ ORDER BY m.name;
 SELECT m.name, jsonb_array_length(d->'cells'->'boosting'->'init') AS outputs,
        (SELECT array_agg(jsonb_array_length(o->'trees')) FROM jsonb_array_elements(d->'cells'->'boosting'->'init') o) AS trees,
        (SELECT (pipeline->'estimator'->'state'->>'n_iter')::int FROM automl.models WHERE id = m.id) AS n_iter
-FROM (VALUES ('gb_reg', :gb_reg), ('gb_bin', :gb_bin), ('gb_multi', :gb_multi)) m(name, id),
+FROM (VALUES ('gb_reg', :gb_reg), ('gb_bin', :gb_bin), ('gb_multi', :gb_multi), ('gb_leaf', :gb_leaf)) m(name, id),
      automl_export_pfa(m.id) d ORDER BY 1;
+-- a one-leaf tree is a split whose two sides are that leaf
+SELECT t->'pass' = t->'fail' AS same_sides, t->'pass' ? 'double' AS leaf
+FROM automl_export_pfa(:gb_leaf) d, jsonb_array_elements(d->'cells'->'boosting'->'init'->0->'trees') t;
 
 -- families and steps PFA cannot express: a clear error naming them
 -- (the search's ensembles and calibrated classifiers, stored as automl_train stores them)
