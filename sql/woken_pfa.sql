@@ -43,6 +43,26 @@ SELECT automl_fit('bench.linreg_sample', 'cognitive_task2', 'knn', '{"n_neighbor
                   features => '{score_test1,college_math}') AS knn_reg \gset
 SELECT automl_fit('bench.linreg_sample', 'cognitive_task2', 'knn', '{"n_neighbors": 4, "weights": "distance"}',
                   features => '{score_test1,college_math}') AS knn_wreg \gset
+-- the search's weighted ensembles of regressors (stored as automl_train stores them: members
+-- over the same inputs): boosting + ridge, two k-NN
+SELECT automl_fit('science.cde_features_a', 'minimentalstate', 'ridge', '{"alpha": 2}',
+                  features => '{lefthippocampus,gender,subjectageyears,agegroup}', task => 'regression') AS ridge \gset
+INSERT INTO automl.models (task, algorithm, relation, target, features, pipeline)
+SELECT 'regression', 'ensemble', 'science.cde_features_a', 'minimentalstate', g.features,
+       jsonb_build_object('format', 'automl-ensemble', 'version', 1, 'members',
+                          jsonb_build_array(jsonb_build_object('weight', 0.625, 'pipeline', g.pipeline),
+                                            jsonb_build_object('weight', 0.375, 'pipeline', r.pipeline)))
+FROM automl.models g, automl.models r WHERE g.id = :gb_reg AND r.id = :ridge RETURNING id AS ens_gb \gset
+INSERT INTO automl.models (task, algorithm, relation, target, features, pipeline)
+SELECT 'regression', 'ensemble', 'bench.linreg_sample', 'cognitive_task2', a.features,
+       jsonb_build_object('format', 'automl-ensemble', 'version', 1, 'members',
+                          jsonb_build_array(jsonb_build_object('weight', 0.3, 'pipeline', a.pipeline),
+                                            jsonb_build_object('weight', 0.7, 'pipeline', b.pipeline)))
+FROM automl.models a, automl.models b WHERE a.id = :knn_reg AND b.id = :knn_wreg RETURNING id AS ens_knn \gset
+-- and what the search itself makes (tpot's call of the woken suite: an ensemble)
+SELECT model_id AS tpot FROM automl_train('bench.linreg_sample', 'cognitive_task2', features => '{score_test1}',
+                                          time_budget => '5 minutes', cv_folds => 3, search_space => 'light',
+                                          max_evaluations => 6) \gset
 -- k-means with a categorical column
 SELECT automl_fit('bench.iris', NULL, 'kmeans', '{"n_clusters": 3}') AS km \gset
 RESET client_min_messages;
@@ -74,17 +94,29 @@ SELECT json_build_object('pfa', automl_export_pfa(:knn_wcls), 'rows', json_agg(j
 SELECT json_build_object('pfa', automl_export_pfa(:knn_reg), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:knn_reg, s)))) FROM bench.linreg_sample s;
 \o test/results/woken_pfa_knn_wreg.json
 SELECT json_build_object('pfa', automl_export_pfa(:knn_wreg), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:knn_wreg, s)))) FROM bench.linreg_sample s;
+\o test/results/woken_pfa_ens_gb.json
+SELECT json_build_object('pfa', automl_export_pfa(:ens_gb), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:ens_gb, s)))) FROM (SELECT * FROM science.cde_features_a LIMIT 300) s;
+\o test/results/woken_pfa_ens_knn.json
+SELECT json_build_object('pfa', automl_export_pfa(:ens_knn), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:ens_knn, s)))) FROM bench.linreg_sample s;
+\o test/results/woken_pfa_tpot.json
+SELECT json_build_object('pfa', automl_export_pfa(:tpot), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:tpot, s)))) FROM bench.linreg_sample s;
 \o test/results/woken_pfa_km.json
 SELECT json_build_object('pfa', automl_export_pfa(:km), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:km, s)::int))) FROM bench.iris s;
 \o
 \pset format aligned
 \pset tuples_only off
-\! for m in gb_reg gb_abs gb_leaf gb_bin gb_multi gnb_woken gnb_iris bnb mnb knn_cls knn_wcls knn_reg knn_wreg km; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
+\! for m in gb_reg gb_abs gb_leaf gb_bin gb_multi gnb_woken gnb_iris bnb mnb knn_cls knn_wcls knn_reg knn_wreg ens_gb ens_knn tpot km; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
 -- the interpreter can fail: a changed leaf, a changed mean, a changed training row, a moved centre
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gb_reg.json')); c['pfa']['cells']['boosting']['init'][0]['baseline'] += 1e-6; json.dump(c, open('test/results/woken_pfa_bad1.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad1.json | head -1
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gnb_iris.json')); c['pfa']['cells']['nb']['init'][0]['stats'][2]['mean'] += 3; json.dump(c, open('test/results/woken_pfa_bad2.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad2.json | head -1
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_knn_reg.json')); c['pfa']['cells']['codebook']['init'][0]['y'] += 1; json.dump(c, open('test/results/woken_pfa_bad3.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad3.json | head -1
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_km.json')); c['pfa']['cells']['clusters']['init'][0]['center'][2] += 5; json.dump(c, open('test/results/woken_pfa_bad4.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad4.json | head -1
+-- an ensemble's members keep their own cells, functions and types (prefixed m<i>_)
+SELECT (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(d->'cells') k) AS cells,
+       (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(d->'fcns') k) AS fcns,
+       d->'cells'->'m0_boosting'->'type'->'items'->>'name' AS boosting_type,
+       d->'action'->2 AS output
+FROM automl_export_pfa(:ens_gb) d;
 -- the documents' parts: output type, cells, functions, library functions of the action
 SELECT m.name, d->>'output' AS output,
        (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(d->'cells') k) AS cells,
@@ -107,7 +139,7 @@ SELECT t->'pass' = t->'fail' AS same_sides, t->'pass' ? 'double' AS leaf
 FROM automl_export_pfa(:gb_leaf) d, jsonb_array_elements(d->'cells'->'boosting'->'init'->0->'trees') t;
 
 -- families and steps PFA cannot express: a clear error naming them
--- (the search's ensembles and calibrated classifiers, stored as automl_train stores them)
+-- (an ensemble of classifiers and a calibrated classifier, stored as automl_train stores them)
 INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
 SELECT task, 'ensemble', relation, target, features, classes,
        jsonb_build_object('format', 'automl-ensemble', 'version', 1, 'members',

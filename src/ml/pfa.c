@@ -908,18 +908,15 @@ aml_pfa_from_pipeline(json_object *pipeline, const char *name, json_object *meta
 	{
 		const char *format = NULL;
 
-		/* the search's ensembles and calibrated classifiers: not (yet) expressed */
-		if (aml_json_get_string(pipeline, "format", &format, "model", err) == AML_OK &&
-			strcmp(format, "automl-ensemble") == 0)
-		{
-			aml_error(err, AML_ERR_INVALID_PARAMETER, "PFA export does not support the model family \"ensemble\"");
-			return aml_error_detail(err, "The AutoML search's weighted ensembles are not exported; families exported: " AML_PFA_FAMILIES ".");
-		}
+		/* calibrated classifiers: not expressed; the search's ensembles: pfa_ensemble.c */
 		if (json_object_object_get_ex(pipeline, "calibration", NULL))
 		{
 			aml_error(err, AML_ERR_INVALID_PARAMETER, "PFA export does not support calibrated classifiers");
 			return aml_error_detail(err, "The model carries a probability calibrator (automl_train's calibration); fit it without one to export it.");
 		}
+		if (aml_json_get_string(pipeline, "format", &format, "model", err) == AML_OK &&
+			strcmp(format, "automl-ensemble") == 0)
+			return aml_pfa_from_ensemble(pipeline, name, metadata, out, err);
 	}
 	AML_TRY(aml_json_get(pipeline, "schema", json_type_object, &schema, "pipeline", err));
 	AML_TRY(aml_json_get(pipeline, "encoder", json_type_object, &encoder, "pipeline", err));

@@ -101,4 +101,8 @@ AmlStatus	aml_pfa_knn_model(Builder *b, json_object *params, json_object *state,
 							  AmlError *err);
 AmlStatus	aml_pfa_kmeans_model(Builder *b, json_object *state, int p, AmlError *err);
 
+/* pfa_ensemble.c: a model {"format": "automl-ensemble", "members": [...]} of regressors. */
+AmlStatus	aml_pfa_from_ensemble(json_object *model, const char *name, json_object *metadata,
+								  json_object **out, AmlError *err);
+
 #endif

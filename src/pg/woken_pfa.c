@@ -27,6 +27,9 @@ aml_woken_pfa_supported(const char *algorithm)
 
 	if (len == 0)
 		return false;
+	/* the search's ensembles: of regressors (aml_woken_pipeline_pfa says why otherwise) */
+	if (strcmp(algorithm, "ensemble") == 0)
+		return true;
 	for (const char *p = list; (p = strstr(p, algorithm)) != NULL; p += len)
 		if ((p == list || p[-1] == ' ') && (p[len] == ',' || p[len] == '\0'))
 			return true;
