@@ -107,10 +107,10 @@ SELECT json_build_object('pfa', automl_export_pfa(:km), 'rows', json_agg(json_bu
 \pset tuples_only off
 \! for m in gb_reg gb_abs gb_leaf gb_bin gb_multi gnb_woken gnb_iris bnb mnb knn_cls knn_wcls knn_reg knn_wreg ens_gb ens_knn tpot km; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
 -- the interpreter can fail: a changed leaf, a changed mean, a changed training row, a moved centre
-\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gb_reg.json')); c['pfa']['cells']['boosting']['init'][0]['baseline'] += 1e-6; json.dump(c, open('test/results/woken_pfa_bad1.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad1.json | head -1
-\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gnb_iris.json')); c['pfa']['cells']['nb']['init'][0]['stats'][2]['mean'] += 3; json.dump(c, open('test/results/woken_pfa_bad2.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad2.json | head -1
-\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_knn_reg.json')); c['pfa']['cells']['codebook']['init'][0]['y'] += 1; json.dump(c, open('test/results/woken_pfa_bad3.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad3.json | head -1
-\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_km.json')); c['pfa']['cells']['clusters']['init'][0]['center'][2] += 5; json.dump(c, open('test/results/woken_pfa_bad4.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad4.json | head -1
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gb_reg.json')); c['pfa']['cells']['boosting']['init'][0]['baseline'] += 1e-6; json.dump(c, open('test/results/woken_pfa_bad1.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad1.json | sed -n 1p
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gnb_iris.json')); c['pfa']['cells']['nb']['init'][0]['stats'][2]['mean'] += 3; json.dump(c, open('test/results/woken_pfa_bad2.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad2.json | sed -n 1p
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_knn_reg.json')); c['pfa']['cells']['codebook']['init'][0]['y'] += 1; json.dump(c, open('test/results/woken_pfa_bad3.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad3.json | sed -n 1p
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_km.json')); c['pfa']['cells']['clusters']['init'][0]['center'][2] += 5; json.dump(c, open('test/results/woken_pfa_bad4.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad4.json | sed -n 1p
 -- an ensemble's members keep their own cells, functions and types (prefixed m<i>_)
 SELECT (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(d->'cells') k) AS cells,
        (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(d->'fcns') k) AS fcns,

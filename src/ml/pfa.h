@@ -18,10 +18,12 @@
  *                        the log-probability weights (Bernoulli, multinomial)
  *   k-NN                 model.neighbor.nearestK over the training rows, vote / mean
  *   k-means              model.cluster.closest; the output is the cluster number (int)
- * (pfa_models.c holds the last four.)
- * What PFA cannot express with these (other steps, other families, the
- * search's ensembles, calibrated classifiers) is an AML_ERR_INVALID_PARAMETER
- * error naming it.
+ *   ensembles (search)   each regressor member in its own namespace, weighted sum
+ * (pfa_models.c holds gradient boosting to k-means, pfa_ensemble.c ensembles.)
+ * What PFA cannot express with these (other steps, other families,
+ * ensembles of classifiers, calibrated classifiers) is an
+ * AML_ERR_INVALID_PARAMETER error naming it.  pipeline may also be a model
+ * {"format": "automl-ensemble"} (model.h).
  */
 #ifndef AML_PFA_H
 #define AML_PFA_H
