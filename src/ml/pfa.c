@@ -15,39 +15,15 @@
 #include "core/json.h"
 #include "core/memory.h"
 #include "ml/pfa.h"
+#include "ml/pfa_internal.h"
 #include "ml/tree.h"
-
-#define KIND_NUMERIC 0
-#define KIND_BINARY 1
-#define KIND_CATEGORICAL 2
 
 /* linear_common.h's forms, in the order their JSON names are written */
 static const char *const linear_forms[] = {"identity", "logistic", "softmax", "binary_score", "scores", NULL};
 
-typedef struct Column
-{
-	const char *name;
-	int			kind;
-	json_object *categories;	/* array of strings or NULL */
-} Column;
-
-typedef struct Builder
-{
-	json_object *doc;
-	json_object *cells;
-	json_object *fcns;
-	json_object *action;
-	int			n_inputs;
-	Column	   *inputs;
-	bool		classification;
-	json_object *classes;
-	int			width;			/* columns of the current stage */
-	char		prefix[16];		/* variable prefix of the current stage */
-} Builder;
-
 /* ---------------------------------------------------------------- literals */
 
-static json_object *
+json_object *
 dbl(double v)
 {
 	json_object *o = json_object_new_object();
@@ -56,7 +32,7 @@ dbl(double v)
 	return o;
 }
 
-static json_object *
+json_object *
 str_lit(const char *s)
 {
 	json_object *o = json_object_new_object();
@@ -77,14 +53,14 @@ nan_expr(void)
 	return o;
 }
 
-static json_object *
+json_object *
 sym(const char *name)
 {
 	return json_object_new_string(name);
 }
 
 /* {op: [a, b]} */
-static json_object *
+json_object *
 call2(const char *op, json_object *a, json_object *b)
 {
 	json_object *o = json_object_new_object();
@@ -96,7 +72,7 @@ call2(const char *op, json_object *a, json_object *b)
 	return o;
 }
 
-static json_object *
+json_object *
 call3(const char *op, json_object *a, json_object *b, json_object *c)
 {
 	json_object *o = call2(op, a, b);
@@ -108,7 +84,7 @@ call3(const char *op, json_object *a, json_object *b, json_object *c)
 }
 
 /* {op: a} */
-static json_object *
+json_object *
 call1(const char *op, json_object *a)
 {
 	json_object *o = json_object_new_object();
@@ -117,7 +93,7 @@ call1(const char *op, json_object *a)
 	return o;
 }
 
-static json_object *
+json_object *
 if_expr(json_object *cond, json_object *then, json_object *els)
 {
 	json_object *o = json_object_new_object();
@@ -144,13 +120,13 @@ ifnotnull(const char *field, json_object *then, json_object *els)
 	return o;
 }
 
-static json_object *
+json_object *
 cell_ref(const char *name)
 {
 	return call1("cell", json_object_new_string(name));
 }
 
-static json_object *
+json_object *
 array_type(json_object *items)
 {
 	json_object *t = json_object_new_object();
@@ -160,7 +136,7 @@ array_type(json_object *items)
 	return t;
 }
 
-static void
+void
 add_cell(Builder *b, const char *name, json_object *type, json_object *init)
 {
 	json_object *c = json_object_new_object();
@@ -171,7 +147,7 @@ add_cell(Builder *b, const char *name, json_object *type, json_object *init)
 }
 
 /* A finite number for a cell (Avro JSON has no NaN/Infinity): ±DBL_MAX for infinities. */
-static json_object *
+json_object *
 finite_number(double v)
 {
 	if (isinf(v))
@@ -369,7 +345,7 @@ encoder_stage(Builder *b, json_object *encoder, AmlError *err)
 	return AML_OK;
 }
 
-static AmlStatus
+AmlStatus
 get_doubles(json_object *obj, const char *key, double **out, int *n, AmlError *err)
 {
 	return aml_json_get_double_vector(obj, key, out, n, "PFA export", err);
@@ -536,7 +512,7 @@ feature_vector(Builder *b)
 
 /* ---------------------------------------------------------------- estimators */
 
-static json_object *
+json_object *
 label_of(json_object *index)
 {
 	json_object *o = cell_ref("classes");
@@ -547,7 +523,7 @@ label_of(json_object *index)
 	return o;
 }
 
-static void
+void
 set_output(Builder *b)
 {
 	json_object_object_add(b->doc, "output", json_object_new_string(b->classification ? "string" : "double"));
@@ -704,7 +680,7 @@ done:
 }
 
 /* The TreeNode record type (full definition the first time, then its name). */
-static json_object *
+json_object *
 tree_node_type(json_object *leaf_type)
 {
 	json_object *t = json_object_new_object();
@@ -739,7 +715,7 @@ tree_node_type(json_object *leaf_type)
 }
 
 /* Avro JSON of node i: a union value is {"branch": value}. */
-static json_object *
+json_object *
 tree_value(const AmlTree *tree, uint32_t i, bool as_union, int depth)
 {
 	const AmlTreeNode *n = tree->nodes + i;
@@ -767,7 +743,7 @@ tree_value(const AmlTree *tree, uint32_t i, bool as_union, int depth)
 }
 
 /* u.goesLeft(d, t): the row's value <= threshold, or missing and missing values go left */
-static void
+void
 add_test_function(Builder *b)
 {
 	json_object *f = json_object_new_object();
@@ -798,19 +774,19 @@ add_test_function(Builder *b)
 	json_object_object_add(b->fcns, "goesLeft", f);
 }
 
-static json_object *
+json_object *
 leaf_type(const Builder *b)
 {
 	return b->classification ? array_type(json_object_new_string("double")) : json_object_new_string("double");
 }
 
-static json_object *
+json_object *
 fcn_ref(const char *name)
 {
 	return call1("fcn", json_object_new_string(name));
 }
 
-static AmlStatus
+AmlStatus
 read_tree(json_object *obj, int p, int n_outputs, AmlTree *tree, AmlError *err)
 {
 	memset(tree, 0, sizeof(*tree));
@@ -929,6 +905,19 @@ aml_pfa_from_pipeline(json_object *pipeline, const char *name, json_object *meta
 
 	*out = NULL;
 	memset(&b, 0, sizeof(b));
+	{
+		const char *format = NULL;
+
+		/* calibrated classifiers: not expressed; the search's ensembles: pfa_ensemble.c */
+		if (json_object_object_get_ex(pipeline, "calibration", NULL))
+		{
+			aml_error(err, AML_ERR_INVALID_PARAMETER, "PFA export does not support calibrated classifiers");
+			return aml_error_detail(err, "The model carries a probability calibrator (automl_train's calibration); fit it without one to export it.");
+		}
+		if (aml_json_get_string(pipeline, "format", &format, "model", err) == AML_OK &&
+			strcmp(format, "automl-ensemble") == 0)
+			return aml_pfa_from_ensemble(pipeline, name, metadata, out, err);
+	}
 	AML_TRY(aml_json_get(pipeline, "schema", json_type_object, &schema, "pipeline", err));
 	AML_TRY(aml_json_get(pipeline, "encoder", json_type_object, &encoder, "pipeline", err));
 	AML_TRY(aml_json_get(pipeline, "steps", json_type_array, &steps, "pipeline", err));
@@ -965,10 +954,24 @@ aml_pfa_from_pipeline(json_object *pipeline, const char *name, json_object *meta
 		st = tree_model(&b, state, p, b.classification ? n_classes : 1, err);
 	else if (strcmp(type, "random_forest") == 0 || strcmp(type, "extra_trees") == 0)
 		st = forest_model(&b, state, p, b.classification ? n_classes : 1, err);
+	else if (strcmp(type, "gradient_boosting") == 0)
+		st = aml_pfa_boosting_model(&b, state, p, err);
+	else if (strcmp(type, "gaussian_nb") == 0 || strcmp(type, "bernoulli_nb") == 0 ||
+			 strcmp(type, "multinomial_nb") == 0)
+		st = aml_pfa_naive_bayes_model(&b, type, state, p, err);
+	else if (strcmp(type, "knn") == 0)
+	{
+		json_object *params = NULL;
+
+		json_object_object_get_ex(est, "params", &params);
+		st = aml_pfa_knn_model(&b, params, state, p, err);
+	}
+	else if (strcmp(type, "kmeans") == 0)
+		st = aml_pfa_kmeans_model(&b, state, p, err);
 	else
 	{
 		aml_error(err, AML_ERR_INVALID_PARAMETER, "PFA export does not support the model family \"%s\"", type);
-		st = aml_error_detail(err, "Families exported: linear_regression, ridge, lasso, elastic_net, logistic_regression, linear_svm, decision_tree, random_forest, extra_trees.");
+		st = aml_error_detail(err, "Families exported: " AML_PFA_FAMILIES ".");
 	}
 	if (st != AML_OK)
 		goto fail;

@@ -21,12 +21,17 @@ PG_FUNCTION_INFO_V1(automl_export_pfa);
 bool
 aml_woken_pfa_supported(const char *algorithm)
 {
-	static const char *const families[] = {
-		"linear_regression", "ridge", "lasso", "elastic_net", "logistic_regression", "linear_svm",
-		"decision_tree", "random_forest", "extra_trees"};
+	/* a name of the comma-separated list AML_PFA_FAMILIES */
+	const char *list = AML_PFA_FAMILIES;
+	size_t		len = strlen(algorithm);
 
-	for (int i = 0; i < (int) lengthof(families); i++)
-		if (strcmp(families[i], algorithm) == 0)
+	if (len == 0)
+		return false;
+	/* the search's ensembles: of regressors (aml_woken_pipeline_pfa says why otherwise) */
+	if (strcmp(algorithm, "ensemble") == 0)
+		return true;
+	for (const char *p = list; (p = strstr(p, algorithm)) != NULL; p += len)
+		if ((p == list || p[-1] == ' ') && (p[len] == ',' || p[len] == '\0'))
 			return true;
 	return false;
 }

@@ -20,10 +20,16 @@ Semantics implemented (spec section in brackets):
   the enclosing scope); library
   functions +, -, *, /, u-, ==, <, <=, >, >=, impute.isnan, a.index,
   a.contains, a.argmax (first index of the maximum), a.map, a.reduce
-  (left fold), a.mean, la.add, m.link.logit, m.link.softmax,
-  model.reg.linear (record {coeff, const}; matrix coeff gives a vector),
-  model.tree.simpleWalk (follows pass/fail while the test function says
-  true/false until a non-record, i.e. a leaf).  Avro JSON union values
+  (left fold), a.fold (left fold from a zero), a.zipmap, a.mean, la.add,
+  m.sqrt, m.link.logit, m.link.softmax, metric.absDiff,
+  metric.squaredEuclidean, metric.taxicab, model.reg.linear (record
+  {coeff, const}; matrix coeff gives a vector), model.tree.simpleWalk
+  (follows pass/fail while the test function says true/false until a
+  non-record, i.e. a leaf), model.naive.gaussian, model.neighbor.nearestK
+  (stable: equal distances keep the codebook's order),
+  model.cluster.closest (the first of equally close clusters).  "new"
+  builds arrays and records; "fcn" names a u.* or a library function.
+  Outputs: double (1e-9), string or int (equal).  Avro JSON union values
   {"branch": value} in cell initialisers are unwrapped by the cell's type.
 """
 import json
@@ -117,6 +123,8 @@ class Evaluator:
                 return self.ev(e["then"], scopes)
             return self.ev(e["else"], scopes) if "else" in e else None
         if "new" in e:
+            if isinstance(e["new"], dict):  # a record
+                return {k: self.ev(v, scopes) for k, v in e["new"].items()}
             return [self.ev(x, scopes) for x in e["new"]]
         if "cell" in e:
             v = self.cells[e["cell"]]
@@ -129,7 +137,9 @@ class Evaluator:
                 v = v[self.ev(p, scopes)]
             return v
         if "fcn" in e:
-            return self.fcns[e["fcn"]]
+            if e["fcn"].startswith("u."):
+                return self.fcns[e["fcn"]]
+            return lambda *args, op=e["fcn"]: self.call(op, list(args))
         if "params" in e:
             return Fcn(e["params"], e["do"], self, [dict(s) for s in scopes])
         for lit in ("double", "float"):
@@ -146,6 +156,8 @@ class Evaluator:
         return self.call(op, [self.ev(a, scopes) for a in args])
 
     def call(self, op, a):
+        if op.startswith("u."):  # a call of a function of "fcns"
+            return self.fcns[op](*a)
         if op == "+":
             return a[0] + a[1]
         if op == "-":
@@ -188,6 +200,57 @@ class Evaluator:
             for x in a[0][1:]:
                 acc = a[1](acc, x)
             return acc
+        if op == "a.fold":  # [a.fold]: left fold from zero, fcn(accumulator, item)
+            acc = a[1]
+            for x in a[0]:
+                acc = a[2](acc, x)
+            return acc
+        if op == "a.zipmap":  # [a.zipmap]: fcn over items at the same index
+            if len(a[0]) != len(a[1]):
+                raise ValueError("a.zipmap: misaligned arrays")
+            return [a[2](x, y) for x, y in zip(a[0], a[1])]
+        if op == "m.sqrt":
+            return math.sqrt(a[0])
+        if op == "metric.absDiff":  # [metric.absDiff]: |x - y|
+            return abs(a[0] - a[1])
+        if op in ("metric.squaredEuclidean", "metric.taxicab"):
+            # [metric.*]: sum over components of similarity(x_i, y_i)^2 (squared
+            # Euclidean) or of similarity(x_i, y_i) (taxicab), without missing values
+            sim, x, y = a[0], a[1], a[2]
+            if len(x) != len(y):
+                raise ValueError("%s: dimensions differ" % op)
+            s = 0.0
+            for u, v in zip(x, y):
+                z = sim(u, v)
+                s += z * z if op == "metric.squaredEuclidean" else z
+            return s
+        if op == "model.neighbor.nearestK":
+            # [model.neighbor.nearestK](k, datum, codebook, metric): the k items of
+            # the codebook nearest datum, nearest first; equal distances keep the
+            # codebook's order (a stable sort)
+            k, datum, codebook, metric = a
+            order = sorted(range(len(codebook)), key=lambda i: metric(datum, codebook[i]))
+            return [codebook[i] for i in order[:k]]
+        if op == "model.cluster.closest":
+            # [model.cluster.closest](datum, clusters, metric): the cluster whose
+            # center is nearest (metric(datum, center)), the first of equals
+            datum, clusters, metric = a
+            best, bd = None, None
+            for c in clusters:
+                d = metric(datum, c["center"])
+                if best is None or d < bd:
+                    best, bd = c, d
+            return best
+        if op == "model.naive.gaussian":
+            # [model.naive.gaussian](datum, classModel): sum over features of the
+            # log of the normal density, -log(2 pi var)/2 - (x - mean)^2 / (2 var)
+            datum, model = a
+            if len(datum) != len(model):
+                raise ValueError("model.naive.gaussian: dimensions differ")
+            s = 0.0
+            for x, g in zip(datum, model):
+                s += -0.5 * math.log(2.0 * math.pi * g["variance"]) - (x - g["mean"]) ** 2 / (2.0 * g["variance"])
+            return s
         if op == "a.mean":
             s = 0.0
             for x in a[0]:
