@@ -32,6 +32,7 @@
 
 #include "core/memory.h"
 #include "federation/federation.h"
+#include "federation/fed_json.h"
 #include "pg/core_bridge.h"
 #include "pg/filter.h"
 #include "pg/loader.h"
@@ -53,12 +54,6 @@ extern Datum automl_anova(PG_FUNCTION_ARGS);
 /* ---------------------------------------------------------------- helpers */
 
 static char *
-filter_text(Jsonb *filter)
-{
-	return filter ? JsonbToCString(NULL, &filter->root, VARSIZE(filter)) : NULL;
-}
-
-static char *
 arguments_json(Oid relid, const char *formula, Jsonb *filter)
 {
 	StringInfoData s;
@@ -68,83 +63,8 @@ arguments_json(Oid relid, const char *formula, Jsonb *filter)
 	aml_fed_json_string(&s, aml_fed_relation_name(relid));
 	appendStringInfoString(&s, ", \"formula\": ");
 	aml_fed_json_string(&s, formula);
-	appendStringInfo(&s, ", \"filter\": %s}", filter ? filter_text(filter) : "null");
+	appendStringInfo(&s, ", \"filter\": %s}", filter ? aml_fed_filter_text(filter) : "null");
 	return s.data;
-}
-
-static char *
-suppressed_json(const char *reason)
-{
-	StringInfoData s;
-
-	initStringInfo(&s);
-	appendStringInfoString(&s, "{\"suppressed\": ");
-	aml_fed_json_string(&s, reason);
-	appendStringInfoChar(&s, '}');
-	return s.data;
-}
-
-static json_object *
-parse_answer(AmlFedCall *c, AmlFedNode *node)
-{
-	json_object *doc = node->result ? json_tokener_parse(node->result) : NULL;
-
-	if (doc == NULL || !json_object_is_type(doc, json_type_object))
-	{
-		if (doc)
-			json_object_put(doc);
-		aml_fed_feedback(c, node, true, ERRCODE_PROTOCOL_VIOLATION, "unreadable answer");
-		return NULL;
-	}
-	return doc;
-}
-
-/* json-c asserts on array calls over other types: check first */
-static bool
-is_array(json_object *o, size_t len)
-{
-	return o != NULL && json_object_is_type(o, json_type_array) &&
-		(len == (size_t) -1 || json_object_array_length(o) == len);
-}
-
-/* an array of strings */
-static bool
-is_string_array(json_object *o)
-{
-	if (!is_array(o, (size_t) -1))
-		return false;
-	for (size_t i = 0; i < json_object_array_length(o); i++)
-		if (!json_object_is_type(json_object_array_get_idx(o, i), json_type_string))
-			return false;
-	return true;
-}
-
-static json_object *
-get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* An answer that is a suppression: reported, and NULL returned. */
-static json_object *
-contribution(AmlFedCall *c, AmlFedNode *node)
-{
-	json_object *doc = parse_answer(c, node);
-	json_object *why;
-
-	if (doc == NULL)
-		return NULL;
-	why = get(doc, "suppressed");
-	if (why)
-	{
-		aml_fed_feedback(c, node, false, 0, "suppressed its part: %s", json_object_get_string(why));
-		json_object_put(doc);
-		aml_fed_leave(c, node);	/* nothing more to ask it in this call */
-		return NULL;
-	}
-	return doc;
 }
 
 /* ---------------------------------------------------------------- node side */
@@ -198,7 +118,7 @@ node_levels_json(Oid relid, const char *formula, Jsonb *filter, int64 *rows, con
 		}
 	}
 	appendStringInfoString(&s, "]}");
-	return *suppressed ? suppressed_json(*suppressed) : s.data;
+	return *suppressed ? aml_fed_suppressed_json(*suppressed) : s.data;
 }
 
 /* The node's factor of [X y] with the union's levels. */
@@ -219,7 +139,7 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	StringInfoData s;
 	int			m;
 
-	if (!is_array(levels, f->n_vars))
+	if (!aml_fed_is_array(levels, f->n_vars))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("automl.node_lm: levels must be a JSON array with one entry per variable of the formula")));
@@ -227,7 +147,7 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	{
 		json_object *lv = json_object_array_get_idx(levels, v);
 
-		if (lv != NULL && !is_string_array(lv))
+		if (lv != NULL && !aml_fed_is_string_array(lv))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("automl.node_lm: the levels of a variable must be null or an array of strings")));
@@ -310,7 +230,7 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	if (!*suppressed && fr->n > 0 && fr->n <= m)
 		*suppressed = psprintf("%ld rows are not more than the %d columns of the model and response", fr->n, m);
 	if (*suppressed)
-		return suppressed_json(*suppressed);
+		return aml_fed_suppressed_json(*suppressed);
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"n\": %ld, \"dropped\": %ld, \"m\": %d, \"names\": [", fr->n, fr->dropped, m);
 	for (int j = 0; j < design->n_cols; j++)
@@ -477,7 +397,7 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 
 	params[0] = aml_fed_relation_name(relid);
 	params[1] = formula_text;
-	params[2] = filter_text(filter);
+	params[2] = aml_fed_filter_text(filter);
 	la.relid = relid;
 	la.formula = formula_text;
 	la.filter = filter;
@@ -495,10 +415,10 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 			json_object *doc;
 			json_object *arr;
 
-			if (!aml_fed_answered(node) || (doc = contribution(c, node)) == NULL)
+			if (!aml_fed_answered(node) || (doc = aml_fed_contribution(c, node)) == NULL)
 				continue;
-			arr = get(doc, "levels");
-			if (!is_array(arr, f->n_vars))
+			arr = aml_fed_get(doc, "levels");
+			if (!aml_fed_is_array(arr, f->n_vars))
 			{
 				json_object_put(doc);
 				aml_fed_feedback(c, node, true, ERRCODE_DATATYPE_MISMATCH,
@@ -509,7 +429,7 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 			{
 				json_object *l = json_object_array_get_idx(arr, v);
 
-				if (l != NULL && !is_string_array(l))
+				if (l != NULL && !aml_fed_is_string_array(l))
 				{
 					aml_fed_feedback(c, node, true, ERRCODE_PROTOCOL_VIOLATION, "unreadable answer");
 					break;
@@ -604,12 +524,12 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 		int			m = design->n_cols + 1;
 		bool		same = true;
 
-		if (!aml_fed_answered(node) || (doc = contribution(c, node)) == NULL)
+		if (!aml_fed_answered(node) || (doc = aml_fed_contribution(c, node)) == NULL)
 			continue;
-		r = get(doc, "r");
-		y = get(doc, "y");
-		nm = get(doc, "names");
-		same = is_array(r, (size_t) m * m) && is_array(y, 3) && is_string_array(nm) &&
+		r = aml_fed_get(doc, "r");
+		y = aml_fed_get(doc, "y");
+		nm = aml_fed_get(doc, "names");
+		same = aml_fed_is_array(r, (size_t) m * m) && aml_fed_is_array(y, 3) && aml_fed_is_string_array(nm) &&
 			json_object_array_length(nm) == design->n_cols;
 		for (int j = 0; same && j < design->n_cols; j++)
 			same = strcmp(json_object_get_string(json_object_array_get_idx(nm, j)), design->names[j]) == 0;
@@ -629,9 +549,9 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 			ym.n = json_object_get_double(json_object_array_get_idx(y, 0));
 			ym.sum = json_object_get_double(json_object_array_get_idx(y, 1));
 			ym.sxx = json_object_get_double(json_object_array_get_idx(y, 2));
-			aml_lm_combine_add(comb, json_object_get_int64(get(doc, "n")), rv,
-							   &ym, json_object_get_double(get(doc, "yss")));
-			dropped += get(doc, "dropped") ? json_object_get_int64(get(doc, "dropped")) : 0;
+			aml_lm_combine_add(comb, json_object_get_int64(aml_fed_get(doc, "n")), rv,
+							   &ym, json_object_get_double(aml_fed_get(doc, "yss")));
+			dropped += aml_fed_get(doc, "dropped") ? json_object_get_int64(aml_fed_get(doc, "dropped")) : 0;
 			contributed++;
 		}
 		json_object_put(doc);
@@ -653,11 +573,7 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 	return;
 
 none:
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("%s: no node contributed rows", what),
-			 errdetail("Feedback: %s", c->n_feedback ? c->feedback.data : "(none)"),
-			 errhint("automl_federation_feedback() lists what each node reported.")));
+	aml_fed_no_contribution(c, what);
 }
 
 /* a float8 Datum, NULL for NaN (R's NA) */
