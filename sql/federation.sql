@@ -58,6 +58,8 @@ SELECT automl.node_correlation('fed.p', '{}', NULL);
 SELECT automl.node_correlation('fed.p', '{y,nosuch}', NULL);
 SELECT automl.node_pca('fed.p', NULL, NULL);
 SELECT automl.node_pca('fed.p', '{grp}', NULL);
+SELECT automl.node_pca('fed.p', (SELECT array_agg(('c' || g)::name) FROM generate_series(1, 2000) g)::name[], NULL);
+SELECT count(*) FROM automl_correlation('fed.p', (SELECT array_agg(('c' || g)::name) FROM generate_series(1, 2000) g)::name[], nodes => '{local}');
 \set VERBOSITY default
 -- small bins are not sent
 SET automl.min_group_size = 40;

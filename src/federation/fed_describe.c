@@ -34,6 +34,7 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -140,6 +141,16 @@ log_arguments(Oid relid, const char *names, Jsonb *filter, const char *extra)
 	appendStringInfo(&s, ", \"filter\": %s%s}", filter ? aml_fed_filter_text(filter) : "null",
 					 extra ? extra : "");
 	return s.data;
+}
+
+/* p x p factors and p (p - 1) / 2 pairs: no more columns than a table can have */
+static void
+check_column_count(int n)
+{
+	if (n > MaxHeapAttributeNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many columns (%d); the limit is %d", n, MaxHeapAttributeNumber)));
 }
 
 static void
@@ -672,6 +683,7 @@ node_cols_args(FunctionCallInfo fcinfo, ColsArgs *a)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("columns must not be empty")));
+	check_column_count(a->n);
 }
 
 Datum
@@ -755,6 +767,7 @@ automl_fed_correlation(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("automl_correlation needs at least two numeric columns")));
+	check_column_count(a.n);
 	/* the columns' kinds here: errors before any node is asked */
 	for (int j = 0; j < a.n; j++)
 	{
@@ -953,6 +966,7 @@ automl_fed_pca(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("automl_pca needs at least one numeric column")));
+	check_column_count(p);
 	for (int j = 0; j < p; j++)
 	{
 		AmlSource  *src = aml_source_describe_ext(a.relid, list_make1(a.names[j]), true, true);
