@@ -37,6 +37,7 @@
 #include "pg/filter.h"
 #include "pg/loader.h"
 #include "pg/stats_frame.h"
+#include "pg/stats_rows.h"
 #include "stats/combine.h"
 #include "stats/lm.h"
 
@@ -576,14 +577,6 @@ none:
 	aml_fed_no_contribution(c, what);
 }
 
-/* a float8 Datum, NULL for NaN (R's NA) */
-static void
-put(Datum *values, bool *nulls, int i, double v)
-{
-	nulls[i] = isnan(v);
-	values[i] = Float8GetDatum(v);
-}
-
 static void
 check_args(FunctionCallInfo fcinfo)
 {
@@ -604,7 +597,6 @@ automl_fed_lm(PG_FUNCTION_ARGS)
 	AmlFedCall *c;
 	AmlCoreSession *session;
 	FedLm		fl;
-	AmlCoef    *coefs;
 
 	if (nodes == NULL)
 		return automl_lm(fcinfo);
@@ -614,23 +606,7 @@ automl_fed_lm(PG_FUNCTION_ARGS)
 	session = aml_core_session_begin("automl_lm");
 	fed_fit(c, PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)), AML_FILTER_ARG(fcinfo, 2),
 			AML_CONTRAST_TREATMENT, "automl_lm", &fl);
-	coefs = palloc(sizeof(AmlCoef) * fl.design->n_cols);
-	aml_lm_tidy(fl.lm, 0.95, coefs);
-	for (int j = 0; j < fl.design->n_cols; j++)
-	{
-		Datum		values[7];
-		bool		nulls[7];
-
-		values[0] = CStringGetTextDatum(fl.design->names[j]);
-		nulls[0] = false;
-		put(values, nulls, 1, coefs[j].estimate);
-		put(values, nulls, 2, coefs[j].std_error);
-		put(values, nulls, 3, coefs[j].statistic);
-		put(values, nulls, 4, coefs[j].p_value);
-		put(values, nulls, 5, coefs[j].conf_low);
-		put(values, nulls, 6, coefs[j].conf_high);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	aml_stats_put_lm_tidy(rsinfo, fl.design, fl.lm);
 	aml_core_session_end(session);
 	aml_fed_end(c);
 	return (Datum) 0;
@@ -644,9 +620,6 @@ automl_fed_lm_glance(PG_FUNCTION_ARGS)
 	AmlFedCall *c;
 	AmlCoreSession *session;
 	FedLm		fl;
-	AmlLmGlance g;
-	Datum		values[12];
-	bool		nulls[12];
 
 	if (nodes == NULL)
 		return automl_lm_glance(fcinfo);
@@ -656,23 +629,7 @@ automl_fed_lm_glance(PG_FUNCTION_ARGS)
 	session = aml_core_session_begin("automl_lm_glance");
 	fed_fit(c, PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)), AML_FILTER_ARG(fcinfo, 2),
 			AML_CONTRAST_TREATMENT, "automl_lm_glance", &fl);
-	aml_lm_glance(fl.lm, &g);
-	put(values, nulls, 0, g.r_squared);
-	put(values, nulls, 1, g.adj_r_squared);
-	put(values, nulls, 2, g.sigma);
-	put(values, nulls, 3, g.statistic);
-	put(values, nulls, 4, g.p_value);
-	values[5] = Int32GetDatum(isnan(g.df) ? 0 : (int32) g.df);
-	nulls[5] = isnan(g.df);
-	values[6] = Int32GetDatum((int32) g.df_residual);
-	nulls[6] = false;
-	values[7] = Int64GetDatum((int64) g.nobs);
-	nulls[7] = false;
-	put(values, nulls, 8, g.log_lik);
-	put(values, nulls, 9, g.aic);
-	put(values, nulls, 10, g.bic);
-	put(values, nulls, 11, g.deviance);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	aml_stats_put_lm_glance(rsinfo, fl.lm);
 	aml_core_session_end(session);
 	aml_fed_end(c);
 	return (Datum) 0;
@@ -687,9 +644,6 @@ automl_fed_anova(PG_FUNCTION_ARGS)
 	AmlFedCall *c;
 	AmlCoreSession *session;
 	FedLm		fl;
-	AmlAnovaRow *rows;
-	int			n_rows;
-	AmlError	err;
 
 	if (nodes == NULL)
 		return automl_anova(fcinfo);
@@ -704,31 +658,7 @@ automl_fed_anova(PG_FUNCTION_ARGS)
 	session = aml_core_session_begin("automl_anova");
 	fed_fit(c, PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)), AML_FILTER_ARG(fcinfo, 3),
 			type == 3 ? AML_CONTRAST_SUM : AML_CONTRAST_TREATMENT, "automl_anova", &fl);
-	rows = palloc(sizeof(AmlAnovaRow) * (fl.formula->n_terms + 3));
-	if (aml_lm_anova(fl.lm, type, rows, &n_rows, &err) != AML_OK)
-		aml_stats_raise(&err);
-	for (int i = 0; i < n_rows; i++)
-	{
-		Datum		values[6];
-		bool		nulls[6];
-		char		label[1024];
-
-		if (rows[i].term == -1)
-			strlcpy(label, "(Intercept)", sizeof(label));
-		else if (rows[i].term == -2)
-			strlcpy(label, "Residuals", sizeof(label));
-		else
-			aml_term_label(fl.formula, fl.formula->terms[rows[i].term], label, sizeof(label));
-		values[0] = CStringGetTextDatum(label);
-		nulls[0] = false;
-		values[1] = Int32GetDatum((int32) rows[i].df);
-		nulls[1] = false;
-		put(values, nulls, 2, rows[i].sum_sq);
-		put(values, nulls, 3, rows[i].mean_sq);
-		put(values, nulls, 4, rows[i].statistic);
-		put(values, nulls, 5, rows[i].p_value);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	aml_stats_put_anova(rsinfo, fl.formula, fl.lm, type);
 	aml_core_session_end(session);
 	aml_fed_end(c);
 	return (Datum) 0;
