@@ -344,14 +344,13 @@ aml_pca_combine(int nodes, const long *n, const double *const *mean, const doubl
 				int p, bool scale, double *sdev, double *loadings, int *n_components, AmlError *err)
 {
 	double	   *m = aml_alloc_array((size_t) p + 1, sizeof(double));
-	double	   *ss = aml_alloc_array((size_t) p + 1, sizeof(double));
 	double	   *w = aml_alloc_array((size_t) p + 1, sizeof(double));
 	double	   *row = aml_alloc_array((size_t) p + 1, sizeof(double));
 	AmlQRAccum *acc = NULL;
 	AmlStatus	st = AML_OK;
 	long		total = 0;
 
-	if (m == NULL || ss == NULL || w == NULL || row == NULL)
+	if (m == NULL || w == NULL || row == NULL)
 	{
 		st = aml_error_nomem(err, "PCA");
 		goto done;
@@ -384,7 +383,6 @@ aml_pca_combine(int nodes, const long *n, const double *const *mean, const doubl
 				s += r[k][i + (size_t) j * p] * r[k][i + (size_t) j * p];
 			s += n[k] * d * d;
 		}
-		ss[j] = s;
 		w[j] = 1;
 		if (scale)
 		{
@@ -421,7 +419,6 @@ aml_pca_combine(int nodes, const long *n, const double *const *mean, const doubl
 done:
 	aml_qr_accum_free(acc);
 	aml_free(m);
-	aml_free(ss);
 	aml_free(w);
 	aml_free(row);
 	return st;
