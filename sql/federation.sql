@@ -31,6 +31,41 @@ SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_lm_glance('fed.p', 
 SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_anova('fed.p', 'y ~ grp * sex + x1', 3, nodes => '{local}') t),
                   (SELECT jsonb_agg(to_jsonb(t)) FROM automl_anova('fed.p', 'y ~ grp * sex + x1', 3) t)) < 1e-10 AS anova3_equal;
 SELECT automl_federation_feedback();
+SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_histogram('fed.p', 'y', 9, nodes => '{local}') t),
+                  (SELECT jsonb_agg(to_jsonb(t)) FROM automl_histogram('fed.p', 'y', 9) t)) = 0 AS histogram_equal;
+SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_histogram('fed.p', 'grp', nodes => '{local}') t),
+                  (SELECT jsonb_agg(to_jsonb(t)) FROM automl_histogram('fed.p', 'grp') t)) = 0 AS histogram_categories_equal;
+SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_correlation('fed.p', '{y,x1,x2}', nodes => '{local}') t),
+                  (SELECT jsonb_agg(to_jsonb(t)) FROM automl_correlation('fed.p', '{y,x1,x2}') t)) < 1e-10 AS correlation_equal;
+SELECT fed.maxrel((SELECT jsonb_agg(jsonb_build_object('c', component, 's', std_dev, 'p', proportion) || loadings) FROM automl_pca('fed.p', '{y,x1,x2}', nodes => '{local}') t),
+                  (SELECT jsonb_agg(jsonb_build_object('c', component, 's', std_dev, 'p', proportion) || loadings) FROM automl_pca('fed.p', '{y,x1,x2}') t)) < 1e-10 AS pca_equal;
+-- not federated: refused with 0A000
+\set VERBOSITY terse
+SELECT count(*) FROM automl_correlation('fed.p', '{y,x1}', 'spearman', nodes => '{local}');
+SELECT count(*) FROM automl_correlation('fed.p', '{y,x1}', 'kendall', nodes => '{local}');
+SELECT count(*) FROM automl_correlation('fed.p', '{y,x1}', 'nosuch', nodes => '{local}');
+SELECT count(*) FROM automl_histogram('fed.p', 'y', group_by => '{grp}', nodes => '{local}');
+SELECT count(*) FROM automl_histogram('fed.p', 'y', 0, nodes => '{local}');
+SELECT count(*) FROM automl_correlation('fed.p', '{y,grp}', nodes => '{local}');
+SELECT count(*) FROM automl_pca('fed.p', '{y,sex}', nodes => '{local}');
+SELECT count(*) FROM automl_pca('fed.p', '{y,x1}', filter => '{"rules": [{"field": "id", "operator": "less", "value": 3}]}', nodes => '{local}');
+-- node-side calls with bad arguments
+SELECT automl.node_histogram('fed.p', 'y', NULL, 5, 1, 'Infinity');
+SELECT automl.node_histogram('fed.p', 'y', NULL, 5, 2, 1);
+SELECT automl.node_histogram('fed.p', 'y', NULL, 100000, NULL, NULL);
+SELECT automl.node_histogram('fed.p', NULL, NULL, 5, NULL, NULL);
+SELECT automl.node_correlation('fed.p', '{}', NULL);
+SELECT automl.node_correlation('fed.p', '{y,nosuch}', NULL);
+SELECT automl.node_pca('fed.p', NULL, NULL);
+SELECT automl.node_pca('fed.p', '{grp}', NULL);
+SELECT automl.node_pca('fed.p', (SELECT array_agg(('c' || g)::name) FROM generate_series(1, 2000) g)::name[], NULL);
+SELECT count(*) FROM automl_correlation('fed.p', (SELECT array_agg(('c' || g)::name) FROM generate_series(1, 2000) g)::name[], nodes => '{local}');
+\set VERBOSITY default
+-- small bins are not sent
+SET automl.min_group_size = 40;
+SELECT automl.node_histogram('fed.p', 'x2', NULL, 22, 0, 10);
+SELECT bin, count FROM automl_histogram('fed.p', 'x1', 4, nodes => '{local}');
+RESET automl.min_group_size;
 
 -- suppression on the local node too: a group under automl.min_group_size
 SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1 + grp', '{"rules": [{"field": "id", "operator": "less", "value": 40}]}', nodes => '{local}');

@@ -44,12 +44,13 @@ COMMENT ON FUNCTION automl_glm(regclass, text, text, jsonb) IS
     'Generalised linear model (binomial/logit or poisson/log) fitted as R''s glm; broom::tidy columns with Wald intervals (confint.default)';
 
 CREATE FUNCTION automl_correlation(relation regclass, columns name[] DEFAULT NULL,
-                                   method text DEFAULT 'pearson', filter jsonb DEFAULT NULL)
+                                   method text DEFAULT 'pearson', filter jsonb DEFAULT NULL,
+                                   nodes text[] DEFAULT NULL, strict boolean DEFAULT false)
 RETURNS TABLE(x text, y text, estimate float8, statistic float8, p_value float8,
               conf_low float8, conf_high float8, n bigint)
-AS 'MODULE_PATHNAME', 'automl_correlation'
+AS 'MODULE_PATHNAME', 'automl_fed_correlation'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
-COMMENT ON FUNCTION automl_correlation(regclass, name[], text, jsonb) IS
+COMMENT ON FUNCTION automl_correlation(regclass, name[], text, jsonb, text[], boolean) IS
     'Correlation of every pair of columns (pairwise-complete rows) with R''s cor.test: pearson (Fisher-z interval), spearman (t approximation), kendall (tau-b)';
 
 CREATE FUNCTION automl_t_test(relation regclass, formula text, paired boolean DEFAULT false,
@@ -71,17 +72,19 @@ COMMENT ON FUNCTION automl_chisq_test(regclass, name, name, jsonb) IS
     'Pearson''s chi-squared test of independence of two columns (R''s chisq.test, Yates'' correction on 2 x 2 tables)';
 
 CREATE FUNCTION automl_histogram(relation regclass, "column" name, bins int DEFAULT 20,
-                                 group_by name[] DEFAULT NULL, filter jsonb DEFAULT NULL)
+                                 group_by name[] DEFAULT NULL, filter jsonb DEFAULT NULL,
+                                 nodes text[] DEFAULT NULL, strict boolean DEFAULT false)
 RETURNS TABLE(group_values jsonb, bin int, lower float8, upper float8, count bigint, category text)
-AS 'MODULE_PATHNAME', 'automl_histogram'
+AS 'MODULE_PATHNAME', 'automl_fed_histogram'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
-COMMENT ON FUNCTION automl_histogram(regclass, name, int, name[], jsonb) IS
+COMMENT ON FUNCTION automl_histogram(regclass, name, int, name[], jsonb, text[], boolean) IS
     'Histogram of a column (equal-width bins over [min, max], counted as R''s hist; one row per category for a categorical column), per group of group_by values';
 
 CREATE FUNCTION automl_pca(relation regclass, columns name[] DEFAULT NULL, scale boolean DEFAULT true,
-                           filter jsonb DEFAULT NULL)
+                           filter jsonb DEFAULT NULL, nodes text[] DEFAULT NULL,
+                           strict boolean DEFAULT false)
 RETURNS TABLE(component int, std_dev float8, proportion float8, cumulative float8, loadings jsonb)
-AS 'MODULE_PATHNAME', 'automl_pca'
+AS 'MODULE_PATHNAME', 'automl_fed_pca'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
-COMMENT ON FUNCTION automl_pca(regclass, name[], boolean, jsonb) IS
+COMMENT ON FUNCTION automl_pca(regclass, name[], boolean, jsonb, text[], boolean) IS
     'Principal components as R''s prcomp(center = TRUE, scale. = scale) on complete rows; each component''s largest loading is positive';

@@ -93,3 +93,25 @@ AS 'MODULE_PATHNAME', 'automl_node_summary'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION automl.node_summary(regclass, name[], jsonb) IS
     'Federation node side: counts, NULL counts, moments and category counts of columns (members of automl_federation_member; nothing under automl.min_group_size rows)';
+
+CREATE FUNCTION automl.node_histogram(relation regclass, "column" name, filter jsonb, bins int,
+                                      lower float8, upper float8)
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_node_histogram'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl.node_histogram(regclass, name, jsonb, int, float8, float8) IS
+    'Federation node side: count, minimum and maximum of a column (lower/upper NULL; categorical: category counts), or its counts in the bins of [lower, upper] (members of automl_federation_member; no bin or category under automl.min_group_size rows)';
+
+CREATE FUNCTION automl.node_correlation(relation regclass, columns name[], filter jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_node_correlation'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl.node_correlation(regclass, name[], jsonb) IS
+    'Federation node side: co-moments (count, means, centred sums of squares and products) of every pair of columns (members of automl_federation_member; suppressed under automl.min_group_size rows per pair)';
+
+CREATE FUNCTION automl.node_pca(relation regclass, columns name[], filter jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_node_pca'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl.node_pca(regclass, name[], jsonb) IS
+    'Federation node side: count, means and the triangular factor of the centred complete rows of columns (members of automl_federation_member; suppressed under automl.min_group_size rows or no more rows than columns)';

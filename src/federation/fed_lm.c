@@ -32,10 +32,12 @@
 
 #include "core/memory.h"
 #include "federation/federation.h"
+#include "federation/fed_json.h"
 #include "pg/core_bridge.h"
 #include "pg/filter.h"
 #include "pg/loader.h"
 #include "pg/stats_frame.h"
+#include "pg/stats_rows.h"
 #include "stats/combine.h"
 #include "stats/lm.h"
 
@@ -53,12 +55,6 @@ extern Datum automl_anova(PG_FUNCTION_ARGS);
 /* ---------------------------------------------------------------- helpers */
 
 static char *
-filter_text(Jsonb *filter)
-{
-	return filter ? JsonbToCString(NULL, &filter->root, VARSIZE(filter)) : NULL;
-}
-
-static char *
 arguments_json(Oid relid, const char *formula, Jsonb *filter)
 {
 	StringInfoData s;
@@ -68,83 +64,8 @@ arguments_json(Oid relid, const char *formula, Jsonb *filter)
 	aml_fed_json_string(&s, aml_fed_relation_name(relid));
 	appendStringInfoString(&s, ", \"formula\": ");
 	aml_fed_json_string(&s, formula);
-	appendStringInfo(&s, ", \"filter\": %s}", filter ? filter_text(filter) : "null");
+	appendStringInfo(&s, ", \"filter\": %s}", filter ? aml_fed_filter_text(filter) : "null");
 	return s.data;
-}
-
-static char *
-suppressed_json(const char *reason)
-{
-	StringInfoData s;
-
-	initStringInfo(&s);
-	appendStringInfoString(&s, "{\"suppressed\": ");
-	aml_fed_json_string(&s, reason);
-	appendStringInfoChar(&s, '}');
-	return s.data;
-}
-
-static json_object *
-parse_answer(AmlFedCall *c, AmlFedNode *node)
-{
-	json_object *doc = node->result ? json_tokener_parse(node->result) : NULL;
-
-	if (doc == NULL || !json_object_is_type(doc, json_type_object))
-	{
-		if (doc)
-			json_object_put(doc);
-		aml_fed_feedback(c, node, true, ERRCODE_PROTOCOL_VIOLATION, "unreadable answer");
-		return NULL;
-	}
-	return doc;
-}
-
-/* json-c asserts on array calls over other types: check first */
-static bool
-is_array(json_object *o, size_t len)
-{
-	return o != NULL && json_object_is_type(o, json_type_array) &&
-		(len == (size_t) -1 || json_object_array_length(o) == len);
-}
-
-/* an array of strings */
-static bool
-is_string_array(json_object *o)
-{
-	if (!is_array(o, (size_t) -1))
-		return false;
-	for (size_t i = 0; i < json_object_array_length(o); i++)
-		if (!json_object_is_type(json_object_array_get_idx(o, i), json_type_string))
-			return false;
-	return true;
-}
-
-static json_object *
-get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* An answer that is a suppression: reported, and NULL returned. */
-static json_object *
-contribution(AmlFedCall *c, AmlFedNode *node)
-{
-	json_object *doc = parse_answer(c, node);
-	json_object *why;
-
-	if (doc == NULL)
-		return NULL;
-	why = get(doc, "suppressed");
-	if (why)
-	{
-		aml_fed_feedback(c, node, false, 0, "suppressed its part: %s", json_object_get_string(why));
-		json_object_put(doc);
-		aml_fed_leave(c, node);	/* nothing more to ask it in this call */
-		return NULL;
-	}
-	return doc;
 }
 
 /* ---------------------------------------------------------------- node side */
@@ -198,7 +119,7 @@ node_levels_json(Oid relid, const char *formula, Jsonb *filter, int64 *rows, con
 		}
 	}
 	appendStringInfoString(&s, "]}");
-	return *suppressed ? suppressed_json(*suppressed) : s.data;
+	return *suppressed ? aml_fed_suppressed_json(*suppressed) : s.data;
 }
 
 /* The node's factor of [X y] with the union's levels. */
@@ -219,7 +140,7 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	StringInfoData s;
 	int			m;
 
-	if (!is_array(levels, f->n_vars))
+	if (!aml_fed_is_array(levels, f->n_vars))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("automl.node_lm: levels must be a JSON array with one entry per variable of the formula")));
@@ -227,7 +148,7 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	{
 		json_object *lv = json_object_array_get_idx(levels, v);
 
-		if (lv != NULL && !is_string_array(lv))
+		if (lv != NULL && !aml_fed_is_string_array(lv))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("automl.node_lm: the levels of a variable must be null or an array of strings")));
@@ -310,7 +231,7 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	if (!*suppressed && fr->n > 0 && fr->n <= m)
 		*suppressed = psprintf("%ld rows are not more than the %d columns of the model and response", fr->n, m);
 	if (*suppressed)
-		return suppressed_json(*suppressed);
+		return aml_fed_suppressed_json(*suppressed);
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"n\": %ld, \"dropped\": %ld, \"m\": %d, \"names\": [", fr->n, fr->dropped, m);
 	for (int j = 0; j < design->n_cols; j++)
@@ -477,7 +398,7 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 
 	params[0] = aml_fed_relation_name(relid);
 	params[1] = formula_text;
-	params[2] = filter_text(filter);
+	params[2] = aml_fed_filter_text(filter);
 	la.relid = relid;
 	la.formula = formula_text;
 	la.filter = filter;
@@ -495,10 +416,10 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 			json_object *doc;
 			json_object *arr;
 
-			if (!aml_fed_answered(node) || (doc = contribution(c, node)) == NULL)
+			if (!aml_fed_answered(node) || (doc = aml_fed_contribution(c, node)) == NULL)
 				continue;
-			arr = get(doc, "levels");
-			if (!is_array(arr, f->n_vars))
+			arr = aml_fed_get(doc, "levels");
+			if (!aml_fed_is_array(arr, f->n_vars))
 			{
 				json_object_put(doc);
 				aml_fed_feedback(c, node, true, ERRCODE_DATATYPE_MISMATCH,
@@ -509,7 +430,7 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 			{
 				json_object *l = json_object_array_get_idx(arr, v);
 
-				if (l != NULL && !is_string_array(l))
+				if (l != NULL && !aml_fed_is_string_array(l))
 				{
 					aml_fed_feedback(c, node, true, ERRCODE_PROTOCOL_VIOLATION, "unreadable answer");
 					break;
@@ -604,12 +525,12 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 		int			m = design->n_cols + 1;
 		bool		same = true;
 
-		if (!aml_fed_answered(node) || (doc = contribution(c, node)) == NULL)
+		if (!aml_fed_answered(node) || (doc = aml_fed_contribution(c, node)) == NULL)
 			continue;
-		r = get(doc, "r");
-		y = get(doc, "y");
-		nm = get(doc, "names");
-		same = is_array(r, (size_t) m * m) && is_array(y, 3) && is_string_array(nm) &&
+		r = aml_fed_get(doc, "r");
+		y = aml_fed_get(doc, "y");
+		nm = aml_fed_get(doc, "names");
+		same = aml_fed_is_array(r, (size_t) m * m) && aml_fed_is_array(y, 3) && aml_fed_is_string_array(nm) &&
 			json_object_array_length(nm) == design->n_cols;
 		for (int j = 0; same && j < design->n_cols; j++)
 			same = strcmp(json_object_get_string(json_object_array_get_idx(nm, j)), design->names[j]) == 0;
@@ -629,9 +550,9 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 			ym.n = json_object_get_double(json_object_array_get_idx(y, 0));
 			ym.sum = json_object_get_double(json_object_array_get_idx(y, 1));
 			ym.sxx = json_object_get_double(json_object_array_get_idx(y, 2));
-			aml_lm_combine_add(comb, json_object_get_int64(get(doc, "n")), rv,
-							   &ym, json_object_get_double(get(doc, "yss")));
-			dropped += get(doc, "dropped") ? json_object_get_int64(get(doc, "dropped")) : 0;
+			aml_lm_combine_add(comb, json_object_get_int64(aml_fed_get(doc, "n")), rv,
+							   &ym, json_object_get_double(aml_fed_get(doc, "yss")));
+			dropped += aml_fed_get(doc, "dropped") ? json_object_get_int64(aml_fed_get(doc, "dropped")) : 0;
 			contributed++;
 		}
 		json_object_put(doc);
@@ -653,19 +574,7 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 	return;
 
 none:
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("%s: no node contributed rows", what),
-			 errdetail("Feedback: %s", c->n_feedback ? c->feedback.data : "(none)"),
-			 errhint("automl_federation_feedback() lists what each node reported.")));
-}
-
-/* a float8 Datum, NULL for NaN (R's NA) */
-static void
-put(Datum *values, bool *nulls, int i, double v)
-{
-	nulls[i] = isnan(v);
-	values[i] = Float8GetDatum(v);
+	aml_fed_no_contribution(c, what);
 }
 
 static void
@@ -688,7 +597,6 @@ automl_fed_lm(PG_FUNCTION_ARGS)
 	AmlFedCall *c;
 	AmlCoreSession *session;
 	FedLm		fl;
-	AmlCoef    *coefs;
 
 	if (nodes == NULL)
 		return automl_lm(fcinfo);
@@ -698,23 +606,7 @@ automl_fed_lm(PG_FUNCTION_ARGS)
 	session = aml_core_session_begin("automl_lm");
 	fed_fit(c, PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)), AML_FILTER_ARG(fcinfo, 2),
 			AML_CONTRAST_TREATMENT, "automl_lm", &fl);
-	coefs = palloc(sizeof(AmlCoef) * fl.design->n_cols);
-	aml_lm_tidy(fl.lm, 0.95, coefs);
-	for (int j = 0; j < fl.design->n_cols; j++)
-	{
-		Datum		values[7];
-		bool		nulls[7];
-
-		values[0] = CStringGetTextDatum(fl.design->names[j]);
-		nulls[0] = false;
-		put(values, nulls, 1, coefs[j].estimate);
-		put(values, nulls, 2, coefs[j].std_error);
-		put(values, nulls, 3, coefs[j].statistic);
-		put(values, nulls, 4, coefs[j].p_value);
-		put(values, nulls, 5, coefs[j].conf_low);
-		put(values, nulls, 6, coefs[j].conf_high);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	aml_stats_put_lm_tidy(rsinfo, fl.design, fl.lm);
 	aml_core_session_end(session);
 	aml_fed_end(c);
 	return (Datum) 0;
@@ -728,9 +620,6 @@ automl_fed_lm_glance(PG_FUNCTION_ARGS)
 	AmlFedCall *c;
 	AmlCoreSession *session;
 	FedLm		fl;
-	AmlLmGlance g;
-	Datum		values[12];
-	bool		nulls[12];
 
 	if (nodes == NULL)
 		return automl_lm_glance(fcinfo);
@@ -740,23 +629,7 @@ automl_fed_lm_glance(PG_FUNCTION_ARGS)
 	session = aml_core_session_begin("automl_lm_glance");
 	fed_fit(c, PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)), AML_FILTER_ARG(fcinfo, 2),
 			AML_CONTRAST_TREATMENT, "automl_lm_glance", &fl);
-	aml_lm_glance(fl.lm, &g);
-	put(values, nulls, 0, g.r_squared);
-	put(values, nulls, 1, g.adj_r_squared);
-	put(values, nulls, 2, g.sigma);
-	put(values, nulls, 3, g.statistic);
-	put(values, nulls, 4, g.p_value);
-	values[5] = Int32GetDatum(isnan(g.df) ? 0 : (int32) g.df);
-	nulls[5] = isnan(g.df);
-	values[6] = Int32GetDatum((int32) g.df_residual);
-	nulls[6] = false;
-	values[7] = Int64GetDatum((int64) g.nobs);
-	nulls[7] = false;
-	put(values, nulls, 8, g.log_lik);
-	put(values, nulls, 9, g.aic);
-	put(values, nulls, 10, g.bic);
-	put(values, nulls, 11, g.deviance);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	aml_stats_put_lm_glance(rsinfo, fl.lm);
 	aml_core_session_end(session);
 	aml_fed_end(c);
 	return (Datum) 0;
@@ -771,9 +644,6 @@ automl_fed_anova(PG_FUNCTION_ARGS)
 	AmlFedCall *c;
 	AmlCoreSession *session;
 	FedLm		fl;
-	AmlAnovaRow *rows;
-	int			n_rows;
-	AmlError	err;
 
 	if (nodes == NULL)
 		return automl_anova(fcinfo);
@@ -788,31 +658,7 @@ automl_fed_anova(PG_FUNCTION_ARGS)
 	session = aml_core_session_begin("automl_anova");
 	fed_fit(c, PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)), AML_FILTER_ARG(fcinfo, 3),
 			type == 3 ? AML_CONTRAST_SUM : AML_CONTRAST_TREATMENT, "automl_anova", &fl);
-	rows = palloc(sizeof(AmlAnovaRow) * (fl.formula->n_terms + 3));
-	if (aml_lm_anova(fl.lm, type, rows, &n_rows, &err) != AML_OK)
-		aml_stats_raise(&err);
-	for (int i = 0; i < n_rows; i++)
-	{
-		Datum		values[6];
-		bool		nulls[6];
-		char		label[1024];
-
-		if (rows[i].term == -1)
-			strlcpy(label, "(Intercept)", sizeof(label));
-		else if (rows[i].term == -2)
-			strlcpy(label, "Residuals", sizeof(label));
-		else
-			aml_term_label(fl.formula, fl.formula->terms[rows[i].term], label, sizeof(label));
-		values[0] = CStringGetTextDatum(label);
-		nulls[0] = false;
-		values[1] = Int32GetDatum((int32) rows[i].df);
-		nulls[1] = false;
-		put(values, nulls, 2, rows[i].sum_sq);
-		put(values, nulls, 3, rows[i].mean_sq);
-		put(values, nulls, 4, rows[i].statistic);
-		put(values, nulls, 5, rows[i].p_value);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	aml_stats_put_anova(rsinfo, fl.formula, fl.lm, type);
 	aml_core_session_end(session);
 	aml_fed_end(c);
 	return (Datum) 0;

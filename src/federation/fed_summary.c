@@ -29,6 +29,7 @@
 #include "core/dataset.h"
 #include "core/stats.h"
 #include "federation/federation.h"
+#include "federation/fed_json.h"
 #include "pg/core_bridge.h"
 #include "pg/filter.h"
 #include "pg/loader.h"
@@ -50,13 +51,7 @@ node_summary_json(Oid relid, ArrayType *columns, Jsonb *filter, int64 *rows, con
 	*rows = ds->n_rows;
 	*suppressed = aml_fed_group_check(ds->n_rows, "the set of rows");
 	if (*suppressed)
-	{
-		initStringInfo(&s);
-		appendStringInfoString(&s, "{\"suppressed\": ");
-		aml_fed_json_string(&s, *suppressed);
-		appendStringInfoChar(&s, '}');
-		return s.data;
-	}
+		return aml_fed_suppressed_json(*suppressed);
 	initStringInfo(&s);
 	appendStringInfo(&s, "{\"n\": %d, \"columns\": [", ds->n_rows);
 	for (int c = 0; c < ds->n_cols; c++)
@@ -74,13 +69,9 @@ node_summary_json(Oid relid, ArrayType *columns, Jsonb *filter, int64 *rows, con
 		if (aml_fed_group_check(count, "values") || aml_fed_group_check(col->n_missing, "NULLs"))
 		{
 			/* a handful of values or of NULLs: nothing but the fact */
-			resetStringInfo(&s);
 			*suppressed = psprintf("column \"%s\" has fewer than automl.min_group_size (%d) values or NULLs",
 								   col->name, aml_fed_min_group_size);
-			appendStringInfoString(&s, "{\"suppressed\": ");
-			aml_fed_json_string(&s, *suppressed);
-			appendStringInfoChar(&s, '}');
-			return s.data;
+			return aml_fed_suppressed_json(*suppressed);
 		}
 		if (col->kind != AML_KIND_CATEGORICAL)
 		{
@@ -239,30 +230,20 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 	}
 	else
 		params[1] = NULL;
-	params[2] = filter ? JsonbToCString(NULL, &filter->root, VARSIZE(filter)) : NULL;
+	params[2] = aml_fed_filter_text(filter);
 	aml_fed_round(c, "SELECT automl.node_summary($1::pg_catalog.regclass, $2::pg_catalog.name[], $3::pg_catalog.jsonb)",
 				  3, params, local_summary, &la);
 	for (int i = 0; i < c->n; i++)
 	{
 		AmlFedNode *node = &c->nodes[i];
 		json_object *doc;
-		json_object *v = NULL;
 		json_object *cols = NULL;
 
 		if (!aml_fed_answered(node))
 			continue;
-		doc = json_tokener_parse(node->result);
-		if (doc == NULL || !json_object_is_type(doc, json_type_object))
-		{
-			aml_fed_feedback(c, node, true, ERRCODE_PROTOCOL_VIOLATION, "unreadable answer");
+		doc = aml_fed_contribution(c, node);
+		if (doc == NULL)
 			continue;
-		}
-		if (json_object_object_get_ex(doc, "suppressed", &v))
-		{
-			aml_fed_feedback(c, node, false, 0, "suppressed its part: %s", json_object_get_string(v));
-			json_object_put(doc);
-			continue;
-		}
 		if (!json_object_object_get_ex(doc, "columns", &cols) || cols == NULL ||
 			!json_object_is_type(cols, json_type_array) ||
 			json_object_array_length(cols) != source->ncols)
@@ -331,11 +312,7 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 		json_object_put(doc);
 	}
 	if (contributed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("automl_summary: no node contributed rows"),
-				 errdetail("Feedback: %s", c->n_feedback ? c->feedback.data : "(none)"),
-				 errhint("automl_federation_feedback() lists what each node reported.")));
+		aml_fed_no_contribution(c, "automl_summary");
 	for (int j = 0; j < source->ncols; j++)
 	{
 		Datum		values[S_NATTS];

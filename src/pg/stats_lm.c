@@ -21,6 +21,7 @@
 #include "pg/core_bridge.h"
 #include "pg/filter.h"
 #include "pg/stats_frame.h"
+#include "pg/stats_rows.h"
 #include "stats/lm.h"
 
 PG_FUNCTION_INFO_V1(automl_lm);
@@ -44,14 +45,6 @@ relation_arg(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("relation and formula must not be NULL")));
 	return PG_GETARG_OID(0);
-}
-
-/* a float8 Datum, NULL for NaN (R's NA) */
-static void
-put(Datum *values, bool *nulls, int i, double v)
-{
-	nulls[i] = isnan(v);
-	values[i] = Float8GetDatum(v);
 }
 
 static void
@@ -99,28 +92,11 @@ automl_lm(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AmlCoreSession *session;
 	LmCall		call;
-	AmlCoef    *coefs;
 
 	InitMaterializedSRF(fcinfo, 0);
 	session = aml_core_session_begin("automl_lm");
 	fit_call(relid, formula, AML_FILTER_ARG(fcinfo, 2), AML_CONTRAST_TREATMENT, "automl_lm", &call);
-	coefs = palloc(sizeof(AmlCoef) * call.design->n_cols);
-	aml_lm_tidy(call.lm, 0.95, coefs);
-	for (int j = 0; j < call.design->n_cols; j++)
-	{
-		Datum		values[7];
-		bool		nulls[7];
-
-		values[0] = CStringGetTextDatum(call.design->names[j]);
-		nulls[0] = false;
-		put(values, nulls, 1, coefs[j].estimate);
-		put(values, nulls, 2, coefs[j].std_error);
-		put(values, nulls, 3, coefs[j].statistic);
-		put(values, nulls, 4, coefs[j].p_value);
-		put(values, nulls, 5, coefs[j].conf_low);
-		put(values, nulls, 6, coefs[j].conf_high);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	aml_stats_put_lm_tidy(rsinfo, call.design, call.lm);
 	aml_core_session_end(session);
 	return (Datum) 0;
 }
@@ -133,30 +109,11 @@ automl_lm_glance(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AmlCoreSession *session;
 	LmCall		call;
-	AmlLmGlance g;
-	Datum		values[12];
-	bool		nulls[12];
 
 	InitMaterializedSRF(fcinfo, 0);
 	session = aml_core_session_begin("automl_lm_glance");
 	fit_call(relid, formula, AML_FILTER_ARG(fcinfo, 2), AML_CONTRAST_TREATMENT, "automl_lm_glance", &call);
-	aml_lm_glance(call.lm, &g);
-	put(values, nulls, 0, g.r_squared);
-	put(values, nulls, 1, g.adj_r_squared);
-	put(values, nulls, 2, g.sigma);
-	put(values, nulls, 3, g.statistic);
-	put(values, nulls, 4, g.p_value);
-	values[5] = Int32GetDatum(isnan(g.df) ? 0 : (int32) g.df);
-	nulls[5] = isnan(g.df);
-	values[6] = Int32GetDatum((int32) g.df_residual);
-	nulls[6] = false;
-	values[7] = Int64GetDatum((int64) g.nobs);
-	nulls[7] = false;
-	put(values, nulls, 8, g.log_lik);
-	put(values, nulls, 9, g.aic);
-	put(values, nulls, 10, g.bic);
-	put(values, nulls, 11, g.deviance);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	aml_stats_put_lm_glance(rsinfo, call.lm);
 	aml_core_session_end(session);
 	return (Datum) 0;
 }
@@ -170,9 +127,6 @@ automl_anova(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AmlCoreSession *session;
 	LmCall		call;
-	AmlAnovaRow *rows;
-	int			n_rows;
-	AmlError	err;
 
 	if (type < 1 || type > 3)
 		ereport(ERROR,
@@ -183,31 +137,7 @@ automl_anova(PG_FUNCTION_ARGS)
 	session = aml_core_session_begin("automl_anova");
 	fit_call(relid, formula, AML_FILTER_ARG(fcinfo, 3),
 			 type == 3 ? AML_CONTRAST_SUM : AML_CONTRAST_TREATMENT, "automl_anova", &call);
-	rows = palloc(sizeof(AmlAnovaRow) * (call.formula->n_terms + 3));
-	if (aml_lm_anova(call.lm, type, rows, &n_rows, &err) != AML_OK)
-		aml_stats_raise(&err);
-	for (int i = 0; i < n_rows; i++)
-	{
-		Datum		values[6];
-		bool		nulls[6];
-		char		label[1024];
-
-		if (rows[i].term == -1)
-			strlcpy(label, "(Intercept)", sizeof(label));
-		else if (rows[i].term == -2)
-			strlcpy(label, "Residuals", sizeof(label));
-		else
-			aml_term_label(call.formula, call.formula->terms[rows[i].term], label, sizeof(label));
-		values[0] = CStringGetTextDatum(label);
-		nulls[0] = false;
-		values[1] = Int32GetDatum((int32) rows[i].df);
-		nulls[1] = false;
-		put(values, nulls, 2, rows[i].sum_sq);
-		put(values, nulls, 3, rows[i].mean_sq);
-		put(values, nulls, 4, rows[i].statistic);
-		put(values, nulls, 5, rows[i].p_value);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	aml_stats_put_anova(rsinfo, call.formula, call.lm, type);
 	aml_core_session_end(session);
 	return (Datum) 0;
 }

@@ -7,6 +7,7 @@
 
 #include "core/memory.h"
 #include "stats/combine.h"
+#include "stats/describe.h"
 #include "stats/qr.h"
 
 #define LM_TOL 1e-7				/* lm.fit's tol, as lm.c */
@@ -236,4 +237,189 @@ aml_lm_combine_finish(AmlLmCombine *c, const AmlDesign *design, AmlLm **out, Aml
 	lm->sigma = lm->df_residual > 0 ? sqrt(lm->fit->rss / lm->df_residual) : NAN;
 	*out = lm;
 	return AML_OK;
+}
+
+void
+aml_comoments_compute(const double *x, const double *y, long n, AmlCoMoments *out)
+{
+	double		sx = 0,
+				sy = 0;
+	long		k = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (long i = 0; i < n; i++)
+		if (!isnan(x[i]) && !isnan(y[i]))
+		{
+			sx += x[i];
+			sy += y[i];
+			k++;
+		}
+	if (k == 0)
+		return;
+	out->n = (double) k;
+	out->mx = sx / k;
+	out->my = sy / k;
+	for (long i = 0; i < n; i++)
+		if (!isnan(x[i]) && !isnan(y[i]))
+		{
+			double		dx = x[i] - out->mx;
+			double		dy = y[i] - out->my;
+
+			out->cxx += dx * dx;
+			out->cyy += dy * dy;
+			out->cxy += dx * dy;
+		}
+}
+
+void
+aml_comoments_merge(AmlCoMoments *into, const AmlCoMoments *other)
+{
+	double		n1 = into->n;
+	double		n2 = other->n;
+	double		n,
+				dx,
+				dy;
+
+	if (n2 == 0)
+		return;
+	if (n1 == 0)
+	{
+		*into = *other;
+		return;
+	}
+	n = n1 + n2;
+	dx = other->mx - into->mx;
+	dy = other->my - into->my;
+	into->cxx += other->cxx + dx * dx * n1 * n2 / n;
+	into->cyy += other->cyy + dy * dy * n1 * n2 / n;
+	into->cxy += other->cxy + dx * dy * n1 * n2 / n;
+	into->mx = (n1 * into->mx + n2 * other->mx) / n;
+	into->my = (n1 * into->my + n2 * other->my) / n;
+	into->n = n;
+}
+
+AmlStatus
+aml_cov_factor(const double *const *cols, long n, int p, double *mean, double *r, AmlError *err)
+{
+	AmlQRAccum *acc = NULL;
+	double	   *row = aml_alloc_array((size_t) p + 1, sizeof(double));
+	AmlStatus	st;
+
+	if (row == NULL)
+		return aml_error_nomem(err, "PCA");
+	for (int j = 0; j < p; j++)
+	{
+		double		m = 0;
+
+		for (long i = 0; i < n; i++)
+			m += cols[j][i];
+		mean[j] = n > 0 ? m / n : 0;
+	}
+	if ((st = aml_qr_accum_create(p, &acc, err)) != AML_OK)
+		goto done;
+	for (long i = 0; i < n; i++)
+	{
+		if ((i & 255) == 0 && aml_interrupted())
+		{
+			st = aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
+			goto done;
+		}
+		for (int j = 0; j < p; j++)
+			row[j] = cols[j][i] - mean[j];
+		aml_qr_accum_add(acc, row, 1.0);
+	}
+	aml_qr_accum_flush(acc);
+	for (int j = 0; j < p; j++)
+		for (int i = 0; i < p; i++)
+			r[i + (size_t) j * p] = i <= j ? acc->r[i + (size_t) j * p] : 0;
+
+done:
+	aml_qr_accum_free(acc);
+	aml_free(row);
+	return st;
+}
+
+AmlStatus
+aml_pca_combine(int nodes, const long *n, const double *const *mean, const double *const *r,
+				int p, bool scale, double *sdev, double *loadings, int *n_components, AmlError *err)
+{
+	double	   *m = aml_alloc_array((size_t) p + 1, sizeof(double));
+	double	   *w = aml_alloc_array((size_t) p + 1, sizeof(double));
+	double	   *row = aml_alloc_array((size_t) p + 1, sizeof(double));
+	AmlQRAccum *acc = NULL;
+	AmlStatus	st = AML_OK;
+	long		total = 0;
+
+	if (m == NULL || w == NULL || row == NULL)
+	{
+		st = aml_error_nomem(err, "PCA");
+		goto done;
+	}
+	for (int k = 0; k < nodes; k++)
+		total += n[k];
+	if (total < 2)
+	{
+		st = aml_error(err, AML_ERR_INVALID_DATA, "PCA needs at least 2 complete rows");
+		goto done;
+	}
+	for (int j = 0; j < p; j++)
+	{
+		double		s = 0;
+
+		for (int k = 0; k < nodes; k++)
+			s += n[k] * mean[k][j];
+		m[j] = s / total;
+	}
+	/* pooled centred sums of squares: within (column norms of R_k) + between */
+	for (int j = 0; j < p; j++)
+	{
+		double		s = 0;
+
+		for (int k = 0; k < nodes; k++)
+		{
+			double		d = mean[k][j] - m[j];
+
+			for (int i = 0; i <= j; i++)
+				s += r[k][i + (size_t) j * p] * r[k][i + (size_t) j * p];
+			s += n[k] * d * d;
+		}
+		w[j] = 1;
+		if (scale)
+		{
+			double		sd = sqrt(s / (total - 1));
+
+			if (sd == 0)
+			{
+				st = aml_error(err, AML_ERR_INVALID_DATA,
+							   "cannot rescale a constant column to unit variance");
+				aml_error_detail(err, "Column %d of the PCA is constant.", j + 1);
+				aml_error_hint(err, "Leave it out, or use scale => false.");
+				goto done;
+			}
+			w[j] = 1 / sd;
+		}
+	}
+	if ((st = aml_qr_accum_create(p, &acc, err)) != AML_OK)
+		goto done;
+	for (int k = 0; k < nodes; k++)
+	{
+		for (int i = 0; i < p; i++)
+		{
+			for (int j = 0; j < p; j++)
+				row[j] = j >= i ? r[k][i + (size_t) j * p] * w[j] : 0;
+			aml_qr_accum_add(acc, row, 1.0);
+		}
+		for (int j = 0; j < p; j++)
+			row[j] = sqrt((double) n[k]) * (mean[k][j] - m[j]) * w[j];
+		aml_qr_accum_add(acc, row, 1.0);
+	}
+	aml_qr_accum_flush(acc);
+	st = aml_pca_from_r(acc->r, p, total, p, sdev, loadings, n_components, err);
+
+done:
+	aml_qr_accum_free(acc);
+	aml_free(m);
+	aml_free(w);
+	aml_free(row);
+	return st;
 }

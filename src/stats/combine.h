@@ -64,6 +64,45 @@ AmlStatus	aml_lm_combine_finish(AmlLmCombine *c, const AmlDesign *design, AmlLm 
 void		aml_moments_merge(AmlMoments *into, const AmlMoments *other);
 
 /*
+ * Co-moments of a pair of columns over the rows where both are present
+ * (pairwise-complete, as cor.test on the pair): count, means, sums of
+ * squared and crossed deviations.  Merged as Chan et al.; the Pearson
+ * correlation of the union is cxy / sqrt(cxx cyy).
+ */
+typedef struct AmlCoMoments
+{
+	double		n;
+	double		mx;
+	double		my;
+	double		cxx;
+	double		cyy;
+	double		cxy;
+} AmlCoMoments;
+
+/* x[i], y[i] with NaN for missing (such rows are skipped). */
+void		aml_comoments_compute(const double *x, const double *y, long n, AmlCoMoments *out);
+void		aml_comoments_merge(AmlCoMoments *into, const AmlCoMoments *other);
+
+/*
+ * PCA of the union: a node sends n, its column means and the triangular
+ * factor R_k (p x p, column-major) of its rows centred at its own means
+ * (R_k' R_k = its centred cross-products).  The centre stacks every R_k
+ * and the rows sqrt(n_k) (mean_k - mean) (the between-node part), scales
+ * the columns by the pooled standard deviations when asked, and folds them
+ * into one more QR: the factor of the pooled centred (scaled) rows, whose
+ * SVD is prcomp's (aml_pca_from_r, describe.h).
+ */
+AmlStatus	aml_cov_factor(const double *const *cols, long n, int p, double *mean, double *r,
+						   AmlError *err);
+/*
+ * nodes: count n[k], means mean[k] (p), factors r[k] (p x p).  Errors as
+ * aml_pca's (fewer than 2 rows, a constant column with scale).
+ */
+AmlStatus	aml_pca_combine(int nodes, const long *n, const double *const *mean,
+							const double *const *r, int p, bool scale, double *sdev,
+							double *loadings, int *n_components, AmlError *err);
+
+/*
  * True when a design column is a count of rows: every variable of its term
  * is a factor (the intercept and numeric columns are not).  Such a column's
  * non-zero count is the size of a group of rows.

@@ -59,16 +59,10 @@ aml_pca(const double *const *cols, long n, int p, bool scale, double *sdev,
 	double	   *mean = aml_alloc_array((size_t) p + 1, sizeof(double));
 	double	   *sd = aml_alloc_array((size_t) p + 1, sizeof(double));
 	double	   *row = aml_alloc_array((size_t) p + 1, sizeof(double));
-	double	   *a = aml_alloc_array((size_t) p * p + 1, sizeof(double));
-	double	   *s = aml_alloc_array((size_t) p + 1, sizeof(double));
-	double	   *u = aml_alloc_array((size_t) p * p + 1, sizeof(double));
-	double	   *vt = aml_alloc_array((size_t) p * p + 1, sizeof(double));
 	AmlQRAccum *acc = NULL;
 	AmlStatus	st = AML_OK;
-	int			k = (int) (n < p ? n : p);
-	int			info;
 
-	if (mean == NULL || sd == NULL || row == NULL || a == NULL || s == NULL || u == NULL || vt == NULL)
+	if (mean == NULL || sd == NULL || row == NULL)
 	{
 		st = aml_error_nomem(err, "PCA");
 		goto done;
@@ -114,9 +108,36 @@ aml_pca(const double *const *cols, long n, int p, bool scale, double *sdev,
 		aml_qr_accum_add(acc, row, 1.0);
 	}
 	aml_qr_accum_flush(acc);
+	st = aml_pca_from_r(acc->r, p + 1, n, p, sdev, loadings, n_components, err);
+
+done:
+	aml_qr_accum_free(acc);
+	aml_free(mean);
+	aml_free(sd);
+	aml_free(row);
+	return st;
+}
+
+AmlStatus
+aml_pca_from_r(const double *r, int ld, long n, int p, double *sdev, double *loadings,
+			   int *n_components, AmlError *err)
+{
+	double	   *a = aml_alloc_array((size_t) p * p + 1, sizeof(double));
+	double	   *s = aml_alloc_array((size_t) p + 1, sizeof(double));
+	double	   *u = aml_alloc_array((size_t) p * p + 1, sizeof(double));
+	double	   *vt = aml_alloc_array((size_t) p * p + 1, sizeof(double));
+	AmlStatus	st = AML_OK;
+	int			k = (int) (n < p ? n : p);
+	int			info;
+
+	if (a == NULL || s == NULL || u == NULL || vt == NULL)
+	{
+		st = aml_error_nomem(err, "PCA");
+		goto done;
+	}
 	for (int j = 0; j < p; j++)
 		for (int i = 0; i < p; i++)
-			a[i + (size_t) j * p] = i <= j ? acc->r[i + (size_t) j * (p + 1)] : 0;
+			a[i + (size_t) j * p] = i <= j ? r[i + (size_t) j * ld] : 0;
 	info = aml_dgesdd('S', p, p, a, p, s, u, p, vt, p);
 	if (info != 0)
 	{
@@ -140,10 +161,6 @@ aml_pca(const double *const *cols, long n, int p, bool scale, double *sdev,
 	*n_components = k;
 
 done:
-	aml_qr_accum_free(acc);
-	aml_free(mean);
-	aml_free(sd);
-	aml_free(row);
 	aml_free(a);
 	aml_free(s);
 	aml_free(u);

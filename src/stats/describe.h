@@ -34,5 +34,12 @@ int			aml_hist_bin(const double *breaks, int nb, double x);
  */
 AmlStatus	aml_pca(const double *const *cols, long n, int p, bool scale, double *sdev,
 					double *loadings, int *n_components, AmlError *err);
+/*
+ * The components from the upper-triangular factor r (p x p, leading
+ * dimension ld) of the n centred (and scaled) rows: its SVD, the signs
+ * fixed as above.  Shared with the federated PCA (stats/combine.h).
+ */
+AmlStatus	aml_pca_from_r(const double *r, int ld, long n, int p, double *sdev, double *loadings,
+						   int *n_components, AmlError *err);
 
 #endif

@@ -366,35 +366,39 @@ pkendall(double q, long n)
 }
 
 AmlStatus
+aml_cor_test_pearson(double cr, long n, double level, AmlTestResult *r, AmlError *err)
+{
+	double		df = n - 2;
+
+	clear(r);
+	r->n = n;
+	if (n < 3)
+		return aml_error(err, AML_ERR_INVALID_DATA, "not enough finite observations");
+	r->estimate = cr;
+	r->parameter = df;
+	r->statistic = sqrt(df) * cr / sqrt(1 - cr * cr);
+	r->p_value = 2 * aml_t_sf(fabs(r->statistic), df);
+	if (n > 3)
+	{
+		double		z = atanh(cr);
+		double		s = 1 / sqrt(n - 3.0);
+		double		q = aml_norm_ppf(1 - (1 - level) / 2);
+
+		r->conf_low = tanh(z - q * s);
+		r->conf_high = tanh(z + q * s);
+	}
+	r->method = "Pearson's product-moment correlation";
+	return AML_OK;
+}
+
+AmlStatus
 aml_cor_test(const double *x, const double *y, long n, AmlCorMethod method, double level,
 			 AmlTestResult *r, AmlError *err)
 {
+	if (method == AML_COR_PEARSON)
+		return aml_cor_test_pearson(n >= 3 ? pearson(x, y, n) : NAN, n, level, r, err);
 	clear(r);
 	r->n = n;
-	if (method == AML_COR_PEARSON)
-	{
-		double		cr,
-					df = n - 2;
-
-		if (n < 3)
-			return aml_error(err, AML_ERR_INVALID_DATA, "not enough finite observations");
-		cr = pearson(x, y, n);
-		r->estimate = cr;
-		r->parameter = df;
-		r->statistic = sqrt(df) * cr / sqrt(1 - cr * cr);
-		r->p_value = 2 * aml_t_sf(fabs(r->statistic), df);
-		if (n > 3)
-		{
-			double		z = atanh(cr);
-			double		s = 1 / sqrt(n - 3.0);
-			double		q = aml_norm_ppf(1 - (1 - level) / 2);
-
-			r->conf_low = tanh(z - q * s);
-			r->conf_high = tanh(z + q * s);
-		}
-		r->method = "Pearson's product-moment correlation";
-		return AML_OK;
-	}
 	if (n < 2)
 		return aml_error(err, AML_ERR_INVALID_DATA, "not enough finite observations");
 	if (method == AML_COR_SPEARMAN)

@@ -48,6 +48,13 @@ typedef enum AmlCorMethod
 AmlStatus	aml_cor_test(const double *x, const double *y, long n, AmlCorMethod method,
 						 double level, AmlTestResult *r, AmlError *err);
 
+/*
+ * Pearson's cor.test from the correlation cr of n pairs (what
+ * aml_cor_test does after computing cr; the federation computes cr from
+ * combined co-moments).
+ */
+AmlStatus	aml_cor_test_pearson(double cr, long n, double level, AmlTestResult *r, AmlError *err);
+
 /* R's pRho(is, n, lower): P(S >= is), or P(S < is) when lower (AS 89) */
 double		aml_spearman_tail(double is, long n, bool lower);
 
