@@ -63,6 +63,12 @@ PG_FUNCTION_INFO_V1(automl_train);
  */
 #define STORE_SECONDS_PER_BYTE 0.08e-6
 #define MAX_SLOWDOWN 10.0
+/*
+ * The largest model JSON stored: jsonb refuses more than 256 MB of
+ * elements (a 230 MB ensemble of forests failed), and the estimates made
+ * from the search's fits are within about 15 %.
+ */
+#define MAX_MODEL_BYTES (128.0 * 1048576.0)
 
 /* Wall seconds and CPU seconds of this process so far. */
 static void
@@ -660,6 +666,7 @@ automl_train(PG_FUNCTION_ARGS)
 		opt.store_scale = final_scale;
 		opt.min_refit_scale = n_test > 0 ? 1.0 : final_scale;
 		opt.min_store_scale = n_test > 0 ? 1.0 : final_scale;
+		opt.max_model_bytes = MAX_MODEL_BYTES;
 	}
 	pstate.metric = metric->name;
 	pstate.max_evaluations = max_evaluations;
@@ -691,13 +698,21 @@ automl_train(PG_FUNCTION_ARGS)
 			store_estimate(result, &result->final, refit_all || n_test == 0 ? data->n_rows : n_train,
 						   store_per_byte);
 
-		if (aml_now_seconds() + need + store_seconds > hard_deadline)
+		double		bytes = store_estimate(result, &result->final,
+										   refit_all || n_test == 0 ? data->n_rows : n_train, 1.0);
+
+		if (aml_now_seconds() + need + store_seconds > hard_deadline || bytes > MAX_MODEL_BYTES)
 		{
 			const AmlCandidate *best = &result->candidates[result->best];
 
-			ereport(NOTICE,
-					(errmsg("automl: the best single pipeline is the model, not the ensemble of %d: refitting the ensemble would take about %.1f s, past the time budget",
-							result->final.n_members, need)));
+			if (bytes > MAX_MODEL_BYTES)
+				ereport(NOTICE,
+						(errmsg("automl: the best single pipeline is the model, not the ensemble of %d: the ensemble would take about %.0f MB, more than the %.0f MB a model may have",
+								result->final.n_members, bytes / 1048576.0, MAX_MODEL_BYTES / 1048576.0)));
+			else
+				ereport(NOTICE,
+						(errmsg("automl: the best single pipeline is the model, not the ensemble of %d: refitting the ensemble would take about %.1f s, past the time budget",
+								result->final.n_members, need)));
 			result->final.n_members = 1;
 			result->final.members[0] = result->best;
 			result->final.weights[0] = 1.0;

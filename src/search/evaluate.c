@@ -396,6 +396,17 @@ aml_cv_take_fold(const AmlCvData *cv, const AmlPruneRule *prune, bool keep_oof, 
 					AML_AT(c->oof, cv->test_rows[f][i], j) += AML_AT(pred, i, j) / cv->repeats;
 	}
 	aml_fold_outcome_clear(o);
+	if (f == 0 && prune != NULL && prune->max_split_model_bytes > 0 &&
+		o->model_bytes > prune->max_split_model_bytes)
+	{
+		char		sizes[64];
+
+		snprintf(sizes, sizeof(sizes), "about %.0f MB fitted on all rows, at most %.0f MB",
+				 o->model_bytes / prune->max_split_model_bytes * prune->max_model_bytes / 1048576.0,
+				 prune->max_model_bytes / 1048576.0);
+		set_reason(c, AML_CANDIDATE_FAILED, "its model would be too large to store (%s)", sizes);
+		return true;
+	}
 	if (f == 0 && prune != NULL && prune->end_deadline > 0)
 	{
 		double		need = prune->refit_per_fit_second * o->seconds + prune->store_per_byte * o->model_bytes;

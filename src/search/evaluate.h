@@ -92,6 +92,13 @@ typedef struct AmlPruneRule
 	double		end_deadline;
 	double		refit_per_fit_second;
 	double		store_per_byte;
+	/*
+	 * A candidate whose model, fitted on the first split, is larger than
+	 * this (bytes of JSON; its final fit is larger still) fails: it could
+	 * not be stored.  0: no limit.
+	 */
+	double		max_split_model_bytes;
+	double		max_model_bytes;	/* the limit itself, for the reason */
 } AmlPruneRule;
 
 /*

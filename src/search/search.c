@@ -413,6 +413,14 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 	if (s->best < 0 && s->opt->max_evaluations == 0)
 		max_seconds = fmax(max_seconds, 0.6 * (deadline - aml_clock()));
 	memset(&prune, 0, sizeof(prune));
+	if (s->opt->max_model_bytes > 0)
+	{
+		int			k = s->opt->cv_folds;
+		double		scale = s->opt->store_scale > 0 ? s->opt->store_scale : 1.0;
+
+		prune.max_model_bytes = s->opt->max_model_bytes;
+		prune.max_split_model_bytes = s->opt->max_model_bytes / (k / (k - 1.0) * scale);
+	}
 	if (s->best >= 0)
 	{
 		prune.active = true;

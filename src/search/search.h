@@ -78,6 +78,11 @@ typedef struct AmlSearchOptions
 	 */
 	double		min_refit_scale;
 	double		min_store_scale;
+	/*
+	 * Largest model (bytes of JSON, fitted on all the rows of the final
+	 * fit) the caller can store; 0: no limit.  Larger candidates fail.
+	 */
+	double		max_model_bytes;
 	void		(*progress) (void *arg, const AmlSearchProgress *p);
 	void	   *progress_arg;
 	bool		(*cancelled) (void);	/* stop everything (query cancel) */
