@@ -407,6 +407,63 @@ test_all_fail(void)
 }
 
 /*
+ * A candidate whose model would be too large to store fails with the
+ * reason, and only those: with a 20 kB limit on iris, forests fail and
+ * linear models do not; the search still has a winner.
+ */
+static void
+test_model_too_large(void)
+{
+	Problem		p;
+	AmlError	err;
+	AmlSearchResult *r = NULL;
+	AmlSearchSpace *space;
+	AmlSearchOptions opt;
+	json_object *doc;
+	const char *text = "{\"estimators\": {\"random_forest\": {}, \"logistic_regression\": {}}}";
+	int			too_large = 0;
+	int			ok = 0;
+
+	load_problem(&p, "iris.csv", "name", false);
+	CHECK_OK(aml_json_parse(text, strlen(text), &doc, &err), &err);
+	CHECK_OK(aml_space_from_json(doc, AML_TASK_CLASSIFICATION, &space, &err), &err);
+	memset(&opt, 0, sizeof(opt));
+	opt.metric = aml_metric_find("accuracy");
+	opt.space = space;
+	opt.cv_folds = 3;
+	opt.seed = 1;
+	opt.start = aml_clock();
+	opt.time_budget = 60;
+	opt.max_evaluations = 8;
+	opt.max_model_bytes = 20000;
+	CHECK_OK(aml_search_run(&p.schema, p.X, p.y, p.n_classes, &opt, &r, &err), &err);
+	for (int i = 0; r != NULL && i < r->n_candidates; i++)
+	{
+		const AmlCandidate *c = &r->candidates[i];
+
+		if (strstr(c->reason, "too large to store") != NULL)
+		{
+			too_large++;
+			CHECK(c->status == AML_CANDIDATE_FAILED);
+			CHECK(strcmp(c->estimator, "random_forest") == 0);
+			CHECK(c->model_bytes * 3 / 2.0 > 20000);
+		}
+		else if (c->status == AML_CANDIDATE_OK)
+		{
+			ok++;
+			CHECK(c->model_bytes * 3 / 2.0 <= 20000);
+		}
+	}
+	CHECK(too_large > 0);
+	CHECK(ok > 0);
+	CHECK(r != NULL && strcmp(r->candidates[r->best].estimator, "random_forest") != 0);
+	aml_search_result_free(r);
+	aml_space_free(space);
+	json_object_put(doc);
+	free_problem(&p);
+}
+
+/*
  * Leakage: none on the classic tables; a recoded target, a threshold copy
  * and an affine copy are found; a mostly-zero column whose non-zero values
  * are all of one class is not a leak (spam's word frequencies).
@@ -491,6 +548,7 @@ main(void)
 	RUN(test_quality_and_refit);
 	RUN(test_time_budget);
 	RUN(test_all_fail);
+	RUN(test_model_too_large);
 	RUN(test_leakage);
 	RUN(test_validation);
 	return unit_end();
