@@ -225,43 +225,67 @@ take_outcome(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *reque
 	}
 }
 
+static bool pick_split(const AmlEvalContext *ctx, const AmlEvalRequest *requests, Pending *pend,
+					   AmlCandidate *results, int i);
+
 /* The next split to hand out: *r, *f; false when none is left. */
 static bool
 next_split(const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n, Pending *pend,
 		   AmlCandidate *results, int *r, int *f)
 {
-	for (int i = 0; i < n; i++)
-	{
-		Pending    *q = &pend[i];
-
-		if (q->finished || q->next >= ctx->cv->k)
-			continue;
-		if (!q->started)
+	/*
+	 * Candidates in proposal order, their splits one after the other; but
+	 * while pruning may stop a candidate after its first split, its second
+	 * is not handed out before the first is back (another candidate's first
+	 * split is), so that processes do not run splits a prune would drop.
+	 */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++)
 		{
-			double		now = aml_clock();
+			Pending    *q = &pend[i];
 
-			q->started = true;
-			aml_cv_candidate_begin(&results[i]);
-			if (now >= requests[i].deadline)
-			{
-				results[i].status = AML_CANDIDATE_SKIPPED;
-				results[i].signed_mean = -INFINITY;
-				snprintf(results[i].reason, sizeof(results[i].reason),
-						 "not started: no time left in the budget");
-				q->finished = true;
+			if (q->finished || q->next >= ctx->cv->k)
 				continue;
+			if (pass == 0 && requests[i].prune.active && q->next > 0 && q->taken == 0)
+				continue;
+			if (pick_split(ctx, requests, pend, results, i))
+			{
+				*r = i;
+				*f = q->next++;
+				return true;
 			}
-			q->cap = requests[i].deadline;
-			if (requests[i].max_seconds > 0)
-				q->cap = fmin(q->cap, now + requests[i].max_seconds);
-			q->cap_seconds = q->cap - now;
-			aml_eval_rng(ctx->seed, requests[i].number, &q->rng);
 		}
-		*r = i;
-		*f = q->next++;
-		return true;
-	}
 	return false;
+}
+
+/* Start request i if it is not yet (false: it is skipped, no time left). */
+static bool
+pick_split(const AmlEvalContext *ctx, const AmlEvalRequest *requests, Pending *pend,
+		   AmlCandidate *results, int i)
+{
+	Pending    *q = &pend[i];
+	double		now;
+
+	if (q->started)
+		return true;
+	now = aml_clock();
+	q->started = true;
+	aml_cv_candidate_begin(&results[i]);
+	if (now >= requests[i].deadline)
+	{
+		results[i].status = AML_CANDIDATE_SKIPPED;
+		results[i].signed_mean = -INFINITY;
+		snprintf(results[i].reason, sizeof(results[i].reason),
+				 "not started: no time left in the budget");
+		q->finished = true;
+		return false;
+	}
+	q->cap = requests[i].deadline;
+	if (requests[i].max_seconds > 0)
+		q->cap = fmin(q->cap, now + requests[i].max_seconds);
+	q->cap_seconds = q->cap - now;
+	aml_eval_rng(ctx->seed, requests[i].number, &q->rng);
+	return true;
 }
 
 /* The leader runs split f of request r itself. */
