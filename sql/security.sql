@@ -282,10 +282,13 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_histogram(regclass,name,integer,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_histogram('sec.mine', 'dx', group_by => '{x2}')$$),
   ('automl_pca(regclass,name[],boolean,jsonb,text[],boolean)', $$SELECT count(*) FROM automl_pca('sec.mine')$$),
   -- Woken (issue 12): mining reads as the caller, writes job_result as its owner
-  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "filters": {"field": "x2", "operator": "greater", "value": 1}, "algorithm": {"code": "sgdLinearModel"}}') OPERATOR(pg_catalog.->>) 'type'$$),
-  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}, {"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "statisticsSummary"}}') OPERATOR(pg_catalog.->>) 'type'$$),
-  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}, {"code": "dx"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "anova"}}') OPERATOR(pg_catalog.->>) 'type'$$),
-  ('automl_mining(jsonb,boolean)', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithm": {"code": "knn"}}', strict => true)$$),
+  ('automl_mining(jsonb,boolean,text[])', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "filters": {"field": "x2", "operator": "greater", "value": 1}, "algorithm": {"code": "sgdLinearModel"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean,text[])', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}, {"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "statisticsSummary"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean,text[])', $$SELECT automl_mining('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}, {"code": "dx"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "anova"}}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_mining(jsonb,boolean,text[])', $$SELECT automl_mining('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithm": {"code": "knn"}}', strict => true)$$),
+  -- over nodes (the federated path reads the target table as the caller)
+  ('automl_mining(jsonb,boolean,text[])', $$SELECT automl_mining('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithm": {"code": "linearRegression"}}', true, '{local}')$$),
+  ('automl_mining(jsonb,boolean,text[])', $$SELECT automl_mining('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithm": {"code": "pca"}}', true, '{local}') OPERATOR(pg_catalog.->>) 'type'$$),
   ('automl_export_pfa(bigint)', format($$SELECT automl_export_pfa(%s)$$, :victim_model)),
   ('automl_import_variables(jsonb,text,text,text)', $$SELECT automl_import_variables('{"groups": [], "variables": []}', 'mine')$$),
   ('automl.woken_algorithms()', $$SELECT count(*) FROM automl.woken_algorithms()$$),

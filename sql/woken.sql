@@ -416,6 +416,49 @@ FROM (VALUES
 RESET client_min_messages;
 
 -------------------------------------------------------------------------------
+-- nodes (src/federation/fed_mining.c): nodes => '{local}' runs the federated
+-- path on this server's rows and equals the local query; codes without a
+-- federated implementation and bad node lists are refused (QueryResult
+-- error, or the SQLSTATE with strict)
+-------------------------------------------------------------------------------
+SET client_min_messages = warning;
+SET automl.min_group_size = 1;
+CREATE TEMP TABLE fedres AS
+SELECT q, automl_mining(q, nodes => '{local}') f, automl_mining(q) l
+FROM (VALUES
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}, {"code": "score_test1"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "linearRegression"}}'::jsonb),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "histograms"}}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "statisticsSummary"}}')
+) AS t(q);
+SELECT q->'algorithm'->>'code' AS code,
+       (f->'data') = (l->'data') OR (q->'algorithm'->>'code' = 'statisticsSummary' AND
+         (SELECT bool_and(fd - '{min,max,25%,50%,75%,unique}'::text[] = ld - '{min,max,25%,50%,75%,unique}'::text[])
+          FROM jsonb_array_elements(f->'data'->'data') WITH ORDINALITY a(fd, i)
+          JOIN jsonb_array_elements(l->'data'->'data') WITH ORDINALITY b(ld, j) ON i = j)) AS same_data,
+       f->>'error' AS error, f->>'type' AS type,
+       (SELECT parameters->'nodes' FROM woken.job_result WHERE job_id = f->>'jobId') AS job_nodes,
+       (SELECT parameters->>'executionPlan' FROM woken.job_result WHERE job_id = f->>'jobId') AS plan
+FROM fedres;
+-- linearRegression's numbers over '{local}' within 1e-12 of the local fit
+SELECT max(abs((f->'data'->t->>'coef')::float8 - (l->'data'->t->>'coef')::float8)) < 1e-12 AS coef_same
+FROM automl_mining('{"variables": [{"code": "cognitive_task2"}], "covariables": [{"code": "score_test1"}, {"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "linearRegression"}}', nodes => '{local}') f,
+     automl_mining('{"variables": [{"code": "cognitive_task2"}], "covariables": [{"code": "score_test1"}, {"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "linearRegression"}}') l,
+     unnest('{intercept,score_test1,college_math}'::text[]) t;
+CREATE TEMP TABLE badnodes (n serial, query jsonb, nodes text[]);
+INSERT INTO badnodes (query, nodes) VALUES
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "knn"}}', '{local}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "tpot"}}', '{local}'),
+  ('{"variables": [{"code": "iq"}], "grouping": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "histograms"}}', '{local}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "pca"}}', '{no_such_node}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "pca"}}', '{local,local}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "algorithm": {"code": "pca"}}', '{local,NULL}'),
+  ('{"variables": [{"code": "iq"}], "covariables": [{"code": "college_math"}], "targetTable": {"name": "sample_data"}, "filters": {"field": "iq", "operator": "greater", "value": 1000}, "algorithm": {"code": "anova"}}', '{local}');
+SELECT n, r->>'type' AS type, r->>'error' AS error FROM badnodes, automl_mining(query, nodes => nodes) r ORDER BY n;
+SELECT n, pg_temp.try(format('SELECT automl_mining(%L, true, %L)', query, nodes)) AS strict FROM badnodes ORDER BY n;
+RESET automl.min_group_size;
+RESET client_min_messages;
+
+-------------------------------------------------------------------------------
 -- meta-db: a hierarchy kept whole per target table
 -------------------------------------------------------------------------------
 \set sample `cat test/data/sample_variables.json`

@@ -119,12 +119,14 @@ LANGUAGE C STRICT STABLE;
 COMMENT ON FUNCTION automl_export_pfa(bigint) IS
     'A model as a PFA 0.8.1 document (preprocessing and model in PFA''s library) that predicts what automl_predict predicts';
 
-CREATE FUNCTION automl_mining(query jsonb, strict boolean DEFAULT false)
+-- nodes: federation nodes (automl.nodes names, 'local' = this server): the
+-- codes with a federated implementation run over them (src/federation/fed_mining.c)
+CREATE FUNCTION automl_mining(query jsonb, strict boolean DEFAULT false, nodes text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'automl_mining'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION automl_mining(jsonb, boolean) IS
-    'Run a Woken MiningQuery; returns its QueryResult and writes the woken.job_result row (strict: errors are raised, not returned)';
+COMMENT ON FUNCTION automl_mining(jsonb, boolean, text[]) IS
+    'Run a Woken MiningQuery; returns its QueryResult and writes the woken.job_result row (strict: errors are raised, not returned, a node failure too; nodes: statisticsSummary, histograms, linearRegression, anova, correlationHeatmap and pca run over those federation nodes, on the union of their rows)';
 
 CREATE FUNCTION automl_experiment(query jsonb, strict boolean DEFAULT false)
 RETURNS jsonb

@@ -13,6 +13,8 @@
 
 #include "pg/jsonc.h"
 
+#include "utils/array.h"
+
 #include "ml/estimator.h"
 #include "pg/filter.h"
 #include "pg/woken.h"
@@ -33,6 +35,11 @@ typedef struct AmlWokenJob
 	bool		fill_cache;		/* automl_mining: woken.results_cache gets the result */
 	const char *table_name;		/* targetTable's name (cache key) */
 	char	   *contents_hash;	/* MD5 of the query's rows (cache key), when fill_cache */
+	/* automl_mining(..., nodes): federated run (src/federation/fed_mining.c) */
+	ArrayType  *fed_nodes;		/* NULL: this server only */
+	bool		fed_strict;		/* a node failure is an error */
+	Oid			fed_relid;		/* the target table (the nodes' table of that name) */
+	char	   *fed_filter;		/* the query's rows as a filter (jsonb text) */
 } AmlWokenJob;
 
 /* A new job (fresh job id, automl.node) whose results live in CurrentMemoryContext. */
@@ -88,6 +95,19 @@ void		aml_woken_statistics_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg
 										json_object *parameters, Oid viewid, List *variables, List *terms);
 void		aml_woken_chart_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json_object *parameters,
 								   Oid viewid, List *variables, List *covariables, List *grouping);
+
+/*
+ * fed_mining.c: with job->fed_nodes set, the federated functions' extra
+ * arguments appended to a call's $n parameters (nargs grows by 3; the arrays
+ * need room) as SQL text ", filter => $k, nodes => $k+1, strict => $k+2";
+ * the relation a code's function reads (the view, or the target table);
+ * the call's node feedback moved into the job's feedback; the codes that
+ * have a federated implementation (else 0A000 naming the code).
+ */
+char	   *aml_woken_fed_args(AmlWokenJob *job, int *nargs, Oid *types, Datum *values, char *nulls);
+Oid			aml_woken_fed_relation(AmlWokenJob *job, Oid viewid);
+void		aml_woken_fed_feedback(AmlWokenJob *job);
+void		aml_woken_fed_check_code(AmlWokenJob *job, const char *code);
 
 /* A MiningQuery (in SPI). */
 void		aml_woken_run_mining(AmlWokenJob *job, json_object *q);

@@ -15,7 +15,8 @@
  * QueryResult's error, a text/plain+error row), or raised with its SQLSTATE
  * when strict is true.  The preparation shared with experiments is
  * woken_request.c's, the results of the codes woken_results.c's, the job's
- * row and QueryResult woken_job.c's.
+ * row and QueryResult woken_job.c's.  With nodes, the codes that have a
+ * federated implementation run over the nodes (src/federation/fed_mining.c).
  */
 #include "postgres.h"
 
@@ -69,8 +70,6 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 	char	   *view;
 	Oid			viewid;
 	ListCell   *lc;
-	Oid			oidtype[1] = {OIDOID};
-	Datum		oidval[1];
 
 	if (!json_object_is_type(q, json_type_object))
 		ereport(ERROR,
@@ -90,6 +89,7 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("Unknown algorithm %s", job->code),
 				 errdetail("Algorithms are: %s.", aml_woken_algorithm_codes())));
+	aml_woken_fed_check_code(job, job->code);
 	json_object_object_get_ex(algorithm, "parameters", &parameters);
 	json_object_object_add(job->parameters, "model_parameters", aml_woken_params_echo(parameters));
 
@@ -187,6 +187,22 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 							   relid, 1);
 		if (w->clause != NULL)
 			appendStringInfo(&sql, " WHERE %s", aml_woken_inline_parameters(w));
+		if (job->fed_nodes != NULL)
+		{
+			/* over nodes: the target table and these rules as the functions' filter */
+			json_object *nodes = json_object_new_array();
+			Datum	   *elems;
+			bool	   *enulls;
+			int			nelems;
+
+			job->fed_relid = relid;
+			job->fed_filter = w->clause != NULL ? MemoryContextStrdup(job->cxt, aml_json_text(group)) : NULL;
+			deconstruct_array(job->fed_nodes, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &nelems);
+			for (int i = 0; i < nelems; i++)
+				json_object_array_add(nodes, enulls[i] ? NULL : json_object_new_string(TextDatumGetCString(elems[i])));
+			json_object_object_add(job->parameters, "nodes", nodes);
+			json_object_object_add(job->parameters, "executionPlan", json_object_new_string("map-reduce"));
+		}
 	}
 	json_object_object_add(job->parameters, "query", json_object_new_string(sql.data));
 
@@ -198,8 +214,9 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 		!= SPI_OK_UTILITY)
 		elog(ERROR, "creating the view of the query failed");
 	viewid = RangeVarGetRelid(makeRangeVar("pg_temp", view, -1), NoLock, false);
-	oidval[0] = ObjectIdGetDatum(viewid);
-	if (aml_woken_spi_int8(psprintf("SELECT pg_catalog.count(*) FROM %s", quote_identifier(view)), 0, NULL, NULL, NULL) == 0)
+	/* over nodes, the centre's rows are not the query's ("no node contributed rows" instead) */
+	if (job->fed_nodes == NULL &&
+		aml_woken_spi_int8(psprintf("SELECT pg_catalog.count(*) FROM %s", quote_identifier(view)), 0, NULL, NULL, NULL) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("No data in table %s matching filters", table)));
@@ -209,7 +226,15 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 		int			ret;
 		bool		isnull;
 		Datum		d;
+		Oid			types[5] = {OIDOID, NAMEARRAYOID};
+		Datum		values[5];
+		char		nulls[5] = "  ";
+		int			nargs = 2;
+		char	   *fed;
 
+		values[0] = ObjectIdGetDatum(aml_woken_fed_relation(job, viewid));
+		values[1] = aml_woken_names_array(all);
+		fed = aml_woken_fed_args(job, &nargs, types, values, nulls);
 		if (grouping != NIL)
 			aml_woken_feedback(job, "statisticsSummary ignores the grouping: the summary is over all rows");
 		ret = SPI_execute_with_args(psprintf(
@@ -230,14 +255,15 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 			"{\"name\":\"EX^2\",\"type\":\"number\"},{\"name\":\"min\",\"type\":\"number\"},"
 			"{\"name\":\"max\",\"type\":\"number\"},{\"name\":\"25%%\",\"type\":\"number\"},"
 			"{\"name\":\"50%%\",\"type\":\"number\"},{\"name\":\"75%%\",\"type\":\"number\"}]'::pg_catalog.jsonb))"
-			"::pg_catalog.text FROM %s.automl_summary($1::pg_catalog.regclass) s", aml_woken_ext_schema()),
-									1, oidtype, oidval, NULL, false, 0);
+			"::pg_catalog.text FROM %s.automl_summary($1::pg_catalog.regclass, $2%s) s", aml_woken_ext_schema(), fed),
+									nargs, types, values, nulls, false, 0);
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "the summary failed: %s", SPI_result_code_string(ret));
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		job->data = MemoryContextStrdup(job->cxt, TextDatumGetCString(d));
 		job->shape = "application/vnd.dataresource+json";
 		job->function = "automl_summary";
+		aml_woken_fed_feedback(job);
 	}
 	else if (alg->kind == AML_WOKEN_ESTIMATOR)
 	{
@@ -338,7 +364,7 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 		aml_woken_chart_result(job, alg, parameters, viewid, variables, covariables, grouping);
 	else if (alg->kind == AML_WOKEN_FUNCTION)
 		aml_woken_statistics_result(job, alg, parameters, viewid, variables, list_concat(list_copy(covariables), grouping));
-	if (job->fill_cache)
+	if (job->fill_cache && job->fed_nodes == NULL)
 	{
 		job->table_name = MemoryContextStrdup(job->cxt, table);
 		job->contents_hash = aml_woken_contents_hash(job, view);
@@ -366,6 +392,11 @@ automl_mining(PG_FUNCTION_ARGS)
 
 	aml_woken_job_init(&job, NULL);
 	job.fill_cache = true;
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+	{
+		job.fed_nodes = PG_GETARG_ARRAYTYPE_P_COPY(2);
+		job.fed_strict = strict;
+	}
 	aml_woken_run_guarded(&job, aml_woken_run_mining, q, strict);
 	aml_woken_write_job_result(&job);
 	result = aml_woken_query_result(&job, q);

@@ -185,8 +185,11 @@ aml_woken_statistics_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json
 	bool		anova = strcmp(alg->code, "anova") == 0;
 	const char *sep = anova ? " * " : " + ";	/* anova: factorial design by default */
 	StringInfoData formula;
-	Oid			types[2] = {OIDOID, TEXTOID};
-	Datum		values[2];
+	Oid			types[5] = {OIDOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = "  ";
+	int			nargs = 2;
+	char	   *fed;
 	json_object *out = aml_pg_json_own(json_object_new_object());
 	ListCell   *lc;
 	int			ret;
@@ -228,14 +231,15 @@ aml_woken_statistics_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json
 	foreach(lc, terms)
 		appendStringInfo(&formula, "%s%s", foreach_current_index(lc) ? sep : "", formula_name(lfirst(lc)));
 	json_object_object_add(job->parameters, "formula", json_object_new_string(formula.data));
-	values[0] = ObjectIdGetDatum(viewid);
+	values[0] = ObjectIdGetDatum(aml_woken_fed_relation(job, viewid));
 	values[1] = CStringGetTextDatum(formula.data);
+	fed = aml_woken_fed_args(job, &nargs, types, values, nulls);
 	ret = SPI_execute_with_args(anova
 								? psprintf("SELECT term, df::pg_catalog.float8, sum_sq, mean_sq, statistic, p_value "
-										   "FROM %s.automl_anova($1::pg_catalog.regclass, $2, 1)", aml_woken_ext_schema())
+										   "FROM %s.automl_anova($1::pg_catalog.regclass, $2, 1%s)", aml_woken_ext_schema(), fed)
 								: psprintf("SELECT term, estimate, std_error, statistic, p_value "
-										   "FROM %s.automl_lm($1::pg_catalog.regclass, $2)", aml_woken_ext_schema()),
-								2, types, values, NULL, false, 0);
+										   "FROM %s.automl_lm($1::pg_catalog.regclass, $2%s)", aml_woken_ext_schema(), fed),
+								nargs, types, values, nulls, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "%s failed: %s", alg->requires, SPI_result_code_string(ret));
 	for (uint64 r = 0; r < SPI_processed; r++)
@@ -265,6 +269,7 @@ aml_woken_statistics_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json
 	job->data = MemoryContextStrdup(job->cxt, aml_json_text(out));
 	job->shape = "application/json";
 	job->function = alg->requires;
+	aml_woken_fed_feedback(job);
 }
 
 /* The first row's first column of a jsonb query, as text in the job's context. */
@@ -328,6 +333,11 @@ aml_woken_chart_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json_obje
 						 errmsg("parameter \"bins\" of algorithm histograms must be an integer between 1 and 10000"),
 						 errdetail("The value given is \"%s\".", bins_text)));
 		}
+		if (grouping != NIL && job->fed_nodes != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("algorithm histograms with a grouping is not supported over federation nodes"),
+					 errhint("Leave out the grouping, or run it without nodes.")));
 		foreach(lc, grouping)
 			groups = lappend(groups, list_make1(lfirst(lc)));
 		initStringInfo(&out);
@@ -335,19 +345,22 @@ aml_woken_chart_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json_obje
 		foreach(lc, groups)
 		{
 			List	   *g = lfirst(lc);
-			Oid			types[4] = {OIDOID, NAMEOID, INT4OID, NAMEARRAYOID};
-			Datum		values[4];
-			char		nulls[4] = "    ";
+			Oid			types[7] = {OIDOID, NAMEOID, INT4OID, NAMEARRAYOID};
+			Datum		values[7];
+			char		nulls[7] = "    ";
+			int			nargs = 4;
+			char	   *fed;
 
-			values[0] = ObjectIdGetDatum(viewid);
+			values[0] = ObjectIdGetDatum(aml_woken_fed_relation(job, viewid));
 			values[1] = DirectFunctionCall1(namein, CStringGetDatum(linitial(variables)));
 			values[2] = Int32GetDatum((int32) bins);
 			if (g == NIL)
 				nulls[3] = 'n';
 			else
 				values[3] = aml_woken_names_array(g);
+			fed = aml_woken_fed_args(job, &nargs, types, values, nulls);
 			appendStringInfo(&out, "%s%s", foreach_current_index(lc) ? ", " : "", spi_jsonb_text(job, psprintf(
-				"WITH h AS (SELECT * FROM %s.automl_histogram($1::pg_catalog.regclass, $2, $3, $4)), "
+				"WITH h AS (SELECT * FROM %s.automl_histogram($1::pg_catalog.regclass, $2, $3, $4%s)), "
 				"cats AS (SELECT h.bin, pg_catalog.min(COALESCE(h.category, pg_catalog.format('%%s - %%s', h.lower, h.upper))) AS label "
 				"         FROM h GROUP BY h.bin), "
 				"s AS (SELECT h.group_values, pg_catalog.jsonb_agg(h.count ORDER BY h.bin) AS data FROM h GROUP BY h.group_values) "
@@ -360,7 +373,7 @@ aml_woken_chart_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json_obje
 				"  'series', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('name', "
 				"             COALESCE((SELECT pg_catalog.string_agg(e.value, ', ') FROM pg_catalog.jsonb_each_text(s.group_values) e), ''), "
 				"             'data', s.data) ORDER BY s.group_values::pg_catalog.text) FROM s))::pg_catalog.text",
-				schema), 4, types, values, nulls));
+				schema, fed), nargs, types, values, nulls));
 		}
 		appendStringInfoChar(&out, ']');
 		/* the overall histogram's series is named "all" */
@@ -377,11 +390,14 @@ aml_woken_chart_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json_obje
 	}
 	else if (strcmp(alg->code, "correlationHeatmap") == 0)
 	{
-		Oid			types[2] = {OIDOID, NAMEARRAYOID};
-		Datum		values[2] = {ObjectIdGetDatum(viewid), aml_woken_names_array(all)};
+		Oid			types[5] = {OIDOID, NAMEARRAYOID};
+		Datum		values[5] = {ObjectIdGetDatum(aml_woken_fed_relation(job, viewid)), aml_woken_names_array(all)};
+		char		nulls[5] = "  ";
+		int			nargs = 2;
+		char	   *fed = aml_woken_fed_args(job, &nargs, types, values, nulls);
 
 		job->data = spi_jsonb_text(job, psprintf(
-			"WITH c AS (SELECT * FROM %s.automl_correlation($1::pg_catalog.regclass, $2)), "
+			"WITH c AS (SELECT * FROM %s.automl_correlation($1::pg_catalog.regclass, $2%s)), "
 			"v AS (SELECT n.name::pg_catalog.text AS name, n.i FROM pg_catalog.unnest($2) WITH ORDINALITY n(name, i)), "
 			"cells AS (SELECT vx.i OPERATOR(pg_catalog.-) 1 AS i, vy.i OPERATOR(pg_catalog.-) 1 AS j, c.estimate FROM c "
 			"          JOIN v vx ON vx.name OPERATOR(pg_catalog.=) c.x JOIN v vy ON vy.name OPERATOR(pg_catalog.=) c.y "
@@ -396,20 +412,24 @@ aml_woken_chart_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json_obje
 			"  'series', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('name', 'Pearson correlation', "
 			"     'data', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(cells.i, cells.j, cells.estimate) "
 			"                                          ORDER BY cells.i, cells.j) FROM cells))))::pg_catalog.text",
-			schema), 2, types, values, NULL);
+			schema, fed), nargs, types, values, nulls);
 		job->shape = "application/vnd.highcharts+json";
 	}
 	else
 	{
-		Oid			types[2] = {OIDOID, NAMEARRAYOID};
-		Datum		values[2] = {ObjectIdGetDatum(viewid), aml_woken_names_array(all)};
+		Oid			types[5] = {OIDOID, NAMEARRAYOID};
+		Datum		values[5] = {ObjectIdGetDatum(aml_woken_fed_relation(job, viewid)), aml_woken_names_array(all)};
+		char		nulls[5] = "  ";
+		int			nargs = 2;
+		char	   *fed = aml_woken_fed_args(job, &nargs, types, values, nulls);
 
 		job->data = spi_jsonb_text(job, psprintf(
 			"SELECT pg_catalog.jsonb_build_object('variables', pg_catalog.to_jsonb($2::pg_catalog.text[]), 'components', "
 			"  pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('component', p.component, 'std_dev', p.std_dev, "
 			"    'proportion', p.proportion, 'cumulative', p.cumulative, 'loadings', p.loadings) ORDER BY p.component))"
-			"::pg_catalog.text FROM %s.automl_pca($1::pg_catalog.regclass, $2) p", schema),
-								   2, types, values, NULL);
+			"::pg_catalog.text FROM %s.automl_pca($1::pg_catalog.regclass, $2%s) p", schema, fed),
+								   nargs, types, values, nulls);
 		job->shape = "application/json";
 	}
+	aml_woken_fed_feedback(job);
 }
