@@ -72,6 +72,13 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 
 	if (n_rows <= 0 || n <= 0 || model->schema->task == AML_TASK_CLUSTERING)
 		return NULL;
+	if (t0 >= deadline)
+	{
+		ereport(NOTICE,
+				(errmsg("automl: feature importance not stored: no time left in the budget"),
+				 errhint("automl_feature_importance(model_id) computes it when asked.")));
+		return NULL;
+	}
 	memcpy(pick, rows, sizeof(int) * n_rows);
 	if (n_rows > AML_IMPORTANCE_MAX_ROWS)
 	{
