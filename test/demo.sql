@@ -71,6 +71,23 @@ FROM (SELECT * FROM science.cde_features_a
 RESET automl.explain_samples;
 
 \echo
+\echo == The global importance of the model, stored by automl_train (mean |SHAP| on the holdout rows;
+\echo    automl_feature_importance reads it, nothing is recomputed)
+SELECT metrics ? 'importance' AS importance_stored FROM automl.models WHERE id = :train_model_id \gset
+\if :importance_stored
+SELECT feature, round(importance::numeric, 4) AS importance, round(std::numeric, 4) AS std, source
+FROM automl_feature_importance(:train_model_id)
+LIMIT 10;
+\else
+\echo (not stored: the time budget did not allow it, see the NOTICE of automl_train; computed now, mean |SHAP| on 200 patients)
+CREATE TEMP TABLE some_patients AS
+SELECT * FROM science.cde_features_a WHERE lefthippocampus IS NOT NULL ORDER BY subjectcode LIMIT 200;
+SELECT feature, round(importance::numeric, 4) AS importance, round(std::numeric, 4) AS std, source
+FROM automl_feature_importance(:train_model_id, 'shap', 'some_patients')
+LIMIT 10;
+\endif
+
+\echo
 \echo == Which brain regions matter for the diagnosis (automl_feature_importance, permutation:
 \echo    the drop of accuracy when a column is shuffled, 3 shuffles each)
 SELECT feature, round(importance::numeric, 4) AS importance, round(std::numeric, 4) AS std

@@ -808,3 +808,62 @@ aml_explainer_explain(AmlExplainer *e, const double *x, double *phi, double *bas
 	}
 	return AML_OK;
 }
+
+/* ------------------------------------------------------------------ global importance */
+
+AmlStatus
+aml_explainer_importance_add(AmlExplainer *e, const AmlMatrix *raw, const int *rows, int from,
+							 int to, double *sum, double *sumsq, AmlError *err)
+{
+	int			n = e->n_raw;
+	int			K = e->n_report;
+	double	   *x = aml_alloc_array((size_t) (n > 0 ? n : 1), sizeof(double));
+	double	   *phi = aml_alloc_array((size_t) (n > 0 ? n : 1) * K, sizeof(double));
+	double	   *base = aml_alloc_array((size_t) K, sizeof(double));
+	double	   *out = aml_alloc_array((size_t) K, sizeof(double));
+	AmlStatus	st = AML_OK;
+
+	if (x == NULL || phi == NULL || base == NULL || out == NULL)
+		st = aml_error_nomem(err, "feature importances");
+	if (st == AML_OK && raw->cols != n)
+		st = aml_error(err, AML_ERR_INVALID_PARAMETER, "the rows have %d columns, the model %d",
+					   raw->cols, n);
+	for (int t = from; t < to && st == AML_OK; t++)
+	{
+		int			i = rows ? rows[t] : t;
+
+		if (aml_interrupted())
+		{
+			st = aml_error(err, AML_ERR_INTERRUPTED, "feature importances interrupted");
+			break;
+		}
+		aml_matrix_get_row(raw, i, x);
+		st = aml_explainer_explain(e, x, phi, base, out, err);
+		for (int j = 0; j < n && st == AML_OK; j++)
+		{
+			double		a = 0;
+
+			for (int k = 0; k < K; k++)
+				a += fabs(phi[(size_t) k * n + j]);
+			sum[j] += a;
+			sumsq[j] += a * a;
+		}
+	}
+	aml_free(x);
+	aml_free(phi);
+	aml_free(base);
+	aml_free(out);
+	return st;
+}
+
+void
+aml_importance_finish(int n_rows, int n_inputs, double *sum, double *sumsq)
+{
+	for (int j = 0; j < n_inputs; j++)
+	{
+		double		mean = n_rows > 0 ? sum[j] / n_rows : 0;
+
+		sumsq[j] = n_rows > 0 ? sqrt(fmax(0, sumsq[j] / n_rows - mean * mean)) : 0;
+		sum[j] = mean;
+	}
+}

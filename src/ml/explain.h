@@ -104,4 +104,17 @@ int			aml_explainer_inputs(const AmlExplainer *e);
 AmlStatus	aml_explainer_explain(AmlExplainer *e, const double *x, double *phi, double *base,
 								  double *output, AmlError *err);
 
+/*
+ * Global importance: adds, for rows rows[from..to) of raw (rows NULL: row
+ * indices from..to), sum[j] += a_j and sumsq[j] += a_j^2 per input j, where
+ * a_j = sum over the explained outputs of |phi_k[j]|.  Cut the rows in
+ * chunks to time the first one; aml_importance_finish() then turns the sums
+ * over n_rows rows into the mean (sum) and the standard deviation over the
+ * rows (sumsq).
+ */
+AmlStatus	aml_explainer_importance_add(AmlExplainer *e, const AmlMatrix *raw, const int *rows,
+										 int from, int to, double *sum, double *sumsq,
+										 AmlError *err);
+void		aml_importance_finish(int n_rows, int n_inputs, double *sum, double *sumsq);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -44,8 +45,8 @@ typedef struct ExplainCall
 	Oid			role;
 	uint64		generation;
 	ModelEntry *entry;
-	MemoryContext mcxt;			/* explainer and bindings; reset on rebinding */
-	AmlExplainer *explainer;
+	MemoryContext mcxt;			/* bindings; reset on rebinding */
+	AmlExplainer *explainer;	/* the model cache entry's */
 	int			samples;
 	/* the row type */
 	Oid			tuptype;
@@ -100,10 +101,6 @@ explain_call_for(FunctionCallInfo fcinfo, int64 model_id)
 		call->generation != aml_model_cache_generation() ||
 		call->samples != aml_guc_explain_samples)
 	{
-		AmlCoreTarget save;
-		AmlError	err;
-		AmlStatus	st;
-
 		call->entry = NULL;
 		call->explainer = NULL;
 		call->tuptype = InvalidOid;
@@ -111,17 +108,17 @@ explain_call_for(FunctionCallInfo fcinfo, int64 model_id)
 		call->model_id = model_id;
 		call->role = GetUserId();
 		call->generation = aml_model_cache_generation();
-		call->entry = aml_model_cache_lookup(model_id);
-		refuse_clustering(call->entry, model_id);
-		call->samples = aml_guc_explain_samples;
-		aml_core_allocate_in(call->mcxt, &save);
-		st = aml_explainer_create(call->entry->model, call->samples, EXPLAIN_SEED,
-								  &call->explainer, &err);
-		aml_core_restore(&save);
-		if (st != AML_OK)
 		{
-			call->entry = NULL;
-			raise_core(&err);
+			ModelEntry *entry = aml_model_cache_lookup(model_id);
+			MemoryContext old;
+
+			refuse_clustering(entry, model_id);
+			call->samples = aml_guc_explain_samples;
+			/* prepared once per model in the backend's cache (model_cache.h) */
+			old = MemoryContextSwitchTo(call->mcxt);
+			call->explainer = aml_model_cache_explainer(entry, call->samples, EXPLAIN_SEED);
+			MemoryContextSwitchTo(old);
+			call->entry = entry;	/* only when all went well */
 		}
 	}
 	return call;
@@ -209,8 +206,8 @@ by_magnitude(const void *a, const void *b)
 {
 	int			i = *(const int *) a;
 	int			j = *(const int *) b;
-	double		x = fabs(sort_key[i]);
-	double		y = fabs(sort_key[j]);
+	double		x = isnan(sort_key[i]) ? -1 : fabs(sort_key[i]);
+	double		y = isnan(sort_key[j]) ? -1 : fabs(sort_key[j]);
 
 	if (x != y)
 		return x > y ? -1 : 1;
@@ -376,13 +373,75 @@ score_of(const AmlModel *m, const AmlModelRows *rows, const AmlMatrix *raw, AmlM
 }
 
 /*
+ * The importance automl_train stored with the model (metrics.importance,
+ * src/pg/explain_importance.c), read with the caller's rights: false when
+ * there is none (automl_fit models, models stored before it existed, runs
+ * without a holdout or whose budget did not allow it).
+ */
+static bool
+stored_importance(int64 model_id, const AmlSchema *schema, double *imp, double *sd, int *rows_out)
+{
+	Datum		arg = Int64GetDatum(model_id);
+	Oid			argtype = INT8OID;
+	int			n = schema->n_inputs;
+	int			rc;
+	int			found = 0;
+	bool	   *seen = palloc0(sizeof(bool) * Max(n, 1));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_with_args("SELECT f OPERATOR(pg_catalog.->>) 'feature', "
+							   "(f OPERATOR(pg_catalog.->>) 'importance')::pg_catalog.float8, "
+							   "(f OPERATOR(pg_catalog.->>) 'std')::pg_catalog.float8, "
+							   "(m.metrics OPERATOR(pg_catalog.#>>) '{importance,rows}')::pg_catalog.int4 "
+							   "FROM automl.models m, pg_catalog.jsonb_array_elements("
+							   "  CASE WHEN pg_catalog.jsonb_typeof(m.metrics OPERATOR(pg_catalog.#>) '{importance,features}') "
+							   "       OPERATOR(pg_catalog.=) 'array' "
+							   "  THEN m.metrics OPERATOR(pg_catalog.#>) '{importance,features}' "
+							   "  ELSE '[]'::pg_catalog.jsonb END) f "
+							   "WHERE m.id OPERATOR(pg_catalog.=) $1",
+							   1, &argtype, &arg, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading automl.models failed: %s", SPI_result_code_string(rc));
+	for (uint64 t = 0; t < SPI_processed; t++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[t];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *name = SPI_getvalue(tup, td, 1);
+		Datum		d;
+
+		for (int j = 0; name != NULL && j < n; j++)
+			if (!seen[j] && strcmp(schema->inputs[j].name, name) == 0)
+			{
+				seen[j] = true;
+				found++;
+				d = SPI_getbinval(tup, td, 2, &isnull);
+				imp[j] = isnull ? NAN : DatumGetFloat8(d);
+				d = SPI_getbinval(tup, td, 3, &isnull);
+				sd[j] = isnull ? NAN : DatumGetFloat8(d);
+				d = SPI_getbinval(tup, td, 4, &isnull);
+				*rows_out = isnull ? 0 : DatumGetInt32(d);
+				break;
+			}
+	}
+	SPI_finish();
+	return n > 0 && found == n;
+}
+
+/*
  * automl_feature_importance(model_id, method, relation, n_repeats, seed)
  *   shap         mean |contribution| over the relation's rows (its first
  *                automl.explain_max_rows), summed over the explained
- *                outputs; std: of |contribution| over the rows
+ *                outputs; std: of |contribution| over the rows.  Without a
+ *                relation: the values automl_train stored with the model
+ *                (the holdout rows, explain_importance.h), read, not
+ *                computed; computed on the training relation when there are
+ *                none (automl_fit models: no holdout)
  *   permutation  mean decrease of the score (accuracy, R²) when the column
  *                is shuffled, over n_repeats shuffles; std over the repeats
- * The relation defaults to the model's training relation.
+ * The relation defaults to the model's training relation.  source says
+ * where the numbers come from.
  */
 Datum
 automl_feature_importance(PG_FUNCTION_ARGS)
@@ -394,13 +453,15 @@ automl_feature_importance(PG_FUNCTION_ARGS)
 	int			n_repeats;
 	int			seed;
 	ModelEntry *entry;
-	AmlCoreSession *session;
-	AmlModelRows *rows;
+	AmlCoreSession *session = NULL;
+	AmlModelRows *rows = NULL;
 	const AmlModel *m;
 	int			n;
 	double	   *imp;
 	double	   *sd;
 	AmlError	err;
+	char	   *source;
+	int			stored_rows = 0;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -421,9 +482,17 @@ automl_feature_importance(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	entry = aml_model_cache_lookup(model_id);
 	refuse_clustering(entry, model_id);
-	relid = PG_ARGISNULL(2) ? aml_model_training_relation(model_id) : PG_GETARG_OID(2);
 	m = entry->model;
 	n = m->schema->n_inputs;
+	imp = palloc0(sizeof(double) * Max(n, 1));
+	sd = palloc0(sizeof(double) * Max(n, 1));
+	if (PG_ARGISNULL(2) && strcmp(method, "shap") == 0 &&
+		stored_importance(model_id, m->schema, imp, sd, &stored_rows))
+	{
+		source = psprintf("stored: mean |SHAP| on %d holdout rows at training", stored_rows);
+		goto emit;
+	}
+	relid = PG_ARGISNULL(2) ? aml_model_training_relation(model_id) : PG_GETARG_OID(2);
 	session = aml_core_session_begin("automl_feature_importance");
 	rows = aml_model_rows_load(entry, model_id, relid, strcmp(method, "permutation") == 0, NULL,
 							   strcmp(method, "shap") == 0 ? aml_guc_explain_max_rows : 0);
@@ -431,48 +500,16 @@ automl_feature_importance(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("relation %s has no rows to compute importances on", get_rel_name(relid))));
-	imp = palloc0(sizeof(double) * Max(n, 1));
-	sd = palloc0(sizeof(double) * Max(n, 1));
+	source = psprintf("computed: %s on %d rows of %s",
+					  strcmp(method, "shap") == 0 ? "mean |SHAP|" : "permutation", rows->n,
+					  get_rel_name(relid));
 	if (strcmp(method, "shap") == 0)
 	{
-		AmlExplainer *e;
-		int			K;
-		double	   *phi,
-				   *base,
-				   *out,
-				   *x,
-				   *ss;
+		AmlExplainer *e = aml_model_cache_explainer(entry, aml_guc_explain_samples, EXPLAIN_SEED);
 
-		if (aml_explainer_create(m, aml_guc_explain_samples, EXPLAIN_SEED, &e, &err) != AML_OK)
+		if (aml_explainer_importance_add(e, rows->raw, NULL, 0, rows->n, imp, sd, &err) != AML_OK)
 			aml_pg_raise(&err);
-		K = aml_explainer_outputs(e);
-		phi = palloc(sizeof(double) * Max(n, 1) * K);
-		base = palloc(sizeof(double) * K);
-		out = palloc(sizeof(double) * K);
-		x = palloc(sizeof(double) * Max(n, 1));
-		ss = palloc0(sizeof(double) * Max(n, 1));
-		for (int i = 0; i < rows->n; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			aml_matrix_get_row(rows->raw, i, x);
-			if (aml_explainer_explain(e, x, phi, base, out, &err) != AML_OK)
-				aml_pg_raise(&err);
-			for (int j = 0; j < n; j++)
-			{
-				double		a = 0;
-
-				for (int k = 0; k < K; k++)
-					a += fabs(phi[(size_t) k * n + j]);
-				imp[j] += a;
-				ss[j] += a * a;
-			}
-		}
-		for (int j = 0; j < n; j++)
-		{
-			imp[j] /= rows->n;
-			sd[j] = sqrt(fmax(0, ss[j] / rows->n - imp[j] * imp[j]));
-		}
-		aml_explainer_free(e);
+		aml_importance_finish(rows->n, n, imp, sd);
 	}
 	else
 	{
@@ -522,8 +559,10 @@ automl_feature_importance(PG_FUNCTION_ARGS)
 				AML_AT(work, i, j) = AML_AT(rows->raw, i, j);
 		}
 	}
+emit:
 	{
 		int		   *order = palloc(sizeof(int) * Max(n, 1));
+		Datum		src = CStringGetTextDatum(source);
 
 		for (int j = 0; j < n; j++)
 			order[j] = j;
@@ -532,15 +571,17 @@ automl_feature_importance(PG_FUNCTION_ARGS)
 		for (int i = 0; i < n; i++)
 		{
 			int			j = order[i];
-			Datum		v[3];
-			bool		nl[3] = {false, false, false};
+			Datum		v[4];
+			bool		nl[4] = {false, isnan(imp[j]), isnan(sd[j]), false};
 
 			v[0] = CStringGetTextDatum(m->schema->inputs[j].name);
 			v[1] = Float8GetDatum(imp[j]);
 			v[2] = Float8GetDatum(sd[j]);
+			v[3] = src;
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
 		}
 	}
-	aml_core_session_end(session);
+	if (session != NULL)
+		aml_core_session_end(session);
 	return (Datum) 0;
 }

@@ -14,6 +14,7 @@
 #include "utils/memutils.h"
 
 #include "core/json.h"
+#include "ml/explain.h"
 #include "pg/automl.h"
 #include "pg/core_bridge.h"
 #include "pg/model_cache.h"
@@ -135,6 +136,7 @@ compile_model(ModelEntry *entry)
 	entry->model = m;
 	entry->context = ctx;
 	entry->algorithm = pstrdup(stored->algorithm);
+	entry->explainers = NULL;
 	if (m->schema->task == AML_TASK_CLASSIFICATION)
 	{
 		int			k = m->schema->classes->count;
@@ -175,6 +177,7 @@ aml_model_cache_lookup(int64 id)
 		if (found)
 			return entry;
 		entry->model = NULL;
+		entry->explainers = NULL;
 		PG_TRY();
 		{
 			compile_model(entry);
@@ -190,6 +193,49 @@ aml_model_cache_lookup(int64 id)
 		if (model_cache == table)
 			return entry;
 	}
+}
+
+/* prepared explainers of an entry: a short list in the entry's context */
+typedef struct CachedExplainer
+{
+	int			samples;
+	uint64		seed;
+	AmlExplainer *explainer;
+	struct CachedExplainer *next;
+} CachedExplainer;
+
+#define MAX_CACHED_EXPLAINERS 4
+
+AmlExplainer *
+aml_model_cache_explainer(ModelEntry *entry, int samples, uint64 seed)
+{
+	CachedExplainer *c;
+	int			count = 0;
+	bool		keep;
+	AmlCoreTarget save;
+	AmlExplainer *e = NULL;
+	AmlError	err;
+	AmlStatus	st;
+
+	for (c = entry->explainers; c != NULL; c = c->next, count++)
+		if (c->samples == samples && c->seed == seed)
+			return c->explainer;
+	keep = count < MAX_CACHED_EXPLAINERS;
+	aml_core_allocate_in(keep ? entry->context : CurrentMemoryContext, &save);
+	st = aml_explainer_create(entry->model, samples, seed, &e, &err);
+	aml_core_restore(&save);
+	if (st != AML_OK)
+		aml_pg_raise(&err);
+	if (keep)
+	{
+		c = MemoryContextAlloc(entry->context, sizeof(CachedExplainer));
+		c->samples = samples;
+		c->seed = seed;
+		c->explainer = e;
+		c->next = entry->explainers;
+		entry->explainers = c;
+	}
+	return e;
 }
 
 int64

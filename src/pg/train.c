@@ -42,6 +42,7 @@
 #include "search/search.h"
 #include "pg/core_bridge.h"
 #include "pg/eval_hook.h"
+#include "pg/explain_importance.h"
 #include "pg/filter.h"
 #include "pg/fit.h"
 #include "pg/model_store.h"
@@ -397,6 +398,7 @@ automl_train(PG_FUNCTION_ARGS)
 	AmlFoldPlan plan;
 	double		holdout_score = NAN;
 	json_object *holdout_report = NULL;
+	json_object *importance = NULL;
 	ProgressState pstate;
 	AmlModelRecord rec;
 	AmlRunStart rs;
@@ -782,6 +784,12 @@ automl_train(PG_FUNCTION_ARGS)
 	elog(DEBUG1, "automl: final model fitted after %.2f s (estimated %.2f s for %d rows)",
 		 aml_now_seconds() - start, refit_estimate(result, &result->final, final_rows), final_rows);
 	aml_model_describe(model, description, sizeof(description));
+	/* global importance on the holdout rows, stored with the model (pg/explain_importance.h) */
+	if (n_test > 0)
+		importance = aml_importance_at_training(model, data->raw, test_rows, n_test, opt.seed,
+												hard_deadline - store_seconds -
+												store_estimate(result, &result->final, final_rows,
+															   store_per_byte));
 
 	/* store model, run, candidates */
 	memset(&rec, 0, sizeof(rec));
@@ -813,6 +821,8 @@ automl_train(PG_FUNCTION_ARGS)
 		json_object_object_add(metrics, "final_rows", json_object_new_int(final_rows));
 		if (!isnan(model_threshold(model)))
 			json_object_object_add(metrics, "threshold", aml_json_new_number(model_threshold(model)));
+		if (importance != NULL)
+			json_object_object_add(metrics, "importance", json_object_get(importance));
 		rec.metrics = pstrdup(aml_json_text(metrics));
 		MemoryContextDelete(json_context);
 	}

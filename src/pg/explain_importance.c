@@ -1,0 +1,141 @@
+/*
+ * explain_importance.c — the global importance automl_train stores with a
+ * model (see explain_importance.h): mean |contribution| per original column
+ * over the holdout rows (at most AML_IMPORTANCE_MAX_ROWS, a seeded sample of
+ * them when there are more), with the model's explainer (ml/explain.h):
+ * exact for trees, forests, boosting and linear models, permutation
+ * sampling with AML_IMPORTANCE_SAMPLES permutations per row otherwise.
+ *
+ * Stored in automl.models.metrics under "importance":
+ *   {"method": "shap", "explainer": "tree_shap" | "linear" | "sampling" | "ensemble",
+ *    "samples": 64, "rows": n explained, "holdout_rows": n held out,
+ *    "seed": s, "seconds": time taken,
+ *    "features": [{"feature": name, "importance": mean, "std": std}, ...]}
+ * features in the model's input order.  automl_feature_importance(model)
+ * reads it (src/pg/explain.c).
+ */
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+
+#include "core/json.h"
+#include "core/memory.h"
+#include "core/random.h"
+#include "ml/explain.h"
+#include "pg/core_bridge.h"
+#include "pg/explain_importance.h"
+#include "pg/fit.h"
+
+#define FIRST_CHUNK 16
+#define CHUNK 64
+
+static int
+by_index(const void *a, const void *b)
+{
+	int			x = *(const int *) a,
+				y = *(const int *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* The model is stored without it: a training run does not fail for its importance. */
+static json_object *
+skipped(AmlError *err)
+{
+	if (err->status == AML_ERR_INTERRUPTED)
+		aml_pg_raise(err);
+	ereport(NOTICE,
+			(errmsg("automl: feature importance not stored: %s", err->message),
+			 errhint("automl_feature_importance(model_id) computes it when asked.")));
+	return NULL;
+}
+
+json_object *
+aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const int *rows,
+						   int n_rows, uint64 seed, double deadline)
+{
+	double		t0 = aml_now_seconds();
+	int			n = model->schema->n_inputs;
+	int			m = n_rows;
+	int		   *pick = palloc(sizeof(int) * Max(n_rows, 1));
+	double	   *sum = palloc0(sizeof(double) * Max(n, 1));
+	double	   *sumsq = palloc0(sizeof(double) * Max(n, 1));
+	AmlExplainer *e;
+	AmlError	err;
+	json_object *obj;
+	json_object *features;
+	int			done = 0;
+
+	if (n_rows <= 0 || n <= 0 || model->schema->task == AML_TASK_CLUSTERING)
+		return NULL;
+	if (t0 >= deadline)
+	{
+		ereport(NOTICE,
+				(errmsg("automl: feature importance not stored: no time left in the budget"),
+				 errhint("automl_feature_importance(model_id) computes it when asked.")));
+		return NULL;
+	}
+	memcpy(pick, rows, sizeof(int) * n_rows);
+	if (n_rows > AML_IMPORTANCE_MAX_ROWS)
+	{
+		AmlRng		rng;
+
+		aml_rng_seed(&rng, seed);
+		aml_rng_shuffle(&rng, pick, n_rows);
+		m = AML_IMPORTANCE_MAX_ROWS;
+		qsort(pick, m, sizeof(int), by_index);
+	}
+	if (aml_explainer_create(model, AML_IMPORTANCE_SAMPLES, 42, &e, &err) != AML_OK)
+		return skipped(&err);
+	while (done < m)
+	{
+		int			to = Min(m, done + (done == 0 ? FIRST_CHUNK : CHUNK));
+		double		now;
+
+		CHECK_FOR_INTERRUPTS();
+		if (aml_explainer_importance_add(e, raw, pick, done, to, sum, sumsq, &err) != AML_OK)
+		{
+			aml_explainer_free(e);
+			return skipped(&err);
+		}
+		done = to;
+		now = aml_now_seconds();
+		/* the rest at the rate so far (the first chunk includes the preparation) */
+		if (done < m && now + (now - t0) * (m - done) / done > deadline)
+		{
+			ereport(NOTICE,
+					(errmsg("automl: feature importance not stored: explaining %d holdout rows would take about %.1f s, past the time budget",
+							m, (now - t0) * m / done),
+					 errhint("automl_feature_importance(model_id) computes it when asked.")));
+			aml_explainer_free(e);
+			return NULL;
+		}
+	}
+	aml_importance_finish(m, n, sum, sumsq);
+	obj = aml_pg_json_own(json_object_new_object());
+	json_object_object_add(obj, "method", json_object_new_string("shap"));
+	json_object_object_add(obj, "explainer",
+						   json_object_new_string(aml_explain_method_name(aml_explainer_method(e))));
+	json_object_object_add(obj, "samples", json_object_new_int(AML_IMPORTANCE_SAMPLES));
+	json_object_object_add(obj, "rows", json_object_new_int(m));
+	json_object_object_add(obj, "holdout_rows", json_object_new_int(n_rows));
+	json_object_object_add(obj, "seed", json_object_new_int64((int64_t) seed));
+	json_object_object_add(obj, "seconds", aml_json_new_number(aml_now_seconds() - t0));
+	features = json_object_new_array_ext(n);
+	json_object_object_add(obj, "features", features);
+	for (int j = 0; j < n; j++)
+	{
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "feature", json_object_new_string(model->schema->inputs[j].name));
+		json_object_object_add(f, "importance", aml_json_new_number(sum[j]));
+		json_object_object_add(f, "std", aml_json_new_number(sumsq[j]));
+		json_object_array_add(features, f);
+	}
+	aml_explainer_free(e);
+	return obj;
+}

@@ -1,0 +1,30 @@
+/*
+ * explain_importance.h — global feature importance stored with a model at
+ * training time (mean |SHAP| on the holdout rows), and read back.
+ */
+#ifndef AML_PG_EXPLAIN_IMPORTANCE_H
+#define AML_PG_EXPLAIN_IMPORTANCE_H
+
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include "ml/model.h"
+
+/* holdout rows explained at most (a seeded sample of them when more) */
+#define AML_IMPORTANCE_MAX_ROWS 1000
+/* permutations per row for the families explained by sampling */
+#define AML_IMPORTANCE_SAMPLES 64
+
+/*
+ * Mean |SHAP| per input of model over rows[0..n_rows) of raw (the holdout),
+ * as the JSON object stored under metrics.importance, or NULL (after a
+ * NOTICE) when it would not finish before deadline (aml_now_seconds()
+ * scale; estimated from a timed first chunk and checked after every chunk).
+ * The object is owned by CurrentMemoryContext (aml_pg_json_own).
+ */
+json_object *aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw,
+										const int *rows, int n_rows, uint64 seed,
+										double deadline);
+
+#endif
