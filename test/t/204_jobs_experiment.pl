@@ -66,12 +66,12 @@ my $job;
 	is($function, 'automl_experiment', 'function automl_experiment');
 	is($node_name, $node->safe_psql('postgres', 'SHOW cluster_name'), 'node: automl.node, else cluster_name');
 	is($error, 't', 'no error');
-	is($items, 'knn:application/json,linearRegression:application/json', 'one result per algorithm, in order');
+	is($items, 'knn:application/pfa+json,linearRegression:application/json', 'one result per algorithm, in order (knn as PFA)');
 	is($node->safe_psql('postgres', qq{
 		SELECT (data::jsonb->0->'validations'->0->'data'->'average'->>'type') || ' ' ||
-		       (data::jsonb->0->'data'->'validations'->0->>'code')
+		       (data::jsonb->0->'data'->'cells' ? 'validations')
 		FROM woken.job_result WHERE job_id = '$job'}),
-		'RegressionScore kfold', 'knn was k-fold validated (the score in its item and in its data)');
+		'RegressionScore true', 'knn was k-fold validated (the score in its item and in its PFA\'s validations cell)');
 	is($node->safe_psql('postgres', "SELECT string_agg(owner::text, ',') FROM automl.models WHERE job_id = '$job'"),
 		'alice', 'the final knn model is the submitter\'s and carries the job id (fold models are gone)');
 	# the same work as the synchronous call: Woken's folds (setseed 0.67) give the same scores
