@@ -298,6 +298,7 @@ INSERT INTO calls (fn, statement) VALUES
   -- experiments as jobs: refused at submit on a table the submitter cannot read
   ('automl_submit_experiment(jsonb,boolean)', $$SELECT automl_submit_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "linearRegression"}]}')$$),
   ('automl_submit_experiment(jsonb,boolean)', $$SELECT automl_submit_experiment(NULL)$$),
+  ('automl_job_result(bigint)', format($$SELECT count(*) FROM automl_job_result(%s)$$, :victim_job)),
   ('automl.jobs_woken_error()', $$SELECT automl.jobs_woken_error()$$),
   ('automl.jobs_woken_error()', format($$UPDATE automl.jobs SET state = 'failed', kind = 'experiment' WHERE id OPERATOR(pg_catalog.=) %s$$, :victim_job)),
   ('automl_explain(bigint,record,integer)', format($$SELECT count(*) FROM sec.mine p, automl_explain(%s, p) e$$, :victim_model)),

@@ -1,6 +1,8 @@
 --
--- woken_pfa: automl_export_pfa for gradient boosting, naive Bayes, k-NN and
--- k-means.  Each document is scored on every row of its table by an
+-- woken_pfa: automl_export_pfa for gradient boosting, naive Bayes, k-NN,
+-- k-means, ensembles of classifiers and calibrated classifiers (class
+-- probabilities compared with automl_predict_proba too).  Each document is
+-- scored on every row of its table by an
 -- interpreter of PFA 0.8.1 written from the specification
 -- (test/woken/pfa_eval.py) and must predict what automl_predict predicts
 -- (1e-9 for values, equal labels and cluster numbers); the boosted models on
@@ -65,6 +67,66 @@ SELECT model_id AS tpot FROM automl_train('bench.linreg_sample', 'cognitive_task
                                           max_evaluations => 6) \gset
 -- k-means with a categorical column
 SELECT automl_fit('bench.iris', NULL, 'kmeans', '{"n_clusters": 3}') AS km \gset
+-- ensembles of classifiers (each member's class probabilities, weighted as automl_predict
+-- averages them) and calibrated classifiers (calibration.c's calibrators, then the threshold):
+-- binary on cde_features_a (missing values, categories), three classes on iris
+SELECT automl_fit('science.cde_features_a', 'gender', 'logistic_regression',
+                  features => '{lefthippocampus,righthippocampus,subjectageyears,agegroup}') AS lr_bin \gset
+SELECT automl_fit('science.cde_features_a', 'gender', 'random_forest', '{"n_estimators": 8}',
+                  features => '{lefthippocampus,righthippocampus,subjectageyears,agegroup}') AS rf_bin \gset
+SELECT automl_fit('bench.iris', 'name', 'logistic_regression') AS lr_iris \gset
+SELECT automl_fit('bench.iris', 'name', 'decision_tree', '{"max_depth": 3}') AS dt_iris \gset
+SELECT automl_fit('bench.iris', 'name', 'extra_trees', '{"n_estimators": 5}') AS et_iris \gset
+CREATE TEMP TABLE cls_ens AS
+SELECT 'ens_bin' AS name, 'science.cde_features_a'::regclass AS rel,
+       jsonb_build_array(jsonb_build_array(:gb_bin, 0.5), jsonb_build_array(:lr_bin, 0.3), jsonb_build_array(:rf_bin, 0.2)) AS members,
+       NULL::jsonb AS calibration
+UNION ALL SELECT 'ens_iris', 'bench.iris',
+       jsonb_build_array(jsonb_build_array(:gnb_iris, 2), jsonb_build_array(:knn_cls, 1), jsonb_build_array(:lr_iris, 1),
+                         jsonb_build_array(:dt_iris, 0.5), jsonb_build_array(:et_iris, 0.5)), NULL
+UNION ALL SELECT 'ens_bin_platt', 'science.cde_features_a',
+       jsonb_build_array(jsonb_build_array(:gb_bin, 0.6), jsonb_build_array(:lr_bin, 0.4)),
+       '{"method": "platt", "a": 1.7, "b": -0.3, "threshold": 0.45}'
+UNION ALL SELECT 'ens_iris_temp', 'bench.iris',
+       jsonb_build_array(jsonb_build_array(:gnb_iris, 1), jsonb_build_array(:lr_iris, 1), jsonb_build_array(:et_iris, 1)),
+       '{"method": "temperature", "temperature": 2.5, "threshold": 0.5}';
+CREATE TEMP TABLE cls_models (name text, id bigint, rel regclass);
+DO $$
+DECLARE e record; mid bigint;
+BEGIN
+  FOR e IN SELECT * FROM cls_ens ORDER BY name LOOP
+    INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
+    SELECT f.task, 'ensemble', f.relation, f.target, f.features, f.classes,
+           jsonb_build_object('format', 'automl-ensemble', 'version', 1, 'members',
+                              (SELECT jsonb_agg(jsonb_build_object('weight', (x->>1)::float8, 'pipeline', p.pipeline) ORDER BY o)
+                               FROM jsonb_array_elements(e.members) WITH ORDINALITY t(x, o)
+                               JOIN automl.models p ON p.id = (x->>0)::bigint))
+           || CASE WHEN e.calibration IS NULL THEN '{}' ELSE jsonb_build_object('calibration', e.calibration) END
+    FROM automl.models f WHERE f.id = (e.members->0->>0)::bigint RETURNING id INTO mid;
+    INSERT INTO cls_models VALUES (e.name, mid, e.rel);
+  END LOOP;
+END $$;
+-- single calibrated classifiers: Platt, isotonic (with a flat piece), none with a threshold,
+-- temperature on three classes
+CREATE TEMP TABLE cls_cal AS SELECT * FROM (VALUES
+    ('cal_platt', :gb_bin, 'science.cde_features_a'::regclass, '{"method": "platt", "a": 2.1, "b": 0.4, "threshold": 0.62}'::jsonb),
+    ('cal_isotonic', :lr_bin, 'science.cde_features_a', '{"method": "isotonic", "x": [0.2, 0.35, 0.5, 0.51, 0.7, 0.9], "y": [0.05, 0.3, 0.3, 0.55, 0.8, 0.97], "threshold": 0.4}'),
+    ('cal_none', :rf_bin, 'science.cde_features_a', '{"method": "none", "threshold": 0.35}'),
+    ('cal_temp', :gnb_iris, 'bench.iris', '{"method": "temperature", "temperature": 0.6}')) c(name, src, rel, cal);
+DO $$
+DECLARE c record; mid bigint;
+BEGIN
+  FOR c IN SELECT * FROM cls_cal ORDER BY name LOOP
+    INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
+    SELECT task, algorithm, relation, target, features, classes, pipeline || jsonb_build_object('calibration', c.cal)
+    FROM automl.models WHERE id = c.src RETURNING id INTO mid;
+    INSERT INTO cls_models VALUES (c.name, mid, c.rel);
+  END LOOP;
+END $$;
+-- and what the search makes for a binary target: its calibrator and threshold, an ensemble
+SELECT model_id AS tpot_cls FROM automl_train('bench.breast_cancer', 'target', search_space => 'light',
+                                              max_evaluations => 4, seed => 5, cv_folds => 3) \gset
+INSERT INTO cls_models VALUES ('tpot_cls', :tpot_cls, 'bench.breast_cancer');
 RESET client_min_messages;
 \pset format unaligned
 \pset tuples_only on
@@ -102,10 +164,31 @@ SELECT json_build_object('pfa', automl_export_pfa(:ens_knn), 'rows', json_agg(js
 SELECT json_build_object('pfa', automl_export_pfa(:tpot), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict_value(:tpot, s)))) FROM bench.linreg_sample s;
 \o test/results/woken_pfa_km.json
 SELECT json_build_object('pfa', automl_export_pfa(:km), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(:km, s)::int))) FROM bench.iris s;
+-- (one \o and one query per model, written as a script and run)
+\o test/results/woken_pfa_cls.sql
+SELECT format('\o test/results/woken_pfa_%s.json', name) || E'\n' ||
+       format($$SELECT json_build_object('pfa', automl_export_pfa(%s), 'rows', json_agg(json_build_object('input', to_jsonb(s), 'expected', automl_predict(%s, s), 'proba', automl_predict_proba(%s, s)))) FROM (SELECT * FROM %s LIMIT 300) s;$$,
+              id, id, id, rel)
+FROM cls_models ORDER BY name;
 \o
+\set ECHO none
+\i test/results/woken_pfa_cls.sql
+\o
+\set ECHO all
 \pset format aligned
 \pset tuples_only off
 \! for m in gb_reg gb_abs gb_leaf gb_bin gb_multi gnb_woken gnb_iris bnb mnb knn_cls knn_wcls knn_reg knn_wreg ens_gb ens_knn tpot km; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
+-- ensembles of classifiers and calibrated classifiers: labels (automl_predict) and class
+-- probabilities (automl_predict_proba, 1e-9) on every row scored
+\! for m in cal_isotonic cal_none cal_platt cal_temp ens_bin ens_bin_platt ens_iris ens_iris_temp tpot_cls; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
+SELECT c.name, m.algorithm, m.pipeline->'calibration'->>'method' AS calibration,
+       jsonb_array_length(m.pipeline->'members') AS members
+FROM cls_models c JOIN automl.models m ON m.id = c.id WHERE c.name = 'tpot_cls';
+-- the decision uses the calibrated probabilities: a threshold moved between two rows'
+-- probabilities changes labels; a changed isotonic point changes probabilities
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_cal_none.json')); c['pfa']['action'][-1]['path'][0]['if']['>'][1]['double'] = 0.65; json.dump(c, open('test/results/woken_pfa_bad5.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad5.json | sed -n 1p
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_cal_isotonic.json')); c['pfa']['cells']['calibration_y']['init'][3] += 0.01; json.dump(c, open('test/results/woken_pfa_bad6.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad6.json | sed -n 1p
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_ens_iris.json')); c['pfa']['action'][-2]['let']['proba']['la.add'][1]['la.scale'][1]['double'] *= 1.001; json.dump(c, open('test/results/woken_pfa_bad7.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad7.json | sed -n 1p
 -- the interpreter can fail: a changed leaf, a changed mean, a changed training row, a moved centre
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gb_reg.json')); c['pfa']['cells']['boosting']['init'][0]['baseline'] += 1e-6; json.dump(c, open('test/results/woken_pfa_bad1.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad1.json | sed -n 1p
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gnb_iris.json')); c['pfa']['cells']['nb']['init'][0]['stats'][2]['mean'] += 3; json.dump(c, open('test/results/woken_pfa_bad2.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad2.json | sed -n 1p
@@ -139,19 +222,33 @@ SELECT t->'pass' = t->'fail' AS same_sides, t->'pass' ? 'double' AS leaf
 FROM automl_export_pfa(:gb_leaf) d, jsonb_array_elements(d->'cells'->'boosting'->'init'->0->'trees') t;
 
 -- families and steps PFA cannot express: a clear error naming them
--- (an ensemble of classifiers and a calibrated classifier, stored as automl_train stores them)
+-- (an ensemble of classifiers with a non-probabilistic member, members of different classes,
+-- an unknown calibrator, Platt on three classes)
+SELECT automl_fit('bench.iris', 'name', 'linear_svm') AS svm_iris \gset
 INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
 SELECT task, 'ensemble', relation, target, features, classes,
        jsonb_build_object('format', 'automl-ensemble', 'version', 1, 'members',
                           jsonb_build_array(jsonb_build_object('weight', 0.5, 'pipeline', pipeline),
-                                            jsonb_build_object('weight', 0.5, 'pipeline', pipeline)))
-FROM automl.models WHERE id = :gnb_iris RETURNING id AS ensemble \gset
+                                            jsonb_build_object('weight', 0.5, 'pipeline', (SELECT pipeline FROM automl.models WHERE id = :svm_iris))))
+FROM automl.models WHERE id = :gnb_iris RETURNING id AS ensemble_svm \gset
+INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
+SELECT task, 'ensemble', relation, target, features, classes,
+       jsonb_build_object('format', 'automl-ensemble', 'version', 1, 'members',
+                          jsonb_build_array(jsonb_build_object('weight', 0.5, 'pipeline', pipeline),
+                                            jsonb_build_object('weight', 0.5, 'pipeline', (SELECT pipeline FROM automl.models WHERE id = :gnb_woken))))
+FROM automl.models WHERE id = :gb_bin RETURNING id AS ensemble_mixed \gset
 INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
 SELECT task, algorithm, relation, target, features, classes,
        pipeline || '{"calibration": {"method": "sigmoid"}}'
 FROM automl.models WHERE id = :gb_bin RETURNING id AS calibrated \gset
-SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :ensemble)) AS ensemble;
+INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
+SELECT task, algorithm, relation, target, features, classes,
+       pipeline || '{"calibration": {"method": "platt", "a": 1, "b": 0}}'
+FROM automl.models WHERE id = :gnb_iris RETURNING id AS platt3 \gset
+SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :ensemble_svm)) AS ensemble_svm;
+SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :ensemble_mixed)) AS ensemble_mixed;
 SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :calibrated)) AS calibrated;
+SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :platt3)) AS platt3;
 -- a damaged stored state is a clear error too
 INSERT INTO automl.models (task, algorithm, relation, target, features, classes, pipeline)
 SELECT task, algorithm, relation, target, features, classes,

@@ -181,3 +181,36 @@ CREATE TRIGGER jobs_woken_error AFTER UPDATE OF state ON automl.jobs
     WHEN (NEW.kind OPERATOR(pg_catalog.=) 'experiment' AND NEW.state IN ('failed', 'cancelled')
           AND OLD.state IS DISTINCT FROM NEW.state)
     EXECUTE FUNCTION automl.jobs_woken_error();
+
+-------------------------------------------------------------------------------
+-- a submitter's own results
+-------------------------------------------------------------------------------
+-- woken.job_result is granted to no one (results derive from tables not
+-- everyone may read), so the rows of a queued job are shown through a view
+-- with the visibility of automl.jobs: the job's owner, members of
+-- automl_job_admin and superusers.  The view reads as its owner (automl's
+-- installer); the condition is evaluated for the querying role
+-- (current_user inside a view is the caller).  security_barrier: a caller's
+-- own conditions (a leaky function) run after the visibility test, never
+-- on rows it may not see.
+CREATE VIEW automl.job_results WITH (security_barrier) AS
+SELECT j.id AS job, r.*
+  FROM automl.jobs j
+  JOIN woken.job_result r ON r.job_id OPERATOR(pg_catalog.=) j.id::pg_catalog.text
+ WHERE j.owner OPERATOR(pg_catalog.=) automl.current_role_oid()
+    OR pg_catalog.pg_has_role('automl_job_admin', 'USAGE');
+COMMENT ON VIEW automl.job_results IS
+    'The woken.job_result rows of the jobs in automl.jobs the caller may see (own jobs; automl_job_admin and superusers all); job = the job id';
+GRANT SELECT ON automl.job_results TO PUBLIC;
+
+CREATE FUNCTION automl_job_result(job_id bigint)
+RETURNS SETOF woken.job_result
+LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+    SELECT r.job_id, r.node, r."timestamp", r.data, r.error, r.shape, r.function, r.parameters,
+           r.result_name, r.result_title
+      FROM automl.job_results r
+     WHERE r.job OPERATOR(pg_catalog.=) $1
+     ORDER BY r.shape, r.result_name, r.node
+$$;
+COMMENT ON FUNCTION automl_job_result(bigint) IS
+    'The woken.job_result rows of a job (automl_submit_experiment) that the caller may see in automl.jobs (owner, automl_job_admin, superuser); no rows otherwise';

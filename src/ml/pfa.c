@@ -526,9 +526,29 @@ label_of(json_object *index)
 void
 set_output(Builder *b)
 {
-	json_object_object_add(b->doc, "output", json_object_new_string(b->classification ? "string" : "double"));
+	if (b->classification && b->proba)
+		json_object_object_add(b->doc, "output", array_type(json_object_new_string("double")));
+	else
+		json_object_object_add(b->doc, "output", json_object_new_string(b->classification ? "string" : "double"));
 	if (b->classification)
 		add_cell(b, "classes", array_type(json_object_new_string("string")), json_object_get(b->classes));
+}
+
+void
+classify(Builder *b, json_object *proba, json_object *scores)
+{
+	if (b->proba)
+	{
+		json_object_array_add(b->action, proba);
+		json_object_put(scores);
+	}
+	else if (scores != NULL)
+	{
+		json_object_array_add(b->action, label_of(call1("a.argmax", scores)));
+		json_object_put(proba);
+	}
+	else
+		json_object_array_add(b->action, label_of(call1("a.argmax", proba)));
 }
 
 static AmlStatus
@@ -640,7 +660,10 @@ linear_model(Builder *b, json_object *state, int p, AmlError *err)
 		else if (form == 2 || form == 4)
 		{
 			/* softmax is increasing: the largest score is the most probable class */
-			json_object_array_add(b->action, label_of(call1("a.argmax", z)));
+			if (b->proba && form == 2)
+				classify(b, call1("m.link.softmax", z), NULL);
+			else
+				classify(b, z, NULL);
 		}
 		else if (form == 1 || form == 3)
 		{
@@ -664,7 +687,7 @@ linear_model(Builder *b, json_object *state, int p, AmlError *err)
 				json_object_array_add(arr, c == pos ? sym("hi") : c == neg ? sym("lo") : dbl(fill));
 			json_object_object_add(nw, "new", arr);
 			json_object_object_add(nw, "type", array_type(json_object_new_string("double")));
-			json_object_array_add(b->action, label_of(call1("a.argmax", nw)));
+			classify(b, nw, NULL);
 		}
 		else
 		{
@@ -812,7 +835,10 @@ tree_model(Builder *b, json_object *state, int p, int n_outputs, AmlError *err)
 	add_test_function(b);
 	set_output(b);
 	walk = call3("model.tree.simpleWalk", sym("x"), cell_ref("tree"), fcn_ref("u.goesLeft"));
-	json_object_array_add(b->action, b->classification ? label_of(call1("a.argmax", walk)) : walk);
+	if (b->classification)
+		classify(b, walk, NULL);
+	else
+		json_object_array_add(b->action, walk);
 	return AML_OK;
 }
 
@@ -881,7 +907,26 @@ forest_model(Builder *b, json_object *state, int p, int n_outputs, AmlError *err
 		json_object_object_add(add, "ret", array_type(json_object_new_string("double")));
 		json_object_array_add(body, call2("la.add", sym("a"), sym("b")));
 		json_object_object_add(add, "do", body);
-		json_object_array_add(b->action, label_of(call1("a.argmax", call2("a.reduce", walks, add))));
+		json_object *sum = call2("a.reduce", walks, add);
+
+		if (b->proba)
+		{
+			/* predict_proba: the sum divided by the number of trees, as forest_predict_row */
+			json_object *div = json_object_new_object();
+			json_object *dparams = json_object_new_array();
+			json_object *pv = json_object_new_object();
+			json_object *dbody = json_object_new_array();
+
+			json_object_object_add(pv, "v", json_object_new_string("double"));
+			json_object_array_add(dparams, pv);
+			json_object_object_add(div, "params", dparams);
+			json_object_object_add(div, "ret", json_object_new_string("double"));
+			json_object_array_add(dbody, call2("/", sym("v"), dbl((double) n)));
+			json_object_object_add(div, "do", dbody);
+			classify(b, call2("a.map", sum, div), NULL);
+		}
+		else
+			classify(b, sum, NULL);
 	}
 	return AML_OK;
 }
@@ -891,6 +936,47 @@ forest_model(Builder *b, json_object *state, int p, int n_outputs, AmlError *err
 AmlStatus
 aml_pfa_from_pipeline(json_object *pipeline, const char *name, json_object *metadata,
 					  json_object **out, AmlError *err)
+{
+	const char *format = NULL;
+	json_object *calibration = NULL;
+	json_object *schema;
+	const char *task;
+	AmlStatus	st;
+
+	*out = NULL;
+	/* the search's ensembles: pfa_ensemble.c (their calibrator too) */
+	if (aml_json_get_string(pipeline, "format", &format, "model", err) == AML_OK &&
+		strcmp(format, "automl-ensemble") == 0)
+		return aml_pfa_from_ensemble(pipeline, name, metadata, out, err);
+	if (!json_object_object_get_ex(pipeline, "calibration", &calibration) || calibration == NULL)
+		return aml_pfa_pipeline_document(pipeline, name, metadata, false, out, err);
+	/* a calibrated classifier: its probabilities, the calibrator, the decision */
+	AML_TRY(aml_json_get(pipeline, "schema", json_type_object, &schema, "pipeline", err));
+	AML_TRY(aml_json_get_string(schema, "task", &task, "pipeline", err));
+	if (strcmp(task, "classification") != 0 || !aml_pfa_probabilistic(pipeline))
+		return aml_error(err, AML_ERR_BAD_FORMAT, "only probabilistic classifiers are calibrated");
+	AML_TRY(aml_pfa_pipeline_document(pipeline, name, metadata, true, out, err));
+	{
+		json_object *classes = NULL;
+		json_object *cells;
+
+		json_object_object_get_ex(*out, "cells", &cells);
+		if (cells != NULL && json_object_object_get_ex(cells, "classes", &classes))
+			json_object_object_get_ex(classes, "init", &classes);
+		st = aml_pfa_decide(*out, calibration,
+							classes != NULL ? (int) json_object_array_length(classes) : 0, err);
+	}
+	if (st != AML_OK)
+	{
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return st;
+}
+
+AmlStatus
+aml_pfa_pipeline_document(json_object *pipeline, const char *name, json_object *metadata,
+						  bool proba, json_object **out, AmlError *err)
 {
 	Builder		b;
 	json_object *schema;
@@ -905,19 +991,7 @@ aml_pfa_from_pipeline(json_object *pipeline, const char *name, json_object *meta
 
 	*out = NULL;
 	memset(&b, 0, sizeof(b));
-	{
-		const char *format = NULL;
-
-		/* calibrated classifiers: not expressed; the search's ensembles: pfa_ensemble.c */
-		if (json_object_object_get_ex(pipeline, "calibration", NULL))
-		{
-			aml_error(err, AML_ERR_INVALID_PARAMETER, "PFA export does not support calibrated classifiers");
-			return aml_error_detail(err, "The model carries a probability calibrator (automl_train's calibration); fit it without one to export it.");
-		}
-		if (aml_json_get_string(pipeline, "format", &format, "model", err) == AML_OK &&
-			strcmp(format, "automl-ensemble") == 0)
-			return aml_pfa_from_ensemble(pipeline, name, metadata, out, err);
-	}
+	b.proba = proba;
 	AML_TRY(aml_json_get(pipeline, "schema", json_type_object, &schema, "pipeline", err));
 	AML_TRY(aml_json_get(pipeline, "encoder", json_type_object, &encoder, "pipeline", err));
 	AML_TRY(aml_json_get(pipeline, "steps", json_type_array, &steps, "pipeline", err));

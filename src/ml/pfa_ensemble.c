@@ -7,9 +7,10 @@
  * generated names are fixed, so they would clash), and its action becomes
  * a "do" block (its own scope) bound to m<i>.  The output is
  * 0 + w_0 * m0 + w_1 * m1 + ..., in the order and with the operations of
- * aml_model_predict_row.  Ensembles of classifiers would need every member
- * to output its class probabilities (not its label): refused, as are
- * calibrated ensembles.
+ * aml_model_predict_row, the weights normalised as aml_model_ensemble does.
+ * Ensembles of classifiers: every member's action ends with its class
+ * probabilities (proba mode), averaged the same way with la.scale / la.add;
+ * then the ensemble's calibrator and decision (pfa_calibrate.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -147,6 +148,10 @@ aml_pfa_from_ensemble(json_object *model, const char *name, json_object *metadat
 	json_object *fcns;
 	json_object *action;
 	json_object *sum = NULL;
+	json_object *calibration = NULL;
+	json_object *classes = NULL;
+	double		total = 0;
+	bool		classifier = false;
 	int			n;
 
 	*out = NULL;
@@ -154,6 +159,18 @@ aml_pfa_from_ensemble(json_object *model, const char *name, json_object *metadat
 	n = (int) json_object_array_length(members);
 	if (n < 1)
 		return aml_error(err, AML_ERR_BAD_FORMAT, "an ensemble without members");
+	/* aml_model_ensemble: weights divided by their sum (in member order) */
+	for (int i = 0; i < n; i++)
+	{
+		double		w;
+
+		AML_TRY(aml_json_get_double(json_object_array_get_idx(members, i), "weight", &w, "ensemble member", err));
+		if (!(w > 0))
+			return aml_error(err, AML_ERR_BAD_FORMAT, "ensemble weights must be positive");
+		total += w;
+	}
+	if (json_object_object_get_ex(model, "calibration", &calibration) && json_object_is_type(calibration, json_type_null))
+		calibration = NULL;
 	cells = json_object_new_object();
 	fcns = json_object_new_object();
 	action = json_object_new_array();
@@ -176,21 +193,59 @@ aml_pfa_from_ensemble(json_object *model, const char *name, json_object *metadat
 			(st = aml_json_get(pipeline, "schema", json_type_object, &schema, "ensemble member", err)) != AML_OK ||
 			(st = aml_json_get_string(schema, "task", &task, "ensemble member", err)) != AML_OK)
 			goto fail;
-		if (strcmp(task, "regression") != 0)
+		w /= total;
+		if (i == 0)
+			classifier = strcmp(task, "classification") == 0;
+		if (classifier != (strcmp(task, "classification") == 0) ||
+			(!classifier && strcmp(task, "regression") != 0))
 		{
-			aml_error(err, AML_ERR_INVALID_PARAMETER, "PFA export does not support the model family \"ensemble\" of classifiers");
-			aml_error_detail(err, "Ensembles of regressors are exported; an ensemble of classifiers averages class probabilities, which the exported members do not output.");
+			aml_error(err, AML_ERR_BAD_FORMAT, "ensemble members do not fit together");
 			goto fail;
 		}
-		if ((st = aml_pfa_from_pipeline(pipeline, name, NULL, &d, err)) != AML_OK)
+		if (classifier && !aml_pfa_probabilistic(pipeline))
+		{
+			aml_error(err, AML_ERR_BAD_FORMAT, "an ensemble of classifiers needs probabilistic members");
 			goto fail;
+		}
+		if (json_object_object_get_ex(pipeline, "calibration", NULL))
+		{
+			aml_error(err, AML_ERR_BAD_FORMAT, "an ensemble member carries a calibrator");
+			goto fail;
+		}
+		if (calibration != NULL && !classifier)
+		{
+			aml_error(err, AML_ERR_BAD_FORMAT, "only classifiers are calibrated");
+			goto fail;
+		}
+		if ((st = aml_pfa_pipeline_document(pipeline, name, NULL, classifier, &d, err)) != AML_OK)
+			goto fail;
+		if (classifier)
+		{
+			json_object *mc = NULL;
+			json_object *cl = NULL;
+			json_object *out_type = NULL;
+
+			json_object_object_get_ex(d, "output", &out_type);
+			if (json_object_object_get_ex(d, "cells", &mc) && json_object_object_get_ex(mc, "classes", &cl))
+				json_object_object_get_ex(cl, "init", &cl);
+			if (cl == NULL || (classes != NULL && !json_object_equal(classes, cl)) ||
+				!json_object_is_type(out_type, json_type_object))
+			{
+				json_object_put(d);
+				aml_error(err, AML_ERR_BAD_FORMAT, "the members of the ensemble have different classes");
+				aml_error_detail(err, "An ensemble of classifiers averages class probabilities: every member must be probabilistic and have the same classes.");
+				goto fail;
+			}
+			if (classes == NULL)
+				classes = json_object_get(cl);
+		}
 		if (doc == NULL)
 		{
 			doc = json_object_new_object();
 			json_object_object_add(doc, "name", json_object_new_string(name));
 			json_object_object_get_ex(d, "input", &v);
 			json_object_object_add(doc, "input", json_object_get(v));
-			json_object_object_add(doc, "output", json_object_new_string("double"));
+			json_object_object_add(doc, "output", json_object_new_string(classifier ? "string" : "double"));
 			json_object_object_add(doc, "method", json_object_new_string("map"));
 		}
 		else
@@ -224,18 +279,41 @@ aml_pfa_from_ensemble(json_object *model, const char *name, json_object *metadat
 			json_object_object_add(st1, "let", l);
 			json_object_array_add(action, st1);
 		}
-		/* out = 0; out += w_i * member_i, in member order */
-		sum = call2("+", sum != NULL ? sum : dbl(0), call2("*", dbl(w), sym(var)));
+		/* out = 0; out += w_i * member_i, in member order (0 + x is x for the first) */
+		if (!classifier)
+			sum = call2("+", sum != NULL ? sum : dbl(0), call2("*", dbl(w), sym(var)));
+		else if (sum == NULL)
+			sum = call2("la.scale", sym(var), dbl(w));
+		else
+			sum = call2("la.add", sum, call2("la.scale", sym(var), dbl(w)));
 	}
 	json_object_array_add(action, sum);
+	sum = NULL;
 	json_object_object_add(doc, "cells", cells);
+	cells = NULL;
+	if (classifier)
+	{
+		json_object *cc = json_object_new_object();
+
+		json_object_object_add(cc, "type", array_type(json_object_new_string("string")));
+		json_object_object_add(cc, "init", json_object_get(classes));
+		json_object_object_get_ex(doc, "cells", &cells);
+		json_object_object_add(cells, "classes", cc);
+		cells = NULL;
+	}
 	if (json_object_object_length(fcns) > 0)
 		json_object_object_add(doc, "fcns", fcns);
 	else
 		json_object_put(fcns);
+	fcns = NULL;
 	json_object_object_add(doc, "action", action);
+	action = NULL;
+	if (classifier &&
+		aml_pfa_decide(doc, calibration, (int) json_object_array_length(classes), err) != AML_OK)
+		goto fail;
 	if (metadata != NULL)
 		json_object_object_add(doc, "metadata", json_object_get(metadata));
+	json_object_put(classes);
 	*out = doc;
 	return AML_OK;
 
@@ -245,5 +323,6 @@ fail:
 	json_object_put(fcns);
 	json_object_put(action);
 	json_object_put(sum);
+	json_object_put(classes);
 	return err->status;
 }

@@ -37,6 +37,7 @@ typedef struct Builder
 	json_object *classes;
 	int			width;			/* columns of the current stage */
 	char		prefix[16];		/* variable prefix of the current stage */
+	bool		proba;			/* a classifier's action ends with its class probabilities */
 } Builder;
 
 #define dbl aml_pfa_dbl
@@ -59,6 +60,7 @@ typedef struct Builder
 #define leaf_type aml_pfa_leaf_type
 #define read_tree aml_pfa_read_tree
 #define get_doubles aml_pfa_get_doubles
+#define classify aml_pfa_classify
 
 /* {"double": v} */
 json_object *dbl(double v);
@@ -81,8 +83,14 @@ json_object *finite_number(double v);
 json_object *fcn_ref(const char *name);
 /* classes[index] */
 json_object *label_of(json_object *index);
-/* output string + cell classes for classification, else double */
+/* output string (array<double> when b->proba) + cell classes for classification, else double */
 void		set_output(Builder *b);
+/*
+ * The classifier's last expression: with b->proba its class probabilities
+ * (proba, what the estimator's predict_row outputs), else the label of the
+ * largest of scores (NULL: of proba).  Consumes both.
+ */
+void		classify(Builder *b, json_object *proba, json_object *scores);
 /* the TreeNode record type with leaves of leaf_type (consumed) */
 json_object *tree_node_type(json_object *leaf_type);
 /* Avro JSON of the subtree at node i */
@@ -101,7 +109,26 @@ AmlStatus	aml_pfa_knn_model(Builder *b, json_object *params, json_object *state,
 							  AmlError *err);
 AmlStatus	aml_pfa_kmeans_model(Builder *b, json_object *state, int p, AmlError *err);
 
-/* pfa_ensemble.c: a model {"format": "automl-ensemble", "members": [...]} of regressors. */
+/*
+ * pfa.c: one pipeline's document without its calibrator; with proba a
+ * classifier's action ends with its class probabilities (output
+ * array<double>, cell "classes" kept).
+ */
+AmlStatus	aml_pfa_pipeline_document(json_object *pipeline, const char *name, json_object *metadata,
+									  bool proba, json_object **out, AmlError *err);
+
+/*
+ * pfa_calibrate.c: a classifier document whose action ends with its class
+ * probabilities (proba mode) becomes the model's decision: the calibrator
+ * (NULL: none) applied as calibration.c applies it, bound to "proba", then
+ * the label (argmax, or the calibrator's threshold on two classes) as
+ * aml_model_decide.  Output string.
+ */
+AmlStatus	aml_pfa_decide(json_object *doc, json_object *calibration, int n_classes, AmlError *err);
+/* the pipeline's estimator outputs class probabilities (model.c's "probabilistic") */
+bool		aml_pfa_probabilistic(json_object *pipeline);
+
+/* pfa_ensemble.c: a model {"format": "automl-ensemble", "members": [...]}. */
 AmlStatus	aml_pfa_from_ensemble(json_object *model, const char *name, json_object *metadata,
 								  json_object **out, AmlError *err);
 

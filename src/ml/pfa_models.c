@@ -312,10 +312,10 @@ aml_pfa_boosting_model(Builder *b, json_object *state, int p, AmlError *err)
 		let1(b, "p1", call1("m.link.logit", index_of(sym("raw"), 0)));
 		json_object_array_add(pair, call2("-", dbl(1), sym("p1")));
 		json_object_array_add(pair, sym("p1"));
-		json_object_array_add(b->action, label_of(call1("a.argmax", new_doubles(pair))));
+		classify(b, new_doubles(pair), NULL);
 	}
 	else
-		json_object_array_add(b->action, label_of(call1("a.argmax", call1("m.link.softmax", sym("raw")))));
+		classify(b, call1("m.link.softmax", sym("raw")), NULL);
 	st = AML_OK;
 done:
 	aml_free(start);
@@ -391,13 +391,15 @@ gaussian_nb(Builder *b, json_object *state, int p, int k, AmlError *err)
 		json_object_array_add(init, cls);
 	}
 	set_output(b);
-	/* the most probable class: softmax is increasing, the largest joint log-likelihood */
-	json_object_array_add(b->action,
-						  label_of(call1("a.argmax",
-										 call2("a.map", cell_ref("nb"),
-											   fcn1("c", type_name("GaussianClass"), type_name("double"),
-													call2("+", sym("c.logPrior"),
-														  call2("model.naive.gaussian", sym("x"), sym("c.stats"))))))));
+	/*
+	 * the most probable class: softmax is increasing, the largest joint
+	 * log-likelihood; the probabilities: its softmax (nb_softmax)
+	 */
+	let1(b, "jll", call2("a.map", cell_ref("nb"),
+						 fcn1("c", type_name("GaussianClass"), type_name("double"),
+							  call2("+", sym("c.logPrior"),
+									call2("model.naive.gaussian", sym("x"), sym("c.stats"))))));
+	classify(b, call1("m.link.softmax", sym("jll")), sym("jll"));
 	st = AML_OK;
 done:
 	aml_free(prior);
@@ -484,8 +486,8 @@ discrete_nb(Builder *b, json_object *state, int p, int k, bool bernoulli, AmlErr
 		json_object_put(input);
 		input = sym("xb");
 	}
-	json_object_array_add(b->action,
-						  label_of(call1("a.argmax", call2("model.reg.linear", input, cell_ref("model")))));
+	let1(b, "jll", call2("model.reg.linear", input, cell_ref("model")));
+	classify(b, call1("m.link.softmax", sym("jll")), sym("jll"));
 	st = AML_OK;
 done:
 	aml_free(log_prior);
@@ -615,11 +617,9 @@ aml_pfa_knn_model(Builder *b, json_object *params, json_object *state, int p, Am
 		let1(b, "votes", new_doubles(votes));
 		let1(b, "norm", sum_of(sym("votes")));
 		let1(b, "den", if_expr(call2("==", sym("norm"), dbl(0)), dbl(1), sym("norm")));
-		json_object_array_add(b->action,
-							  label_of(call1("a.argmax",
-											 call2("a.map", sym("votes"),
-												   fcn1("v", type_name("double"), type_name("double"),
-														call2("/", sym("v"), sym("den")))))));
+		classify(b, call2("a.map", sym("votes"),
+						  fcn1("v", type_name("double"), type_name("double"),
+							   call2("/", sym("v"), sym("den")))), NULL);
 	}
 	else if (!distance)
 		json_object_array_add(b->action, call2("/", sum_of(sym("ys")), dbl(k)));

@@ -150,6 +150,33 @@ my $job;
 	like($err, qr/job $job does not exist/, 'cannot wait on it');
 	($ret, $out, $err) = $node->psql('postgres', "SET ROLE bob; SELECT data FROM woken.job_result WHERE job_id = '$job'");
 	like($err, qr/permission denied for table job_result/, 'nor read its result (woken.job_result is granted to no one)');
+
+	# automl_job_result / automl.job_results: the job's rows for whoever sees the job in automl.jobs
+	is($node->safe_psql('postgres', "SET ROLE alice; SELECT count(*) || ' ' || min(shape) || ' ' || bool_and(job_id = '$job') FROM automl_job_result($job)"),
+		'1 application/vnd.hbp.mip.experiment.pfa+json true', 'the submitter reads her own result with automl_job_result');
+	is($node->safe_psql('postgres', "SET ROLE alice; SELECT data FROM automl_job_result($job)"),
+		$node->safe_psql('postgres', "SELECT data FROM woken.job_result WHERE job_id = '$job'"),
+		'the same data as woken.job_result');
+	is($node->safe_psql('postgres', "SET ROLE alice; SELECT count(*) FROM automl.job_results WHERE job = $job"), '1',
+		'and through the view automl.job_results');
+	is($node->safe_psql('postgres', "SET ROLE bob; SELECT count(*) FROM automl_job_result($job)"), '0',
+		'another role gets no rows from automl_job_result');
+	is($node->safe_psql('postgres', "SET ROLE bob; SELECT count(*) FROM automl.job_results"), '0',
+		'nor from the view');
+	# a leaky function in the caller's condition never sees a row it may not see (security_barrier)
+	$node->safe_psql('postgres', q{
+		CREATE FUNCTION public.leak(t text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS
+		$$BEGIN RAISE NOTICE 'leaked %', left(t, 20); RETURN true; END$$;
+		GRANT EXECUTE ON FUNCTION public.leak(text) TO bob;});
+	($ret, $out, $err) = $node->psql('postgres', "SET ROLE bob; SELECT count(*) FROM automl.job_results WHERE public.leak(data)");
+	is($out, '0', 'a leaky condition of bob gets no rows');
+	unlike($err // '', qr/leaked/, 'and is not run on the rows of another owner (security_barrier)');
+	$node->safe_psql('postgres', 'CREATE ROLE carol LOGIN IN ROLE automl_job_admin');
+	is($node->safe_psql('postgres', "SET ROLE carol; SELECT count(*) FROM automl_job_result($job)"), '1',
+		'a member of automl_job_admin reads it');
+	is($node->safe_psql('postgres', "SELECT count(*) FROM automl_job_result(-1)") . ' '
+		. $node->safe_psql('postgres', "SELECT count(*) FROM automl_job_result(NULL)"), '0 0',
+		'an unknown job or NULL: no rows');
 }
 
 # ---------------------------------------------------------------- the owner's deferred work runs as the owner

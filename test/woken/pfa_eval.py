@@ -31,6 +31,14 @@ Semantics implemented (spec section in brackets):
   builds arrays and records; "fcn" names a u.* or a library function.
   Outputs: double (1e-9), string or int (equal).  Avro JSON union values
   {"branch": value} in cell initialisers are unwrapped by the cell's type.
+  For calibrated classifiers and ensembles of classifiers: "var" and "set"
+  (mutable variables; "set" assigns in the scope that declared them) [6.6],
+  "while" (the body a new scope per pass) [6.10], int "//" (floor
+  division), m.ln, m.exp, a.max, a.sum (in array order), la.scale.
+  A row may also carry "proba" (automl_predict_proba's {"label": p}): in
+  the order of the cell "classes", it must agree within 1e-9 (absolute)
+  with the action's top-level variable "proba" (the class probabilities
+  the exporter binds before the decision).
 """
 import json
 import math
@@ -106,9 +114,23 @@ class Evaluator:
             return e
         if isinstance(e, list):
             raise ValueError("bare array in expression")
-        if "let" in e:
-            for k, v in e["let"].items():
+        if "let" in e or "var" in e:
+            for k, v in e.get("let", e.get("var")).items():
                 scopes[-1][k] = self.ev(v, scopes)
+            return None
+        if "set" in e:
+            for k, v in e["set"].items():
+                val = self.ev(v, scopes)
+                for s in reversed(scopes):
+                    if k in s:
+                        s[k] = val
+                        break
+                else:
+                    raise ValueError("set of an undeclared variable %s" % k)
+            return None
+        if "while" in e:
+            while self.ev(e["while"], scopes):
+                self.run(e["do"], scopes)
             return None
         if "do" in e and "params" not in e:
             return self.run(e["do"], scopes)
@@ -169,6 +191,26 @@ class Evaluator:
             if y == 0:
                 return math.nan if x == 0 or math.isnan(x) else math.copysign(math.inf, x) * math.copysign(1, y)
             return x / y
+        if op == "//":  # [//]: integer division, rounded down
+            return a[0] // a[1]
+        if op == "m.ln":
+            return math.log(a[0]) if a[0] > 0 else (-math.inf if a[0] == 0 else math.nan)
+        if op == "m.exp":
+            try:
+                return math.exp(a[0])
+            except OverflowError:
+                return math.inf
+        if op == "a.max":
+            if not a[0]:
+                raise ValueError("a.max of an empty array")
+            return max(a[0])
+        if op == "a.sum":
+            s = 0.0
+            for x in a[0]:
+                s += x
+            return s
+        if op == "la.scale":  # [la.scale](x, alpha): each x_i * alpha
+            return [x * a[1] for x in a[0]]
         if op == "u-":
             return -a[0]
         if op == "==":
@@ -283,7 +325,13 @@ class Evaluator:
         raise ValueError("function %s is not in the subset" % op)
 
     def action(self, record):
-        return self.run(self.doc["action"], [{"input": record}])
+        """The action's value and its top-level scope."""
+        top = {}
+        result = None
+        scopes = [{"input": record}, top]
+        for e in self.doc["action"]:
+            result = self.ev(e, scopes)
+        return result, top
 
 
 def input_record(doc, row):
@@ -301,8 +349,9 @@ def main(path):
     doc = case["pfa"]
     ev = Evaluator(doc)
     bad = []
+    n_proba = 0
     for i, r in enumerate(case["rows"]):
-        got = ev.action(input_record(doc, r["input"]))
+        got, top = ev.action(input_record(doc, r["input"]))
         want = r["expected"]
         if doc["output"] == "double":
             ok = want is not None and abs(got - float(want)) <= 1e-9 * max(1.0, abs(float(want)))
@@ -310,12 +359,21 @@ def main(path):
             ok = got == want
         if not ok:
             bad.append("row %d: PFA %r, automl_predict %r" % (i, got, want))
+        if "proba" in r:
+            # automl_predict_proba's {"label": p}: in the order of the cell "classes"
+            n_proba += 1
+            p = top.get("proba")
+            want_p = [r["proba"].get(c) for c in ev.cells.get("classes", [])]
+            if p is None or len(p) != len(want_p) or None in want_p or \
+               any(not abs(x - float(y)) <= 1e-9 for x, y in zip(p, want_p)):
+                bad.append("row %d: PFA proba %r, automl_predict_proba %r" % (i, p, want_p))
     if bad:
         print("pfa %s: %d of %d rows disagree" % (doc["name"], len(bad), len(case["rows"])))
         for b in bad[:5]:
             print("  " + b)
         sys.exit(1)
-    print("pfa %s (%s): %d rows agree" % (doc["name"], doc["metadata"].get("automl.algorithm"), len(case["rows"])))
+    print("pfa %s (%s): %d rows agree%s" % (doc["name"], doc["metadata"].get("automl.algorithm"), len(case["rows"]),
+                                            " (labels and probabilities)" if n_proba == len(case["rows"]) else ""))
 
 
 if __name__ == "__main__":
