@@ -133,6 +133,40 @@ SELECT automl.node_info();
 SELECT count(*) FROM automl.federation_log;
 RESET ROLE;
 
+-- automl_glm over nodes: one IRLS round per iteration, equal to the local fit
+ALTER TABLE fed.p ADD COLUMN hit boolean, ADD COLUMN cnt int, ADD COLUMN x2b float8;
+UPDATE fed.p SET hit = (y + x1 + 0.3 * sin(id * 7.1)) > 1.6, cnt = (id * 37 % 13) % 5, x2b = 2 * x2;
+SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_glm('fed.p', 'hit ~ x1 + x2 + grp', nodes => '{local}') t),
+                  (SELECT jsonb_agg(to_jsonb(t)) FROM automl_glm('fed.p', 'hit ~ x1 + x2 + grp') t)) < 1e-8 AS glm_binomial_equal;
+SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_glm('fed.p', 'cnt ~ x1 + sex', 'poisson', nodes => '{local}') t),
+                  (SELECT jsonb_agg(to_jsonb(t)) FROM automl_glm('fed.p', 'cnt ~ x1 + sex', 'poisson') t)) < 1e-8 AS glm_poisson_equal;
+SELECT fed.maxrel((SELECT jsonb_agg(to_jsonb(t)) FROM automl_glm('fed.p', 'hit ~ x1 + x2 + x2b', nodes => '{local}') t),
+                  (SELECT jsonb_agg(to_jsonb(t)) FROM automl_glm('fed.p', 'hit ~ x1 + x2 + x2b') t)) < 1e-8 AS glm_aliased_equal;
+SELECT term, estimate IS NULL AS aliased FROM automl_glm('fed.p', 'hit ~ x1 + x2 + x2b', nodes => '{local}');
+-- refusals: categorical response, bad family, numeric binomial not 0/1, NULLs
+SELECT * FROM automl_glm('fed.p', 'grp ~ x1', nodes => '{local}');
+SELECT * FROM automl_glm('fed.p', 'grp ~ x1', 'poisson', nodes => '{local}');
+SELECT * FROM automl_glm('fed.p', 'hit ~ x1', 'gamma', nodes => '{local}');
+SELECT * FROM automl_glm('fed.p', 'x2 ~ x1', nodes => '{local}');
+SELECT * FROM automl_glm('fed.p', NULL, nodes => '{local}');
+SELECT * FROM automl_glm('fed.p', 'hit ~ x1', nodes => '{no_such_node}');
+-- suppression: fewer than min_group_size rows of one outcome
+SELECT count(*) FROM automl_glm('fed.p', 'hit ~ x1', filter => '{"rules": [{"field": "id", "operator": "less", "value": 15}]}', nodes => '{local}');
+-- node side, bad arguments
+SELECT automl.node_glm('fed.p', 'hit ~ x1', NULL, 'binomial', '[null]', NULL)::jsonb->'n' AS n;
+SELECT automl.node_glm('fed.p', 'hit ~ x1', NULL, 'binomial', '[null]', '[0.1]');
+SELECT automl.node_glm('fed.p', 'hit ~ x1', NULL, 'binomial', '[null]', '["a", 1]');
+SELECT automl.node_glm('fed.p', 'hit ~ x1', NULL, 'binomial', '{}', NULL);
+SELECT automl.node_glm('fed.p', 'hit ~ x1', NULL, 'normal', '[null]', NULL);
+SELECT automl.node_glm('fed.p', 'hit ~ x1', NULL, NULL, '[null]', NULL);
+SELECT automl.node_glm('fed.p', 'grp ~ x1', NULL, 'binomial', '[null]', NULL);
+SELECT automl.node_glm('fed.p', 'cnt ~ x1', NULL, 'binomial', '[null]', NULL);
+SELECT function, arguments->>'first_pass' AS first_pass, rows_aggregated FROM automl.federation_log
+WHERE function = 'automl.node_glm' ORDER BY id DESC LIMIT 1;
+SET ROLE fed_outsider;
+SELECT automl.node_glm('fed.p', 'hit ~ x1', NULL, 'binomial', '[null]', NULL);
+RESET ROLE;
+
 DROP SCHEMA fed CASCADE;
 DROP SERVER fed_down CASCADE;
 DROP FOREIGN DATA WRAPPER fed_other CASCADE;

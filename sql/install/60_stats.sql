@@ -35,12 +35,13 @@ COMMENT ON FUNCTION automl_anova(regclass, text, int, jsonb, text[], boolean) IS
     'ANOVA table of a linear model: type 1 as R''s anova(lm), types 2 and 3 as car::Anova (type 3 with sum-to-zero contrasts), with a Residuals row';
 
 CREATE FUNCTION automl_glm(relation regclass, formula text, family text DEFAULT 'binomial',
-                           filter jsonb DEFAULT NULL)
+                           filter jsonb DEFAULT NULL, nodes text[] DEFAULT NULL,
+                           strict boolean DEFAULT false)
 RETURNS TABLE(term text, estimate float8, std_error float8, statistic float8,
               p_value float8, conf_low float8, conf_high float8)
-AS 'MODULE_PATHNAME', 'automl_glm'
+AS 'MODULE_PATHNAME', 'automl_fed_glm'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
-COMMENT ON FUNCTION automl_glm(regclass, text, text, jsonb) IS
+COMMENT ON FUNCTION automl_glm(regclass, text, text, jsonb, text[], boolean) IS
     'Generalised linear model (binomial/logit or poisson/log) fitted as R''s glm; broom::tidy columns with Wald intervals (confint.default)';
 
 CREATE FUNCTION automl_correlation(relation regclass, columns name[] DEFAULT NULL,

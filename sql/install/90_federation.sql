@@ -115,3 +115,11 @@ AS 'MODULE_PATHNAME', 'automl_node_pca'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION automl.node_pca(regclass, name[], jsonb) IS
     'Federation node side: count, means and the triangular factor of the centred complete rows of columns (members of automl_federation_member; suppressed under automl.min_group_size rows or no more rows than columns)';
+
+CREATE FUNCTION automl.node_glm(relation regclass, formula text, filter jsonb, family text,
+                                levels jsonb, beta jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_node_glm'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl.node_glm(regclass, text, jsonb, text, jsonb, jsonb) IS
+    'Federation node side: one IRLS pass of a generalised linear model at coefficients beta (NULL: the first pass), triangular factor of the weighted [X z] and deviance (members of automl_federation_member; suppressed under automl.min_group_size rows per group or outcome)';

@@ -33,6 +33,7 @@
 #include "core/memory.h"
 #include "federation/federation.h"
 #include "federation/fed_json.h"
+#include "federation/fed_lm.h"
 #include "pg/core_bridge.h"
 #include "pg/filter.h"
 #include "pg/loader.h"
@@ -122,10 +123,16 @@ node_levels_json(Oid relid, const char *formula, Jsonb *filter, int64 *rows, con
 	return *suppressed ? aml_fed_suppressed_json(*suppressed) : s.data;
 }
 
-/* The node's factor of [X y] with the union's levels. */
-static char *
-node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_text,
-			 const char *contrast, int64 *rows, const char **suppressed)
+/*
+ * The node side of a model: its complete rows, coded with the union's
+ * levels (levels_text: the centre's JSON array, null for a numeric
+ * variable), and the design matrix of the formula.  The response is
+ * fr->cols[0] as loaded.
+ */
+AmlDesign *
+aml_fed_node_design(Oid relid, const char *formula, Jsonb *filter, const char *levels_text,
+					const char *contrast, const char *what, AmlStatsFrame **frame,
+					const double ***xout)
 {
 	AmlFormula *f = aml_stats_parse_formula(relid, formula, true);
 	char	  **names = palloc(sizeof(char *) * (f->n_vars + 1));
@@ -133,17 +140,13 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	json_object *levels = json_tokener_parse(levels_text);
 	AmlStatsFrame *fr;
 	AmlDesign  *design;
-	AmlLmSuff  *suff;
-	AmlLmData	data;
 	AmlError	err;
 	const double **x;
-	StringInfoData s;
-	int			m;
 
 	if (!aml_fed_is_array(levels, f->n_vars))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("automl.node_lm: levels must be a JSON array with one entry per variable of the formula")));
+				 errmsg("%s: levels must be a JSON array with one entry per variable of the formula", what)));
 	for (int v = 0; v < f->n_vars; v++)
 	{
 		json_object *lv = json_object_array_get_idx(levels, v);
@@ -151,20 +154,16 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 		if (lv != NULL && !aml_fed_is_string_array(lv))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("automl.node_lm: the levels of a variable must be null or an array of strings")));
+					 errmsg("%s: the levels of a variable must be null or an array of strings", what)));
 	}
 	if (strcmp(contrast, "treatment") != 0 && strcmp(contrast, "sum") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("automl.node_lm: contrast must be 'treatment' or 'sum'")));
+				 errmsg("%s: contrast must be 'treatment' or 'sum'", what)));
 	names[0] = f->response;
 	for (int v = 0; v < f->n_vars; v++)
 		names[v + 1] = f->vars[v];
-	fr = aml_stats_frame_load(relid, names, f->n_vars + 1, filter, true, "automl.node_lm");
-	if (fr->cols[0].factor)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("automl.node_lm: the response \"%s\" is categorical", fr->cols[0].name)));
+	fr = aml_stats_frame_load(relid, names, f->n_vars + 1, filter, true, what);
 	x = palloc(sizeof(double *) * (f->n_vars + 1));
 	for (int v = 0; v < f->n_vars; v++)
 	{
@@ -175,8 +174,8 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 		if (col->factor != (lv != NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("automl.node_lm: variable \"%s\" is %s on this node and %s at the centre",
-							col->name, col->factor ? "a factor" : "numeric",
+					 errmsg("%s: variable \"%s\" is %s on this node and %s at the centre",
+							what, col->name, col->factor ? "a factor" : "numeric",
 							col->factor ? "numeric" : "a factor")));
 		if (!col->factor)
 			continue;
@@ -202,8 +201,8 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 				if (c < 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("automl.node_lm: factor \"%s\" has a level the first round did not report",
-									col->name),
+							 errmsg("%s: factor \"%s\" has a level the first round did not report",
+									what, col->name),
 							 errdetail("The rows changed between the rounds of the federated call.")));
 				mapped[i] = c;
 			}
@@ -216,6 +215,31 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	if (aml_design_build(f, dv, strcmp(contrast, "sum") == 0 ? AML_CONTRAST_SUM : AML_CONTRAST_TREATMENT,
 						 &design, &err) != AML_OK)
 		aml_stats_raise(&err);
+	json_object_put(levels);
+	*frame = fr;
+	*xout = x;
+	return design;
+}
+
+/* The node's factor of [X y] with the union's levels. */
+static char *
+node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_text,
+			 const char *contrast, int64 *rows, const char **suppressed)
+{
+	AmlStatsFrame *fr;
+	AmlDesign  *design;
+	AmlLmSuff  *suff;
+	AmlLmData	data;
+	AmlError	err;
+	const double **x;
+	StringInfoData s;
+	int			m;
+
+	design = aml_fed_node_design(relid, formula, filter, levels_text, contrast, "automl.node_lm", &fr, &x);
+	if (fr->cols[0].factor)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("automl.node_lm: the response \"%s\" is categorical", fr->cols[0].name)));
 	data.n = fr->n;
 	data.x = x;
 	data.y = fr->cols[0].values;
@@ -257,7 +281,6 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	aml_fed_json_double(&s, suff->yss);
 	appendStringInfoChar(&s, '}');
 	aml_lm_suff_free(suff);
-	json_object_put(levels);
 	return s.data;
 }
 
@@ -358,43 +381,19 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-typedef struct FedLm
+/*
+ * Centre, round 1 of a model over nodes (only when any_factor): the union
+ * of the factors' levels over the nodes (dv[v].factor set by the caller;
+ * dv[v].levels and n_levels set here).  Returns the levels as the nodes'
+ * next rounds take them (JSON), NULL when no node can contribute.
+ */
+char *
+aml_fed_model_levels(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter,
+					 AmlFormula *f, AmlDesignVar *dv, bool any_factor, const char *what)
 {
-	AmlFormula *formula;
-	AmlDesign  *design;
-	AmlLm	   *lm;
-} FedLm;
-
-static void
-fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlContrast contrast,
-		const char *what, FedLm *out)
-{
-	AmlFormula *f = aml_stats_parse_formula(relid, formula_text, true);
-	List	   *list = NIL;
-	AmlSource  *src;
-	AmlDesignVar *dv = palloc0(sizeof(AmlDesignVar) * (f->n_vars + 1));
-	bool		any_factor = false;
-	const char *params[5];
+	const char *params[3];
 	LocalArgs	la;
 	StringInfoData lv;
-	AmlDesign  *design;
-	AmlLmCombine *comb;
-	AmlError	err;
-	int			contributed = 0;
-	long		dropped = 0;
-
-	/* the kinds of the variables, from this server's relation of that name */
-	list = lappend(list, f->response);
-	for (int v = 0; v < f->n_vars; v++)
-		list = lappend(list, f->vars[v]);
-	src = aml_source_describe_list(relid, list, true);
-	if (src->cols[0].kind == AML_KIND_CATEGORICAL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s: the response \"%s\" is categorical", what, f->response),
-				 errdetail("A linear model needs a numeric response.")));
-	for (int v = 0; v < f->n_vars; v++)
-		any_factor |= dv[v].factor = src->cols[v + 1].kind != AML_KIND_NUMERIC;
 
 	params[0] = aml_fed_relation_name(relid);
 	params[1] = formula_text;
@@ -402,7 +401,6 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 	la.relid = relid;
 	la.formula = formula_text;
 	la.filter = filter;
-
 	/* round 1: the union of the factors' levels */
 	if (any_factor)
 	{
@@ -477,11 +475,11 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 		for (int i = 0; i < c->n; i++)
 			any |= c->nodes[i].state != AML_FED_FAILED;
 		if (!any)
-			goto none;
+			return NULL;
 	}
 	for (int v = 0; v < f->n_vars; v++)
 		if (dv[v].factor && dv[v].n_levels == 0)
-			goto none;			/* no node reported a level: every node suppressed */
+			return NULL;			/* no node reported a level: every node suppressed */
 
 	/* round 2: the factors of [X y] */
 	initStringInfo(&lv);
@@ -505,9 +503,60 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 		appendStringInfoChar(&lv, ']');
 	}
 	appendStringInfoChar(&lv, ']');
+	return lv.data;
+}
+
+typedef struct FedLm
+{
+	AmlFormula *formula;
+	AmlDesign  *design;
+	AmlLm	   *lm;
+} FedLm;
+
+static void
+fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlContrast contrast,
+		const char *what, FedLm *out)
+{
+	AmlFormula *f = aml_stats_parse_formula(relid, formula_text, true);
+	List	   *list = NIL;
+	AmlSource  *src;
+	AmlDesignVar *dv = palloc0(sizeof(AmlDesignVar) * (f->n_vars + 1));
+	bool		any_factor = false;
+	const char *params[5];
+	LocalArgs	la;
+	char	   *lvtext;
+	AmlDesign  *design;
+	AmlLmCombine *comb;
+	AmlError	err;
+	int			contributed = 0;
+	long		dropped = 0;
+
+	/* the kinds of the variables, from this server's relation of that name */
+	list = lappend(list, f->response);
+	for (int v = 0; v < f->n_vars; v++)
+		list = lappend(list, f->vars[v]);
+	src = aml_source_describe_list(relid, list, true);
+	if (src->cols[0].kind == AML_KIND_CATEGORICAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s: the response \"%s\" is categorical", what, f->response),
+				 errdetail("A linear model needs a numeric response.")));
+	for (int v = 0; v < f->n_vars; v++)
+		any_factor |= dv[v].factor = src->cols[v + 1].kind != AML_KIND_NUMERIC;
+
+	params[0] = aml_fed_relation_name(relid);
+	params[1] = formula_text;
+	params[2] = aml_fed_filter_text(filter);
+	la.relid = relid;
+	la.formula = formula_text;
+	la.filter = filter;
+
+	lvtext = aml_fed_model_levels(c, relid, formula_text, filter, f, dv, any_factor, what);
+	if (lvtext == NULL)
+		goto none;
 	if (aml_design_build(f, dv, contrast, &design, &err) != AML_OK)
 		aml_stats_raise(&err);
-	params[3] = lv.data;
+	params[3] = lvtext;
 	params[4] = contrast == AML_CONTRAST_SUM ? "sum" : "treatment";
 	la.levels = params[3];
 	la.contrast = params[4];

@@ -9,9 +9,8 @@
 #include "core/memory.h"
 #include "stats/glm.h"
 
-#define GLM_TOL 1e-11			/* min(1e-7, epsilon / 1000) in glm.fit */
-#define GLM_EPSILON 1e-8
-#define GLM_MAXIT 25
+#define GLM_TOL AML_GLM_TOL
+#define GLM_MAXIT AML_GLM_MAXIT
 #define THRESH 30.0
 #define MTHRESH -30.0
 #define INVEPS (1 / DBL_EPSILON)
@@ -58,6 +57,54 @@ dev_resid(AmlGlmFamily f, double y, double mu)
 	if (f == AML_GLM_BINOMIAL)
 		return 2 * (ylogy(y, mu) + ylogy(1 - y, 1 - mu));
 	return 2 * (ylogy(y, mu) - (y - mu));
+}
+
+void
+aml_glm_row(AmlGlmFamily family, const double *row, int p, const double *beta, double y,
+			double *dev, double *z, double *w)
+{
+	double		eta;
+	double		mu;
+	double		me;
+
+	if (beta == NULL)
+	{
+		mu = family == AML_GLM_BINOMIAL ? (y + 0.5) / 2 : y + 0.1;
+		eta = family == AML_GLM_BINOMIAL ? log(mu / (1 - mu)) : log(mu);
+	}
+	else
+	{
+		eta = 0;
+		for (int j = 0; j < p; j++)
+			eta += row[j] * beta[j];
+		mu = linkinv(family, eta);
+	}
+	*dev = dev_resid(family, y, mu);
+	me = mu_eta(family, eta);
+	*z = eta + (y - mu) / me;
+	*w = sqrt(me * me / variance(family, mu));
+}
+
+bool
+aml_glm_converged(double dev, double devold)
+{
+	return fabs(dev - devold) / (fabs(dev) + 0.1) < AML_GLM_EPSILON;
+}
+
+double
+aml_glm_null_deviance(AmlGlmFamily family, double n, double ysum, double ylogy_sum)
+{
+	double		ybar;
+
+	if (n <= 0)
+		return 0;
+	ybar = ysum / n;
+	if (family == AML_GLM_BINOMIAL)
+		/* y in {0, 1}: ysum rows contribute log(1 / ybar), the others log(1 / (1 - ybar)) */
+		return 2 * ((ysum > 0 ? -ysum * log(ybar) : 0) + (n - ysum > 0 ? -(n - ysum) * log1p(-ybar) : 0));
+	if (ysum <= 0)
+		return 0;
+	return 2 * (ylogy_sum - ysum * log(ybar) - ysum + n * ybar);
 }
 
 void
@@ -132,32 +179,16 @@ aml_glm_fit(const AmlDesign *design, const AmlLmData *data, AmlGlmFamily family,
 		for (long i = 0; i < n; i++)
 		{
 			double		y = data->y[i];
-			double		eta;
-			double		mu;
-			double		me;
+			double		d;
 			double		z;
 			double		w;
 
 			for (int v = 0; v < nv; v++)
 				x[v] = data->x[v][i];
 			aml_design_row(design, x, row);
-			if (iter == 0)
-			{
-				mu = family == AML_GLM_BINOMIAL ? (y + 0.5) / 2 : y + 0.1;
-				eta = family == AML_GLM_BINOMIAL ? log(mu / (1 - mu)) : log(mu);
-			}
-			else
-			{
-				eta = 0;
-				for (int j = 0; j < p; j++)
-					eta += row[j] * beta[j];
-				mu = linkinv(family, eta);
-			}
-			dev += dev_resid(family, y, mu);
+			aml_glm_row(family, row, p, iter == 0 ? NULL : beta, y, &d, &z, &w);
+			dev += d;
 			null_dev += dev_resid(family, y, ybar);
-			me = mu_eta(family, eta);
-			z = eta + (y - mu) / me;
-			w = sqrt(me * me / variance(family, mu));
 			row[p] = z;
 			aml_qr_accum_add(acc, row, w);
 		}
@@ -173,7 +204,7 @@ aml_glm_fit(const AmlDesign *design, const AmlLmData *data, AmlGlmFamily family,
 			}
 			g->iterations = iter;
 			g->deviance = dev;
-			if (fabs(dev - devold) / (fabs(dev) + 0.1) < GLM_EPSILON)
+			if (aml_glm_converged(dev, devold))
 			{
 				g->converged = true;
 				break;
