@@ -55,16 +55,24 @@
 /* a worker that never reported its pid this long after its start is gone */
 #define START_GRACE_MS 60000
 
+/*
+ * A job whose worker never reported its pid never ran (the server stopped
+ * between the claim and the worker's start): queued again without the
+ * attempt counting.
+ */
 #define RECOVER_SQL \
 	"UPDATE automl.jobs SET" \
-	"  state = CASE WHEN attempts OPERATOR(pg_catalog.<) $2 THEN 'queued' ELSE 'failed' END," \
-	"  worker_pid = NULL," \
-	"  finished_at = CASE WHEN attempts OPERATOR(pg_catalog.<) $2 THEN NULL ELSE pg_catalog.clock_timestamp() END," \
-	"  sqlstate = CASE WHEN attempts OPERATOR(pg_catalog.<) $2 THEN NULL ELSE '57P01' END," \
-	"  error = CASE WHEN attempts OPERATOR(pg_catalog.<) $2" \
+	"  state = CASE WHEN worker_pid IS NULL OR attempts OPERATOR(pg_catalog.<) $2 THEN 'queued' ELSE 'failed' END," \
+	"  attempts = CASE WHEN worker_pid IS NULL AND attempts OPERATOR(pg_catalog.>) 0" \
+	"    THEN attempts OPERATOR(pg_catalog.-) 1 ELSE attempts END," \
+	"  finished_at = CASE WHEN worker_pid IS NULL OR attempts OPERATOR(pg_catalog.<) $2 THEN NULL ELSE pg_catalog.clock_timestamp() END," \
+	"  sqlstate = CASE WHEN worker_pid IS NULL OR attempts OPERATOR(pg_catalog.<) $2 THEN NULL ELSE '57P01' END," \
+	"  error = CASE WHEN worker_pid IS NULL THEN NULL" \
+	"    WHEN attempts OPERATOR(pg_catalog.<) $2" \
 	"    THEN 'its worker ended before the job finished (killed, or the server stopped); queued again'" \
 	"    ELSE 'its worker ended before the job finished (killed, or the server stopped), ' ||" \
-	"         attempts::pg_catalog.text || ' times: not started again' END" \
+	"         attempts::pg_catalog.text || ' times: not started again' END," \
+	"  worker_pid = NULL" \
 	" WHERE state" EQ "'running' AND NOT (id" EQ "ANY ($1))"
 
 #define PROGRESS_SQL \
