@@ -15,37 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PORTFOLIO_MAX 32
-#define OOF_KEEP 16				/* candidates whose out-of-fold predictions are kept */
-#define ENSEMBLE_POOL 12
-#define ENSEMBLE_ROUNDS 24
-#define ENSEMBLE_INIT 3
-#define MAX_ESTIMATORS 64
-#define DEFAULT_BATCH 4
-#define REFIT_STREAM 2000000
+#include "search/search_internal.h"
 
-typedef struct Search
-{
-	const AmlSchema *schema;
-	const AmlSearchOptions *opt;
-	AmlDataTraits traits;
-	AmlCvData  *cv;
-	AmlRng		gen_rng;		/* genomes */
-	AmlCandidate *cands;
-	int			n;
-	int			cap;
-	AmlDictionary *seen;		/* specification texts evaluated */
-	int			best;
-	int			est_best[MAX_ESTIMATORS];	/* the best candidate of each estimator seen */
-	int			n_est;
-	double		deadline;
-	double		last_best_note;
-	double		last_generation_note;
-	int			generation;
-	int			evaluated;
-	bool		stop;
-	char		stop_reason[64];
-} Search;
 
 void
 aml_search_traits(const AmlSchema *schema, const AmlMatrix *raw, int n_classes, AmlDataTraits *out)
@@ -59,126 +30,6 @@ aml_search_traits(const AmlSchema *schema, const AmlMatrix *raw, int n_classes, 
 		if (schema->inputs[j].kind == AML_KIND_CATEGORICAL)
 			out->has_categorical = true;
 	out->encoded_width = aml_encoder_max_width(schema, 100, true);
-}
-
-/* ------------------------------------------------------------ estimates */
-
-static double
-gene_value(const AmlSearchSpace *space, const AmlGene *g, const char *param, double fallback)
-{
-	if (g->op < 0)
-		return fallback;
-	for (int i = 0; i < space->ops[g->op].n_domains; i++)
-		if (strcmp(space->ops[g->op].domains[i].param, param) == 0)
-			return isnan(g->v[i]) ? fallback : g->v[i];
-	return fallback;
-}
-
-/*
- * Rough peak bytes to evaluate a genome: copies of the data through its
- * preprocessing, and what its estimator says fitting needs (fit_bytes).
- */
-static double
-estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec, char *why, size_t whylen)
-{
-	const AmlSearchSpace *space = s->opt->space;
-	double		rows = (double) s->traits.n_rows * (s->opt->cv_folds - 1) / s->opt->cv_folds;
-	double		width = g->ordinal ? s->traits.n_inputs : (double) s->traits.encoded_width;
-	double		bytes;
-	json_object *est_spec;
-	json_object *type_name;
-
-	if (g->slots[AML_SLOT_IMPUTER].op >= 0 && gene_value(space, &g->slots[AML_SLOT_IMPUTER], "add_indicator", 0))
-		width += s->traits.n_inputs;
-	if (g->slots[AML_SLOT_TRANSFORM].op >= 0 &&
-		strcmp(space->ops[g->slots[AML_SLOT_TRANSFORM].op].name, "polynomial_features") == 0)
-	{
-		double		poly = width + width * (width + 1) / 2;
-
-		if (poly > 2000)
-		{
-			snprintf(why, whylen, "polynomial features would make %.0f columns", poly);
-			return INFINITY;
-		}
-		width = poly;
-	}
-	bytes = 3.0 * rows * width * sizeof(double);
-	if (json_object_object_get_ex(spec, "estimator", &est_spec) &&
-		json_object_object_get_ex(est_spec, "type", &type_name))
-	{
-		const AmlEstimatorType *type = aml_estimator_type_find(json_object_get_string(type_name));
-		json_object *params = NULL;
-		AmlEstimator *est;
-		AmlError	err;
-
-		json_object_object_get_ex(est_spec, "params", &params);
-		if (type != NULL && type->fit_bytes != NULL &&
-			aml_estimator_create(type, s->schema->task, s->traits.n_classes, params, &est, &err) == AML_OK)
-		{
-			bytes += type->fit_bytes(est, (int) fmin(rows, INT_MAX), (int) fmin(width, INT_MAX));
-			aml_estimator_free(est);
-		}
-	}
-	snprintf(why, whylen, "would need about %.0f MB", bytes / (1024 * 1024));
-	return bytes;
-}
-
-static double
-refit_scale(const Search *s)
-{
-	return s->opt->refit_scale > 0 ? s->opt->refit_scale : 1.0;
-}
-
-/* Seconds to refit candidate c on all rows (from its cross-validation time). */
-static double
-refit_seconds(const Search *s, const AmlCandidate *c)
-{
-	int			k = s->opt->cv_folds;
-
-	if (c->folds_done == 0)
-		return 0;
-	return 1.3 * (c->fit_seconds / c->folds_done) * k / (k - 1) * refit_scale(s) +
-		s->opt->store_seconds_per_byte * c->model_bytes * k / (k - 1) * s->opt->store_scale;
-}
-
-/* Time kept for the end whatever the model: storing the run and a margin. */
-static double
-end_reserve(const Search *s)
-{
-	return s->opt->reserve_seconds + 0.02 * s->opt->time_budget;
-}
-
-/*
- * Time kept for the end: refitting the best candidate or, when ensembles
- * are on, the best of the top estimators (an ensemble refits each member).
- */
-static double
-reserve(const Search *s)
-{
-	double		r = end_reserve(s);
-	double		refit = 0;
-
-	if (s->best >= 0)
-		refit = refit_seconds(s, &s->cands[s->best]);
-	if (s->opt->ensemble && s->n_est > 1)
-	{
-		bool		used[MAX_ESTIMATORS] = {false};
-		double		members = 0;
-
-		for (int k = 0; k < ENSEMBLE_INIT && k < s->n_est; k++)
-		{
-			int			pick = -1;
-
-			for (int e = 0; e < s->n_est; e++)
-				if (!used[e] && (pick < 0 || s->cands[s->est_best[e]].signed_mean >
-								 s->cands[s->est_best[pick]].signed_mean))
-					pick = e;
-			used[pick] = true;
-			members += refit_seconds(s, &s->cands[s->est_best[pick]]);
-		}
-		refit = fmax(refit, members);
-	}
-	return r + refit;
 }
 
 /* Record candidate i (evaluated, OK) in the best-of-each-estimator table. */
@@ -302,7 +153,7 @@ out_of_time(Search *s)
 		snprintf(s->stop_reason, sizeof(s->stop_reason), "max_evaluations reached");
 		return true;
 	}
-	if (aml_clock() + reserve(s) >= s->deadline)
+	if (aml_clock() + aml_search_reserve(s) >= s->deadline)
 	{
 		snprintf(s->stop_reason, sizeof(s->stop_reason), "time budget reached");
 		return true;
@@ -362,7 +213,7 @@ propose_genome(Search *s, const AmlGenome *g, const char *phase, int *batch, int
 	c->signed_mean = -INFINITY;
 	/* skip what cannot fit in memory */
 	{
-		double		need = estimate_bytes(s, g, spec, why, sizeof(why));
+		double		need = aml_search_estimate_bytes(s, g, spec, why, sizeof(why));
 
 		json_object_put(spec);
 		if (isinf(need) || !aml_memory_fits((size_t) fmin(need, (double) (SIZE_MAX / 2))))
@@ -390,7 +241,7 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 	AmlCandidate *res;
 	AmlEvalContext ctx;
 	AmlPruneRule prune;
-	double		deadline = s->deadline - reserve(s);
+	double		deadline = s->deadline - aml_search_reserve(s);
 	double		max_seconds = s->opt->max_evaluations == 0 ? fmax(2.0, 0.25 * s->opt->time_budget) : 0;
 	AmlEvaluateBatchFn fn = s->opt->evaluate_batch ? s->opt->evaluate_batch : aml_evaluate_batch_serial;
 	AmlStatus	st;
@@ -431,8 +282,8 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 		{
 			int			k = s->opt->cv_folds;
 
-			prune.end_deadline = s->deadline - end_reserve(s);
-			double		min_refit = s->opt->min_refit_scale > 0 ? s->opt->min_refit_scale : refit_scale(s);
+			prune.end_deadline = s->deadline - aml_search_end_reserve(s);
+			double		min_refit = s->opt->min_refit_scale > 0 ? s->opt->min_refit_scale : aml_search_refit_scale(s);
 			double		min_store = s->opt->min_store_scale > 0 ? s->opt->min_store_scale : s->opt->store_scale;
 
 			prune.refit_per_fit_second = 1.3 * k / (k - 1.0) * min_refit;
@@ -847,7 +698,7 @@ run_ensemble(Search *s, AmlSearchResult *r, AmlError *err)
 			continue;
 		refit = 0;
 		for (int k = 0; k < e.n_members; k++)
-			refit += refit_seconds(s, &s->cands[e.members[k]]);
+			refit += aml_search_refit_seconds(s, &s->cands[e.members[k]]);
 		if (s->opt->max_evaluations > 0 ||
 			aml_clock() + refit + s->opt->reserve_seconds < s->deadline)
 			break;

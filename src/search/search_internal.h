@@ -1,0 +1,55 @@
+/*
+ * search_internal.h — what search.c and search_estimates.c share: the
+ * search's state and its time and memory estimates.  Not for other files.
+ */
+#ifndef AML_SEARCH_INTERNAL_H
+#define AML_SEARCH_INTERNAL_H
+
+#include "core/dictionary.h"
+#include "search/search.h"
+
+#define PORTFOLIO_MAX 32
+#define OOF_KEEP 16				/* candidates whose out-of-fold predictions are kept */
+#define ENSEMBLE_POOL 12
+#define ENSEMBLE_ROUNDS 24
+#define ENSEMBLE_INIT 3
+#define MAX_ESTIMATORS 64
+#define DEFAULT_BATCH 4
+#define REFIT_STREAM 2000000
+
+typedef struct Search
+{
+	const AmlSchema *schema;
+	const AmlSearchOptions *opt;
+	AmlDataTraits traits;
+	AmlCvData  *cv;
+	AmlRng		gen_rng;		/* genomes */
+	AmlCandidate *cands;
+	int			n;
+	int			cap;
+	AmlDictionary *seen;		/* specification texts evaluated */
+	int			best;
+	int			est_best[MAX_ESTIMATORS];	/* the best candidate of each estimator seen */
+	int			n_est;
+	double		deadline;
+	double		last_best_note;
+	double		last_generation_note;
+	int			generation;
+	int			evaluated;
+	bool		stop;
+	char		stop_reason[64];
+} Search;
+
+/* Bytes a candidate would need to be evaluated (INFINITY, with why, when it cannot be). */
+double		aml_search_estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec,
+									  char *why, size_t whylen);
+/* The caller's refits, in rows of the search's data (opt->refit_scale, 0 = 1). */
+double		aml_search_refit_scale(const Search *s);
+/* Seconds to refit candidate c on all rows and store it (from its cross-validation time). */
+double		aml_search_refit_seconds(const Search *s, const AmlCandidate *c);
+/* Time kept for the end whatever the model: storing the run and a margin. */
+double		aml_search_end_reserve(const Search *s);
+/* Time kept for the end: the refits of the best candidate or of an ensemble's likely members. */
+double		aml_search_reserve(const Search *s);
+
+#endif
