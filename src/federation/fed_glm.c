@@ -365,8 +365,6 @@ put(Datum *values, bool *nulls, int i, double v)
 	values[i] = Float8GetDatum(v);
 }
 
-#define NODES_ARG(i) (PG_NARGS() > (i) && !PG_ARGISNULL(i) ? PG_GETARG_ARRAYTYPE_P(i) : NULL)
-#define STRICT_ARG(i) (PG_NARGS() > (i) && !PG_ARGISNULL(i) && PG_GETARG_BOOL(i))
 
 Datum
 automl_fed_glm(PG_FUNCTION_ARGS)

@@ -108,3 +108,28 @@ aml_fed_no_contribution(AmlFedCall *c, const char *what)
 			 errdetail("Feedback: %s", c->n_feedback ? c->feedback.data : "(none)"),
 			 errhint("automl_federation_feedback() lists what each node reported.")));
 }
+
+void
+aml_fed_node_args(FunctionCallInfo fcinfo, int nargs)
+{
+	for (int i = 0; i < nargs; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of a federation function must not be NULL", i + 1)));
+}
+
+char *
+aml_fed_log_arguments(Oid relid, const char *names, Jsonb *filter, const char *extra)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s, "{\"relation\": ");
+	aml_fed_json_string(&s, aml_fed_relation_name(relid));
+	appendStringInfoString(&s, ", \"columns\": ");
+	aml_fed_json_string(&s, names);
+	appendStringInfo(&s, ", \"filter\": %s%s}", filter ? aml_fed_filter_text(filter) : "null",
+					 extra ? extra : "");
+	return s.data;
+}

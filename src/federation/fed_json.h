@@ -10,6 +10,8 @@
 
 #include "pg/jsonc.h"
 
+#include "fmgr.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 
 #include "federation/federation.h"
@@ -32,6 +34,13 @@ bool		aml_fed_is_number_array(json_object *o, size_t len);
 bool		aml_fed_is_string_array(json_object *o);
 /* o[key] or NULL */
 json_object *aml_fed_get(json_object *o, const char *key);
+/* The optional trailing arguments of a federated function: nodes text[], strict boolean. */
+#define NODES_ARG(i) (PG_NARGS() > (i) && !PG_ARGISNULL(i) ? PG_GETARG_ARRAYTYPE_P(i) : NULL)
+#define STRICT_ARG(i) (PG_NARGS() > (i) && !PG_ARGISNULL(i) && PG_GETARG_BOOL(i))
+/* A node-side function's first nargs arguments must not be NULL (22004). */
+void		aml_fed_node_args(FunctionCallInfo fcinfo, int nargs);
+/* The arguments a node logs: {"relation", "columns", "filter"} plus extra (", \"key\": ..."). */
+char	   *aml_fed_log_arguments(Oid relid, const char *names, Jsonb *filter, const char *extra);
 /* The centre's error when every node was left out or suppressed. */
 void		aml_fed_no_contribution(AmlFedCall *c, const char *what) pg_attribute_noreturn();
 

@@ -284,16 +284,6 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	return s.data;
 }
 
-static void
-node_args(FunctionCallInfo fcinfo, int nargs)
-{
-	for (int i = 0; i < nargs; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d of a federation function must not be NULL", i + 1)));
-}
-
 Datum
 automl_node_lm_levels(PG_FUNCTION_ARGS)
 {
@@ -306,7 +296,7 @@ automl_node_lm_levels(PG_FUNCTION_ARGS)
 	const char *suppressed;
 
 	aml_fed_check_member("automl.node_lm_levels");
-	node_args(fcinfo, 2);
+	aml_fed_node_args(fcinfo, 2);
 	relid = PG_GETARG_OID(0);
 	formula = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	session = aml_core_session_begin("automl.node_lm_levels");
@@ -330,9 +320,9 @@ automl_node_lm(PG_FUNCTION_ARGS)
 	const char *suppressed;
 
 	aml_fed_check_member("automl.node_lm");
-	node_args(fcinfo, 2);
+	aml_fed_node_args(fcinfo, 2);
 	if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
-		node_args(fcinfo, 5);
+		aml_fed_node_args(fcinfo, 5);
 	relid = PG_GETARG_OID(0);
 	formula = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	levels = JsonbToCString(NULL, &PG_GETARG_JSONB_P(3)->root, VARSIZE(PG_GETARG_JSONB_P(3)));
@@ -635,8 +625,6 @@ check_args(FunctionCallInfo fcinfo)
 				 errmsg("relation and formula must not be NULL")));
 }
 
-#define NODES_ARG(i) (PG_NARGS() > (i) && !PG_ARGISNULL(i) ? PG_GETARG_ARRAYTYPE_P(i) : NULL)
-#define STRICT_ARG(i) (PG_NARGS() > (i) && !PG_ARGISNULL(i) && PG_GETARG_BOOL(i))
 
 Datum
 automl_fed_lm(PG_FUNCTION_ARGS)
