@@ -42,7 +42,7 @@ RETURNS TABLE(term text, estimate float8, std_error float8, statistic float8,
 AS 'MODULE_PATHNAME', 'automl_fed_glm'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
 COMMENT ON FUNCTION automl_glm(regclass, text, text, jsonb, text[], boolean) IS
-    'Generalised linear model (binomial/logit or poisson/log) fitted as R''s glm; broom::tidy columns with Wald intervals (confint.default)';
+    'Generalised linear model (binomial/logit or poisson/log) fitted as R''s glm; broom::tidy columns with Wald intervals (confint.default); nodes: fitted over federation nodes, one round per IRLS iteration (strict: a node failure is an error)';
 
 CREATE FUNCTION automl_correlation(relation regclass, columns name[] DEFAULT NULL,
                                    method text DEFAULT 'pearson', filter jsonb DEFAULT NULL,
@@ -52,7 +52,7 @@ RETURNS TABLE(x text, y text, estimate float8, statistic float8, p_value float8,
 AS 'MODULE_PATHNAME', 'automl_fed_correlation'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
 COMMENT ON FUNCTION automl_correlation(regclass, name[], text, jsonb, text[], boolean) IS
-    'Correlation of every pair of columns (pairwise-complete rows) with R''s cor.test: pearson (Fisher-z interval), spearman (t approximation), kendall (tau-b)';
+    'Correlation of every pair of columns (pairwise-complete rows) with R''s cor.test: pearson (Fisher-z interval), spearman (t approximation), kendall (tau-b); nodes: pearson over federation nodes from combined co-moments (strict: a node failure is an error)';
 
 CREATE FUNCTION automl_t_test(relation regclass, formula text, paired boolean DEFAULT false,
                               var_equal boolean DEFAULT false, mu float8 DEFAULT 0,
@@ -79,7 +79,7 @@ RETURNS TABLE(group_values jsonb, bin int, lower float8, upper float8, count big
 AS 'MODULE_PATHNAME', 'automl_fed_histogram'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
 COMMENT ON FUNCTION automl_histogram(regclass, name, int, name[], jsonb, text[], boolean) IS
-    'Histogram of a column (equal-width bins over [min, max], counted as R''s hist; one row per category for a categorical column), per group of group_by values';
+    'Histogram of a column (equal-width bins over [min, max], counted as R''s hist; one row per category for a categorical column), per group of group_by values; nodes: over federation nodes with global bins, without group_by (strict: a node failure is an error)';
 
 CREATE FUNCTION automl_pca(relation regclass, columns name[] DEFAULT NULL, scale boolean DEFAULT true,
                            filter jsonb DEFAULT NULL, nodes text[] DEFAULT NULL,
@@ -88,4 +88,4 @@ RETURNS TABLE(component int, std_dev float8, proportion float8, cumulative float
 AS 'MODULE_PATHNAME', 'automl_fed_pca'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
 COMMENT ON FUNCTION automl_pca(regclass, name[], boolean, jsonb, text[], boolean) IS
-    'Principal components as R''s prcomp(center = TRUE, scale. = scale) on complete rows; each component''s largest loading is positive';
+    'Principal components as R''s prcomp(center = TRUE, scale. = scale) on complete rows; each component''s largest loading is positive; nodes: over federation nodes from stacked triangular factors (strict: a node failure is an error)';
