@@ -205,12 +205,6 @@ INSERT INTO calls (fn, statement) VALUES
    $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', name => 'diagnosis')$$),
   ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
    $$SELECT automl_fit('sec.patients', 'dx', 'gaussian_nb')$$),
-  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
-   $$SELECT automl_fit('sec.patients', 'dx', 'gaussian_nb', features => '{x1,x2}', nodes => '{local}')$$),
-  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
-   $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', features => '{x1,x2}', nodes => '{local}') > 0$$),
-  ('automl.node_nb(regclass,name,name[],jsonb)', $$SELECT automl.node_nb('sec.patients', 'dx', '{x1,x2}', NULL)$$),
-  ('automl.node_nb(regclass,name,name[],jsonb)', $$SELECT automl.node_nb('sec.mine', 'dx', '{x1,x2}', NULL)$$),
   ('automl_train(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer,text,text,text,jsonb)',
    $$SELECT model_id FROM automl_train('sec.mine', 'dx', search_space => 'light', max_evaluations => 2, name => 'diagnosis')$$),
   ('automl_predict(bigint,record)', format($$SELECT automl_predict(%s, p) FROM sec.mine p LIMIT 1$$, :victim_model)),
@@ -340,7 +334,13 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.node_lm_levels(regclass,text,jsonb)', $$SELECT automl.node_lm_levels('sec.patients', 'x1 ~ dx', NULL)$$),
   ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$SELECT automl.node_lm('sec.patients', 'x1 ~ x2', NULL, '[null]', 'treatment')$$),
   ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$INSERT INTO automl.federation_log (caller, session_user_name, function, arguments, rows_aggregated) VALUES ('x', 'x', 'x', '{}', 0)$$),
-  ('automl_kmeans_centers(bigint)', format($$SELECT count(*) FROM automl_kmeans_centers(%s)$$, :victim_model));
+  ('automl_kmeans_centers(bigint)', format($$SELECT count(*) FROM automl_kmeans_centers(%s)$$, :victim_model)),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.patients', 'dx', 'gaussian_nb', features => '{x1,x2}', nodes => '{local}')$$),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', features => '{x1,x2}', nodes => '{local}') > 0$$),
+  ('automl.node_nb(regclass,name,name[],jsonb)', $$SELECT automl.node_nb('sec.patients', 'dx', '{x1,x2}', NULL)$$),
+  ('automl.node_nb(regclass,name,name[],jsonb)', $$SELECT automl.node_nb('sec.mine', 'dx', '{x1,x2}', NULL)$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support
