@@ -340,7 +340,11 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
    $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', features => '{x1,x2}', nodes => '{local}') > 0$$),
   ('automl.node_nb(regclass,name,name[],jsonb)', $$SELECT automl.node_nb('sec.patients', 'dx', '{x1,x2}', NULL)$$),
-  ('automl.node_nb(regclass,name,name[],jsonb)', $$SELECT automl.node_nb('sec.mine', 'dx', '{x1,x2}', NULL)$$);
+  ('automl.node_nb(regclass,name,name[],jsonb)', $$SELECT automl.node_nb('sec.mine', 'dx', '{x1,x2}', NULL)$$),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.patients', NULL, 'kmeans', '{"n_clusters": 2}', '{x1,x2}', nodes => '{local}')$$),
+  ('automl.node_kmeans(regclass,name[],jsonb,integer,jsonb,jsonb)', $$SELECT automl.node_kmeans('sec.patients', '{x1,x2}', NULL, 2, NULL, NULL)$$),
+  ('automl.node_kmeans(regclass,name[],jsonb,integer,jsonb,jsonb)', $$SELECT automl.node_kmeans('sec.mine', '{x1,x2}', NULL, 2, '[[0, 0], [1, 1]]', NULL)$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support
