@@ -152,6 +152,18 @@ like($node{hb}->safe_psql('postgres', q{SELECT arguments->>'target' || ' ' || (r
 	FROM automl.federation_log WHERE function = 'automl.node_nb' ORDER BY id DESC LIMIT 1}),
 	qr/^alzheimerbroadcategory true$/, 'hb logged automl.node_nb with the target and its rows');
 
+# automl_mining's naiveBayes over the nodes: automl_fit over the nodes with the query's rows
+{
+	my $q = q{'{"user": {"code": "u"}, "targetTable": {"dbSchema": "science", "name": "cde_features_a"}, "variables": [{"code": "alzheimerbroadcategory"}], "covariables": [{"code": "lefthippocampus"}, {"code": "righthippocampus"}], "algorithm": {"code": "naiveBayes"}}'::jsonb};
+	my $out = $centre->safe_psql('postgres', qq{SET client_min_messages = warning;
+		CREATE TEMP TABLE res AS SELECT automl_mining($q, nodes => '$all') r;
+		SELECT coalesce(r->>'error', 'no error') || ' ' || (r->>'type') FROM res;
+		SELECT j.function || ' ' || (j.parameters->'nodes')::text FROM res JOIN woken.job_result j ON j.job_id = res.r->>'jobId';
+		SELECT (m.metrics->'nodes')::text || ' ' || m.algorithm FROM automl.models m ORDER BY id DESC LIMIT 1});
+	is($out, qq{no error application/pfa+json\nautoml_fit:gaussian_nb ["local", "hb", "hc"]\n["local", "hb", "hc"] gaussian_nb},
+		'automl_mining naiveBayes with nodes: a PFA model fitted over the three nodes');
+}
+
 # refusals
 my ($rc, $out, $err) = $centre->psql('postgres', qq{SELECT automl_fit('science.cde_features_a', 'alzheimerbroadcategory', 'random_forest', features => '{lefthippocampus}', nodes => '$all')});
 like($err, qr/algorithm "random_forest" is not supported over federation nodes/, 'other algorithms refused over nodes');

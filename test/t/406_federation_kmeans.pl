@@ -150,6 +150,23 @@ for my $k (3, 5)
 is($node{hb}->safe_psql('postgres', q{SELECT count(DISTINCT arguments->>'round') FROM automl.federation_log WHERE function = 'automl.node_kmeans'}),
 	'2', 'hb logged init and Lloyd rounds of automl.node_kmeans');
 
+# automl_mining's kmeans over the nodes: automl_fit over the nodes with the query's rows
+{
+	my $q = q{'{"user": {"code": "u"}, "targetTable": {"dbSchema": "science", "name": "cde_features_a"}, "variables": [{"code": "lefthippocampus"}], "covariables": [{"code": "righthippocampus"}, {"code": "subjectageyears"}], "algorithm": {"code": "kmeans", "parameters": [{"code": "k", "value": "3"}]}}'::jsonb};
+	my $out = $centre->safe_psql('postgres', qq{SET client_min_messages = warning;
+		SELECT coalesce(r->>'error', 'no error') || ' ' || jsonb_array_length((r->>'data')::jsonb->'clusters')
+		       || ' ' || ((r->>'data')::jsonb->>'inertia')::float8
+		  FROM automl_mining($q, nodes => '$all') r;
+		SELECT (metrics->>'inertia')::float8 FROM automl.models WHERE id =
+		       (SELECT max(id) FROM automl.models WHERE algorithm = 'kmeans' AND metrics ? 'nodes')});
+	my ($mining, $fit) = split /\n/, $out;
+	my $direct = $centre->safe_psql('postgres', qq{SET client_min_messages = warning;
+		SELECT automl_fit('science.cde_features_a', NULL, 'kmeans', '{"n_clusters": 3}', '{$flist}', nodes => '$all') AS id \\gset
+		SELECT (metrics->>'inertia')::float8 FROM automl.models WHERE id = :id});
+	is($mining, "no error 3 $direct", 'automl_mining kmeans with nodes: 3 clusters, the inertia of automl_fit over the nodes')
+		or diag($out);
+}
+
 # refusals
 my ($rc, $out, $err) = $centre->psql('postgres', qq{SELECT automl_fit('science.cde_features_a', NULL, 'kmeans', '{"n_clusters": 2}', '{lefthippocampus,gender}', nodes => '$all')});
 like($err, qr/feature "gender" is categorical/, 'a categorical feature is refused over nodes');
