@@ -16,6 +16,14 @@ SELECT g AS id, cos(g * 1.3) + (g % 3) AS x1, (g % 11)::float8 AS x2, (g % 5 = 0
 FROM generate_series(1, 300) g;
 SET automl.min_group_size = 1;
 \set VERBOSITY terse
+-- a call's outcome as SQLSTATE: message
+CREATE FUNCTION fedm.try(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE q;
+  RETURN 'ok';
+EXCEPTION WHEN others THEN
+  RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
 
 -- gaussian_nb over '{local}' equals the local fit: parameters and probabilities
 CREATE FUNCTION fedm.jrel(a jsonb, b jsonb) RETURNS float8 LANGUAGE plpgsql AS $$
@@ -55,32 +63,32 @@ SELECT metrics->'n_iter' AS n_iter, metrics->'init' AS init, pipeline->'estimato
 SELECT cluster, size FROM automl_kmeans_centers(:k) ORDER BY cluster;
 
 -- refusals
-SELECT automl_fit('fedm.p', 'grp', 'random_forest', features => '{x1}', nodes => '{local}');
-SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', nodes => '{local}');
-SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', features => '{x1,grp}', nodes => '{local}');
-SELECT automl_fit('fedm.p', 'x1', 'gaussian_nb', features => '{x2}', nodes => '{local}');
-SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', '{"var_smoothing": -1}', '{x1}', nodes => '{local}');
-SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', features => '{x1}', task => 'regression', nodes => '{local}');
-SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', features => '{x1}', nodes => '{nowhere}');
-SELECT automl_fit('fedm.p', 'grp', 'kmeans', features => '{x1}', nodes => '{local}');
-SELECT automl_fit('fedm.p', NULL, 'kmeans', '{"n_clusters": 2}', '{x1,sex}', nodes => '{local}');
-SELECT automl_fit('fedm.p', NULL, 'kmeans', '{"n_clusters": 2, "init": [[0, 0]]}', '{x1,x2}', nodes => '{local}');
-SELECT automl_fit('fedm.p', NULL, 'kmeans', '{"n_clusters": 0}', '{x1,x2}', nodes => '{local}');
-SELECT automl_fit('fedm.p', NULL, 'kmeans', '{"n_clusters": 400}', '{x1,x2}', nodes => '{local}');
+SELECT fedm.try($$SELECT automl_fit('fedm.p', 'grp', 'random_forest', features => '{x1}', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', features => '{x1,grp}', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', 'x1', 'gaussian_nb', features => '{x2}', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', '{"var_smoothing": -1}', '{x1}', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', features => '{x1}', task => 'regression', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', 'grp', 'gaussian_nb', features => '{x1}', nodes => '{nowhere}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', 'grp', 'kmeans', features => '{x1}', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', NULL, 'kmeans', '{"n_clusters": 2}', '{x1,sex}', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', NULL, 'kmeans', '{"n_clusters": 2, "init": [[0, 0]]}', '{x1,x2}', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', NULL, 'kmeans', '{"n_clusters": 0}', '{x1,x2}', nodes => '{local}')$$);
+SELECT fedm.try($$SELECT automl_fit('fedm.p', NULL, 'kmeans', '{"n_clusters": 400}', '{x1,x2}', nodes => '{local}')$$);
 
 -- the node side called directly
-SELECT automl.node_nb(NULL, 'grp', '{x1}', NULL);
-SELECT automl.node_nb('fedm.p', 'grp', NULL, NULL);
-SELECT automl.node_nb('fedm.p', 'grp', '{x1,x1}', NULL);
-SELECT automl.node_nb('fedm.p', 'grp', '{}', NULL);
-SELECT automl.node_nb('fedm.p', 'grp', '{nope}', NULL);
-SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, NULL, NULL, NULL);
-SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 0, NULL, NULL);
-SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 2, '[[0, 0]]', NULL);
-SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 2, '[[0, 0], [1, "a"]]', NULL);
-SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 2, '{"a": 1}', NULL);
-SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 2, '[[0, 0], [1, 1]]', '[[0, 0]]');
-SELECT automl.node_kmeans('fedm.p', '{x1,sex}', NULL, 2, NULL, NULL);
+SELECT fedm.try($$SELECT automl.node_nb(NULL, 'grp', '{x1}', NULL)$$);
+SELECT fedm.try($$SELECT automl.node_nb('fedm.p', 'grp', NULL, NULL)$$);
+SELECT fedm.try($$SELECT automl.node_nb('fedm.p', 'grp', '{x1,x1}', NULL)$$);
+SELECT fedm.try($$SELECT automl.node_nb('fedm.p', 'grp', '{}', NULL)$$);
+SELECT fedm.try($$SELECT automl.node_nb('fedm.p', 'grp', '{nope}', NULL)$$);
+SELECT fedm.try($$SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, NULL, NULL, NULL)$$);
+SELECT fedm.try($$SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 0, NULL, NULL)$$);
+SELECT fedm.try($$SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 2, '[[0, 0]]', NULL)$$);
+SELECT fedm.try($$SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 2, '[[0, 0], [1, "a"]]', NULL)$$);
+SELECT fedm.try($$SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 2, '{"a": 1}', NULL)$$);
+SELECT fedm.try($$SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 2, '[[0, 0], [1, 1]]', '[[0, 0]]')$$);
+SELECT fedm.try($$SELECT automl.node_kmeans('fedm.p', '{x1,sex}', NULL, 2, NULL, NULL)$$);
 SELECT automl.node_kmeans('fedm.p', '{x1,x2}', NULL, 2, '[[0, 0], [3, 10]]', '[[0, 0], [3, 10]]')::jsonb - 'clusters' AS lloyd_pass;
 
 -- suppression on this node: its answer says only that
