@@ -63,6 +63,18 @@ PG_FUNCTION_INFO_V1(automl_node_kmeans);
 
 #define NODE_INIT_STARTS 10
 #define NODE_INIT_SEED 42
+/* n_clusters x features at most (centres travel as JSON in every round) */
+#define MAX_CENTER_VALUES 1000000
+
+static void
+check_size(int k, int p, const char *what)
+{
+	if ((double) k * p > MAX_CENTER_VALUES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s: n_clusters x features (%d x %d) is more than %d values", what, k, p,
+						MAX_CENTER_VALUES)));
+}
 
 /* ---------------------------------------------------------------- node side */
 
@@ -301,6 +313,7 @@ automl_node_kmeans(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: k must be between 1 and 100000", what)));
+	check_size(k, p, what);
 	if (!PG_ARGISNULL(4))
 		centers = JsonbToCString(NULL, &PG_GETARG_JSONB_P(4)->root, VARSIZE(PG_GETARG_JSONB_P(4)));
 	if (!PG_ARGISNULL(5))
@@ -577,6 +590,7 @@ aml_fed_kmeans(const AmlFedFitArgs *a)
 	k = json_object_get_int(aml_fed_get(pp, "n_clusters"));
 	max_iter = json_object_get_int(aml_fed_get(pp, "max_iter"));
 	tol = json_object_get_double(aml_fed_get(pp, "tol"));
+	check_size(k, p, what);
 	centers = palloc(sizeof(double) * (size_t) k * p);
 	next = palloc(sizeof(double) * (size_t) k * p);
 	sums = palloc(sizeof(double) * (size_t) k * p);
