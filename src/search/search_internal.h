@@ -6,6 +6,7 @@
 #define AML_SEARCH_INTERNAL_H
 
 #include "core/dictionary.h"
+#include "search/batch.h"
 #include "search/search.h"
 
 #define PORTFOLIO_MAX 32
@@ -36,6 +37,17 @@ typedef struct Search
 	double		last_generation_note;
 	int			generation;
 	int			evaluated;
+	/*
+	 * The batch proposed but not yet evaluated (search.c: submit_batch):
+	 * its requests were made when it was proposed; the evaluator may start
+	 * them while it finishes the batch before.
+	 */
+	int		   *pending;
+	AmlEvalRequest *pending_req;
+	int			n_pending;
+	int			pending_generation;	/* the generation it belongs to (0: portfolio) */
+	const char *pending_note;	/* progress event to tell once it is evaluated */
+	int			generations_done;	/* generations evaluated */
 	bool		stop;
 	char		stop_reason[64];
 } Search;
