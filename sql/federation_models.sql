@@ -53,11 +53,14 @@ SELECT fedm.jrel(f.pipeline->'estimator'->'state', l.pipeline->'estimator'->'sta
        f.metrics->'nodes' AS nodes, f.description
   FROM automl.models f, automl.models l WHERE f.id = :f AND l.id = :l;
 -- an integer target with 3 values is classification, as locally
+-- (model numbers depend on the suites run before: their NOTICEs are not shown)
+SET client_min_messages = warning;
 SELECT automl_fit('fedm.p', 'code', 'gaussian_nb', features => '{x1}', nodes => '{local}') > 0 AS integer_classes;
 SELECT classes FROM automl.models ORDER BY id DESC LIMIT 1;
 
 -- k-means over '{local}' from given centres: Lloyd on this server's rows
 SELECT automl_fit('fedm.p', NULL, 'kmeans', '{"n_clusters": 2, "init": [[0, 0], [3, 10]]}', '{x1,x2}', nodes => '{local}') AS k \gset
+RESET client_min_messages;
 SELECT metrics->'n_iter' AS n_iter, metrics->'init' AS init, pipeline->'estimator'->'state'->'sizes' AS sizes
   FROM automl.models WHERE id = :k;
 SELECT cluster, size FROM automl_kmeans_centers(:k) ORDER BY cluster;
