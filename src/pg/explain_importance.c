@@ -2,7 +2,8 @@
  * explain_importance.c — the global importance automl_train stores with a
  * model (see explain_importance.h): mean |contribution| per original column
  * over the holdout rows (at most AML_IMPORTANCE_MAX_ROWS, a seeded sample of
- * them when there are more), with the model's explainer (ml/explain.h):
+ * them when there are more; fewer, down to AML_IMPORTANCE_MIN_ROWS, when the
+ * time allowed is short), with the model's explainer (ml/explain.h):
  * exact for trees, forests, boosting and linear models, permutation
  * sampling with AML_IMPORTANCE_SAMPLES permutations per row otherwise.
  *
@@ -98,6 +99,7 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 	{
 		int			to = Min(m, done + (done == 0 ? FIRST_CHUNK : CHUNK));
 		double		now;
+		double		rate;
 
 		CHECK_FOR_INTERRUPTS();
 		if (aml_explainer_importance_add(e, raw, pick, done, to, sum, sumsq, &err) != AML_OK)
@@ -107,16 +109,44 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 		}
 		done = to;
 		now = aml_now_seconds();
-		/* the rest at the rate so far */
-		if (done < m && now + (now - t_rows) * (m - done) / done > deadline)
+		rate = (now - t_rows) / done;
+		if (done >= m || now + rate * (m - done) <= deadline)
+			continue;
+		/* the rest at the rate so far would not end in time */
+		if (done == FIRST_CHUNK && m > AML_IMPORTANCE_MIN_ROWS)
 		{
-			ereport(NOTICE,
-					(errmsg("automl: feature importance not stored: explaining %d holdout rows would take about %.1f s, past the time budget",
-							m, (t_rows - t0) + (now - t_rows) * m / done),
-					 errhint("automl_feature_importance(model_id) computes it when asked.")));
-			aml_explainer_free(e);
-			return NULL;
+			/*
+			 * after the first (timing) chunk: a smaller seeded sample of the
+			 * rows, as many as fit, explained from the start
+			 */
+			int			k = (int) Min((double) m, 0.9 * (deadline - now) / fmax(rate, 1e-9));
+
+			if (k >= AML_IMPORTANCE_MIN_ROWS)
+			{
+				AmlRng		rng;
+
+				aml_rng_seed(&rng, seed + 1);
+				aml_rng_shuffle(&rng, pick, m);
+				m = k;
+				qsort(pick, m, sizeof(int), by_index);
+				memset(sum, 0, sizeof(double) * n);
+				memset(sumsq, 0, sizeof(double) * n);
+				done = 0;
+				t_rows = aml_now_seconds();
+				continue;
+			}
 		}
+		else if (done >= AML_IMPORTANCE_MIN_ROWS)
+		{
+			m = done;			/* later than the estimate: the rows explained so far */
+			break;
+		}
+		ereport(NOTICE,
+				(errmsg("automl: feature importance not stored: explaining %d holdout rows would take about %.1f s, past the time budget",
+						Min(m, AML_IMPORTANCE_MIN_ROWS), (t_rows - t0) + rate * Min(m, AML_IMPORTANCE_MIN_ROWS)),
+				 errhint("automl_feature_importance(model_id) computes it when asked.")));
+		aml_explainer_free(e);
+		return NULL;
 	}
 	aml_importance_finish(m, n, sum, sumsq);
 	obj = aml_pg_json_own(json_object_new_object());

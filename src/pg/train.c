@@ -792,10 +792,18 @@ automl_train(PG_FUNCTION_ARGS)
 	aml_model_describe(model, description, sizeof(description));
 	/* global importance on the holdout rows, stored with the model (pg/explain_importance.h) */
 	if (n_test > 0)
+	{
+		/*
+		 * within the budget, and at most half the search's time (at least
+		 * 2 s): a long explanation of an ensemble must not double the call
+		 */
+		double		until = Min(hard_deadline - store_seconds -
+								store_estimate(result, &result->final, final_rows, store_per_byte),
+								aml_now_seconds() + Max(2.0, 0.5 * result->seconds));
+
 		importance = aml_importance_at_training(model, data->raw, test_rows, n_test, opt.seed,
-												hard_deadline - store_seconds -
-												store_estimate(result, &result->final, final_rows,
-															   store_per_byte));
+												until);
+	}
 
 	/* store model, run, candidates */
 	memset(&rec, 0, sizeof(rec));
