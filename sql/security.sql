@@ -334,6 +334,7 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.node_lm_levels(regclass,text,jsonb)', $$SELECT automl.node_lm_levels('sec.patients', 'x1 ~ dx', NULL)$$),
   ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$SELECT automl.node_lm('sec.patients', 'x1 ~ x2', NULL, '[null]', 'treatment')$$),
   ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$INSERT INTO automl.federation_log (caller, session_user_name, function, arguments, rows_aggregated) VALUES ('x', 'x', 'x', '{}', 0)$$),
+  ('automl.node_quantile(regclass,name[],jsonb,text)', $$SELECT automl.node_quantile('sec.mine', '{x1}', NULL, '[[0]]')$$),
   ('automl_kmeans_centers(bigint)', format($$SELECT count(*) FROM automl_kmeans_centers(%s)$$, :victim_model));
 
 UPDATE calls SET function = fn::text;
