@@ -9,13 +9,15 @@
  * order statistic x(k) (0-based) is found by bisection on the doubles
  * themselves: a double maps to a 64-bit key in the same order
  * (double_key), and x(k) lies in a key interval [a, b] (at first: the
- * minimum's and the maximum's keys).  Every round the centre sends up to
- * 512 thresholds t spread over each open interval, every node answers how
- * many of its values are <= t, the centre sums them: the largest threshold
- * with a sum <= k and the smallest with a sum > k become the new interval.
- * An interval of one key is the value itself: x(k) is exact, a value the
- * nodes never sent.  Each round divides the interval by 512, so at most 8
- * rounds (64-bit keys), usually 7.
+ * minimum's and the maximum's keys).  Every round the centre sends 512
+ * thresholds t in each open interval, 256 spread evenly over its keys and
+ * 256 evenly over its values (the keys of [0, 4] are mostly tiny numbers:
+ * only the values' thresholds fall where the data are); every node answers
+ * how many of its values are <= t, the centre sums them: the largest
+ * threshold with a sum <= k and the smallest with a sum > k become the new
+ * interval.  An interval of one key is the value itself: x(k) is exact, a
+ * value the nodes never sent.  Each round divides the interval's keys by
+ * at least 256, so at most 8 rounds (64-bit keys).
  *
  * What leaves a node: for each threshold, the number of its values <= t.
  * automl.min_group_size: a count c is sent only when both groups it
@@ -55,7 +57,7 @@
 PG_FUNCTION_INFO_V1(automl_node_quantile);
 
 #define SPLITS 512				/* thresholds per open interval and round */
-#define MAX_ROUNDS 10			/* 64-bit keys / 9 bits per round, plus one */
+#define MAX_ROUNDS 10			/* 64-bit keys / 8 bits per round, plus two */
 #define MAX_THRESHOLDS 1000000	/* per node call */
 
 /* A double's key: the same order as the doubles (NaN excepted). */
@@ -393,11 +395,18 @@ aml_fed_quantiles(AmlFedCall *c, Oid relid, Jsonb *filter, AmlFedQuantileColumn 
 				if (t[x].col != qcol[i] || t[x].failed || t[x].a == t[x].b)
 					continue;
 				open++;
-				for (int s = 0; s < SPLITS; s++)
+				for (int s = 0; s < SPLITS / 2; s++)
 				{
 					unsigned __int128 span = (unsigned __int128) (t[x].b - t[x].a);
+					double		va = key_double(t[x].a);
+					double		vb = key_double(t[x].b);
+					double		v = va + s * (vb / (SPLITS / 2) - va / (SPLITS / 2));
+					uint64		kv = isfinite(v) ? double_key(v) : t[x].a;
 
-					keys[i][nkeys[i]++] = t[x].a + (uint64) (span * s / SPLITS);
+					/* spread over the keys (at most 8 rounds in all)... */
+					keys[i][nkeys[i]++] = t[x].a + (uint64) (span * s / (SPLITS / 2));
+					/* ...and over the values (dense where the data are) */
+					keys[i][nkeys[i]++] = Min(Max(kv, t[x].a), t[x].b - 1);
 				}
 			}
 			if (nkeys[i] > 1)
