@@ -323,6 +323,7 @@ aml_fed_quantiles(AmlFedCall *c, Oid relid, Jsonb *filter, AmlFedQuantileColumn 
 	LocalQuantile la;
 	const char *params[4];
 	bool		lost = false;
+	bool	   *in_call;
 
 	for (int j = 0; j < ncols; j++)
 	{
@@ -344,6 +345,10 @@ aml_fed_quantiles(AmlFedCall *c, Oid relid, Jsonb *filter, AmlFedQuantileColumn 
 	}
 	if (nq == 0)
 		return;
+	/* the nodes whose counts the first round summed: each must answer every round */
+	in_call = palloc(sizeof(bool) * Max(c->n, 1));
+	for (int n = 0; n < c->n; n++)
+		in_call[n] = c->nodes[n].state != AML_FED_FAILED;
 
 	names = palloc(sizeof(Datum) * nq);
 	initStringInfo(&arr);
@@ -447,6 +452,8 @@ aml_fed_quantiles(AmlFedCall *c, Oid relid, Jsonb *filter, AmlFedQuantileColumn 
 			json_object *cs;
 			bool		ok;
 
+			if (!in_call[n])
+				continue;
 			if (node->state == AML_FED_FAILED)
 			{
 				lost = true;
