@@ -335,6 +335,8 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$SELECT automl.node_lm('sec.patients', 'x1 ~ x2', NULL, '[null]', 'treatment')$$),
   ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$INSERT INTO automl.federation_log (caller, session_user_name, function, arguments, rows_aggregated) VALUES ('x', 'x', 'x', '{}', 0)$$),
   ('automl.node_quantile(regclass,name[],jsonb,text)', $$SELECT automl.node_quantile('sec.mine', '{x1}', NULL, '[[0]]')$$),
+  ('automl.node_histogram_groups(regclass,name,name[],jsonb,integer,double precision,double precision,text)', $$SELECT automl.node_histogram_groups('sec.mine', 'x1', '{dx}', NULL, 5, 0, 1, NULL)$$),
+  ('automl_histogram(regclass,name,integer,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_histogram('sec.patients', 'x1', 5, '{dx}', nodes => '{local}')$$),
   ('automl_kmeans_centers(bigint)', format($$SELECT count(*) FROM automl_kmeans_centers(%s)$$, :victim_model));
 
 UPDATE calls SET function = fn::text;

@@ -1,8 +1,11 @@
 --
--- federation_quantile: automl_summary over nodes => '{local}' gives the
+-- federation_rounds: automl_summary over nodes => '{local}' gives the
 -- local summary's quartiles, median, min and max exactly (bisection on
 -- counts, src/federation/fed_quantile.c; test/t/404 runs three clusters),
--- the node side automl.node_quantile and its bad arguments, suppression.
+-- the node side automl.node_quantile and its bad arguments, suppression;
+-- automl_histogram(..., group_by, nodes => '{local}') = the local one
+-- (src/federation/fed_histogram_groups.c; test/t/401 runs three clusters),
+-- automl.node_histogram_groups and its bad arguments, suppression.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS automl;
@@ -15,6 +18,7 @@ SELECT g AS id, round((sin(g) * 40)::numeric, 1)::float8 AS x,
        CASE WHEN g % 20 = 5 THEN 'NaN'::float8 ELSE exp(g / 60.0) END AS z,
        g % 3 = 0 AS b, (ARRAY['a', 'b', 'c'])[1 + g % 3] AS grp, 1e-300 * g AS tiny
 FROM generate_series(1, 301) g;
+
 CREATE FUNCTION fq.same(f jsonb) RETURNS TABLE (column_name text, exact boolean, moments boolean) LANGUAGE sql AS $$
   SELECT l.column_name,
          (l.min, l.q1, l.median, l.q3, l.max, l.count, l.null_count)
@@ -26,114 +30,83 @@ CREATE FUNCTION fq.same(f jsonb) RETURNS TABLE (column_name text, exact boolean,
 $$;
 SET client_min_messages = warning;
 SELECT * FROM fq.same(NULL);
- column_name | exact | moments 
--------------+-------+---------
- b           | t     | t
- grp         | t     | t
- id          | t     | t
- tiny        | t     | t
- x           | t     | t
- y           | t     | t
- z           | t     | t
-(7 rows)
-
 SELECT * FROM fq.same('{"rules": [{"field": "id", "operator": "less", "value": 240}]}');
- column_name | exact | moments 
--------------+-------+---------
- b           | t     | t
- grp         | t     | t
- id          | t     | t
- tiny        | t     | t
- x           | t     | t
- y           | t     | t
- z           | t     | t
-(7 rows)
-
 RESET client_min_messages;
 SELECT column_name, q1, median, q3 FROM automl_summary('fq.p', '{y,b,grp}', nodes => '{local}');
- column_name |  q1   | median |  q3  
--------------+-------+--------+------
- y           | -2.25 |  -0.25 | 1.75
- b           |     0 |      0 |    1
- grp         |       |        |     
-(3 rows)
-
 SELECT automl.node_quantile('fq.p', '{x}', NULL, '[[0]]');
-         node_quantile         
--------------------------------
- {"n": 301, "counts": [[151]]}
-(1 row)
-
 SELECT arguments->>'columns' AS columns, arguments->>'thresholds' AS thresholds, rows_aggregated
 FROM automl.federation_log WHERE function = 'automl.node_quantile' ORDER BY id DESC LIMIT 1;
- columns | thresholds | rows_aggregated 
----------+------------+-----------------
- {x}     | 1          |             301
-(1 row)
 
 -- a quartile in a node's rare tail: min_group_size 120 > a quarter of 301 rows
 SET automl.min_group_size = 120;
 SELECT column_name, min IS NOT NULL AS min, q1, median IS NOT NULL AS median, q3, max IS NOT NULL AS max
 FROM automl_summary('fq.p', '{x}', nodes => '{local}');
-WARNING:  automl_summary: node "-": quartiles of column "x" not computed: they lie where a node has fewer than automl.min_group_size (120) values
- column_name | min | q1 | median | q3 | max 
--------------+-----+----+--------+----+-----
- x           | t   |    | t      |    | t
-(1 row)
-
 SELECT f->>'message' FROM jsonb_array_elements(automl_federation_feedback()) f;
-                                                   ?column?                                                    
----------------------------------------------------------------------------------------------------------------
- quartiles of column "x" not computed: they lie where a node has fewer than automl.min_group_size (120) values
-(1 row)
-
 SET automl.min_group_size = 10;
 SELECT automl.node_quantile('fq.p', '{x}', NULL, '[[-41, -40, 0, 30, 39.9, 40]]');
-                     node_quantile                      
---------------------------------------------------------
- {"n": 301, "counts": [[0, null, 151, 232, null, 301]]}
-(1 row)
-
 SELECT automl.node_quantile('fq.p', '{x}', '{"rules": [{"field": "id", "operator": "less", "value": 3}]}', '[[0]]');
-                                  node_quantile                                   
-----------------------------------------------------------------------------------
- {"suppressed": "the set of rows has fewer than automl.min_group_size (10) rows"}
-(1 row)
 
 -- node side, bad arguments
 \set VERBOSITY terse
 SELECT automl.node_quantile('fq.p', '{x}', NULL, NULL);
-ERROR:  automl.node_quantile: thresholds must not be NULL
 SELECT automl.node_quantile(NULL, '{x}', NULL, '[[0]]');
-ERROR:  argument 1 of a federation function must not be NULL
 SELECT automl.node_quantile('fq.p', NULL, NULL, '[[0]]');
-ERROR:  argument 2 of a federation function must not be NULL
 SELECT automl.node_quantile('fq.p', '{x}', NULL, 'not json');
-ERROR:  automl.node_quantile: thresholds must be a JSON array of arrays of numbers, one per column
 SELECT automl.node_quantile('fq.p', '{x}', NULL, '{"x": [0]}');
-ERROR:  automl.node_quantile: thresholds must be a JSON array of arrays of numbers, one per column
 SELECT automl.node_quantile('fq.p', '{x,y}', NULL, '[[0]]');
-ERROR:  automl.node_quantile: thresholds has 1 arrays for 2 columns
 SELECT automl.node_quantile('fq.p', '{x}', NULL, '[["a"]]');
-ERROR:  automl.node_quantile: column "x" must be numeric or boolean, its thresholds an array of numbers
 SELECT automl.node_quantile('fq.p', '{x}', NULL, '[0]');
-ERROR:  automl.node_quantile: column "x" must be numeric or boolean, its thresholds an array of numbers
 SELECT automl.node_quantile('fq.p', '{grp}', NULL, '[[0]]');
-ERROR:  automl.node_quantile: column "grp" must be numeric or boolean, its thresholds an array of numbers
 SELECT automl.node_quantile('fq.p', '{nosuch}', NULL, '[[0]]');
-ERROR:  column "nosuch" of relation "p" does not exist
 SELECT automl.node_quantile('fq.p', '{x}', NULL, '[[' || repeat('0,', 1000000) || '0]]');
-ERROR:  automl.node_quantile: more than 1000000 thresholds
 CREATE ROLE fq_outsider;
 GRANT USAGE ON SCHEMA fq TO fq_outsider;
 GRANT SELECT ON fq.p TO fq_outsider;
 SET ROLE fq_outsider;
 SELECT automl.node_quantile('fq.p', '{x}', NULL, '[[0]]');
-ERROR:  permission denied for federation function automl.node_quantile
 RESET ROLE;
 \set VERBOSITY default
+
+-- histograms per group: numeric, categorical and boolean group columns, NULL groups
+CREATE FUNCTION fq.hsame(col name, g name[], bins int, f jsonb) RETURNS boolean LANGUAGE sql AS $$
+  SELECT (SELECT jsonb_agg(to_jsonb(t)) FROM automl_histogram('fq.p', col, bins, g, f) t) =
+         (SELECT jsonb_agg(to_jsonb(t)) FROM automl_histogram('fq.p', col, bins, g, f, nodes => '{local}') t)
+$$;
+SET automl.min_group_size = 1;
+SET client_min_messages = warning;
+SELECT fq.hsame('x', '{grp}', 10, NULL) AS by_category,
+       fq.hsame('x', '{b,grp}', 7, NULL) AS by_boolean_and_category,
+       fq.hsame('z', '{y}', 5, NULL) AS by_number_with_nulls,
+       fq.hsame('grp', '{b}', 20, NULL) AS categorical_by_boolean,
+       fq.hsame('x', '{grp}', 4, '{"rules": [{"field": "id", "operator": "less", "value": 100}]}') AS filtered;
+RESET client_min_messages;
+SELECT group_values, bin, count FROM automl_histogram('fq.p', 'x', 2, '{b}', nodes => '{local}');
+-- suppression: groups and bins under automl.min_group_size
+SET automl.min_group_size = 40;
+SELECT group_values, bin, count FROM automl_histogram('fq.p', 'x', 2, '{y}', nodes => '{local}');
+SELECT f->>'message' FROM jsonb_array_elements(automl_federation_feedback()) f;
+SET automl.min_group_size = 10;
+SELECT automl.node_histogram_groups('fq.p', 'x', '{b}', NULL, 2, -40, 40, NULL);
+SELECT automl.node_histogram_groups('fq.p', 'grp', '{b}', NULL, NULL, NULL, NULL, '["a", "c"]');
+\set VERBOSITY terse
+SELECT count(*) FROM automl_histogram('fq.p', 'x', 2, '{x}', nodes => '{local}');
+SELECT count(*) FROM automl_histogram('fq.p', 'x', 2, '{nosuch}', nodes => '{local}');
+SELECT count(*) FROM automl_histogram('fq.p', 'x', 2, '{NULL}', nodes => '{local}');
+SELECT automl.node_histogram_groups('fq.p', 'x', NULL, NULL, 2, -40, 40, NULL);
+SELECT automl.node_histogram_groups('fq.p', 'x', '{b}', NULL, 2, NULL, 40, NULL);
+SELECT automl.node_histogram_groups('fq.p', 'x', '{b}', NULL, 2, 40, -40, NULL);
+SELECT automl.node_histogram_groups('fq.p', 'x', '{b}', NULL, 0, -40, 40, NULL);
+SELECT automl.node_histogram_groups('fq.p', 'x', '{b}', NULL, 2, -40, 40, '["a"]');
+SELECT automl.node_histogram_groups('fq.p', 'grp', '{b}', NULL, 2, -40, 40, NULL);
+SELECT automl.node_histogram_groups('fq.p', 'grp', '{b}', NULL, NULL, NULL, NULL, '["c", "a"]');
+SELECT automl.node_histogram_groups('fq.p', 'grp', '{b}', NULL, NULL, NULL, NULL, '[1]');
+SELECT automl.node_histogram_groups('fq.p', 'grp', '{grp}', NULL, NULL, NULL, NULL, '["a"]');
+SET ROLE fq_outsider;
+SELECT automl.node_histogram_groups('fq.p', 'x', '{b}', NULL, 2, -40, 40, NULL);
+RESET ROLE;
+\set VERBOSITY default
+SELECT arguments->>'group_by' AS group_by, arguments->>'bins' AS bins, rows_aggregated, suppressed
+FROM automl.federation_log WHERE function = 'automl.node_histogram_groups' ORDER BY id DESC LIMIT 1;
+
 DROP SCHEMA fq CASCADE;
-NOTICE:  drop cascades to 2 other objects
-DETAIL:  drop cascades to table fq.p
-drop cascades to function fq.same(jsonb)
 DROP ROLE fq_outsider;
