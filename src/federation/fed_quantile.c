@@ -17,7 +17,9 @@
  * threshold with a sum <= k and the smallest with a sum > k become the new
  * interval.  An interval of one key is the value itself: x(k) is exact, a
  * value the nodes never sent.  Each round divides the interval's keys by
- * at least 256, so at most 8 rounds (64-bit keys).
+ * at least 256, so at most 8 rounds (64-bit keys); short decimals near the
+ * interval's middle are also tried (add_decimal_candidates), which ends
+ * most bisections after 2 to 4 rounds.
  *
  * What leaves a node: for each threshold, the number of its values <= t.
  * automl.min_group_size: a count c is sent only when both groups it
@@ -57,6 +59,7 @@
 PG_FUNCTION_INFO_V1(automl_node_quantile);
 
 #define SPLITS 512				/* thresholds per open interval and round */
+#define DECIMALS 17				/* significant digits of the decimal candidates */
 #define MAX_ROUNDS 10			/* 64-bit keys / 8 bits per round, plus two */
 #define MAX_THRESHOLDS 1000000	/* per node call */
 
@@ -311,6 +314,39 @@ target_value(const Target *t, int nt, int col, int64 k, bool *isnull)
 
 static const double probs[3] = {0.25, 0.5, 0.75};
 
+/*
+ * Data are mostly short decimals: the interval's middle rounded to 1 .. 17
+ * significant digits, v, with the key just below it.  When x(k) is v, the
+ * counts at those two thresholds close the interval on v at once (not
+ * after the keys' bisection has reached one key): about 4 rounds instead
+ * of 7 for data of 4-5 digits, 2 for integers.  Still counts only.
+ */
+static void
+add_decimal_candidates(uint64 *keys, int *n, uint64 a, uint64 b)
+{
+	double		va = key_double(a);
+	double		vb = key_double(b);
+	double		mid = va / 2 + vb / 2;
+	char		buf[64];
+
+	if (!isfinite(mid))
+		return;
+	for (int p = 1; p <= DECIMALS; p++)
+	{
+		double		v;
+		uint64		k;
+
+		snprintf(buf, sizeof(buf), "%.*g", p, mid);
+		v = strtod(buf, NULL);
+		if (!(v >= va && v <= vb))
+			continue;
+		k = double_key(v);
+		keys[(*n)++] = k;
+		if (k > a)
+			keys[(*n)++] = k - 1;
+	}
+}
+
 void
 aml_fed_quantiles(AmlFedCall *c, Oid relid, Jsonb *filter, AmlFedQuantileColumn *cols, int ncols)
 {
@@ -393,7 +429,7 @@ aml_fed_quantiles(AmlFedCall *c, Oid relid, Jsonb *filter, AmlFedQuantileColumn 
 
 			for (int x = 0; x < nt; x++)
 				if (t[x].col == qcol[i] && !t[x].failed && t[x].a != t[x].b)
-					cap += SPLITS;
+					cap += SPLITS + 2 * DECIMALS;
 			keys[i] = palloc(sizeof(uint64) * Max(cap, 1));
 			for (int x = 0; x < nt; x++)
 			{
@@ -413,6 +449,7 @@ aml_fed_quantiles(AmlFedCall *c, Oid relid, Jsonb *filter, AmlFedQuantileColumn 
 					/* ...and over the values (dense where the data are) */
 					keys[i][nkeys[i]++] = Min(Max(kv, t[x].a), t[x].b - 1);
 				}
+				add_decimal_candidates(keys[i], &nkeys[i], t[x].a, t[x].b);
 			}
 			if (nkeys[i] > 1)
 			{
