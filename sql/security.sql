@@ -201,9 +201,9 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.mine')$$),
   ('automl_summary(regclass,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_summary('sec.patients')$$),
   ('automl_import_variables(jsonb)', $$SELECT automl_import_variables('{"groups": [], "variables": [{"code": "x1", "type": "text"}]}')$$),
-  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb)',
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
    $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', name => 'diagnosis')$$),
-  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb)',
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
    $$SELECT automl_fit('sec.patients', 'dx', 'gaussian_nb')$$),
   ('automl_train(regclass,name,name[],text,text,interval,integer,double precision,integer,text,text,integer,text,text,text,jsonb)',
    $$SELECT model_id FROM automl_train('sec.mine', 'dx', search_space => 'light', max_evaluations => 2, name => 'diagnosis')$$),
@@ -334,10 +334,20 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.node_lm_levels(regclass,text,jsonb)', $$SELECT automl.node_lm_levels('sec.patients', 'x1 ~ dx', NULL)$$),
   ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$SELECT automl.node_lm('sec.patients', 'x1 ~ x2', NULL, '[null]', 'treatment')$$),
   ('automl.node_lm(regclass,text,jsonb,jsonb,text)', $$INSERT INTO automl.federation_log (caller, session_user_name, function, arguments, rows_aggregated) VALUES ('x', 'x', 'x', '{}', 0)$$),
+  ('automl_kmeans_centers(bigint)', format($$SELECT count(*) FROM automl_kmeans_centers(%s)$$, :victim_model)),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.patients', 'dx', 'gaussian_nb', features => '{x1,x2}', nodes => '{local}')$$),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.mine', 'dx', 'gaussian_nb', features => '{x1,x2}', nodes => '{local}') > 0$$),
+  ('automl.node_nb(regclass,name,name[],jsonb)', $$SELECT automl.node_nb('sec.patients', 'dx', '{x1,x2}', NULL)$$),
+  ('automl.node_nb(regclass,name,name[],jsonb)', $$SELECT automl.node_nb('sec.mine', 'dx', '{x1,x2}', NULL)$$),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.patients', NULL, 'kmeans', '{"n_clusters": 2}', '{x1,x2}', nodes => '{local}')$$),
+  ('automl.node_kmeans(regclass,name[],jsonb,integer,jsonb,jsonb)', $$SELECT automl.node_kmeans('sec.patients', '{x1,x2}', NULL, 2, NULL, NULL)$$),
+  ('automl.node_kmeans(regclass,name[],jsonb,integer,jsonb,jsonb)', $$SELECT automl.node_kmeans('sec.mine', '{x1,x2}', NULL, 2, '[[0, 0], [1, 1]]', NULL)$$),
   ('automl.node_quantile(regclass,name[],jsonb,text)', $$SELECT automl.node_quantile('sec.mine', '{x1}', NULL, '[[0]]')$$),
   ('automl.node_histogram_groups(regclass,name,name[],jsonb,integer,double precision,double precision,text)', $$SELECT automl.node_histogram_groups('sec.mine', 'x1', '{dx}', NULL, 5, 0, 1, NULL)$$),
-  ('automl_histogram(regclass,name,integer,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_histogram('sec.patients', 'x1', 5, '{dx}', nodes => '{local}')$$),
-  ('automl_kmeans_centers(bigint)', format($$SELECT count(*) FROM automl_kmeans_centers(%s)$$, :victim_model));
+  ('automl_histogram(regclass,name,integer,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_histogram('sec.patients', 'x1', 5, '{dx}', nodes => '{local}')$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

@@ -57,12 +57,13 @@ REVOKE EXECUTE ON FUNCTION automl.models_changed() FROM PUBLIC;
 CREATE FUNCTION automl_fit(relation regclass, target name, algorithm text,
                            params jsonb DEFAULT '{}', features name[] DEFAULT NULL,
                            task text DEFAULT 'auto', seed int DEFAULT 42, name text DEFAULT NULL,
-                           filter jsonb DEFAULT NULL)
+                           filter jsonb DEFAULT NULL, nodes text[] DEFAULT NULL,
+                           strict boolean DEFAULT false)
 RETURNS bigint
-AS 'MODULE_PATHNAME', 'automl_fit'
+AS 'MODULE_PATHNAME', 'automl_fed_fit'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION automl_fit(regclass, name, text, jsonb, name[], text, int, text, jsonb) IS
-    'Fit one algorithm (with default preprocessing) on a relation (the rows passing filter, query-builder JSON); stores it in automl.models and returns the model id';
+COMMENT ON FUNCTION automl_fit(regclass, name, text, jsonb, name[], text, int, text, jsonb, text[], boolean) IS
+    'Fit one algorithm (with default preprocessing) on a relation (the rows passing filter, query-builder JSON); stores it in automl.models and returns the model id. nodes: fit gaussian_nb or kmeans over federation nodes (the model of the union of their complete rows; features named), strict: a node failure is an error';
 
 CREATE FUNCTION automl_deploy_model(model_id bigint)
 RETURNS text

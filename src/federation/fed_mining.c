@@ -16,7 +16,8 @@
  * "node", "message"}), not a failure, unless strict.
  *
  * Codes: statisticsSummary, histograms (grouping too), linearRegression,
- * anova, correlationHeatmap, pca.  Any other code with nodes: 0A000 naming
+ * anova, correlationHeatmap, pca, naiveBayes and kmeans (automl_fit over
+ * nodes: fed_nb.c, fed_kmeans.c).  Any other code with nodes: 0A000 naming
  * the code (their fits read rows at one place).
  */
 #include "postgres.h"
@@ -33,7 +34,8 @@
 #include "pg/woken_job.h"
 
 static const char *const fed_codes[] = {
-	"statisticsSummary", "histograms", "linearRegression", "anova", "correlationHeatmap", "pca"
+	"statisticsSummary", "histograms", "linearRegression", "anova", "correlationHeatmap", "pca",
+	"naiveBayes", "kmeans"
 };
 
 void
@@ -48,7 +50,7 @@ aml_woken_fed_check_code(AmlWokenJob *job, const char *code)
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("algorithm %s is not supported over federation nodes", code),
 			 errdetail("Codes that run over nodes: statisticsSummary, histograms, linearRegression, anova, "
-					   "correlationHeatmap, pca."),
+					   "correlationHeatmap, pca, naiveBayes, kmeans."),
 			 errhint("Run it without nodes (on this server's rows).")));
 }
 

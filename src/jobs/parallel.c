@@ -122,6 +122,28 @@ typedef struct Header
 	Size		oof_capacity;	/* doubles per slot */
 } Header;
 
+/*
+ * The leader's view of one request: from its first split handed out to the
+ * end of the call that finishes it (a request of the next batch may be
+ * started during an earlier call: batch.h).
+ */
+typedef struct Work
+{
+	AmlEvalRequest req;			/* the search's; its spec text outlives us */
+	bool		wanted;			/* named by the current call */
+	bool		started;
+	bool		finished;
+	double		cap;
+	double		cap_seconds;
+	int			next;			/* next split to hand out */
+	int			taken;			/* splits taken into the result, in order */
+	bool		have[AML_MAX_FOLDS];
+	AmlFoldOutcome out[AML_MAX_FOLDS];
+	AmlRng		rng;
+	json_object *spec;			/* parsed when the leader runs one of its splits */
+	AmlCandidate result;
+} Work;
+
 typedef struct Parallel
 {
 	dsm_segment *seg;
@@ -132,6 +154,13 @@ typedef struct Parallel
 	bool		leader_computes;	/* fewer helpers started than wanted */
 	int			by_helpers;		/* splits the helpers evaluated */
 	int			by_leader;
+	int			ahead;			/* splits of a next batch handed out early */
+	/* the split each helper holds: candidate number (0: none) and split */
+	int			held_number[MAX_HELPERS];
+	int			held_fold[MAX_HELPERS];
+	Work	  **work;			/* requests started or named, in TopTransactionContext */
+	int			n_work;
+	int			cap_work;
 } Parallel;
 
 #define SLOT(hdr, i) ((Slot *) ((char *) (hdr) + (hdr)->slots_off + (Size) (i) * (hdr)->slot_size))
@@ -167,21 +196,6 @@ helper_alive(Parallel *p, int i)
 	return true;
 }
 
-/* The leader's view of one request of the batch. */
-typedef struct Pending
-{
-	bool		started;
-	bool		finished;
-	double		cap;
-	double		cap_seconds;
-	int			next;			/* next split to hand out */
-	int			taken;			/* splits taken into the result, in order */
-	bool		have[AML_MAX_FOLDS];
-	AmlFoldOutcome out[AML_MAX_FOLDS];
-	AmlRng		rng;
-	json_object *spec;			/* parsed when the leader runs one of its splits */
-} Pending;
-
 static bool
 any_helper_alive(Parallel *p)
 {
@@ -191,50 +205,124 @@ any_helper_alive(Parallel *p)
 	return false;
 }
 
-static void
-take_outcome(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *requests,
-			 Pending *pend, int r, int f, AmlFoldOutcome *o, AmlCandidate *results)
+static Work *
+find_work(Parallel *p, int number)
 {
-	Pending    *q = &pend[r];
+	for (int i = 0; i < p->n_work; i++)
+		if (p->work[i]->req.number == number)
+			return p->work[i];
+	return NULL;
+}
 
-	if (q->finished)
+/* The entry of a request, made when it is first named. */
+static Work *
+get_work(Parallel *p, const AmlEvalRequest *req)
+{
+	Work	   *w = find_work(p, req->number);
+
+	if (w == NULL)
+	{
+		if (p->n_work == p->cap_work)
+		{
+			p->cap_work = p->cap_work ? 2 * p->cap_work : 16;
+			p->work = p->work == NULL
+				? MemoryContextAlloc(TopTransactionContext, sizeof(Work *) * p->cap_work)
+				: repalloc(p->work, sizeof(Work *) * p->cap_work);
+		}
+		w = MemoryContextAllocZero(TopTransactionContext, sizeof(Work));
+		w->req = *req;
+		p->work[p->n_work++] = w;
+	}
+	w->wanted = true;
+	return w;
+}
+
+/* Forget a request (its result, if any, taken out before). */
+static void
+release_work(Parallel *p, Work *w)
+{
+	for (int f = 0; f < AML_MAX_FOLDS; f++)
+		if (w->have[f])
+			aml_fold_outcome_clear(&w->out[f]);
+	if (w->spec != NULL)
+		json_object_put(w->spec);
+	aml_matrix_free(w->result.oof);
+	for (int i = 0; i < p->n_work; i++)
+		if (p->work[i] == w)
+		{
+			p->work[i] = p->work[--p->n_work];
+			break;
+		}
+	pfree(w);
+}
+
+static void
+take_outcome(const AmlEvalContext *ctx, Work *w, int f, AmlFoldOutcome *o)
+{
+	if (w->finished)
 	{
 		aml_fold_outcome_clear(o);
 		return;
 	}
-	q->out[f] = *o;
-	q->have[f] = true;
-	while (!q->finished && q->taken < ctx->cv->k && q->have[q->taken])
+	w->out[f] = *o;
+	w->have[f] = true;
+	while (!w->finished && w->taken < ctx->cv->k && w->have[w->taken])
 	{
-		int			t = q->taken++;
+		int			t = w->taken++;
 
-		q->have[t] = false;
-		if (aml_cv_take_fold(ctx->cv, &requests[r].prune, requests[r].keep_oof, t, &q->out[t],
-							 &results[r]))
-			q->finished = true;
+		w->have[t] = false;
+		if (aml_cv_take_fold(ctx->cv, &w->req.prune, w->req.keep_oof, t, &w->out[t], &w->result))
+			w->finished = true;
 	}
-	if (q->finished)
+	if (w->finished)
 	{
 		for (int i = 0; i < ctx->cv->k; i++)
-			if (q->have[i])
+			if (w->have[i])
 			{
-				aml_fold_outcome_clear(&q->out[i]);
-				q->have[i] = false;
+				aml_fold_outcome_clear(&w->out[i]);
+				w->have[i] = false;
 			}
-		aml_cv_candidate_end(ctx->cv, &results[r], AML_OK);
+		aml_cv_candidate_end(ctx->cv, &w->result, AML_OK);
 	}
 }
 
-static bool pick_split(const AmlEvalContext *ctx, const AmlEvalRequest *requests, Pending *pend,
-					   AmlCandidate *results, int i);
-
-/* The next split to hand out: *r, *f; false when none is left. */
+/* Start w if it is not yet (false: it is skipped, no time left). */
 static bool
-next_split(const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n, Pending *pend,
-		   AmlCandidate *results, int *r, int *f)
+pick_split(const AmlEvalContext *ctx, Work *w)
+{
+	double		now;
+
+	if (w->started)
+		return true;
+	now = aml_clock();
+	w->started = true;
+	aml_cv_candidate_begin(&w->result);
+	if (now >= w->req.deadline)
+	{
+		w->result.status = AML_CANDIDATE_SKIPPED;
+		w->result.signed_mean = -INFINITY;
+		snprintf(w->result.reason, sizeof(w->result.reason),
+				 "not started: no time left in the budget");
+		w->finished = true;
+		return false;
+	}
+	w->cap = w->req.deadline;
+	if (w->req.max_seconds > 0)
+		w->cap = fmin(w->cap, now + w->req.max_seconds);
+	w->cap_seconds = w->cap - now;
+	aml_eval_rng(ctx->seed, w->req.number, &w->rng);
+	return true;
+}
+
+/*
+ * The next split to hand out: *out, *f; false when none is left.  order:
+ * the call's requests, then the next batch's.
+ */
+static bool
+next_split(const AmlEvalContext *ctx, Work **order, int n, Work **out, int *f)
 {
 	/*
-	 * Candidates in proposal order, their splits one after the other; but
+	 * Requests in proposal order, their splits one after the other; but
 	 * while pruning may stop a candidate after its first split, its second
 	 * is not handed out before the first is back (another candidate's first
 	 * split is), so that processes do not run splits a prune would drop.
@@ -242,70 +330,38 @@ next_split(const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n, Pen
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < n; i++)
 		{
-			Pending    *q = &pend[i];
+			Work	   *w = order[i];
 
-			if (q->finished || q->next >= ctx->cv->k)
+			if (w->finished || w->next >= ctx->cv->k)
 				continue;
-			if (pass == 0 && requests[i].prune.active && q->next > 0 && q->taken == 0)
+			if (pass == 0 && w->req.prune.active && w->next > 0 && w->taken == 0)
 				continue;
-			if (pick_split(ctx, requests, pend, results, i))
+			if (pick_split(ctx, w))
 			{
-				*r = i;
-				*f = q->next++;
+				*out = w;
+				*f = w->next++;
 				return true;
 			}
 		}
 	return false;
 }
 
-/* Start request i if it is not yet (false: it is skipped, no time left). */
-static bool
-pick_split(const AmlEvalContext *ctx, const AmlEvalRequest *requests, Pending *pend,
-		   AmlCandidate *results, int i)
-{
-	Pending    *q = &pend[i];
-	double		now;
-
-	if (q->started)
-		return true;
-	now = aml_clock();
-	q->started = true;
-	aml_cv_candidate_begin(&results[i]);
-	if (now >= requests[i].deadline)
-	{
-		results[i].status = AML_CANDIDATE_SKIPPED;
-		results[i].signed_mean = -INFINITY;
-		snprintf(results[i].reason, sizeof(results[i].reason),
-				 "not started: no time left in the budget");
-		q->finished = true;
-		return false;
-	}
-	q->cap = requests[i].deadline;
-	if (requests[i].max_seconds > 0)
-		q->cap = fmin(q->cap, now + requests[i].max_seconds);
-	q->cap_seconds = q->cap - now;
-	aml_eval_rng(ctx->seed, requests[i].number, &q->rng);
-	return true;
-}
-
-/* The leader runs split f of request r itself. */
+/* The leader runs split f of w itself. */
 static AmlStatus
-leader_split(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *requests, Pending *pend,
-			 int r, int f, AmlCandidate *results, AmlError *err)
+leader_split(Parallel *p, const AmlEvalContext *ctx, Work *w, int f, AmlError *err)
 {
-	Pending    *q = &pend[r];
 	AmlFoldOutcome o;
 
-	if (q->spec == NULL)
-		AML_TRY(aml_json_parse(requests[r].spec, strlen(requests[r].spec), &q->spec, err));
-	if (aml_cv_fold(ctx->cv, q->spec, f, &q->rng, q->cap, q->cap_seconds, requests[r].keep_oof,
+	if (w->spec == NULL)
+		AML_TRY(aml_json_parse(w->req.spec, strlen(w->req.spec), &w->spec, err));
+	if (aml_cv_fold(ctx->cv, w->spec, f, &w->rng, w->cap, w->cap_seconds, w->req.keep_oof,
 					ctx->cancelled, &o, err) != AML_OK)
 	{
 		aml_fold_outcome_clear(&o);
 		return err->status;
 	}
 	p->by_leader++;
-	take_outcome(p, ctx, requests, pend, r, f, &o, results);
+	take_outcome(ctx, w, f, &o);
 	return AML_OK;
 }
 
@@ -328,22 +384,25 @@ slot_outcome(Slot *slot, AmlFoldOutcome *o)
 	}
 }
 
+/*
+ * Hand out splits until the first n_finish requests of order are finished;
+ * splits of the others (the next batch) go to processes that would idle.
+ * Splits still running when it returns stay with their helpers: their
+ * outcomes are taken by a later call (or dropped when their request is
+ * finished or forgotten).
+ */
 static AmlStatus
-run_batch(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n,
-		  Pending *pend, AmlCandidate *results, AmlError *err)
+run_batch(Parallel *p, const AmlEvalContext *ctx, Work **order, int n_finish, int n_order,
+		  AmlError *err)
 {
 	Header	   *hdr = p->hdr;
-	int			held_r[MAX_HELPERS];
-	int			held_f[MAX_HELPERS];
-	int			outstanding = 0;
 
-	for (int i = 0; i < p->n_helpers; i++)
-		held_r[i] = -1;
 	for (;;)
 	{
-		int			r;
+		Work	   *w;
 		int			f;
 		bool		more;
+		bool		done;
 
 		if (ctx->cancelled != NULL && ctx->cancelled())
 		{
@@ -359,8 +418,9 @@ run_batch(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *requests
 		{
 			Slot	   *slot = SLOT(hdr, i);
 			uint32		state = pg_atomic_read_u32(&slot->state);
+			int			held = p->held_number[i];
 
-			if (held_r[i] >= 0 && state == SLOT_DONE)
+			if (held > 0 && state == SLOT_DONE)
 			{
 				AmlFoldOutcome o;
 
@@ -369,18 +429,18 @@ run_batch(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *requests
 					return aml_error(err, slot->error_status, "%s", slot->error_message);
 				slot_outcome(slot, &o);
 				p->by_helpers++;
-				outstanding--;
-				r = held_r[i];
-				held_r[i] = -1;
+				p->held_number[i] = 0;
 				pg_atomic_write_u32(&slot->state, SLOT_IDLE);
-				take_outcome(p, ctx, requests, pend, r, held_f[i], &o, results);
+				if ((w = find_work(p, held)) != NULL)
+					take_outcome(ctx, w, p->held_fold[i], &o);
+				else
+					aml_fold_outcome_clear(&o);
 			}
-			else if (held_r[i] >= 0 && !helper_alive(p, i))
+			else if (held > 0 && !helper_alive(p, i))
 			{
-				r = held_r[i];
-				held_r[i] = -1;
-				outstanding--;
-				AML_TRY(leader_split(p, ctx, requests, pend, r, held_f[i], results, err));
+				p->held_number[i] = 0;
+				if ((w = find_work(p, held)) != NULL && !w->finished)
+					AML_TRY(leader_split(p, ctx, w, p->held_fold[i], err));
 			}
 		}
 		/* hand out */
@@ -389,47 +449,45 @@ run_batch(Parallel *p, const AmlEvalContext *ctx, const AmlEvalRequest *requests
 		{
 			Slot	   *slot = SLOT(hdr, i);
 
-			if (held_r[i] >= 0 || pg_atomic_read_u32(&slot->state) != SLOT_IDLE)
+			if (p->held_number[i] > 0 || pg_atomic_read_u32(&slot->state) != SLOT_IDLE)
 				continue;
-			if (!(more = next_split(ctx, requests, n, pend, results, &r, &f)))
+			if (!(more = next_split(ctx, order, n_order, &w, &f)))
 				break;
-			if (strlen(requests[r].spec) >= SPEC_MAX)
+			if (strlen(w->req.spec) >= SPEC_MAX)
 			{
 				/* too long for a slot: the leader takes it */
-				AML_TRY(leader_split(p, ctx, requests, pend, r, f, results, err));
+				AML_TRY(leader_split(p, ctx, w, f, err));
 				continue;
 			}
-			slot->number = requests[r].number;
+			for (int k = n_finish; k < n_order; k++)
+				if (order[k] == w)
+					p->ahead++;
+			slot->number = w->req.number;
 			slot->fold = f;
-			slot->cap = pend[r].cap;
-			slot->cap_seconds = pend[r].cap_seconds;
-			slot->want_pred = requests[r].keep_oof;
-			strlcpy(slot->spec, requests[r].spec, SPEC_MAX);
+			slot->cap = w->cap;
+			slot->cap_seconds = w->cap_seconds;
+			slot->want_pred = w->req.keep_oof;
+			strlcpy(slot->spec, w->req.spec, SPEC_MAX);
 			pg_write_barrier();
 			pg_atomic_write_u32(&slot->state, SLOT_REQUEST);
 			SetLatch(slot->latch);
-			held_r[i] = r;
-			held_f[i] = f;
-			outstanding++;
+			p->held_number[i] = w->req.number;
+			p->held_fold[i] = f;
 		}
+		done = true;
+		for (int i = 0; i < n_finish && done; i++)
+			done = order[i]->finished;
+		if (done)
+			return AML_OK;
 		/*
 		 * nobody free: the leader evaluates a split itself if it must (fewer
 		 * helpers than wanted, or none left alive)
 		 */
 		if (more && (p->leader_computes || !any_helper_alive(p)) &&
-			next_split(ctx, requests, n, pend, results, &r, &f))
+			next_split(ctx, order, n_order, &w, &f))
 		{
-			AML_TRY(leader_split(p, ctx, requests, pend, r, f, results, err));
+			AML_TRY(leader_split(p, ctx, w, f, err));
 			continue;
-		}
-		if (outstanding == 0)
-		{
-			bool		done = true;
-
-			for (int i = 0; i < n && done; i++)
-				done = pend[i].finished;
-			if (done)
-				return AML_OK;
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, WAIT_MS,
 						 PG_WAIT_EXTENSION);
@@ -442,19 +500,32 @@ parallel_batch(void *arg, const AmlEvalContext *ctx, const AmlEvalRequest *reque
 			   AmlCandidate *results, AmlError *err)
 {
 	Parallel   *p = arg;
-	Pending    *pend = palloc0(sizeof(Pending) * Max(n, 1));
+	int			n_next = ctx->next != NULL ? ctx->n_next : 0;
+	Work	  **order = palloc(sizeof(Work *) * Max(n + n_next, 1));
 	AmlStatus	st;
 
-	st = run_batch(p, ctx, requests, n, pend, results, err);
-	for (int r = 0; r < n; r++)
-	{
-		for (int f = 0; f < AML_MAX_FOLDS; f++)
-			if (pend[r].have[f])
-				aml_fold_outcome_clear(&pend[r].out[f]);
-		if (pend[r].spec != NULL)
-			json_object_put(pend[r].spec);
-	}
-	pfree(pend);
+	for (int i = 0; i < p->n_work; i++)
+		p->work[i]->wanted = false;
+	for (int i = 0; i < n; i++)
+		order[i] = get_work(p, &requests[i]);
+	for (int i = 0; i < n_next; i++)
+		order[n + i] = get_work(p, &ctx->next[i]);
+	/* started early for a batch the search no longer asks for: forgotten */
+	for (int i = p->n_work - 1; i >= 0; i--)
+		if (!p->work[i]->wanted)
+			release_work(p, p->work[i]);
+	st = run_batch(p, ctx, order, n, n + n_next, err);
+	if (st == AML_OK)
+		for (int i = 0; i < n; i++)
+		{
+			results[i] = order[i]->result;
+			order[i]->result.oof = NULL;	/* passes to the search */
+			release_work(p, order[i]);
+		}
+	else
+		while (p->n_work > 0)
+			release_work(p, p->work[p->n_work - 1]);
+	pfree(order);
 	return st;
 }
 
@@ -585,8 +656,10 @@ parallel_end(void *state)
 {
 	Parallel   *p = state;
 
-	elog(DEBUG1, "automl: %d splits evaluated by %d helper%s, %d by the leader",
-		 p->by_helpers, p->n_helpers, p->n_helpers == 1 ? "" : "s", p->by_leader);
+	elog(DEBUG1, "automl: %d splits evaluated by %d helper%s (%d of them started ahead of their batch), %d by the leader",
+		 p->by_helpers, p->n_helpers, p->n_helpers == 1 ? "" : "s", p->ahead, p->by_leader);
+	while (p->n_work > 0)
+		release_work(p, p->work[p->n_work - 1]);
 	if (!p->ended)
 		dsm_detach(p->seg);		/* stop_helpers runs */
 }

@@ -1,9 +1,11 @@
 /*
- * pfa_internal.h — what pfa.c (input, encoder, steps, linear models and
- * trees) shares with pfa_models.c (gradient boosting, naive Bayes, k-NN,
- * k-means): the document builder and the expression constructors.  Only
- * these two files include it.  The short names are macros for prefixed
- * symbols, so nothing else in the library can clash with them.
+ * pfa_internal.h — what the PFA exporter's files share: pfa.c (expression
+ * constructors, linear models, trees, the entry), pfa_steps.c (input record,
+ * encoder and steps), pfa_models.c (gradient boosting, naive Bayes, k-NN,
+ * k-means), pfa_calibrate.c and pfa_ensemble.c: the document builder and the
+ * expression constructors.  Only these files include it.  The short names
+ * are macros for prefixed symbols, so nothing else in the library can clash
+ * with them.
  */
 #ifndef AML_PFA_INTERNAL_H
 #define AML_PFA_INTERNAL_H
@@ -100,6 +102,14 @@ void		add_test_function(Builder *b);
 json_object *leaf_type(const Builder *b);
 AmlStatus	read_tree(json_object *obj, int p, int n_outputs, AmlTree *tree, AmlError *err);
 AmlStatus	get_doubles(json_object *obj, const char *key, double **out, int *n, AmlError *err);
+
+/*
+ * pfa_steps.c: the input record (from the pipeline's schema) and the
+ * let-bindings of the encoder and the steps, checked to give p columns, then
+ * "let x = new array<double>" of them.  Sets b->classification, b->classes.
+ */
+AmlStatus	aml_pfa_input_stages(Builder *b, json_object *schema, json_object *encoder,
+								 json_object *steps, int p, AmlError *err);
 
 /* pfa_models.c: the estimator's part of the action, x being its input (array<double>). */
 AmlStatus	aml_pfa_boosting_model(Builder *b, json_object *state, int p, AmlError *err);

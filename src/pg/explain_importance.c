@@ -59,6 +59,7 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 						   int n_rows, uint64 seed, double deadline)
 {
 	double		t0 = aml_now_seconds();
+	double		t_rows;
 	int			n = model->schema->n_inputs;
 	int			m = n_rows;
 	int		   *pick = palloc(sizeof(int) * Max(n_rows, 1));
@@ -91,6 +92,8 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 	}
 	if (aml_explainer_create(model, AML_IMPORTANCE_SAMPLES, 42, &e, &err) != AML_OK)
 		return skipped(&err);
+	/* the preparation (TreeSHAP's tables) is paid once: rows are timed after it */
+	t_rows = aml_now_seconds();
 	while (done < m)
 	{
 		int			to = Min(m, done + (done == 0 ? FIRST_CHUNK : CHUNK));
@@ -104,12 +107,12 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 		}
 		done = to;
 		now = aml_now_seconds();
-		/* the rest at the rate so far (the first chunk includes the preparation) */
-		if (done < m && now + (now - t0) * (m - done) / done > deadline)
+		/* the rest at the rate so far */
+		if (done < m && now + (now - t_rows) * (m - done) / done > deadline)
 		{
 			ereport(NOTICE,
 					(errmsg("automl: feature importance not stored: explaining %d holdout rows would take about %.1f s, past the time budget",
-							m, (now - t0) * m / done),
+							m, (t_rows - t0) + (now - t_rows) * m / done),
 					 errhint("automl_feature_importance(model_id) computes it when asked.")));
 			aml_explainer_free(e);
 			return NULL;

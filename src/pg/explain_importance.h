@@ -20,7 +20,9 @@
  * Mean |SHAP| per input of model over rows[0..n_rows) of raw (the holdout),
  * as the JSON object stored under metrics.importance, or NULL (after a
  * NOTICE) when it would not finish before deadline (aml_now_seconds()
- * scale; estimated from a timed first chunk and checked after every chunk).
+ * scale; estimated from a timed first chunk of rows, after the explainer's
+ * preparation, and checked after every chunk).  automl_train's search keeps
+ * time for it (AmlSearchOptions.importance_*).
  * The object is owned by CurrentMemoryContext (aml_pg_json_own).
  */
 json_object *aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw,

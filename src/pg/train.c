@@ -12,10 +12,12 @@
  * every candidate (automl.models, automl.runs, automl.pipelines).
  *
  * The budget: the call returns within time_budget + max(10 %, 1 s).  The
- * search keeps time for the refits (measured fit times scaled by rows); if
- * an ensemble's refits would still overrun, the best single pipeline is the
- * model; if the refit on all rows would, the model fitted on the training
- * rows is kept (a NOTICE says which).
+ * search keeps time for the refits (measured fit times scaled by rows) and
+ * for the importance stored with the model (estimated from the model's size
+ * and family, src/search/search_estimates.c); if an ensemble's refits would
+ * still overrun, the best single pipeline is the model; if the refit on all
+ * rows would, the model fitted on the training rows is kept; if the
+ * importance would, it is not stored (a NOTICE says which).
  */
 #include "postgres.h"
 
@@ -657,8 +659,8 @@ automl_train(PG_FUNCTION_ARGS)
 	opt.reserve_seconds = store_seconds;
 	/*
 	 * What the search keeps time for, in fits on its own rows: the refit on
-	 * the training rows (holdout), the refit on all rows; and storing the
-	 * final model (its JSON grows with its rows)
+	 * the training rows (holdout), the refit on all rows; storing the final
+	 * model (its JSON grows with its rows); its importance on the holdout
 	 */
 	{
 		double		final_scale = refit_all || n_test == 0 ? (double) data->n_rows / n_train : 1.0;
@@ -669,6 +671,10 @@ automl_train(PG_FUNCTION_ARGS)
 		opt.min_refit_scale = n_test > 0 ? 1.0 : final_scale;
 		opt.min_store_scale = n_test > 0 ? 1.0 : final_scale;
 		opt.max_model_bytes = MAX_MODEL_BYTES;
+		/* and the importance stored with the model (explain_importance.h), at this machine's pace */
+		opt.importance_rows = n_test > 0 ? Min(n_test, AML_IMPORTANCE_MAX_ROWS) : 0;
+		opt.importance_samples = AML_IMPORTANCE_SAMPLES;
+		opt.importance_scale = store_per_byte / STORE_SECONDS_PER_BYTE;
 	}
 	pstate.metric = metric->name;
 	pstate.max_evaluations = max_evaluations;

@@ -271,8 +271,11 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 		const char *estimator = task == AML_TASK_REGRESSION ? alg->regression : alg->classification;
 		const AmlEstimatorType *type;
 		json_object *params;
-		Oid			types[5] = {OIDOID, NAMEOID, TEXTOID, JSONBOID, NAMEARRAYOID};
-		Datum		values[5];
+		Oid			types[8] = {OIDOID, NAMEOID, TEXTOID, JSONBOID, NAMEARRAYOID};
+		Datum		values[8];
+		char		nulls[8] = "        ";
+		int			nargs = 5;
+		char	   *fed;
 		int64		model_id;
 
 		if (estimator == NULL || (type = aml_estimator_type_find(estimator)) == NULL)
@@ -282,14 +285,17 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 					 errdetail("Target %s makes this a %s task.", (char *) linitial(variables),
 							   aml_task_name(task))));
 		params = aml_woken_params_to_json(alg, type, parameters);
-		values[0] = ObjectIdGetDatum(viewid);
+		/* over nodes (naiveBayes): the target table, the query's rows as filter (fed_mining.c) */
+		values[0] = ObjectIdGetDatum(aml_woken_fed_relation(job, viewid));
 		values[1] = DirectFunctionCall1(namein, CStringGetDatum(linitial(variables)));
 		values[2] = CStringGetTextDatum(estimator);
 		values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(aml_json_text(params)));
 		values[4] = aml_woken_names_array(covariables);
-		model_id = aml_woken_spi_int8(psprintf("SELECT %s.automl_fit($1::pg_catalog.regclass, $2, $3, $4, $5, '%s')",
-									 aml_woken_ext_schema(), aml_task_name(task)),
-							5, types, values, NULL);
+		fed = aml_woken_fed_args(job, &nargs, types, values, nulls);
+		model_id = aml_woken_spi_int8(psprintf("SELECT %s.automl_fit($1::pg_catalog.regclass, $2, $3, $4, $5, '%s'%s)",
+									 aml_woken_ext_schema(), aml_task_name(task), fed),
+							nargs, types, values, nulls);
+		aml_woken_fed_feedback(job);
 		aml_woken_link_job("models", model_id, job->job_id);
 		job->function = MemoryContextStrdup(job->cxt, psprintf("automl_fit:%s", estimator));
 		aml_woken_model_result(job, model_id);

@@ -107,8 +107,11 @@ aml_woken_kmeans_result(AmlWokenJob *job, json_object *parameters, Oid viewid, L
 	const char *k_text = aml_woken_param_value(parameters, "k");
 	char	   *end = NULL;
 	long		k = k_text ? strtol(k_text, &end, 10) : 3;
-	Oid			types[3] = {OIDOID, JSONBOID, NAMEARRAYOID};
-	Datum		values[3];
+	Oid			types[6] = {OIDOID, JSONBOID, NAMEARRAYOID};
+	Datum		values[6];
+	char		nulls[6] = "      ";
+	int			nargs = 3;
+	char	   *fed;
 	Oid			idtype[1] = {INT8OID};
 	Datum		idval[1];
 	int64		model_id;
@@ -119,11 +122,14 @@ aml_woken_kmeans_result(AmlWokenJob *job, json_object *parameters, Oid viewid, L
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parameter k of algorithm kmeans must be a whole number of clusters, not \"%s\"", k_text)));
-	values[0] = ObjectIdGetDatum(viewid);
+	/* over nodes: the target table, the query's rows as filter (fed_mining.c) */
+	values[0] = ObjectIdGetDatum(aml_woken_fed_relation(job, viewid));
 	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(psprintf("{\"n_clusters\": %ld}", k)));
 	values[2] = aml_woken_names_array(features);
-	model_id = aml_woken_spi_int8(psprintf("SELECT %s.automl_fit($1::pg_catalog.regclass, NULL, 'kmeans', $2, $3)",
-								 aml_woken_ext_schema()), 3, types, values, NULL);
+	fed = aml_woken_fed_args(job, &nargs, types, values, nulls);
+	model_id = aml_woken_spi_int8(psprintf("SELECT %s.automl_fit($1::pg_catalog.regclass, NULL, 'kmeans', $2, $3%s)",
+								 aml_woken_ext_schema(), fed), nargs, types, values, nulls);
+	aml_woken_fed_feedback(job);
 	aml_woken_link_job("models", model_id, job->job_id);
 	job->function = "automl_fit:kmeans";
 	idval[0] = Int64GetDatum(model_id);

@@ -6,11 +6,16 @@
  * after the other in this process).  Another implementation may evaluate
  * the requests of a batch at the same time, in other processes; the search
  * consumes the results in proposal order, after the whole batch is back.
+ * With the batch, the search may pass the next one (ctx->next), already
+ * proposed: an evaluator may start its requests early (so that processes
+ * do not idle while the batch's last candidates run) but need not; the
+ * next call passes them again, first and in the same order, and that call
+ * finishes them.
  *
  * Determinism: a batch's composition (which candidates, in which order),
  * each request's pruning rule and random stream depend only on the data,
- * the seed and the results of earlier batches, never on timing or on how
- * many evaluate at once.  So with max_evaluations (no time cap) the search
+ * the seed and the results of the batches before the previous one, never
+ * on timing or on how many evaluate at once.  So with max_evaluations (no time cap) the search
  * returns the same result for any evaluator that honours the contract.
  *
  * Contract of an evaluator, for each request i (see /work/notes/eval-hook.md):
@@ -19,6 +24,8 @@
  *    aml_eval_one() does: random stream aml_eval_rng(ctx, number), prune
  *    rule, time cap min(deadline, its start + max_seconds), keep the
  *    out-of-fold predictions when keep_oof;
+ *  - requests of ctx->next: nothing to fill; the request (and its spec
+ *    text) stays valid until the call that finishes it;
  *  - fill results[i] (zeroed by the search): status, reason, folds_done,
  *    fold_scores, mean, std, signed_mean, fit_seconds, model_bytes,
  *    probabilistic, oof.
@@ -40,7 +47,7 @@ typedef struct AmlEvalRequest
 {
 	int			number;			/* the candidate's number (from 1): names its random stream */
 	const char *spec;			/* canonical JSON text; owned by the search, valid during the call */
-	AmlPruneRule prune;			/* fixed for the whole batch */
+	AmlPruneRule prune;			/* fixed when the batch is proposed */
 	double		max_seconds;	/* its own time cap from when it starts; 0 = none */
 	double		deadline;		/* aml_clock() after which it must not run on */
 	bool		keep_oof;		/* return out-of-fold predictions (for ensembles) */
@@ -51,6 +58,8 @@ typedef struct AmlEvalContext
 	const AmlCvData *cv;		/* the folds every candidate is scored on */
 	uint64_t	seed;			/* the search's seed: streams derive from it */
 	bool		(*cancelled) (void);	/* the caller's "stop everything" check, or NULL */
+	const AmlEvalRequest *next; /* the next batch, which may be started early; or NULL */
+	int			n_next;
 } AmlEvalContext;
 
 typedef AmlStatus (*AmlEvaluateBatchFn) (void *arg, const AmlEvalContext *ctx,

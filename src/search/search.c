@@ -62,7 +62,7 @@ note(Search *s, const char *event)
 		return;
 	memset(&p, 0, sizeof(p));
 	p.event = event;
-	p.generation = s->generation;
+	p.generation = s->generations_done;
 	p.evaluated = s->evaluated;
 	p.best_mean = b ? b->mean : NAN;
 	p.best_std = b ? b->std : NAN;
@@ -148,7 +148,7 @@ out_of_time(Search *s)
 {
 	if (stop_requested(s))
 		return true;
-	if (s->opt->max_evaluations > 0 && s->evaluated >= s->opt->max_evaluations)
+	if (s->opt->max_evaluations > 0 && s->evaluated + s->n_pending >= s->opt->max_evaluations)
 	{
 		snprintf(s->stop_reason, sizeof(s->stop_reason), "max_evaluations reached");
 		return true;
@@ -229,33 +229,18 @@ propose_genome(Search *s, const AmlGenome *g, const char *phase, int *batch, int
 }
 
 /*
- * Evaluate a batch of candidates (indexes into s->cands) through the
- * evaluator, then take the results in proposal order.  The prune rule and
- * caps are fixed for the whole batch, so its results do not depend on how
- * many candidates are evaluated at once.
+ * The requests of a batch of candidates (indexes into s->cands), made when
+ * the batch is proposed: the prune rule and caps come from the results
+ * known then, so they do not depend on how many candidates are evaluated at
+ * once, nor on when the evaluator starts them.
  */
-static AmlStatus
-run_batch(Search *s, const int *batch, int n, AmlError *err)
+static void
+make_requests(Search *s, const int *batch, int n, AmlEvalRequest *req)
 {
-	AmlEvalRequest *req;
-	AmlCandidate *res;
-	AmlEvalContext ctx;
 	AmlPruneRule prune;
 	double		deadline = s->deadline - aml_search_reserve(s);
 	double		max_seconds = s->opt->max_evaluations == 0 ? fmax(2.0, 0.25 * s->opt->time_budget) : 0;
-	AmlEvaluateBatchFn fn = s->opt->evaluate_batch ? s->opt->evaluate_batch : aml_evaluate_batch_serial;
-	AmlStatus	st;
 
-	if (n == 0)
-		return AML_OK;
-	req = AML_NEW_ARRAY(AmlEvalRequest, n);
-	res = AML_NEW_ARRAY(AmlCandidate, n);
-	if (req == NULL || res == NULL)
-	{
-		aml_free(req);
-		aml_free(res);
-		return aml_error_nomem(err, "a batch of candidates");
-	}
 	/*
 	 * Until a candidate succeeds (large tables on a short budget), the
 	 * candidate may use most of what is left, keeping 40 % for its refits:
@@ -299,23 +284,53 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 		req[i].deadline = deadline;
 		req[i].keep_oof = true;
 	}
+}
+
+/* Candidates of a batch that will not be evaluated: the search was asked to stop. */
+static void
+mark_stopped(Search *s, const int *batch, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		AmlCandidate *c = &s->cands[batch[i]];
+
+		c->status = AML_CANDIDATE_FAILED;
+		snprintf(c->reason, sizeof(c->reason), "stopped: the job was cancelled");
+	}
+}
+
+/*
+ * Evaluate a batch through the evaluator (which may start the requests of
+ * the next batch, `next`, meanwhile), then take its results in proposal
+ * order.
+ */
+static AmlStatus
+evaluate_batch(Search *s, const int *batch, const AmlEvalRequest *req, int n,
+			   const AmlEvalRequest *next, int n_next, AmlError *err)
+{
+	AmlCandidate *res;
+	AmlEvalContext ctx;
+	AmlEvaluateBatchFn fn = s->opt->evaluate_batch ? s->opt->evaluate_batch : aml_evaluate_batch_serial;
+	AmlStatus	st;
+
+	if (n == 0)
+		return AML_OK;
+	res = AML_NEW_ARRAY(AmlCandidate, n);
+	if (res == NULL)
+		return aml_error_nomem(err, "a batch of candidates");
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cv = s->cv;
 	ctx.seed = s->opt->seed;
 	ctx.cancelled = s->opt->cancelled;
+	ctx.next = n_next > 0 ? next : NULL;
+	ctx.n_next = n_next;
 	st = fn(s->opt->evaluate_batch_arg, &ctx, req, n, res, err);
 	if (st == AML_ERR_INTERRUPTED && stop_requested(s))
 	{
 		/* asked to stop keeping the best: this batch is left out, the search ends */
 		for (int i = 0; i < n; i++)
-		{
-			AmlCandidate *c = &s->cands[batch[i]];
-
 			aml_matrix_free(res[i].oof);
-			c->status = AML_CANDIDATE_FAILED;
-			snprintf(c->reason, sizeof(c->reason), "stopped: the job was cancelled");
-		}
-		aml_free(req);
+		mark_stopped(s, batch, n);
 		aml_free(res);
 		s->stop = true;
 		return AML_OK;
@@ -324,7 +339,6 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 	{
 		for (int i = 0; i < n; i++)
 			aml_matrix_free(res[i].oof);
-		aml_free(req);
 		aml_free(res);
 		return st;
 	}
@@ -363,10 +377,93 @@ run_batch(Search *s, const int *batch, int n, AmlError *err)
 			}
 		}
 	}
-	aml_free(req);
 	aml_free(res);
 	trim_oof(s);
 	return AML_OK;
+}
+
+/* Tell an event of the search (generations: at most one every 3 s, and the last). */
+static void
+tell(Search *s, const char *event)
+{
+	if (strcmp(event, "generation") != 0)
+		note(s, event);
+	else if (aml_clock() - s->last_generation_note >= 3.0 || s->stop)
+	{
+		note(s, event);
+		s->last_generation_note = aml_clock();
+	}
+}
+
+/*
+ * Submit a newly proposed batch.  Its requests are made now, from the
+ * results known now.  With `ahead`, it becomes the pending batch: the batch
+ * pending before is evaluated first, and the evaluator may start the new
+ * batch's candidates while the last ones of the pending batch still run —
+ * processes do not idle at the end of a batch (the batch barrier).  So a
+ * batch is proposed from the results of the batches before the one still
+ * pending: one batch of lag, the same for any number of processes (the
+ * serial evaluator simply ignores what it may start early).  Without
+ * `ahead` (until a candidate succeeds, and for the rescue), the pending
+ * batch and this one are evaluated before it returns.
+ */
+static AmlStatus
+submit_batch(Search *s, const int *batch, int n, bool ahead, AmlError *err)
+{
+	AmlEvalRequest *req = AML_NEW_ARRAY(AmlEvalRequest, n > 0 ? n : 1);
+	int		   *copy = AML_NEW_ARRAY(int, n > 0 ? n : 1);
+	AmlStatus	st = AML_OK;
+
+	if (req == NULL || copy == NULL)
+	{
+		aml_free(req);
+		aml_free(copy);
+		return aml_error_nomem(err, "a batch of candidates");
+	}
+	make_requests(s, batch, n, req);
+	if (n > 0)
+		memcpy(copy, batch, sizeof(int) * n);
+	if (s->n_pending > 0)
+	{
+		const char *event = s->pending_note;
+
+		st = evaluate_batch(s, s->pending, s->pending_req, s->n_pending, ahead ? req : NULL,
+							ahead ? n : 0, err);
+		aml_free(s->pending);
+		aml_free(s->pending_req);
+		s->pending = NULL;
+		s->pending_req = NULL;
+		s->n_pending = 0;
+		s->pending_note = NULL;
+		s->generations_done = s->pending_generation;
+		if (st == AML_OK && event != NULL)
+			tell(s, event);
+	}
+	if (st == AML_OK && s->stop)
+		mark_stopped(s, copy, n);	/* asked to stop while the pending batch ran */
+	else if (st == AML_OK && ahead && n > 0)
+	{
+		s->pending = copy;
+		s->pending_req = req;
+		s->n_pending = n;
+		s->pending_generation = s->generation;
+		return AML_OK;
+	}
+	else if (st == AML_OK)
+	{
+		st = evaluate_batch(s, copy, req, n, NULL, 0, err);
+		s->generations_done = s->generation;
+	}
+	aml_free(copy);
+	aml_free(req);
+	return st;
+}
+
+/* Evaluate the pending batch, if any (the end of a phase of the search). */
+static AmlStatus
+flush_batches(Search *s, AmlError *err)
+{
+	return submit_batch(s, NULL, 0, false, err);
 }
 
 /* How many more candidates may be sent (max_evaluations), at most want. */
@@ -374,8 +471,8 @@ static int
 batch_room(const Search *s, int want)
 {
 	if (s->opt->max_evaluations > 0)
-		{
-		int			left = s->opt->max_evaluations - s->evaluated;
+	{
+		int			left = s->opt->max_evaluations - s->evaluated - s->n_pending;
 
 		return left < want ? left : want;
 	}
@@ -418,14 +515,19 @@ run_portfolio(Search *s, AmlError *err)
 				return err->status;
 			}
 		}
-		if (run_batch(s, batch, n_batch, err) != AML_OK)
+		/* ahead once a candidate succeeded: see submit_batch */
+		if (submit_batch(s, batch, n_batch, s->best >= 0, err) != AML_OK)
 		{
 			aml_free(portfolio);
 			return err->status;
 		}
 	}
 	aml_free(portfolio);
-	note(s, "portfolio");
+	/* told when its last batch is evaluated */
+	if (s->n_pending > 0)
+		s->pending_note = "portfolio";
+	else
+		note(s, "portfolio");
 	return AML_OK;
 }
 
@@ -542,7 +644,7 @@ run_evolution(Search *s, AmlError *err)
 					goto fail;
 			}
 		}
-		if (run_batch(s, batch, n_batch, err) != AML_OK)
+		if (submit_batch(s, batch, n_batch, s->best >= 0, err) != AML_OK)
 			goto fail;
 		/* a space too small to produce anything new ends the search */
 		stall = s->n == before ? stall + 1 : 0;
@@ -551,11 +653,11 @@ run_evolution(Search *s, AmlError *err)
 			snprintf(s->stop_reason, sizeof(s->stop_reason), "search space exhausted");
 			s->stop = true;
 		}
-		if (aml_clock() - s->last_generation_note >= 3.0 || s->stop)
-		{
-			note(s, "generation");
-			s->last_generation_note = aml_clock();
-		}
+		/* told when the generation is evaluated */
+		if (s->n_pending > 0)
+			s->pending_note = "generation";
+		else if (n_batch > 0)
+			tell(s, "generation");
 	}
 	aml_free(batch);
 	aml_free(pop);
@@ -739,7 +841,7 @@ rescue(Search *s, AmlError *err)
 	aml_genome_repair(s->opt->space, &s->traits, &s->gen_rng, &g);
 	AML_TRY(propose_genome(s, &g, "rescue", batch, &n_batch, &added, err));
 	s->deadline = saved + fmax(0.05 * s->opt->time_budget, 0.5);
-	AML_TRY(run_batch(s, batch, n_batch, err));
+	AML_TRY(submit_batch(s, batch, n_batch, false, err));
 	s->deadline = saved;
 	return AML_OK;
 }
@@ -840,6 +942,10 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	st = run_portfolio(&s, err);
 	if (st == AML_OK && !s.stop)
 		st = run_evolution(&s, err);
+	if (st == AML_OK)
+		st = flush_batches(&s, err);
+	aml_free(s.pending);
+	aml_free(s.pending_req);
 	if (st == AML_OK && s.best < 0)
 		st = rescue(&s, err);
 	if (st == AML_OK && s.best < 0)

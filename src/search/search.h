@@ -83,6 +83,19 @@ typedef struct AmlSearchOptions
 	 * fit) the caller can store; 0: no limit.  Larger candidates fail.
 	 */
 	double		max_model_bytes;
+	/*
+	 * The global importance the caller computes with the final model (mean
+	 * |SHAP| on the holdout rows, pg/explain_importance.h): importance_rows
+	 * rows explained (0: none), importance_samples permutations per row for
+	 * the models explained by sampling, importance_scale how much slower
+	 * this machine runs now than the one the rates were measured on (0 = 1).
+	 * Its estimated time is kept in the reserve (search_estimates.c) unless
+	 * it is more than a quarter of the budget (then the caller
+	 * will likely skip it, as without the reserve).
+	 */
+	int			importance_rows;
+	int			importance_samples;
+	double		importance_scale;
 	void		(*progress) (void *arg, const AmlSearchProgress *p);
 	void	   *progress_arg;
 	bool		(*cancelled) (void);	/* stop everything (query cancel) */

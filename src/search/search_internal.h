@@ -6,6 +6,7 @@
 #define AML_SEARCH_INTERNAL_H
 
 #include "core/dictionary.h"
+#include "search/batch.h"
 #include "search/search.h"
 
 #define PORTFOLIO_MAX 32
@@ -36,6 +37,17 @@ typedef struct Search
 	double		last_generation_note;
 	int			generation;
 	int			evaluated;
+	/*
+	 * The batch proposed but not yet evaluated (search.c: submit_batch):
+	 * its requests were made when it was proposed; the evaluator may start
+	 * them while it finishes the batch before.
+	 */
+	int		   *pending;
+	AmlEvalRequest *pending_req;
+	int			n_pending;
+	int			pending_generation;	/* the generation it belongs to (0: portfolio) */
+	const char *pending_note;	/* progress event to tell once it is evaluated */
+	int			generations_done;	/* generations evaluated */
 	bool		stop;
 	char		stop_reason[64];
 } Search;
@@ -49,7 +61,11 @@ double		aml_search_refit_scale(const Search *s);
 double		aml_search_refit_seconds(const Search *s, const AmlCandidate *c);
 /* Time kept for the end whatever the model: storing the run and a margin. */
 double		aml_search_end_reserve(const Search *s);
-/* Time kept for the end: the refits of the best candidate or of an ensemble's likely members. */
+/*
+ * Time kept for the end: the refits of the best candidate or of an
+ * ensemble's likely members, and the importance of that model (options
+ * importance_*).
+ */
 double		aml_search_reserve(const Search *s);
 
 #endif

@@ -10,8 +10,6 @@
 #include "stats/describe.h"
 #include "stats/qr.h"
 
-#define LM_TOL 1e-7				/* lm.fit's tol, as lm.c */
-
 struct AmlLmCombine
 {
 	int			m;
@@ -96,55 +94,22 @@ aml_lm_suff_compute(const AmlDesign *design, const AmlLmData *data, AmlLmSuff **
 {
 	int			p = design->n_cols;
 	int			m = p + 1;
-	int			nv = design->formula->n_vars;
 	AmlQRAccum *acc;
 	AmlLmSuff  *s;
-	double	   *row;
-	double	   *x;
 
 	*out = NULL;
 	AML_TRY(aml_lm_suff_create(m, &s, err));
-	if (aml_qr_accum_create(m, &acc, err) != AML_OK)
-	{
-		aml_lm_suff_free(s);
-		return err->status;
-	}
-	row = aml_alloc_array((size_t) m, sizeof(double));
-	x = aml_alloc_array((size_t) nv + 1, sizeof(double));
-	if (row == NULL || x == NULL)
+	if (aml_qr_accum_create(m, &acc, err) != AML_OK ||
+		aml_lm_accumulate(design, data, acc, &s->y, &s->yss, s->nonzero, err) != AML_OK)
 	{
 		aml_qr_accum_free(acc);
 		aml_lm_suff_free(s);
-		aml_free(row);
-		aml_free(x);
-		return aml_error_nomem(err, "sufficient statistics");
-	}
-	for (long i = 0; i < data->n; i++)
-	{
-		if ((i & 65535) == 0 && aml_interrupted())
-		{
-			aml_qr_accum_free(acc);
-			aml_lm_suff_free(s);
-			aml_free(row);
-			aml_free(x);
-			return aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
-		}
-		for (int v = 0; v < nv; v++)
-			x[v] = data->x[v][i];
-		aml_design_row(design, x, row);
-		row[p] = data->y[i];
-		for (int j = 0; j < p; j++)
-			s->nonzero[j] += row[j] != 0;
-		aml_qr_accum_add(acc, row, 1.0);
-		aml_moments_add(&s->y, data->y[i]);
-		s->yss += data->y[i] * data->y[i];
+		return err->status;
 	}
 	s->nonzero[p] = data->n;
 	aml_qr_accum_flush(acc);
 	memcpy(s->r, acc->r, sizeof(double) * m * m);
 	aml_qr_accum_free(acc);
-	aml_free(row);
-	aml_free(x);
 	s->n = data->n;
 	*out = s;
 	return AML_OK;
@@ -191,52 +156,21 @@ aml_lm_combine_add(AmlLmCombine *c, long n, const double *r, const AmlMoments *y
 AmlStatus
 aml_lm_combine_finish(AmlLmCombine *c, const AmlDesign *design, AmlLm **out, AmlError *err)
 {
-	int			p = design->n_cols;
-	AmlLm	   *lm;
-	AmlStatus	st;
+	double	   *raug = NULL;
+	long		n = c->n;
+	AmlMoments	y = c->y;
+	double		yss = c->yss;
 
-	*out = NULL;
-	if (c->n == 0 || c->n < p)
+	if (n > 0 && n >= design->n_cols)
 	{
-		long		n = c->n;
-
-		aml_qr_accum_free(c->acc);
-		aml_free(c->row);
-		aml_free(c);
-		if (n == 0)
-			return aml_error(err, AML_ERR_INVALID_DATA, "no complete rows");
-		aml_error(err, AML_ERR_INVALID_DATA, "fewer complete rows than coefficients");
-		return aml_error_detail(err, "The model has %d coefficients and %ld complete rows.", p, n);
+		aml_qr_accum_flush(c->acc);
+		raug = c->acc->r;
+		c->acc->r = NULL;
 	}
-	lm = aml_alloc0(sizeof(AmlLm));
-	if (lm == NULL)
-	{
-		aml_qr_accum_free(c->acc);
-		aml_free(c->row);
-		aml_free(c);
-		return aml_error_nomem(err, "linear model");
-	}
-	aml_qr_accum_flush(c->acc);
-	lm->design = design;
-	lm->raug = c->acc->r;
-	c->acc->r = NULL;
-	lm->n = c->n;
-	lm->y_mean = c->y.sum / c->y.n;
-	lm->tss = c->y.sxx;
-	lm->yss = c->yss;
 	aml_qr_accum_free(c->acc);
 	aml_free(c->row);
 	aml_free(c);
-	st = aml_ls_solve(lm->raug, p + 1, LM_TOL, &lm->fit, err);
-	if (st != AML_OK)
-	{
-		aml_lm_free(lm);
-		return st;
-	}
-	lm->df_residual = (int) (lm->n - lm->fit->rank);
-	lm->sigma = lm->df_residual > 0 ? sqrt(lm->fit->rss / lm->df_residual) : NAN;
-	*out = lm;
-	return AML_OK;
+	return aml_lm_solve(design, raug, n, &y, yss, out, err);
 }
 
 void

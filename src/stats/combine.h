@@ -39,7 +39,8 @@ typedef struct AmlLmSuff
 
 /*
  * A node's statistics of its rows (data->x holds level indexes of the
- * design's levels for factors).  Errors: out of memory, interrupted.
+ * design's levels for factors), folded as aml_lm_fit folds them
+ * (aml_lm_accumulate).  Errors: out of memory, interrupted.
  */
 AmlStatus	aml_lm_suff_compute(const AmlDesign *design, const AmlLmData *data, AmlLmSuff **out,
 								AmlError *err);

@@ -21,49 +21,24 @@ aml_lm_free(AmlLm *lm)
 }
 
 AmlStatus
-aml_lm_fit(const AmlDesign *design, const AmlLmData *data, AmlLm **out, AmlError *err)
+aml_lm_accumulate(const AmlDesign *design, const AmlLmData *data, AmlQRAccum *acc,
+				  AmlMoments *y, double *yss, long *nonzero, AmlError *err)
 {
 	int			p = design->n_cols;
-	int			m = p + 1;
 	int			nv = design->formula->n_vars;
-	AmlQRAccum *acc;
-	AmlLm	   *lm;
-	double	   *row;
-	double	   *x;
-	double		mean = 0;
-	double		m2 = 0;
-	double		yss = 0;
-	AmlStatus	st;
+	double	   *row = aml_alloc_array((size_t) p + 1, sizeof(double));
+	double	   *x = aml_alloc_array((size_t) nv + 1, sizeof(double));
 
-	*out = NULL;
-	if (data->n == 0)
-		return aml_error(err, AML_ERR_INVALID_DATA, "no complete rows");
-	if (data->n < p)
+	if (row == NULL || x == NULL)
 	{
-		aml_error(err, AML_ERR_INVALID_DATA, "fewer complete rows than coefficients");
-		return aml_error_detail(err, "The model has %d coefficients and %ld complete rows.", p, data->n);
-	}
-	AML_TRY(aml_qr_accum_create(m, &acc, err));
-	lm = aml_alloc0(sizeof(AmlLm));
-	row = aml_alloc_array((size_t) m, sizeof(double));
-	x = aml_alloc_array((size_t) nv + 1, sizeof(double));
-	if (lm == NULL || row == NULL || x == NULL)
-	{
-		aml_qr_accum_free(acc);
-		aml_free(lm);
 		aml_free(row);
 		aml_free(x);
 		return aml_error_nomem(err, "linear model");
 	}
 	for (long i = 0; i < data->n; i++)
 	{
-		double		y = data->y[i];
-		double		d = y - mean;
-
 		if ((i & 65535) == 0 && aml_interrupted())
 		{
-			aml_qr_accum_free(acc);
-			aml_free(lm);
 			aml_free(row);
 			aml_free(x);
 			return aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
@@ -71,33 +46,85 @@ aml_lm_fit(const AmlDesign *design, const AmlLmData *data, AmlLm **out, AmlError
 		for (int v = 0; v < nv; v++)
 			x[v] = data->x[v][i];
 		aml_design_row(design, x, row);
-		row[p] = y;
+		row[p] = data->y[i];
+		if (nonzero != NULL)
+			for (int j = 0; j < p; j++)
+				nonzero[j] += row[j] != 0;
 		aml_qr_accum_add(acc, row, data->w ? sqrt(data->w[i]) : 1.0);
-		mean += d / (double) (i + 1);
-		m2 += d * (y - mean);
-		yss += y * y;
+		aml_moments_add(y, data->y[i]);
+		*yss += data->y[i] * data->y[i];
 	}
-	aml_qr_accum_flush(acc);
 	aml_free(row);
 	aml_free(x);
+	return AML_OK;
+}
+
+AmlStatus
+aml_lm_solve(const AmlDesign *design, double *raug, long n, const AmlMoments *y, double yss,
+			 AmlLm **out, AmlError *err)
+{
+	int			p = design->n_cols;
+	AmlLm	   *lm;
+	AmlStatus	st;
+
+	*out = NULL;
+	if (n == 0 || n < p)
+	{
+		aml_free(raug);
+		if (n == 0)
+			return aml_error(err, AML_ERR_INVALID_DATA, "no complete rows");
+		aml_error(err, AML_ERR_INVALID_DATA, "fewer complete rows than coefficients");
+		return aml_error_detail(err, "The model has %d coefficients and %ld complete rows.", p, n);
+	}
+	lm = aml_alloc0(sizeof(AmlLm));
+	if (lm == NULL)
+	{
+		aml_free(raug);
+		return aml_error_nomem(err, "linear model");
+	}
 	lm->design = design;
-	lm->raug = acc->r;
-	acc->r = NULL;
-	aml_qr_accum_free(acc);
-	lm->n = data->n;
-	lm->y_mean = mean;
-	lm->tss = m2;
+	lm->raug = raug;
+	lm->n = n;
+	lm->y_mean = y->sum / y->n;
+	lm->tss = y->sxx;
 	lm->yss = yss;
-	st = aml_ls_solve(lm->raug, m, LM_TOL, &lm->fit, err);
+	st = aml_ls_solve(lm->raug, p + 1, LM_TOL, &lm->fit, err);
 	if (st != AML_OK)
 	{
 		aml_lm_free(lm);
 		return st;
 	}
-	lm->df_residual = (int) (data->n - lm->fit->rank);
+	lm->df_residual = (int) (lm->n - lm->fit->rank);
 	lm->sigma = lm->df_residual > 0 ? sqrt(lm->fit->rss / lm->df_residual) : NAN;
 	*out = lm;
 	return AML_OK;
+}
+
+AmlStatus
+aml_lm_fit(const AmlDesign *design, const AmlLmData *data, AmlLm **out, AmlError *err)
+{
+	int			p = design->n_cols;
+	AmlQRAccum *acc;
+	AmlMoments	y;
+	double		yss = 0;
+	double	   *raug;
+
+	*out = NULL;
+	/* refused before reading the rows (aml_lm_solve says the same) */
+	if (data->n == 0 || data->n < p)
+		return aml_lm_solve(design, NULL, data->n, NULL, 0, out, err);
+	AML_TRY(aml_qr_accum_create(p + 1, &acc, err));
+	aml_moments_init(&y);
+	if (aml_lm_accumulate(design, data, acc, &y, &yss, NULL, err) != AML_OK)
+	{
+		aml_qr_accum_free(acc);
+		return err->status;
+	}
+	aml_qr_accum_flush(acc);
+	raug = acc->r;
+	acc->r = NULL;
+	aml_qr_accum_free(acc);
+	return aml_lm_solve(design, raug, data->n, &y, yss, out, err);
 }
 
 void

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 
+#include "core/stats.h"
 #include "core/status.h"
 #include "stats/design.h"
 #include "stats/qr.h"
@@ -81,6 +82,22 @@ typedef struct AmlAnovaRow
 
 /* Fit; errors: fewer rows than columns, no rows. */
 AmlStatus	aml_lm_fit(const AmlDesign *design, const AmlLmData *data, AmlLm **out, AmlError *err);
+
+/*
+ * The two halves of aml_lm_fit, which a federation also uses (combine.h).
+ * aml_lm_accumulate folds the rows into acc (p + 1 columns) as [design row,
+ * y], weighted sqrt(w) when data->w is set, the response into *y (its
+ * unweighted moments, as PostgreSQL's float8_accum) and *yss (sum y^2); with
+ * nonzero (NULL: not counted) it adds per design column the rows where that
+ * column is not 0.  Errors: out of memory, interrupted.
+ * aml_lm_solve makes the model from the flushed factor raug ((p+1) x (p+1),
+ * which it takes, also on error), the number of rows and the response's
+ * moments and y'y; errors as aml_lm_fit's (y may be NULL when n < p).
+ */
+AmlStatus	aml_lm_accumulate(const AmlDesign *design, const AmlLmData *data, AmlQRAccum *acc,
+							  AmlMoments *y, double *yss, long *nonzero, AmlError *err);
+AmlStatus	aml_lm_solve(const AmlDesign *design, double *raug, long n, const AmlMoments *y,
+						 double yss, AmlLm **out, AmlError *err);
 void		aml_lm_free(AmlLm *lm);
 /* coefs receives design->n_cols rows (level: 0.95). */
 void		aml_lm_tidy(const AmlLm *lm, double level, AmlCoef *coefs);

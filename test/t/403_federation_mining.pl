@@ -10,7 +10,7 @@
 # correlationHeatmap and pca within 1e-10 relative (counts exact), with
 # the user's filters and datasets applied on every node; the woken.job_result
 # row (node = the centre's automl.node, parameters.nodes, executionPlan); a
-# code without a federated implementation (knn, kmeans) refused with 0A000
+# code without a federated implementation (knn) refused with 0A000
 # (QueryResult error, and raised with strict); histograms with a grouping
 # (exact counts);
 # a node that is down: a feedback entry naming it and the other nodes'
@@ -116,7 +116,7 @@ is($centre->safe_psql('postgres', qq{
 	'job_result row: node = the centre (cluster_name), as the QueryResult says; parameters name the nodes and the plan');
 
 # codes without a federated implementation
-for my $code (qw(knn kmeans))
+for my $code (qw(knn))
 {
 	my $kq = query('cde_features_a', qq{"variables": [{"code": "lefthippocampus"}], "covariables": [{"code": "subjectageyears"}], "algorithm": {"code": "$code"}});
 	is($centre->safe_psql('postgres', qq{SET client_min_messages = warning;

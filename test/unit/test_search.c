@@ -81,17 +81,49 @@ free_problem(Problem *p)
 
 /*
  * An evaluator as a parallel one behaves: the requests of a batch finish in
- * another order (here last to first); counts the batches it saw.
+ * another order (here last to first), and the next batch's requests are
+ * evaluated early, during this call (kept until the call that must return
+ * them, which must pass them first and unchanged); counts the batches it
+ * saw and the requests it evaluated ahead.
  */
-static int reversed_batches;
+#define AHEAD_MAX 64
+static int	reversed_batches;
+static int	evaluated_ahead;
+static int	n_ahead;
+static AmlEvalRequest ahead_req[AHEAD_MAX];
+static AmlCandidate ahead_res[AHEAD_MAX];
 
 static AmlStatus
 evaluate_reversed(void *arg, const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n,
 				  AmlCandidate *results, AmlError *err)
 {
+	int			had = n_ahead;
+
 	(void) arg;
 	reversed_batches++;
-	for (int i = n - 1; i >= 0; i--)
+	/* what was evaluated ahead comes first, unchanged */
+	CHECK(had <= n || ctx->cancelled != NULL);
+	for (int i = 0; i < had && i < n; i++)
+	{
+		CHECK(requests[i].number == ahead_req[i].number);
+		CHECK_STR(requests[i].spec, ahead_req[i].spec);
+		CHECK(memcmp(&requests[i].prune, &ahead_req[i].prune, sizeof(AmlPruneRule)) == 0);
+		results[i] = ahead_res[i];
+	}
+	n_ahead = 0;
+	if (ctx->next != NULL)
+	{
+		CHECK(ctx->n_next > 0 && ctx->n_next <= AHEAD_MAX);
+		for (int i = ctx->n_next - 1; i >= 0 && i < AHEAD_MAX; i--)
+		{
+			ahead_req[i] = ctx->next[i];
+			memset(&ahead_res[i], 0, sizeof(AmlCandidate));
+			AML_TRY(aml_eval_one(ctx, &ctx->next[i], &ahead_res[i], err));
+			evaluated_ahead++;
+		}
+		n_ahead = ctx->n_next;
+	}
+	for (int i = n - 1; i >= had; i--)
 		AML_TRY(aml_eval_one(ctx, &requests[i], &results[i], err));
 	return AML_OK;
 }
@@ -284,6 +316,8 @@ test_deterministic(void)
 		d = search(&p, "default", "balanced_accuracy", 600, 30, 11, AML_OK, &err);
 		search_evaluator = NULL;
 		CHECK(reversed_batches >= 5);
+		CHECK(evaluated_ahead >= 8);
+		CHECK(n_ahead == 0);	/* the last batch was finished */
 		if (d)
 			compare_runs(a, d);
 		aml_search_result_free(d);
