@@ -32,8 +32,8 @@
  * statistic (the published value itself).
  *
  * Node side: automl.node_quantile(relation, columns, filter, thresholds),
- * members only, logged in automl.federation_log with the number of
- * thresholds and the round.
+ * members only, each round logged in automl.federation_log with its
+ * columns and number of thresholds.
  */
 #include "federation/fed_quantile.h"
 
