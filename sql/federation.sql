@@ -44,7 +44,6 @@ SELECT fed.maxrel((SELECT jsonb_agg(jsonb_build_object('c', component, 's', std_
 SELECT count(*) FROM automl_correlation('fed.p', '{y,x1}', 'spearman', nodes => '{local}');
 SELECT count(*) FROM automl_correlation('fed.p', '{y,x1}', 'kendall', nodes => '{local}');
 SELECT count(*) FROM automl_correlation('fed.p', '{y,x1}', 'nosuch', nodes => '{local}');
-SELECT count(*) FROM automl_histogram('fed.p', 'y', group_by => '{grp}', nodes => '{local}');
 SELECT count(*) FROM automl_histogram('fed.p', 'y', 0, nodes => '{local}');
 SELECT count(*) FROM automl_correlation('fed.p', '{y,grp}', nodes => '{local}');
 SELECT count(*) FROM automl_pca('fed.p', '{y,sex}', nodes => '{local}');

@@ -344,7 +344,10 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
    $$SELECT automl_fit('sec.patients', NULL, 'kmeans', '{"n_clusters": 2}', '{x1,x2}', nodes => '{local}')$$),
   ('automl.node_kmeans(regclass,name[],jsonb,integer,jsonb,jsonb)', $$SELECT automl.node_kmeans('sec.patients', '{x1,x2}', NULL, 2, NULL, NULL)$$),
-  ('automl.node_kmeans(regclass,name[],jsonb,integer,jsonb,jsonb)', $$SELECT automl.node_kmeans('sec.mine', '{x1,x2}', NULL, 2, '[[0, 0], [1, 1]]', NULL)$$);
+  ('automl.node_kmeans(regclass,name[],jsonb,integer,jsonb,jsonb)', $$SELECT automl.node_kmeans('sec.mine', '{x1,x2}', NULL, 2, '[[0, 0], [1, 1]]', NULL)$$),
+  ('automl.node_quantile(regclass,name[],jsonb,text)', $$SELECT automl.node_quantile('sec.mine', '{x1}', NULL, '[[0]]')$$),
+  ('automl.node_histogram_groups(regclass,name,name[],jsonb,integer,double precision,double precision,text)', $$SELECT automl.node_histogram_groups('sec.mine', 'x1', '{dx}', NULL, 5, 0, 1, NULL)$$),
+  ('automl_histogram(regclass,name,integer,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_histogram('sec.patients', 'x1', 5, '{dx}', nodes => '{local}')$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

@@ -79,7 +79,7 @@ RETURNS TABLE(group_values jsonb, bin int, lower float8, upper float8, count big
 AS 'MODULE_PATHNAME', 'automl_fed_histogram'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
 COMMENT ON FUNCTION automl_histogram(regclass, name, int, name[], jsonb, text[], boolean) IS
-    'Histogram of a column (equal-width bins over [min, max], counted as R''s hist; one row per category for a categorical column), per group of group_by values; nodes: over federation nodes with global bins, without group_by (strict: a node failure is an error)';
+    'Histogram of a column (equal-width bins over [min, max], counted as R''s hist; one row per category for a categorical column), per group of group_by values; nodes: over federation nodes with global bins, per group too (strict: a node failure is an error)';
 
 CREATE FUNCTION automl_pca(relation regclass, columns name[] DEFAULT NULL, scale boolean DEFAULT true,
                            filter jsonb DEFAULT NULL, nodes text[] DEFAULT NULL,

@@ -9,13 +9,14 @@
  * function's rule (aml_hist_bin).  A bin (or category) holding 1 ..
  * automl.min_group_size - 1 of a node's rows is not sent: the centre's count
  * of such a bin is NULL (a hidden category cannot be named: its rows are
- * missing from the counts), with a feedback entry.  group_by is not
- * federated (0A000).
+ * missing from the counts), with a feedback entry.  With group_by, round 2
+ * counts per group (fed_histogram_groups.c).
  *
  * Node side: automl.node_histogram (members only, logged in
  * automl.federation_log).
  */
 #include "federation/fed_json.h"
+#include "federation/fed_histogram.h"
 
 #include <math.h>
 
@@ -255,9 +256,13 @@ put_bin(ReturnSetInfo *rsinfo, int bin, double lower, double upper, int64 count,
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
-/* the categories of round 1, unioned and counted, one row each in byte order */
+/*
+ * the categories of round 1, unioned and counted, one row each in byte
+ * order; with group_by (not NULL) they are the bins of round 2
+ */
 static void
-histogram_categories(AmlFedCall *c, ReturnSetInfo *rsinfo, json_object **docs)
+histogram_categories(AmlFedCall *c, ReturnSetInfo *rsinfo, json_object **docs, const HistArgs *a,
+					 ArrayType *group_by)
 {
 	Category   *cats = NULL;
 	int			n = 0;
@@ -308,6 +313,15 @@ histogram_categories(AmlFedCall *c, ReturnSetInfo *rsinfo, json_object **docs)
 		aml_fed_no_contribution(c, "automl_histogram");
 	if (n > 0)
 		qsort(cats, n, sizeof(Category), cmp_category);
+	if (group_by)
+	{
+		char	  **labels = palloc(sizeof(char *) * Max(n, 1));
+
+		for (int k = 0; k < n; k++)
+			labels[k] = cats[k].label;
+		aml_fed_histogram_groups(c, rsinfo, a->relid, a->column, group_by, a->filter, a->bins, 0, 0, labels, n);
+		return;
+	}
 	for (int k = 0; k < n; k++)
 		put_bin(rsinfo, k + 1, 0, 0, cats[k].count, false, cats[k].label);
 }
@@ -331,6 +345,7 @@ automl_fed_histogram(PG_FUNCTION_ARGS)
 	int			nb;
 	int64	   *counts;
 	bool	   *unknown;
+	ArrayType  *group_by;
 
 	if (nodes == NULL)
 		return automl_histogram(fcinfo);
@@ -345,11 +360,13 @@ automl_fed_histogram(PG_FUNCTION_ARGS)
 	a.range = true;
 	a.lower = a.upper = 0;
 	check_bins(a.bins);
-	if (!PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("automl_histogram: group_by is not supported over federation nodes"),
-				 errhint("Call it without group_by, or with a filter per group.")));
+	group_by = PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3);
+	if (group_by)
+	{
+		int			ng;
+
+		(void) aml_fed_histogram_group_names(a.column, group_by, &ng);	/* checked before any round */
+	}
 	InitMaterializedSRF(fcinfo, 0);
 	src = aml_source_describe_ext(a.relid, list_make1(a.column), true, true);
 	categorical = src->cols[0].kind == AML_KIND_CATEGORICAL;
@@ -384,7 +401,7 @@ automl_fed_histogram(PG_FUNCTION_ARGS)
 	}
 	if (categorical)
 	{
-		histogram_categories(c, rsinfo, docs);
+		histogram_categories(c, rsinfo, docs, &a, group_by);
 		for (int i = 0; i < c->n; i++)
 			if (docs[i])
 				json_object_put(docs[i]);
@@ -418,6 +435,13 @@ automl_fed_histogram(PG_FUNCTION_ARGS)
 				contributed++;
 		if (contributed == 0)
 			aml_fed_no_contribution(c, "automl_histogram");
+		aml_core_session_end(session);
+		aml_fed_end(c);
+		return (Datum) 0;
+	}
+	if (group_by)
+	{
+		aml_fed_histogram_groups(c, rsinfo, a.relid, a.column, group_by, a.filter, a.bins, mn, mx, NULL, 0);
 		aml_core_session_end(session);
 		aml_fed_end(c);
 		return (Datum) 0;

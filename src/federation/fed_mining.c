@@ -15,7 +15,7 @@
  * slow is a feedback entry of the QueryResult ({"severity": "warning",
  * "node", "message"}), not a failure, unless strict.
  *
- * Codes: statisticsSummary, histograms (without grouping), linearRegression,
+ * Codes: statisticsSummary, histograms (grouping too), linearRegression,
  * anova, correlationHeatmap, pca, naiveBayes and kmeans (automl_fit over
  * nodes: fed_nb.c, fed_kmeans.c).  Any other code with nodes: 0A000 naming
  * the code (their fits read rows at one place).

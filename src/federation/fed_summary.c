@@ -3,8 +3,12 @@
  * counts, mean and sample standard deviation of numeric columns (moments
  * combined as PostgreSQL's float8_combine, stats/combine.h), category
  * counts of categorical and boolean columns (distinct count, most frequent
- * value; booleans also get mean and std, as automl_summary gives).  Order statistics (min, quartiles, max) and the distinct count of
- * numeric columns are values of single rows: they stay NULL.
+ * value; booleans also get mean and std, as automl_summary gives).  Numeric
+ * and boolean columns: each node also sends the count of its non-NaN values
+ * and their minimum and maximum (as automl_histogram's first round); the
+ * quartiles and median then come exactly from rounds of counts below
+ * thresholds (fed_quantile.c).  The distinct count of a numeric column
+ * stays NULL (it would need the values).
  *
  * Node side: automl.node_summary(), members only, logged; a node with fewer
  * than automl.min_group_size rows suppresses its part, a column with fewer
@@ -30,6 +34,7 @@
 #include "core/stats.h"
 #include "federation/federation.h"
 #include "federation/fed_json.h"
+#include "federation/fed_quantile.h"
 #include "pg/core_bridge.h"
 #include "pg/filter.h"
 #include "pg/loader.h"
@@ -81,6 +86,10 @@ node_summary_json(Oid relid, ArrayType *columns, Jsonb *filter, int64 *rows, con
 			for (int i = 0; i < ds->n_rows; i++)
 				if (!col->missing[i])
 					aml_moments_add(&m, col->values[i]);
+			double		mn = INFINITY,
+						mx = -INFINITY;
+			int			finite = 0;
+
 			appendStringInfoString(&s, ", \"moments\": [");
 			aml_fed_json_double(&s, m.n);
 			appendStringInfoString(&s, ", ");
@@ -88,6 +97,22 @@ node_summary_json(Oid relid, ArrayType *columns, Jsonb *filter, int64 *rows, con
 			appendStringInfoString(&s, ", ");
 			aml_fed_json_double(&s, m.sxx);
 			appendStringInfoChar(&s, ']');
+			/* the order statistics' frame: values that sort (no NaN), extremes */
+			for (int i = 0; i < ds->n_rows; i++)
+				if (!isnan(col->values[i]))
+				{
+					finite++;
+					mn = Min(mn, col->values[i]);
+					mx = Max(mx, col->values[i]);
+				}
+			appendStringInfo(&s, ", \"sorted_n\": %d", finite);
+			if (finite > 0)
+			{
+				appendStringInfoString(&s, ", \"min\": ");
+				aml_fed_json_double(&s, mn);
+				appendStringInfoString(&s, ", \"max\": ");
+				aml_fed_json_double(&s, mx);
+			}
 		}
 		if (col->kind != AML_KIND_NUMERIC)
 		{
@@ -179,6 +204,7 @@ typedef struct ColSum
 	List	   *counts;			/* int64 * */
 	bool		hidden;
 	bool		seen;
+	bool		order_unknown;	/* a node's extreme could not be read (infinite) */
 } ColSum;
 
 enum
@@ -199,6 +225,7 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 	AmlFedCall *c;
 	AmlCoreSession *session;
 	ColSum	   *cs;
+	AmlFedQuantileColumn *q;
 	LocalSummary la;
 	const char *params[3];
 	int			contributed = 0;
@@ -214,8 +241,14 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 	c = aml_fed_begin(nodes, strict, "automl_summary");
 	session = aml_core_session_begin("automl_summary");
 	cs = palloc0(sizeof(ColSum) * Max(source->ncols, 1));
+	q = palloc0(sizeof(AmlFedQuantileColumn) * Max(source->ncols, 1));
 	for (int j = 0; j < source->ncols; j++)
+	{
 		aml_moments_init(&cs[j].m);
+		q[j].name = source->cols[j].name;
+		q[j].min = INFINITY;
+		q[j].max = -INFINITY;
+	}
 	la.relid = PG_GETARG_OID(0);
 	la.columns = columns;
 	la.filter = filter;
@@ -276,6 +309,21 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 				m.sxx = json_object_get_double(json_object_array_get_idx(x, 2));
 				aml_moments_merge(&s->m, &m);
 			}
+			if ((x = aml_fed_get(col, "sorted_n")) != NULL && json_object_get_int64(x) > 0)
+			{
+				json_object *lo = aml_fed_get(col, "min");
+				json_object *hi = aml_fed_get(col, "max");
+
+				q[j].n += json_object_get_int64(x);
+				if (lo && hi && (json_object_is_type(lo, json_type_double) || json_object_is_type(lo, json_type_int)) &&
+					(json_object_is_type(hi, json_type_double) || json_object_is_type(hi, json_type_int)))
+				{
+					q[j].min = Min(q[j].min, json_object_get_double(lo));
+					q[j].max = Max(q[j].max, json_object_get_double(hi));
+				}
+				else
+					s->order_unknown = true;
+			}
 			if (json_object_object_get_ex(col, "hidden", &x) && json_object_get_boolean(x))
 				s->hidden = true;
 			if (json_object_object_get_ex(col, "categories", &x) && x != NULL &&
@@ -314,6 +362,10 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 	if (contributed == 0)
 		aml_fed_no_contribution(c, "automl_summary");
 	for (int j = 0; j < source->ncols; j++)
+		q[j].known = source->cols[j].kind != AML_KIND_CATEGORICAL && q[j].n > 0 && !cs[j].order_unknown &&
+			q[j].min <= q[j].max;
+	aml_fed_quantiles(c, la.relid, filter, q, source->ncols);
+	for (int j = 0; j < source->ncols; j++)
 	{
 		Datum		values[S_NATTS];
 		bool		nulls[S_NATTS];
@@ -337,6 +389,18 @@ automl_fed_summary(PG_FUNCTION_ARGS)
 			{
 				values[S_STD] = Float8GetDatum(sqrt(aml_moments_var_samp(&s->m)));
 				nulls[S_STD] = false;
+			}
+			if (q[j].known)
+			{
+				values[S_MIN] = Float8GetDatum(q[j].min);
+				values[S_MAX] = Float8GetDatum(q[j].max);
+				nulls[S_MIN] = nulls[S_MAX] = false;
+				values[S_Q1] = Float8GetDatum(q[j].q[0]);
+				values[S_MEDIAN] = Float8GetDatum(q[j].q[1]);
+				values[S_Q3] = Float8GetDatum(q[j].q[2]);
+				nulls[S_Q1] = q[j].q_null[0];
+				nulls[S_MEDIAN] = q[j].q_null[1];
+				nulls[S_Q3] = q[j].q_null[2];
 			}
 		}
 		if (source->cols[j].kind != AML_KIND_NUMERIC && !s->hidden && s->labels != NIL)

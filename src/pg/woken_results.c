@@ -339,11 +339,6 @@ aml_woken_chart_result(AmlWokenJob *job, const AmlWokenAlgorithm *alg, json_obje
 						 errmsg("parameter \"bins\" of algorithm histograms must be an integer between 1 and 10000"),
 						 errdetail("The value given is \"%s\".", bins_text)));
 		}
-		if (grouping != NIL && job->fed_nodes != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("algorithm histograms with a grouping is not supported over federation nodes"),
-					 errhint("Leave out the grouping, or run it without nodes.")));
 		foreach(lc, grouping)
 			groups = lappend(groups, list_make1(lfirst(lc)));
 		initStringInfo(&out);

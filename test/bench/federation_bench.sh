@@ -5,13 +5,18 @@
 # foreign tables) and fitting there.  Four throwaway clusters on 127.0.0.1
 # (a centre holding an empty table of the same shape, and three nodes).
 #
+# WHAT (third argument): lm (default), summary — federated automl_summary
+# (moments, then the exact quartile rounds) against the slowest node's local
+# automl_summary and against pulling the rows — or all.
+#
 # Run as the postgres user with the staged server on PATH, from the tree:
-#   runuser -u postgres -- env PATH="$(dirname $PGC):$PATH" test/bench/federation_bench.sh [ROWS] [REPEAT]
+#   runuser -u postgres -- env PATH="$(dirname $PGC):$PATH" test/bench/federation_bench.sh [ROWS] [REPEAT] [WHAT]
 # (PGC is the staged pg_config; automl must be installed there.)
 # Prints one line per measurement: what, milliseconds (best of REPEAT).
 set -euo pipefail
 ROWS=${1:-1000000}
 REPEAT=${2:-3}
+WHAT=${3:-lm}
 BASE=$(mktemp -d /tmp/fedbench.XXXXXX)
 PORT0=${FEDBENCH_PORT:-56430}
 FORMULA="y ~ x1 + x2 + x3 + x4 + x5 + g"
@@ -62,15 +67,47 @@ best() {  # best() node sql -> best wall time in ms over REPEAT runs
   echo "$b"
 }
 
-slowest=0
-for i in 1 2 3; do
-  ms=$(best $i "SELECT count(*) FROM automl_lm('t', '$FORMULA')")
-  echo "local automl_lm on node $i ($ROWS rows): $ms ms"
-  [ "$ms" -gt "$slowest" ] && slowest=$ms
-done
-fed=$(best 0 "SELECT count(*) FROM automl_lm('t', '$FORMULA', nodes => '{n1,n2,n3}')")
-echo "federated automl_lm over 3 nodes x $ROWS rows: $fed ms"
-pull=$(best 0 "SELECT count(*) FROM automl_lm('pulled', '$FORMULA')")
-echo "rows pulled through postgres_fdw, automl_lm at the centre: $pull ms"
-echo "equal: $(q 0 "SELECT max(abs(f.estimate - p.estimate) / abs(p.estimate)) FROM automl_lm('t', '$FORMULA', nodes => '{n1,n2,n3}') f JOIN automl_lm('pulled', '$FORMULA') p USING (term)") (max relative difference of the estimates)"
-awk -v f="$fed" -v s="$slowest" -v p="$pull" 'BEGIN { printf "federated / slowest local: %.2fx; pulled / federated: %.2fx\n", f / s, p / f }'
+if [ "$WHAT" = lm ] || [ "$WHAT" = all ]; then
+  slowest=0
+  for i in 1 2 3; do
+    ms=$(best $i "SELECT count(*) FROM automl_lm('t', '$FORMULA')")
+    echo "local automl_lm on node $i ($ROWS rows): $ms ms"
+    [ "$ms" -gt "$slowest" ] && slowest=$ms
+  done
+  fed=$(best 0 "SELECT count(*) FROM automl_lm('t', '$FORMULA', nodes => '{n1,n2,n3}')")
+  echo "federated automl_lm over 3 nodes x $ROWS rows: $fed ms"
+  pull=$(best 0 "SELECT count(*) FROM automl_lm('pulled', '$FORMULA')")
+  echo "rows pulled through postgres_fdw, automl_lm at the centre: $pull ms"
+  echo "equal: $(q 0 "SELECT max(abs(f.estimate - p.estimate) / abs(p.estimate)) FROM automl_lm('t', '$FORMULA', nodes => '{n1,n2,n3}') f JOIN automl_lm('pulled', '$FORMULA') p USING (term)") (max relative difference of the estimates)"
+  awk -v f="$fed" -v s="$slowest" -v p="$pull" 'BEGIN { printf "federated / slowest local: %.2fx; pulled / federated: %.2fx\n", f / s, p / f }'
+fi
+
+if [ "$WHAT" = summary ] || [ "$WHAT" = all ]; then
+  slowest=0
+  for i in 1 2 3; do
+    ms=$(best $i "SELECT count(*) FROM automl_summary('t')")
+    echo "local automl_summary on node $i ($ROWS rows): $ms ms"
+    [ "$ms" -gt "$slowest" ] && slowest=$ms
+  done
+  fed=$(best 0 "SELECT count(*) FROM automl_summary('t', nodes => '{n1,n2,n3}')")
+  echo "federated automl_summary over 3 nodes x $ROWS rows (quartiles exact): $fed ms"
+  echo "quartile rounds per call: $(q 1 "SELECT count(*) / $REPEAT FROM automl.federation_log WHERE function = 'automl.node_quantile'")"
+  pull=$(best 0 "SELECT count(*) FROM automl_summary('pulled')")
+  echo "rows pulled through postgres_fdw, automl_summary at the centre: $pull ms"
+  echo "identical columns (min, q1, median, q3, max): $(q 0 "SELECT count(*) FILTER (WHERE (f.min, f.q1, f.median, f.q3, f.max) IS NOT DISTINCT FROM (p.min, p.q1, p.median, p.q3, p.max)) || ' of ' || count(*) FROM automl_summary('t', nodes => '{n1,n2,n3}') f JOIN automl_summary('pulled') p USING (column_name)")"
+  awk -v f="$fed" -v s="$slowest" -v p="$pull" 'BEGIN { printf "federated summary / slowest local: %.2fx; pulled / federated: %.2fx\n", f / s, p / f }'
+  # the same with the values rounded to 4 decimals (as measured data are): fewer quartile rounds
+  for i in 0 1 2 3; do
+    q $i "CREATE TABLE t4 AS SELECT round(y::numeric, 4)::float8 y, round(x1::numeric, 4)::float8 x1, round(x2::numeric, 4)::float8 x2,
+            round(x3::numeric, 4)::float8 x3, round(x4::numeric, 4)::float8 x4, round(x5::numeric, 4)::float8 x5, g FROM t;
+          GRANT SELECT ON t4 TO fed; ANALYZE t4; DELETE FROM automl.federation_log"
+  done
+  slowest=0
+  for i in 1 2 3; do
+    ms=$(best $i "SELECT count(*) FROM automl_summary('t4')")
+    [ "$ms" -gt "$slowest" ] && slowest=$ms
+  done
+  fed=$(best 0 "SELECT count(*) FROM automl_summary('t4', nodes => '{n1,n2,n3}')")
+  echo "4 decimals: slowest local automl_summary $slowest ms, federated $fed ms, quartile rounds per call: $(q 1 "SELECT count(*) / $REPEAT FROM automl.federation_log WHERE function = 'automl.node_quantile'")"
+  awk -v f="$fed" -v s="$slowest" 'BEGIN { printf "4 decimals: federated summary / slowest local: %.2fx\n", f / s }'
+fi

@@ -8,8 +8,9 @@
 # a filter, few and many bins, a categorical column whose categories are
 # unioned); Pearson correlations (pairwise-complete rows, NULLs in a
 # column) and PCA (scaled and not) within 1e-10 relative; spearman and
-# kendall refused (0A000); automl.min_group_size: small bins sent as NULL
-# and reported, a node under the minimum suppressed and reported; the
+# kendall refused (0A000); histograms with group_by (exact, groups in the
+# local order); automl.min_group_size: small bins sent as NULL and reported,
+# small groups kept on the node and reported, a node under the minimum suppressed and reported; the
 # nodes' federation_log; a node that is down: feedback, and with
 # strict => true an error (08006).
 use strict;
@@ -84,11 +85,14 @@ for my $method (qw(spearman kendall))
 	like($err, qr/0A000: automl_correlation: method "$method" is not supported over federation nodes/,
 		"automl_correlation method $method over nodes is refused (0A000), naming the method");
 }
-{
-	my ($rc, $out, $err) = $centre->psql('postgres',
-		qq{\\set VERBOSITY verbose\nSELECT * FROM automl_histogram('science.cde_features_a', 'lefthippocampus', group_by => '{gender}', nodes => '$all')});
-	like($err, qr/0A000: automl_histogram: group_by is not supported over federation nodes/, 'histogram group_by over nodes is refused (0A000)');
-}
+# group_by: one histogram per group, in the global bins
+same('automl_histogram', q{'lefthippocampus', 10, '{gender}'}, 0, 'automl_histogram with group_by over 3 nodes: groups, bins and counts equal the pooled ones exactly');
+same('automl_histogram', q{'subjectageyears', 6, '{agegroup,gender}'}, 0,
+	'automl_histogram grouped by two columns (a level only on hb, NULL groups) over 3 nodes: exact');
+same('automl_histogram', q{'agegroup', 20, '{gender}'}, 0, 'automl_histogram of a categorical column grouped over 3 nodes: exact');
+same('automl_histogram', q{'lefthippocampus', 8, '{minimentalstate}'}, 0, 'automl_histogram grouped by a numeric column (NULL group) over 3 nodes: exact');
+same('automl_histogram', q{'lefthippocampus', 5, '{alzheimerbroadcategory}', filter => '{"rules": [{"field": "gender", "operator": "equal", "value": "M"}]}'}, 0,
+	'automl_histogram grouped, with a filter on every node: exact');
 
 # the nodes' log: every round that left hb
 is($node{hb}->safe_psql('postgres', q{SELECT string_agg(DISTINCT function, ',' ORDER BY function) FROM automl.federation_log
@@ -107,6 +111,20 @@ FedTest::set_min_group_size(undef);
 	like($err, qr/bins with fewer than automl.min_group_size rows not sent/, '... reported in the feedback');
 	my $answer = $node{hb}->safe_psql('postgres', q{SET ROLE fed; SELECT automl.node_histogram('science.cde_features_a', 'lefthippocampus', NULL, 50, 0.5, 5.5)});
 	unlike($answer, qr/[\[ ][1-9],/, '... and the node sends no count from 1 to 9');
+	# per group: small groups stay on the node, small bins are NULL
+	($rc, $out, $err) = $centre->psql('postgres',
+		qq{SELECT count(DISTINCT group_values), count(*) - count(count) FROM automl_histogram('science.cde_features_a', 'lefthippocampus', 10, '{minimentalstate}', nodes => '$all')});
+	my ($groups, $nulls) = split /\|/, $out;
+	my $pooled_groups = $centre->safe_psql('postgres', q{SELECT count(DISTINCT minimentalstate) + 1 FROM science.pooled WHERE lefthippocampus IS NOT NULL});
+	ok($groups > 0 && $groups < $pooled_groups && $nulls > 0, "group_by with the default minimum: $groups of $pooled_groups groups, $nulls NULL counts");
+	like($err, qr/groups with fewer than automl.min_group_size rows not sent .*\n.*bins of groups with fewer than automl.min_group_size rows not sent/s, '... both reported in the feedback');
+	$answer = $node{hb}->safe_psql('postgres', q{SET ROLE fed; SELECT automl.node_histogram_groups('science.cde_features_a', 'lefthippocampus', '{minimentalstate}', NULL, 10, 0.5, 5.5, NULL)});
+	my @sent = map { split /, / } ($answer =~ /"c": \[([^\]]*)\]/g);
+	ok(@sent > 0 && !grep({ /^[1-9]$/ } @sent), '... the node sends no count from 1 to 9 (' . scalar(@sent) . ' counts)');
+	my %seen = map { $_ => 1 } ($answer =~ /"g": \[([^\]]*)\]/g);
+	my $small = $node{hb}->safe_psql('postgres', q{SELECT string_agg(coalesce(minimentalstate::text, 'null'), ' ') FROM science.cde_features_a
+		WHERE lefthippocampus IS NOT NULL GROUP BY minimentalstate HAVING count(*) < 10});
+	ok(!grep({ $seen{$_} } split / /, $small), '... nor the values of its groups with fewer than 10 rows');
 }
 {
 	$node{hc}->safe_psql('postgres', q{ALTER SYSTEM SET automl.min_group_size = 400; SELECT pg_reload_conf()});
@@ -125,7 +143,8 @@ FedTest::set_min_group_size(undef);
 
 # a node that is down
 $node{hc}->stop;
-for my $call ([ 'automl_correlation', $cols ], [ 'automl_pca', $cols ], [ 'automl_histogram', q{'lefthippocampus'} ])
+for my $call ([ 'automl_correlation', $cols ], [ 'automl_pca', $cols ], [ 'automl_histogram', q{'lefthippocampus'} ],
+	[ 'automl_histogram', q{'lefthippocampus', 10, '{gender}'} ])
 {
 	my ($fn, $args) = @$call;
 	my ($rc, $out, $err) = $centre->psql('postgres', qq{SELECT count(*) > 0 FROM $fn('science.cde_features_a', $args, nodes => '$all')});

@@ -5,13 +5,14 @@
 # The three clusters and their data: 400_federation.pm (hospitals h1 = the
 # centre, also 'local', h2 = hb, h3 = hc).
 #
-# Checked: statisticsSummary (counts, nulls, mean, std, EX^2; min/quartiles
-# and a numeric column's unique are NULL over nodes), linearRegression, anova (factorial), histograms,
+# Checked: statisticsSummary (counts, nulls, mean, std, EX^2, min, quartiles,
+# max; a numeric column's unique is NULL over nodes), linearRegression, anova (factorial), histograms,
 # correlationHeatmap and pca within 1e-10 relative (counts exact), with
 # the user's filters and datasets applied on every node; the woken.job_result
 # row (node = the centre's automl.node, parameters.nodes, executionPlan); a
-# code without a federated implementation (knn) and histograms with a
-# grouping refused with 0A000 (QueryResult error, and raised with strict);
+# code without a federated implementation (knn) refused with 0A000
+# (QueryResult error, and raised with strict); histograms with a grouping
+# (exact counts);
 # a node that is down: a feedback entry naming it and the other nodes'
 # result, with strict => true an error 08006.
 use strict;
@@ -89,7 +90,7 @@ sub same
 FedTest::set_min_group_size(1);
 
 same(q{"variables": [{"code": "lefthippocampus"}], "covariables": [{"code": "subjectageyears"}, {"code": "gender"}], "algorithm": {"code": "statisticsSummary"}},
-	'statisticsSummary over 3 nodes = pooled (min/quartiles, numeric unique are NULL over nodes)', '{min,max,25%,50%,75%,unique}');
+	'statisticsSummary over 3 nodes = pooled (min, quartiles, max exact; a numeric column\'s unique is NULL over nodes)', '{unique}');
 same(q{"variables": [{"code": "lefthippocampus"}], "covariables": [{"code": "subjectageyears"}, {"code": "gender"}, {"code": "minimentalstate"}], "algorithm": {"code": "linearRegression"}},
 	'linearRegression over 3 nodes = pooled');
 same(q{"variables": [{"code": "lefthippocampus"}], "covariables": [{"code": "subjectageyears"}], "datasets": [{"code": "h1"}, {"code": "h3"}], "filters": {"condition": "AND", "rules": [{"field": "subjectageyears", "operator": "greater", "value": 60}]}, "algorithm": {"code": "linearRegression"}},
@@ -125,10 +126,11 @@ for my $code (qw(knn))
 		SELECT automl_mining($kq, true, '$all')});
 	like($err, qr/0A000: algorithm $code is not supported over federation nodes/, "$code with nodes, strict: 0A000");
 }
-my $hg = query('cde_features_a', q{"variables": [{"code": "subjectageyears"}], "grouping": [{"code": "gender"}], "algorithm": {"code": "histograms"}});
-my ($rc, $out, $err) = $centre->psql('postgres', qq{\\set VERBOSITY verbose
-	SELECT automl_mining($hg, true, '$all')});
-like($err, qr/0A000: algorithm histograms with a grouping is not supported over federation nodes/, 'histograms with a grouping over nodes: 0A000');
+same(q{"variables": [{"code": "subjectageyears"}], "grouping": [{"code": "gender"}, {"code": "agegroup"}], "algorithm": {"code": "histograms", "parameters": [{"code": "bins", "value": "12"}]}},
+	'histograms with a grouping (a level of agegroup only on hb) over 3 nodes = pooled (counts exact)', '{}', 0);
+same(q{"variables": [{"code": "agegroup"}], "grouping": [{"code": "gender"}], "algorithm": {"code": "histograms"}},
+	'histograms of a categorical variable with a grouping over 3 nodes = pooled (counts exact)', '{}', 0);
+my ($rc, $out, $err);
 
 # a node that is down: feedback naming it, the other nodes' result; strict: 08006
 $node{hc}->stop;
