@@ -672,7 +672,11 @@ automl_train(PG_FUNCTION_ARGS)
 		opt.min_store_scale = n_test > 0 ? 1.0 : final_scale;
 		opt.max_model_bytes = MAX_MODEL_BYTES;
 		/* and the importance stored with the model (explain_importance.h), at this machine's pace */
-		opt.importance_rows = n_test > 0 ? Min(n_test, AML_IMPORTANCE_MAX_ROWS) : 0;
+		/*
+		 * kept for the fewest rows it is stored on: more are explained
+		 * when time is left (explain_importance.h)
+		 */
+		opt.importance_rows = n_test > 0 ? Min(n_test, AML_IMPORTANCE_MIN_ROWS) : 0;
 		opt.importance_samples = AML_IMPORTANCE_SAMPLES;
 		opt.importance_scale = store_per_byte / STORE_SECONDS_PER_BYTE;
 	}
@@ -794,10 +798,11 @@ automl_train(PG_FUNCTION_ARGS)
 	if (n_test > 0)
 	{
 		/*
-		 * within the budget, and at most half the search's time (at least
-		 * 2 s): a long explanation of an ensemble must not double the call
+		 * within the budget (not its margin, which is for estimates that
+		 * were short), and at most half the search's time (at least 2 s): a
+		 * long explanation of an ensemble must not double the call
 		 */
-		double		until = Min(hard_deadline - store_seconds -
+		double		until = Min(start + budget - store_seconds -
 								store_estimate(result, &result->final, final_rows, store_per_byte),
 								aml_now_seconds() + Max(2.0, 0.5 * result->seconds));
 

@@ -123,7 +123,7 @@ aml_search_refit_seconds(const Search *s, const AmlCandidate *c)
 #define PREDICT_RATE 7e-11
 #define PREPARE_SECONDS 0.05
 #define EXACT_MAX_INPUTS 10		/* AML_EXPLAIN_EXACT_MAX */
-#define IMPORTANCE_MAX_SHARE 0.25	/* of the budget: beyond, it is not kept */
+#define IMPORTANCE_MAX_SHARE 0.10	/* of the budget: beyond, it is not kept */
 
 static bool
 is_one_of(const char *name, const char *const *names)
