@@ -17,55 +17,17 @@ set -euo pipefail
 ROWS=${1:-1000000}
 REPEAT=${2:-3}
 WHAT=${3:-lm}
-BASE=$(mktemp -d /tmp/fedbench.XXXXXX)
-PORT0=${FEDBENCH_PORT:-56430}
+. "$(dirname "$0")/lib/federation_setup.sh"
 FORMULA="y ~ x1 + x2 + x3 + x4 + x5 + g"
-trap 'for i in 0 1 2 3; do pg_ctl -D "$BASE/n$i" -m immediate stop >/dev/null 2>&1 || true; done; rm -rf "$BASE"' EXIT
-
-for i in 0 1 2 3; do
-  initdb -A trust -D "$BASE/n$i" >/dev/null
-  cat >> "$BASE/n$i/postgresql.conf" <<CONF
-port = $((PORT0 + i))
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$BASE'
-max_parallel_workers_per_gather = 0
-CONF
-  pg_ctl -D "$BASE/n$i" -l "$BASE/n$i.log" -w start >/dev/null
-done
-q() { psql -X -q -At -h "$BASE" -p $((PORT0 + $1)) -d postgres -v ON_ERROR_STOP=1 -c "$2"; }
-
-for i in 0 1 2 3; do
-  q $i "CREATE EXTENSION automl"
-  q $i "CREATE TABLE t (y float8, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8, g text)"
-  q $i "CREATE ROLE fed LOGIN IN ROLE automl_federation_member; GRANT SELECT ON t TO fed"
-done
+fed_clusters fedbench "${FEDBENCH_PORT:-56430}"
+fed_tables "y float8, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8, g text"
 for i in 1 2 3; do
   q $i "SELECT setseed(0.$i); INSERT INTO t SELECT 1 + x1 - 2 * x2 + 0.5 * x3 + x5 * 0.1 + (CASE g WHEN 'a' THEN 0 WHEN 'b' THEN 1 ELSE 2 END) + random(), x1, x2, x3, x4, x5, g
         FROM (SELECT random() x1, random() x2, random() x3, random() x4, random() x5,
                      (ARRAY['a','b','c'])[1 + floor(random() * 3)::int] g FROM generate_series(1, $ROWS)) s"
   q $i "VACUUM ANALYZE t"
 done
-q 0 "CREATE EXTENSION postgres_fdw"
-for i in 1 2 3; do
-  q 0 "CREATE SERVER s$i FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '$((PORT0 + i))', dbname 'postgres', fetch_size '10000');
-       CREATE USER MAPPING FOR CURRENT_USER SERVER s$i OPTIONS (user 'fed');
-       CREATE FOREIGN TABLE ft$i (y float8, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8, g text) SERVER s$i OPTIONS (table_name 't');
-       SELECT automl_node_add('n$i', 's$i')"
-done
-q 0 "CREATE VIEW pulled AS SELECT * FROM ft1 UNION ALL SELECT * FROM ft2 UNION ALL SELECT * FROM ft3"
-
-best() {  # best() node sql -> best wall time in ms over REPEAT runs
-  local node=$1 sql=$2 b=""
-  for r in $(seq "$REPEAT"); do
-    local t0 t1 ms
-    t0=$(date +%s%N)
-    q "$node" "SET client_min_messages = warning; $sql" >/dev/null
-    t1=$(date +%s%N)
-    ms=$(( (t1 - t0) / 1000000 ))
-    if [ -z "$b" ] || [ "$ms" -lt "$b" ]; then b=$ms; fi
-  done
-  echo "$b"
-}
+fed_centre "y float8, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8, g text"
 
 if [ "$WHAT" = lm ] || [ "$WHAT" = all ]; then
   slowest=0
