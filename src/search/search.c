@@ -946,6 +946,15 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 		st = flush_batches(&s, err);
 	aml_free(s.pending);
 	aml_free(s.pending_req);
+	/*
+	 * the last batch, proposed while the one before it ran, may find the
+	 * budget spent: its candidates never started are not part of the search
+	 * (the last ones proposed, so the others keep number = index + 1)
+	 */
+	while (st == AML_OK && s.n > 0 && s.cands[s.n - 1].status == AML_CANDIDATE_SKIPPED &&
+		   s.cands[s.n - 1].folds_done == 0 &&
+		   strncmp(s.cands[s.n - 1].reason, "not started", 11) == 0)
+		aml_candidate_clear(&s.cands[--s.n]);
 	if (st == AML_OK && s.best < 0)
 		st = rescue(&s, err);
 	if (st == AML_OK && s.best < 0)

@@ -399,6 +399,17 @@ test_time_budget(void)
 				  r->stop_reason);
 		CHECK(r->evaluated >= 1);
 		CHECK(r->cv_score > 0.97);
+		/* the batch proposed last and never started is not kept; numbers follow the index */
+		CHECK(r->n_candidates >= 1);
+		if (r->n_candidates >= 1)
+		{
+			const AmlCandidate *last = &r->candidates[r->n_candidates - 1];
+
+			CHECK_MSG(!(last->status == AML_CANDIDATE_SKIPPED && strncmp(last->reason, "not started", 11) == 0),
+					  "the last candidate was never started: %s", last->reason);
+		}
+		for (int i = 0; i < r->n_candidates; i++)
+			CHECK(r->candidates[i].number == i + 1);
 	}
 	aml_search_result_free(r);
 	free_problem(&p);
