@@ -193,13 +193,14 @@ my $locker = $node{hc}->background_psql('postgres');
 $locker->query_safe('BEGIN; LOCK TABLE science.cde_features_a IN ACCESS EXCLUSIVE MODE');
 {
 	my $t0 = time();
-	my ($rc, $out, $err) = $centre->psql('postgres', "SET automl.node_timeout = '1s'; SELECT count(*) FROM automl_lm('science.cde_features_a', $lm, nodes => '{local,hb,hc}')");
+	# 3 s: on a loaded machine (a sanitized server) hb answers well within it, hc never does
+	my ($rc, $out, $err) = $centre->psql('postgres', "SET automl.node_timeout = '3s'; SELECT count(*) FROM automl_lm('science.cde_features_a', $lm, nodes => '{local,hb,hc}')");
 	my $took = time() - $t0;
 	is($out, '3', 'a slow node does not fail the analysis');
-	like($err, qr/node "hc": did not answer within automl.node_timeout \(1000 ms\): cancelled and left out/, '... it is reported');
-	ok($took < 10, sprintf('... and the call took %.1f s, not the node\'s time', $took));
+	like($err, qr/node "hc": did not answer within automl.node_timeout \(3000 ms\): cancelled and left out/, '... it is reported');
+	ok($took < 15, sprintf('... and the call took %.1f s, not the node\'s time', $took));
 	my ($d) = compare('automl_lm', $lm, '{local,hb,hc}', $two_nodes, ", strict => false");
-	($rc, $out, $err) = $centre->psql('postgres', "SET automl.node_timeout = '1s'; SELECT count(*) FROM automl_lm('science.cde_features_a', $lm, nodes => '{local,hb,hc}', strict => true)");
+	($rc, $out, $err) = $centre->psql('postgres', "SET automl.node_timeout = '3s'; SELECT count(*) FROM automl_lm('science.cde_features_a', $lm, nodes => '{local,hb,hc}', strict => true)");
 	like($err, qr/ERROR:  automl_lm: node "hc": did not answer within/, 'strict => true: a slow node is an error');
 	ok($node{hc}->poll_query_until('postgres', q{SELECT count(*) = 0 FROM pg_stat_activity WHERE query LIKE '%automl.node_lm%' AND pid <> pg_backend_pid()}),
 		'the node\'s query was cancelled (none left running on hc)');
