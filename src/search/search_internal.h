@@ -1,6 +1,7 @@
 /*
- * search_internal.h — what search.c and search_estimates.c share: the
- * search's state and its time and memory estimates.  Not for other files.
+ * search_internal.h — what search.c, search_ensemble.c and
+ * search_estimates.c share: the search's state, its progress note, the
+ * ensemble phase and the time and memory estimates.  Not for other files.
  */
 #ifndef AML_SEARCH_INTERNAL_H
 #define AML_SEARCH_INTERNAL_H
@@ -51,6 +52,13 @@ typedef struct Search
 	bool		stop;
 	char		stop_reason[64];
 } Search;
+
+/* Tell the progress callback an event of the search (search.c). */
+void		aml_search_note(Search *s, const char *event);
+/* Whether candidate i is the best evaluated one of its estimator (search.c). */
+bool		aml_search_best_of_its_estimator(const Search *s, int i);
+/* The ensemble phase: r->final becomes the ensemble when it wins (search_ensemble.c). */
+AmlStatus	aml_search_run_ensemble(Search *s, AmlSearchResult *r, AmlError *err);
 
 /* Bytes a candidate would need to be evaluated (INFINITY, with why, when it cannot be). */
 double		aml_search_estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec,
