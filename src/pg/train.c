@@ -919,6 +919,11 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
  * into the caller's: the run stays in the caller's transaction, as before.
  * FATAL (termination) is not an error that can be caught: nothing is
  * recorded then (README).
+ *
+ * In a background worker (a job's, src/jobs/job_worker.c) the caller owns
+ * its transactions and records the outcome itself: the job's row has the
+ * state, the error and its SQLSTATE, and the run of a failed job is rolled
+ * back with the job's transaction, as before.
  */
 Datum
 automl_train(PG_FUNCTION_ARGS)
@@ -928,6 +933,8 @@ automl_train(PG_FUNCTION_ARGS)
 	AmlRunStarted *run = palloc0(sizeof(AmlRunStarted));
 	volatile Datum result = (Datum) 0;
 
+	if (IsBackgroundWorker)
+		return train(fcinfo, run);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(caller_cxt);
 	PG_TRY();
