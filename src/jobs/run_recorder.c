@@ -153,7 +153,7 @@ record(const AmlRunEnded *ended, int wait_ms, char *why, size_t why_size)
 		}
 		if (left <= 0)
 		{
-			snprintf(why, why_size, "the recorder did not finish within %d ms", wait_ms);
+			snprintf(why, why_size, "the recorder did not finish within %d ms (it may still record it)", wait_ms);
 			break;
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, Min(left, 100),

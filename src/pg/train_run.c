@@ -16,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "pg/fit.h"
 #include "pg/security.h"
 #include "pg/train_run.h"
 
@@ -240,6 +241,7 @@ aml_train_run_record_error(const AmlRunStarted *run, const ErrorData *edata)
 	volatile bool recorded = false;
 	MemoryContext cxt = CurrentMemoryContext;
 	uint32		holdoff;
+	double		t0;
 
 	if (run == NULL || run->id == 0 || run->row == NULL)
 		return;					/* the error came before the run started */
@@ -249,6 +251,7 @@ aml_train_run_record_error(const AmlRunStarted *run, const ErrorData *edata)
 	strlcpy(ended.sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof(ended.sqlstate));
 	ended.finished = GetCurrentTimestamp();
 	strlcpy(why, "no recorder is installed", sizeof(why));
+	t0 = aml_now_seconds();
 
 	/*
 	 * Bounded, so not interruptible: a second cancel must not replace the
@@ -274,6 +277,8 @@ aml_train_run_record_error(const AmlRunStarted *run, const ErrorData *edata)
 	}
 	PG_END_TRY();
 	RESUME_INTERRUPTS();
+	elog(DEBUG1, "automl: recording the end of run %lld took %.1f ms", (long long) run->id,
+		 (aml_now_seconds() - t0) * 1000.0);
 	if (recorded)
 		ereport(NOTICE,
 				(errmsg("automl: run %lld recorded as %s in automl.runs", (long long) run->id, ended.status)));

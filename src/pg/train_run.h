@@ -93,7 +93,7 @@ void		aml_train_run_succeed(int64 run_id, const AmlRunEnd *end);
  */
 void		aml_train_run_record_error(const AmlRunStarted *run, const ErrorData *edata);
 
-#define AML_RUN_RECORD_WAIT_MS 3000
+#define AML_RUN_RECORD_WAIT_MS 4000
 
 /*
  * The recorder (set by src/jobs/run_recorder.c from _PG_init): have the
