@@ -27,10 +27,11 @@
  * Not recorded, with a WARNING in the caller's session: no background
  * worker slot free (max_worker_processes), no DSM segment, the worker
  * failing (its error in the WARNING and the log), or not done in time.  The
- * worker's lock_timeout is shorter than the backend's wait, so that a run
- * is not written after the caller was told it was not (a caller that
- * locked automl.runs in its own transaction, say).  Needs no shared memory
- * of its own: works whether automl is preloaded or not.
+ * worker gives up RECORDER_MARGIN_MS before the backend stops waiting (its
+ * lock_timeout ends then; connected later than that, it does not try), so
+ * that a run is not written after the caller was told it was not (a
+ * caller that locked automl.runs in its own transaction, say).  Needs no
+ * shared memory of its own: works whether automl is preloaded or not.
  */
 #include "postgres.h"
 
@@ -53,6 +54,7 @@
 #include "pg/worker.h"
 
 #define RECORDER_TYPE "automl run recorder"
+#define RECORDER_MARGIN_MS 500
 
 enum
 {
@@ -66,7 +68,7 @@ typedef struct Request
 	pg_atomic_uint32 state;
 	Latch	   *leader_latch;
 	Oid			database;
-	int			lock_timeout_ms;
+	TimestampTz deadline;		/* when the backend stops waiting */
 	TimestampTz finished;
 	char		status[16];
 	char		sqlstate[6];
@@ -101,7 +103,7 @@ record(const AmlRunEnded *ended, int wait_ms, char *why, size_t why_size)
 	pg_atomic_init_u32(&req->state, REQUEST_PENDING);
 	req->leader_latch = MyLatch;
 	req->database = MyDatabaseId;
-	req->lock_timeout_ms = Max(wait_ms - 1000, wait_ms / 2);
+	req->deadline = deadline;
 	req->finished = ended->finished;
 	strlcpy(req->status, ended->status, sizeof(req->status));
 	strlcpy(req->sqlstate, ended->sqlstate, sizeof(req->sqlstate));
@@ -180,6 +182,7 @@ aml_run_recorder_main(Datum main_arg)
 	Request    *req;
 	AmlRunEnded ended;
 	char		lock_timeout[32];
+	long		left;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -190,7 +193,16 @@ aml_run_recorder_main(Datum main_arg)
 	req = dsm_segment_address(seg);
 	BackgroundWorkerInitializeConnectionByOid(req->database, InvalidOid, 0);
 	pgstat_report_appname(RECORDER_TYPE);
-	snprintf(lock_timeout, sizeof(lock_timeout), "%d", req->lock_timeout_ms);
+	left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), req->deadline) - RECORDER_MARGIN_MS;
+	if (left <= 0)
+	{
+		strlcpy(req->why, "the recorder started too late", sizeof(req->why));
+		pg_write_barrier();
+		pg_atomic_write_u32(&req->state, REQUEST_FAILED);
+		SetLatch(req->leader_latch);
+		proc_exit(0);
+	}
+	snprintf(lock_timeout, sizeof(lock_timeout), "%ld", left);
 	SetConfigOption("lock_timeout", lock_timeout, PGC_SUSET, PGC_S_OVERRIDE);
 
 	ended.row = (char *) req + req->row_off;

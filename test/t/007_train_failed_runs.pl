@@ -96,6 +96,20 @@ is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM automl.runs WHERE status = 'failed' AND owner = 'postgres'::regrole}),
 	'1', 'an error caught by the caller: the run is recorded as failed');
 
+# the caller holds a lock on automl.runs in its transaction (LOCK needs only
+# DELETE, granted to every role): the recorder gives up before the call
+# stops waiting for it; a WARNING says why, the error is the original one,
+# and nothing is written after the caller was told so
+my $runs = $node->safe_psql('postgres', q{SELECT count(*) FROM automl.runs});
+($ret, $out, $err) = $node->psql('postgres',
+	"BEGIN;\nLOCK TABLE automl.runs IN ACCESS EXCLUSIVE MODE;\n$failing\nROLLBACK;", extra_params => ['-U', 'alice'],
+	on_error_stop => 0);
+like($err, qr/WARNING:  01000: automl: run \d+ ended with an error that could not be recorded in automl\.runs: canceling statement due to lock timeout/,
+	'a lock on automl.runs: a WARNING says the run could not be recorded, and why');
+like($err, $error_53200, 'a lock on automl.runs: the original error');
+sleep(1);
+is($node->safe_psql('postgres', q{SELECT count(*) FROM automl.runs}), $runs, 'a lock on automl.runs: no run written later');
+
 # a success rolled back by the caller: no run, nothing running
 my $before = $node->safe_psql('postgres', q{SELECT count(*) FROM automl.runs});
 is($node->safe_psql('postgres', q{
