@@ -9,7 +9,10 @@
  * the time budget with progress NOTICEs, refits the winner on the training
  * rows and scores it on the holdout, refits it on every row (refit => 'all')
  * when that fits in the budget, and stores the model, the run's outcome and
- * every candidate (automl.models, automl.runs, automl.pipelines).
+ * every candidate (automl.models, automl.runs, automl.pipelines).  A call
+ * that ends in an error after its run started is recorded as failed or
+ * cancelled although the caller's transaction aborts (automl_train, at the
+ * end of this file; train_run.h).
  *
  * The budget: the call returns within time_budget + max(10 %, 1 s).  The
  * search keeps time for the refits (measured fit times scaled by rows) and
