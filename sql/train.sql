@@ -304,8 +304,11 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
 -- the table's statistics show that the data cannot fit, and stops with
 -- SQLSTATE 53200 when the search runs out of it (here every candidate is
 -- skipped as too big for 1 MB, until the search's own list of candidates
--- outgrows it); either way no run and no model is stored and no automl
--- memory is left
+-- outgrows it); either way no model and no candidate is stored and no
+-- automl memory is left.  The refusal up front comes before the run starts:
+-- no run; the search's error comes after: its run is recorded as failed,
+-- with the error and its SQLSTATE (by a background worker, in a transaction
+-- of its own: the caller's rolls back)
 CREATE TABLE big_train AS SELECT g::float8 AS x, g % 3 AS y FROM generate_series(1, 200000) g;
 ANALYZE big_train;
 SELECT (SELECT count(*) FROM automl.runs) AS runs_before, (SELECT count(*) FROM automl.models) AS models_before,
@@ -323,5 +326,8 @@ SELECT (SELECT count(*) FROM automl.runs) - :runs_before AS runs_stored,
        (SELECT count(*) FROM automl.models) - :models_before AS models_stored,
        (SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%') - :contexts_before
        AS automl_contexts_left;
+SELECT relation, status, sqlstate, error, model_id IS NULL AS no_model, finished_at >= started_at AS ended,
+       (SELECT count(*) FROM automl.pipelines p WHERE p.run_id = r.id) AS candidates
+FROM automl.runs r WHERE status <> 'succeeded' ORDER BY id;
 RESET automl.max_memory;
 DROP TABLE threshold_runs, tiny, few_rows, rare_classes, rare_127, ten_rows, many_rare, copy_only, big_train, ref_folds, ref_holdout_rows;

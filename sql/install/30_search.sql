@@ -38,10 +38,11 @@ CREATE TABLE automl.runs (
     finished_at       timestamptz,
     elapsed           interval,
     error             text,
+    sqlstate          text CHECK (sqlstate ~ '^[0-9A-Z]{5}$'),
     owner             regrole NOT NULL DEFAULT automl.current_role_oid()
 );
 COMMENT ON TABLE automl.runs IS
-    'One row per automl_train call, written when it starts (status running) and updated when it ends: its arguments, the validation chosen (cv_folds, cv_repeats, test_size), the columns left out as target leakage, the row filter (query-builder JSON, NULL: every row), the search''s outcome, the holdout score (of the model fitted without the holdout rows), the rows of the final fit (final_rows) and the model it produced';
+    'One row per automl_train call, written when it starts (status running) and updated when it ends: its arguments, the validation chosen (cv_folds, cv_repeats, test_size), the columns left out as target leakage, the row filter (query-builder JSON, NULL: every row), the search''s outcome, the holdout score (of the model fitted without the holdout rows), the rows of the final fit (final_rows) and the model it produced. A call that ends in an error after it started is recorded as failed, or cancelled (SQLSTATE 57014: a cancel, statement_timeout), with the error''s message (error) and SQLSTATE (sqlstate), by a background worker in its own transaction, although the caller''s transaction rolls back; its candidates are not kept';
 ALTER TABLE automl.models ADD FOREIGN KEY (run_id) REFERENCES automl.runs ON DELETE SET NULL;
 
 CREATE TABLE automl.pipelines (

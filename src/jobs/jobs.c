@@ -86,6 +86,7 @@ aml_jobs_init(void)
 							&aml_max_jobs, 2, 1, AML_MAX_JOBS_LIMIT, PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 	aml_parallel_init();
+	aml_run_recorder_init();
 	/* both do nothing unless preloading */
 	aml_shmem_add("automl jobs", sizeof(AmlJobsShared), jobs_shmem_init, (void **) &aml_jobs_shared);
 	aml_worker_register("aml_job_scheduler_main", AML_JOB_SCHEDULER_TYPE);

@@ -12,6 +12,8 @@
  *   job_worker.c  the dynamic worker that runs one job as its submitter
  *                 (automl_train, or automl_experiment's work)
  *   parallel.c    a search's candidates evaluated in helper processes
+ *   run_recorder.c  a short-lived worker that records the end of a failed
+ *                 automl_train call in its own transaction (pg/train_run.h)
  *
  * The plumbing (shared memory, waking, connecting, the main loop) is
  * src/pg/worker.h's; the progress of a search is src/pg/progress.h's.
@@ -73,5 +75,9 @@ PGDLLEXPORT void aml_job_worker_main(Datum main_arg);
 extern int	aml_max_parallel_workers;	/* automl.max_parallel_workers */
 void		aml_parallel_init(void);	/* from aml_jobs_init: GUC, pg/eval_hook.h */
 PGDLLEXPORT void aml_eval_helper_main(Datum main_arg);
+
+/* run_recorder.c: failed runs recorded although the caller's transaction aborts */
+void		aml_run_recorder_init(void);	/* from aml_jobs_init: pg/train_run.h's hook */
+PGDLLEXPORT void aml_run_recorder_main(Datum main_arg);
 
 #endif

@@ -9,7 +9,10 @@
  * the time budget with progress NOTICEs, refits the winner on the training
  * rows and scores it on the holdout, refits it on every row (refit => 'all')
  * when that fits in the budget, and stores the model, the run's outcome and
- * every candidate (automl.models, automl.runs, automl.pipelines).
+ * every candidate (automl.models, automl.runs, automl.pipelines).  A call
+ * that ends in an error after its run started is recorded as failed or
+ * cancelled although the caller's transaction aborts (automl_train, at the
+ * end of this file; train_run.h).
  *
  * The budget: the call returns within time_budget + max(10 %, 1 s).  The
  * search keeps time for the refits (measured fit times scaled by rows) and
@@ -27,12 +30,14 @@
 #include <math.h>
 #include <sys/resource.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "core/json.h"
@@ -355,8 +360,8 @@ holdout_metric(const AmlMetric *metric, const double *y, const AmlMatrix *pred, 
 	return st == AML_OK ? score : NAN;
 }
 
-Datum
-automl_train(PG_FUNCTION_ARGS)
+static Datum
+train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 {
 	double		start = aml_now_seconds();
 	TimestampTz started = GetCurrentTimestamp();
@@ -641,7 +646,7 @@ automl_train(PG_FUNCTION_ARGS)
 	rs.train_rows = n_train;
 	rs.holdout_rows = n_test;
 	rs.started = started;
-	run_id = aml_train_run_begin(&rs);
+	run_id = aml_train_run_begin(&rs, run);
 
 	/* the search */
 	memset(&opt, 0, sizeof(opt));
@@ -896,4 +901,65 @@ automl_train(PG_FUNCTION_ARGS)
 	aml_core_session_end(session);
 	aml_progress_end();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls)));
+}
+
+/*
+ * automl_train: train() in an internal subtransaction, so that a call that
+ * fails after its run started still leaves the run's end in automl.runs.
+ *
+ * PostgreSQL has no autonomous transaction: whatever this call writes in
+ * the caller's transaction goes when it aborts.  So on an error the
+ * subtransaction is rolled back first (the running row, the model and any
+ * lock on automl.runs taken for them go: the row's id, from the sequence,
+ * is free to be written again without waiting on this backend), then a
+ * background worker writes the row, ended, in a transaction of its own and
+ * commits it (train_run.h: aml_train_run_record_error, bounded wait), and
+ * the original error is re-thrown unchanged (SQLSTATE, message, detail,
+ * hint, context).  The alternatives: committing the running row at start
+ * from a worker would leave it 'running' when the caller rolls back a
+ * successful call; dblink is not a dependency, and would connect through
+ * the network with credentials.  A success releases the subtransaction
+ * into the caller's: the run stays in the caller's transaction, as before.
+ * FATAL (termination) is not an error that can be caught: nothing is
+ * recorded then (README).
+ *
+ * In a background worker (a job's, src/jobs/job_worker.c) the caller owns
+ * its transactions and records the outcome itself: the job's row has the
+ * state, the error and its SQLSTATE, and the run of a failed job is rolled
+ * back with the job's transaction, as before.
+ */
+Datum
+automl_train(PG_FUNCTION_ARGS)
+{
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	AmlRunStarted *run = palloc0(sizeof(AmlRunStarted));
+	volatile Datum result = (Datum) 0;
+
+	if (IsBackgroundWorker)
+		return train(fcinfo, run);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller_cxt);
+	PG_TRY();
+	{
+		result = train(fcinfo, run);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_cxt);
+		CurrentResourceOwner = caller_owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_cxt);
+		CurrentResourceOwner = caller_owner;
+		aml_train_run_record_error(run, edata);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return result;
 }

@@ -1,6 +1,8 @@
 /*
  * train_run.c — the run rows of automl_train (see train_run.h).  Only
- * automl writes runs: as the owner of automl.runs, for the caller.
+ * automl writes runs: as the owner of automl.runs, for the caller (whose
+ * role is the row's owner; callers have no INSERT or UPDATE on the table).
+ * The ended row of a failed call is written the same way, by the recorder.
  */
 #include "postgres.h"
 
@@ -12,7 +14,9 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
+#include "pg/fit.h"
 #include "pg/security.h"
 #include "pg/train_run.h"
 
@@ -31,8 +35,10 @@ disconnect(AmlActAs *as_owner)
 	SPI_finish();
 }
 
+AmlRunRecorderHook aml_run_recorder_hook = NULL;
+
 int64
-aml_train_run_begin(const AmlRunStart *st)
+aml_train_run_begin(const AmlRunStart *st, AmlRunStarted *started)
 {
 	Oid			types[21] = {TEXTOID, TEXTOID, NAMEARRAYOID, TEXTOID, TEXTOID, BOOLOID,
 		FLOAT8OID, INT4OID, INT4OID, INT4OID, FLOAT8OID, INT4OID, TEXTOID, TEXTOID,
@@ -44,6 +50,7 @@ aml_train_run_begin(const AmlRunStart *st)
 	int64		run_id;
 	bool		isnull;
 	int			ret;
+	MemoryContext caller_cxt = CurrentMemoryContext;
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = CStringGetTextDatum(st->data->relation);
@@ -79,16 +86,21 @@ aml_train_run_begin(const AmlRunStart *st)
 		nulls[20] = 'n';
 
 	connect_as_owner(&as_owner);
+	/* RETURNING the row as written, for aml_train_run_record_error (its owner as a number) */
 	ret = SPI_execute_with_args(
-		"INSERT INTO automl.runs (relation, target, features, task, metric, greater_is_better, "
+		"INSERT INTO automl.runs AS r (relation, target, features, task, metric, greater_is_better, "
 		"time_budget, max_evaluations, cv_folds, cv_repeats, test_size, seed, search_space, name, "
 		"started_at, train_rows, holdout_rows, status, owner, refit, leaked_columns, filter) "
 		"VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.make_interval(secs => $7), $8, $9, $10, $11, "
-		"$12, $13, $14, $15, $16, $17, 'running', $18, $19, $20::pg_catalog.jsonb, $21) RETURNING id",
+		"$12, $13, $14, $15, $16, $17, 'running', $18, $19, $20::pg_catalog.jsonb, $21) "
+		"RETURNING r.id, (pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.||) "
+		"pg_catalog.jsonb_build_object('owner', r.owner::pg_catalog.oid))::pg_catalog.text",
 		21, types, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "storing the run failed: %s", SPI_result_code_string(ret));
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	started->row = MemoryContextStrdup(caller_cxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+	started->id = run_id;
 	disconnect(&as_owner);
 	return run_id;
 }
@@ -196,24 +208,83 @@ aml_train_run_succeed(int64 run_id, const AmlRunEnd *end)
 }
 
 void
-aml_train_run_fail(int64 run_id, const char *status, const char *error)
+aml_train_run_insert_ended(const AmlRunEnded *ended)
 {
-	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
-	Datum		values[3];
+	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[5];
 	AmlActAs	as_owner;
 	int			ret;
 
-	values[0] = Int64GetDatum(run_id);
-	values[1] = CStringGetTextDatum(status);
-	values[2] = CStringGetTextDatum(error ? error : "");
+	values[0] = CStringGetTextDatum(ended->row);
+	values[1] = CStringGetTextDatum(ended->status);
+	values[2] = CStringGetTextDatum(ended->error);
+	values[3] = CStringGetTextDatum(ended->sqlstate);
+	values[4] = TimestampTzGetDatum(ended->finished);
 	connect_as_owner(&as_owner);
+	/* every column as written at start (id, owner, job_id ... included), then its end */
 	ret = SPI_execute_with_args(
-		"UPDATE automl.runs SET status = $2, error = $3, "
-		"finished_at = pg_catalog.clock_timestamp(), "
-		"elapsed = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started_at "
-		"WHERE id OPERATOR(pg_catalog.=) $1",
-		3, types, values, NULL, false, 0);
-	if (ret != SPI_OK_UPDATE)
-		elog(ERROR, "updating the run failed: %s", SPI_result_code_string(ret));
+		"INSERT INTO automl.runs SELECT r.* FROM pg_catalog.jsonb_populate_record(NULL::automl.runs, "
+		"$1::pg_catalog.jsonb OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object("
+		"'status', $2, 'error', $3, 'sqlstate', $4, 'finished_at', $5, 'elapsed', "
+		"$5 OPERATOR(pg_catalog.-) ($1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'started_at')::pg_catalog.timestamptz)) r",
+		5, types, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT || SPI_processed != 1)
+		elog(ERROR, "recording the run failed: %s", SPI_result_code_string(ret));
 	disconnect(&as_owner);
+}
+
+void
+aml_train_run_record_error(const AmlRunStarted *run, const ErrorData *edata)
+{
+	AmlRunEnded ended;
+	char		why[256];
+	volatile bool recorded = false;
+	MemoryContext cxt = CurrentMemoryContext;
+	uint32		holdoff;
+	double		t0;
+
+	if (run == NULL || run->id == 0 || run->row == NULL)
+		return;					/* the error came before the run started */
+	ended.row = run->row;
+	ended.status = edata->sqlerrcode == ERRCODE_QUERY_CANCELED ? "cancelled" : "failed";
+	ended.error = edata->message ? edata->message : "unknown error";
+	strlcpy(ended.sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof(ended.sqlstate));
+	ended.finished = GetCurrentTimestamp();
+	strlcpy(why, "no recorder is installed", sizeof(why));
+	t0 = aml_now_seconds();
+
+	/*
+	 * Bounded, so not interruptible: a second cancel must not replace the
+	 * error being recorded (the caller re-throws it right after).
+	 */
+	HOLD_INTERRUPTS();
+	holdoff = InterruptHoldoffCount;
+	PG_TRY();
+	{
+		if (aml_run_recorder_hook != NULL)
+			recorded = aml_run_recorder_hook(&ended, AML_RUN_RECORD_WAIT_MS, why, sizeof(why));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		InterruptHoldoffCount = holdoff;
+		strlcpy(why, e->message ? e->message : "unknown error", sizeof(why));
+		recorded = false;
+	}
+	PG_END_TRY();
+	RESUME_INTERRUPTS();
+	elog(DEBUG1, "automl: recording the end of run %lld took %.1f ms", (long long) run->id,
+		 (aml_now_seconds() - t0) * 1000.0);
+	if (recorded)
+		ereport(NOTICE,
+				(errmsg("automl: run %lld recorded as %s in automl.runs", (long long) run->id, ended.status)));
+	else
+		ereport(WARNING,
+				(errmsg("automl: run %lld ended with an error that could not be recorded in automl.runs: %s",
+						(long long) run->id, why),
+				 errhint("Failed runs are written by a short-lived background worker: it needs a free slot of max_worker_processes.")));
 }

@@ -2,12 +2,28 @@
  * train_run.h — automl.runs and automl.pipelines rows of automl_train.
  *
  * A run row is written when the search starts (status 'running') and
- * updated when it ends: 'succeeded' with the outcome, or 'failed' /
- * 'cancelled' with the error.  In a foreground call everything happens in
- * the caller's transaction: an error rolls the run back with everything
- * else (no orphan pipelines); a caller that owns its transactions (a job
- * worker) commits the running row first and records the end with
- * aml_train_run_fail().
+ * updated when it ends with 'succeeded' and the outcome, all in the
+ * caller's transaction: a caller that rolls back after a success keeps no
+ * run, and nothing is left 'running'.
+ *
+ * A call that ends in an ERROR after its run started is recorded as
+ * 'failed' or 'cancelled' (SQLSTATE 57014: a cancel, a statement timeout)
+ * with the error's message and SQLSTATE, although the caller's transaction
+ * aborts: automl_train runs inside an internal subtransaction, rolls it
+ * back on the error (the running row, any model and candidate go with it),
+ * and aml_train_run_record_error() has the row written again, ended, by a
+ * short-lived background worker in a transaction of its own (the
+ * recorder, src/jobs/run_recorder.c, reached through
+ * aml_run_recorder_hook: src/pg does not include src/jobs).  The row keeps
+ * the id the sequence gave it at start.  The candidates evaluated before
+ * the error are not recorded (automl.pipelines only has rows of
+ * succeeded runs, and never rows without their run).
+ *
+ * Not recorded: a backend terminated (FATAL: pg_terminate_backend, a lost
+ * client) or crashed — nothing can run after it, and its running row,
+ * never committed, is gone too; and an error when no background worker
+ * can start or the recorder does not finish within
+ * AML_RUN_RECORD_WAIT_MS (a WARNING says so; the error is unchanged).
  */
 #ifndef AML_PG_TRAIN_RUN_H
 #define AML_PG_TRAIN_RUN_H
@@ -52,11 +68,54 @@ typedef struct AmlRunEnd
 	int			final_rows;
 } AmlRunEnd;
 
-/* Insert the run (status 'running') for the caller; returns its id. */
-int64		aml_train_run_begin(const AmlRunStart *start);
+/*
+ * The run as it was written at start, kept by automl_train to record its
+ * end if the call fails: id 0 until it started.
+ */
+typedef struct AmlRunStarted
+{
+	int64		id;
+	char	   *row;			/* jsonb text of the row (owner as an OID) */
+} AmlRunStarted;
+
+/* Insert the run (status 'running') for the caller; returns its id, and fills *started. */
+int64		aml_train_run_begin(const AmlRunStart *start, AmlRunStarted *started);
 /* Its outcome and candidates; status 'succeeded'. */
 void		aml_train_run_succeed(int64 run_id, const AmlRunEnd *end);
-/* status 'failed' or 'cancelled' with the error text. */
-void		aml_train_run_fail(int64 run_id, const char *status, const char *error);
+
+/*
+ * From automl_train, after the error `edata` and the rollback of its
+ * subtransaction: record the run as 'cancelled' (57014) or 'failed' with
+ * edata's message and SQLSTATE, durably (by the recorder), waiting for it
+ * at most AML_RUN_RECORD_WAIT_MS; a NOTICE names the run, a WARNING says
+ * why it could not be recorded.  Never raises an error: the caller
+ * re-throws edata unchanged.
+ */
+void		aml_train_run_record_error(const AmlRunStarted *run, const ErrorData *edata);
+
+#define AML_RUN_RECORD_WAIT_MS 4000
+
+/*
+ * The recorder (set by src/jobs/run_recorder.c from _PG_init): have the
+ * ended row written and committed by another process.  True once it is
+ * committed; false with the reason in why[why_size] otherwise.
+ */
+typedef struct AmlRunEnded
+{
+	const char *row;			/* AmlRunStarted.row */
+	const char *status;			/* 'failed' or 'cancelled' */
+	const char *error;			/* the message */
+	char		sqlstate[6];
+	TimestampTz finished;
+} AmlRunEnded;
+
+typedef bool (*AmlRunRecorderHook) (const AmlRunEnded *ended, int wait_ms, char *why, size_t why_size);
+extern AmlRunRecorderHook aml_run_recorder_hook;
+
+/*
+ * In the recorder's transaction: insert the ended row as the owner of
+ * automl.runs (its owner column is the caller's role, as at start).
+ */
+void		aml_train_run_insert_ended(const AmlRunEnded *ended);
 
 #endif

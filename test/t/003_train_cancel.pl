@@ -2,8 +2,9 @@
 # 10-minute budget ends on the cancel with the usual error instead of a
 # result, and the cancel is honoured inside a candidate's fit, not only
 # between candidates: a search whose candidates each run for up to 15 minutes
-# stops on it too.  The session goes on working, nothing is stored and no
-# automl memory is left behind.
+# stops on it too.  The session goes on working; each cancelled run is
+# recorded as 'cancelled' with the cancel's message and SQLSTATE (57014),
+# without candidates or a model; no automl memory is left behind.
 #
 # Every wait is for an event in the session's own output (a progress NOTICE
 # of the search, then the cancel error), with the session's timeout
@@ -80,7 +81,11 @@ unlike($stderr, qr/automl: generation/, 'endless candidates: the cancel came ins
 
 my ($out, $ret) = $session->query('SELECT 1');
 is($out, '1', 'the session still works after the cancels');
-is($session->query_safe('SELECT count(*) FROM automl.runs'), '0', 'a cancelled search stores no run');
+is($session->query_safe(q{SELECT string_agg(concat_ws('|', status, sqlstate, error, finished_at IS NOT NULL), ',' ORDER BY id)
+	FROM automl.runs}),
+	'cancelled|57014|canceling statement due to user request|t,cancelled|57014|canceling statement due to user request|t',
+	'each cancelled search is recorded as a cancelled run, with the error and its end');
+is($session->query_safe('SELECT count(*) FROM automl.pipelines'), '0', 'no candidates are kept');
 is($session->query_safe('SELECT count(*) FROM automl.models'), '0', 'and no model');
 is($session->query_safe(q{SELECT count(*) FROM pg_backend_memory_contexts WHERE name LIKE 'automl%'}),
 	'0', 'no automl memory context is left in the session');
