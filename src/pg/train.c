@@ -736,6 +736,10 @@ automl_train(PG_FUNCTION_ARGS)
 		json_object_object_add(metrics, "cv_std", aml_json_new_number(result->cv_std));
 		json_object_object_add(metrics, "holdout", holdout_report ? json_object_get(holdout_report) : NULL);
 		json_object_object_add(metrics, "final_rows", json_object_new_int(final_rows));
+		/* the rows the search validated on, and those of the model scored on the holdout */
+		json_object_object_add(metrics, "search_rows", json_object_new_int(n_search));
+		if (n_test > 0)
+			json_object_object_add(metrics, "holdout_fit_rows", json_object_new_int(fit.holdout_fit_rows));
 		if (!isnan(aml_train_model_threshold(model)))
 			json_object_object_add(metrics, "threshold", aml_json_new_number(aml_train_model_threshold(model)));
 		if (importance != NULL)
