@@ -4,20 +4,20 @@
  * Loads the relation (training_data.c; only the rows that pass filter, a
  * query-builder JSON compiled by filter.c), leaves out columns that leak the
  * target (src/search/leakage.c), chooses the holdout and the folds from the
- * data unless given (src/search/validation.c), records the run as running
- * (train_run.c), runs the search (src/search) on the training rows within
- * the time budget with progress NOTICEs, refits the winner on the training
- * rows and scores it on the holdout, refits it on every row (refit => 'all')
- * when that fits in the budget, and stores the model, the run's outcome and
- * every candidate (automl.models, automl.runs, automl.pipelines).
+ * data unless given (src/search/validation.c; a table large for its budget
+ * is searched on a sample of its training rows), records the run as running
+ * (train_run.c), runs the search (src/search) within the time budget with
+ * progress NOTICEs, fits the winner on the training rows and scores it on
+ * the holdout, then on every row (refit => 'all'), each on as many rows as
+ * the budget allows (train_fit.c), and stores the model, the run's outcome
+ * and every candidate (automl.models, automl.runs, automl.pipelines).
  *
  * The budget: the call returns within time_budget + max(10 %, 1 s).  The
  * search keeps time for the refits (measured fit times scaled by rows) and
  * for the importance stored with the model (estimated from the model's size
- * and family, src/search/search_estimates.c); if an ensemble's refits would
- * still overrun, the best single pipeline is the model; if the refit on all
- * rows would, the model fitted on the training rows is kept; if the
- * importance would, it is not stored (a NOTICE says which).
+ * and family, src/search/search_estimates.c); train_fit.c falls back to the
+ * best single pipeline and to fewer rows when the refits would still
+ * overrun; the importance is not stored when it would (a NOTICE says which).
  */
 #include "postgres.h"
 
