@@ -330,4 +330,28 @@ SELECT relation, status, sqlstate, error, model_id IS NULL AS no_model, finished
        (SELECT count(*) FROM automl.pipelines p WHERE p.run_id = r.id) AS candidates
 FROM automl.runs r WHERE status <> 'succeeded' ORDER BY id;
 RESET automl.max_memory;
+-- a table large for its time budget: the search validates on a sample of
+-- the training rows (here 5 250 of 9 000: 3 500 cells of two columns per second), the model scored on the holdout
+-- has at least those rows, the final model as many of the 12 000 as the
+-- budget allows; how many depends on the machine's pace, not the sample
+CREATE TABLE sampled AS
+  SELECT a, b, CASE WHEN a + b > 1 THEN 'high' ELSE 'low' END AS y
+  FROM (SELECT ((g * 37) % 1000)::float8 / 1000 AS a, ((g * 7919) % 1009)::float8 / 1009 AS b
+        FROM generate_series(1, 12000) g) t;
+SET client_min_messages = warning;
+SELECT model_id AS sampled_model FROM automl_train('sampled', 'y', time_budget => '3 seconds') \gset
+RESET client_min_messages;
+SELECT metrics->>'search_rows' AS search_rows,
+       (metrics->>'holdout_fit_rows')::int BETWEEN 5000 AND 9000 AS holdout_model_rows_in_range,
+       (metrics->>'final_rows')::int BETWEEN (metrics->>'holdout_fit_rows')::int AND 12000 AS final_rows_in_range,
+       (metrics#>>'{holdout,rows}')::int AS holdout_rows
+FROM automl.models WHERE id = :sampled_model;
+SELECT avg((automl_predict(:sampled_model, s) = s.y)::int) > 0.9 AS predicts_well FROM sampled s;
+-- a search bound by max_evaluations is never sampled
+SET client_min_messages = warning;
+SELECT model_id AS unsampled_model FROM automl_train('sampled', 'y', max_evaluations => 2) \gset
+RESET client_min_messages;
+SELECT metrics->>'search_rows' AS search_rows FROM automl.models WHERE id = :unsampled_model;
+DROP TABLE sampled;
+
 DROP TABLE threshold_runs, tiny, few_rows, rare_classes, rare_127, ten_rows, many_rare, copy_only, big_train, ref_folds, ref_holdout_rows;

@@ -71,6 +71,7 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 	json_object *obj;
 	json_object *features;
 	int			done = 0;
+	bool		resampled = false;
 
 	if (n_rows <= 0 || n <= 0 || model->schema->task == AML_TASK_CLUSTERING)
 		return NULL;
@@ -97,7 +98,8 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 	t_rows = aml_now_seconds();
 	while (done < m)
 	{
-		int			to = Min(m, done + (done == 0 ? FIRST_CHUNK : CHUNK));
+		/* one row first: a slow explainer (sampling an ensemble) is given up after it */
+		int			to = Min(m, done + (done == 0 ? 1 : done < FIRST_CHUNK ? FIRST_CHUNK - done : CHUNK));
 		double		now;
 		double		rate;
 
@@ -113,7 +115,7 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 		if (done >= m || now + rate * (m - done) <= deadline)
 			continue;
 		/* the rest at the rate so far would not end in time */
-		if (done == FIRST_CHUNK && m > AML_IMPORTANCE_MIN_ROWS)
+		if (done <= FIRST_CHUNK && m > AML_IMPORTANCE_MIN_ROWS && !resampled)
 		{
 			/*
 			 * after the first (timing) chunk: a smaller seeded sample of the
@@ -128,6 +130,7 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 				aml_rng_seed(&rng, seed + 1);
 				aml_rng_shuffle(&rng, pick, m);
 				m = k;
+				resampled = true;
 				qsort(pick, m, sizeof(int), by_index);
 				memset(sum, 0, sizeof(double) * n);
 				memset(sumsq, 0, sizeof(double) * n);

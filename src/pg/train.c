@@ -4,12 +4,13 @@
  * Loads the relation (training_data.c; only the rows that pass filter, a
  * query-builder JSON compiled by filter.c), leaves out columns that leak the
  * target (src/search/leakage.c), chooses the holdout and the folds from the
- * data unless given (src/search/validation.c), records the run as running
- * (train_run.c), runs the search (src/search) on the training rows within
- * the time budget with progress NOTICEs, refits the winner on the training
- * rows and scores it on the holdout, refits it on every row (refit => 'all')
- * when that fits in the budget, and stores the model, the run's outcome and
- * every candidate (automl.models, automl.runs, automl.pipelines).  A call
+ * data unless given (src/search/validation.c; a table large for its budget
+ * is searched on a sample of its training rows), records the run as running
+ * (train_run.c), runs the search (src/search) within the time budget with
+ * progress NOTICEs, fits the winner on the training rows and scores it on
+ * the holdout, then on every row (refit => 'all'), each on as many rows as
+ * the budget allows (train_fit.c), and stores the model, the run's outcome
+ * and every candidate (automl.models, automl.runs, automl.pipelines).  A call
  * that ends in an error after its run started is recorded as failed or
  * cancelled although the caller's transaction aborts (automl_train, at the
  * end of this file; train_run.h).
@@ -17,10 +18,9 @@
  * The budget: the call returns within time_budget + max(10 %, 1 s).  The
  * search keeps time for the refits (measured fit times scaled by rows) and
  * for the importance stored with the model (estimated from the model's size
- * and family, src/search/search_estimates.c); if an ensemble's refits would
- * still overrun, the best single pipeline is the model; if the refit on all
- * rows would, the model fitted on the training rows is kept; if the
- * importance would, it is not stored (a NOTICE says which).
+ * and family, src/search/search_estimates.c); train_fit.c falls back to the
+ * best single pipeline and to fewer rows when the refits would still
+ * overrun; the importance is not stored when it would (a NOTICE says which).
  */
 #include "postgres.h"
 
@@ -54,6 +54,7 @@
 #include "pg/fit.h"
 #include "pg/model_store.h"
 #include "pg/progress.h"
+#include "pg/train_fit.h"
 #include "pg/train_run.h"
 #include "pg/training_data.h"
 #include "search/leakage.h"
@@ -71,13 +72,6 @@ PG_FUNCTION_INFO_V1(automl_train);
  */
 #define STORE_SECONDS_PER_BYTE 0.08e-6
 #define MAX_SLOWDOWN 10.0
-/*
- * The largest model JSON stored: jsonb refuses more than 256 MB of
- * elements (a 230 MB ensemble of forests failed), and the estimates made
- * from the search's fits are within about 15 %.
- */
-#define MAX_MODEL_BYTES (128.0 * 1048576.0)
-
 /* Wall seconds and CPU seconds of this process so far. */
 static void
 clocks(double *wall, double *cpu)
@@ -177,33 +171,6 @@ resolve_metric(const char *name, AmlTask task)
 	if (aml_metric_lookup(name, task, &m, &err) != AML_OK)
 		aml_pg_raise_code(&err, ERRCODE_INVALID_PARAMETER_VALUE);
 	return m;
-}
-
-/* Seconds to fit the chosen model's members on `rows` rows, from their CV fit times. */
-static double
-refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
-{
-	double		t = 0;
-
-	for (int k = 0; k < e->n_members; k++)
-	{
-		const AmlCandidate *c = &r->candidates[e->members[k]];
-
-		if (c->folds_done > 0)
-			t += 1.3 * (c->fit_seconds / c->folds_done) * rows / fmax(r->split_train_rows, 1);
-	}
-	return t;
-}
-
-/* Seconds to store the chosen model fitted on `rows` rows (its JSON grows with them). */
-static double
-store_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows, double per_byte)
-{
-	double		bytes = 0;
-
-	for (int k = 0; k < e->n_members; k++)
-		bytes += r->candidates[e->members[k]].model_bytes * rows / fmax(r->split_train_rows, 1);
-	return per_byte * bytes;
 }
 
 /*
@@ -328,38 +295,6 @@ parse_threshold(const char *text, double *out)
 	return false;
 }
 
-/* The decision threshold of a two-class model (aml_model_decide); NaN: argmax. */
-static double
-model_threshold(const AmlModel *m)
-{
-	return m->calibration != NULL && m->outputs == 2 ? m->calibration->threshold : NAN;
-}
-
-/* The metric on the holdout, label metrics on the labels decided by threshold. */
-static double
-holdout_metric(const AmlMetric *metric, const double *y, const AmlMatrix *pred, int n_classes,
-			   double threshold)
-{
-	AmlMatrix  *decided = NULL;
-	double		score;
-	AmlError	err;
-	AmlStatus	st;
-
-	if (!isnan(threshold) && pred->cols == 2 && !metric->needs_proba && !metric->needs_scores)
-	{
-		/* rows (threshold, p1): argmax is 1 exactly when p1 > threshold */
-		AML_PG_CHECK(aml_matrix_create(pred->rows, 2, &decided, &err), &err);
-		for (int i = 0; i < pred->rows; i++)
-		{
-			AML_AT(decided, i, 0) = threshold;
-			AML_AT(decided, i, 1) = AML_AT(pred, i, 1);
-		}
-	}
-	st = aml_metric_score(metric, y, decided ? decided : pred, n_classes, &score, &err);
-	aml_matrix_free(decided);
-	return st == AML_OK ? score : NAN;
-}
-
 static Datum
 train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 {
@@ -393,7 +328,11 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	void	   *parallel;
 	AmlSearchResult *result;
 	AmlModel   *model = NULL;
-	AmlModel   *train_model = NULL;
+	AmlWinnerFit fit;
+	int		   *train_order = NULL;	/* nested sample order of the training rows */
+	int			n_search;		/* rows the search validates on */
+	AmlMatrix  *search_x;
+	double	   *search_y;
 	AmlError	err;
 	AmlMatrix  *train_x;
 	double	   *train_y;
@@ -563,16 +502,35 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 
 		test_size = aml_validation_test_size(data->n_rows, test_size);
 		split_rows(data, &test_size, auto_test, seed, &train_rows, &n_train, &test_rows, &n_test, &kept_out);
+		train_x = aml_pg_take_rows(data->raw, train_rows, n_train);
+		train_y = aml_pg_take_values(data->y, train_rows, n_train);
+		/* a table large for its budget: the search validates on a sample (validation.h) */
+		n_search = aml_validation_search_rows(n_train, data->schema.n_inputs, budget, max_evaluations);
+		search_x = train_x;
+		search_y = train_y;
+		if (n_search < n_train)
+		{
+			bool		classification = data->schema.task == AML_TASK_CLASSIFICATION;
+			int		   *pick;
+
+			train_order = aml_train_sample_order(classification ? train_y : NULL, n_train,
+												 classification ? data->n_classes : 0,
+												 (uint64) (uint32) seed);
+			pick = aml_train_sample_rows(train_order, n_train, n_search);
+			search_x = aml_pg_take_rows(train_x, pick, n_search);
+			search_y = aml_pg_take_values(train_y, pick, n_search);
+			pfree(pick);
+		}
 		if (data->schema.task == AML_TASK_CLASSIFICATION)
 		{
 			count = palloc0(sizeof(int) * (data->n_classes + 1));
 			all_count = palloc0(sizeof(int) * (data->n_classes + 1));
-			for (int i = 0; i < n_train; i++)
-				count[(int) data->y[train_rows[i]]]++;
+			for (int i = 0; i < n_search; i++)
+				count[(int) search_y[i]]++;
 			for (int i = 0; i < data->n_rows; i++)
 				all_count[(int) data->y[i]]++;
 		}
-		if (aml_validation_folds(n_train, count, data->n_classes, cv_folds, &plan, &err) != AML_OK)
+		if (aml_validation_folds(n_search, count, data->n_classes, cv_folds, &plan, &err) != AML_OK)
 			aml_pg_raise_code(&err, ERRCODE_DATA_EXCEPTION);
 
 		/* every automatic choice, and rare classes, in one NOTICE */
@@ -580,7 +538,14 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 		appendStringInfo(&why, "%d-fold cross-validation", plan.cv_folds);
 		if (plan.repeats > 1)
 			appendStringInfo(&why, " repeated %d times", plan.repeats);
-		appendStringInfo(&why, " on %d rows", n_train);
+		if (n_search < n_train)
+		{
+			say = true;
+			appendStringInfo(&why, " on a sample of %d of the %d training rows (the time budget is short for this table: the model is then fitted on as many rows as the budget allows)",
+							 n_search, n_train);
+		}
+		else
+			appendStringInfo(&why, " on %d rows", n_train);
 		if (plan.folds_automatic && (plan.cv_folds != 5 || plan.repeats > 1))
 		{
 			say = true;
@@ -624,9 +589,6 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 			ereport(NOTICE, (errmsg("automl: validation: %s", why.data),
 							 errhint("cv_folds and test_size set explicitly are used as given.")));
 	}
-	train_x = aml_pg_take_rows(data->raw, train_rows, n_train);
-	train_y = aml_pg_take_values(data->y, train_rows, n_train);
-
 	/* the run, recorded as running */
 	memset(&rs, 0, sizeof(rs));
 	rs.data = data;
@@ -668,14 +630,17 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	 * model (its JSON grows with its rows); its importance on the holdout
 	 */
 	{
-		double		final_scale = refit_all || n_test == 0 ? (double) data->n_rows / n_train : 1.0;
+		/* in rows of the search's (a sample, or the training rows) */
+		double		holdout_scale = (double) n_train / n_search;
+		double		final_scale = (double) (refit_all || n_test == 0 ? data->n_rows : n_train) / n_search;
 
-		opt.refit_scale = (n_test > 0 ? 1.0 : 0.0) + (refit_all || n_test == 0 ? final_scale : 0.0);
+		opt.refit_scale = (n_test > 0 ? holdout_scale : 0.0) + (refit_all || n_test == 0 ? final_scale : 0.0);
 		opt.store_seconds_per_byte = store_per_byte;
 		opt.store_scale = final_scale;
-		opt.min_refit_scale = n_test > 0 ? 1.0 : final_scale;
-		opt.min_store_scale = n_test > 0 ? 1.0 : final_scale;
-		opt.max_model_bytes = MAX_MODEL_BYTES;
+		/* the least: the search's rows (train_fit.c fits on fewer rows than planned when time is short) */
+		opt.min_refit_scale = 1.0;
+		opt.min_store_scale = 1.0;
+		opt.max_model_bytes = AML_MAX_MODEL_BYTES;
 		/* and the importance stored with the model (explain_importance.h), at this machine's pace */
 		/*
 		 * kept for the fewest rows it is stored on: more are explained
@@ -694,8 +659,8 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	aml_progress_phase("searching");
 	/* helper processes evaluate candidates too, when there are (pg/eval_hook.h) */
 	parallel = aml_parallel_begin_hook
-		? aml_parallel_begin_hook(&data->schema, train_x, train_y, data->n_classes, &opt) : NULL;
-	if (aml_search_run(&data->schema, train_x, train_y, data->n_classes, &opt, &result, &err) != AML_OK)
+		? aml_parallel_begin_hook(&data->schema, search_x, search_y, data->n_classes, &opt) : NULL;
+	if (aml_search_run(&data->schema, search_x, search_y, data->n_classes, &opt, &result, &err) != AML_OK)
 	{
 		if (err.status == AML_ERR_INVALID_PARAMETER)
 			aml_pg_raise_code(&err, ERRCODE_INVALID_PARAMETER_VALUE);
@@ -707,97 +672,30 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	elog(DEBUG1, "automl: search done after %.2f s (%s)", aml_now_seconds() - start, result->stop_reason);
 
 	aml_progress_phase("refit");
-	/* an ensemble whose refits would overrun the budget gives way to the best pipeline */
-	if (result->is_ensemble)
-	{
-		double		need = (n_test > 0 ? refit_estimate(result, &result->final, n_train) : 0) +
-			(refit_all || n_test == 0 ? refit_estimate(result, &result->final, data->n_rows) : 0) +
-			store_estimate(result, &result->final, refit_all || n_test == 0 ? data->n_rows : n_train,
-						   store_per_byte);
-
-		double		bytes = store_estimate(result, &result->final,
-										   refit_all || n_test == 0 ? data->n_rows : n_train, 1.0);
-
-		if (aml_now_seconds() + need + store_seconds > hard_deadline || bytes > MAX_MODEL_BYTES)
-		{
-			const AmlCandidate *best = &result->candidates[result->best];
-
-			if (bytes > MAX_MODEL_BYTES)
-				ereport(NOTICE,
-						(errmsg("automl: the best single pipeline is the model, not the ensemble of %d: the ensemble would take about %.0f MB, more than the %.0f MB a model may have",
-								result->final.n_members, bytes / 1048576.0, MAX_MODEL_BYTES / 1048576.0)));
-			else
-				ereport(NOTICE,
-						(errmsg("automl: the best single pipeline is the model, not the ensemble of %d: refitting the ensemble would take about %.1f s, past the time budget",
-								result->final.n_members, need)));
-			result->final.n_members = 1;
-			result->final.members[0] = result->best;
-			result->final.weights[0] = 1.0;
-			result->final.score = best->mean;
-			result->final.signed_score = best->signed_mean;
-			result->is_ensemble = false;
-			result->cv_score = best->mean;
-			result->cv_std = best->std;
-		}
-	}
-
-	/* the holdout score: the winner fitted without the holdout rows */
-	final_rows = n_train;
-	if (n_test > 0)
-	{
-		AmlMatrix  *hold_x = aml_pg_take_rows(data->raw, test_rows, n_test);
-		double	   *hold_y = aml_pg_take_values(data->y, test_rows, n_test);
-		AmlMatrix  *pred;
-
-		AML_PG_CHECK(aml_search_refit(&data->schema, result, train_x, train_y, opt.seed, &train_model, &err), &err);
-		AML_PG_CHECK(aml_matrix_create(hold_x->rows, train_model->outputs, &pred, &err), &err);
-		double		decision = model_threshold(train_model);
-
-		AML_PG_CHECK(aml_model_predict(train_model, hold_x, pred, &err), &err);
-		/* labels as automl_predict decides them (aml_model_decide) */
-		holdout_score = holdout_metric(metric, hold_y, pred, data->n_classes, decision);
-		holdout_report = aml_evaluation_report_threshold(data->schema.task, hold_y, pred, data->n_classes,
-														 train_model->probabilistic, decision);
-		aml_pg_json_release_with_context(holdout_report);
-		aml_matrix_free(pred);
-		CHECK_FOR_INTERRUPTS();
-		elog(DEBUG1, "automl: holdout scored after %.2f s (estimated refit %.2f s)", aml_now_seconds() - start,
-			 refit_estimate(result, &result->final, n_train));
-	}
-	/* the final model: on every row, when asked and when it fits in the budget */
-	if (n_test == 0)
-	{
-		AML_PG_CHECK(aml_search_refit(&data->schema, result, train_x, train_y, opt.seed, &model, &err), &err);
-		final_rows = n_train;
-	}
-	else if (refit_all)
-	{
-		double		need = refit_estimate(result, &result->final, data->n_rows) +
-			store_estimate(result, &result->final, data->n_rows, store_per_byte);
-
-		if (aml_now_seconds() + need + store_seconds > hard_deadline)
-		{
-			ereport(NOTICE,
-					(errmsg("automl: the model is the one fitted on the %d training rows: refitting it on all %d rows would take about %.1f s, past the time budget",
-							n_train, data->n_rows, need)));
-			model = train_model;
-			train_model = NULL;
-		}
-		else
-		{
-			AML_PG_CHECK(aml_search_refit(&data->schema, result, data->raw, data->y, opt.seed, &model, &err), &err);
-			final_rows = data->n_rows;
-		}
-	}
-	else
-	{
-		model = train_model;
-		train_model = NULL;
-	}
-	if (train_model != NULL)
-		aml_model_free(train_model);
+	memset(&fit, 0, sizeof(fit));
+	fit.data = data;
+	fit.metric = metric;
+	fit.result = result;
+	fit.train_x = train_x;
+	fit.train_y = train_y;
+	fit.n_train = n_train;
+	fit.test_rows = test_rows;
+	fit.n_test = n_test;
+	fit.train_order = train_order;
+	fit.n_search = n_search;
+	fit.refit_all = refit_all;
+	fit.seed = opt.seed;
+	fit.budget_end = start + budget;
+	fit.hard_deadline = hard_deadline;
+	fit.store_seconds = store_seconds;
+	fit.store_per_byte = store_per_byte;
+	aml_train_fit_winner(&fit);
+	model = fit.model;
+	final_rows = fit.final_rows;
+	holdout_score = fit.holdout_score;
+	holdout_report = fit.holdout_report;
 	elog(DEBUG1, "automl: final model fitted after %.2f s (estimated %.2f s for %d rows)",
-		 aml_now_seconds() - start, refit_estimate(result, &result->final, final_rows), final_rows);
+		 aml_now_seconds() - start, aml_train_refit_estimate(result, &result->final, final_rows), final_rows);
 	aml_model_describe(model, description, sizeof(description));
 	/* global importance on the holdout rows, stored with the model (pg/explain_importance.h) */
 	if (n_test > 0)
@@ -808,7 +706,7 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 		 * long explanation of an ensemble must not double the call
 		 */
 		double		until = Min(start + budget - store_seconds -
-								store_estimate(result, &result->final, final_rows, store_per_byte),
+								aml_train_store_estimate(result, &result->final, final_rows, store_per_byte),
 								aml_now_seconds() + Max(2.0, 0.5 * result->seconds));
 
 		importance = aml_importance_at_training(model, data->raw, test_rows, n_test, opt.seed,
@@ -843,15 +741,19 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 		json_object_object_add(metrics, "cv_std", aml_json_new_number(result->cv_std));
 		json_object_object_add(metrics, "holdout", holdout_report ? json_object_get(holdout_report) : NULL);
 		json_object_object_add(metrics, "final_rows", json_object_new_int(final_rows));
-		if (!isnan(model_threshold(model)))
-			json_object_object_add(metrics, "threshold", aml_json_new_number(model_threshold(model)));
+		/* the rows the search validated on, and those of the model scored on the holdout */
+		json_object_object_add(metrics, "search_rows", json_object_new_int(n_search));
+		if (n_test > 0)
+			json_object_object_add(metrics, "holdout_fit_rows", json_object_new_int(fit.holdout_fit_rows));
+		if (!isnan(aml_train_model_threshold(model)))
+			json_object_object_add(metrics, "threshold", aml_json_new_number(aml_train_model_threshold(model)));
 		if (importance != NULL)
 			json_object_object_add(metrics, "importance", json_object_get(importance));
 		rec.metrics = pstrdup(aml_json_text(metrics));
 		MemoryContextDelete(json_context);
 	}
 	elog(DEBUG1, "automl: model as JSON after %.2f s (%zu bytes, estimated %.0f)", aml_now_seconds() - start,
-		 strlen(rec.pipeline), store_estimate(result, &result->final, final_rows, 1.0));
+		 strlen(rec.pipeline), aml_train_store_estimate(result, &result->final, final_rows, 1.0));
 	rec.params = "{}";
 	rec.description = description;
 	model_id = aml_model_store(&rec, NULL);

@@ -71,10 +71,11 @@ typedef struct AmlSearchOptions
 								 * 25 % is 1 + 4/3 */
 	/*
 	 * The least the caller must do with the winner, in the same units (0 =
-	 * as above): with a holdout, one fit on the training rows and storing
-	 * it (the refit on all rows is skipped when there is no time left).  A
-	 * candidate that could not have even that done in time is stopped after
-	 * its first split.
+	 * as above): automl_train fits on as few rows as the search's when
+	 * time is short (1: pg/train_fit.c).  A candidate that could not have
+	 * even that done in time is stopped after its first split; when it is
+	 * below refit_scale, the search keeps at most 40 % of the budget for
+	 * the refits (search_estimates.c).
 	 */
 	double		min_refit_scale;
 	double		min_store_scale;

@@ -124,6 +124,7 @@ aml_search_refit_seconds(const Search *s, const AmlCandidate *c)
 #define PREPARE_SECONDS 0.05
 #define EXACT_MAX_INPUTS 10		/* AML_EXPLAIN_EXACT_MAX */
 #define IMPORTANCE_MAX_SHARE 0.10	/* of the budget: beyond, it is not kept */
+#define REFIT_MAX_SHARE 0.40	/* of the budget kept for refits on more rows than the search's */
 
 static bool
 is_one_of(const char *name, const char *const *names)
@@ -232,6 +233,17 @@ aml_search_reserve(const Search *s)
 	}
 	if (importance > IMPORTANCE_MAX_SHARE * s->opt->time_budget)
 		importance = 0;
+	/*
+	 * Refits past REFIT_MAX_SHARE of the budget are not waited for when the
+	 * caller can fit on fewer rows (min_refit_scale below refit_scale: it
+	 * then fits on as many as the time left allows, pg/train_fit.c)
+	 */
+	if (s->opt->min_refit_scale > 0 && s->opt->min_refit_scale < aml_search_refit_scale(s))
+	{
+		double		least = refit * s->opt->min_refit_scale / aml_search_refit_scale(s);
+
+		refit = fmin(refit, fmax(least, REFIT_MAX_SHARE * s->opt->time_budget));
+	}
 	return r + refit + importance;
 }
 

@@ -3,6 +3,10 @@
  */
 #include "search/validation.h"
 #include "search/evaluate.h"
+#include "core/memory.h"
+#include "core/random.h"
+
+#include <stdlib.h>
 
 #include <math.h>
 
@@ -102,4 +106,145 @@ aml_validation_folds(int n_rows, const int *class_count, int n_classes, int requ
 	while (out->repeats > 1 && out->repeats * k > AML_MAX_FOLDS)
 		out->repeats--;
 	return AML_OK;
+}
+
+int
+aml_validation_search_rows(int n_rows, int n_inputs, double budget_seconds, int max_evaluations)
+{
+	double		rows;
+
+	if (max_evaluations > 0 || !(budget_seconds > 0) || n_rows <= AML_SEARCH_MIN_ROWS)
+		return n_rows;
+	rows = AML_SEARCH_CELLS_PER_SECOND * budget_seconds / (n_inputs > 0 ? n_inputs : 1);
+	if (rows < AML_SEARCH_MIN_ROWS)
+		rows = AML_SEARCH_MIN_ROWS;
+	if (rows >= 0.8 * n_rows)
+		return n_rows;
+	return (int) rows;
+}
+
+typedef struct SampleKey
+{
+	double		key;
+	int			position;		/* in the shuffled order: ties */
+	int			row;
+} SampleKey;
+
+static int
+by_sample_key(const void *a, const void *b)
+{
+	const SampleKey *x = a;
+	const SampleKey *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->position - y->position;
+}
+
+AmlStatus
+aml_validation_sample_order(int n, const double *y, int n_classes, uint64_t seed, int *order,
+							AmlError *err)
+{
+	AmlRng		rng;
+	SampleKey  *keys;
+	int		   *count = NULL;
+	int		   *seen = NULL;
+
+	if (n <= 0)
+		return AML_OK;
+	keys = aml_alloc_array((size_t) n, sizeof(SampleKey));
+	if (y != NULL && n_classes > 0)
+	{
+		count = aml_alloc_array((size_t) n_classes, sizeof(int));
+		seen = aml_alloc_array((size_t) n_classes, sizeof(int));
+	}
+	if (keys == NULL || (y != NULL && n_classes > 0 && (count == NULL || seen == NULL)))
+	{
+		aml_free(keys);
+		aml_free(count);
+		aml_free(seen);
+		return aml_error(err, AML_ERR_OUT_OF_MEMORY, "out of memory: sampling %d rows", n);
+	}
+	aml_rng_seed(&rng, seed);
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	for (int i = n - 1; i > 0; i--)
+	{
+		int			j = (int) aml_rng_below(&rng, (uint64_t) i + 1);
+		int			t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	if (count != NULL)
+		for (int i = 0; i < n; i++)
+		{
+			int			c = (int) y[i];
+
+			if (c >= 0 && c < n_classes)
+				count[c]++;
+		}
+	for (int p = 0; p < n; p++)
+	{
+		int			row = order[p];
+
+		keys[p].row = row;
+		keys[p].position = p;
+		keys[p].key = (double) p / n;	/* regression: the shuffled order */
+		if (count != NULL)
+		{
+			int			c = (int) y[row];
+
+			if (c < 0 || c >= n_classes)
+				keys[p].key = 2.0;	/* not a class: last */
+			else
+			{
+				int			j = seen[c]++;
+
+				/* the first rows of every class lead, then each class in proportion */
+				keys[p].key = j < AML_SAMPLE_MIN_CLASS_ROWS ? -1.0 : (j + 0.5) / count[c];
+			}
+		}
+	}
+	qsort(keys, (size_t) n, sizeof(SampleKey), by_sample_key);
+	for (int p = 0; p < n; p++)
+		order[p] = keys[p].row;
+	aml_free(keys);
+	aml_free(count);
+	aml_free(seen);
+	return AML_OK;
+}
+
+void
+aml_validation_fit_rows(double per_row, double available, int n_train, int n_all, int min_rows,
+						bool refit_all, int *holdout_rows, int *final_rows)
+{
+	double		fit;			/* rows that fit in the time */
+
+	if (min_rows > n_all)
+		min_rows = n_all;
+	fit = per_row > 0 ? fmax(available, 0) / per_row : (double) n_all + n_train + 1;
+	if (n_train <= 0)
+	{
+		*holdout_rows = 0;
+		*final_rows = fit >= n_all ? n_all : (int) fmax(fit, min_rows);
+		return;
+	}
+	if (min_rows > n_train)
+		min_rows = n_train;
+	if (!refit_all)
+	{
+		*holdout_rows = *final_rows = fit >= n_train ? n_train : (int) fmax(fit, min_rows);
+		return;
+	}
+	if (fit >= (double) n_train + n_all)
+	{
+		*holdout_rows = n_train;
+		*final_rows = n_all;
+		return;
+	}
+	*holdout_rows = (int) fmin(n_train, fmax(fit / 3, min_rows));
+	*final_rows = (int) fmin(n_all, fit - *holdout_rows);
+	if (*final_rows <= *holdout_rows)
+		*final_rows = *holdout_rows;
 }

@@ -582,6 +582,101 @@ test_validation(void)
 	CHECK_STATUS(aml_validation_folds(8, NULL, 0, 5, &plan, &err), AML_ERR_INVALID_DATA, &err);
 }
 
+/*
+ * The search's rows: all of them when bound by evaluations, small or cheap;
+ * a sample of cells per second of budget (never below AML_SEARCH_MIN_ROWS)
+ * otherwise.  The sampling order: a permutation whose prefixes hold every
+ * class (up to AML_SAMPLE_MIN_CLASS_ROWS rows of each) and then the classes
+ * in proportion.  The rows fitted after the search: all when they fit, the
+ * final model first otherwise.
+ */
+static void
+test_search_sample(void)
+{
+	enum {N = 30000};
+	static double y[N];
+	static int	order[N];
+	static int	seen[N];
+	int			count[3] = {0, 0, 0};
+	int			h,
+				f;
+	AmlError	err;
+
+	CHECK(aml_validation_search_rows(40000, 9, 12, 0) == 5000);
+	CHECK(aml_validation_search_rows(40000, 9, 60, 0) == 23333);
+	CHECK(aml_validation_search_rows(40000, 9, 60, 50) == 40000);	/* max_evaluations */
+	CHECK(aml_validation_search_rows(40000, 9, 0, 0) == 40000);	/* no budget */
+	CHECK(aml_validation_search_rows(4000, 500, 12, 0) == 4000);	/* small */
+	CHECK(aml_validation_search_rows(6000, 9, 12, 0) == 6000);	/* a sample of 83 %: not worth it */
+	CHECK(aml_validation_search_rows(15000, 16, 12, 0) == 5000);
+	CHECK(aml_validation_search_rows(15000, 0, 3600, 0) == 15000);
+
+	/* 3 classes: 29 970, 25 and 5 rows */
+	for (int i = 0; i < N; i++)
+		y[i] = i % 1000 == 7 ? (i % 6000 == 7 ? 2 : 1) : 0;
+	for (int i = 0; i < N; i++)
+		count[(int) y[i]]++;
+	CHECK(count[1] == 25 && count[2] == 5);
+	CHECK_OK(aml_validation_sample_order(N, y, 3, 42, order, &err), &err);
+	for (int i = 0; i < N; i++)
+		seen[order[i]]++;
+	for (int i = 0; i < N; i++)
+		CHECK(seen[i] == 1);
+	{
+		int			first[3] = {0, 0, 0};
+		int			prefix[3] = {0, 0, 0};
+
+		for (int i = 0; i < 45; i++)
+			first[(int) y[order[i]]]++;
+		CHECK(first[0] == 20 && first[1] == 20 && first[2] == 5);
+		for (int i = 0; i < 10000; i++)
+			prefix[(int) y[order[i]]]++;
+		/* class 1's rows past its first 20 come where its proportion (1/3 x 25 < 20) asks for more */
+		CHECK(prefix[2] == 5 && prefix[1] == 20);
+		CHECK(prefix[0] == 10000 - prefix[1] - prefix[2]);
+	}
+	/* deterministic in the seed, different for another */
+	{
+		static int	again[N];
+		bool		same = true;
+
+		CHECK_OK(aml_validation_sample_order(N, y, 3, 42, again, &err), &err);
+		for (int i = 0; i < N; i++)
+			same = same && again[i] == order[i];
+		CHECK(same);
+		CHECK_OK(aml_validation_sample_order(N, y, 3, 43, again, &err), &err);
+		same = true;
+		for (int i = 0; i < N; i++)
+			same = same && again[i] == order[i];
+		CHECK(!same);
+	}
+	/* regression: a permutation */
+	CHECK_OK(aml_validation_sample_order(N, NULL, 0, 42, order, &err), &err);
+	memset(seen, 0, sizeof(seen));
+	for (int i = 0; i < N; i++)
+		seen[order[i]]++;
+	for (int i = 0; i < N; i++)
+		CHECK(seen[i] == 1);
+
+	/* everything fits: every row */
+	aml_validation_fit_rows(1e-4, 10, 30000, 40000, 5000, true, &h, &f);
+	CHECK(h == 30000 && f == 40000);
+	/* 3 s for 30 000 rows: a third for the holdout's model, the rest for the final one */
+	aml_validation_fit_rows(1e-4, 3, 30000, 40000, 5000, true, &h, &f);
+	CHECK(h == 10000 && f == 20000);
+	/* hardly any time: the search's rows, the holdout's model is the final one */
+	aml_validation_fit_rows(1e-4, 0.1, 30000, 40000, 5000, true, &h, &f);
+	CHECK(h == 5000 && f == 5000);
+	/* refit => 'train': one model */
+	aml_validation_fit_rows(1e-4, 2, 30000, 40000, 5000, false, &h, &f);
+	CHECK(h == 20000 && f == 20000);
+	/* no holdout */
+	aml_validation_fit_rows(1e-4, 2, 0, 40000, 5000, true, &h, &f);
+	CHECK(h == 0 && f == 20000);
+	aml_validation_fit_rows(1e-4, 100, 0, 40000, 5000, true, &h, &f);
+	CHECK(h == 0 && f == 40000);
+}
+
 int
 main(void)
 {
@@ -596,5 +691,6 @@ main(void)
 	RUN(test_model_too_large);
 	RUN(test_leakage);
 	RUN(test_validation);
+	RUN(test_search_sample);
 	return unit_end();
 }

@@ -1,0 +1,294 @@
+/*
+ * train_fit.c — automl_train's fits after the search (see train_fit.h).
+ *
+ * The rows: every training row for the model scored on the holdout and
+ * every row for the final one when the refits fit in the budget (the
+ * search kept time for them).  When they do not (a table large for its
+ * budget, or estimates that were short), aml_validation_fit_rows() plans
+ * how many: the final model gets the time first, the holdout's model at
+ * least the search's own rows; samples are nested prefixes of a stratified
+ * order (src/search/validation.c), so the holdout's model always has at
+ * least the rows the search validated on.
+ */
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+
+#include "core/memory.h"
+#include "ml/calibration.h"
+#include "ml/evaluation.h"
+#include "pg/core_bridge.h"
+#include "pg/fit.h"
+#include "pg/train_fit.h"
+#include "search/validation.h"
+
+/* Extrapolated fits are planned at this multiple of their estimate (plan_rows). */
+#define PLAN_SAFETY 1.5
+
+double
+aml_train_refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
+{
+	double		t = 0;
+
+	for (int k = 0; k < e->n_members; k++)
+	{
+		const AmlCandidate *c = &r->candidates[e->members[k]];
+
+		if (c->folds_done > 0)
+			t += 1.3 * (c->fit_seconds / c->folds_done) * rows / fmax(r->split_train_rows, 1);
+	}
+	return t;
+}
+
+double
+aml_train_store_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows, double per_byte)
+{
+	double		bytes = 0;
+
+	for (int k = 0; k < e->n_members; k++)
+		bytes += r->candidates[e->members[k]].model_bytes * rows / fmax(r->split_train_rows, 1);
+	return per_byte * bytes;
+}
+
+double
+aml_train_model_threshold(const AmlModel *m)
+{
+	return m->calibration != NULL && m->outputs == 2 ? m->calibration->threshold : NAN;
+}
+
+int *
+aml_train_sample_order(const double *y, int n, int n_classes, uint64 seed)
+{
+	int		   *order = palloc(sizeof(int) * Max(n, 1));
+	AmlError	err;
+
+	AML_PG_CHECK(aml_validation_sample_order(n, y, n_classes, seed, order, &err), &err);
+	return order;
+}
+
+static int
+int_cmp(const void *a, const void *b)
+{
+	int			x = *(const int *) a;
+	int			y = *(const int *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+int *
+aml_train_sample_rows(const int *order, int n, int m)
+{
+	int		   *rows = palloc(sizeof(int) * Max(m, 1));
+
+	Assert(m <= n);
+	memcpy(rows, order, sizeof(int) * m);
+	qsort(rows, m, sizeof(int), int_cmp);
+	return rows;
+}
+
+/* The metric on the holdout, label metrics on the labels decided by threshold. */
+static double
+holdout_metric(const AmlMetric *metric, const double *y, const AmlMatrix *pred, int n_classes,
+			   double threshold)
+{
+	AmlMatrix  *decided = NULL;
+	double		score;
+	AmlError	err;
+	AmlStatus	st;
+
+	if (!isnan(threshold) && pred->cols == 2 && !metric->needs_proba && !metric->needs_scores)
+	{
+		/* rows (threshold, p1): argmax is 1 exactly when p1 > threshold */
+		AML_PG_CHECK(aml_matrix_create(pred->rows, 2, &decided, &err), &err);
+		for (int i = 0; i < pred->rows; i++)
+		{
+			AML_AT(decided, i, 0) = threshold;
+			AML_AT(decided, i, 1) = AML_AT(pred, i, 1);
+		}
+	}
+	st = aml_metric_score(metric, y, decided ? decided : pred, n_classes, &score, &err);
+	aml_matrix_free(decided);
+	return st == AML_OK ? score : NAN;
+}
+
+/* An ensemble that cannot be refitted or stored in time gives way to the best pipeline. */
+static void
+keep_ensemble_or_best(AmlWinnerFit *f, int holdout_rows, int final_rows)
+{
+	AmlSearchResult *result = f->result;
+	double		need;
+	double		bytes;
+	const AmlCandidate *best;
+
+	if (!result->is_ensemble)
+		return;
+	need = (holdout_rows > 0 ? aml_train_refit_estimate(result, &result->final, holdout_rows) : 0) +
+		(final_rows > holdout_rows ? aml_train_refit_estimate(result, &result->final, final_rows) : 0) +
+		aml_train_store_estimate(result, &result->final, Max(final_rows, holdout_rows), f->store_per_byte);
+	bytes = aml_train_store_estimate(result, &result->final, Max(final_rows, holdout_rows), 1.0);
+	if (aml_now_seconds() + need + f->store_seconds <= f->hard_deadline && bytes <= AML_MAX_MODEL_BYTES)
+		return;
+	best = &result->candidates[result->best];
+	if (bytes > AML_MAX_MODEL_BYTES)
+		ereport(NOTICE,
+				(errmsg("automl: the best single pipeline is the model, not the ensemble of %d: the ensemble would take about %.0f MB, more than the %.0f MB a model may have",
+						result->final.n_members, bytes / 1048576.0, AML_MAX_MODEL_BYTES / 1048576.0)));
+	else
+		ereport(NOTICE,
+				(errmsg("automl: the best single pipeline is the model, not the ensemble of %d: refitting the ensemble would take about %.1f s, past the time budget",
+						result->final.n_members, need)));
+	result->final.n_members = 1;
+	result->final.members[0] = result->best;
+	result->final.weights[0] = 1.0;
+	result->final.score = best->mean;
+	result->final.signed_score = best->signed_mean;
+	result->is_ensemble = false;
+	result->cv_score = best->mean;
+	result->cv_std = best->std;
+}
+
+/* How many rows each fit gets: all that fit in the budget (see validation.h). */
+static void
+plan_rows(AmlWinnerFit *f, int *holdout_rows, int *final_rows)
+{
+	const AmlTrainingData *data = f->data;
+	bool		holdout = f->n_test > 0;
+	bool		final_on_all = f->refit_all || !holdout;
+	int			n_all = data->n_rows;
+	const AmlEnsembleChoice *e = &f->result->final;
+	double		per_row = (aml_train_refit_estimate(f->result, e, 1000000) +
+						   aml_train_store_estimate(f->result, e, 1000000, f->store_per_byte)) / 1e6;
+	double		now = aml_now_seconds();
+	double		full = (holdout ? aml_train_refit_estimate(f->result, e, f->n_train) : 0) +
+		(final_on_all ? aml_train_refit_estimate(f->result, e, n_all) : 0) +
+		aml_train_store_estimate(f->result, e, final_on_all ? n_all : f->n_train, f->store_per_byte);
+
+	/* all rows when they fit within the margin (as the search planned them) */
+	if (now + full + f->store_seconds <= f->hard_deadline)
+	{
+		*holdout_rows = holdout ? f->n_train : 0;
+		*final_rows = final_on_all ? n_all : f->n_train;
+		return;
+	}
+	/*
+	 * else as many as fit in the budget itself (the margin is for estimates
+	 * that were short), at 1.5 times the estimated pace: fits on several times
+	 * the search's rows ran up to 1.7 times their estimate (boosting on
+	 * 14 000 rows of diamonds planned from 4 000)
+	 */
+	aml_validation_fit_rows(PLAN_SAFETY * per_row, f->budget_end - now - f->store_seconds,
+							holdout ? f->n_train : 0, n_all, f->n_search, final_on_all,
+							holdout_rows, final_rows);
+}
+
+/* The winner fitted on the first `rows` rows of `order` of (x, y), or on all when rows == n. */
+static AmlModel *
+fit_on(AmlWinnerFit *f, const AmlMatrix *x, const double *y, int n, const int *order, int rows)
+{
+	AmlModel   *model;
+	AmlError	err;
+
+	if (rows >= n)
+		AML_PG_CHECK(aml_search_refit(&f->data->schema, f->result, x, y, f->seed, &model, &err), &err);
+	else
+	{
+		int		   *pick = aml_train_sample_rows(order, n, rows);
+		AmlMatrix  *sx = aml_pg_take_rows(x, pick, rows);
+		double	   *sy = aml_pg_take_values(y, pick, rows);
+
+		AML_PG_CHECK(aml_search_refit(&f->data->schema, f->result, sx, sy, f->seed, &model, &err), &err);
+		aml_matrix_free(sx);
+		aml_free(sy);
+		pfree(pick);
+	}
+	CHECK_FOR_INTERRUPTS();
+	return model;
+}
+
+void
+aml_train_fit_winner(AmlWinnerFit *f)
+{
+	const AmlTrainingData *data = f->data;
+	bool		classification = data->schema.task == AML_TASK_CLASSIFICATION;
+	int			holdout_rows;
+	int			final_rows;
+	AmlModel   *train_model = NULL;
+	AmlError	err;
+
+	f->holdout_score = NAN;
+	f->holdout_report = NULL;
+	{
+		/* the ensemble when it fits on the fewest rows planned, else the best pipeline */
+		int			least = Max(f->n_search, 1);
+
+		keep_ensemble_or_best(f, f->n_test > 0 ? least : 0, least);
+	}
+	plan_rows(f, &holdout_rows, &final_rows);
+
+	/* the holdout score: the winner fitted without the holdout rows */
+	if (f->n_test > 0)
+	{
+		AmlMatrix  *hold_x = aml_pg_take_rows(data->raw, f->test_rows, f->n_test);
+		double	   *hold_y = aml_pg_take_values(data->y, f->test_rows, f->n_test);
+		AmlMatrix  *pred;
+		double		decision;
+		const int  *order = f->train_order;
+
+		if (holdout_rows < f->n_train && order == NULL)
+			order = aml_train_sample_order(classification ? f->train_y : NULL, f->n_train,
+										   classification ? data->n_classes : 0, f->seed);
+		train_model = fit_on(f, f->train_x, f->train_y, f->n_train, order, holdout_rows);
+		AML_PG_CHECK(aml_matrix_create(hold_x->rows, train_model->outputs, &pred, &err), &err);
+		decision = aml_train_model_threshold(train_model);
+		AML_PG_CHECK(aml_model_predict(train_model, hold_x, pred, &err), &err);
+		/* labels as automl_predict decides them (aml_model_decide) */
+		f->holdout_score = holdout_metric(f->metric, hold_y, pred, data->n_classes, decision);
+		f->holdout_report = aml_evaluation_report_threshold(data->schema.task, hold_y, pred, data->n_classes,
+															train_model->probabilistic, decision);
+		aml_pg_json_release_with_context(f->holdout_report);
+		aml_matrix_free(pred);
+		aml_matrix_free(hold_x);
+		aml_free(hold_y);
+		f->holdout_fit_rows = holdout_rows;
+		elog(DEBUG1, "automl: holdout scored (model fitted on %d of %d training rows, estimated %.2f s)",
+			 holdout_rows, f->n_train, aml_train_refit_estimate(f->result, &f->result->final, holdout_rows));
+		if (holdout_rows < f->n_train)
+			ereport(NOTICE,
+					(errmsg("automl: the holdout is scored with the model fitted on %d of the %d training rows: all of them would not fit in the time budget",
+							holdout_rows, f->n_train)));
+	}
+
+	/* the final model */
+	if (f->n_test > 0 && (final_rows <= holdout_rows || !f->refit_all))
+	{
+		if (f->refit_all)
+			ereport(NOTICE,
+					(errmsg("automl: the model is the one fitted on %d training rows: refitting it on all %d rows would take about %.1f s, past the time budget",
+							holdout_rows, data->n_rows,
+							aml_train_refit_estimate(f->result, &f->result->final, data->n_rows))));
+		f->model = train_model;
+		f->final_rows = holdout_rows;
+		return;
+	}
+	if (train_model != NULL)
+		aml_model_free(train_model);
+	{
+		int		   *order = NULL;
+
+		if (final_rows < data->n_rows)
+		{
+			order = aml_train_sample_order(classification ? data->y : NULL, data->n_rows,
+										   classification ? data->n_classes : 0, f->seed + 1);
+			ereport(NOTICE,
+					(errmsg("automl: the model is fitted on %d of the %d rows: all of them would take about %.1f s, past the time budget",
+							final_rows, data->n_rows,
+							aml_train_refit_estimate(f->result, &f->result->final, data->n_rows))));
+		}
+		f->model = fit_on(f, data->raw, data->y, data->n_rows, order, final_rows);
+		f->final_rows = final_rows;
+	}
+}
