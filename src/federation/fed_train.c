@@ -17,9 +17,10 @@
  *            w_i = v_i / sum_k v_k; a model with v_i = 0 or no score on
  *            another node is left out (feedback).  The stored model is
  *            the ensemble sum_i w_i * model_i (a node's own ensemble is
- *            flattened: its members weighted w_i * their weight), whose
- *            members keep their own inputs, categories and classes
- *            (aml_model_ensemble_union, ml/model.h); automl_predict,
+ *            one group: its members weighted w_i * their weight, its
+ *            calibrator applied to the group's output), whose members
+ *            keep their own inputs, categories and classes
+ *            (aml_model_ensemble_union_groups, ml/model.h); automl_predict,
  *            automl_predict_proba and automl_evaluate serve it.
  *
  * The score table, the nodes' rows and own CV scores, the means and the
@@ -50,6 +51,7 @@
 #include "federation/fed_json.h"
 #include "federation/fed_model.h"
 #include "federation/fed_train.h"
+#include "ml/calibration.h"
 #include "ml/metrics.h"
 #include "ml/model.h"
 #include "pg/core_bridge.h"
@@ -88,10 +90,13 @@ local_score(void *arg)
 	return aml_fed_node_score_json(a->relid, a->target, a->models, a->metric, &rows, &sup);
 }
 
-/* A node's model JSON flattened into pipelines (weights multiplied by w). */
+/*
+ * A node's model JSON as one group of the ensemble: its pipelines (weights
+ * multiplied by w) and its calibrator, if any (*cal).
+ */
 static void
 add_members(AmlFedCall *c, AmlFedNode *node, json_object *model, double w, AmlPipeline **members,
-			double *weights, int *n, int max)
+			double *weights, int *n, int max, AmlCalibrator **cal)
 {
 	json_object *list = aml_fed_get(model, "members");
 	const char *format = json_object_get_string(aml_fed_get(model, "format"));
@@ -114,7 +119,6 @@ add_members(AmlFedCall *c, AmlFedNode *node, json_object *model, double w, AmlPi
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("the nodes' models have more than %d pipelines together", max)));
-		/* a node's calibrator (none with threshold 'none') is not carried over */
 		if (p == NULL || !json_object_is_type(p, json_type_object) ||
 			aml_pipeline_from_json(p, &members[*n], &err) != AML_OK)
 			ereport(ERROR,
@@ -127,6 +131,14 @@ add_members(AmlFedCall *c, AmlFedNode *node, json_object *model, double w, AmlPi
 		weights[*n] = w * mw;
 		(*n)++;
 	}
+	/* the node model's calibrator applies to its group's output */
+	*cal = NULL;
+	if (aml_fed_get(model, "calibration") != NULL &&
+		aml_calibrator_from_json(aml_fed_get(model, "calibration"), aml_pipeline_outputs(members[*n - 1]),
+								 cal, &err) != AML_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("node \"%s\" sent a model whose calibrator cannot be loaded", node->name)));
 	(void) c;
 }
 
@@ -191,6 +203,9 @@ automl_train_federated(PG_FUNCTION_ARGS)
 	AmlPipeline *members[256];
 	double		member_w[256];
 	int			n_members = 0;
+	int		   *group_size;
+	AmlCalibrator **group_cal;
+	int			n_groups = 0;
 	AmlModel   *ens = NULL;
 	AmlError	err;
 	AmlModelRecord rec;
@@ -376,6 +391,8 @@ automl_train_federated(PG_FUNCTION_ARGS)
 		weight[k] /= total;
 
 	/* the ensemble: members keep their own inputs, categories and classes */
+	group_size = palloc0(sizeof(int) * K);
+	group_cal = palloc0(sizeof(AmlCalibrator *) * K);
 	for (int i = 0; i < n_nodes; i++)
 	{
 		int			k = model_of[i];
@@ -383,17 +400,26 @@ automl_train_federated(PG_FUNCTION_ARGS)
 		if (k < 0)
 			continue;
 		if (weight[k] > 0)
-			add_members(c, &c->nodes[i], model[k], weight[k], members, member_w, &n_members, 256);
+		{
+			int			before = n_members;
+
+			add_members(c, &c->nodes[i], model[k], weight[k], members, member_w, &n_members, 256,
+						&group_cal[n_groups]);
+			group_size[n_groups++] = n_members - before;
+		}
 		else
 			ereport(NOTICE,
 					(errmsg("the model of node \"%s\" is left out: %s", c->nodes[i].name,
 							isnan(mean_other[k]) ? "no score on another node's rows"
 							: "no positive score on the other nodes' rows")));
 	}
-	if (aml_model_ensemble_union(members, member_w, n_members, &ens, &err) != AML_OK)
+	if (aml_model_ensemble_union_groups(members, member_w, n_members, group_size, n_groups, group_cal,
+										&ens, &err) != AML_OK)
 	{
 		for (int i = 0; i < n_members; i++)
 			aml_pipeline_free(members[i]);
+		for (int g = 0; g < n_groups; g++)
+			aml_calibrator_free(group_cal[g]);
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("the nodes' models cannot be combined: %s", err.message)));

@@ -50,6 +50,11 @@ aml_model_free(AmlModel *m)
 	aml_free(m->weights);
 	aml_calibrator_free(m->calibration);
 	maps_free(m->maps, m->n_members);
+	for (int g = 0; g < m->n_groups && m->group_calibration; g++)
+		aml_calibrator_free(m->group_calibration[g]);
+	aml_free(m->group_calibration);
+	aml_free(m->group_end);
+	aml_free(m->group_weight);
 	if (m->own_schema != NULL)
 	{
 		aml_schema_free(m->own_schema);
@@ -378,12 +383,67 @@ build_maps(AmlModel *m, AmlError *err)
 	return AML_OK;
 }
 
+/* Groups: consecutive members with the same classes, each with its calibrator. */
+static AmlStatus
+set_groups(AmlModel *m, const int *sizes, int n_groups, AmlCalibrator **calibrators, AmlError *err)
+{
+	int			end = 0;
+
+	m->n_groups = sizes ? n_groups : m->n_members;
+	m->group_end = AML_NEW_ARRAY(int, m->n_groups);
+	m->group_weight = AML_NEW_ARRAY(double, m->n_groups);
+	m->group_calibration = AML_NEW_ARRAY(AmlCalibrator *, m->n_groups);
+	if (m->group_end == NULL || m->group_weight == NULL || m->group_calibration == NULL)
+	{
+		m->n_groups = 0;
+		return aml_error_nomem(err, "an ensemble");
+	}
+	for (int g = 0; g < m->n_groups; g++)
+	{
+		int			start = end;
+		const AmlPipeline *first;
+
+		end += sizes ? sizes[g] : 1;
+		if ((sizes && sizes[g] < 1) || end > m->n_members)
+			return aml_error(err, AML_ERR_BAD_FORMAT, "the groups of an ensemble do not cover its members");
+		m->group_end[g] = end;
+		first = m->members[start];
+		for (int i = start; i < end; i++)
+		{
+			const AmlPipeline *p = m->members[i];
+
+			m->group_weight[g] += m->weights[i];
+			if (p->schema.task == AML_TASK_CLASSIFICATION)
+			{
+				bool		same = p->schema.classes && first->schema.classes &&
+					p->schema.classes->count == first->schema.classes->count;
+
+				for (int c = 0; same && c < p->schema.classes->count; c++)
+					same = strcmp(p->schema.classes->strings[c], first->schema.classes->strings[c]) == 0;
+				if (!same)
+					return aml_error(err, AML_ERR_BAD_FORMAT, "the members of a group have different classes");
+			}
+		}
+		if (calibrators != NULL && calibrators[g] != NULL)
+		{
+			if (first->schema.task != AML_TASK_CLASSIFICATION ||
+				calibrators[g]->n_classes != aml_pipeline_outputs(first))
+				return aml_error(err, AML_ERR_BAD_FORMAT, "a group's calibrator does not fit its members");
+			m->group_calibration[g] = calibrators[g];
+		}
+	}
+	if (end != m->n_members)
+		return aml_error(err, AML_ERR_BAD_FORMAT, "the groups of an ensemble do not cover its members");
+	return AML_OK;
+}
+
 /*
  * An ensemble over the union schema `u` (taken over: freed on failure too);
- * takes ownership of the pipelines on success.
+ * takes ownership of the pipelines and calibrators on success.
  */
 static AmlStatus
 ensemble_with_schema(AmlPipeline **members, const double *weights, int n, AmlSchema *u,
+					 const int *group_sizes, int n_groups, AmlCalibrator **calibrators,
 					 AmlModel **out, AmlError *err)
 {
 	AmlModel   *m;
@@ -426,15 +486,18 @@ ensemble_with_schema(AmlPipeline **members, const double *weights, int n, AmlSch
 	{
 		for (int i = 0; i < n; i++)
 			m->weights[i] /= total;
-		if (build_maps(m, err) == AML_OK)
+		if (build_maps(m, err) == AML_OK &&
+			set_groups(m, group_sizes, n_groups, calibrators, err) == AML_OK)
 		{
 			*out = m;
 			return AML_OK;
 		}
 	}
-	/* the caller keeps ownership of the pipelines on failure */
+	/* the caller keeps ownership of the pipelines and calibrators on failure */
 	maps_free(m->maps, n);
 	m->maps = NULL;
+	if (m->group_calibration != NULL)
+		memset(m->group_calibration, 0, sizeof(AmlCalibrator *) * m->n_groups);
 	m->n_members = 0;
 	aml_model_free(m);
 	return err->status;
@@ -450,7 +513,21 @@ aml_model_ensemble_union(AmlPipeline **members, const double *weights, int n, Am
 	if (n < 1)
 		return aml_error(err, AML_ERR_INTERNAL, "an ensemble needs members");
 	AML_TRY(schema_union(members, n, &u, err));
-	return ensemble_with_schema(members, weights, n, &u, out, err);
+	return ensemble_with_schema(members, weights, n, &u, NULL, 0, NULL, out, err);
+}
+
+AmlStatus
+aml_model_ensemble_union_groups(AmlPipeline **members, const double *weights, int n,
+								const int *group_sizes, int n_groups, AmlCalibrator **calibrators,
+								AmlModel **out, AmlError *err)
+{
+	AmlSchema	u;
+
+	*out = NULL;
+	if (n < 1 || n_groups < 1 || group_sizes == NULL)
+		return aml_error(err, AML_ERR_INTERNAL, "an ensemble needs members and groups");
+	AML_TRY(schema_union(members, n, &u, err));
+	return ensemble_with_schema(members, weights, n, &u, group_sizes, n_groups, calibrators, out, err);
 }
 
 /* A member's raw row from the model's (categories translated). */
@@ -485,7 +562,8 @@ aml_model_scratch_size(const AmlModel *m)
 			size = s;
 	}
 	/* plus one member's outputs when averaging, and its raw row when mapped */
-	return size + (m->n_members > 1 || m->maps ? m->outputs : 0) + (m->maps ? m->max_member_inputs : 0);
+	return size + (m->n_members > 1 || m->maps ? m->outputs : 0) +
+		(m->maps ? m->outputs + m->max_member_inputs : 0);
 }
 
 void
@@ -495,19 +573,32 @@ aml_model_predict_row(const AmlModel *m, const double *raw, double *out, double 
 
 	if (m->maps != NULL)
 	{
-		double	   *mraw = scratch + m->outputs;
+		double	   *group_out = scratch + m->outputs;
+		double	   *mraw = group_out + m->outputs;
+		int			i = 0;
 
 		member_out = scratch;
 		for (int c = 0; c < m->outputs; c++)
 			out[c] = 0;
-		for (int i = 0; i < m->n_members; i++)
+		for (int g = 0; g < m->n_groups; g++)
 		{
-			const AmlMemberMap *map = &m->maps[i];
+			const AmlMemberMap *gmap = &m->maps[i];
 
-			member_raw_row(map, raw, mraw);
-			aml_pipeline_predict_row(m->members[i], mraw, member_out, mraw + m->max_member_inputs);
-			for (int c = 0; c < map->n_outputs; c++)
-				out[map->output[c]] += m->weights[i] * member_out[c];
+			for (int c = 0; c < gmap->n_outputs; c++)
+				group_out[c] = 0;
+			for (; i < m->group_end[g]; i++)
+			{
+				const AmlMemberMap *map = &m->maps[i];
+
+				member_raw_row(map, raw, mraw);
+				aml_pipeline_predict_row(m->members[i], mraw, member_out, mraw + m->max_member_inputs);
+				for (int c = 0; c < map->n_outputs; c++)
+					group_out[c] += m->weights[i] / m->group_weight[g] * member_out[c];
+			}
+			if (m->group_calibration[g] != NULL)
+				aml_calibrator_apply_row(m->group_calibration[g], group_out, group_out);
+			for (int c = 0; c < gmap->n_outputs; c++)
+				out[gmap->output[c]] += m->group_weight[g] * group_out[c];
 		}
 		return;
 	}
@@ -532,58 +623,81 @@ aml_model_predict_row(const AmlModel *m, const double *raw, double *out, double 
 		aml_calibrator_apply_row(m->calibration, out, out);
 }
 
-/* aml_model_predict of a union ensemble: each member on its own raw columns. */
+/* A member's raw matrix from the model's (categories translated). */
+static AmlStatus
+member_raw(const AmlMemberMap *map, const AmlMatrix *raw, AmlMatrix **out, AmlError *err)
+{
+	int			rows = raw->rows;
+
+	AML_TRY(aml_matrix_create(rows, map->n_inputs > 0 ? map->n_inputs : 1, out, err));
+	(*out)->cols = map->n_inputs;
+	for (int j = 0; j < map->n_inputs; j++)
+	{
+		const double *src = AML_COL(raw, map->input[j]);
+		double	   *dst = AML_COL(*out, j);
+
+		for (int r = 0; r < rows; r++)
+		{
+			double		v = src[r];
+
+			if (map->codes[j] != NULL && !isnan(v))
+			{
+				int			c = (int) v;
+
+				v = c >= 0 && c < map->n_codes[j] && map->codes[j][c] >= 0
+					? (double) map->codes[j][c] : AML_UNSEEN_CATEGORY;
+			}
+			dst[r] = v;
+		}
+	}
+	return AML_OK;
+}
+
+/* aml_model_predict of a union ensemble: each group, each member on its own columns. */
 static AmlStatus
 predict_mapped(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlError *err)
 {
 	int			rows = raw->rows;
 	AmlStatus	st = AML_OK;
+	int			i = 0;
 
 	memset(out->data, 0, (size_t) out->rows * (size_t) out->cols * sizeof(double));
-	for (int i = 0; i < m->n_members && st == AML_OK; i++)
+	for (int g = 0; g < m->n_groups && st == AML_OK; g++)
 	{
-		const AmlMemberMap *map = &m->maps[i];
-		AmlMatrix  *mraw = NULL;
-		AmlMatrix  *tmp = NULL;
+		const AmlMemberMap *gmap = &m->maps[i];
+		AmlMatrix  *group = NULL;
 
-		st = aml_matrix_create(rows, map->n_inputs > 0 ? map->n_inputs : 1, &mraw, err);
-		if (st == AML_OK)
-			st = aml_matrix_create(rows, map->n_outputs, &tmp, err);
-		if (st == AML_OK)
+		st = aml_matrix_create(rows, gmap->n_outputs, &group, err);
+		for (; st == AML_OK && i < m->group_end[g]; i++)
 		{
-			mraw->cols = map->n_inputs;
-			for (int j = 0; j < map->n_inputs; j++)
-			{
-				const double *src = AML_COL(raw, map->input[j]);
-				double	   *dst = AML_COL(mraw, j);
+			const AmlMemberMap *map = &m->maps[i];
+			AmlMatrix  *mraw = NULL;
+			AmlMatrix  *tmp = NULL;
+			double		share = m->weights[i] / m->group_weight[g];
 
-				for (int r = 0; r < rows; r++)
-				{
-					double		v = src[r];
-
-					if (map->codes[j] != NULL && !isnan(v))
-					{
-						int			c = (int) v;
-
-						v = c >= 0 && c < map->n_codes[j] && map->codes[j][c] >= 0
-							? (double) map->codes[j][c] : AML_UNSEEN_CATEGORY;
-					}
-					dst[r] = v;
-				}
-			}
-			st = aml_pipeline_predict(m->members[i], mraw, tmp, err);
+			st = member_raw(map, raw, &mraw, err);
+			if (st == AML_OK)
+				st = aml_matrix_create(rows, map->n_outputs, &tmp, err);
+			if (st == AML_OK)
+				st = aml_pipeline_predict(m->members[i], mraw, tmp, err);
+			if (st == AML_OK)
+				for (size_t k = 0; k < (size_t) rows * (size_t) map->n_outputs; k++)
+					group->data[k] += share * tmp->data[k];
+			aml_matrix_free(mraw);
+			aml_matrix_free(tmp);
 		}
+		if (st == AML_OK && m->group_calibration[g] != NULL)
+			st = aml_calibrator_apply(m->group_calibration[g], group, group, err);
 		if (st == AML_OK)
-			for (int c = 0; c < map->n_outputs; c++)
+			for (int c = 0; c < gmap->n_outputs; c++)
 			{
-				const double *src = AML_COL(tmp, c);
-				double	   *dst = AML_COL(out, map->output[c]);
+				const double *src = AML_COL(group, c);
+				double	   *dst = AML_COL(out, gmap->output[c]);
 
 				for (int r = 0; r < rows; r++)
-					dst[r] += m->weights[i] * src[r];
+					dst[r] += m->group_weight[g] * src[r];
 			}
-		aml_matrix_free(mraw);
-		aml_matrix_free(tmp);
+		aml_matrix_free(group);
 	}
 	return st;
 }
@@ -656,7 +770,21 @@ aml_model_to_json(const AmlModel *m)
 	json_object_object_add(o, "format", json_object_new_string("automl-ensemble"));
 	json_object_object_add(o, "version", json_object_new_int(1));
 	if (m->own_schema != NULL)
+	{
+		json_object *groups = json_object_new_array_ext(m->n_groups);
+
 		json_object_object_add(o, "schema", aml_schema_to_json(m->own_schema));
+		for (int g = 0; g < m->n_groups; g++)
+		{
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "size", json_object_new_int(m->group_end[g] - (g ? m->group_end[g - 1] : 0)));
+			if (m->group_calibration[g] != NULL)
+				json_object_object_add(e, "calibration", aml_calibrator_to_json(m->group_calibration[g]));
+			json_object_array_add(groups, e);
+		}
+		json_object_object_add(o, "groups", groups);
+	}
 	for (int i = 0; i < m->n_members; i++)
 	{
 		json_object *e = json_object_new_object();
@@ -732,10 +860,50 @@ aml_model_from_json(json_object *obj, AmlModel **out, AmlError *err)
 		/* members over different inputs: the model's own schema */
 		AmlSchema	u;
 
+		json_object *groups = NULL;
+		int			n_groups = 0;
+		int		   *sizes = NULL;
+		AmlCalibrator **cals = NULL;
+
 		if (!json_object_is_type(schema, json_type_object))
 			st = aml_error(err, AML_ERR_BAD_FORMAT, "the schema of an ensemble must be an object");
-		else if ((st = aml_schema_from_json(schema, &u, err)) == AML_OK)
-			st = ensemble_with_schema(pipelines, weights, n, &u, out, err);
+		else if (json_object_object_get_ex(obj, "groups", &groups) && groups != NULL)
+		{
+			/* groups: sizes and calibrators (of the group's first member's outputs) */
+			n_groups = json_object_is_type(groups, json_type_array) ? (int) json_object_array_length(groups) : 0;
+			if (n_groups < 1 || n_groups > n)
+				st = aml_error(err, AML_ERR_BAD_FORMAT, "the groups of an ensemble do not cover its members");
+			else
+			{
+				sizes = AML_NEW_ARRAY(int, n_groups);
+				cals = AML_NEW_ARRAY(AmlCalibrator *, n_groups);
+				if (sizes == NULL || cals == NULL)
+					st = aml_error_nomem(err, "an ensemble");
+			}
+			for (int g = 0, start = 0; g < n_groups && st == AML_OK; g++)
+			{
+				json_object *e = json_object_array_get_idx(groups, g);
+				json_object *cj;
+				double		size;
+
+				st = aml_json_get_double(e, "size", &size, "ensemble group", err);
+				if (st == AML_OK && !(size >= 1 && size <= n - start && size == (int) size))
+					st = aml_error(err, AML_ERR_BAD_FORMAT, "the groups of an ensemble do not cover its members");
+				if (st != AML_OK)
+					break;
+				sizes[g] = (int) size;
+				if (json_object_object_get_ex(e, "calibration", &cj) && cj != NULL)
+					st = aml_calibrator_from_json(cj, aml_pipeline_outputs(pipelines[start]), &cals[g], err);
+				start += sizes[g];
+			}
+		}
+		if (st == AML_OK && (st = aml_schema_from_json(schema, &u, err)) == AML_OK)
+			st = ensemble_with_schema(pipelines, weights, n, &u, sizes, n_groups, cals, out, err);
+		if (st != AML_OK)
+			for (int g = 0; cals != NULL && g < n_groups; g++)
+				aml_calibrator_free(cals[g]);
+		aml_free(sizes);
+		aml_free(cals);
 		if (st == AML_OK && json_object_object_get_ex(obj, "calibration", &schema) && schema != NULL)
 		{
 			aml_model_free(*out);

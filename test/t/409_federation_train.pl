@@ -41,6 +41,7 @@ for my $n ($centre, $node{hb}, $node{hc})
 		CREATE VIEW science.t_h1 AS SELECT $cols FROM science.pooled WHERE dataset = 'h1';
 		CREATE VIEW science.t_h2 AS SELECT $cols FROM science.pooled WHERE dataset = 'h2';
 		CREATE VIEW science.t_h3 AS SELECT $cols FROM science.pooled WHERE dataset = 'h3';
+		CREATE VIEW science.p_h1 AS SELECT subjectcode, $cols FROM science.pooled WHERE dataset = 'h1';
 	});
 }
 
@@ -88,6 +89,33 @@ is($centre->safe_psql('postgres', qq{
 	             FROM automl_federated_scores($id) GROUP BY model_node)
 	SELECT bool_and(abs(mo - mean_other) < 1e-12 AND abs(w - greatest(mo, 0) / (SELECT sum(greatest(mo, 0)) FROM m)) < 1e-12)
 	       AND abs(sum(w) - 1) < 1e-12 FROM m}), 't', 'weights = max(mean score on the other nodes, 0) / sum');
+# the served probabilities = sum of weight x each node's own model's probabilities,
+# the node models evaluated on their own cluster (same rows: the centre's hospital)
+my %w = map { split / / } split /\n/, $centre->safe_psql('postgres',
+	"SELECT DISTINCT model_node || ' ' || weight FROM automl_federated_scores($id)");
+my %mix;
+for my $mn (keys %w)
+{
+	for my $line (split /\n/, $cluster{$mn}->safe_psql('postgres', qq{
+		SELECT v.subjectcode || ' ' || p.key || ' ' || p.value FROM science.p_h1 v,
+		       jsonb_each_text(automl_predict_proba($ids{$mn}, v)) p}))
+	{
+		my ($subject, $class, $prob) = split / /, $line;
+		$mix{"$subject $class"} += $w{$mn} * $prob;
+	}
+}
+my ($served_n, $mix_diff) = (0, 0);
+for my $line (split /\n/, $centre->safe_psql('postgres', qq{
+	SELECT v.subjectcode || ' ' || p.key || ' ' || p.value FROM science.p_h1 v,
+	       jsonb_each_text(automl_predict_proba($id, v)) p}))
+{
+	my ($subject, $class, $prob) = split / /, $line;
+	my $d = abs($prob - ($mix{"$subject $class"} // 99));
+	$mix_diff = $d if $d > $mix_diff;
+	$served_n++;
+}
+ok($served_n == scalar(keys %mix) && $served_n > 334 && $mix_diff <= 1e-12,
+	"served probabilities = sum of weight x node model probabilities ($served_n values, max diff $mix_diff)");
 is($centre->safe_psql('postgres', qq{SELECT jsonb_array_length(pipeline->'members') >= 3 AND pipeline ? 'schema'
 	FROM automl.models WHERE id = $id}), 't', 'the stored ensemble has the nodes\' pipelines and its own schema');
 
