@@ -14,7 +14,8 @@
 # node's own stored model on that hospital's rows, computed directly on the
 # node; the weights follow max(mean score on the other nodes, 0) / sum; the
 # node models have no k-NN and no median/min-max step (row values); the
-# nodes' log holds arguments, counts and sizes, no model and no row; a node
+# nodes' log holds arguments, counts and sizes, no model and no row; explain
+# and PFA export refuse the model, automl_evaluate scores it; a node
 # whose role is not in automl_federation_member is left out with feedback
 # (2 models); a node down: feedback, 2 models, strict => 08006; fewer than 2
 # models: 22000.
@@ -118,6 +119,14 @@ ok($served_n == scalar(keys %mix) && $served_n > 334 && $mix_diff <= 1e-12,
 	"served probabilities = sum of weight x node model probabilities ($served_n values, max diff $mix_diff)");
 is($centre->safe_psql('postgres', qq{SELECT jsonb_array_length(pipeline->'members') >= 3 AND pipeline ? 'schema'
 	FROM automl.models WHERE id = $id}), 't', 'the stored ensemble has the nodes\' pipelines and its own schema');
+
+# explanations and PFA export refuse an ensemble whose members have different inputs
+($rc, undef, $err) = $centre->psql('postgres', "\\set VERBOSITY verbose\nSELECT count(*) FROM science.t t, automl_explain($id, t) LIMIT 1");
+like($err, qr/22023.*different inputs/s, 'automl_explain refuses it (22023)');
+($rc, undef, $err) = $centre->psql('postgres', "\\set VERBOSITY verbose\nSELECT automl_export_pfa($id)");
+like($err, qr/different inputs.*no PFA export/s, 'automl_export_pfa refuses it');
+is($centre->safe_psql('postgres', qq{SELECT round((value)::numeric, 6) > 0 FROM automl_evaluate_metrics($id, 'science.t') WHERE metric = 'balanced_accuracy'}),
+	't', 'automl_evaluate scores it');
 
 # privacy: no row-storing estimator or row-value step in a node's model; the log has no model
 for my $nn (qw(hb hc))
