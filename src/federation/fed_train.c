@@ -288,7 +288,7 @@ automl_train_federated(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("the nodes disagree on the task or metric: node \"%s\" trained %s by %s, another %s by %s",
 							node->name, t, m, task, metric_used),
-					 errhint("Pass task-independent arguments: metric => '...' names one metric for all nodes.")));
+					 errhint("Every node's target must give the same task; metric => '...' names one metric for all nodes.")));
 		task = pstrdup(t);
 		metric_used = pstrdup(m);
 		answer[i] = doc;
