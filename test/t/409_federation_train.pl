@@ -8,7 +8,8 @@
 # (the union, with the dataset column naming the hospital), so each node can
 # evaluate directly any hospital's rows.
 #
-# Checked: the stored model (algorithm ensemble) predicts every row at the
+# Checked (classification by balanced accuracy, and regression by rmse,
+# lower is better, weights 1 / mean / sum): the stored model (algorithm ensemble) predicts every row at the
 # centre with automl_predict, probabilities summing to 1; the score table
 # has K x K entries, each equal (1e-12) to automl_evaluate_metrics of that
 # node's own stored model on that hospital's rows, computed directly on the
@@ -141,6 +142,49 @@ for my $nn (qw(hb hc))
 		  FROM automl.federation_log WHERE function IN ('automl.node_train', 'automl.node_score')}),
 		'automl.node_score:fed,automl.node_train:fed true', "$nn: federation_log has node_train/node_score with arguments only");
 }
+
+# regression by rmse (lower is better): w_i = (1 / mean_other_i) / sum
+($rc, my $rid, $err) = $centre->psql('postgres', q{SELECT automl_train_federated('science.t', 'minimentalstate',
+	nodes => '{local,hb,hc}', time_budget => '2 seconds', metric => 'rmse')});
+is($rc, 0, 'regression over local, hb, hc (metric rmse)') or diag($err);
+my %rids = map { split / / } split /\n/, $centre->safe_psql('postgres', qq{
+	SELECT n || ' ' || (metrics->'cross_site'->'node_model_id'->>(i::int - 1))
+	  FROM automl.models, jsonb_array_elements_text(metrics->'cross_site'->'nodes') WITH ORDINALITY a(n, i) WHERE id = $rid});
+my ($rcount, $rdiff) = (0, 0);
+for my $r (split /\n/, $centre->safe_psql('postgres', "SELECT model_node || ' ' || data_node || ' ' || score FROM automl_federated_scores($rid)"))
+{
+	my ($mn, $dn, $score) = split / /, $r;
+	my $direct = $cluster{$mn}->safe_psql('postgres', qq{
+		SELECT value FROM automl_evaluate_metrics($rids{$mn}, 'science.t_$hosp{$dn}') WHERE metric = 'rmse'});
+	$rdiff = abs($direct - $score) if abs($direct - $score) > $rdiff;
+	$rcount++;
+}
+ok($rcount == 9 && $rdiff <= 1e-12, "regression: 3 x 3 rmse scores = automl_evaluate_metrics on the nodes (max diff $rdiff)");
+is($centre->safe_psql('postgres', qq{
+	WITH m AS (SELECT model_node, max(weight) w, max(mean_other) mo FROM automl_federated_scores($rid) GROUP BY model_node)
+	SELECT bool_and(abs(w - (1 / mo) / (SELECT sum(1 / mo) FROM m)) < 1e-12) FROM m}), 't', 'regression: weights = (1 / mean rmse on the other nodes) / sum');
+my %rw = map { split / / } split /\n/, $centre->safe_psql('postgres',
+	"SELECT DISTINCT model_node || ' ' || weight FROM automl_federated_scores($rid)");
+my %rmix;
+for my $mn (keys %rw)
+{
+	for my $line (split /\n/, $cluster{$mn}->safe_psql('postgres',
+		"SELECT subjectcode || ' ' || automl_predict_value($rids{$mn}, v) FROM science.p_h1 v"))
+	{
+		my ($subject, $value) = split / /, $line;
+		$rmix{$subject} += $rw{$mn} * $value;
+	}
+}
+my ($rn, $rmax) = (0, 0);
+for my $line (split /\n/, $centre->safe_psql('postgres',
+	"SELECT subjectcode || ' ' || automl_predict_value($rid, v) FROM science.p_h1 v"))
+{
+	my ($subject, $value) = split / /, $line;
+	my $d = abs($value - $rmix{$subject}) / (1 + abs($value));
+	$rmax = $d if $d > $rmax;
+	$rn++;
+}
+ok($rn == 334 && $rmax <= 1e-12, "regression: served values = sum of weight x node model values ($rn rows, max rel diff $rmax)");
 
 # a node whose role is not a member is left out (feedback); 2 models
 $node{hb}->safe_psql('postgres', 'REVOKE automl_federation_member FROM fed');
