@@ -158,25 +158,26 @@ label_number(const char *s, double *v)
 	return *end == '\0' && isfinite(*v);
 }
 
-static bool sort_numeric;
-
+/* labels that are all numbers: by value (ties, e.g. "1" and "1.0", in byte order) */
 static int
-cmp_label(const void *a, const void *b)
+cmp_label_numeric(const void *a, const void *b)
 {
 	const char *x = *(const char *const *) a;
 	const char *y = *(const char *const *) b;
+	double		u = 0,
+				v = 0;
 
-	if (sort_numeric)
-	{
-		double		u = 0,
-					v = 0;
-
-		label_number(x, &u);
-		label_number(y, &v);
-		if (u != v)
-			return u < v ? -1 : 1;
-	}
+	label_number(x, &u);
+	label_number(y, &v);
+	if (u != v)
+		return u < v ? -1 : 1;
 	return strcmp(x, y);
+}
+
+static int
+cmp_label_bytes(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
 /* The union of dictionaries, sorted (numerically when every label is a number). */
@@ -205,14 +206,14 @@ dict_union(AmlDictionary *const *dicts, int n, AmlDictionary **out, AmlError *er
 	if (st == AML_OK)
 	{
 		double		v;
+		bool		numeric = true;
 
-		sort_numeric = true;
 		for (int c = 0; c < all->count; c++)
 		{
 			labels[c] = all->strings[c];
-			sort_numeric = sort_numeric && label_number(labels[c], &v);
+			numeric = numeric && label_number(labels[c], &v);
 		}
-		qsort(labels, all->count, sizeof(char *), cmp_label);
+		qsort(labels, all->count, sizeof(char *), numeric ? cmp_label_numeric : cmp_label_bytes);
 		for (int c = 0; c < all->count && st == AML_OK; c++)
 			st = aml_dict_intern(sorted, labels[c], strlen(labels[c]), &code, err);
 	}

@@ -411,6 +411,41 @@ test_union_groups(void)
 	aml_matrix_free(pred2);
 }
 
+/* Numeric labels sort by value ("2" < "9" < "10"), others in byte order. */
+static void
+test_union_label_order(void)
+{
+	const char *c1[] = {"10", "9"};
+	const char *c2[] = {"2", "9"};
+	AmlSchema	s1,
+				s2;
+	AmlPipeline *p[2];
+	AmlModel   *m = NULL;
+	AmlError	err;
+
+	memset(&s1, 0, sizeof(s1));
+	memset(&s2, 0, sizeof(s2));
+	s1.inputs = AML_NEW_ARRAY(AmlInputColumn, 1);
+	add_input(&s1, "age", AML_KIND_NUMERIC, NULL, 0);
+	set_classes(&s1, c1, 2);
+	s2.inputs = AML_NEW_ARRAY(AmlInputColumn, 1);
+	add_input(&s2, "age", AML_KIND_NUMERIC, NULL, 0);
+	set_classes(&s2, c2, 2);
+	p[0] = fit(&s1, "{\"estimator\": {\"type\": \"gaussian_nb\"}}", 60, fill_a, label_a);
+	p[1] = fit(&s2, "{\"estimator\": {\"type\": \"gaussian_nb\"}}", 60, fill_a, label_a);
+	CHECK_OK(aml_model_ensemble_union(p, NULL, 2, &m, &err), &err);
+	if (m != NULL)
+	{
+		CHECK(m->outputs == 3);
+		CHECK_STR(aml_dict_string(m->schema->classes, 0), "2");
+		CHECK_STR(aml_dict_string(m->schema->classes, 1), "9");
+		CHECK_STR(aml_dict_string(m->schema->classes, 2), "10");
+		aml_model_free(m);
+	}
+	aml_schema_free(&s1);
+	aml_schema_free(&s2);
+}
+
 /* A classifier without probabilities cannot be averaged. */
 static void
 test_union_needs_probabilities(void)
@@ -440,6 +475,7 @@ main(void)
 	unit_begin();
 	RUN(test_union_ensemble);
 	RUN(test_union_groups);
+	RUN(test_union_label_order);
 	RUN(test_union_needs_probabilities);
 	return unit_end();
 }
