@@ -347,7 +347,12 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.node_kmeans(regclass,name[],jsonb,integer,jsonb,jsonb)', $$SELECT automl.node_kmeans('sec.mine', '{x1,x2}', NULL, 2, '[[0, 0], [1, 1]]', NULL)$$),
   ('automl.node_quantile(regclass,name[],jsonb,text)', $$SELECT automl.node_quantile('sec.mine', '{x1}', NULL, '[[0]]')$$),
   ('automl.node_histogram_groups(regclass,name,name[],jsonb,integer,double precision,double precision,text)', $$SELECT automl.node_histogram_groups('sec.mine', 'x1', '{dx}', NULL, 5, 0, 1, NULL)$$),
-  ('automl_histogram(regclass,name,integer,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_histogram('sec.patients', 'x1', 5, '{dx}', nodes => '{local}')$$);
+  ('automl_histogram(regclass,name,integer,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_histogram('sec.patients', 'x1', 5, '{dx}', nodes => '{local}')$$),
+  ('automl_train_federated(regclass,name,text[],interval,text,integer,text,boolean)',
+   $$SELECT automl_train_federated('sec.patients', 'dx', '{local}', time_budget => '1 second')$$),
+  ('automl_federated_scores(bigint)', format($$SELECT count(*) FROM automl_federated_scores(%s)$$, :victim_model)),
+  ('automl.node_train(regclass,name,interval,text,integer)', $$SELECT automl.node_train('sec.mine', 'dx', '1 second', 'auto', 1)$$),
+  ('automl.node_score(regclass,name,text,text)', $$SELECT automl.node_score('sec.mine', 'dx', '[]', 'accuracy')$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

@@ -483,6 +483,12 @@ aml_explainer_create(const AmlModel *m, int samples, uint64_t seed, AmlExplainer
 	*out = NULL;
 	if (e == NULL)
 		return aml_error_nomem(err, "an explainer");
+	if (m->maps != NULL)
+	{
+		aml_free(e);
+		return aml_error(err, AML_ERR_INVALID_PARAMETER,
+						 "an ensemble whose members have different inputs (cross-site AutoML) is not explained");
+	}
 	if (samples < 2)
 		samples = 2;
 	e->model = m;

@@ -155,6 +155,9 @@ aml_pfa_from_ensemble(json_object *model, const char *name, json_object *metadat
 	int			n;
 
 	*out = NULL;
+	if (json_object_object_get_ex(model, "schema", &members))
+		return aml_error(err, AML_ERR_INVALID_PARAMETER,
+						 "an ensemble whose members have different inputs (cross-site AutoML) has no PFA export");
 	AML_TRY(aml_json_get(model, "members", json_type_array, &members, "ensemble", err));
 	n = (int) json_object_array_length(members);
 	if (n < 1)
