@@ -292,8 +292,8 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_export_pfa(bigint)', format($$SELECT automl_export_pfa(%s)$$, :victim_model)),
   ('automl_import_variables(jsonb,text,text,text)', $$SELECT automl_import_variables('{"groups": [], "variables": []}', 'mine')$$),
   ('automl.woken_algorithms()', $$SELECT count(*) FROM automl.woken_algorithms()$$),
-  ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithms": [{"code": "sgdLinearModel"}, {"code": "linearRegression"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "3"}]}]}') OPERATOR(pg_catalog.->>) 'type'$$),
-  ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "knn"}]}', true)$$),
+  ('automl_experiment(jsonb,boolean,text[])', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithms": [{"code": "sgdLinearModel"}, {"code": "linearRegression"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "3"}]}]}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_experiment(jsonb,boolean,text[])', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "knn"}]}', true)$$),
   ('automl_mining_algorithms()', $$SELECT automl_mining_algorithms() OPERATOR(pg_catalog.?) 'algorithms'$$),
   -- experiments as jobs: refused at submit on a table the submitter cannot read
   ('automl_submit_experiment(jsonb,boolean)', $$SELECT automl_submit_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "linearRegression"}]}')$$),
@@ -347,7 +347,12 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl.node_kmeans(regclass,name[],jsonb,integer,jsonb,jsonb)', $$SELECT automl.node_kmeans('sec.mine', '{x1,x2}', NULL, 2, '[[0, 0], [1, 1]]', NULL)$$),
   ('automl.node_quantile(regclass,name[],jsonb,text)', $$SELECT automl.node_quantile('sec.mine', '{x1}', NULL, '[[0]]')$$),
   ('automl.node_histogram_groups(regclass,name,name[],jsonb,integer,double precision,double precision,text)', $$SELECT automl.node_histogram_groups('sec.mine', 'x1', '{dx}', NULL, 5, 0, 1, NULL)$$),
-  ('automl_histogram(regclass,name,integer,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_histogram('sec.patients', 'x1', 5, '{dx}', nodes => '{local}')$$);
+  ('automl_histogram(regclass,name,integer,name[],jsonb,text[],boolean)', $$SELECT count(*) FROM automl_histogram('sec.patients', 'x1', 5, '{dx}', nodes => '{local}')$$),
+  -- s21-fedml: experiments over nodes, naive Bayes k-fold on the nodes
+  ('automl_experiment(jsonb,boolean,text[])', $$SELECT automl_experiment('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}, {"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "naiveBayes"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "2"}]}]}', true, '{local}')$$),
+  ('automl.node_nb_folds(regclass,name,name[],jsonb,integer)', $$SELECT automl.node_nb_folds('sec.patients', 'dx', '{x1,x2}', NULL, 2)$$),
+  ('automl.node_nb_folds(regclass,name,name[],jsonb,integer)', $$SELECT automl.node_nb_folds('sec.mine', 'dx', '{x1,x2}', NULL, 2)$$),
+  ('automl.node_nb_validate(regclass,name,name[],jsonb,integer,jsonb)', $$SELECT automl.node_nb_validate('sec.patients', 'dx', '{x1,x2}', NULL, 2, '{"classes": ["a"], "pipelines": [{}, {}]}')$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support
