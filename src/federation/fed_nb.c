@@ -121,7 +121,7 @@ node_nb_check(const AmlStatsFrame *fr, int k, const long *class_n, long **cell)
  * Categorical targets: classes are labels; numbers and booleans: values.
  */
 char *
-aml_fed_nb_frame_answer(const AmlStatsFrame *fr, const char **suppressed)
+aml_fed_nb_frame_answer(const AmlStatsFrame *fr, bool minmax, const char **suppressed)
 {
 	int			n = fr->ncols;
 	AmlStatsColumn *t = &fr->cols[0];
@@ -195,6 +195,22 @@ aml_fed_nb_frame_answer(const AmlStatsFrame *fr, const char **suppressed)
 			appendStringInfoString(&s, ", \"value\": ");
 			aml_fed_json_double(&s, col->values[0]);
 		}
+		if (minmax && fr->n > 0)
+		{
+			/* multinomial_nb's min-max scaling: the node's extremes (single rows' values) */
+			double		lo = col->values[0],
+						hi = col->values[0];
+
+			for (long i = 1; i < fr->n; i++)
+			{
+				lo = Min(lo, col->values[i]);
+				hi = Max(hi, col->values[i]);
+			}
+			appendStringInfoString(&s, ", \"min\": ");
+			aml_fed_json_double(&s, lo);
+			appendStringInfoString(&s, ", \"max\": ");
+			aml_fed_json_double(&s, hi);
+		}
 		appendStringInfoChar(&s, '}');
 	}
 	appendStringInfoString(&s, "], \"classes\": [");
@@ -266,7 +282,7 @@ node_nb_json(Oid relid, char **names, int n, Jsonb *filter, int64 *rows,
 	AmlStatsFrame *fr = aml_stats_frame_load(relid, names, n, filter, true, "automl.node_nb");
 
 	*rows = fr->n;
-	return aml_fed_nb_frame_answer(fr, suppressed);
+	return aml_fed_nb_frame_answer(fr, false, suppressed);
 }
 
 Datum
@@ -606,11 +622,13 @@ aml_fed_nb_prepare(const AmlFedFitArgs *a, AmlFedNbPrep *prep)
  * The pipeline gaussian_nb fits on the union of the rows the nodes' answers
  * describe (docs[i]: node i's answer, NULL when it has none; each is
  * released).  quiet: no NOTICE (the folds of a cross-validation).
+ * discrete (multinomial_nb, bernoulli_nb: fed_nb_discrete.c): sets the
+ * scaler's and the estimator's state from the pooled statistics instead.
  */
 AmlPipeline *
 aml_fed_nb_combine(const AmlFedFitArgs *a, const AmlFedNbPrep *prep, AmlFedCall *c,
 				   json_object **docs, bool quiet, bool *contributed, long *rows_out,
-				   char **features_json)
+				   char **features_json, AmlFedNbDiscrete discrete, void *discrete_arg)
 {
 	const char *what = "automl_fit";
 	int			n = prep->n;
@@ -637,13 +655,36 @@ aml_fed_nb_combine(const AmlFedFitArgs *a, const AmlFedNbPrep *prep, AmlFedCall 
 	Oid		   *types;
 	AmlError	err;
 	AmlPipeline *result;
+	double	   *fmin = palloc0(sizeof(double) * Max(nf, 1));
+	double	   *fmax = palloc0(sizeof(double) * Max(nf, 1));
+	bool	   *min_seen = palloc0(sizeof(bool) * Max(nf, 1));
 
 	for (int j = 0; j < nf; j++)
 		constant[j] = true;
 	for (int i = 0; i < c->n; i++)
 		if (docs[i] != NULL)
+		{
+			json_object *keep = json_object_get(docs[i]);
+
 			contributed[i] = merge_node(c, &c->nodes[i], docs[i], src, nf, &classes, constant, const_value,
 										const_seen, &rows, &dropped);
+			if (contributed[i])
+				for (int j = 0; j < nf; j++)
+				{
+					json_object *f = json_object_array_get_idx(aml_fed_get(keep, "features"), j);
+					json_object *lo = aml_fed_get(f, "min");
+					json_object *hi = aml_fed_get(f, "max");
+
+					if (lo == NULL || hi == NULL)
+						continue;
+					if (!min_seen[j] || json_object_get_double(lo) < fmin[j])
+						fmin[j] = json_object_get_double(lo);
+					if (!min_seen[j] || json_object_get_double(hi) > fmax[j])
+						fmax[j] = json_object_get_double(hi);
+					min_seen[j] = true;
+				}
+			json_object_put(keep);
+		}
 	if (rows == 0)
 		aml_fed_no_contribution(c, what);
 	*rows_out = rows;
@@ -861,6 +902,54 @@ aml_fed_nb_combine(const AmlFedFitArgs *a, const AmlFedNbPrep *prep, AmlFedCall 
 		/* the imputer's fill values: the pooled means of the encoded columns */
 		st = aml_fed_get(json_object_array_get_idx(aml_fed_get(pj, "steps"), 0), "state");
 		json_object_object_add(st, "statistics", aml_json_new_double_array(means, p));
+		if (discrete != NULL)
+		{
+			/* multinomial_nb / bernoulli_nb: the scaler and the estimator from the pooled numbers */
+			AmlFedNbPool pool;
+			int		   *enc_feature = palloc(sizeof(int) * Max(p, 1));
+			int		   *enc_level = palloc(sizeof(int) * Max(p, 1));
+			char	  **labels = palloc(sizeof(char *) * k);
+			double	   *values = palloc(sizeof(double) * k);
+
+			for (int j = 0, e = 0; j < nf; j++)
+			{
+				if (!use[j])
+					continue;
+				if (src->cols[j + 1].kind == AML_KIND_CATEGORICAL)
+					for (int l = 0; l < n_levels[j]; l++, e++)
+					{
+						enc_feature[e] = j;
+						enc_level[e] = l;
+					}
+				else
+				{
+					enc_feature[e] = j;
+					enc_level[e++] = -1;
+				}
+			}
+			for (int ci = 0; ci < k; ci++)
+			{
+				labels[ci] = cls[ci].label;
+				values[ci] = cls[ci].value;
+			}
+			pool.k = k;
+			pool.p = p;
+			pool.nf = nf;
+			pool.cm = cm;
+			pool.all = all;
+			pool.count = count;
+			pool.enc_feature = enc_feature;
+			pool.enc_level = enc_level;
+			pool.min = fmin;
+			pool.max = fmax;
+			pool.categorical_target = src->cols[0].kind == AML_KIND_CATEGORICAL;
+			pool.class_labels = labels;
+			pool.class_values = values;
+			pool.contributed = contributed;
+			discrete(a, prep, c, &pool, pj, discrete_arg);
+		}
+		else
+		{
 		/* the model */
 		est = json_object_new_object();
 		tm = aml_matrix_view(p, k, theta);
@@ -871,6 +960,7 @@ aml_fed_nb_combine(const AmlFedFitArgs *a, const AmlFedNbPrep *prep, AmlFedCall 
 		json_object_object_add(est, "theta", aml_json_new_matrix(&tm));
 		json_object_object_add(est, "var", aml_json_new_matrix(&vm));
 		json_object_object_add(aml_fed_get(pj, "estimator"), "state", est);
+		}
 		AML_PG_CHECK(aml_pipeline_from_json(pj, &pl, &err), &err);
 		*features_json = aml_fed_features_json(&schema, types);
 		result = pl;
@@ -918,7 +1008,7 @@ aml_fed_gaussian_nb(const AmlFedFitArgs *a)
 	for (int i = 0; i < c->n; i++)
 		if (aml_fed_answered(&c->nodes[i]))
 			docs[i] = aml_fed_contribution(c, &c->nodes[i]);
-	pl = aml_fed_nb_combine(a, &prep, c, docs, false, contributed, &rows, &features_json);
+	pl = aml_fed_nb_combine(a, &prep, c, docs, false, contributed, &rows, &features_json, NULL, NULL);
 	aml_fed_end(c);
 	id = aml_fed_store_model(a, pl, "classification", prep.src->qualified_name, features_json,
 							 aml_fed_metrics(c, contributed, rows, a->seed, aml_now_seconds() - start));

@@ -8,6 +8,7 @@
 #include "federation/fed_model.h"
 #include "pg/loader.h"
 #include "pg/stats_frame.h"
+#include "stats/combine.h"
 
 /* What automl_fit's checks leave for the combination of the answers. */
 typedef struct AmlFedNbPrep
@@ -18,6 +19,32 @@ typedef struct AmlFedNbPrep
 	double		var_smoothing;
 } AmlFedNbPrep;
 
+/*
+ * The pooled statistics of the encoded columns (one-hot levels, numbers) a
+ * discrete naive Bayes builds its scaler and model from (fed_nb_discrete.c).
+ */
+typedef struct AmlFedNbPool
+{
+	int			k;				/* classes, in automl_fit's order */
+	int			p;				/* encoded columns */
+	int			nf;				/* features (target excluded) */
+	const AmlMoments *cm;		/* k x p class-major: n, sum, sum of squared deviations */
+	const AmlMoments *all;		/* p */
+	const double *count;		/* k: rows per class */
+	const int  *enc_feature;	/* p: the feature (0..nf-1) of an encoded column */
+	const int  *enc_level;		/* p: its level (one-hot), -1 for a number */
+	const double *min;			/* nf: pooled extremes (answers with "min"/"max") */
+	const double *max;
+	bool		categorical_target;
+	char	  **class_labels;	/* k: categorical target */
+	const double *class_values; /* k: numeric / boolean target */
+	const bool *contributed;	/* per node of the call */
+} AmlFedNbPool;
+
+/* Fills the scaler's and the estimator's state of the pipeline JSON pj. */
+typedef void (*AmlFedNbDiscrete) (const AmlFedFitArgs *a, const AmlFedNbPrep *prep, AmlFedCall *c,
+								  const AmlFedNbPool *pool, json_object *pj, void *arg);
+
 /* automl_fit's checks (task, target kind, hyperparameters) before any node works. */
 void		aml_fed_nb_prepare(const AmlFedFitArgs *a, AmlFedNbPrep *prep);
 /*
@@ -26,9 +53,11 @@ void		aml_fed_nb_prepare(const AmlFedFitArgs *a, AmlFedNbPrep *prep);
  */
 AmlPipeline *aml_fed_nb_combine(const AmlFedFitArgs *a, const AmlFedNbPrep *prep, AmlFedCall *c,
 								json_object **docs, bool quiet, bool *contributed, long *rows,
-								char **features_json);
-/* Node side: a node's answer for the complete rows of a frame (target first). */
-char	   *aml_fed_nb_frame_answer(const AmlStatsFrame *fr, const char **suppressed);
+								char **features_json, AmlFedNbDiscrete discrete, void *discrete_arg);
+/* Node side: a node's answer for the complete rows of a frame (target first); minmax: with extremes. */
+char	   *aml_fed_nb_frame_answer(const AmlStatsFrame *fr, bool minmax, const char **suppressed);
+/* fed_nb_discrete.c: automl_fit(..., 'multinomial_nb' | 'bernoulli_nb', nodes => ...) */
+int64		aml_fed_discrete_nb(const AmlFedFitArgs *a);
 /* automl_fit's class label of a numeric or boolean target value. */
 char	   *aml_fed_nb_class_label(double v, AmlColumnKind kind);
 

@@ -167,7 +167,7 @@ node_folds_json(Oid relid, char **names, int n, Jsonb *filter, int k, int64 *row
 		char	   *part;
 
 		CHECK_FOR_INTERRUPTS();
-		part = aml_fed_nb_frame_answer(frame_subset(fr, fold, f, false), &why);
+		part = aml_fed_nb_frame_answer(frame_subset(fr, fold, f, false), false, &why);
 		if (why != NULL)
 		{
 			*suppressed = psprintf("fold %d: %s", f, why);
@@ -494,7 +494,7 @@ aml_fed_nb_cross_validate(const AmlFedFitArgs *a, int k, char **classes, int n_c
 		for (int i = 0; i < c->n; i++)
 			if (folds[i] != NULL && c->nodes[i].state != AML_FED_FAILED)
 				docs[i] = json_object_get(json_object_array_get_idx(aml_fed_get(folds[i], "folds"), f));
-		pl = aml_fed_nb_combine(a, &prep, c, docs, true, contributed, &r, &fj);
+		pl = aml_fed_nb_combine(a, &prep, c, docs, true, contributed, &r, &fj, NULL, NULL);
 		if (in == NULL)
 		{
 			in = contributed;
