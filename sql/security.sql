@@ -352,7 +352,13 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_experiment(jsonb,boolean,text[])', $$SELECT automl_experiment('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}, {"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "naiveBayes"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "2"}]}]}', true, '{local}')$$),
   ('automl.node_nb_folds(regclass,name,name[],jsonb,integer)', $$SELECT automl.node_nb_folds('sec.patients', 'dx', '{x1,x2}', NULL, 2)$$),
   ('automl.node_nb_folds(regclass,name,name[],jsonb,integer)', $$SELECT automl.node_nb_folds('sec.mine', 'dx', '{x1,x2}', NULL, 2)$$),
-  ('automl.node_nb_validate(regclass,name,name[],jsonb,integer,jsonb)', $$SELECT automl.node_nb_validate('sec.patients', 'dx', '{x1,x2}', NULL, 2, '{"classes": ["a"], "pipelines": [{}, {}]}')$$);
+  ('automl.node_nb_validate(regclass,name,name[],jsonb,integer,jsonb)', $$SELECT automl.node_nb_validate('sec.patients', 'dx', '{x1,x2}', NULL, 2, '{"classes": ["a"], "pipelines": [{}, {}]}')$$),
+  ('automl.node_nb_counts(regclass,name,name[],jsonb,jsonb)', $$SELECT automl.node_nb_counts('sec.patients', 'dx', '{x1,x2}', NULL, '{"minmax": true}')$$),
+  ('automl.node_rows(regclass,name,name[],jsonb)', $$SELECT automl.node_rows('sec.patients', 'dx', '{x1,x2}', NULL)$$),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.patients', 'dx', 'multinomial_nb', features => '{x1,x2}', nodes => '{local}')$$),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.patients', 'dx', 'knn', features => '{x1,x2}', nodes => '{local}')$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

@@ -154,14 +154,23 @@ typedef struct RowsLocal
 	char	  **names;
 	int			n;
 	Jsonb	   *filter;
+	bool		strict;
 } RowsLocal;
 
+/*
+ * This server as node 'local': its own automl.federation_allow_rows decides
+ * too.  Refusing in-process would end the whole call, so without strict the
+ * refusal is reported as this node's suppressed part (feedback).
+ */
 static char *
 local_rows(void *arg)
 {
 	RowsLocal  *a = arg;
 	int64		rows;
 
+	if (!aml_fed_allow_rows && !a->strict)
+		return aml_fed_suppressed_json("this node does not let row values leave it "
+									   "(automl.federation_allow_rows is off)");
 	return node_rows_json(a->relid, a->names, a->n, a->filter, &rows);
 }
 
@@ -205,6 +214,7 @@ aml_fed_knn(const AmlFedFitArgs *a)
 	la.names = names;
 	la.n = n;
 	la.filter = a->filter;
+	la.strict = a->strict;
 	aml_fed_round(c, "SELECT automl.node_rows($1::pg_catalog.regclass, $2::pg_catalog.name, "
 				  "$3::pg_catalog.name[], $4::pg_catalog.jsonb)", 4, params, local_rows, &la);
 
@@ -266,8 +276,8 @@ aml_fed_knn(const AmlFedFitArgs *a)
 		nulls[6] = 'n';
 	nulls[7] = 'n';
 	ret = SPI_execute_with_args(psprintf("SELECT %s.automl_fit('pg_temp.%s'::pg_catalog.regclass, $1, $2, "
-										 "pg_catalog.coalesce($3, '{}'::pg_catalog.jsonb), $4, "
-										 "pg_catalog.coalesce($5, 'auto'), $6, $7, $8)",
+										 "COALESCE($3, '{}'::pg_catalog.jsonb), $4, "
+										 "COALESCE($5, 'auto'), $6, $7, $8)",
 										 quote_identifier(get_namespace_name(ext_namespace())),
 										 quote_identifier(table)),
 								8, types, values, nulls, false, 1);
