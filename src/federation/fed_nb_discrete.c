@@ -35,8 +35,8 @@
  *
  * Privacy: round 1 as fed_nb.c; in round 2 a node sends only "suppressed"
  * when a class's count above or below a threshold is 1..min-1.  A node
- * that leaves or suppresses its part in round 2 fails the fit (its
- * moments are in the scaler already): 22000 with a hint to leave it out.
+ * that leaves or suppresses its part in round 2 has its moments in the
+ * scaler already: both rounds run again without it (feedback names it).
  */
 #include "postgres.h"
 
@@ -270,6 +270,7 @@ typedef struct DnbArgs
 	int			n;
 	Jsonb	   *filter;
 	const char *request;
+	bool		again;			/* a node left in round 2: fit again without it */
 } DnbArgs;
 
 static char *
@@ -381,11 +382,17 @@ bernoulli_above(const AmlFedFitArgs *a, const AmlFedNbPrep *prep, AmlFedCall *c,
 			}
 		}
 		if (!ok)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("node \"%s\" gave no usable second round for %s", c->nodes[i].name, a->type->name),
-					 errdetail("Its moments are in the model's scaling already (the feedback says why it left)."),
-					 errhint("Run the fit without this node.")));
+		{
+			/* its moments are in the scaler: the fit starts again without it (it has left the call) */
+			if (doc != NULL)
+			{
+				json_object_put(doc);
+				aml_fed_feedback(c, &c->nodes[i], true, ERRCODE_DATATYPE_MISMATCH,
+								 "its answer does not match this server's columns");
+			}
+			d->again = true;
+			continue;
+		}
 		json_object_put(doc);
 	}
 	return cnt;
@@ -559,6 +566,26 @@ aml_fed_discrete_nb(const AmlFedFitArgs *a)
 		if (aml_fed_answered(&c->nodes[i]))
 			docs[i] = aml_fed_contribution(c, &c->nodes[i]);
 	pl = aml_fed_nb_combine(a, &prep, c, docs, false, contributed, &rows, &features_json, discrete_state, &d);
+	/*
+	 * Bernoulli: a node that left or suppressed its part in round 2 has its
+	 * moments in the scaler; both rounds again without it (it is out of the
+	 * call now), so the model is of one set of rows.  At most once per node.
+	 */
+	for (int tries = 0; d.again && tries < c->n; tries++)
+	{
+		aml_pipeline_free(pl);
+		d.again = false;
+		memset(contributed, 0, sizeof(bool) * c->n);
+		memset(docs, 0, sizeof(json_object *) * c->n);
+		aml_fed_round(c, "SELECT automl.node_nb($1::pg_catalog.regclass, $2::pg_catalog.name, "
+					  "$3::pg_catalog.name[], $4::pg_catalog.jsonb)", 4, params, local_counts_nb, &d);
+		for (int i = 0; i < c->n; i++)
+			if (aml_fed_answered(&c->nodes[i]))
+				docs[i] = aml_fed_contribution(c, &c->nodes[i]);
+		pl = aml_fed_nb_combine(a, &prep, c, docs, true, contributed, &rows, &features_json, discrete_state, &d);
+	}
+	if (d.again)
+		elog(ERROR, "federated bernoulli_nb: nodes kept leaving");
 	aml_fed_end(c);
 	id = aml_fed_store_model(a, pl, "classification", prep.src->qualified_name, features_json,
 							 aml_fed_metrics(c, contributed, rows, a->seed, aml_now_seconds() - start));

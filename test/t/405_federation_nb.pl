@@ -158,6 +158,33 @@ like($node{hb}->safe_psql('postgres', q{SELECT string_agg(arguments->>'request',
 	FROM automl.federation_log WHERE function = 'automl.node_nb_counts'}),
 	qr/"minmax": true.*"above": \[.*"binarize": 0/, 'hb logged node_nb_counts: the min-max round and the threshold round');
 
+# bernoulli_nb: hc passes round 1 but suppresses round 2 (a class's count
+# above the pooled mean under its minimum): both rounds again without hc
+{
+	my $mean = $centre->safe_psql('postgres', q{SELECT avg(lefthippocampus) FROM science.pooled
+		WHERE lefthippocampus IS NOT NULL AND alzheimerbroadcategory IS NOT NULL});
+	my ($small, $classes) = split /\|/, $node{hc}->safe_psql('postgres', qq{
+		SELECT least(min(a), min(n - a)), min(n) FROM (SELECT count(*) n, count(*) FILTER (WHERE lefthippocampus > $mean) a
+		  FROM science.cde_features_a WHERE lefthippocampus IS NOT NULL AND alzheimerbroadcategory IS NOT NULL
+		 GROUP BY alzheimerbroadcategory) s});
+	SKIP:
+	{
+		skip "no count above/below the mean on hc is smaller than its smallest class ($small, $classes)", 3
+			unless $small > 0 && $small + 1 <= $classes;
+		$node{hc}->safe_psql('postgres', qq{ALTER SYSTEM SET automl.min_group_size = @{[$small + 1]}; SELECT pg_reload_conf()});
+		my ($rc, $out, $err) = $centre->psql('postgres', qq{SET client_min_messages = warning;
+			SELECT automl_fit('science.cde_features_a', 'alzheimerbroadcategory', 'bernoulli_nb', features => '{lefthippocampus}', nodes => '$all') > 0;
+			SELECT automl_federation_feedback()::text});
+		like($err, qr/node "hc": suppressed its part: a class's rows (above|below) a threshold/,
+			"bernoulli_nb: hc suppresses round 2 (min_group_size @{[$small + 1]}): warned") or diag($err);
+		like($out, qr/^t\n/, '... the fit runs again without hc') or diag($out, $err);
+		$d = same('alzheimerbroadcategory', 'lefthippocampus', algo => 'bernoulli_nb',
+			pool_rules => q{, {"field": "dataset", "operator": "in", "value": ["h1", "h2"]}});
+		ok($d <= 1e-10, "... the model is the pooled bernoulli_nb fit of h1 and h2 (max rel. diff $d)");
+		FedTest::set_min_group_size(1);
+	}
+}
+
 # the stored model: a normal model (automl_predict by id, description, metrics)
 {
 	my $id = $centre->safe_psql('postgres', qq{
