@@ -32,6 +32,11 @@
  * Privacy: a node sends nothing but the fact ("suppressed") when its rows,
  * a class's rows, a level's rows or a class-and-level cell's rows number
  * 1..automl.min_group_size-1.
+ *
+ * The combination (aml_fed_nb_combine) is shared: multinomial_nb and
+ * bernoulli_nb set their scaler and counts through its discrete hook
+ * (fed_nb_discrete.c), and automl_experiment's k-fold validation over
+ * nodes builds each fold's model with it (fed_nb_cv.c).
  */
 #include "postgres.h"
 
@@ -950,16 +955,16 @@ aml_fed_nb_combine(const AmlFedFitArgs *a, const AmlFedNbPrep *prep, AmlFedCall 
 		}
 		else
 		{
-		/* the model */
-		est = json_object_new_object();
-		tm = aml_matrix_view(p, k, theta);
-		vm = aml_matrix_view(p, k, var);
-		json_object_object_add(est, "epsilon", aml_json_new_double(epsilon));
-		json_object_object_add(est, "class_count", aml_json_new_double_array(count, k));
-		json_object_object_add(est, "class_prior", aml_json_new_double_array(prior, k));
-		json_object_object_add(est, "theta", aml_json_new_matrix(&tm));
-		json_object_object_add(est, "var", aml_json_new_matrix(&vm));
-		json_object_object_add(aml_fed_get(pj, "estimator"), "state", est);
+			/* the model */
+			est = json_object_new_object();
+			tm = aml_matrix_view(p, k, theta);
+			vm = aml_matrix_view(p, k, var);
+			json_object_object_add(est, "epsilon", aml_json_new_double(epsilon));
+			json_object_object_add(est, "class_count", aml_json_new_double_array(count, k));
+			json_object_object_add(est, "class_prior", aml_json_new_double_array(prior, k));
+			json_object_object_add(est, "theta", aml_json_new_matrix(&tm));
+			json_object_object_add(est, "var", aml_json_new_matrix(&vm));
+			json_object_object_add(aml_fed_get(pj, "estimator"), "state", est);
 		}
 		AML_PG_CHECK(aml_pipeline_from_json(pj, &pl, &err), &err);
 		*features_json = aml_fed_features_json(&schema, types);
