@@ -292,8 +292,8 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_export_pfa(bigint)', format($$SELECT automl_export_pfa(%s)$$, :victim_model)),
   ('automl_import_variables(jsonb,text,text,text)', $$SELECT automl_import_variables('{"groups": [], "variables": []}', 'mine')$$),
   ('automl.woken_algorithms()', $$SELECT count(*) FROM automl.woken_algorithms()$$),
-  ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithms": [{"code": "sgdLinearModel"}, {"code": "linearRegression"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "3"}]}]}') OPERATOR(pg_catalog.->>) 'type'$$),
-  ('automl_experiment(jsonb,boolean)', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "knn"}]}', true)$$),
+  ('automl_experiment(jsonb,boolean,text[])', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "mine"}, "algorithms": [{"code": "sgdLinearModel"}, {"code": "linearRegression"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "3"}]}]}') OPERATOR(pg_catalog.->>) 'type'$$),
+  ('automl_experiment(jsonb,boolean,text[])', $$SELECT automl_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "knn"}]}', true)$$),
   ('automl_mining_algorithms()', $$SELECT automl_mining_algorithms() OPERATOR(pg_catalog.?) 'algorithms'$$),
   -- experiments as jobs: refused at submit on a table the submitter cannot read
   ('automl_submit_experiment(jsonb,boolean)', $$SELECT automl_submit_experiment('{"variables": [{"code": "x1"}], "covariables": [{"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "linearRegression"}]}')$$),
@@ -352,7 +352,18 @@ INSERT INTO calls (fn, statement) VALUES
    $$SELECT automl_train_federated('sec.patients', 'dx', '{local}', time_budget => '1 second')$$),
   ('automl_federated_scores(bigint)', format($$SELECT count(*) FROM automl_federated_scores(%s)$$, :victim_model)),
   ('automl.node_train(regclass,name,interval,text,integer)', $$SELECT automl.node_train('sec.mine', 'dx', '1 second', 'auto', 1)$$),
-  ('automl.node_score(regclass,name,text,text)', $$SELECT automl.node_score('sec.mine', 'dx', '[]', 'accuracy')$$);
+  ('automl.node_score(regclass,name,text,text)', $$SELECT automl.node_score('sec.mine', 'dx', '[]', 'accuracy')$$),
+  -- s21-fedml: experiments over nodes, naive Bayes k-fold on the nodes
+  ('automl_experiment(jsonb,boolean,text[])', $$SELECT automl_experiment('{"variables": [{"code": "dx"}], "covariables": [{"code": "x1"}, {"code": "x2"}], "targetTable": {"dbSchema": "sec", "name": "patients"}, "algorithms": [{"code": "naiveBayes"}], "validations": [{"code": "kfold", "parameters": [{"code": "k", "value": "2"}]}]}', true, '{local}')$$),
+  ('automl.node_nb_folds(regclass,name,name[],jsonb,integer)', $$SELECT automl.node_nb_folds('sec.patients', 'dx', '{x1,x2}', NULL, 2)$$),
+  ('automl.node_nb_folds(regclass,name,name[],jsonb,integer)', $$SELECT automl.node_nb_folds('sec.mine', 'dx', '{x1,x2}', NULL, 2)$$),
+  ('automl.node_nb_validate(regclass,name,name[],jsonb,integer,jsonb)', $$SELECT automl.node_nb_validate('sec.patients', 'dx', '{x1,x2}', NULL, 2, '{"classes": ["a"], "pipelines": [{}, {}]}')$$),
+  ('automl.node_nb_counts(regclass,name,name[],jsonb,jsonb)', $$SELECT automl.node_nb_counts('sec.patients', 'dx', '{x1,x2}', NULL, '{"minmax": true}')$$),
+  ('automl.node_rows(regclass,name,name[],jsonb)', $$SELECT automl.node_rows('sec.patients', 'dx', '{x1,x2}', NULL)$$),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.patients', 'dx', 'multinomial_nb', features => '{x1,x2}', nodes => '{local}')$$),
+  ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
+   $$SELECT automl_fit('sec.patients', 'dx', 'knn', features => '{x1,x2}', nodes => '{local}')$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

@@ -128,12 +128,12 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION automl_mining(jsonb, boolean, text[]) IS
     'Run a Woken MiningQuery; returns its QueryResult and writes the woken.job_result row (strict: errors are raised, not returned, a node failure too; nodes: statisticsSummary, histograms, linearRegression, anova, correlationHeatmap and pca run over those federation nodes, on the union of their rows)';
 
-CREATE FUNCTION automl_experiment(query jsonb, strict boolean DEFAULT false)
+CREATE FUNCTION automl_experiment(query jsonb, strict boolean DEFAULT false, nodes text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'automl_experiment'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION automl_experiment(jsonb, boolean) IS
-    'Run a Woken ExperimentQuery (several algorithms, k-fold validated as Woken does); returns its QueryResult and writes the woken.job_result row';
+COMMENT ON FUNCTION automl_experiment(jsonb, boolean, text[]) IS
+    'Run a Woken ExperimentQuery (several algorithms, k-fold validated as Woken does; with nodes, over federation nodes: federated codes on the union of their rows, naive Bayes k-fold validated on the nodes); returns its QueryResult and writes the woken.job_result row';
 
 -------------------------------------------------------------------------------
 -- experiments as jobs (the job queue of 50_jobs.sql)

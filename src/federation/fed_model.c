@@ -16,6 +16,7 @@
 #include "core/json.h"
 #include "federation/fed_json.h"
 #include "federation/fed_model.h"
+#include "federation/fed_nb.h"
 #include "pg/core_bridge.h"
 #include "pg/filter.h"
 #include "pg/fit.h"
@@ -200,11 +201,13 @@ automl_fed_fit(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a model name must have between 1 and 200 characters")));
-	if (strcmp(a.type->name, "gaussian_nb") != 0 && strcmp(a.type->name, "kmeans") != 0)
+	if (strcmp(a.type->name, "gaussian_nb") != 0 && strcmp(a.type->name, "kmeans") != 0 &&
+		strcmp(a.type->name, "multinomial_nb") != 0 && strcmp(a.type->name, "bernoulli_nb") != 0 &&
+		strcmp(a.type->name, "knn") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("algorithm \"%s\" is not supported over federation nodes", a.type->name),
-				 errhint("Over nodes, automl_fit fits gaussian_nb and kmeans.")));
+				 errhint("Over nodes, automl_fit fits gaussian_nb, multinomial_nb, bernoulli_nb, kmeans and (where the nodes allow row values) knn.")));
 	if (a.features == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -226,7 +229,12 @@ automl_fed_fit(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("relation, target and algorithm must not be NULL")));
-		id = aml_fed_gaussian_nb(&a);
+		if (strcmp(a.type->name, "knn") == 0)
+			id = aml_fed_knn(&a);	/* s21-fedml: fed_knn.c */
+		else if (strcmp(a.type->name, "gaussian_nb") == 0)
+			id = aml_fed_gaussian_nb(&a);
+		else
+			id = aml_fed_discrete_nb(&a);	/* s21-fedml: fed_nb_discrete.c */
 	}
 	aml_core_session_end(session);
 	PG_RETURN_INT64(id);

@@ -52,5 +52,7 @@ int64		aml_fed_store_model(const AmlFedFitArgs *a, AmlPipeline *p, const char *t
 int64		aml_fed_gaussian_nb(const AmlFedFitArgs *a);
 /* fed_kmeans.c */
 int64		aml_fed_kmeans(const AmlFedFitArgs *a);
+/* fed_knn.c (s21-fedml): rows gathered where the nodes allow it (automl.federation_allow_rows) */
+int64		aml_fed_knn(const AmlFedFitArgs *a);
 
 #endif

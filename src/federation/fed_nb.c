@@ -32,6 +32,11 @@
  * Privacy: a node sends nothing but the fact ("suppressed") when its rows,
  * a class's rows, a level's rows or a class-and-level cell's rows number
  * 1..automl.min_group_size-1.
+ *
+ * The combination (aml_fed_nb_combine) is shared: multinomial_nb and
+ * bernoulli_nb set their scaler and counts through its discrete hook
+ * (fed_nb_discrete.c), and automl_experiment's k-fold validation over
+ * nodes builds each fold's model with it (fed_nb_cv.c).
  */
 #include "postgres.h"
 
@@ -55,6 +60,7 @@
 #include "federation/federation.h"
 #include "federation/fed_json.h"
 #include "federation/fed_model.h"
+#include "federation/fed_nb.h"
 #include "ml/pipeline.h"
 #include "pg/core_bridge.h"
 #include "pg/filter.h"
@@ -119,12 +125,10 @@ node_nb_check(const AmlStatsFrame *fr, int k, const long *class_n, long **cell)
  * The node's answer for target + features (names[0] the target).
  * Categorical targets: classes are labels; numbers and booleans: values.
  */
-static char *
-node_nb_json(Oid relid, char **names, int n, Jsonb *filter, int64 *rows,
-					 const char **suppressed)
+char *
+aml_fed_nb_frame_answer(const AmlStatsFrame *fr, bool minmax, const char **suppressed)
 {
-	const char *what = "automl.node_nb";
-	AmlStatsFrame *fr = aml_stats_frame_load(relid, names, n, filter, true, what);
+	int			n = fr->ncols;
 	AmlStatsColumn *t = &fr->cols[0];
 	int			k;
 	double	   *values = NULL;
@@ -133,7 +137,6 @@ node_nb_json(Oid relid, char **names, int n, Jsonb *filter, int64 *rows,
 	long	  **cell = palloc0(sizeof(long *) * n);
 	StringInfoData s;
 
-	*rows = fr->n;
 	/* class index of every row */
 	if (t->kind == AML_KIND_CATEGORICAL)
 	{
@@ -197,6 +200,22 @@ node_nb_json(Oid relid, char **names, int n, Jsonb *filter, int64 *rows,
 			appendStringInfoString(&s, ", \"value\": ");
 			aml_fed_json_double(&s, col->values[0]);
 		}
+		if (minmax && fr->n > 0)
+		{
+			/* multinomial_nb's min-max scaling: the node's extremes (single rows' values) */
+			double		lo = col->values[0],
+						hi = col->values[0];
+
+			for (long i = 1; i < fr->n; i++)
+			{
+				lo = Min(lo, col->values[i]);
+				hi = Max(hi, col->values[i]);
+			}
+			appendStringInfoString(&s, ", \"min\": ");
+			aml_fed_json_double(&s, lo);
+			appendStringInfoString(&s, ", \"max\": ");
+			aml_fed_json_double(&s, hi);
+		}
 		appendStringInfoChar(&s, '}');
 	}
 	appendStringInfoString(&s, "], \"classes\": [");
@@ -259,6 +278,16 @@ node_nb_json(Oid relid, char **names, int n, Jsonb *filter, int64 *rows,
 	}
 	appendStringInfoString(&s, "]}");
 	return s.data;
+}
+
+static char *
+node_nb_json(Oid relid, char **names, int n, Jsonb *filter, int64 *rows,
+			 const char **suppressed)
+{
+	AmlStatsFrame *fr = aml_stats_frame_load(relid, names, n, filter, true, "automl.node_nb");
+
+	*rows = fr->n;
+	return aml_fed_nb_frame_answer(fr, false, suppressed);
 }
 
 Datum
@@ -393,8 +422,8 @@ level_count(List *list, const char *label)
 }
 
 /* automl_fit's label of a numeric or boolean class (training_data.c) */
-static char *
-class_label(double v, AmlColumnKind kind)
+char *
+aml_fed_nb_class_label(double v, AmlColumnKind kind)
 {
 	char		buf[64];
 
@@ -545,48 +574,28 @@ merge_node(AmlFedCall *c, AmlFedNode *node, json_object *doc, const AmlSource *s
 	return true;
 }
 
-int64
-aml_fed_gaussian_nb(const AmlFedFitArgs *a)
+/*
+ * automl_fit's checks before any node works (task, target kind,
+ * hyperparameters); the column list and kinds for the combination.
+ */
+void
+aml_fed_nb_prepare(const AmlFedFitArgs *a, AmlFedNbPrep *prep)
 {
-	const char *what = "automl_fit";
 	int			n;
 	char	  **names = aml_fed_target_features(a->target, a->features, &n);
-	int			nf = n - 1;
 	List	   *list = NIL;
 	AmlSource  *src;
-	AmlFedCall *c;
-	NbLocal		la;
-	const char *params[4];
-	List	   *classes = NIL;
-	bool	   *constant = palloc(sizeof(bool) * Max(nf, 1));
-	double	   *const_value = palloc0(sizeof(double) * Max(nf, 1));
-	bool	   *const_seen = palloc0(sizeof(bool) * Max(nf, 1));
-	bool	   *contributed;
-	bool	   *use = palloc0(sizeof(bool) * Max(nf, 1));
-	char	 ***levels = palloc0(sizeof(char **) * Max(nf, 1));
-	int		   *n_levels = palloc0(sizeof(int) * Max(nf, 1));
-	long		rows = 0,
-				dropped = 0;
-	int			k,
-				n_use = 0,
-				p = 0;
-	NbClass    *cls;
-	StringInfoData constant_names;
-	int			n_constant = 0;
-	AmlSchema	schema;
-	Oid		   *types;
-	AmlError	err;
-	double		start = aml_now_seconds();
-	int64		id;
 	AmlTask		task;
 	bool		task_given;
 	AmlEstimator *check;
-	double		var_smoothing;
+	AmlError	err;
 
+	prep->names = names;
+	prep->n = n;
 	for (int i = 0; i < n; i++)
 		list = lappend(list, names[i]);
 	/* kinds and types from this server's relation of that name */
-	src = aml_source_describe_list(a->relid, list, true);
+	prep->src = src = aml_source_describe_list(a->relid, list, true);
 	aml_parse_task_argument(a->task, &task, &task_given);
 	if (task_given && task != AML_TASK_CLASSIFICATION)
 	{
@@ -608,38 +617,83 @@ aml_fed_gaussian_nb(const AmlFedFitArgs *a)
 	{
 		json_object *pp = aml_pg_json_own(aml_params_to_json(&a->type->params, check->params));
 
-		var_smoothing = json_object_get_double(aml_fed_get(pp, "var_smoothing"));
+		prep->var_smoothing = json_object_get_double(aml_fed_get(pp, "var_smoothing"));
 	}
 	aml_estimator_free(check);
 
-	c = aml_fed_begin(a->nodes, a->strict, what);
-	contributed = palloc0(sizeof(bool) * c->n);
-	params[0] = aml_fed_relation_name(a->relid);
-	params[1] = names[0];
-	params[2] = aml_fed_name_array_literal(names + 1, n - 1);
-	params[3] = aml_fed_filter_text(a->filter);
-	la.relid = a->relid;
-	la.names = names;
-	la.n = n;
-	la.filter = a->filter;
+}
+
+/*
+ * The pipeline gaussian_nb fits on the union of the rows the nodes' answers
+ * describe (docs[i]: node i's answer, NULL when it has none; each is
+ * released).  quiet: no NOTICE (the folds of a cross-validation).
+ * discrete (multinomial_nb, bernoulli_nb: fed_nb_discrete.c): sets the
+ * scaler's and the estimator's state from the pooled statistics instead.
+ */
+AmlPipeline *
+aml_fed_nb_combine(const AmlFedFitArgs *a, const AmlFedNbPrep *prep, AmlFedCall *c,
+				   json_object **docs, bool quiet, bool *contributed, long *rows_out,
+				   char **features_json, AmlFedNbDiscrete discrete, void *discrete_arg)
+{
+	const char *what = "automl_fit";
+	int			n = prep->n;
+	char	  **names = prep->names;
+	int			nf = n - 1;
+	const AmlSource *src = prep->src;
+	double		var_smoothing = prep->var_smoothing;
+	List	   *classes = NIL;
+	bool	   *constant = palloc(sizeof(bool) * Max(nf, 1));
+	double	   *const_value = palloc0(sizeof(double) * Max(nf, 1));
+	bool	   *const_seen = palloc0(sizeof(bool) * Max(nf, 1));
+	bool	   *use = palloc0(sizeof(bool) * Max(nf, 1));
+	char	 ***levels = palloc0(sizeof(char **) * Max(nf, 1));
+	int		   *n_levels = palloc0(sizeof(int) * Max(nf, 1));
+	long		rows = 0,
+				dropped = 0;
+	int			k,
+				n_use = 0,
+				p = 0;
+	NbClass    *cls;
+	StringInfoData constant_names;
+	int			n_constant = 0;
+	AmlSchema	schema;
+	Oid		   *types;
+	AmlError	err;
+	AmlPipeline *result;
+	double	   *fmin = palloc0(sizeof(double) * Max(nf, 1));
+	double	   *fmax = palloc0(sizeof(double) * Max(nf, 1));
+	bool	   *min_seen = palloc0(sizeof(bool) * Max(nf, 1));
+
 	for (int j = 0; j < nf; j++)
 		constant[j] = true;
-	aml_fed_round(c, "SELECT automl.node_nb($1::pg_catalog.regclass, $2::pg_catalog.name, "
-				  "$3::pg_catalog.name[], $4::pg_catalog.jsonb)", 4, params, local_nb, &la);
 	for (int i = 0; i < c->n; i++)
-	{
-		AmlFedNode *node = &c->nodes[i];
-		json_object *doc;
+		if (docs[i] != NULL)
+		{
+			json_object *keep = json_object_get(docs[i]);
 
-		if (!aml_fed_answered(node) || (doc = aml_fed_contribution(c, node)) == NULL)
-			continue;
-		contributed[i] = merge_node(c, node, doc, src, nf, &classes, constant, const_value,
-									const_seen, &rows, &dropped);
-	}
+			contributed[i] = merge_node(c, &c->nodes[i], docs[i], src, nf, &classes, constant, const_value,
+										const_seen, &rows, &dropped);
+			if (contributed[i])
+				for (int j = 0; j < nf; j++)
+				{
+					json_object *f = json_object_array_get_idx(aml_fed_get(keep, "features"), j);
+					json_object *lo = aml_fed_get(f, "min");
+					json_object *hi = aml_fed_get(f, "max");
+
+					if (lo == NULL || hi == NULL)
+						continue;
+					if (!min_seen[j] || json_object_get_double(lo) < fmin[j])
+						fmin[j] = json_object_get_double(lo);
+					if (!min_seen[j] || json_object_get_double(hi) > fmax[j])
+						fmax[j] = json_object_get_double(hi);
+					min_seen[j] = true;
+				}
+			json_object_put(keep);
+		}
 	if (rows == 0)
 		aml_fed_no_contribution(c, what);
-	aml_fed_end(c);
-	if (dropped > 0)
+	*rows_out = rows;
+	if (dropped > 0 && !quiet)
 		ereport(NOTICE,
 				(errmsg("%ld rows with a NULL in the target or a feature are left out on the nodes", dropped)));
 
@@ -697,7 +751,7 @@ aml_fed_gaussian_nb(const AmlFedFitArgs *a)
 			n_constant++;
 		}
 	}
-	if (n_constant > 0)
+	if (n_constant > 0 && !quiet)
 		ereport(NOTICE,
 				(errmsg("%d column%s left out because %s the same value in every row: %s", n_constant,
 						n_constant == 1 ? " is" : "s are", n_constant == 1 ? "it has" : "they have",
@@ -746,7 +800,7 @@ aml_fed_gaussian_nb(const AmlFedFitArgs *a)
 	for (int ci = 0; ci < k; ci++)
 	{
 		const char *label = src->cols[0].kind == AML_KIND_CATEGORICAL ? cls[ci].label
-			: class_label(cls[ci].value, src->cols[0].kind);
+			: aml_fed_nb_class_label(cls[ci].value, src->cols[0].kind);
 		int			code;
 
 		AML_PG_CHECK(aml_dict_intern(schema.classes, label, strlen(label), &code, &err), &err);
@@ -853,21 +907,68 @@ aml_fed_gaussian_nb(const AmlFedFitArgs *a)
 		/* the imputer's fill values: the pooled means of the encoded columns */
 		st = aml_fed_get(json_object_array_get_idx(aml_fed_get(pj, "steps"), 0), "state");
 		json_object_object_add(st, "statistics", aml_json_new_double_array(means, p));
-		/* the model */
-		est = json_object_new_object();
-		tm = aml_matrix_view(p, k, theta);
-		vm = aml_matrix_view(p, k, var);
-		json_object_object_add(est, "epsilon", aml_json_new_double(epsilon));
-		json_object_object_add(est, "class_count", aml_json_new_double_array(count, k));
-		json_object_object_add(est, "class_prior", aml_json_new_double_array(prior, k));
-		json_object_object_add(est, "theta", aml_json_new_matrix(&tm));
-		json_object_object_add(est, "var", aml_json_new_matrix(&vm));
-		json_object_object_add(aml_fed_get(pj, "estimator"), "state", est);
+		if (discrete != NULL)
+		{
+			/* multinomial_nb / bernoulli_nb: the scaler and the estimator from the pooled numbers */
+			AmlFedNbPool pool;
+			int		   *enc_feature = palloc(sizeof(int) * Max(p, 1));
+			int		   *enc_level = palloc(sizeof(int) * Max(p, 1));
+			char	  **labels = palloc(sizeof(char *) * k);
+			double	   *values = palloc(sizeof(double) * k);
+
+			for (int j = 0, e = 0; j < nf; j++)
+			{
+				if (!use[j])
+					continue;
+				if (src->cols[j + 1].kind == AML_KIND_CATEGORICAL)
+					for (int l = 0; l < n_levels[j]; l++, e++)
+					{
+						enc_feature[e] = j;
+						enc_level[e] = l;
+					}
+				else
+				{
+					enc_feature[e] = j;
+					enc_level[e++] = -1;
+				}
+			}
+			for (int ci = 0; ci < k; ci++)
+			{
+				labels[ci] = cls[ci].label;
+				values[ci] = cls[ci].value;
+			}
+			pool.k = k;
+			pool.p = p;
+			pool.nf = nf;
+			pool.cm = cm;
+			pool.all = all;
+			pool.count = count;
+			pool.enc_feature = enc_feature;
+			pool.enc_level = enc_level;
+			pool.min = fmin;
+			pool.max = fmax;
+			pool.categorical_target = src->cols[0].kind == AML_KIND_CATEGORICAL;
+			pool.class_labels = labels;
+			pool.class_values = values;
+			pool.contributed = contributed;
+			discrete(a, prep, c, &pool, pj, discrete_arg);
+		}
+		else
+		{
+			/* the model */
+			est = json_object_new_object();
+			tm = aml_matrix_view(p, k, theta);
+			vm = aml_matrix_view(p, k, var);
+			json_object_object_add(est, "epsilon", aml_json_new_double(epsilon));
+			json_object_object_add(est, "class_count", aml_json_new_double_array(count, k));
+			json_object_object_add(est, "class_prior", aml_json_new_double_array(prior, k));
+			json_object_object_add(est, "theta", aml_json_new_matrix(&tm));
+			json_object_object_add(est, "var", aml_json_new_matrix(&vm));
+			json_object_object_add(aml_fed_get(pj, "estimator"), "state", est);
+		}
 		AML_PG_CHECK(aml_pipeline_from_json(pj, &pl, &err), &err);
-		id = aml_fed_store_model(a, pl, "classification", src->qualified_name,
-								 aml_fed_features_json(&schema, types),
-								 aml_fed_metrics(c, contributed, rows, a->seed, aml_now_seconds() - start));
-		aml_pipeline_free(pl);
+		*features_json = aml_fed_features_json(&schema, types);
+		result = pl;
 		aml_matrix_free(raw);
 		aml_free(y);
 		aml_free(theta);
@@ -877,5 +978,45 @@ aml_fed_gaussian_nb(const AmlFedFitArgs *a)
 		aml_free(means);
 	}
 	aml_schema_free(&schema);
+	return result;
+}
+
+int64
+aml_fed_gaussian_nb(const AmlFedFitArgs *a)
+{
+	AmlFedNbPrep prep;
+	AmlFedCall *c;
+	NbLocal		la;
+	const char *params[4];
+	json_object **docs;
+	bool	   *contributed;
+	double		start = aml_now_seconds();
+	long		rows;
+	char	   *features_json;
+	AmlPipeline *pl;
+	int64		id;
+
+	aml_fed_nb_prepare(a, &prep);
+	c = aml_fed_begin(a->nodes, a->strict, "automl_fit");
+	contributed = palloc0(sizeof(bool) * c->n);
+	docs = palloc0(sizeof(json_object *) * c->n);
+	params[0] = aml_fed_relation_name(a->relid);
+	params[1] = prep.names[0];
+	params[2] = aml_fed_name_array_literal(prep.names + 1, prep.n - 1);
+	params[3] = aml_fed_filter_text(a->filter);
+	la.relid = a->relid;
+	la.names = prep.names;
+	la.n = prep.n;
+	la.filter = a->filter;
+	aml_fed_round(c, "SELECT automl.node_nb($1::pg_catalog.regclass, $2::pg_catalog.name, "
+				  "$3::pg_catalog.name[], $4::pg_catalog.jsonb)", 4, params, local_nb, &la);
+	for (int i = 0; i < c->n; i++)
+		if (aml_fed_answered(&c->nodes[i]))
+			docs[i] = aml_fed_contribution(c, &c->nodes[i]);
+	pl = aml_fed_nb_combine(a, &prep, c, docs, false, contributed, &rows, &features_json, NULL, NULL);
+	aml_fed_end(c);
+	id = aml_fed_store_model(a, pl, "classification", prep.src->qualified_name, features_json,
+							 aml_fed_metrics(c, contributed, rows, a->seed, aml_now_seconds() - start));
+	aml_pipeline_free(pl);
 	return id;
 }

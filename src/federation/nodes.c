@@ -52,7 +52,7 @@ aml_federation_init(void)
 							&aml_fed_min_group_size, 10, 1, INT_MAX,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("automl.federation_allow_rows",
-							 "Let federation calls send values of single rows (min, max) off this node.",
+							 "Let federation calls send row values (k-NN codebooks: feature vectors and labels) off this node.",
 							 NULL, &aml_fed_allow_rows, false,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 }

@@ -33,6 +33,7 @@
 
 #define FIRST_CHUNK 16
 #define CHUNK 64
+#define PROBE_MARGIN 8			/* the one-row probe stops what would take 8 times the time left */
 
 static int
 by_index(const void *a, const void *b)
@@ -113,6 +114,13 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 		now = aml_now_seconds();
 		rate = (now - t_rows) / done;
 		if (done >= m || now + rate * (m - done) <= deadline)
+			continue;
+		/*
+		 * one row is a rough clock (its first explanation runs cold, up to
+		 * 5 times the pace of the next ones on a busy machine): it only
+		 * stops what is clearly out of reach
+		 */
+		if (done == 1 && rate * Min(m, AML_IMPORTANCE_MIN_ROWS) <= PROBE_MARGIN * (deadline - now))
 			continue;
 		/* the rest at the rate so far would not end in time */
 		if (done <= FIRST_CHUNK && m > AML_IMPORTANCE_MIN_ROWS && !resampled)

@@ -13,7 +13,9 @@
  * not the mean of the fold scores.  The fold models are deleted afterwards.
  * The result is one QueryResult of type
  * application/vnd.hbp.mip.experiment.pfa+json whose data is an array of
- * per-algorithm results, and one woken.job_result row.
+ * per-algorithm results, and one woken.job_result row.  With nodes, every
+ * algorithm runs as automl_mining(..., nodes) does, and a predictive one is
+ * validated over the nodes (src/federation/fed_experiment.c).
  */
 #include "postgres.h"
 
@@ -206,7 +208,12 @@ aml_woken_cross_validate(AmlWokenJob *job, Oid relid, const char *target, List *
 	aml_core_session_end(session);
 	if (SPI_execute(psprintf("DROP TABLE %s", quote_identifier(table)), false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "dropping the folds failed");
+	aml_woken_add_validation(job, k, kfold);
+}
 
+void
+aml_woken_add_validation(AmlWokenJob *job, int k, json_object *kfold)
+{
 	/* Woken's validations entry, in the PFA's "validations" cell (JSON text in an Avro record) */
 	{
 		json_object *spec = aml_pg_json_own(json_object_new_object());
@@ -391,6 +398,9 @@ run_experiment(AmlWokenJob *job, json_object *q)
 
 		aml_woken_job_init(&sub, NULL);
 		sub.cxt = job->cxt;
+		/* over nodes (src/federation/fed_experiment.c): each algorithm as automl_mining over them */
+		sub.fed_nodes = job->fed_nodes;
+		sub.fed_strict = job->fed_strict;
 		sub.job_id = job->job_id;	/* the models it makes belong to the experiment's row */
 		sub.kfold = k;
 		aml_woken_run_guarded(&sub, aml_woken_run_mining, mq, experiment_strict);
@@ -432,6 +442,11 @@ automl_experiment(PG_FUNCTION_ARGS)
 	experiment_strict = strict;
 
 	aml_woken_job_init(&job, "experiment");
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+	{
+		job.fed_nodes = PG_GETARG_ARRAYTYPE_P_COPY(2);
+		job.fed_strict = strict;
+	}
 	aml_woken_run_guarded(&job, run_experiment, q, strict);
 	aml_woken_write_job_result(&job);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in,

@@ -135,6 +135,16 @@ void		aml_woken_cross_validate(AmlWokenJob *job, Oid relid, const char *target, 
 									 const char *estimator, const char *params_json, AmlTask task,
 									 int64 final_model);
 
+/* The validations entry of a k-fold score document {type, average, folds} (woken_experiment.c). */
+void		aml_woken_add_validation(AmlWokenJob *job, int k, json_object *kfold);
+/*
+ * fed_experiment.c: the k-fold validation of a predictive code over the
+ * job's nodes (folds assigned on every node, only aggregates gathered).
+ */
+void		aml_woken_fed_cross_validate(AmlWokenJob *job, const char *target, List *features,
+										 const char *estimator, const char *params_json, AmlTask task,
+										 int64 final_model);
+
 /*
  * An ExperimentQuery run as an automl job (src/jobs/job_worker.c, as the
  * job's owner, inside its transaction): the woken.job_result row is job_id's

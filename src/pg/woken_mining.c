@@ -299,7 +299,10 @@ aml_woken_run_mining(AmlWokenJob *job, json_object *q)
 		aml_woken_link_job("models", model_id, job->job_id);
 		job->function = MemoryContextStrdup(job->cxt, psprintf("automl_fit:%s", estimator));
 		aml_woken_model_result(job, model_id);
-		if (job->kfold >= 2)
+		if (job->kfold >= 2 && job->fed_nodes != NULL)
+			aml_woken_fed_cross_validate(job, linitial(variables), covariables, estimator,
+										 aml_json_text(params), task, model_id);
+		else if (job->kfold >= 2)
 			aml_woken_cross_validate(job, viewid, linitial(variables), covariables, estimator,
 									 aml_json_text(params), task, model_id);
 	}

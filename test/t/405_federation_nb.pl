@@ -1,5 +1,6 @@
-# 405_federation_nb.pl — automl_fit(..., 'gaussian_nb', nodes => ...) equals
-# automl_fit on the union of the nodes' complete rows.
+# 405_federation_nb.pl — automl_fit(..., 'gaussian_nb' | 'multinomial_nb' |
+# 'bernoulli_nb', nodes => ...) equals automl_fit on the union of the nodes'
+# complete rows.
 #
 # The three clusters and their data: 400_federation.pm (hospitals h1 = the
 # centre, also 'local', h2 = hb, h3 = hc; science.pooled = the union; hb
@@ -102,12 +103,13 @@ sub same
 	my $params = $o{params} // '{}';
 	my $fed_filter = $o{rules} ? ", filter => '{\"rules\": [" . substr($extra_rules, 2) . "]}'" : '';
 	my $task = $o{task} ? ", task => '$o{task}'" : '';
+	my $algo = $o{algo} // 'gaussian_nb';
 	my ($rc, $out, $err) = $centre->psql('postgres', qq{
 		SET client_min_messages = warning;
 		SELECT model_rel(
-		  automl_fit('science.cde_features_a', '$target', 'gaussian_nb', '$params', '{$features}'$task,
+		  automl_fit('science.cde_features_a', '$target', '$algo', '$params', '{$features}'$task,
 		             nodes => '$nodes'$fed_filter),
-		  automl_fit('science.pooled', '$target', 'gaussian_nb', '$params', '{$features}'$task,
+		  automl_fit('science.pooled', '$target', '$algo', '$params', '{$features}'$task,
 		             filter => '{"condition": "AND", "rules": $rules}'));
 	});
 	diag($err) if $rc;
@@ -130,6 +132,58 @@ ok($d <= 1e-10, "a filter applied on every node (max rel. diff $d)");
 $d = same('alzheimerbroadcategory', 'righthippocampus,subjectageyears', nodes => '{hb,hc}',
 	rules => q{, {"field": "dataset", "operator": "in", "value": ["h2", "h3"]}});
 ok($d <= 1e-10, "two remote nodes only = the pooled rows of h2 and h3 (max rel. diff $d)");
+
+# s21-fedml: multinomial and Bernoulli naive Bayes over the nodes (src/federation/fed_nb_discrete.c)
+$d = same('alzheimerbroadcategory', 'lefthippocampus,righthippocampus,subjectageyears', algo => 'multinomial_nb');
+ok($d <= 1e-10, "multinomial_nb, numeric features (pooled min-max scaling): parameters and predictions equal the pooled fit (max rel. diff $d)");
+$d = same('alzheimerbroadcategory', 'lefthippocampus,righthippocampus,gender,agegroup,subjectageyears', algo => 'multinomial_nb');
+ok($d <= 1e-10, "multinomial_nb with categorical features, a level only on hb (max rel. diff $d)");
+$d = same('ad', 'lefthippocampus,gender,minimentalstate', algo => 'multinomial_nb', params => '{"alpha": 0.5, "fit_prior": false}');
+ok($d <= 1e-10, "multinomial_nb, boolean target, alpha 0.5, uniform priors (max rel. diff $d)");
+$d = same('alzheimerbroadcategory', 'lefthippocampus,agegroup', algo => 'multinomial_nb',
+	rules => q{, {"field": "gender", "operator": "equal", "value": "F"}});
+ok($d <= 1e-10, "multinomial_nb with a filter on every node (max rel. diff $d)");
+$d = same('alzheimerbroadcategory', 'lefthippocampus,righthippocampus,subjectageyears', algo => 'bernoulli_nb');
+ok($d <= 1e-10, "bernoulli_nb, numeric features (rows above the pooled mean counted on the nodes): equal to the pooled fit (max rel. diff $d)");
+$d = same('alzheimerbroadcategory', 'lefthippocampus,righthippocampus,gender,agegroup,subjectageyears', algo => 'bernoulli_nb');
+ok($d <= 1e-10, "bernoulli_nb with categorical features (max rel. diff $d)");
+$d = same('alzheimerbroadcategory', 'lefthippocampus,gender,minimentalstate', algo => 'bernoulli_nb', params => '{"binarize": 0.5, "alpha": 2}');
+ok($d <= 1e-10, "bernoulli_nb, binarize 0.5 and alpha 2 (max rel. diff $d)");
+$d = same('ad', 'lefthippocampus,leftamygdala', algo => 'bernoulli_nb', params => '{"binarize": -0.25}');
+ok($d <= 1e-10, "bernoulli_nb, binarize -0.25, boolean target (max rel. diff $d)");
+$d = same('alzheimerbroadcategory', 'righthippocampus,subjectageyears', nodes => '{hb,hc}', algo => 'bernoulli_nb',
+	rules => q{, {"field": "dataset", "operator": "in", "value": ["h2", "h3"]}});
+ok($d <= 1e-10, "bernoulli_nb over two remote nodes = the pooled rows of h2 and h3 (max rel. diff $d)");
+like($node{hb}->safe_psql('postgres', q{SELECT string_agg(arguments->>'request', ' ' ORDER BY id)
+	FROM automl.federation_log WHERE function = 'automl.node_nb_counts'}),
+	qr/"minmax": true.*"above": \[.*"binarize": 0/, 'hb logged node_nb_counts: the min-max round and the threshold round');
+
+# bernoulli_nb: hc passes round 1 but suppresses round 2 (a class's count
+# above the pooled mean under its minimum): both rounds again without hc
+{
+	my $mean = $centre->safe_psql('postgres', q{SELECT avg(lefthippocampus) FROM science.pooled
+		WHERE lefthippocampus IS NOT NULL AND alzheimerbroadcategory IS NOT NULL});
+	my ($small, $classes) = split /\|/, $node{hc}->safe_psql('postgres', qq{
+		SELECT least(min(a), min(n - a)), min(n) FROM (SELECT count(*) n, count(*) FILTER (WHERE lefthippocampus > $mean) a
+		  FROM science.cde_features_a WHERE lefthippocampus IS NOT NULL AND alzheimerbroadcategory IS NOT NULL
+		 GROUP BY alzheimerbroadcategory) s});
+	SKIP:
+	{
+		skip "no count above/below the mean on hc is smaller than its smallest class ($small, $classes)", 3
+			unless $small > 0 && $small + 1 <= $classes;
+		$node{hc}->safe_psql('postgres', qq{ALTER SYSTEM SET automl.min_group_size = @{[$small + 1]}; SELECT pg_reload_conf()});
+		my ($rc, $out, $err) = $centre->psql('postgres', qq{SET client_min_messages = warning;
+			SELECT automl_fit('science.cde_features_a', 'alzheimerbroadcategory', 'bernoulli_nb', features => '{lefthippocampus}', nodes => '$all') > 0;
+			SELECT automl_federation_feedback()::text});
+		like($err, qr/node "hc": suppressed its part: a class's rows (above|below) a threshold/,
+			"bernoulli_nb: hc suppresses round 2 (min_group_size @{[$small + 1]}): warned") or diag($err);
+		like($out, qr/^t\n/, '... the fit runs again without hc') or diag($out, $err);
+		$d = same('alzheimerbroadcategory', 'lefthippocampus', algo => 'bernoulli_nb',
+			pool_rules => q{, {"field": "dataset", "operator": "in", "value": ["h1", "h2"]}});
+		ok($d <= 1e-10, "... the model is the pooled bernoulli_nb fit of h1 and h2 (max rel. diff $d)");
+		FedTest::set_min_group_size(1);
+	}
+}
 
 # the stored model: a normal model (automl_predict by id, description, metrics)
 {
