@@ -156,6 +156,19 @@ SELECT run_id AS t4_run_id FROM automl_train('bench.breast_cancer', 'target', ti
 RESET client_min_messages;
 SELECT stop_reason, time_budget, evaluated > 0 AS evaluated_some FROM automl.runs WHERE id = :t4_run_id;
 
+-- a search bound by time stops early once the best has not improved in the
+-- last two thirds of at least 300 candidates (more would only add selection
+-- noise): a separable table is solved by the first pipelines
+CREATE TABLE separable AS SELECT g::float8 AS x, (g % 7)::float8 AS noise, CASE WHEN g > 30 THEN 'b' ELSE 'a' END AS y
+FROM generate_series(1, 60) g;
+SET client_min_messages = warning;
+SELECT run_id AS conv_run_id FROM automl_train('separable', 'y', time_budget => '5 minutes', leakage => 'keep') \gset
+RESET client_min_messages;
+SELECT stop_reason LIKE 'converged: no better pipeline in % evaluations' AS converged,
+       evaluated BETWEEN 300 AND 400 AS evaluated_300_to_400, cv_score, elapsed < interval '5 minutes' AS early
+FROM automl.runs WHERE id = :conv_run_id;
+DROP TABLE separable;
+
 -- filter: automl_train reads only the rows that pass a query-builder filter
 -- (the filter compiler of automl_summary), and the run records it; a job
 -- (automl_submit) with the same filter trains on the same rows

@@ -143,6 +143,27 @@ stop_requested(Search *s)
 	return true;
 }
 
+/*
+ * A search bound by time stops early when the best has not really improved
+ * (by CONVERGED_STEP of its fold scores' standard deviation) in the last
+ * two thirds of what was evaluated, and at least CONVERGED_MIN candidates
+ * were: on small tables thousands of candidates only add selection noise
+ * (the best of many cross-validated scores is partly luck: sonar's holdout
+ * fell from 0.857 at 12 s to 0.702 after 4 159 candidates at 60 s), and
+ * the user gets the result sooner.  Runs bounded by max_evaluations run
+ * them all.
+ */
+#define CONVERGED_MIN 300
+#define CONVERGED_FACTOR 3
+#define CONVERGED_STEP 0.1
+
+static bool
+converged(const Search *s)
+{
+	return s->opt->max_evaluations == 0 && s->improved_at > 0 &&
+		s->evaluated >= CONVERGED_MIN && s->evaluated >= CONVERGED_FACTOR * s->improved_at;
+}
+
 static bool
 out_of_time(Search *s)
 {
@@ -156,6 +177,12 @@ out_of_time(Search *s)
 	if (aml_clock() + aml_search_reserve(s) >= s->deadline)
 	{
 		snprintf(s->stop_reason, sizeof(s->stop_reason), "time budget reached");
+		return true;
+	}
+	if (converged(s))
+	{
+		snprintf(s->stop_reason, sizeof(s->stop_reason), "converged: no better pipeline in %d evaluations",
+				 s->evaluated - s->improved_at);
 		return true;
 	}
 	return false;
@@ -367,6 +394,12 @@ evaluate_batch(Search *s, const int *batch, const AmlEvalRequest *req, int n,
 			(s->best < 0 || c->signed_mean > s->cands[s->best].signed_mean))
 		{
 			s->best = idx;
+			if (s->improved_at == 0 ||
+				c->signed_mean > s->improved_score + CONVERGED_STEP * (isnan(c->std) ? 0 : c->std))
+			{
+				s->improved_at = s->evaluated;
+				s->improved_score = c->signed_mean;
+			}
 			/* at most one a second, except in a run bounded by
 			 * max_evaluations: there every new best is told, so that
 			 * the messages do not depend on the machine's speed */

@@ -38,6 +38,9 @@ typedef struct Search
 	double		last_generation_note;
 	int			generation;
 	int			evaluated;
+	/* the last real improvement of the best (search.c: converged) */
+	int			improved_at;	/* evaluated then; 0: no best yet */
+	double		improved_score; /* the best's signed mean then */
 	/*
 	 * The batch proposed but not yet evaluated (search.c: submit_batch):
 	 * its requests were made when it was proposed; the evaluator may start
