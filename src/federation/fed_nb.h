@@ -56,6 +56,9 @@ AmlPipeline *aml_fed_nb_combine(const AmlFedFitArgs *a, const AmlFedNbPrep *prep
 								char **features_json, AmlFedNbDiscrete discrete, void *discrete_arg);
 /* Node side: a node's answer for the complete rows of a frame (target first); minmax: with extremes. */
 char	   *aml_fed_nb_frame_answer(const AmlStatsFrame *fr, bool minmax, const char **suppressed);
+/* automl.node_nb's answer for the relation's target names[0] and features (fed_nb_node.c). */
+char	   *aml_fed_nb_node_json(Oid relid, char **names, int n, Jsonb *filter, int64 *rows,
+								 const char **suppressed);
 /* fed_nb_discrete.c: automl_fit(..., 'multinomial_nb' | 'bernoulli_nb', nodes => ...) */
 int64		aml_fed_discrete_nb(const AmlFedFitArgs *a);
 /* automl_fit's class label of a numeric or boolean target value. */
