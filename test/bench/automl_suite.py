@@ -117,10 +117,11 @@ def numeric_column(rows, j):
     return True
 
 
-def sklearn_scores(header, train, test, t, classification):
+def matrices(header, train, test, t, classification):
+    """The features as object arrays (numbers, NaN, text levels), the targets,
+    and the indexes of the numeric and the text columns (also random_search.py)."""
     feats = [j for j in range(len(header)) if j != t]
     num = [j for j in feats if numeric_column(train + test, j)]
-    cat = [j for j in feats if j not in num]
 
     def matrix(rows):
         X = np.empty((len(rows), len(feats)), dtype=object)
@@ -132,14 +133,18 @@ def sklearn_scores(header, train, test, t, classification):
                 else:
                     X[i, k] = v if v not in ("", "NA") else "_missing"
         return X
-    Xtr, Xte = matrix(train), matrix(test)
     ytr = [row[t] for row in train]
     yte = [row[t] for row in test]
     if not classification:
         ytr = np.array(ytr, dtype=float)
         yte = np.array(yte, dtype=float)
     ni = [feats.index(j) for j in num]
-    ci = [feats.index(j) for j in cat]
+    ci = [k for k in range(len(feats)) if k not in ni]
+    return matrix(train), ytr, matrix(test), yte, ni, ci
+
+
+def sklearn_scores(header, train, test, t, classification):
+    Xtr, ytr, Xte, yte, ni, ci = matrices(header, train, test, t, classification)
 
     def pre(scale):
         steps = [make_pipeline(SimpleImputer(strategy="median"), StandardScaler())] if scale \

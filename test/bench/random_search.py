@@ -73,29 +73,6 @@ def families(classification):
     ]
 
 
-def matrices(header, train, test, t, classification):
-    feats = [j for j in range(len(header)) if j != t]
-    num = [j for j in feats if suite.numeric_column(train + test, j)]
-
-    def matrix(rows):
-        X = np.empty((len(rows), len(feats)), dtype=object)
-        for i, row in enumerate(rows):
-            for k, j in enumerate(feats):
-                v = row[j]
-                if j in num:
-                    X[i, k] = float(v) if v not in ("", "NA") else np.nan
-                else:
-                    X[i, k] = v if v not in ("", "NA") else "_missing"
-        return X
-    ytr = [row[t] for row in train]
-    yte = [row[t] for row in test]
-    if not classification:
-        ytr, yte = np.array(ytr, dtype=float), np.array(yte, dtype=float)
-    ni = [feats.index(j) for j in num]
-    ci = [k for k in range(len(feats)) if k not in ni]
-    return matrix(train), ytr, matrix(test), yte, ni, ci
-
-
 def pipeline(model, scaled, ni, ci):
     num = Pipeline([("impute", SimpleImputer(strategy="median"))] +
                    ([("scale", StandardScaler())] if scaled else []))
@@ -105,7 +82,7 @@ def pipeline(model, scaled, ni, ci):
 
 
 def search(header, train, test, t, classification):
-    Xtr, ytr, Xte, yte, ni, ci = matrices(header, train, test, t, classification)
+    Xtr, ytr, Xte, yte, ni, ci = suite.matrices(header, train, test, t, classification)
     if classification:
         counts = {}
         for v in ytr:
