@@ -11,9 +11,12 @@
  *      name, and records the outcome in the job's row — in the same
  *      transaction as the run and the model, and only while the row is
  *      still this worker's: a job ends once, a run is never half written;
- *   3. on an error, the transaction is rolled back (nothing of the run is
- *      kept) and a new one records 'failed' (or 'cancelled') with the
- *      message and its SQLSTATE.
+ *   3. on an error, the transaction is rolled back (no model, no
+ *      candidate is kept) and a new one records 'failed' (or 'cancelled')
+ *      with the message and its SQLSTATE, in the job's row and, when
+ *      automl_train had started its run, in that run's row, written again
+ *      ended (pg/train_run.h: aml_train_run_take_started), its id in the
+ *      job's run_id.
  *
  * A job of kind 'experiment' (automl_submit_experiment) runs
  * automl_experiment's work instead of automl_train, the same way
@@ -53,6 +56,7 @@
 #include "jobs/jobs.h"
 #include "pg/progress.h"
 #include "pg/security.h"
+#include "pg/train_run.h"
 #include "pg/woken_job.h"
 
 #define EQ " OPERATOR(pg_catalog.=) "
@@ -364,20 +368,37 @@ record_failure(int attempt, ErrorData *edata)
 {
 	uint32		cancel = pg_atomic_read_u32(&aml_jobs_shared->slots[my_slot].cancel);
 	bool		cancelled = cancel != AML_STOP_NONE || edata->sqlerrcode == ERRCODE_QUERY_CANCELED;
-	Oid			types[5] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[5];
+	Oid			types[6] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID, INT8OID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', 'n'};
+	AmlRunStarted run;
 
 	values[0] = Int64GetDatum(my_job);
 	values[1] = Int32GetDatum(attempt);
 	values[2] = CStringGetTextDatum(cancelled ? "cancelled" : "failed");
 	values[3] = CStringGetTextDatum(edata->message ? edata->message : "unknown error");
 	values[4] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+	values[5] = (Datum) 0;
 	begin_xact("automl: recording a job's failure");
+	if (aml_train_run_take_started(&run))
+	{
+		AmlRunEnded ended;
+
+		/* the run automl_train started was rolled back with the job's transaction: again, ended */
+		ended.row = run.row;
+		ended.status = cancelled ? "cancelled" : "failed";
+		ended.error = edata->message ? edata->message : "unknown error";
+		strlcpy(ended.sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof(ended.sqlstate));
+		ended.finished = GetCurrentTimestamp();
+		aml_train_run_insert_ended(&ended);
+		values[5] = Int64GetDatum(run.id);
+		nulls[5] = ' ';
+	}
 	if (SPI_execute_with_args("UPDATE automl.jobs SET state = $3, error = $4, sqlstate = $5,"
-							  " worker_pid = NULL, seconds_left = NULL,"
+							  " run_id = $6, worker_pid = NULL, seconds_left = NULL,"
 							  " finished_at = pg_catalog.clock_timestamp()"
 							  " WHERE id" EQ "$1 AND state" EQ "'running' AND attempts" EQ "$2",
-							  5, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+							  6, types, values, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "recording the job's failure failed");
 	end_xact();
 }

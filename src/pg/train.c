@@ -827,8 +827,9 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
  *
  * In a background worker (a job's, src/jobs/job_worker.c) the caller owns
  * its transactions and records the outcome itself: the job's row has the
- * state, the error and its SQLSTATE, and the run of a failed job is rolled
- * back with the job's transaction, as before.
+ * state, the error and its SQLSTATE; the run of a failed job, rolled back
+ * with the job's transaction, is written again, ended, in the transaction
+ * that records the failure (aml_train_run_take_started).
  */
 Datum
 automl_train(PG_FUNCTION_ARGS)

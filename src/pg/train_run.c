@@ -37,6 +37,9 @@ disconnect(AmlActAs *as_owner)
 
 AmlRunRecorderHook aml_run_recorder_hook = NULL;
 
+/* In a background worker: the run its automl_train last started (aml_train_run_take_started). */
+static AmlRunStarted bgw_started = {0, NULL};
+
 int64
 aml_train_run_begin(const AmlRunStart *st, AmlRunStarted *started)
 {
@@ -102,7 +105,26 @@ aml_train_run_begin(const AmlRunStart *st, AmlRunStarted *started)
 	started->row = MemoryContextStrdup(caller_cxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
 	started->id = run_id;
 	disconnect(&as_owner);
+	if (IsBackgroundWorker)
+	{
+		/* for the job worker: this transaction's memory goes with an error */
+		if (bgw_started.row != NULL)
+			pfree(bgw_started.row);
+		bgw_started.row = MemoryContextStrdup(TopMemoryContext, started->row);
+		bgw_started.id = run_id;
+	}
 	return run_id;
+}
+
+bool
+aml_train_run_take_started(AmlRunStarted *run)
+{
+	if (bgw_started.id == 0)
+		return false;
+	*run = bgw_started;
+	bgw_started.id = 0;
+	bgw_started.row = NULL;
+	return true;
 }
 
 static void

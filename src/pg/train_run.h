@@ -93,6 +93,16 @@ void		aml_train_run_succeed(int64 run_id, const AmlRunEnd *end);
  */
 void		aml_train_run_record_error(const AmlRunStarted *run, const ErrorData *edata);
 
+/*
+ * In a background worker (a job's), where automl_train runs in the
+ * worker's own transaction and no subtransaction: the run that transaction
+ * started (its row kept in TopMemoryContext, so that it survives the
+ * abort), once; false if none started since the last call.  The job worker
+ * writes it, ended, with aml_train_run_insert_ended in the transaction
+ * that records the job's failure.
+ */
+bool		aml_train_run_take_started(AmlRunStarted *run);
+
 #define AML_RUN_RECORD_WAIT_MS 4000
 
 /*

@@ -99,9 +99,15 @@ ok(JobsTest::pid_of($node, 'automl job scheduler') =~ /^\d+$/, 'the job schedule
 	my $runs = $node->safe_psql('postgres', 'SELECT count(*) FROM automl.runs');
 	$node->safe_psql('postgres', "SELECT automl_cancel($job, keep_best => false)");
 	is($node->safe_psql('postgres', "SELECT automl_wait($job, '60 s')"), 'cancelled', 'keep_best => false: cancelled');
-	is($node->safe_psql('postgres', "SELECT model_id IS NULL AND run_id IS NULL AND sqlstate = '57014' FROM automl.jobs WHERE id = $job"),
-		't', 'with nothing stored');
-	is($node->safe_psql('postgres', 'SELECT count(*) FROM automl.runs'), $runs, 'no run was written');
+	is($node->safe_psql('postgres', "SELECT model_id IS NULL AND sqlstate = '57014' FROM automl.jobs WHERE id = $job"),
+		't', 'with no model');
+	# the run the job had started is recorded ended, in the transaction that records the job's end
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM automl.runs'), $runs + 1, 'its run is recorded');
+	is($node->safe_psql('postgres',
+		"SELECT r.status || ' ' || r.sqlstate || ' ' || (r.finished_at IS NOT NULL) || ' '"
+		. " || (SELECT count(*) FROM automl.pipelines p WHERE p.run_id = r.id)"
+		. " FROM automl.jobs j JOIN automl.runs r ON r.id = j.run_id WHERE j.id = $job"),
+		'cancelled 57014 true 0', 'as cancelled, with its SQLSTATE and end, no candidates, and the job points to it');
 }
 
 # ---------------------------------------------------------------- the submitter's privileges
