@@ -363,6 +363,43 @@ run_job(int attempt, Oid owner, const char *args_text)
 	end_xact();
 }
 
+/*
+ * The failed job's run, in a subtransaction: if it cannot be written, the
+ * job's failure still is (a LOG line says why).
+ */
+static bool
+record_run(const AmlRunEnded *ended)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool done = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		aml_train_run_insert_ended(ended);
+		ReleaseCurrentSubTransaction();
+		done = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		ereport(LOG,
+				(errmsg("automl job %lld: its run could not be recorded: %s", (long long) my_job,
+						e->message ? e->message : "unknown error")));
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return done;
+}
+
 static void
 record_failure(int attempt, ErrorData *edata)
 {
@@ -390,9 +427,11 @@ record_failure(int attempt, ErrorData *edata)
 		ended.error = edata->message ? edata->message : "unknown error";
 		strlcpy(ended.sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof(ended.sqlstate));
 		ended.finished = GetCurrentTimestamp();
-		aml_train_run_insert_ended(&ended);
-		values[5] = Int64GetDatum(run.id);
-		nulls[5] = ' ';
+		if (record_run(&ended))
+		{
+			values[5] = Int64GetDatum(run.id);
+			nulls[5] = ' ';
+		}
 	}
 	if (SPI_execute_with_args("UPDATE automl.jobs SET state = $3, error = $4, sqlstate = $5,"
 							  " run_id = $6, worker_pid = NULL, seconds_left = NULL,"
