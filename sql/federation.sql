@@ -104,10 +104,16 @@ SELECT name, last_seen IS NULL AS never_seen FROM automl.nodes;
 SELECT * FROM automl_node_refresh('nosuch');
 SELECT * FROM automl_node_refresh('local');
 SELECT * FROM automl_node_refresh('');
+\set VERBOSITY sqlstate
+SELECT * FROM automl_node_refresh('nosuch');
+\set VERBOSITY default
 -- privileges as automl_node_add's: USAGE on the server and a user mapping
 CREATE ROLE fed_refresher;
 SET ROLE fed_refresher;
 SELECT * FROM automl_node_refresh('down');
+\set VERBOSITY sqlstate
+SELECT * FROM automl_node_refresh('down');
+\set VERBOSITY default
 SELECT name, ok, error FROM automl_node_refresh();
 RESET ROLE;
 GRANT USAGE ON FOREIGN SERVER fed_down TO fed_refresher;
