@@ -97,6 +97,32 @@ SELECT automl_node_add(NULL, 'fed_down');
 CREATE FOREIGN DATA WRAPPER fed_other;
 CREATE SERVER fed_other_srv FOREIGN DATA WRAPPER fed_other;
 SELECT automl_node_add('other', 'fed_other_srv');
+-- refreshing the catalogue: a node that is down is a row with its error, not an error
+SELECT name, ok, version, tables, error FROM automl_node_refresh('down');
+SELECT name, ok, error IS NOT NULL AS has_error FROM automl_node_refresh();
+SELECT name, last_seen IS NULL AS never_seen FROM automl.nodes;
+SELECT * FROM automl_node_refresh('nosuch');
+SELECT * FROM automl_node_refresh('local');
+SELECT * FROM automl_node_refresh('');
+\set VERBOSITY sqlstate
+SELECT * FROM automl_node_refresh('nosuch');
+\set VERBOSITY default
+-- privileges as automl_node_add's: USAGE on the server and a user mapping
+CREATE ROLE fed_refresher;
+SET ROLE fed_refresher;
+SELECT * FROM automl_node_refresh('down');
+\set VERBOSITY sqlstate
+SELECT * FROM automl_node_refresh('down');
+\set VERBOSITY default
+SELECT name, ok, error FROM automl_node_refresh();
+RESET ROLE;
+GRANT USAGE ON FOREIGN SERVER fed_down TO fed_refresher;
+SET ROLE fed_refresher;
+SELECT * FROM automl_node_refresh('down');
+SELECT name, ok, error FROM automl_node_refresh();
+RESET ROLE;
+REVOKE USAGE ON FOREIGN SERVER fed_down FROM fed_refresher;
+DROP ROLE fed_refresher;
 -- calls with it: left out with feedback, or an error with strict
 SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{local,down}');
 SELECT jsonb_array_length(automl_federation_feedback()), automl_federation_feedback()->0->>'node' AS node,

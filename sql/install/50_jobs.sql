@@ -46,7 +46,7 @@ COMMENT ON TABLE automl.jobs IS
 COMMENT ON COLUMN automl.jobs.kind IS
     'train: automl_submit (automl_train); experiment: automl_submit_experiment (a Woken ExperimentQuery, its result in woken.job_result under the job id)';
 COMMENT ON COLUMN automl.jobs.arguments IS
-    'train: the arguments of automl_train by name, as text (JSON null: NULL), the relation schema-qualified; experiment: {"query", "strict", "node"}';
+    'train: the arguments of automl_train by name, as text (JSON null: NULL), the relation schema-qualified; experiment: {"query", "strict", "node", and "nodes" when given}';
 COMMENT ON COLUMN automl.jobs.run_id IS
     'The run in automl.runs (no foreign key: its owner may delete runs and models, the job stays as history)';
 COMMENT ON COLUMN automl.jobs.attempts IS

@@ -144,12 +144,14 @@ COMMENT ON FUNCTION automl_experiment(jsonb, boolean, text[]) IS
 -- automl_train's arguments and looked up by name (HTTP POST /jobs), and an
 -- overload (query jsonb) would make a forgotten target argument a JSON
 -- syntax error.
-CREATE FUNCTION automl_submit_experiment(query jsonb, strict boolean DEFAULT false)
+-- nodes: as automl_experiment's (federation nodes, 'local' = this server);
+-- the job connects to them with its owner's user mappings.
+CREATE FUNCTION automl_submit_experiment(query jsonb, strict boolean DEFAULT false, nodes text[] DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'automl_submit_experiment'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION automl_submit_experiment(jsonb, boolean) IS
-    'Queue automl_experiment(query, strict) as a background job running with the caller''s privileges; returns the job id at once. Its woken.job_result row has job_id = the job id (text); the job fails with the SQLSTATE of an error of the experiment as a whole (needs shared_preload_libraries = ''automl'')';
+COMMENT ON FUNCTION automl_submit_experiment(jsonb, boolean, text[]) IS
+    'Queue automl_experiment(query, strict, nodes) as a background job running with the caller''s privileges (and, with nodes, the caller''s user mappings); returns the job id at once. Its woken.job_result row has job_id = the job id (text); the job fails with the SQLSTATE of an error of the experiment as a whole (needs shared_preload_libraries = ''automl'')';
 
 -- An experiment job that ends failed or cancelled (its worker's error, a
 -- cancel, a worker lost too often) leaves its text/plain+error row, as a

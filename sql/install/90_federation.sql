@@ -58,6 +58,16 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION automl_node_remove(text) IS
     'Remove a federation node (its owner or a superuser)';
 
+-- Ask nodes again who they are (version, tables, last_seen); a node that is
+-- down is a row with ok = false and its error, never an error of the call.
+-- (The argument is "node": "name" is the first column of the result.)
+CREATE FUNCTION automl_node_refresh(node text DEFAULT NULL)
+RETURNS TABLE(name text, ok boolean, version text, tables jsonb, error text)
+AS 'MODULE_PATHNAME', 'automl_node_refresh'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl_node_refresh(text) IS
+    'Contact a federation node (NULL: every node) concurrently and record its version, exposed tables and last_seen in automl.nodes; one row per node, ok = false with the error for a node that is down, late or unusable (needs USAGE on the server and a user mapping, as automl_node_add)';
+
 CREATE FUNCTION automl_federation_feedback()
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'automl_federation_feedback'

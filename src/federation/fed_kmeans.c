@@ -30,8 +30,18 @@
  * Privacy: a node with 1..min-1 rows is suppressed; in an iteration, a
  * cluster with 1..min-1 of a node's rows is withheld by that node (count and
  * sum null, feedback once): the new centre is then the mean of the other
- * nodes' rows of that cluster.  A node that leaves after round 1 fails the
- * call (the iterations would change rows): call again without it.
+ * nodes' rows of that cluster.
+ *
+ * A node lost after round 1 (down, failed, late, or suppressing its part in
+ * a later round): its rows are in the pooled moments, the candidates and
+ * the sums so far, so the iterations cannot go on without it.  Without
+ * strict the whole k-means starts again — round 1, the initial centres,
+ * Lloyd — on the nodes still in the call, so the model is exactly the
+ * federated k-means of the remaining nodes' rows (the same as a call
+ * naming only them), with a feedback entry naming the lost node, the round
+ * and the number of nodes it restarted on.  A lost node has left the call,
+ * so every restart has at least one node fewer: at most n - 1 restarts.
+ * With strict the loss is an error (the node's own SQLSTATE, or 08006).
  * Categorical features are refused (0A000).
  */
 #include "postgres.h"
@@ -441,21 +451,22 @@ merge_candidates(const double *cand, const double *w, int m, int k, int p, AmlRn
 	}
 }
 
-/* A node that contributed to round 1 but not to this one: the rows would change. */
-static void
-check_still_there(AmlFedCall *c, const bool *contributed, const bool *now, const char *what)
+/* The first node that contributed to round 1 but not to this round (-1: none). */
+static int
+first_lost(AmlFedCall *c, const bool *contributed, const bool *now)
 {
 	for (int i = 0; i < c->n; i++)
 		if (contributed[i] && !now[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("%s: node \"%s\" left during the k-means iterations", what, c->nodes[i].name),
-					 errdetail("Feedback: %s", c->n_feedback ? c->feedback.data : "(none)"),
-					 errhint("Call again; name only the nodes that are up.")));
+			return i;
+	return -1;
 }
 
-/* One Lloyd round; sums, counts (-1 if every node withheld it), inertia, changed rows. */
-static void
+/*
+ * One Lloyd round; sums, counts, inertia, changed rows.  Returns the index
+ * of a node of round 1 lost in this round (the sums are then incomplete),
+ * -1 when every one answered.
+ */
+static int
 lloyd_round(AmlFedCall *c, KmLocal *la, const char *const *params, int k, int p,
 			const bool *contributed, double *sums, double *counts, double *inertia, long *changed,
 			bool *withheld_reported)
@@ -513,7 +524,133 @@ lloyd_round(AmlFedCall *c, KmLocal *la, const char *const *params, int k, int p,
 		now[i] = true;
 		json_object_put(doc);
 	}
-	check_still_there(c, contributed, now, "automl_fit");
+	return first_lost(c, contributed, now);
+}
+
+/*
+ * Round 1: each node's count and moments and its candidate centres.  Fills
+ * the pooled moments, the weighted candidates (m), rows, dropped, and which
+ * nodes contributed (all reset first: a restart calls it again).
+ */
+static void
+init_round(AmlFedCall *c, KmLocal *la, const char *const *rparams, int p, AmlMoments *mom,
+		   double **cand_out, double **cw_out, int *m_out, long *rows_out, long *dropped_out,
+		   bool *contributed)
+{
+	double	   *cand = NULL;
+	double	   *cw = NULL;
+	int			m = 0;
+	long		rows = 0,
+				dropped = 0;
+
+	memset(mom, 0, sizeof(AmlMoments) * p);
+	memset(contributed, 0, sizeof(bool) * c->n);
+	aml_fed_round(c, "SELECT automl.node_kmeans($1::pg_catalog.regclass, $2::pg_catalog.name[], "
+				  "$3::pg_catalog.jsonb, $4::pg_catalog.int4, $5::pg_catalog.jsonb, $6::pg_catalog.jsonb)",
+				  6, rparams, local_kmeans, la);
+	for (int i = 0; i < c->n; i++)
+	{
+		AmlFedNode *node = &c->nodes[i];
+		json_object *doc;
+		json_object *mo;
+		json_object *ce;
+		long		nn;
+		bool		ok;
+		size_t		nc;
+
+		if (!aml_fed_answered(node) || (doc = aml_fed_contribution(c, node)) == NULL)
+			continue;
+		mo = aml_fed_get(doc, "moments");
+		ce = aml_fed_get(doc, "centers");
+		ok = aml_fed_get(doc, "n") && aml_fed_is_array(mo, p) && aml_fed_is_array(ce, -1);
+		for (int j = 0; ok && j < p; j++)
+			ok = aml_fed_is_number_array(json_object_array_get_idx(mo, j), 2);
+		for (size_t q = 0; ok && q < json_object_array_length(ce); q++)
+		{
+			json_object *o = json_object_array_get_idx(ce, q);
+
+			ok = aml_fed_get(o, "size") && aml_fed_is_number_array(aml_fed_get(o, "center"), p);
+		}
+		if (!ok)
+		{
+			json_object_put(doc);
+			aml_fed_feedback(c, node, true, ERRCODE_DATATYPE_MISMATCH, "malformed k-means answer");
+			continue;
+		}
+		nn = json_object_get_int64(aml_fed_get(doc, "n"));
+		if (nn == 0)
+		{
+			json_object_put(doc);
+			continue;
+		}
+		for (int j = 0; j < p; j++)
+		{
+			AmlMoments	one;
+			json_object *x = json_object_array_get_idx(mo, j);
+
+			one.n = nn;
+			one.sum = json_object_get_double(json_object_array_get_idx(x, 0)) * nn;
+			one.sxx = json_object_get_double(json_object_array_get_idx(x, 1));
+			aml_moments_merge(&mom[j], &one);
+		}
+		nc = json_object_array_length(ce);
+		cand = cand ? repalloc(cand, sizeof(double) * (size_t) (m + nc + 1) * p)
+			: palloc(sizeof(double) * (size_t) (nc + 1) * p);
+		cw = cw ? repalloc(cw, sizeof(double) * (m + nc + 1))
+			: palloc(sizeof(double) * (nc + 1));
+		for (size_t q = 0; q < nc; q++)
+		{
+			json_object *o = json_object_array_get_idx(ce, q);
+
+			cw[m] = json_object_get_double(aml_fed_get(o, "size"));
+			for (int j = 0; j < p; j++)
+				cand[(size_t) m * p + j] = json_object_get_double(json_object_array_get_idx(aml_fed_get(o, "center"), j));
+			m++;
+		}
+		rows += nn;
+		if (aml_fed_get(doc, "dropped"))
+			dropped += json_object_get_int64(aml_fed_get(doc, "dropped"));
+		contributed[i] = true;
+		json_object_put(doc);
+	}
+	*cand_out = cand;
+	*cw_out = cw;
+	*m_out = m;
+	*rows_out = rows;
+	*dropped_out = dropped;
+}
+
+/*
+ * A node of round 1 was lost in a later round: with strict an error (a
+ * suppression is not a failure of the node, so fanout.c has not raised
+ * one); else a feedback entry, and the caller starts again on the nodes
+ * still in the call.
+ */
+static void
+restart_feedback(AmlFedCall *c, int lost, const char *round, const char *what)
+{
+	StringInfoData names;
+	int			left = 0;
+
+	if (c->strict)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("%s: node \"%s\" left during the k-means iterations, in %s",
+						what, c->nodes[lost].name, round),
+				 errdetail("Feedback: %s", c->n_feedback ? c->feedback.data : "(none)"),
+				 errhint("Without strict => true, k-means starts again on the nodes still answering.")));
+	initStringInfo(&names);
+	for (int i = 0; i < c->n; i++)
+		if (c->nodes[i].state != AML_FED_FAILED)
+			appendStringInfo(&names, "%s%s", left++ ? ", " : "", c->nodes[i].name);
+	if (left == 0)
+	{
+		aml_fed_feedback(c, &c->nodes[lost], false, 0, "lost in %s: no node left to restart the k-means analysis on", round);
+		aml_fed_no_contribution(c, what);
+	}
+	aml_fed_feedback(c, &c->nodes[lost], false, 0,
+					 "lost in %s: the k-means analysis restarted on %d node%s (%s)",
+					 round, left, left == 1 ? "" : "s", names.data);
 }
 
 int64
@@ -532,7 +669,9 @@ aml_fed_kmeans(const AmlFedFitArgs *a)
 	int			k,
 				max_iter,
 				m = 0,
-				it;
+				it = 0,
+				restarts;
+	double	   *given = NULL;
 	double		tol;
 	AmlFedCall *c;
 	KmLocal		la;
@@ -597,14 +736,12 @@ aml_fed_kmeans(const AmlFedFitArgs *a)
 	counts = palloc(sizeof(double) * k);
 	if (init != NULL)
 	{
-		double	   *given = read_centers(init, k, p);
-
+		given = read_centers(init, k, p);
 		if (given == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: init must be a JSON array of %d arrays of %d finite numbers (n_clusters x features)",
 							what, k, p)));
-		memcpy(centers, given, sizeof(double) * (size_t) k * p);
 	}
 
 	c = aml_fed_begin(a->nodes, a->strict, what);
@@ -614,146 +751,106 @@ aml_fed_kmeans(const AmlFedFitArgs *a)
 	rparams[1] = aml_fed_name_array_literal(names, p);
 	rparams[2] = aml_fed_filter_text(a->filter);
 	rparams[3] = psprintf("%d", k);
-	rparams[4] = NULL;
-	rparams[5] = NULL;
 	la.relid = a->relid;
 	la.names = names;
 	la.p = p;
 	la.filter = a->filter;
 	la.k = k;
-	la.centers = NULL;
-	la.previous = NULL;
 
-	/* round 1: moments and candidate centres */
-	aml_fed_round(c, "SELECT automl.node_kmeans($1::pg_catalog.regclass, $2::pg_catalog.name[], "
-				  "$3::pg_catalog.jsonb, $4::pg_catalog.int4, $5::pg_catalog.jsonb, $6::pg_catalog.jsonb)",
-				  6, rparams, local_kmeans, &la);
-	for (int i = 0; i < c->n; i++)
+	/* at most one start per node: a restart has lost at least one node for good */
+	for (restarts = 0;; restarts++)
 	{
-		AmlFedNode *node = &c->nodes[i];
-		json_object *doc;
-		json_object *mo;
-		json_object *ce;
-		long		nn;
-		bool		ok;
+		int			lost;
+		const char *lost_round;
 
-		if (!aml_fed_answered(node) || (doc = aml_fed_contribution(c, node)) == NULL)
-			continue;
-		mo = aml_fed_get(doc, "moments");
-		ce = aml_fed_get(doc, "centers");
-		ok = aml_fed_get(doc, "n") && aml_fed_is_array(mo, p) && aml_fed_is_array(ce, -1);
-		for (int j = 0; ok && j < p; j++)
-			ok = aml_fed_is_number_array(json_object_array_get_idx(mo, j), 2);
-		for (size_t q = 0; ok && q < json_object_array_length(ce); q++)
-		{
-			json_object *o = json_object_array_get_idx(ce, q);
-
-			ok = aml_fed_get(o, "size") && aml_fed_is_number_array(aml_fed_get(o, "center"), p);
-		}
-		if (!ok)
-		{
-			json_object_put(doc);
-			aml_fed_feedback(c, node, true, ERRCODE_DATATYPE_MISMATCH, "malformed k-means answer");
-			continue;
-		}
-		nn = json_object_get_int64(aml_fed_get(doc, "n"));
-		if (nn == 0)
-		{
-			json_object_put(doc);
-			continue;
-		}
+		if (restarts > c->n)
+			elog(ERROR, "%s: k-means restarted more often than it has nodes", what);
+		/* round 1: moments and candidate centres */
+		rparams[4] = la.centers = NULL;
+		rparams[5] = la.previous = NULL;
+		init_round(c, &la, rparams, p, mom, &cand, &cw, &m, &rows, &dropped, contributed);
+		if (rows == 0)
+			aml_fed_no_contribution(c, what);
+		if (rows < k)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("n_clusters (%d) is larger than the number of rows (%ld)", k, rows)));
+		/* the local fit's tolerance: tol x the mean population variance of the features */
+		tol_abs = 0;
 		for (int j = 0; j < p; j++)
+			tol_abs += mom[j].sxx / mom[j].n;
+		tol_abs = tol_abs / p * tol;
+		if (init != NULL)
+			memcpy(centers, given, sizeof(double) * (size_t) k * p);
+		else
 		{
-			AmlMoments	one;
-			json_object *x = json_object_array_get_idx(mo, j);
+			AmlRng		rng;
 
-			one.n = nn;
-			one.sum = json_object_get_double(json_object_array_get_idx(x, 0)) * nn;
-			one.sxx = json_object_get_double(json_object_array_get_idx(x, 1));
-			aml_moments_merge(&mom[j], &one);
+			if (m < k)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("%s: the nodes sent %d candidate centres, fewer than n_clusters (%d)", what, m, k),
+						 errdetail("A node sends the centres of its own clusters of at least automl.min_group_size rows."),
+						 errhint("Choose fewer clusters, or give the initial centres in params: {\"init\": [[...], ...]}.")));
+			aml_rng_seed(&rng, (uint64) (uint32) a->seed);
+			merge_candidates(cand, cw, m, k, p, &rng, centers);
 		}
-		cand = cand ? repalloc(cand, sizeof(double) * (size_t) (m + json_object_array_length(ce) + 1) * p)
-			: palloc(sizeof(double) * (size_t) (json_object_array_length(ce) + 1) * p);
-		cw = cw ? repalloc(cw, sizeof(double) * (m + json_object_array_length(ce) + 1))
-			: palloc(sizeof(double) * (json_object_array_length(ce) + 1));
-		for (size_t q = 0; q < json_object_array_length(ce); q++)
+
+		/* Lloyd: one round per iteration */
+		lost = -1;
+		lost_round = NULL;
+		for (it = 0; it < max_iter; it++)
 		{
-			json_object *o = json_object_array_get_idx(ce, q);
+			double		shift = 0;
 
-			cw[m] = json_object_get_double(aml_fed_get(o, "size"));
-			for (int j = 0; j < p; j++)
-				cand[(size_t) m * p + j] = json_object_get_double(json_object_array_get_idx(aml_fed_get(o, "center"), j));
-			m++;
+			rparams[4] = la.centers = centers_json(centers, k, p);
+			CHECK_FOR_INTERRUPTS();
+			lost = lloyd_round(c, &la, rparams, k, p, contributed, sums, counts, &inertia, &changed, withheld);
+			if (lost >= 0)
+			{
+				lost_round = psprintf("Lloyd iteration %d (round %d of the call)", it + 1, it + 2);
+				break;
+			}
+			for (int q = 0; q < k; q++)
+				for (int j = 0; j < p; j++)
+				{
+					/* an empty cluster keeps its centre */
+					double		v = counts[q] > 0 ? sums[(size_t) q * p + j] / counts[q] : centers[(size_t) q * p + j];
+					double		t = v - centers[(size_t) q * p + j];
+
+					next[(size_t) q * p + j] = v;
+					shift += t * t;
+				}
+			rparams[5] = la.previous = rparams[4];
+			memcpy(centers, next, sizeof(double) * (size_t) k * p);
+			if (it > 0 && changed == 0)
+			{
+				it++;
+				break;
+			}
+			if (shift <= tol_abs)
+			{
+				it++;
+				break;
+			}
 		}
-		rows += nn;
-		if (aml_fed_get(doc, "dropped"))
-			dropped += json_object_get_int64(aml_fed_get(doc, "dropped"));
-		contributed[i] = true;
-		json_object_put(doc);
+		if (lost < 0)
+		{
+			/* sizes and inertia at the final centres */
+			rparams[4] = la.centers = centers_json(centers, k, p);
+			rparams[5] = la.previous = NULL;
+			lost = lloyd_round(c, &la, rparams, k, p, contributed, sums, counts, &inertia, &changed, withheld);
+			if (lost >= 0)
+				lost_round = psprintf("the last round (cluster sizes and inertia, round %d of the call)", it + 2);
+		}
+		if (lost < 0)
+			break;
+		restart_feedback(c, lost, lost_round, what);
 	}
-	if (rows == 0)
-		aml_fed_no_contribution(c, what);
-	if (rows < k)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n_clusters (%d) is larger than the number of rows (%ld)", k, rows)));
+	aml_fed_end(c);
 	if (dropped > 0)
 		ereport(NOTICE,
 				(errmsg("%ld rows with a NULL in a feature are left out on the nodes", dropped)));
-	/* the local fit's tolerance: tol x the mean population variance of the features */
-	for (int j = 0; j < p; j++)
-		tol_abs += mom[j].sxx / mom[j].n;
-	tol_abs = tol_abs / p * tol;
-	if (init == NULL)
-	{
-		AmlRng		rng;
-
-		if (m < k)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s: the nodes sent %d candidate centres, fewer than n_clusters (%d)", what, m, k),
-					 errdetail("A node sends the centres of its own clusters of at least automl.min_group_size rows."),
-					 errhint("Choose fewer clusters, or give the initial centres in params: {\"init\": [[...], ...]}.")));
-		aml_rng_seed(&rng, (uint64) (uint32) a->seed);
-		merge_candidates(cand, cw, m, k, p, &rng, centers);
-	}
-
-	/* Lloyd: one round per iteration */
-	for (it = 0; it < max_iter; it++)
-	{
-		double		shift = 0;
-
-		rparams[4] = la.centers = centers_json(centers, k, p);
-		CHECK_FOR_INTERRUPTS();
-		lloyd_round(c, &la, rparams, k, p, contributed, sums, counts, &inertia, &changed, withheld);
-		for (int q = 0; q < k; q++)
-			for (int j = 0; j < p; j++)
-			{
-				/* an empty cluster keeps its centre */
-				double		v = counts[q] > 0 ? sums[(size_t) q * p + j] / counts[q] : centers[(size_t) q * p + j];
-				double		t = v - centers[(size_t) q * p + j];
-
-				next[(size_t) q * p + j] = v;
-				shift += t * t;
-			}
-		rparams[5] = la.previous = rparams[4];
-		memcpy(centers, next, sizeof(double) * (size_t) k * p);
-		if (it > 0 && changed == 0)
-		{
-			it++;
-			break;
-		}
-		if (shift <= tol_abs)
-		{
-			it++;
-			break;
-		}
-	}
-	/* sizes and inertia at the final centres */
-	rparams[4] = la.centers = centers_json(centers, k, p);
-	rparams[5] = la.previous = NULL;
-	lloyd_round(c, &la, rparams, k, p, contributed, sums, counts, &inertia, &changed, withheld);
-	aml_fed_end(c);
 
 	/* the stored model: default kmeans pipeline with mean imputation, fitted on a skeleton, then replaced */
 	memset(&schema, 0, sizeof(schema));
@@ -806,6 +903,8 @@ aml_fed_kmeans(const AmlFedFitArgs *a)
 		json_object_object_add(aml_fed_get(pj, "estimator"), "state", est);
 		AML_PG_CHECK(aml_pipeline_from_json(pj, &pl, &err), &err);
 		metrics = aml_fed_metrics(c, contributed, rows, a->seed, aml_now_seconds() - start);
+		if (restarts > 0)
+			json_object_object_add(metrics, "restarts", json_object_new_int(restarts));
 		json_object_object_add(metrics, "inertia", aml_json_new_number(inertia));
 		json_object_object_add(metrics, "n_iter", json_object_new_int(it));
 		json_object_object_add(metrics, "init", json_object_new_string(init ? "given" : "nodes"));

@@ -35,6 +35,7 @@
 #include "lib/stringinfo.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
+#include "utils/jsonb.h"
 
 #define AML_FED_LOCAL "local"
 #define AML_FED_MEMBER_ROLE "automl_federation_member"
@@ -67,6 +68,7 @@ typedef struct AmlFedNode
 	char	   *result;			/* this round's answer (text) */
 	char	   *version;		/* server_version of the node */
 	double		ms;				/* this round's wall time */
+	bool		seen;			/* answered a round of this call (automl.nodes.last_seen) */
 } AmlFedNode;
 
 typedef struct AmlFedCall
@@ -106,11 +108,21 @@ void		aml_fed_feedback(AmlFedCall *c, AmlFedNode *node, bool failure, int sqlsta
 							 const char *fmt,...) pg_attribute_printf(5, 6);
 /* Leave a node out of the rest of the call, quietly (it said why already). */
 void		aml_fed_leave(AmlFedCall *c, AmlFedNode *node);
-/* Close the connections; remember the feedback for automl_federation_feedback(). */
+/*
+ * Close the connections; remember the feedback for automl_federation_feedback();
+ * the remote nodes that answered get last_seen = now() in automl.nodes when
+ * the transaction may write (see fanout.c).
+ */
 void		aml_fed_end(AmlFedCall *c);
 /* Live nodes with an answer this round. */
 #define aml_fed_answered(node) ((node)->state == AML_FED_DONE && (node)->result != NULL)
 
+/*
+ * nodes.c: record a node's automl.node_info() answer in automl.nodes (last
+ * seen, version, tables); returns the tables, NULL (nothing written) when
+ * the answer is not {"tables": [names...], ...}.
+ */
+Jsonb	   *aml_fed_node_record(const char *name, const char *version, const char *info_json);
 /* nodes.c: connection options of a node for the current user (palloc'd, NULL-terminated). */
 void		aml_fed_conn_options(AmlFedNode *node, const char ***keywords, const char ***values);
 /* nodes.c: the node side — refuse callers not in automl_federation_member (42501). */

@@ -5,6 +5,8 @@
  */
 #include "postgres.h"
 
+#include "pg/jsonc.h"
+
 #include <float.h>
 #include <math.h>
 
@@ -26,7 +28,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "federation/fed_json.h"
 #include "federation/federation.h"
+#include "pg/core_bridge.h"
 #include "pg/security.h"
 
 int			aml_fed_node_timeout_ms = 30000;
@@ -285,6 +289,44 @@ check_node_name(const char *name)
 }
 
 /*
+ * Record what a node said about itself (automl.node_info()'s answer): last
+ * seen now, its server_version, the tables it exposes.  Returns the tables
+ * (jsonb); NULL, nothing written, when the answer is not a JSON object.
+ */
+Jsonb *
+aml_fed_node_record(const char *name, const char *version, const char *info_json)
+{
+	AmlActAs	a;
+	Oid			types[3] = {TEXTOID, TEXTOID, JSONBOID};
+	Datum		values[3];
+	json_object *doc;
+	json_object *t = NULL;
+	Jsonb	   *tables;
+
+	/* a node's answer is checked before it is stored: an object with an array of names */
+	doc = info_json ? json_tokener_parse(info_json) : NULL;
+	if (doc != NULL)
+		aml_pg_json_own(doc);
+	if (doc == NULL || !json_object_is_type(doc, json_type_object) ||
+		!json_object_object_get_ex(doc, "tables", &t) || !aml_fed_is_string_array(t))
+		return NULL;
+	tables = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json_object_to_json_string(t))));
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(version ? version : "");
+	values[2] = JsonbPGetDatum(tables);
+	aml_act_as_owner_of(&a, "nodes");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("UPDATE automl.nodes SET last_seen = pg_catalog.clock_timestamp(), version = $2, tables = $3 "
+							  "WHERE name OPERATOR(pg_catalog.=) $1",
+							  3, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not write automl.nodes");
+	SPI_finish();
+	aml_act_end(&a);
+	return tables;
+}
+
+/*
  * automl_node_add(name, server): register a postgres_fdw foreign server as a
  * federation node, then ask it for its version and tables (a node that does
  * not answer is added with a WARNING).
@@ -346,26 +388,7 @@ automl_node_add(PG_FUNCTION_ARGS)
 
 		aml_fed_round(c, "SELECT automl.node_info()", 0, NULL, NULL, NULL);
 		if (aml_fed_answered(&c->nodes[0]))
-		{
-			Oid			t2[3] = {TEXTOID, TEXTOID, JSONBOID};
-			Datum		v2[3];
-			Jsonb	   *doc = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-																 CStringGetDatum(c->nodes[0].result)));
-
-			v2[0] = values[0];
-			v2[1] = CStringGetTextDatum(c->nodes[0].version ? c->nodes[0].version : "");
-			v2[2] = JsonbPGetDatum(doc);
-			aml_act_as_owner_of(&a, "nodes");
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			if (SPI_execute_with_args("UPDATE automl.nodes SET last_seen = pg_catalog.now(), version = $2, "
-									  "tables = $3 OPERATOR(pg_catalog.->) 'tables' "
-									  "WHERE name OPERATOR(pg_catalog.=) $1",
-									  3, t2, v2, NULL, false, 0) != SPI_OK_UPDATE)
-				elog(ERROR, "could not write automl.nodes");
-			SPI_finish();
-			aml_act_end(&a);
-		}
+			aml_fed_node_record(name, c->nodes[0].version, c->nodes[0].result);
 		aml_fed_end(c);
 	}
 	PG_RETURN_VOID();

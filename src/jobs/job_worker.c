@@ -202,6 +202,7 @@ run_experiment_job(int attempt, Oid owner, const char *args_text)
 	char	   *query;
 	char	   *node;
 	char	   *strict;
+	ArrayType  *nodes;
 	Oid			nsp;
 	bool		isnull;
 
@@ -215,7 +216,10 @@ run_experiment_job(int attempt, Oid owner, const char *args_text)
 		if (SPI_execute_with_args("SELECT ($1 OPERATOR(pg_catalog.->) 'query')::pg_catalog.text,"
 								  " $1 OPERATOR(pg_catalog.->>) 'node', $1 OPERATOR(pg_catalog.->>) 'strict',"
 								  " (SELECT e.extnamespace FROM pg_catalog.pg_extension e"
-								  "   WHERE e.extname" EQ "'automl')",
+								  "   WHERE e.extname" EQ "'automl'),"
+								  " (SELECT pg_catalog.array_agg(x.v ORDER BY x.o)"
+								  "    FROM pg_catalog.jsonb_array_elements_text($1 OPERATOR(pg_catalog.->) 'nodes')"
+								  "         WITH ORDINALITY x(v, o))",
 								  1, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "reading the job's arguments failed");
 		query = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -226,6 +230,13 @@ run_experiment_job(int attempt, Oid owner, const char *args_text)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("job %lld has no experiment to run", (long long) my_job)));
+		{
+			bool		nodes_null;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &nodes_null);
+
+			/* over federation nodes: connected to with the owner's user mappings */
+			nodes = nodes_null ? NULL : DatumGetArrayTypePCopy(d);
+		}
 	}
 
 	/* the experiment works in temporary objects (its view, its folds): pg/security.h */
@@ -236,7 +247,7 @@ run_experiment_job(int attempt, Oid owner, const char *args_text)
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("job %lld was cancelled before it started", (long long) my_job)));
 	aml_woken_experiment_job(psprintf("%lld", (long long) my_job), node, query,
-							 strict != NULL && strcmp(strict, "true") == 0, nsp);
+							 strict != NULL && strcmp(strict, "true") == 0, nsp, nodes);
 	/* what the owner's work deferred runs now, as the owner, not at COMMIT as this worker */
 	if (SPI_execute("SET CONSTRAINTS ALL IMMEDIATE", false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "firing the job's deferred triggers failed");

@@ -3,7 +3,7 @@
  * initialisation.
  *
  *   automl_submit(<the arguments of automl_train>)   queue a job, return its id
- *   automl_submit_experiment(query, strict)          queue a Woken experiment
+ *   automl_submit_experiment(query, strict, nodes)   queue a Woken experiment
  *   automl_cancel(job_id, keep_best)                 cancel a queued or running job
  *   automl_wait(job_id, timeout)                     wait for a final state
  *
@@ -31,6 +31,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "foreign/foreign.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -206,12 +207,96 @@ automl_submit(PG_FUNCTION_ARGS)
 /* ------------------------------------------------------------ automl_submit_experiment */
 
 /*
- * automl_submit_experiment(query jsonb, strict boolean): the arguments of
- * automl_experiment, queued as a job of kind 'experiment'.  Like
- * automl_submit it refuses now what the job would fail on for want of
- * privileges (the target table); everything else about the query is the
- * job's to report, as automl_experiment reports it.  The node
- * (automl.node) is the submitter's, as for a synchronous call.
+ * The nodes of an experiment job as a JSON array (NULL: this server only).
+ * Refused now, as the job would refuse them: not a one-dimensional
+ * non-empty list of distinct names (22023, 22004, 42710), a node not in
+ * automl.nodes (42704), a node whose foreign server the submitter may not
+ * use (42501).  The connection itself (user mapping, password) is the
+ * job's, with the submitter's user mapping.
+ */
+static char *
+experiment_nodes(ArrayType *nodes, Oid caller)
+{
+	Datum	   *elems;
+	bool	   *enulls;
+	int			n;
+	StringInfoData s;
+
+	if (ARR_NDIM(nodes) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("automl_submit_experiment: nodes must be a one-dimensional array")));
+	deconstruct_array(nodes, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("automl_submit_experiment: nodes is empty"),
+				 errhint("Pass NULL for this server alone, or name nodes of automl.nodes ('local' is this server).")));
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '[');
+	for (int i = 0; i < n; i++)
+	{
+		char	   *name;
+
+		if (enulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("automl_submit_experiment: a node name is NULL")));
+		name = TextDatumGetCString(elems[i]);
+		for (int j = 0; j < i; j++)
+			if (!enulls[j] && strcmp(TextDatumGetCString(elems[j]), name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("automl_submit_experiment: node \"%s\" is named twice", name)));
+		if (strcmp(name, "local") != 0)
+		{
+			Oid			types[1] = {TEXTOID};
+			Datum		values[1] = {elems[i]};
+			char	   *server = NULL;
+			ForeignServer *fs;
+
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			if (SPI_execute_with_args("SELECT server::pg_catalog.text FROM automl.nodes WHERE name" EQ "$1",
+									  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+				elog(ERROR, "could not read automl.nodes");
+			if (SPI_processed == 1)
+			{
+				char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+				server = SPI_palloc(strlen(v) + 1);
+				strcpy(server, v);
+			}
+			SPI_finish();
+			if (server == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("federation node \"%s\" does not exist", name),
+						 errhint("Nodes are listed in automl.nodes; add one with automl_node_add(name, server), "
+								 "or write 'local' for this server.")));
+			fs = GetForeignServerByName(server, false);
+			if (pg_foreign_server_aclcheck(fs->serverid, caller, ACL_USAGE) != ACLCHECK_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("permission denied for foreign server %s of node \"%s\"", server, name),
+						 errdetail("A job runs with the privileges of the role that submits it.")));
+		}
+		if (i)
+			appendStringInfoString(&s, ", ");
+		escape_json(&s, name);
+	}
+	appendStringInfoChar(&s, ']');
+	return s.data;
+}
+
+/*
+ * automl_submit_experiment(query jsonb, strict boolean, nodes text[]): the
+ * arguments of automl_experiment, queued as a job of kind 'experiment'.
+ * Like automl_submit it refuses now what the job would fail on for want of
+ * privileges (the target table, the nodes' servers); everything else about
+ * the query is the job's to report, as automl_experiment reports it.  The
+ * node (automl.node) is the submitter's, as for a synchronous call.  With
+ * nodes, the job connects to them with the submitter's user mappings.
  */
 Datum
 automl_submit_experiment(PG_FUNCTION_ARGS)
@@ -261,6 +346,8 @@ automl_submit_experiment(PG_FUNCTION_ARGS)
 	appendStringInfo(&json, ", \"strict\": %s, \"node\": ",
 					 !PG_ARGISNULL(1) && PG_GETARG_BOOL(1) ? "true" : "false");
 	escape_json(&json, aml_woken_node());
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+		appendStringInfo(&json, ", \"nodes\": %s", experiment_nodes(PG_GETARG_ARRAYTYPE_P(2), caller));
 	appendStringInfoChar(&json, '}');
 	PG_RETURN_INT64(queue_job(caller, "experiment", json.data));
 }

@@ -455,7 +455,7 @@ automl_experiment(PG_FUNCTION_ARGS)
 
 void
 aml_woken_experiment_job(const char *job_id, const char *node, const char *query_text, bool strict,
-						 Oid ext_namespace)
+						 Oid ext_namespace, ArrayType *nodes)
 {
 	AmlWokenJob job;
 	json_object *q;
@@ -466,6 +466,12 @@ aml_woken_experiment_job(const char *job_id, const char *node, const char *query
 	aml_woken_job_init(&job, "experiment");
 	job.job_id = job_id;
 	job.node = node;
+	if (nodes != NULL)
+	{
+		/* over federation nodes, as automl_experiment(query, strict, nodes) */
+		job.fed_nodes = nodes;
+		job.fed_strict = strict;
+	}
 	/* the experiment's own errors are raised: they are the job's */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -151,8 +151,10 @@ void		aml_woken_fed_cross_validate(AmlWokenJob *job, const char *target, List *f
  * (the automl job id as text) on node.  An error of the experiment as a
  * whole is raised (the job fails with its SQLSTATE); with strict, an
  * algorithm's error too, else it is that algorithm's item, as in Woken.
+ * nodes (NULL: this server only): over federation nodes, as
+ * automl_experiment(query, strict, nodes).
  */
 void		aml_woken_experiment_job(const char *job_id, const char *node, const char *query_text,
-									 bool strict, Oid ext_namespace);
+									 bool strict, Oid ext_namespace, ArrayType *nodes);
 
 #endif
