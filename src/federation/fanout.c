@@ -325,7 +325,6 @@ collect(AmlFedCall *c, AmlFedNode *node)
 		}
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 1)
 		{
-			node->seen = true;
 			node->result = PQgetisnull(res, 0, 0) ? NULL : pstrdup(PQgetvalue(res, 0, 0));
 			PQclear(res);
 			continue;
@@ -451,46 +450,6 @@ aml_fed_leave(AmlFedCall *c, AmlFedNode *node)
 	node->result = NULL;
 }
 
-/*
- * last_seen of the remote nodes that answered a round of the call, where
- * that cannot harm the caller's work: not in a read-only transaction (a
- * standby, BEGIN READ ONLY: the write would fail the analysis), not under
- * REPEATABLE READ or SERIALIZABLE (a concurrent touch of the same row would
- * be a serialization failure of the analysis), not in parallel mode; and
- * SKIP LOCKED, so that it never waits for another transaction holding a
- * node's row (a concurrent call's touch, automl_node_remove): a node whose
- * row is busy keeps its time.  Written as the table's owner, in the caller's
- * transaction (it is lost if the caller rolls back).
- */
-static void
-touch_nodes(AmlFedCall *c)
-{
-	Datum	   *names = palloc(sizeof(Datum) * Max(c->n, 1));
-	int			n = 0;
-	AmlActAs	a;
-	Oid			types[1] = {TEXTARRAYOID};
-	Datum		values[1];
-
-	if (XactReadOnly || IsolationUsesXactSnapshot() || IsInParallelMode())
-		return;
-	for (int i = 0; i < c->n; i++)
-		if (!c->nodes[i].local && c->nodes[i].seen)
-			names[n++] = CStringGetTextDatum(c->nodes[i].name);
-	if (n == 0)
-		return;
-	values[0] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
-	aml_act_as_owner_of(&a, "nodes");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("UPDATE automl.nodes SET last_seen = pg_catalog.clock_timestamp() "
-							  "WHERE name OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT name FROM automl.nodes "
-							  "WHERE name OPERATOR(pg_catalog.=) ANY ($1) FOR UPDATE SKIP LOCKED))",
-							  1, types, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not write automl.nodes");
-	SPI_finish();
-	aml_act_end(&a);
-}
-
 void
 aml_fed_end(AmlFedCall *c)
 {
@@ -500,7 +459,6 @@ aml_fed_end(AmlFedCall *c)
 		close_node(&c->nodes[i], true);
 	c->open = false;
 	save_feedback(c);
-	touch_nodes(c);
 }
 
 /* automl_federation_feedback(): the feedback of this session's last federated call. */

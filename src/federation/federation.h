@@ -68,7 +68,6 @@ typedef struct AmlFedNode
 	char	   *result;			/* this round's answer (text) */
 	char	   *version;		/* server_version of the node */
 	double		ms;				/* this round's wall time */
-	bool		seen;			/* answered a round of this call (automl.nodes.last_seen) */
 } AmlFedNode;
 
 typedef struct AmlFedCall
@@ -109,9 +108,9 @@ void		aml_fed_feedback(AmlFedCall *c, AmlFedNode *node, bool failure, int sqlsta
 /* Leave a node out of the rest of the call, quietly (it said why already). */
 void		aml_fed_leave(AmlFedCall *c, AmlFedNode *node);
 /*
- * Close the connections; remember the feedback for automl_federation_feedback();
- * the remote nodes that answered get last_seen = now() in automl.nodes when
- * the transaction may write (see fanout.c).
+ * Close the connections; remember the feedback for automl_federation_feedback().
+ * (automl.nodes is not written: analyses are STABLE; automl_node_refresh
+ * moves last_seen.)
  */
 void		aml_fed_end(AmlFedCall *c);
 /* Live nodes with an answer this round. */
