@@ -35,6 +35,7 @@
 
 #include "federation/fed_json.h"
 #include "federation/federation.h"
+#include "pg/subxact.h"
 #include "pg/core_bridge.h"
 #include "pg/security.h"
 
@@ -86,6 +87,28 @@ list_nodes(const char *name, int *n)
 	return out;
 }
 
+typedef struct ConnCheck
+{
+	const RefreshNode *rn;
+	const ForeignServer *server;
+} ConnCheck;
+
+/* The node's connection options (arg: a ConnCheck): errors as aml_fed_begin's. */
+static void
+conn_options_check(void *arg)
+{
+	const ConnCheck *cc = arg;
+	AmlFedNode	node;
+	const char **kw;
+	const char **val;
+
+	memset(&node, 0, sizeof(node));
+	node.name = cc->rn->name;
+	node.serverid = cc->server->serverid;
+	node.server = cc->rn->server;
+	aml_fed_conn_options(&node, &kw, &val);
+}
+
 /*
  * What aml_fed_begin and the connection would refuse for this caller: the
  * server gone, no USAGE on it, no user mapping, a non-superuser's mapping
@@ -96,9 +119,9 @@ static char *
 check_usable(RefreshNode *rn, bool raise)
 {
 	ForeignServer *server = GetForeignServerByName(rn->server, true);
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	char	   *why = NULL;
+	ErrorData  *e;
+	ConnCheck	cc;
 
 	if (server == NULL)
 	{
@@ -117,53 +140,22 @@ check_usable(RefreshNode *rn, bool raise)
 					 errmsg("permission denied for foreign server %s of node \"%s\"", rn->server, rn->name)));
 		return psprintf("permission denied for foreign server %s", rn->server);
 	}
+	cc.rn = rn;
+	cc.server = server;
 	if (raise)
 	{
-		AmlFedNode	node;
-		const char **kw;
-		const char **val;
-
-		memset(&node, 0, sizeof(node));
-		node.name = rn->name;
-		node.serverid = server->serverid;
-		node.server = rn->server;
-		aml_fed_conn_options(&node, &kw, &val);
+		conn_options_check(&cc);
 		return NULL;
 	}
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	/* ended by another module's ereport: caught, except what belongs to the session */
+	e = aml_subxact_try(conn_options_check, &cc, true);
+	if (e != NULL)
 	{
-		AmlFedNode	node;
-		const char **kw;
-		const char **val;
-
-		memset(&node, 0, sizeof(node));
-		node.name = rn->name;
-		node.serverid = server->serverid;
-		node.server = rn->server;
-		aml_fed_conn_options(&node, &kw, &val);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *e;
-
-		MemoryContextSwitchTo(cxt);
-		e = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (e->sqlerrcode == ERRCODE_QUERY_CANCELED || e->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
-			e->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+		if (e->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
 			ReThrowError(e);
 		why = pstrdup(e->message);
 		FreeErrorData(e);
 	}
-	PG_END_TRY();
 	return why;
 }
 

@@ -56,6 +56,7 @@
 #include "jobs/jobs.h"
 #include "pg/progress.h"
 #include "pg/security.h"
+#include "pg/subxact.h"
 #include "pg/train_run.h"
 #include "pg/woken_job.h"
 
@@ -374,6 +375,12 @@ run_job(int attempt, Oid owner, const char *args_text)
 	end_xact();
 }
 
+static void
+insert_ended(void *arg)
+{
+	aml_train_run_insert_ended((const AmlRunEnded *) arg);
+}
+
 /*
  * The failed job's run, in a subtransaction: if it cannot be written, the
  * job's failure still is (a LOG line says why).
@@ -381,34 +388,15 @@ run_job(int attempt, Oid owner, const char *args_text)
 static bool
 record_run(const AmlRunEnded *ended)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool done = false;
+	ErrorData  *e = aml_subxact_try(insert_ended, (void *) ended, false);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		aml_train_run_insert_ended(ended);
-		ReleaseCurrentSubTransaction();
-		done = true;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *e;
-
-		MemoryContextSwitchTo(cxt);
-		e = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		ereport(LOG,
-				(errmsg("automl job %lld: its run could not be recorded: %s", (long long) my_job,
-						e->message ? e->message : "unknown error")));
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return done;
+	if (e == NULL)
+		return true;
+	ereport(LOG,
+			(errmsg("automl job %lld: its run could not be recorded: %s", (long long) my_job,
+					e->message ? e->message : "unknown error")));
+	FreeErrorData(e);
+	return false;
 }
 
 static void

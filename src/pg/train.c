@@ -54,6 +54,7 @@
 #include "pg/fit.h"
 #include "pg/model_store.h"
 #include "pg/progress.h"
+#include "pg/subxact.h"
 #include "pg/train_fit.h"
 #include "pg/train_run.h"
 #include "pg/training_data.h"
@@ -805,6 +806,21 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls)));
 }
 
+typedef struct TrainCall
+{
+	FunctionCallInfo fcinfo;
+	AmlRunStarted *run;
+	Datum		result;
+} TrainCall;
+
+static void
+train_call(void *arg)
+{
+	TrainCall  *call = arg;
+
+	call->result = train(call->fcinfo, call->run);
+}
+
 /*
  * automl_train: train() in an internal subtransaction, so that a call that
  * fails after its run started still leaves the run's end in automl.runs.
@@ -834,35 +850,20 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 Datum
 automl_train(PG_FUNCTION_ARGS)
 {
-	MemoryContext caller_cxt = CurrentMemoryContext;
-	ResourceOwner caller_owner = CurrentResourceOwner;
-	AmlRunStarted *run = palloc0(sizeof(AmlRunStarted));
-	volatile Datum result = (Datum) 0;
+	TrainCall	call;
+	ErrorData  *edata;
 
+	call.fcinfo = fcinfo;
+	call.run = palloc0(sizeof(AmlRunStarted));
+	call.result = (Datum) 0;
 	if (IsBackgroundWorker)
-		return train(fcinfo, run);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(caller_cxt);
-	PG_TRY();
+		return train(fcinfo, call.run);
+	/* a cancel is recorded too (as 'cancelled'): nothing is re-thrown before the recording */
+	edata = aml_subxact_try(train_call, &call, false);
+	if (edata != NULL)
 	{
-		result = train(fcinfo, run);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_cxt);
-		CurrentResourceOwner = caller_owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(caller_cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_cxt);
-		CurrentResourceOwner = caller_owner;
-		aml_train_run_record_error(run, edata);
+		aml_train_run_record_error(call.run, edata);
 		ReThrowError(edata);
 	}
-	PG_END_TRY();
-	return result;
+	return call.result;
 }

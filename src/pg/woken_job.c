@@ -30,6 +30,7 @@
 #include "pg/filter.h"
 #include "pg/security.h"
 #include "pg/woken.h"
+#include "pg/subxact.h"
 #include "pg/woken_job.h"
 
 void
@@ -112,13 +113,28 @@ aml_woken_job_init(AmlWokenJob *job, const char *code)
 	job->feedback = aml_pg_json_own(json_object_new_array());
 }
 
+typedef struct RunArgs
+{
+	AmlWokenJob *job;
+	json_object *q;
+	void		(*run) (AmlWokenJob *job, json_object *q);
+} RunArgs;
+
+static void
+run_connected(void *arg)
+{
+	RunArgs    *ra = arg;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ra->run(ra->job, ra->q);
+	SPI_finish();
+}
+
 void
 aml_woken_run_guarded(AmlWokenJob *job, void (*run) (AmlWokenJob *job, json_object *q), json_object *q,
 					  bool strict)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-
 	if (strict)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -127,37 +143,19 @@ aml_woken_run_guarded(AmlWokenJob *job, void (*run) (AmlWokenJob *job, json_obje
 		SPI_finish();
 		return;
 	}
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		run(job, q);
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+		RunArgs		ra = {job, q, run};
+		ErrorData  *edata = aml_subxact_try(run_connected, &ra, true);
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		job->error = edata->message;
-		job->data = NULL;
-		job->shape = "text/plain+error";
-		json_object_object_add(job->parameters, "sqlstate",
-							   json_object_new_string(unpack_sql_state(edata->sqlerrcode)));
+		if (edata != NULL)
+		{
+			job->error = edata->message;
+			job->data = NULL;
+			job->shape = "text/plain+error";
+			json_object_object_add(job->parameters, "sqlstate",
+								   json_object_new_string(unpack_sql_state(edata->sqlerrcode)));
+		}
 	}
-	PG_END_TRY();
 }
 
 json_object *
