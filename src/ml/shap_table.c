@@ -258,7 +258,12 @@ done:
 	return size;
 }
 
-/* Fills the tables of a planned tree (size doubles); false: out of memory. */
+/*
+ * Fills the tables of a planned tree (size doubles); false: out of memory.
+ * Per block: first each leaf's contributions for each of its 2^p patterns
+ * (the integrals, by quadrature), then per key the sum over the leaves of
+ * the row of the pattern the key gives each leaf.
+ */
 static bool
 fill_tree(const AmlShapForest *f, int t, FastTree *ft, const struct AmlShapFast *fast, long size)
 {
@@ -269,33 +274,87 @@ fill_tree(const AmlShapForest *f, int t, FastTree *ft, const struct AmlShapFast 
 				c[AML_SHAP_BLOCK_MAX_U],
 				F[AML_SHAP_BLOCK_MAX_U],
 				suf[AML_SHAP_BLOCK_MAX_U + 1];
+	double	   *leaf_rows = NULL;
+	int		   *leaf_u = AML_NEW_ARRAY(int, ft->feat_start[ft->n_leaves] + 1);	/* per leaf feature: its index in U */
+	long		leaf_cap = 0;
+	bool		ok = true;
 
 	ft->pattern = AML_NEW_ARRAY(double, size > 0 ? size : 1);
-	if (ft->pattern == NULL)
+	if (ft->pattern == NULL || leaf_u == NULL)
+	{
+		aml_free(leaf_u);
 		return false;
+	}
 	memset(ft->pattern, 0, sizeof(double) * (size_t) (size > 0 ? size : 1));
-	for (int b = 0; b < ft->n_blocks; b++)
+	for (int b = 0; b < ft->n_blocks && ok; b++)
 	{
 		const int  *U = ft->block_feat + ft->block_fstart[b];
 		int			u = ft->block_fstart[b + 1] - ft->block_fstart[b];
 		int			pb = ft->block_p[b];
 		int			first = ft->block_first[b];
 		int			nint = ft->block_nint[b];
+		long		need = 0,
+					at = 0;
 
+		for (int l = ft->block_leaf[b]; l < ft->block_leaf[b + 1]; l++)
+		{
+			int			p = ft->feat_start[l + 1] - ft->feat_start[l];
+
+			need += ((long) p * nv) << p;
+		}
+		if (need > leaf_cap)
+		{
+			aml_free(leaf_rows);
+			leaf_cap = need;
+			leaf_rows = AML_NEW_ARRAY(double, leaf_cap);
+			if (leaf_rows == NULL)
+			{
+				ok = false;
+				break;
+			}
+		}
+		/* each leaf's rows: 2^p patterns x (p x nv) values, in U's order */
+		for (int l = ft->block_leaf[b]; l < ft->block_leaf[b + 1]; l++)
+		{
+			int			fs = ft->feat_start[l];
+			int			p = ft->feat_start[l + 1] - fs;
+			const double *z = ft->z + fs;
+			const double *v = tr->value + (size_t) ft->leaf[l] * nout;
+
+			for (int k = 0; k < p; k++)
+				leaf_u[fs + k] = k < pb ? k : u_index(U, u, ft->feat[fs + k]);
+			for (uint32_t m = 0; p > 0 && m < (1u << p); m++)
+			{
+				double	   *row = leaf_rows + at + (long) m * p * nv;
+
+				for (int k = 0; k < p; k++)
+					o[k] = (m >> k) & 1;
+				aml_shap_leaf_integrals(fast, z, o, p, c, F, suf);
+				for (int k = 0; k < p; k++)
+				{
+					double		g = f->scale * (o[k] - z[k]) * c[k];
+
+					for (int r = 0; r < nv; r++)
+						row[(size_t) r * p + k] = g * v[r];
+				}
+			}
+			at += ((long) p * nv) << p;
+		}
+		/* per key: each leaf's pattern, and its row added to the block's */
 		for (uint32_t key = 0; key < (1u << (pb + nint)); key++)
 		{
 			double	   *row = ft->pattern + ft->block_off[b] + (long) key * u * nv;
 
+			at = 0;
 			for (int l = ft->block_leaf[b]; l < ft->block_leaf[b + 1]; l++)
 			{
 				int			fs = ft->feat_start[l];
 				int			p = ft->feat_start[l + 1] - fs;
-				const double *z = ft->z + fs;
-				const double *v = tr->value + (size_t) ft->leaf[l] * nout;
+				uint32_t	m = (key & ((1u << pb) - 1)) | (((1u << p) - 1) & ~((1u << pb) - 1));
+				const int  *uj = leaf_u + fs;
+				const double *lr;
 
-				/* the leaf's pattern under this key */
-				for (int k = 0; k < p; k++)
-					o[k] = k < pb ? (key >> k) & 1 : 1;
+				/* the leaf's pattern: the key's bits above the block, its conditions inside */
 				for (int s = ft->step_start[l]; s < ft->step_start[l + 1]; s++)
 				{
 					uint64_t	st = ft->step[s];
@@ -303,24 +362,19 @@ fill_tree(const AmlShapForest *f, int t, FastTree *ft, const struct AmlShapFast 
 
 					if (i >= first && i < first + nint &&
 						((key >> (pb + i - first)) & 1) != (st & 1))
-						o[(uint32_t) st >> 1] = 0;
+						m &= ~(1u << ((uint32_t) st >> 1));
 				}
-				aml_shap_leaf_integrals(fast, z, o, p, c, F, suf);
-				for (int k = 0; k < p; k++)
-				{
-					double		g = f->scale * (o[k] - z[k]) * c[k];
-					int			j = k < pb ? k : u_index(U, u, ft->feat[fs + k]);
-
-					if (nv == 1)
-						row[j] += g * v[0];
-					else
-						for (int r = 0; r < nv; r++)
-							row[(size_t) r * u + j] += g * v[r];
-				}
+				lr = leaf_rows + at + (long) m * p * nv;
+				for (int r = 0; r < nv; r++)
+					for (int k = 0; k < p; k++)
+						row[(size_t) r * u + uj[k]] += lr[(size_t) r * p + k];
+				at += ((long) p * nv) << p;
 			}
 		}
 	}
-	return true;
+	aml_free(leaf_rows);
+	aml_free(leaf_u);
+	return ok;
 }
 
 static const long *sort_sizes;
