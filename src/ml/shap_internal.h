@@ -142,8 +142,8 @@ void		aml_shap_pattern_free(FastTree *ft);
 /*
  * Adds tree ft's contributions at x by its pattern tables to acc:
  * AML_SHAP_ACCUMULATORS copies of phi (K outputs x n features) one after
- * the other, whose sum is the explanation; work: n_internal + n_leaves +
- * 2 (n_internal / 64 + 2) uint32_t of scratch, 8-byte aligned.
+ * the other, whose sum is the explanation; work: 3 (n_internal + n_leaves) +
+ * 2 (n_internal / 64) + 8 uint32_t of scratch, 8-byte aligned.
  */
 void		aml_shap_pattern_explain_tree(const FastTree *ft, int n, int K, const double *x,
 										  double *acc, uint32_t *work);

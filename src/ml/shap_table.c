@@ -449,6 +449,7 @@ aml_shap_pattern_explain_tree(const FastTree *ft, int n, int K, const double *x,
 	int			words = (ft->n_internal + 63) / 64;
 	uint64_t   *dir = (uint64_t *) work;	/* bit i: x goes left at internal node i */
 	uint32_t   *slot = work + 2 * (size_t) words + 2;
+	long	   *row_at = (long *) (slot + 2 * ((ft->n_internal + ft->n_leaves + 1) / 2) + 2);
 	int			nv = ft->nv;
 
 	/* which way x goes at every internal node */
@@ -480,18 +481,18 @@ aml_shap_pattern_explain_tree(const FastTree *ft, int n, int K, const double *x,
 		slot[ft->top_child[2 * tn]] = left ? m : off;
 		slot[ft->top_child[2 * tn + 1]] = left ? off : m;
 	}
+	/*
+	 * every block's row first, fetched ahead of the additions (the tables
+	 * rarely fit the caches: let the loads overlap); row_at reuses slot[]
+	 * past the nodes
+	 */
 	for (int b = 0; b < ft->n_blocks; b++)
 	{
 		int			pb = ft->block_p[b];
 		int			first = ft->block_first[b];
 		int			nint = ft->block_nint[b];
-		int			fs = ft->block_fstart[b];
-		int			u = ft->block_fstart[b + 1] - fs;
-		const int  *U = ft->block_feat + fs;
+		int			u = ft->block_fstart[b + 1] - ft->block_fstart[b];
 		uint32_t	key = slot[ft->block_root[b]] & ((1u << pb) - 1);
-		const double *row;
-		/* blocks take turns at the AML_SHAP_ACCUMULATORS copies */
-		double	   *ph = acc + (size_t) (b % AML_SHAP_ACCUMULATORS) * K * n;
 
 		/* the block's internal nodes are consecutive in preorder: their bits, at most 20 */
 		if (nint > 0)
@@ -502,7 +503,18 @@ aml_shap_pattern_explain_tree(const FastTree *ft, int n, int K, const double *x,
 				d |= dir[(first >> 6) + 1] << (64 - (first & 63));
 			key |= (uint32_t) (d & ((1ull << nint) - 1)) << pb;
 		}
-		row = ft->pattern + ft->block_off[b] + (long) key * u * nv;
+		row_at[b] = ft->block_off[b] + (long) key * u * nv;
+		__builtin_prefetch(ft->pattern + row_at[b]);
+	}
+	for (int b = 0; b < ft->n_blocks; b++)
+	{
+		int			fs = ft->block_fstart[b];
+		int			u = ft->block_fstart[b + 1] - fs;
+		const int  *U = ft->block_feat + fs;
+		const double *row = ft->pattern + row_at[b];
+		/* blocks take turns at the AML_SHAP_ACCUMULATORS copies */
+		double	   *ph = acc + (size_t) (b % AML_SHAP_ACCUMULATORS) * K * n;
+
 		if (nv == 1)
 		{
 			ph += (size_t) ft->out_base * n;
