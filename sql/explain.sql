@@ -96,6 +96,15 @@ FROM automl_feature_importance(:forest) LIMIT 3;
 SELECT feature, importance > 0 AS matters
 FROM automl_feature_importance(:gb, 'permutation', 'bench.iris', n_repeats => 3) ORDER BY feature;
 
+-- in the target list (a set-returning function outside FROM): the same rows, the same order
+SELECT (e).feature, (e).value, round((e).contribution::numeric, 6) AS contribution
+FROM (SELECT automl_explain(:forest, h, top_n => 3) AS e FROM bench.boston h WHERE h.crim = 0.00632) x;
+SELECT a = b AS same_rows, cardinality(a) AS n
+FROM (SELECT array_agg(x::text) AS a
+      FROM (SELECT automl_explain(:forest, h) AS x FROM (SELECT * FROM bench.boston ORDER BY crim LIMIT 5) h) t) a,
+     (SELECT array_agg(e::text) AS b
+      FROM (SELECT * FROM bench.boston ORDER BY crim LIMIT 5) h, automl_explain(:forest, h) e) b;
+
 -- bad input
 SELECT * FROM automl_explain(:forest, ROW(1, 2)::record);
 CREATE TEMP TABLE houses AS SELECT * FROM bench.boston LIMIT 2;

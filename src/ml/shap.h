@@ -83,11 +83,26 @@ void		aml_shap_forest_set_covers(AmlShapForest *f, const double *covers);
  */
 AmlStatus	aml_shap_forest_prepare(AmlShapForest *f, AmlError *err);
 /*
- * Doubles of H tables (shap_fast.c) one prepared forest may hold (default
- * 4 Mi = 32 MB); leaves without one compute the same numbers by quadrature.
+ * Doubles of H tables (shap_fast.c) one prepared forest may hold for the
+ * trees without pattern tables (default 4 Mi = 32 MB); leaves without one
+ * compute the same numbers by quadrature.
  * Tests set it to 0 to exercise that path.
  */
 extern long aml_shap_table_budget;
+/*
+ * Doubles of pattern tables (shap_table.c) one prepared forest may hold:
+ * trees whose tables fit get them, smallest first; default 4 Mi doubles =
+ * 32 MB (a 100-tree forest of depth 6 needs at most 2.5 Mi).  Tests set it
+ * to 0 to exercise the other paths.
+ */
+#define AML_SHAP_PATTERN_BUDGET_DEFAULT (4L << 20)
+extern long aml_shap_pattern_budget;
+/*
+ * Largest height of the subtrees whose leaves share one table (0: a table
+ * per leaf); lowered while the tables do not fit.  Tests vary it.
+ */
+#define AML_SHAP_BLOCK_HEIGHT_DEFAULT 3
+extern int	aml_shap_block_height;
 /* Doubles of workspace aml_shap_forest_explain (and aml_shap_tree_explain) need. */
 long		aml_shap_forest_workspace(const AmlShapForest *f);
 /*

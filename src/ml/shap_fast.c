@@ -22,7 +22,10 @@
  * prod_{k in A} (t + (1 - t) z_k) dt (= sum over S subset of A of
  * |S|! (p - |S| - 1)! / p! * Z(A \ S)).
  *
- * Two ways to the numbers, chosen per leaf when the forest is prepared:
+ * Trees whose pattern tables fit aml_shap_pattern_budget take the faster
+ * route of shap_table.c (per leaf, the contributions for every pattern o).
+ * For the others, two ways to the numbers, chosen per leaf when the forest
+ * is prepared:
  *   - H table: H(A) for every subset A of P (2^p doubles), for leaves with
  *     p <= AML_SHAP_TABLE_MAX_P, smallest p first while the forest's tables
  *     stay within aml_shap_table_budget doubles; a row then costs O(p);
@@ -34,9 +37,10 @@
  * leaf is visited for every row (its value reaches the features on its path
  * unless the path's weight is zero), against one path for a prediction.
  *
- * Prepared once per explainer (aml_shap_forest_prepare): the split nodes in
- * preorder arrays, per leaf its path steps (split index, index of the
- * feature in P, side), P with z, the H tables, and the forest's base values
+ * Prepared once per explainer (aml_shap_forest_prepare; the backend keeps
+ * the explainer in its model cache): the split nodes in preorder arrays,
+ * per leaf its path steps (split index, index of the feature in P, side), P
+ * with z, the pattern or H tables, and the forest's base values
  * E[out] = offset + scale * sum_l val_l * prod_k z_k.
  */
 #include "ml/shap.h"
@@ -56,33 +60,6 @@ long		aml_shap_table_budget = 4L << 20;
 #define M_PI 3.14159265358979323846
 #endif
 
-typedef struct FastTree
-{
-	int			n_internal;
-	int			n_leaves;
-	int		   *in_feature;		/* per internal node (preorder): split feature */
-	double	   *in_threshold;
-	unsigned char *in_missing_left;
-	int		   *leaf;			/* node of each leaf */
-	int		   *step_start;		/* n_leaves + 1: each leaf's path nodes */
-	uint64_t   *step;			/* internal index << 32 | index of its feature in P << 1 | goes left */
-	int		   *feat_start;		/* n_leaves + 1: each leaf's distinct features */
-	int		   *feat;
-	double	   *z;
-	long	   *table_start;	/* per leaf: its H table in `table`, or -1 */
-	double	   *table;
-} FastTree;
-
-struct AmlShapFast
-{
-	int			n_trees;
-	FastTree   *trees;
-	int			max_q;
-	double	   *gl_t;			/* row Q (1..max_q) at Q * max_q: the Q nodes on [0, 1] */
-	double	   *gl_w;			/* their weights (summing to 1) */
-	double	   *base;			/* n_outputs */
-};
-
 static void
 fast_tree_free(FastTree *t)
 {
@@ -97,6 +74,7 @@ fast_tree_free(FastTree *t)
 	aml_free(t->z);
 	aml_free(t->table_start);
 	aml_free(t->table);
+	aml_shap_pattern_free(t);
 }
 
 void
@@ -352,7 +330,7 @@ table_cap(const struct AmlShapFast *fast)
 	{
 		const FastTree *ft = &fast->trees[t];
 
-		for (int l = 0; l < ft->n_leaves; l++)
+		for (int l = 0; l < ft->n_leaves && ft->pattern == NULL; l++)
 		{
 			int			p = ft->feat_start[l + 1] - ft->feat_start[l];
 
@@ -391,7 +369,7 @@ prepare_tables(struct AmlShapFast *fast, int cap)
 		{
 			int			p = ft->feat_start[l + 1] - ft->feat_start[l];
 
-			ft->table_start[l] = p >= 1 && p <= cap ? size : -1;
+			ft->table_start[l] = p >= 1 && p <= cap && ft->pattern == NULL ? size : -1;
 			if (ft->table_start[l] >= 0)
 				size += 1L << p;
 		}
@@ -442,7 +420,7 @@ aml_shap_forest_prepare(AmlShapForest *f, AmlError *err)
 	for (int Q = 1; Q <= fast->max_q; Q++)
 		gauss_legendre(Q, fast->gl_t + (size_t) Q * fast->max_q,
 					   fast->gl_w + (size_t) Q * fast->max_q);
-	if (!prepare_tables(fast, table_cap(fast)))
+	if (!aml_shap_pattern_prepare(f, fast) || !prepare_tables(fast, table_cap(fast)))
 	{
 		aml_shap_fast_free(fast);
 		return aml_error_nomem(err, "an explanation of trees");
@@ -487,9 +465,15 @@ aml_shap_forest_workspace(const AmlShapForest *f)
 		if (f->trees[t].n_nodes > nodes)
 			nodes = f->trees[t].n_nodes;
 	}
-	/* directions (one byte per node), o, c, F, suffix; or the recursive reference's paths */
+	/*
+	 * directions (one byte per node) or patterns (four bytes per node) and
+	 * leaf rows (eight bytes per node) of the pattern path, o, c,
+	 * F, suffix, the pattern path's accumulators; or the recursive
+	 * reference's paths
+	 */
 	{
-		long		fast = (nodes + 7) / 8 + 4 * (long) (depth + 2);
+		long		fast = 2 * nodes + 4 + 4 * (long) (depth + 2) +
+			(long) AML_SHAP_ACCUMULATORS * f->n_outputs * f->n_features;
 		long		recursive = aml_shap_path_workspace(depth);
 
 		return fast > recursive ? fast : recursive;
@@ -509,7 +493,8 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 	double	   *o,
 			   *c,
 			   *F,
-			   *suf;
+			   *suf,
+			   *acc;
 
 	if (fast == NULL)
 	{
@@ -527,11 +512,13 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 			nodes = f->trees[t].n_nodes;
 	}
 	dir = (unsigned char *) work;
-	o = work + (nodes + 7) / 8;
+	o = work + 2 * nodes + 4;
 	c = o + max_depth + 2;
 	F = c + max_depth + 2;
 	suf = F + max_depth + 2;
+	acc = suf + max_depth + 2;
 	memset(phi, 0, sizeof(double) * (size_t) n * K);
+	memset(acc, 0, sizeof(double) * AML_SHAP_ACCUMULATORS * (size_t) n * K);
 	memcpy(base, fast->base, sizeof(double) * K);
 	for (int t = 0; t < f->n_trees; t++)
 	{
@@ -540,6 +527,11 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 		int			out = f->tree_output[t];
 		int			nout = tr->n_outputs;
 
+		if (ft->pattern != NULL)
+		{
+			aml_shap_pattern_explain_tree(ft, n, K, x, acc, (uint32_t *) work);
+			continue;
+		}
 		/* where x goes at every internal node */
 		for (int i = 0; i < ft->n_internal; i++)
 		{
@@ -553,9 +545,6 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 			int			p = ft->feat_start[l + 1] - fs;
 			const double *z = ft->z + fs;
 			const double *v;
-			const double *gt,
-					   *gw;
-			int			Q;
 
 			if (p == 0)
 				continue;
@@ -598,29 +587,7 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 				if (dir[st >> 32] != (st & 1))
 					o[(uint32_t) st >> 1] = 0;
 			}
-			for (int k = 0; k < p; k++)
-				c[k] = 0;
-			Q = (p + 1) / 2;
-			gt = fast->gl_t + (size_t) Q * fast->max_q;
-			gw = fast->gl_w + (size_t) Q * fast->max_q;
-			for (int q = 0; q < Q; q++)
-			{
-				double		T = gt[q];
-				double		U = 1 - T;
-				double		pre = 1;
-
-				for (int k = 0; k < p; k++)
-					F[k] = U * z[k] + T * o[k];
-				/* suf[k] = w * prod_{m >= k} F[m] */
-				suf[p] = gw[q];
-				for (int k = p - 1; k > 0; k--)
-					suf[k] = suf[k + 1] * F[k];
-				for (int k = 0; k < p; k++)
-				{
-					c[k] += pre * suf[k + 1];
-					pre *= F[k];
-				}
-			}
+			aml_shap_leaf_integrals(fast, z, o, p, c, F, suf);
 			for (int k = 0; k < p; k++)
 			{
 				double		g = f->scale * (o[k] - z[k]) * c[k];
@@ -636,4 +603,7 @@ aml_shap_forest_explain(const AmlShapForest *f, const double *x, double *phi, do
 			}
 		}
 	}
+	for (int a = 0; a < AML_SHAP_ACCUMULATORS; a++)
+		for (size_t i = 0; i < (size_t) n * K; i++)
+			phi[i] += acc[(size_t) a * n * K + i];
 }

@@ -18,11 +18,13 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/typcache.h"
@@ -46,6 +48,7 @@ typedef struct ExplainCall
 	uint64		generation;
 	ModelEntry *entry;
 	MemoryContext mcxt;			/* bindings; reset on rebinding */
+	TupleDesc	resdesc;		/* the result row's descriptor (the call site's) */
 	AmlExplainer *explainer;	/* the model cache entry's */
 	int			samples;
 	/* the row type */
@@ -55,6 +58,7 @@ typedef struct ExplainCall
 	int		   *source;			/* per input: attribute index */
 	AmlSourceColumn *cols;
 	FmgrInfo   *outfn;			/* per input: the column's output function */
+	bool	   *is_float8;		/* per input: a float8 column (text without a cstring) */
 	TupleDesc	rowdesc;		/* a copy of the row type's descriptor */
 	Datum	   *values;			/* per attribute of the row */
 	bool	   *nulls;
@@ -64,6 +68,8 @@ typedef struct ExplainCall
 	double	   *base;
 	double	   *out;
 	int		   *order;
+	double	   *magnitude;		/* per input: |contribution|, NaN last */
+	Datum	   *value_text;		/* per input: this row's value as text, 0 until needed */
 } ExplainCall;
 
 static void
@@ -84,19 +90,59 @@ refuse_clustering(const ModelEntry *entry, int64 model_id)
 				 errhint("Use automl_kmeans_centers() to see what sets its clusters apart.")));
 }
 
-/* A current explainer for model_id on this call site. */
+/* The call site's state: created on its first call, with the result's descriptor. */
 static ExplainCall *
-explain_call_for(FunctionCallInfo fcinfo, int64 model_id)
+call_site(FunctionCallInfo fcinfo)
 {
 	ExplainCall *call = (ExplainCall *) fcinfo->flinfo->fn_extra;
 
 	if (call == NULL)
 	{
-		call = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ExplainCall));
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	desc;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		call = palloc0(sizeof(ExplainCall));
+		call->resdesc = CreateTupleDescCopy(desc);
 		call->mcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "automl explain",
 										   ALLOCSET_DEFAULT_SIZES);
 		fcinfo->flinfo->fn_extra = call;
+		MemoryContextSwitchTo(old);
 	}
+	return call;
+}
+
+/*
+ * The call's result: a tuplestore, as InitMaterializedSRF makes, but with
+ * a copy of the call site's descriptor (the executor frees the one it is
+ * handed) instead of looking the function's result type up at every call.
+ */
+static void
+begin_result(FunctionCallInfo fcinfo, ExplainCall *call)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext old;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(call->resdesc);
+	MemoryContextSwitchTo(old);
+}
+
+/* A current explainer for model_id on this call site. */
+static ExplainCall *
+explain_call_for(FunctionCallInfo fcinfo, int64 model_id)
+{
+	ExplainCall *call = call_site(fcinfo);
+
 	if (call->entry == NULL || call->model_id != model_id || call->role != GetUserId() ||
 		call->generation != aml_model_cache_generation() ||
 		call->samples != aml_guc_explain_samples)
@@ -139,6 +185,7 @@ bind_row(ExplainCall *call, HeapTupleHeader row)
 	call->source = palloc(sizeof(int) * Max(n, 1));
 	call->cols = palloc0(sizeof(AmlSourceColumn) * Max(n, 1));
 	call->outfn = palloc0(sizeof(FmgrInfo) * Max(n, 1));
+	call->is_float8 = palloc0(sizeof(bool) * Max(n, 1));
 	for (int k = 0; k < n; k++)
 	{
 		const AmlInputColumn *in = &schema->inputs[k];
@@ -179,6 +226,7 @@ bind_row(ExplainCall *call, HeapTupleHeader row)
 		}
 		getTypeOutputInfo(typid, &outfunc, &varlena);
 		fmgr_info_cxt(outfunc, &call->outfn[k], call->mcxt);
+		call->is_float8[k] = typid == FLOAT8OID;
 		call->source[k] = found;
 	}
 	call->rowdesc = CreateTupleDescCopy(desc);
@@ -193,6 +241,8 @@ bind_row(ExplainCall *call, HeapTupleHeader row)
 	call->base = palloc(sizeof(double) * K);
 	call->out = palloc(sizeof(double) * K);
 	call->order = palloc(sizeof(int) * Max(n, 1));
+	call->magnitude = palloc(sizeof(double) * Max(n, 1));
+	call->value_text = palloc(sizeof(Datum) * Max(n, 1));
 	call->tuptype = tuptype;
 	call->tuptypmod = tuptypmod;
 	MemoryContextSwitchTo(old);
@@ -200,6 +250,58 @@ bind_row(ExplainCall *call, HeapTupleHeader row)
 }
 
 static const double *sort_key;
+static int	by_magnitude(const void *a, const void *b);
+
+/*
+ * Orders the n inputs by |contribution| (magnitude, NaN as -1), largest
+ * first, ties by position: insertion sort for the usual few columns.
+ */
+static void
+order_inputs(ExplainCall *call, const double *phi, int n)
+{
+	double	   *mag = call->magnitude;
+	int		   *order = call->order;
+
+	for (int k = 0; k < n; k++)
+	{
+		mag[k] = isnan(phi[k]) ? -1 : fabs(phi[k]);
+		order[k] = k;
+	}
+	if (n > 64)
+	{
+		sort_key = phi;
+		qsort(order, n, sizeof(int), by_magnitude);
+		return;
+	}
+	for (int i = 1; i < n; i++)
+	{
+		int			k = order[i];
+		int			j = i;
+
+		/* earlier positions stay first among equal magnitudes: stable */
+		while (j > 0 && mag[order[j - 1]] < mag[k])
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = k;
+	}
+}
+
+/* Input k's value in this row as text (float8 without the cstring detour). */
+static Datum
+value_as_text(ExplainCall *call, int k, Datum value)
+{
+	if (call->is_float8[k] && extra_float_digits > 0 && isfinite(DatumGetFloat8(value)))
+	{
+		text	   *t = palloc(VARHDRSZ + DOUBLE_SHORTEST_DECIMAL_LEN);
+		int			len = double_to_shortest_decimal_buf(DatumGetFloat8(value), VARDATA(t));
+
+		SET_VARSIZE(t, VARHDRSZ + len);
+		return PointerGetDatum(t);
+	}
+	return CStringGetTextDatum(OutputFunctionCall(&call->outfn[k], value));
+}
 
 static int
 by_magnitude(const void *a, const void *b)
@@ -239,7 +341,7 @@ automl_explain(PG_FUNCTION_ARGS)
 					 errmsg("top_n must be positive, not %d", top_n),
 					 errhint("Pass NULL for every feature.")));
 	}
-	InitMaterializedSRF(fcinfo, 0);
+	begin_result(fcinfo, call_site(fcinfo));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	call = explain_call_for(fcinfo, PG_GETARG_INT64(0));
@@ -290,6 +392,8 @@ automl_explain(PG_FUNCTION_ARGS)
 	if (st != AML_OK)
 		raise_core(&err);
 
+	for (int k = 0; k < call->n_inputs; k++)
+		call->value_text[k] = (Datum) 0;
 	for (int r = 0; r < K; r++)
 	{
 		int			c = aml_explainer_output_class(call->explainer, r);
@@ -305,10 +409,8 @@ automl_explain(PG_FUNCTION_ARGS)
 		v[2] = Float8GetDatum(call->base[r]);
 		v[3] = cls;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
-		for (int k = 0; k < call->n_inputs; k++)
-			call->order[k] = k;
 		sort_key = call->phi + (size_t) r * call->n_inputs;
-		qsort(call->order, call->n_inputs, sizeof(int), by_magnitude);
+		order_inputs(call, sort_key, call->n_inputs);
 		shown = top_n > 0 && top_n < call->n_inputs ? top_n : call->n_inputs;
 		for (int i = 0; i < shown; i++)
 		{
@@ -317,8 +419,9 @@ automl_explain(PG_FUNCTION_ARGS)
 
 			v[0] = call->name_text[k];
 			nl[1] = nulls[a];
-			v[1] = nulls[a] ? (Datum) 0
-				: CStringGetTextDatum(OutputFunctionCall(&call->outfn[k], values[a]));
+			if (!nulls[a] && call->value_text[k] == (Datum) 0)
+				call->value_text[k] = value_as_text(call, k, values[a]);
+			v[1] = call->value_text[k];
 			v[2] = Float8GetDatum(sort_key[k]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
 		}

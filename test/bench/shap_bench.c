@@ -56,6 +56,10 @@ main(void)
 
 	if (getenv("SHAP_TABLE_BUDGET"))
 		aml_shap_table_budget = atol(getenv("SHAP_TABLE_BUDGET"));
+	if (getenv("SHAP_PATTERN_BUDGET"))
+		aml_shap_pattern_budget = atol(getenv("SHAP_PATTERN_BUDGET"));
+	if (getenv("SHAP_BLOCK_HEIGHT"))
+		aml_shap_block_height = atoi(getenv("SHAP_BLOCK_HEIGHT"));
 	aml_rng_seed(&rng, 7);
 	for (int i = 0; i < n; i++)
 	{

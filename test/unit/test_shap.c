@@ -61,6 +61,9 @@ signal(const AmlMatrix *X, int i)
 	return a * b - 2 * c + (AML_AT(X, i, X->cols - 1) > 2);
 }
 
+/* Whether the last fast_tree() used pattern tables (shap_table.c). */
+static bool used_patterns;
+
 /* phi (n_outputs x M) of tree t alone, by the product's algorithm. */
 static void
 fast_tree(const AmlShapTree *t, int M, const double *x, double *phi, double *base)
@@ -80,6 +83,7 @@ fast_tree(const AmlShapTree *t, int M, const double *x, double *phi, double *bas
 	one.offset = offset;
 	one.scale = 1;
 	CHECK_OK(aml_shap_forest_prepare(&one, &err), &err);
+	used_patterns = one.fast->trees[0].pattern != NULL;
 	work = AML_NEW_ARRAY(double, aml_shap_forest_workspace(&one));
 	aml_shap_forest_explain(&one, x, phi, base, work);
 	aml_free(work);
@@ -142,18 +146,85 @@ check_trees(const char *type_name, AmlTask task, int M, const char *params, bool
 				CHECK_MSG(fabs(phi[k] - ref[k]) <= 1e-12 * fmax(1, fabs(ref[k])),
 						  "%s tree %d row %d: TreeSHAP %.17g, brute force %.17g", type_name, t, i,
 						  phi[k], ref[k]);
-			for (int b = 0; b < 2; b++)
+			for (int b = 0; b < 6; b++)
 			{
-				aml_shap_table_budget = b == 0 ? 4L << 20 : 0;
+				static const char *const way[6] = {
+					"pattern tables per leaf", "pattern tables, subtrees of height 1",
+					"pattern tables, subtrees of height 2", "pattern tables, subtrees of height 3",
+				"H tables", "quadrature"};
+
+				aml_shap_pattern_budget = b < 4 ? AML_SHAP_PATTERN_BUDGET_DEFAULT : 0;
+				aml_shap_block_height = b < 4 ? b : AML_SHAP_BLOCK_HEIGHT_DEFAULT;
+				aml_shap_table_budget = b <= 4 ? 4L << 20 : 0;
 				fast_tree(tr, M, x, phi, fbase);
+				CHECK_MSG(used_patterns == (b < 4), "%s tree %d: pattern tables %s", type_name, t,
+						  used_patterns ? "used" : "not used");
 				for (int k = 0; k < M * tr->n_outputs; k++)
 					CHECK_MSG(fabs(phi[k] - ref[k]) <= 1e-12 * fmax(1, fabs(ref[k])),
 							  "%s tree %d row %d: leaf-wise TreeSHAP (%s) %.17g, brute force %.17g",
-							  type_name, t, i, b == 0 ? "H tables" : "quadrature", phi[k], ref[k]);
+							  type_name, t, i, way[b], phi[k], ref[k]);
 			}
+			aml_shap_pattern_budget = AML_SHAP_PATTERN_BUDGET_DEFAULT;
+			aml_shap_block_height = AML_SHAP_BLOCK_HEIGHT_DEFAULT;
 			aml_shap_table_budget = 4L << 20;
 			checked++;
 		}
+	}
+	/*
+	 * whole model with pattern tables for some trees only (about half the
+	 * forest's tables), the others by H tables or quadrature: the same
+	 * contributions as with pattern tables everywhere (1e-12)
+	 */
+	{
+		long		all_size = 0;
+		int			with = 0;
+		double		full[8 * 3],
+					mixed[8 * 3],
+					b1[3];
+
+		for (int t = 0; t < f->n_trees; t++)
+			for (int l = 0; l < f->fast->trees[t].n_leaves; l++)
+			{
+				const FastTree *ft = &f->fast->trees[t];
+				int			q = ft->feat_start[l + 1] - ft->feat_start[l];
+
+				all_size += ((long) q << q) *
+					(f->tree_output[t] < 0 ? f->trees[t].n_outputs : 1);
+			}
+		for (int mode = 0; mode < 2; mode++)
+		{
+			/* leaves' tables (the subtrees' do not fit), for about half the trees */
+			aml_shap_pattern_budget = all_size / 2;
+			aml_shap_table_budget = mode == 0 ? 4L << 20 : 0;
+			CHECK_OK(aml_shap_forest_prepare(f, &err), &err);
+			aml_shap_pattern_budget = AML_SHAP_PATTERN_BUDGET_DEFAULT;
+			aml_shap_table_budget = 4L << 20;
+			with = 0;
+			for (int t = 0; t < f->n_trees; t++)
+				with += f->fast->trees[t].pattern != NULL;
+			CHECK_MSG(f->n_trees == 1 ? with == 0 : with > 0 && with < f->n_trees,
+					  "%s: %d of %d trees with pattern tables", type_name, with, f->n_trees);
+			for (int i = 0; i < n; i += 3)
+			{
+				struct AmlShapFast *mine = f->fast;
+
+				for (int j = 0; j < M; j++)
+					x[j] = AML_AT(X, i, j);
+				aml_shap_forest_explain(f, x, mixed, b1, work);
+				f->fast = NULL;
+				CHECK_OK(aml_shap_forest_prepare(f, &err), &err);
+				aml_shap_forest_explain(f, x, full, fbase, work);
+				aml_shap_fast_free(f->fast);
+				f->fast = mine;
+				for (int k = 0; k < M * f->n_outputs; k++)
+					CHECK_MSG(fabs(mixed[k] - full[k]) <= 1e-12 * fmax(1, fabs(full[k])),
+							  "%s row %d: some pattern tables %.17g, all %.17g", type_name, i,
+							  mixed[k], full[k]);
+				for (int k = 0; k < f->n_outputs; k++)
+					CHECK(b1[k] == fbase[k]);
+			}
+		}
+		CHECK_OK(aml_shap_forest_prepare(f, &err), &err);
 	}
 	/* whole model: base + sum phi = output */
 	{
@@ -296,13 +367,18 @@ test_random_trees(void)
 	AmlRng		rng;
 	int			trees = 0,
 				rows = 0,
-				repeated = 0;
+				repeated = 0,
+				with_patterns = 0,
+				pattern_rows = 0;
 
 	aml_rng_seed(&rng, 2026);
 	for (int it = 0; it < 300; it++)
 	{
-		/* H tables for every leaf, then none (quadrature), then a budget between */
-		long		budgets[3] = {4L << 20, 0, 40};
+		/*
+		 * pattern tables; H tables for every leaf, then none (quadrature),
+		 * then a budget between
+		 */
+		long		budgets[4] = {4L << 20, 4L << 20, 0, 40};
 		int			M = 1 + it % 8;
 		int			used = 1 + (int) floor(aml_rng_uniform(&rng) * M);
 		int			depth = 1 + it % 12;
@@ -329,9 +405,15 @@ test_random_trees(void)
 
 			for (int j = 0; j < M; j++)
 				x[j] = aml_rng_uniform(&rng) < 0.15 ? NAN : floor(aml_rng_uniform(&rng) * 5) - 1;
-			aml_shap_table_budget = budgets[(it / 12) % 3];
+			aml_shap_table_budget = budgets[(it / 12) % 4];
+			aml_shap_pattern_budget = (it / 12) % 4 == 0 ? AML_SHAP_PATTERN_BUDGET_DEFAULT : 0;
+			aml_shap_block_height = (it / 48) % 4;	/* subtrees of height 0..3 share a table */
 			fast_tree(&r.t, M, x, phi, base);
+			with_patterns += used_patterns;
+			pattern_rows += (it / 12) % 4 == 0;
 			aml_shap_table_budget = 4L << 20;
+			aml_shap_pattern_budget = AML_SHAP_PATTERN_BUDGET_DEFAULT;
+			aml_shap_block_height = AML_SHAP_BLOCK_HEIGHT_DEFAULT;
 			CHECK_OK(aml_shap_tree_brute_force(&r.t, M, x, ref, &err), &err);
 			memset(old, 0, sizeof(old));
 			aml_shap_tree_explain(&r.t, M, x, 1.0, old, work);
@@ -376,6 +458,8 @@ test_random_trees(void)
 		trees++;
 	}
 	CHECK(trees == 300 && rows == 2400);
+	CHECK_MSG(with_patterns == pattern_rows && pattern_rows > 500,
+			  "%d of %d rows by pattern tables", with_patterns, pattern_rows);
 	CHECK_MSG(repeated > 100, "only %d trees repeat a feature along a path", repeated);
 }
 
