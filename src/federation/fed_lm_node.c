@@ -1,0 +1,609 @@
+/*
+ * fed_lm_node.c — the node side of a federated linear model (fed_lm.c is
+ * the centre).
+ *
+ * automl.node_lm(relation, formula, filter) — protocol 2, one round: the
+ * node codes its complete rows with its own levels, one column per cell of
+ * each term (full dummy coding: every combination of the term's factors'
+ * levels present here, times the term's numeric variables), folds [X y]
+ * into the triangular factor of stats/qr.h and sends it with its levels
+ * and each column's term and cell.  It needs nothing from the centre, so
+ * the centre maps it into the global coding afterwards (fed_lm.c).
+ *
+ * Kept for centres of the previous version (and, for the levels, for
+ * fed_glm.c, whose every IRLS round needs the global coding on the node):
+ * automl.node_lm_levels(relation, formula, filter) — the factors' levels —
+ * and automl.node_lm(relation, formula, filter, levels, contrast) — the
+ * factor of [X y] coded with the centre's levels (protocol 1).
+ *
+ * All of them: members of automl_federation_member only; a node whose
+ * rows or any group of them (a level of a factor; a cell of a term of
+ * factors only, which is a column of the coding) number 1 to
+ * automl.min_group_size - 1 sends nothing but the fact that it suppressed
+ * its part; so does a node with no more rows than its coding has columns.
+ * Every answer is logged in automl.federation_log (as "automl.node_lm").
+ */
+#include "postgres.h"
+
+#include "pg/jsonc.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "core/memory.h"
+#include "core/stats.h"
+#include "federation/federation.h"
+#include "federation/fed_json.h"
+#include "federation/fed_lm.h"
+#include "pg/core_bridge.h"
+#include "pg/filter.h"
+#include "pg/stats_frame.h"
+#include "stats/combine.h"
+#include "stats/lm.h"
+#include "stats/qr.h"
+
+PG_FUNCTION_INFO_V1(automl_node_lm_levels);
+PG_FUNCTION_INFO_V1(automl_node_lm);
+PG_FUNCTION_INFO_V1(automl_node_lm_factor);
+
+/* ---------------------------------------------------------------- helpers */
+
+static char *
+arguments_json(Oid relid, const char *formula, Jsonb *filter)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s, "{\"relation\": ");
+	aml_fed_json_string(&s, aml_fed_relation_name(relid));
+	appendStringInfoString(&s, ", \"formula\": ");
+	aml_fed_json_string(&s, formula);
+	appendStringInfo(&s, ", \"filter\": %s}", filter ? aml_fed_filter_text(filter) : "null");
+	return s.data;
+}
+
+/* ---------------------------------------------------------------- node side */
+
+/* Levels of each factor in the complete rows, in formula variable order. */
+char *
+aml_fed_node_levels_json(Oid relid, const char *formula, Jsonb *filter, int64 *rows, const char **suppressed)
+{
+	AmlFormula *f = aml_stats_parse_formula(relid, formula, true);
+	char	  **names = palloc(sizeof(char *) * (f->n_vars + 1));
+	AmlStatsFrame *fr;
+	StringInfoData s;
+
+	names[0] = f->response;
+	for (int v = 0; v < f->n_vars; v++)
+		names[v + 1] = f->vars[v];
+	fr = aml_stats_frame_load(relid, names, f->n_vars + 1, filter, true, "automl.node_lm_levels");
+	*rows = fr->n;
+	*suppressed = aml_fed_group_check(fr->n, "the set of complete rows");
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"n\": %ld, \"levels\": [", fr->n);
+	for (int v = 0; v < f->n_vars && !*suppressed; v++)
+	{
+		AmlStatsColumn *col = &fr->cols[v + 1];
+
+		if (v > 0)
+			appendStringInfoString(&s, ", ");
+		if (!col->factor)
+		{
+			appendStringInfoString(&s, "null");
+			continue;
+		}
+		{
+			long	   *count = palloc0(sizeof(long) * Max(col->n_levels, 1));
+
+			for (long i = 0; i < fr->n; i++)
+				count[(int) col->values[i]]++;
+			appendStringInfoChar(&s, '[');
+			for (int l = 0, k = 0; l < col->n_levels; l++)
+			{
+				if (count[l] == 0)
+					continue;
+				*suppressed = aml_fed_group_check(count[l], psprintf("a level of factor \"%s\"", col->name));
+				if (*suppressed)
+					break;
+				if (k++ > 0)
+					appendStringInfoString(&s, ", ");
+				aml_fed_json_string(&s, col->levels[l]);
+			}
+			appendStringInfoChar(&s, ']');
+		}
+	}
+	appendStringInfoString(&s, "]}");
+	return *suppressed ? aml_fed_suppressed_json(*suppressed) : s.data;
+}
+
+/*
+ * The node side of a model: its complete rows, coded with the union's
+ * levels (levels_text: the centre's JSON array, null for a numeric
+ * variable), and the design matrix of the formula.  The response is
+ * fr->cols[0] as loaded.
+ */
+AmlDesign *
+aml_fed_node_design(Oid relid, const char *formula, Jsonb *filter, const char *levels_text,
+					const char *contrast, const char *what, AmlStatsFrame **frame,
+					const double ***xout)
+{
+	AmlFormula *f = aml_stats_parse_formula(relid, formula, true);
+	char	  **names = palloc(sizeof(char *) * (f->n_vars + 1));
+	AmlDesignVar *dv = palloc0(sizeof(AmlDesignVar) * (f->n_vars + 1));
+	json_object *levels = json_tokener_parse(levels_text);
+	AmlStatsFrame *fr;
+	AmlDesign  *design;
+	AmlError	err;
+	const double **x;
+
+	if (!aml_fed_is_array(levels, f->n_vars))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: levels must be a JSON array with one entry per variable of the formula", what)));
+	for (int v = 0; v < f->n_vars; v++)
+	{
+		json_object *lv = json_object_array_get_idx(levels, v);
+
+		if (lv != NULL && !aml_fed_is_string_array(lv))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: the levels of a variable must be null or an array of strings", what)));
+	}
+	if (strcmp(contrast, "treatment") != 0 && strcmp(contrast, "sum") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: contrast must be 'treatment' or 'sum'", what)));
+	names[0] = f->response;
+	for (int v = 0; v < f->n_vars; v++)
+		names[v + 1] = f->vars[v];
+	fr = aml_stats_frame_load(relid, names, f->n_vars + 1, filter, true, what);
+	x = palloc(sizeof(double *) * (f->n_vars + 1));
+	for (int v = 0; v < f->n_vars; v++)
+	{
+		AmlStatsColumn *col = &fr->cols[v + 1];
+		json_object *lv = json_object_array_get_idx(levels, v);
+
+		x[v] = col->values;
+		if (col->factor != (lv != NULL))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("%s: variable \"%s\" is %s on this node and %s at the centre",
+							what, col->name, col->factor ? "a factor" : "numeric",
+							col->factor ? "numeric" : "a factor")));
+		if (!col->factor)
+			continue;
+		{
+			int			nl = json_object_array_length(lv);
+			const char **labels = palloc(sizeof(char *) * Max(nl, 1));
+			int		   *code = palloc(sizeof(int) * Max(col->n_levels, 1));
+			double	   *mapped = palloc(sizeof(double) * Max(fr->n, 1));
+
+			for (int l = 0; l < nl; l++)
+				labels[l] = json_object_get_string(json_object_array_get_idx(lv, l));
+			for (int l = 0; l < col->n_levels; l++)
+			{
+				code[l] = -1;
+				for (int g = 0; g < nl; g++)
+					if (strcmp(labels[g], col->levels[l]) == 0)
+						code[l] = g;
+			}
+			for (long i = 0; i < fr->n; i++)
+			{
+				int			c = code[(int) col->values[i]];
+
+				if (c < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("%s: factor \"%s\" has a level the first round did not report",
+									what, col->name),
+							 errdetail("The rows changed between the rounds of the federated call.")));
+				mapped[i] = c;
+			}
+			dv[v].factor = true;
+			dv[v].n_levels = nl;
+			dv[v].levels = labels;
+			x[v] = mapped;
+		}
+	}
+	if (aml_design_build(f, dv, strcmp(contrast, "sum") == 0 ? AML_CONTRAST_SUM : AML_CONTRAST_TREATMENT,
+						 &design, &err) != AML_OK)
+		aml_stats_raise(&err);
+	json_object_put(levels);
+	*frame = fr;
+	*xout = x;
+	return design;
+}
+
+/* The node's factor of [X y] with the union's levels (protocol 1). */
+static char *
+node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_text,
+			 const char *contrast, int64 *rows, const char **suppressed)
+{
+	AmlStatsFrame *fr;
+	AmlDesign  *design;
+	AmlLmSuff  *suff;
+	AmlLmData	data;
+	AmlError	err;
+	const double **x;
+	StringInfoData s;
+	int			m;
+
+	design = aml_fed_node_design(relid, formula, filter, levels_text, contrast, "automl.node_lm", &fr, &x);
+	if (fr->cols[0].factor)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("automl.node_lm: the response \"%s\" is categorical", fr->cols[0].name)));
+	data.n = fr->n;
+	data.x = x;
+	data.y = fr->cols[0].values;
+	data.w = NULL;
+	if (aml_lm_suff_compute(design, &data, &suff, &err) != AML_OK)
+		aml_pg_raise(&err);
+	m = suff->m;
+	*rows = fr->n;
+	*suppressed = aml_fed_group_check(fr->n, "the set of complete rows");
+	for (int j = 0; j < design->n_cols && !*suppressed; j++)
+		if (aml_design_col_is_group(design, j))
+			*suppressed = aml_fed_group_check(suff->nonzero[j], psprintf("the group of column \"%s\"", design->names[j]));
+	if (!*suppressed && fr->n > 0 && fr->n <= m)
+		*suppressed = psprintf("%ld rows are not more than the %d columns of the model and response", fr->n, m);
+	if (*suppressed)
+		return aml_fed_suppressed_json(*suppressed);
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"n\": %ld, \"dropped\": %ld, \"m\": %d, \"names\": [", fr->n, fr->dropped, m);
+	for (int j = 0; j < design->n_cols; j++)
+	{
+		if (j > 0)
+			appendStringInfoString(&s, ", ");
+		aml_fed_json_string(&s, design->names[j]);
+	}
+	appendStringInfoString(&s, "], \"r\": [");
+	for (int k = 0; k < m * m; k++)
+	{
+		if (k > 0)
+			appendStringInfoString(&s, ", ");
+		aml_fed_json_double(&s, suff->r[k]);
+	}
+	appendStringInfoString(&s, "], \"y\": [");
+	aml_fed_json_double(&s, suff->y.n);
+	appendStringInfoString(&s, ", ");
+	aml_fed_json_double(&s, suff->y.sum);
+	appendStringInfoString(&s, ", ");
+	aml_fed_json_double(&s, suff->y.sxx);
+	appendStringInfoString(&s, "], \"yss\": ");
+	aml_fed_json_double(&s, suff->yss);
+	appendStringInfoChar(&s, '}');
+	aml_lm_suff_free(suff);
+	return s.data;
+}
+
+Datum
+automl_node_lm_levels(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *formula;
+	Jsonb	   *filter = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	AmlCoreSession *session;
+	char	   *out;
+	int64		rows;
+	const char *suppressed;
+
+	aml_fed_check_member("automl.node_lm_levels");
+	aml_fed_node_args(fcinfo, 2);
+	relid = PG_GETARG_OID(0);
+	formula = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	session = aml_core_session_begin("automl.node_lm_levels");
+	out = aml_fed_node_levels_json(relid, formula, filter, &rows, &suppressed);
+	aml_core_session_end(session);
+	aml_fed_log("automl.node_lm_levels", arguments_json(relid, formula, filter), rows, suppressed);
+	PG_RETURN_TEXT_P(cstring_to_text(out));
+}
+
+Datum
+automl_node_lm(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *formula;
+	Jsonb	   *filter = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	char	   *levels;
+	char	   *contrast;
+	AmlCoreSession *session;
+	char	   *out;
+	int64		rows;
+	const char *suppressed;
+
+	aml_fed_check_member("automl.node_lm");
+	aml_fed_node_args(fcinfo, 2);
+	if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		aml_fed_node_args(fcinfo, 5);
+	relid = PG_GETARG_OID(0);
+	formula = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	levels = JsonbToCString(NULL, &PG_GETARG_JSONB_P(3)->root, VARSIZE(PG_GETARG_JSONB_P(3)));
+	contrast = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	session = aml_core_session_begin("automl.node_lm");
+	out = node_lm_json(relid, formula, filter, levels, contrast, &rows, &suppressed);
+	aml_core_session_end(session);
+	aml_fed_log("automl.node_lm", arguments_json(relid, formula, filter), rows, suppressed);
+	PG_RETURN_TEXT_P(cstring_to_text(out));
+}
+
+/* ---------------------------------------------------------------- one round (protocol 2) */
+
+/* A term's factors on this node: the product of their present levels is its cells. */
+typedef struct NodeTerm
+{
+	int			n_factors;
+	int		   *factor;			/* formula variable index, in variable order */
+	int			n_numeric;
+	int		   *numeric;
+	long		n_cells;		/* product of the factors' present levels */
+	long	   *count;			/* per cell: rows */
+	int		   *col;			/* per cell: design column, -1 when absent */
+} NodeTerm;
+
+/* More cells than this in one term is refused (the model would not fit in memory anyway). */
+#define NODE_MAX_CELLS 100000
+
+static long
+row_cell(const NodeTerm *t, AmlStatsFrame *fr, int *const *present, const int *n_present, long i)
+{
+	long		cell = 0;
+	long		stride = 1;
+
+	for (int k = 0; k < t->n_factors; k++)
+	{
+		int			v = t->factor[k];
+
+		cell += present[v][(int) fr->cols[v + 1].values[i]] * stride;
+		stride *= n_present[v];
+	}
+	return cell;
+}
+
+/*
+ * The node's part of a model in one round: its complete rows coded with
+ * its own levels, one column per cell of each term (every combination of
+ * the term's factors' levels present here, times the product of the term's
+ * numeric variables; the intercept first), the factor R of [X y] of that
+ * coding, and what the centre needs to map it: the levels (present ones,
+ * byte order) and each column's term and cell.
+ */
+char *
+aml_fed_node_lm_factor_json(Oid relid, const char *formula, Jsonb *filter, int64 *rows,
+							const char **suppressed)
+{
+	const char *what = "automl.node_lm";
+	AmlFormula *f = aml_stats_parse_formula(relid, formula, true);
+	int			nv = f->n_vars;
+	char	  **names = palloc(sizeof(char *) * (nv + 1));
+	AmlStatsFrame *fr;
+	int		  **present = palloc0(sizeof(int *) * Max(nv, 1));
+	int		   *n_present = palloc0(sizeof(int) * Max(nv, 1));
+	NodeTerm   *terms = palloc0(sizeof(NodeTerm) * Max(f->n_terms, 1));
+	int			p = f->intercept ? 1 : 0;
+	int			m;
+	AmlQRAccum *acc;
+	AmlMoments	ym;
+	double		yss = 0;
+	double	   *row;
+	AmlError	err;
+	StringInfoData s;
+
+	names[0] = f->response;
+	for (int v = 0; v < nv; v++)
+		names[v + 1] = f->vars[v];
+	fr = aml_stats_frame_load(relid, names, nv + 1, filter, true, what);
+	if (fr->cols[0].factor)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s: the response \"%s\" is categorical", what, fr->cols[0].name)));
+	*rows = fr->n;
+	*suppressed = aml_fed_group_check(fr->n, "the set of complete rows");
+
+	/* the levels present in the complete rows, each a group */
+	for (int v = 0; v < nv && !*suppressed; v++)
+	{
+		AmlStatsColumn *col = &fr->cols[v + 1];
+		long	   *count;
+
+		if (!col->factor)
+			continue;
+		count = palloc0(sizeof(long) * Max(col->n_levels, 1));
+		for (long i = 0; i < fr->n; i++)
+			count[(int) col->values[i]]++;
+		present[v] = palloc(sizeof(int) * Max(col->n_levels, 1));
+		for (int l = 0; l < col->n_levels; l++)
+		{
+			present[v][l] = count[l] > 0 ? n_present[v]++ : -1;
+			if (!*suppressed && count[l] > 0)
+				*suppressed = aml_fed_group_check(count[l], psprintf("a level of factor \"%s\"", col->name));
+		}
+	}
+
+	/* the terms' cells present here; a cell of factors only is a group */
+	for (int t = 0; t < f->n_terms && !*suppressed; t++)
+	{
+		NodeTerm   *nt = &terms[t];
+
+		nt->factor = palloc(sizeof(int) * nv);
+		nt->numeric = palloc(sizeof(int) * nv);
+		nt->n_cells = 1;
+		for (int v = 0; v < nv; v++)
+		{
+			if (!((f->terms[t] >> v) & 1u))
+				continue;
+			if (fr->cols[v + 1].factor)
+			{
+				nt->factor[nt->n_factors++] = v;
+				nt->n_cells *= Max(n_present[v], 1);
+				if (nt->n_cells > NODE_MAX_CELLS)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("%s: a term of the formula has more than %d combinations of levels",
+									what, NODE_MAX_CELLS)));
+			}
+			else
+				nt->numeric[nt->n_numeric++] = v;
+		}
+		nt->count = palloc0(sizeof(long) * nt->n_cells);
+		nt->col = palloc(sizeof(int) * nt->n_cells);
+		if (nt->n_factors > 0)
+			for (long i = 0; i < fr->n; i++)
+				nt->count[row_cell(nt, fr, present, n_present, i)]++;
+		else
+			nt->count[0] = fr->n;
+		for (long cell = 0; cell < nt->n_cells; cell++)
+		{
+			nt->col[cell] = nt->count[cell] > 0 ? p++ : -1;
+			if (nt->count[cell] > 0 && nt->n_numeric == 0 && nt->n_factors > 0 && !*suppressed)
+			{
+				StringInfoData nm;
+				long		rem = cell;
+
+				/* named as R names the cell's column in a one-per-level coding */
+				initStringInfo(&nm);
+				for (int k = 0; k < nt->n_factors; k++)
+				{
+					AmlStatsColumn *col = &fr->cols[nt->factor[k] + 1];
+					int			lp = (int) (rem % n_present[nt->factor[k]]);
+
+					rem /= n_present[nt->factor[k]];
+					for (int l = 0; l < col->n_levels; l++)
+						if (present[nt->factor[k]][l] == lp)
+							appendStringInfo(&nm, "%s%s%s", k > 0 ? ":" : "", col->name, col->levels[l]);
+				}
+				*suppressed = aml_fed_group_check(nt->count[cell], psprintf("the group of column \"%s\"", nm.data));
+			}
+		}
+	}
+	m = p + 1;
+	if (!*suppressed && fr->n > 0 && fr->n <= m)
+		*suppressed = psprintf("%ld rows are not more than the %d columns of the model and response", fr->n, m);
+	if (*suppressed)
+		return aml_fed_suppressed_json(*suppressed);
+
+	/* fold the rows into R */
+	if (aml_qr_accum_create(m, &acc, &err) != AML_OK)
+		aml_pg_raise(&err);
+	row = palloc0(sizeof(double) * m);
+	aml_moments_init(&ym);
+	for (long i = 0; i < fr->n; i++)
+	{
+		int			j = 0;
+		double		y = fr->cols[0].values[i];
+
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+		memset(row, 0, sizeof(double) * m);
+		if (f->intercept)
+			row[j++] = 1.0;
+		for (int t = 0; t < f->n_terms; t++)
+		{
+			const NodeTerm *nt = &terms[t];
+			double		value = 1.0;
+
+			for (int k = 0; k < nt->n_numeric; k++)
+				value *= fr->cols[nt->numeric[k] + 1].values[i];
+			row[nt->col[nt->n_factors > 0 ? row_cell(nt, fr, present, n_present, i) : 0]] = value;
+		}
+		row[m - 1] = y;
+		aml_qr_accum_add(acc, row, 1.0);
+		aml_moments_add(&ym, y);
+		yss += y * y;
+	}
+	aml_qr_accum_flush(acc);
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "{\"protocol\": 2, \"n\": %ld, \"dropped\": %ld, \"m\": %d, \"levels\": [",
+					 fr->n, fr->dropped, m);
+	for (int v = 0; v < nv; v++)
+	{
+		AmlStatsColumn *col = &fr->cols[v + 1];
+
+		if (v > 0)
+			appendStringInfoString(&s, ", ");
+		if (!col->factor)
+		{
+			appendStringInfoString(&s, "null");
+			continue;
+		}
+		appendStringInfoChar(&s, '[');
+		for (int l = 0, k = 0; l < col->n_levels; l++)
+			if (present[v][l] >= 0)
+			{
+				if (k++ > 0)
+					appendStringInfoString(&s, ", ");
+				aml_fed_json_string(&s, col->levels[l]);
+			}
+		appendStringInfoChar(&s, ']');
+	}
+	/* each column: [term (-1: intercept), [present level index of each factor of the term]] */
+	appendStringInfoString(&s, "], \"cols\": [");
+	if (f->intercept)
+		appendStringInfoString(&s, "[-1, []]");
+	for (int t = 0; t < f->n_terms; t++)
+	{
+		const NodeTerm *nt = &terms[t];
+
+		for (long cell = 0; cell < nt->n_cells; cell++)
+		{
+			long		rem = cell;
+
+			if (nt->col[cell] < 0)
+				continue;
+			appendStringInfo(&s, "%s[%d, [", nt->col[cell] > 0 ? ", " : "", t);
+			for (int k = 0; k < nt->n_factors; k++)
+			{
+				appendStringInfo(&s, "%s%ld", k > 0 ? ", " : "", rem % n_present[nt->factor[k]]);
+				rem /= n_present[nt->factor[k]];
+			}
+			appendStringInfoString(&s, "]]");
+		}
+	}
+	/* R's upper triangle, column by column */
+	appendStringInfoString(&s, "], \"r\": [");
+	for (int j = 0; j < m; j++)
+		for (int i = 0; i <= j; i++)
+		{
+			if (i + j > 0)
+				appendStringInfoString(&s, ", ");
+			aml_fed_json_double(&s, acc->r[i + (size_t) j * m]);
+		}
+	appendStringInfoString(&s, "], \"y\": [");
+	aml_fed_json_double(&s, ym.n);
+	appendStringInfoString(&s, ", ");
+	aml_fed_json_double(&s, ym.sum);
+	appendStringInfoString(&s, ", ");
+	aml_fed_json_double(&s, ym.sxx);
+	appendStringInfoString(&s, "], \"yss\": ");
+	aml_fed_json_double(&s, yss);
+	appendStringInfoChar(&s, '}');
+	aml_qr_accum_free(acc);
+	return s.data;
+}
+
+Datum
+automl_node_lm_factor(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *formula;
+	Jsonb	   *filter = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	AmlCoreSession *session;
+	char	   *out;
+	int64		rows;
+	const char *suppressed;
+
+	aml_fed_check_member("automl.node_lm");
+	aml_fed_node_args(fcinfo, 2);
+	relid = PG_GETARG_OID(0);
+	formula = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	session = aml_core_session_begin("automl.node_lm");
+	out = aml_fed_node_lm_factor_json(relid, formula, filter, &rows, &suppressed);
+	aml_core_session_end(session);
+	aml_fed_log("automl.node_lm", arguments_json(relid, formula, filter), rows, suppressed);
+	PG_RETURN_TEXT_P(cstring_to_text(out));
+}
