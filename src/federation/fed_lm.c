@@ -480,7 +480,7 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 	la.relid = relid;
 	la.formula = formula_text;
 	la.filter = filter;
-	aml_fed_round(c, "SELECT automl.node_lm($1::pg_catalog.regclass, $2, $3::pg_catalog.jsonb)",
+	aml_fed_round(c, "SELECT automl.node_lm($1::pg_catalog.regclass, $2::pg_catalog.text, $3::pg_catalog.jsonb)",
 				  3, params, local_factor, &la);
 	for (int i = 0; i < c->n; i++)
 	{
