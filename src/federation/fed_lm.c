@@ -256,6 +256,9 @@ typedef struct FedLm
 	AmlLm	   *lm;
 } FedLm;
 
+/* a node's factor is m x m doubles: more columns than this would not fit in one allocation */
+#define MAX_NODE_COLUMNS 8192
+
 /* One node's answer of automl.node_lm (protocol 2), checked. */
 typedef struct NodeFactor
 {
@@ -283,7 +286,9 @@ check_answer(json_object *doc, const AmlFormula *f, const AmlDesignVar *dv, Node
 		!aml_fed_is_array(nf->levels, f->n_vars))
 		return "unreadable answer";
 	m = json_object_get_int(mo);
-	if (m < 1 || m > 1000000 || !aml_fed_is_array(nf->cols, m - 1) ||
+	if (m > MAX_NODE_COLUMNS)
+		return "its model matrix has too many columns";
+	if (m < 1 || !aml_fed_is_array(nf->cols, m - 1) ||
 		!aml_fed_is_number_array(aml_fed_get(doc, "r"), (size_t) m * (m + 1) / 2) ||
 		!aml_fed_is_number_array(aml_fed_get(doc, "y"), 3))
 		return "unreadable answer";
@@ -314,7 +319,7 @@ check_answer(json_object *doc, const AmlFormula *f, const AmlDesignVar *dv, Node
 		if (t == NULL || !json_object_is_type(t, json_type_int))
 			return "unreadable answer";
 		term = json_object_get_int(t);
-		if (term < -1 || term >= f->n_terms || (term == -1 && (!f->intercept || k != 0)))
+		if (term < -1 || term >= f->n_terms || (term == -1) != (f->intercept && k == 0))
 			return "its model matrix differs from this server's";
 		for (int v = 0; term >= 0 && v < f->n_vars; v++)
 			nf_t += ((f->terms[term] >> v) & 1u) && dv[v].factor;

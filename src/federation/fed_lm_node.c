@@ -345,8 +345,8 @@ typedef struct NodeTerm
 	int		   *col;			/* per cell: design column, -1 when absent */
 } NodeTerm;
 
-/* More cells than this in one term is refused (the model would not fit in memory anyway). */
-#define NODE_MAX_CELLS 100000
+/* More cells than this in one term is refused (the centre takes at most 8192 columns). */
+#define NODE_MAX_CELLS 8192
 
 static long
 row_cell(const NodeTerm *t, AmlStatsFrame *fr, int *const *present, const int *n_present, long i)
