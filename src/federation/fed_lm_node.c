@@ -29,10 +29,14 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "core/memory.h"
 #include "core/stats.h"
@@ -41,6 +45,7 @@
 #include "federation/fed_lm.h"
 #include "pg/core_bridge.h"
 #include "pg/filter.h"
+#include "pg/loader.h"
 #include "pg/stats_frame.h"
 #include "stats/combine.h"
 #include "stats/lm.h"
@@ -331,6 +336,224 @@ automl_node_lm(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(out));
 }
 
+/* ---------------------------------------------------------------- the node's rows, read once */
+
+/* A categorical column's labels as read: an open-addressing table of label -> id. */
+typedef struct NodeLabels
+{
+	char	  **label;
+	int		   *len;
+	int			n;
+	int			cap;
+	int		   *slot;			/* hash slots: id + 1, 0 empty */
+	int			n_slots;		/* a power of 2, > 2 n */
+} NodeLabels;
+
+static int
+label_id(NodeLabels *l, MemoryContext cxt, const char *str, int len)
+{
+	uint32		h = hash_bytes((const unsigned char *) str, len);
+	int			i;
+
+	if (2 * (l->n + 1) >= l->n_slots)
+	{
+		int			ns = Max(64, l->n_slots * 2);
+		int		   *slot = MemoryContextAllocZero(cxt, sizeof(int) * ns);
+
+		for (int k = 0; k < l->n; k++)
+		{
+			uint32		hk = hash_bytes((const unsigned char *) l->label[k], l->len[k]);
+
+			for (i = hk & (ns - 1); slot[i] != 0; i = (i + 1) & (ns - 1))
+				;
+			slot[i] = k + 1;
+		}
+		l->slot = slot;
+		l->n_slots = ns;
+	}
+	for (i = h & (l->n_slots - 1); l->slot[i] != 0; i = (i + 1) & (l->n_slots - 1))
+	{
+		int			k = l->slot[i] - 1;
+
+		if (l->len[k] == len && memcmp(l->label[k], str, len) == 0)
+			return k;
+	}
+	if (l->n == l->cap)
+	{
+		l->cap = Max(16, l->cap * 2);
+		l->label = l->label ? repalloc(l->label, sizeof(char *) * l->cap) : MemoryContextAlloc(cxt, sizeof(char *) * l->cap);
+		l->len = l->len ? repalloc(l->len, sizeof(int) * l->cap) : MemoryContextAlloc(cxt, sizeof(int) * l->cap);
+	}
+	l->label[l->n] = MemoryContextAlloc(cxt, len + 1);
+	memcpy(l->label[l->n], str, len);
+	l->label[l->n][len] = '\0';
+	l->len[l->n] = len;
+	l->slot[i] = l->n + 1;
+	return l->n++;
+}
+
+static int
+cmp_label(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * The complete rows of the formula's columns, as aml_stats_frame_load
+ * gives them (same description of the columns, same filter, same
+ * conversion of each value by aml_source_convert, levels in byte order),
+ * read in one pass into the frame's columns: no dataset in between, no
+ * copy.  Columns of other kinds than numeric and categorical (booleans)
+ * go through aml_stats_frame_load.
+ */
+static AmlStatsFrame *
+node_frame(Oid relid, char **names, int n, Jsonb *filter, const char *what)
+{
+	List	   *list = NIL;
+	AmlSource  *source;
+	AmlWhere   *where;
+	StringInfoData query;
+	AmlStatsFrame *fr;
+	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext batch;
+	MemoryContext old;
+	Portal		portal;
+	NodeLabels *labels;
+	double	   *tmp;
+	Datum	   *values;
+	bool	   *nulls;
+	long		cap = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		for (int j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
+				return aml_stats_frame_load(relid, names, n, filter, true, what);
+		list = lappend(list, names[i]);
+	}
+	source = aml_source_describe_list(relid, list, true);
+	for (int c = 0; c < n; c++)
+		if (source->cols[c].kind != AML_KIND_NUMERIC && source->cols[c].kind != AML_KIND_CATEGORICAL)
+			return aml_stats_frame_load(relid, names, n, filter, true, what);
+	where = aml_filter_compile(filter, relid, 1);
+
+	fr = palloc0(sizeof(AmlStatsFrame));
+	fr->relation = source->qualified_name;
+	fr->ncols = n;
+	fr->cols = palloc0(sizeof(AmlStatsColumn) * Max(n, 1));
+	labels = palloc0(sizeof(NodeLabels) * Max(n, 1));
+	tmp = palloc(sizeof(double) * Max(n, 1));
+	values = palloc(sizeof(Datum) * Max(n, 1));
+	nulls = palloc(sizeof(bool) * Max(n, 1));
+	for (int c = 0; c < n; c++)
+	{
+		fr->cols[c].name = pstrdup(source->cols[c].name);
+		fr->cols[c].kind = source->cols[c].kind;
+		fr->cols[c].factor = source->cols[c].kind != AML_KIND_NUMERIC;
+	}
+
+	initStringInfo(&query);
+	appendStringInfoString(&query, "SELECT ");
+	for (int c = 0; c < n; c++)
+		appendStringInfo(&query, "%s%s", c ? ", " : "", quote_identifier(source->cols[c].name));
+	appendStringInfo(&query, " FROM %s", source->qualified_name);
+	if (where && where->clause)
+		appendStringInfo(&query, " WHERE (%s)", where->clause);
+
+	batch = AllocSetContextCreate(cxt, "automl node rows", ALLOCSET_DEFAULT_SIZES);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (where && where->clause && where->nparams > 0)
+		portal = SPI_cursor_open_with_args(NULL, query.data, where->nparams, where->types,
+										   where->values, where->nulls, true, 0);
+	else
+		portal = SPI_cursor_open_with_args(NULL, query.data, 0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		old = MemoryContextSwitchTo(batch);
+		if (fr->n + (long) SPI_processed > cap)
+		{
+			long		ncap = Max(cap * 2, fr->n + (long) SPI_processed);
+
+			for (int c = 0; c < n; c++)
+				fr->cols[c].values = cap == 0
+					? MemoryContextAllocHuge(cxt, sizeof(double) * ncap)
+					: repalloc_huge(fr->cols[c].values, sizeof(double) * ncap);
+			cap = ncap;
+		}
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		complete = true;
+
+			heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, values, nulls);
+			for (int c = 0; c < n && complete; c++)
+			{
+				double		number = 0;
+				const char *str = NULL;
+				int			len = 0;
+
+				if (nulls[c] || !aml_source_convert(&source->cols[c], values[c], &number, &str, &len))
+					complete = false;
+				else if (source->cols[c].kind == AML_KIND_CATEGORICAL)
+					tmp[c] = label_id(&labels[c], cxt, str, len);
+				else
+					tmp[c] = number;
+			}
+			if (!complete)
+			{
+				fr->dropped++;
+				continue;
+			}
+			for (int c = 0; c < n; c++)
+				fr->cols[c].values[fr->n] = tmp[c];
+			fr->n++;
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batch);
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	MemoryContextDelete(batch);
+	if (cap == 0)
+		for (int c = 0; c < n; c++)
+			fr->cols[c].values = palloc(sizeof(double));
+	if (fr->dropped > 0)
+		ereport(NOTICE,
+				(errmsg("%s: %ld row%s with NULL values left out", what, fr->dropped,
+						fr->dropped == 1 ? "" : "s")));
+
+	/* levels in byte order, as aml_stats_frame_load sorts them */
+	for (int c = 0; c < n; c++)
+	{
+		AmlStatsColumn *sc = &fr->cols[c];
+		NodeLabels *l = &labels[c];
+		int		   *code;
+
+		if (!sc->factor)
+			continue;
+		sc->levels = palloc(sizeof(char *) * Max(l->n, 1));
+		memcpy(sc->levels, l->label, sizeof(char *) * l->n);
+		qsort(sc->levels, l->n, sizeof(char *), cmp_label);
+		sc->n_levels = l->n;
+		code = palloc(sizeof(int) * Max(l->n, 1));
+		for (int k = 0; k < l->n; k++)
+		{
+			const char *s = l->label[k];
+			char	  **hit = bsearch(&s, sc->levels, l->n, sizeof(char *), cmp_label);
+
+			code[k] = (int) (hit - sc->levels);
+		}
+		for (long i = 0; i < fr->n; i++)
+			sc->values[i] = code[(int) sc->values[i]];
+	}
+	return fr;
+}
+
 /* ---------------------------------------------------------------- one round (protocol 2) */
 
 /* A term's factors on this node: the product of their present levels is its cells. */
@@ -396,7 +619,7 @@ aml_fed_node_lm_factor_json(Oid relid, const char *formula, Jsonb *filter, int64
 	names[0] = f->response;
 	for (int v = 0; v < nv; v++)
 		names[v + 1] = f->vars[v];
-	fr = aml_stats_frame_load(relid, names, nv + 1, filter, true, what);
+	fr = node_frame(relid, names, nv + 1, filter, what);
 	if (fr->cols[0].factor)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
