@@ -8,7 +8,10 @@
  * levels present here, times the term's numeric variables), folds [X y]
  * into the triangular factor of stats/qr.h and sends it with its levels
  * and each column's term and cell.  It needs nothing from the centre, so
- * the centre maps it into the global coding afterwards (fed_lm.c).
+ * the centre maps it into the global coding afterwards (fed_lm.c).  Its
+ * rows are read once (node_frame): the loader's column description, filter
+ * and value conversion, straight into the frame's arrays, since reading
+ * the rows is nearly all of a node's time.
  *
  * Kept for centres of the previous version (and, for the levels, for
  * fed_glm.c, whose every IRLS round needs the global coding on the node):
