@@ -438,6 +438,17 @@ node_frame(Oid relid, char **names, int n, Jsonb *filter, const char *what)
 	for (int c = 0; c < n; c++)
 		if (source->cols[c].kind != AML_KIND_NUMERIC && source->cols[c].kind != AML_KIND_CATEGORICAL)
 			return aml_stats_frame_load(relid, names, n, filter, true, what);
+	/* refuse early when the statistics already say it cannot fit (as the loader) */
+	if (source->estimated_rows > 0 &&
+		!aml_memory_fits((size_t) (source->estimated_rows * (double) n * sizeof(double))))
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("relation %s is too large for the memory budget", source->qualified_name),
+				 errdetail("About %.0f rows of %d columns need about %zu kB; automl.max_memory allows %zu kB.",
+						   source->estimated_rows, n,
+						   (size_t) (source->estimated_rows * (double) n * sizeof(double)) / 1024,
+						   aml_memory_budget() / 1024),
+				 errhint("Raise automl.max_memory, or use fewer rows or columns.")));
 	where = aml_filter_compile(filter, relid, 1);
 
 	fr = palloc0(sizeof(AmlStatsFrame));
