@@ -145,6 +145,13 @@ SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '[["a", null, "c"]]', 'treatment
 SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '["abc"]', 'treatment');
 SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '[{"a": 1}]', 'treatment');
 SELECT automl.node_lm('fed.p', 'y ~ grp', NULL, '[[1, 2, 3]]', 'treatment');
+-- one round (protocol 2): the node's own levels, one column per cell of each term
+SELECT j->'protocol' AS protocol, j->'n' AS n, j->'m' AS m, j->'levels' AS levels, j->'cols' AS cols,
+       jsonb_array_length(j->'r') AS r_entries FROM (SELECT automl.node_lm('fed.p', 'y ~ x1 * grp + sex', NULL)::jsonb j) s;
+SELECT automl.node_lm('fed.p', 'y ~ grp:sex', NULL)::jsonb->'cols' AS cols;
+SELECT automl.node_lm('fed.p', 'y ~ grp', '{"rules": [{"field": "id", "operator": "less", "value": 5}]}');
+SELECT automl.node_lm('fed.p', 'grp ~ x1', NULL);
+SELECT automl.node_lm('fed.p', NULL, NULL);
 SELECT automl.node_lm_levels('fed.p', 'y ~ grp + sex', NULL);
 SELECT automl.node_lm_levels('fed.p', 'y ~ grp', '{"rules": [{"field": "id", "operator": "less", "value": 5}]}');
 SELECT function, rows_aggregated, suppressed FROM automl.federation_log WHERE arguments->>'relation' = 'fed.p' ORDER BY id;

@@ -366,7 +366,8 @@ INSERT INTO calls (fn, statement) VALUES
   ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
    $$SELECT automl_fit('sec.patients', 'dx', 'multinomial_nb', features => '{x1,x2}', nodes => '{local}')$$),
   ('automl_fit(regclass,name,text,jsonb,name[],text,integer,text,jsonb,text[],boolean)',
-   $$SELECT automl_fit('sec.patients', 'dx', 'knn', features => '{x1,x2}', nodes => '{local}')$$);
+   $$SELECT automl_fit('sec.patients', 'dx', 'knn', features => '{x1,x2}', nodes => '{local}')$$),
+  ('automl.node_lm(regclass,text,jsonb)', $$SELECT automl.node_lm('sec.patients', 'x1 ~ x2 + dx', NULL)$$);
 
 UPDATE calls SET function = fn::text;
 -- every function of the extension is attacked (only the planner's support

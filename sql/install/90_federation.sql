@@ -90,12 +90,19 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION automl.node_lm_levels(regclass, text, jsonb) IS
     'Federation node side: levels of the factors of a formula (members of automl_federation_member; none under automl.min_group_size rows)';
 
+CREATE FUNCTION automl.node_lm(relation regclass, formula text, filter jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'automl_node_lm_factor'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION automl.node_lm(regclass, text, jsonb) IS
+    'Federation node side, one round (protocol 2): triangular factor of [X y] in the node''s own full-dummy coding, its levels and columns, response moments (members of automl_federation_member; suppressed under automl.min_group_size rows per level or cell)';
+
 CREATE FUNCTION automl.node_lm(relation regclass, formula text, filter jsonb, levels jsonb, contrast text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'automl_node_lm'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION automl.node_lm(regclass, text, jsonb, jsonb, text) IS
-    'Federation node side: triangular factor of [X y] and response moments of a linear model (members of automl_federation_member; suppressed under automl.min_group_size rows per group)';
+    'Federation node side, protocol 1 (centres of the previous version): triangular factor of [X y] coded with the centre''s levels and response moments of a linear model (members of automl_federation_member; suppressed under automl.min_group_size rows per group)';
 
 CREATE FUNCTION automl.node_summary(relation regclass, columns name[], filter jsonb)
 RETURNS text

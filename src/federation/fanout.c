@@ -338,6 +338,9 @@ collect(AmlFedCall *c, AmlFedNode *node)
 			if (state && strlen(state) == 5)
 				code = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
 			PQclear(res);
+			/* a node-side function this server calls and the node lacks */
+			if (code == ERRCODE_UNDEFINED_FUNCTION && strncmp(msg, "function automl.", 16) == 0)
+				msg = psprintf("%s (the node's automl is older than this server's: upgrade it)", msg);
 			aml_fed_feedback(c, node, true, code, "%s", msg);
 			return;
 		}

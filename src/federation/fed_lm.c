@@ -1,20 +1,58 @@
 /*
  * fed_lm.c — automl_lm, automl_lm_glance and automl_anova over federation
  * nodes (nodes => ARRAY[...]), equal to the same function on the union of
- * the nodes' rows.
+ * the nodes' rows.  The node side is fed_lm_node.c.
  *
- * Round 1 (only when the formula has factors): each node reports the levels
- * of each factor in its complete rows; the centre unions them (byte order,
- * as stats_frame.c sorts), so every node codes its rows with the same
- * columns.  Round 2: each node folds its rows into the factor of
- * stats/combine.h and sends it with the response's moments; the centre
- * stacks the factors and fits (combine.h explains why this is exact).
+ * One round (protocol 2): each node codes its complete rows with its own
+ * levels, one column per cell of each term (every combination of the
+ * term's factors' levels present on it, times the term's numeric
+ * variables), and sends the triangular factor R_l of [X_l y] (the
+ * streaming QR of stats/qr.h) with its levels and each column's term and
+ * cell.  The centre unions the levels (byte order, as stats_frame.c sorts),
+ * builds the model matrix of the union as automl_lm would (treatment
+ * contrasts, sum contrasts for type III ANOVA, R's one-per-level columns
+ * where R uses them), and maps each node's columns into it.
  *
- * Node side: automl.node_lm_levels() and automl.node_lm(), members of
- * automl_federation_member only; a node whose rows or any group of them
- * (factor level, cell of an interaction of factors) number fewer than
- * automl.min_group_size sends nothing but the fact that it suppressed its
- * part; so does a node with no more rows than the model has columns.
+ * Why the map is exact.  A column of the centre's design for term t is the
+ * product over t's variables of one column of each variable's coding (a
+ * contrast column, a one-per-level column, or the numeric itself).  On a
+ * node's row whose cell of t is (l_1 .. l_k) that column equals
+ * prod_f C_f[l_f, c_f] times the numerics' product, i.e. a fixed multiple
+ * (1, 0 or -1) of the node's column for that cell.  So on every row
+ * X_g = X_l M, M a 0/±1 matrix (node_map), and
+ * X_g' X_g = M' X_l' X_l M, X_g' y = M' X_l' y: the union's cross-products
+ * are sum_k M_k' R_k' R_k M_k plus the y parts.  A level a node lacks
+ * (the reference level included) only makes columns of M zero or moves a
+ * ±1; levels present on one node only are columns that other nodes map to
+ * zero.
+ *
+ * Numerically, the centre never forms X'X: it folds the rows of
+ * [R_k M_k, R_k y-column] of every node into one more QR (as
+ * aml_lm_combine_add does with unmapped factors), whose factor R satisfies
+ * R' R = sum_k (R_k M_k)' (R_k M_k) = [X_g y]' [X_g y] of the union.
+ * Householder QR is backward stable: the node's R_k is the exact factor of
+ * [X_l y] + E_k with ||E_k|| <= c u ||[X_l y]||, so R_k M_k is the exact
+ * factor of [X_g y] + E_k M_k.  Under treatment contrasts (and one-per-
+ * level columns) each node column goes to at most one centre column and
+ * each centre column comes from at most one node column: M_k is a partial
+ * permutation, ||M_k||_2 <= 1, and the perturbation is no larger than the
+ * pooled QR's own.  Under sum contrasts (type III ANOVA) a centre column
+ * of a term of j factors sums at most 2^j node columns with signs, and a
+ * node cell holding a factor's last level feeds every contrast column of
+ * that factor: ||M_k||_2 <= sqrt(2^j prod_f (K_f - 1)) (a bound of the
+ * formula's levels; the pooled fit's own sum-contrast columns carry the
+ * same -1 entries).  The node's own coding has redundant columns (the intercept and
+ * all levels of a factor); that costs nothing in stability (Householder on
+ * a rank-deficient matrix is backward stable too) and R's pivoting runs on
+ * the centre's R, as for local rows.  So the result equals the pooled fit
+ * to rounding (TAP 400 and 415: within 1e-10 relative).
+ *
+ * A node of the previous version (which only has automl.node_lm with the
+ * centre's levels) fails the call's SQL with 42883, reported in the
+ * feedback as a node whose automl is older than this server's; an answer
+ * without "protocol": 2 is reported as another version.  The two-round
+ * node functions stay (fed_lm_node.c) for centres of the previous version
+ * and for fed_glm.c (aml_fed_model_levels below).
  */
 #include "postgres.h"
 
@@ -45,294 +83,11 @@
 PG_FUNCTION_INFO_V1(automl_fed_lm);
 PG_FUNCTION_INFO_V1(automl_fed_lm_glance);
 PG_FUNCTION_INFO_V1(automl_fed_anova);
-PG_FUNCTION_INFO_V1(automl_node_lm_levels);
-PG_FUNCTION_INFO_V1(automl_node_lm);
 
 /* issue 11's local functions (src/pg/stats_lm.c) */
 extern Datum automl_lm(PG_FUNCTION_ARGS);
 extern Datum automl_lm_glance(PG_FUNCTION_ARGS);
 extern Datum automl_anova(PG_FUNCTION_ARGS);
-
-/* ---------------------------------------------------------------- helpers */
-
-static char *
-arguments_json(Oid relid, const char *formula, Jsonb *filter)
-{
-	StringInfoData s;
-
-	initStringInfo(&s);
-	appendStringInfoString(&s, "{\"relation\": ");
-	aml_fed_json_string(&s, aml_fed_relation_name(relid));
-	appendStringInfoString(&s, ", \"formula\": ");
-	aml_fed_json_string(&s, formula);
-	appendStringInfo(&s, ", \"filter\": %s}", filter ? aml_fed_filter_text(filter) : "null");
-	return s.data;
-}
-
-/* ---------------------------------------------------------------- node side */
-
-/* Levels of each factor in the complete rows, in formula variable order. */
-static char *
-node_levels_json(Oid relid, const char *formula, Jsonb *filter, int64 *rows, const char **suppressed)
-{
-	AmlFormula *f = aml_stats_parse_formula(relid, formula, true);
-	char	  **names = palloc(sizeof(char *) * (f->n_vars + 1));
-	AmlStatsFrame *fr;
-	StringInfoData s;
-
-	names[0] = f->response;
-	for (int v = 0; v < f->n_vars; v++)
-		names[v + 1] = f->vars[v];
-	fr = aml_stats_frame_load(relid, names, f->n_vars + 1, filter, true, "automl.node_lm_levels");
-	*rows = fr->n;
-	*suppressed = aml_fed_group_check(fr->n, "the set of complete rows");
-	initStringInfo(&s);
-	appendStringInfo(&s, "{\"n\": %ld, \"levels\": [", fr->n);
-	for (int v = 0; v < f->n_vars && !*suppressed; v++)
-	{
-		AmlStatsColumn *col = &fr->cols[v + 1];
-
-		if (v > 0)
-			appendStringInfoString(&s, ", ");
-		if (!col->factor)
-		{
-			appendStringInfoString(&s, "null");
-			continue;
-		}
-		{
-			long	   *count = palloc0(sizeof(long) * Max(col->n_levels, 1));
-
-			for (long i = 0; i < fr->n; i++)
-				count[(int) col->values[i]]++;
-			appendStringInfoChar(&s, '[');
-			for (int l = 0, k = 0; l < col->n_levels; l++)
-			{
-				if (count[l] == 0)
-					continue;
-				*suppressed = aml_fed_group_check(count[l], psprintf("a level of factor \"%s\"", col->name));
-				if (*suppressed)
-					break;
-				if (k++ > 0)
-					appendStringInfoString(&s, ", ");
-				aml_fed_json_string(&s, col->levels[l]);
-			}
-			appendStringInfoChar(&s, ']');
-		}
-	}
-	appendStringInfoString(&s, "]}");
-	return *suppressed ? aml_fed_suppressed_json(*suppressed) : s.data;
-}
-
-/*
- * The node side of a model: its complete rows, coded with the union's
- * levels (levels_text: the centre's JSON array, null for a numeric
- * variable), and the design matrix of the formula.  The response is
- * fr->cols[0] as loaded.
- */
-AmlDesign *
-aml_fed_node_design(Oid relid, const char *formula, Jsonb *filter, const char *levels_text,
-					const char *contrast, const char *what, AmlStatsFrame **frame,
-					const double ***xout)
-{
-	AmlFormula *f = aml_stats_parse_formula(relid, formula, true);
-	char	  **names = palloc(sizeof(char *) * (f->n_vars + 1));
-	AmlDesignVar *dv = palloc0(sizeof(AmlDesignVar) * (f->n_vars + 1));
-	json_object *levels = json_tokener_parse(levels_text);
-	AmlStatsFrame *fr;
-	AmlDesign  *design;
-	AmlError	err;
-	const double **x;
-
-	if (!aml_fed_is_array(levels, f->n_vars))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: levels must be a JSON array with one entry per variable of the formula", what)));
-	for (int v = 0; v < f->n_vars; v++)
-	{
-		json_object *lv = json_object_array_get_idx(levels, v);
-
-		if (lv != NULL && !aml_fed_is_string_array(lv))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: the levels of a variable must be null or an array of strings", what)));
-	}
-	if (strcmp(contrast, "treatment") != 0 && strcmp(contrast, "sum") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: contrast must be 'treatment' or 'sum'", what)));
-	names[0] = f->response;
-	for (int v = 0; v < f->n_vars; v++)
-		names[v + 1] = f->vars[v];
-	fr = aml_stats_frame_load(relid, names, f->n_vars + 1, filter, true, what);
-	x = palloc(sizeof(double *) * (f->n_vars + 1));
-	for (int v = 0; v < f->n_vars; v++)
-	{
-		AmlStatsColumn *col = &fr->cols[v + 1];
-		json_object *lv = json_object_array_get_idx(levels, v);
-
-		x[v] = col->values;
-		if (col->factor != (lv != NULL))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("%s: variable \"%s\" is %s on this node and %s at the centre",
-							what, col->name, col->factor ? "a factor" : "numeric",
-							col->factor ? "numeric" : "a factor")));
-		if (!col->factor)
-			continue;
-		{
-			int			nl = json_object_array_length(lv);
-			const char **labels = palloc(sizeof(char *) * Max(nl, 1));
-			int		   *code = palloc(sizeof(int) * Max(col->n_levels, 1));
-			double	   *mapped = palloc(sizeof(double) * Max(fr->n, 1));
-
-			for (int l = 0; l < nl; l++)
-				labels[l] = json_object_get_string(json_object_array_get_idx(lv, l));
-			for (int l = 0; l < col->n_levels; l++)
-			{
-				code[l] = -1;
-				for (int g = 0; g < nl; g++)
-					if (strcmp(labels[g], col->levels[l]) == 0)
-						code[l] = g;
-			}
-			for (long i = 0; i < fr->n; i++)
-			{
-				int			c = code[(int) col->values[i]];
-
-				if (c < 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("%s: factor \"%s\" has a level the first round did not report",
-									what, col->name),
-							 errdetail("The rows changed between the rounds of the federated call.")));
-				mapped[i] = c;
-			}
-			dv[v].factor = true;
-			dv[v].n_levels = nl;
-			dv[v].levels = labels;
-			x[v] = mapped;
-		}
-	}
-	if (aml_design_build(f, dv, strcmp(contrast, "sum") == 0 ? AML_CONTRAST_SUM : AML_CONTRAST_TREATMENT,
-						 &design, &err) != AML_OK)
-		aml_stats_raise(&err);
-	json_object_put(levels);
-	*frame = fr;
-	*xout = x;
-	return design;
-}
-
-/* The node's factor of [X y] with the union's levels. */
-static char *
-node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_text,
-			 const char *contrast, int64 *rows, const char **suppressed)
-{
-	AmlStatsFrame *fr;
-	AmlDesign  *design;
-	AmlLmSuff  *suff;
-	AmlLmData	data;
-	AmlError	err;
-	const double **x;
-	StringInfoData s;
-	int			m;
-
-	design = aml_fed_node_design(relid, formula, filter, levels_text, contrast, "automl.node_lm", &fr, &x);
-	if (fr->cols[0].factor)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("automl.node_lm: the response \"%s\" is categorical", fr->cols[0].name)));
-	data.n = fr->n;
-	data.x = x;
-	data.y = fr->cols[0].values;
-	data.w = NULL;
-	if (aml_lm_suff_compute(design, &data, &suff, &err) != AML_OK)
-		aml_pg_raise(&err);
-	m = suff->m;
-	*rows = fr->n;
-	*suppressed = aml_fed_group_check(fr->n, "the set of complete rows");
-	for (int j = 0; j < design->n_cols && !*suppressed; j++)
-		if (aml_design_col_is_group(design, j))
-			*suppressed = aml_fed_group_check(suff->nonzero[j], psprintf("the group of column \"%s\"", design->names[j]));
-	if (!*suppressed && fr->n > 0 && fr->n <= m)
-		*suppressed = psprintf("%ld rows are not more than the %d columns of the model and response", fr->n, m);
-	if (*suppressed)
-		return aml_fed_suppressed_json(*suppressed);
-	initStringInfo(&s);
-	appendStringInfo(&s, "{\"n\": %ld, \"dropped\": %ld, \"m\": %d, \"names\": [", fr->n, fr->dropped, m);
-	for (int j = 0; j < design->n_cols; j++)
-	{
-		if (j > 0)
-			appendStringInfoString(&s, ", ");
-		aml_fed_json_string(&s, design->names[j]);
-	}
-	appendStringInfoString(&s, "], \"r\": [");
-	for (int k = 0; k < m * m; k++)
-	{
-		if (k > 0)
-			appendStringInfoString(&s, ", ");
-		aml_fed_json_double(&s, suff->r[k]);
-	}
-	appendStringInfoString(&s, "], \"y\": [");
-	aml_fed_json_double(&s, suff->y.n);
-	appendStringInfoString(&s, ", ");
-	aml_fed_json_double(&s, suff->y.sum);
-	appendStringInfoString(&s, ", ");
-	aml_fed_json_double(&s, suff->y.sxx);
-	appendStringInfoString(&s, "], \"yss\": ");
-	aml_fed_json_double(&s, suff->yss);
-	appendStringInfoChar(&s, '}');
-	aml_lm_suff_free(suff);
-	return s.data;
-}
-
-Datum
-automl_node_lm_levels(PG_FUNCTION_ARGS)
-{
-	Oid			relid;
-	char	   *formula;
-	Jsonb	   *filter = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
-	AmlCoreSession *session;
-	char	   *out;
-	int64		rows;
-	const char *suppressed;
-
-	aml_fed_check_member("automl.node_lm_levels");
-	aml_fed_node_args(fcinfo, 2);
-	relid = PG_GETARG_OID(0);
-	formula = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	session = aml_core_session_begin("automl.node_lm_levels");
-	out = node_levels_json(relid, formula, filter, &rows, &suppressed);
-	aml_core_session_end(session);
-	aml_fed_log("automl.node_lm_levels", arguments_json(relid, formula, filter), rows, suppressed);
-	PG_RETURN_TEXT_P(cstring_to_text(out));
-}
-
-Datum
-automl_node_lm(PG_FUNCTION_ARGS)
-{
-	Oid			relid;
-	char	   *formula;
-	Jsonb	   *filter = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
-	char	   *levels;
-	char	   *contrast;
-	AmlCoreSession *session;
-	char	   *out;
-	int64		rows;
-	const char *suppressed;
-
-	aml_fed_check_member("automl.node_lm");
-	aml_fed_node_args(fcinfo, 2);
-	if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
-		aml_fed_node_args(fcinfo, 5);
-	relid = PG_GETARG_OID(0);
-	formula = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	levels = JsonbToCString(NULL, &PG_GETARG_JSONB_P(3)->root, VARSIZE(PG_GETARG_JSONB_P(3)));
-	contrast = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	session = aml_core_session_begin("automl.node_lm");
-	out = node_lm_json(relid, formula, filter, levels, contrast, &rows, &suppressed);
-	aml_core_session_end(session);
-	aml_fed_log("automl.node_lm", arguments_json(relid, formula, filter), rows, suppressed);
-	PG_RETURN_TEXT_P(cstring_to_text(out));
-}
 
 /* ---------------------------------------------------------------- centre */
 
@@ -341,8 +96,6 @@ typedef struct LocalArgs
 	Oid			relid;
 	const char *formula;
 	Jsonb	   *filter;
-	const char *levels;
-	const char *contrast;
 } LocalArgs;
 
 static char *
@@ -352,17 +105,17 @@ local_levels(void *arg)
 	int64		rows;
 	const char *sup;
 
-	return node_levels_json(a->relid, a->formula, a->filter, &rows, &sup);
+	return aml_fed_node_levels_json(a->relid, a->formula, a->filter, &rows, &sup);
 }
 
 static char *
-local_lm(void *arg)
+local_factor(void *arg)
 {
 	LocalArgs  *a = arg;
 	int64		rows;
 	const char *sup;
 
-	return node_lm_json(a->relid, a->formula, a->filter, a->levels, a->contrast, &rows, &sup);
+	return aml_fed_node_lm_factor_json(a->relid, a->formula, a->filter, &rows, &sup);
 }
 
 static int
@@ -503,6 +256,198 @@ typedef struct FedLm
 	AmlLm	   *lm;
 } FedLm;
 
+/* a node's factor is m x m doubles: more columns than this would not fit in one allocation */
+#define MAX_NODE_COLUMNS 8192
+
+/* One node's answer of automl.node_lm (protocol 2), checked. */
+typedef struct NodeFactor
+{
+	AmlFedNode *node;
+	json_object *doc;
+	long		n;
+	int			m;				/* its columns + 1 */
+	json_object *levels;		/* per variable: null or its present levels */
+	json_object *cols;			/* per column: [term, [level index per factor of the term]] */
+} NodeFactor;
+
+/* Is a node's answer one the centre can map?  NULL when yes, else why not. */
+static const char *
+check_answer(json_object *doc, const AmlFormula *f, const AmlDesignVar *dv, NodeFactor *nf)
+{
+	json_object *prot = aml_fed_get(doc, "protocol");
+	json_object *mo = aml_fed_get(doc, "m");
+	int			m;
+
+	if (prot == NULL || !json_object_is_type(prot, json_type_int) || json_object_get_int(prot) != 2)
+		return "it answered with another version of the protocol";
+	nf->levels = aml_fed_get(doc, "levels");
+	nf->cols = aml_fed_get(doc, "cols");
+	if (mo == NULL || !json_object_is_type(mo, json_type_int) || aml_fed_get(doc, "n") == NULL ||
+		!aml_fed_is_array(nf->levels, f->n_vars))
+		return "unreadable answer";
+	m = json_object_get_int(mo);
+	if (m > MAX_NODE_COLUMNS)
+		return "its model matrix has too many columns";
+	if (m < 1 || !aml_fed_is_array(nf->cols, m - 1) ||
+		!aml_fed_is_number_array(aml_fed_get(doc, "r"), (size_t) m * (m + 1) / 2) ||
+		!aml_fed_is_number_array(aml_fed_get(doc, "y"), 3))
+		return "unreadable answer";
+	nf->m = m;
+	nf->n = json_object_get_int64(aml_fed_get(doc, "n"));
+	for (int v = 0; v < f->n_vars; v++)
+	{
+		json_object *l = json_object_array_get_idx(nf->levels, v);
+
+		if ((l != NULL) != dv[v].factor)
+			return psprintf("variable \"%s\" has another kind there than here", f->vars[v]);
+		if (l != NULL && !aml_fed_is_string_array(l))
+			return "unreadable answer";
+	}
+	for (int k = 0; k < m - 1; k++)
+	{
+		json_object *col = json_object_array_get_idx(nf->cols, k);
+		json_object *t,
+				   *cell;
+		int			term,
+					nf_t = 0,
+					i = 0;
+
+		if (!aml_fed_is_array(col, 2))
+			return "unreadable answer";
+		t = json_object_array_get_idx(col, 0);
+		cell = json_object_array_get_idx(col, 1);
+		if (t == NULL || !json_object_is_type(t, json_type_int))
+			return "unreadable answer";
+		term = json_object_get_int(t);
+		if (term < -1 || term >= f->n_terms || (term == -1) != (f->intercept && k == 0))
+			return "its model matrix differs from this server's";
+		for (int v = 0; term >= 0 && v < f->n_vars; v++)
+			nf_t += ((f->terms[term] >> v) & 1u) && dv[v].factor;
+		if (!aml_fed_is_number_array(cell, nf_t))
+			return "its model matrix differs from this server's";
+		for (int v = 0; term >= 0 && v < f->n_vars; v++)
+			if (((f->terms[term] >> v) & 1u) && dv[v].factor)
+			{
+				json_object *e = json_object_array_get_idx(cell, i++);
+				int64		li = json_object_get_int64(e);
+
+				if (!json_object_is_type(e, json_type_int) || li < 0 ||
+					li >= (int64) json_object_array_length(json_object_array_get_idx(nf->levels, v)))
+					return "unreadable answer";
+			}
+	}
+	return NULL;
+}
+
+static int
+find_level(const AmlDesignVar *dv, const char *label)
+{
+	int			lo = 0,
+				hi = dv->n_levels - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = strcmp(dv->levels[mid], label);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* the coefficient of a factor level (global index g) in a column of a variable's coding */
+static double
+coding_value(const AmlDesign *d, const AmlDesignVar *v, int coding, int c, int g)
+{
+	if (coding == 2)
+		return g == c ? 1.0 : 0.0;
+	if (d->contrast == AML_CONTRAST_TREATMENT)
+		return g == c + 1 ? 1.0 : 0.0;
+	if (g == v->n_levels - 1)
+		return -1.0;
+	return g == c ? 1.0 : 0.0;
+}
+
+/*
+ * The node's columns mapped into the centre's: map ((m - 1) x p,
+ * column-major) with X_centre = X_node map on the node's rows.  A centre
+ * column of term t is the product, over t's variables, of one column of
+ * each variable's coding (contrasts or one per level; a numeric variable
+ * itself), so on a node cell column of t (one level per factor, the
+ * numerics' product) it takes the product of the cell levels' entries in
+ * those codings: 1 or 0 for treatment contrasts and one-per-level
+ * columns, 1, 0 or -1 for sum contrasts.  Columns of other terms do not
+ * enter it: each term's node columns span that term's whole cell space.
+ */
+static double *
+node_map(const AmlDesign *d, const AmlDesignVar *dv, const NodeFactor *nf)
+{
+	const AmlFormula *f = d->formula;
+	int			nv = f->n_vars;
+	int			pl = nf->m - 1;
+	int			p = d->n_cols;
+	double	   *map = palloc0(sizeof(double) * Max((size_t) pl * p, 1));
+	int		  **gidx = palloc0(sizeof(int *) * Max(nv, 1));
+	int		   *first = palloc(sizeof(int) * (f->n_terms + 1));
+	int		   *cellv = palloc(sizeof(int) * Max(nv, 1));
+
+	for (int v = 0; v < nv; v++)
+	{
+		json_object *l = json_object_array_get_idx(nf->levels, v);
+
+		if (!dv[v].factor)
+			continue;
+		gidx[v] = palloc(sizeof(int) * Max(json_object_array_length(l), 1));
+		for (size_t k = 0; k < json_object_array_length(l); k++)
+			gidx[v][k] = find_level(&dv[v], json_object_get_string(json_object_array_get_idx(l, k)));
+	}
+	first[0] = f->intercept ? 1 : 0;
+	for (int t = 0; t < f->n_terms; t++)
+		first[t + 1] = first[t] + d->term_cols[t];
+	for (int k = 0; k < pl; k++)
+	{
+		json_object *col = json_object_array_get_idx(nf->cols, k);
+		int			t = json_object_get_int(json_object_array_get_idx(col, 0));
+		json_object *cell = json_object_array_get_idx(col, 1);
+		const unsigned char *coding;
+
+		if (t < 0)
+		{
+			map[k] = 1.0;		/* the intercept: column 0 here and there */
+			continue;
+		}
+		coding = d->coding + t * nv;
+		for (int v = 0, i = 0; v < nv; v++)
+			if (coding[v] && dv[v].factor)
+				cellv[v] = gidx[v][json_object_get_int(json_object_array_get_idx(cell, i++))];
+		for (int j = first[t]; j < first[t + 1]; j++)
+		{
+			double		value = 1.0;
+			int			rem = j - first[t];
+
+			for (int v = 0; v < nv && value != 0.0; v++)
+			{
+				int			n;
+
+				if (!coding[v])
+					continue;
+				if (!dv[v].factor)
+					continue;	/* the numerics' product is the node column's own */
+				n = coding[v] == 2 ? dv[v].n_levels : dv[v].n_levels - 1;
+				value *= coding_value(d, &dv[v], coding[v], rem % n, cellv[v]);
+				rem /= n;
+			}
+			map[k + (size_t) j * pl] = value;
+		}
+	}
+	return map;
+}
+
 static void
 fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlContrast contrast,
 		const char *what, FedLm *out)
@@ -511,13 +456,12 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 	List	   *list = NIL;
 	AmlSource  *src;
 	AmlDesignVar *dv = palloc0(sizeof(AmlDesignVar) * (f->n_vars + 1));
-	bool		any_factor = false;
-	const char *params[5];
+	const char *params[3];
 	LocalArgs	la;
-	char	   *lvtext;
 	AmlDesign  *design;
 	AmlLmCombine *comb;
 	AmlError	err;
+	NodeFactor *parts = palloc0(sizeof(NodeFactor) * c->n);
 	int			contributed = 0;
 	long		dropped = 0;
 
@@ -532,72 +476,105 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 				 errmsg("%s: the response \"%s\" is categorical", what, f->response),
 				 errdetail("A linear model needs a numeric response.")));
 	for (int v = 0; v < f->n_vars; v++)
-		any_factor |= dv[v].factor = src->cols[v + 1].kind != AML_KIND_NUMERIC;
+		dv[v].factor = src->cols[v + 1].kind != AML_KIND_NUMERIC;
 
+	/* the one round: each node's factor in its own coding */
 	params[0] = aml_fed_relation_name(relid);
 	params[1] = formula_text;
 	params[2] = aml_fed_filter_text(filter);
 	la.relid = relid;
 	la.formula = formula_text;
 	la.filter = filter;
-
-	lvtext = aml_fed_model_levels(c, relid, formula_text, filter, f, dv, any_factor, what);
-	if (lvtext == NULL)
-		goto none;
-	if (aml_design_build(f, dv, contrast, &design, &err) != AML_OK)
-		aml_stats_raise(&err);
-	params[3] = lvtext;
-	params[4] = contrast == AML_CONTRAST_SUM ? "sum" : "treatment";
-	la.levels = params[3];
-	la.contrast = params[4];
-	aml_fed_round(c, "SELECT automl.node_lm($1::pg_catalog.regclass, $2, $3::pg_catalog.jsonb, "
-				  "$4::pg_catalog.jsonb, $5)", 5, params, local_lm, &la);
-	if (aml_lm_combine_begin(design->n_cols + 1, &comb, &err) != AML_OK)
-		aml_pg_raise(&err);
+	aml_fed_round(c, "SELECT automl.node_lm($1::pg_catalog.regclass, $2::pg_catalog.text, $3::pg_catalog.jsonb)",
+				  3, params, local_factor, &la);
 	for (int i = 0; i < c->n; i++)
 	{
 		AmlFedNode *node = &c->nodes[i];
 		json_object *doc;
-		json_object *r,
-				   *y,
-				   *nm;
-		int			m = design->n_cols + 1;
-		bool		same = true;
+		const char *why;
 
 		if (!aml_fed_answered(node) || (doc = aml_fed_contribution(c, node)) == NULL)
 			continue;
-		r = aml_fed_get(doc, "r");
-		y = aml_fed_get(doc, "y");
-		nm = aml_fed_get(doc, "names");
-		same = aml_fed_is_array(r, (size_t) m * m) && aml_fed_is_array(y, 3) && aml_fed_is_string_array(nm) &&
-			json_object_array_length(nm) == design->n_cols;
-		for (int j = 0; same && j < design->n_cols; j++)
-			same = strcmp(json_object_get_string(json_object_array_get_idx(nm, j)), design->names[j]) == 0;
-		if (!same)
+		why = check_answer(doc, f, dv, &parts[contributed]);
+		if (why)
 		{
 			json_object_put(doc);
-			aml_fed_feedback(c, node, true, ERRCODE_DATATYPE_MISMATCH,
-							 "its model matrix differs from this server's");
+			aml_fed_feedback(c, node, true,
+							 strcmp(why, "unreadable answer") == 0 ? ERRCODE_PROTOCOL_VIOLATION : ERRCODE_DATATYPE_MISMATCH,
+							 "%s", why);
 			continue;
 		}
-		{
-			double	   *rv = palloc(sizeof(double) * m * m);
-			AmlMoments	ym;
-
-			for (int k = 0; k < m * m; k++)
-				rv[k] = json_object_get_double(json_object_array_get_idx(r, k));
-			ym.n = json_object_get_double(json_object_array_get_idx(y, 0));
-			ym.sum = json_object_get_double(json_object_array_get_idx(y, 1));
-			ym.sxx = json_object_get_double(json_object_array_get_idx(y, 2));
-			aml_lm_combine_add(comb, json_object_get_int64(aml_fed_get(doc, "n")), rv,
-							   &ym, json_object_get_double(aml_fed_get(doc, "yss")));
-			dropped += aml_fed_get(doc, "dropped") ? json_object_get_int64(aml_fed_get(doc, "dropped")) : 0;
-			contributed++;
-		}
-		json_object_put(doc);
+		parts[contributed].node = node;
+		parts[contributed++].doc = doc;
 	}
 	if (contributed == 0)
 		goto none;
+
+	/* the union of the contributing nodes' levels, byte order (as stats_frame.c sorts) */
+	for (int v = 0; v < f->n_vars; v++)
+	{
+		List	   *levels = NIL;
+		char	  **arr;
+		int			n,
+					k = 0;
+
+		if (!dv[v].factor)
+			continue;
+		for (int i = 0; i < contributed; i++)
+		{
+			json_object *l = json_object_array_get_idx(parts[i].levels, v);
+
+			for (size_t j = 0; j < json_object_array_length(l); j++)
+				levels = lappend(levels, pstrdup(json_object_get_string(json_object_array_get_idx(l, j))));
+		}
+		n = list_length(levels);
+		arr = palloc(sizeof(char *) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+			arr[i] = list_nth(levels, i);
+		qsort(arr, n, sizeof(char *), cmp_str);
+		for (int i = 0; i < n; i++)
+			if (k == 0 || strcmp(arr[k - 1], arr[i]) != 0)
+				arr[k++] = arr[i];
+		if (k < 2 && n > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: factor \"%s\" has only one level", what, f->vars[v]),
+					 errdetail("Contrasts can be applied only to factors with 2 or more levels; \"%s\" is \"%s\" in every complete row of the nodes.",
+							   f->vars[v], arr[0])));
+		if (k == 0)
+			goto none;
+		dv[v].n_levels = k;
+		dv[v].levels = (const char *const *) arr;
+	}
+	if (aml_design_build(f, dv, contrast, &design, &err) != AML_OK)
+		aml_stats_raise(&err);
+
+	/* each node's factor mapped into the global coding, stacked, re-triangularised */
+	if (aml_lm_combine_begin(design->n_cols + 1, &comb, &err) != AML_OK)
+		aml_pg_raise(&err);
+	for (int i = 0; i < contributed; i++)
+	{
+		NodeFactor *nf = &parts[i];
+		int			ml = nf->m;
+		json_object *r = aml_fed_get(nf->doc, "r");
+		json_object *y = aml_fed_get(nf->doc, "y");
+		double	   *rv = palloc0(sizeof(double) * ml * ml);
+		double	   *map = node_map(design, dv, nf);
+		AmlMoments	ym;
+		int			k = 0;
+
+		for (int j = 0; j < ml; j++)
+			for (int r_i = 0; r_i <= j; r_i++)
+				rv[r_i + (size_t) j * ml] = json_object_get_double(json_object_array_get_idx(r, k++));
+		ym.n = json_object_get_double(json_object_array_get_idx(y, 0));
+		ym.sum = json_object_get_double(json_object_array_get_idx(y, 1));
+		ym.sxx = json_object_get_double(json_object_array_get_idx(y, 2));
+		aml_lm_combine_add_mapped(comb, nf->n, ml, rv, map, &ym, json_object_get_double(aml_fed_get(nf->doc, "yss")));
+		dropped += aml_fed_get(nf->doc, "dropped") ? json_object_get_int64(aml_fed_get(nf->doc, "dropped")) : 0;
+		json_object_put(nf->doc);
+		pfree(rv);
+		pfree(map);
+	}
 	if (dropped > 0)
 		ereport(NOTICE,
 				(errmsg("%s: %ld row%s with NULL values left out", what, dropped, dropped == 1 ? "" : "s")));
@@ -613,9 +590,10 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 	return;
 
 none:
+	for (int i = 0; i < contributed; i++)
+		json_object_put(parts[i].doc);
 	aml_fed_no_contribution(c, what);
 }
-
 static void
 check_args(FunctionCallInfo fcinfo)
 {

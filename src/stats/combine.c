@@ -153,6 +153,35 @@ aml_lm_combine_add(AmlLmCombine *c, long n, const double *r, const AmlMoments *y
 	c->yss += yss;
 }
 
+void
+aml_lm_combine_add_mapped(AmlLmCombine *c, long n, int ml, const double *r, const double *map,
+						  const AmlMoments *y, double yss)
+{
+	int			m = c->m;
+	int			pl = ml - 1;
+	int			pg = m - 1;
+
+	for (int i = 0; i < ml; i++)
+	{
+		for (int j = 0; j < pg; j++)
+		{
+			const double *mj = map + (size_t) j * pl;
+			double		s = 0.0;
+
+			/* row i of the upper-triangular factor is zero left of i */
+			for (int k = i; k < pl; k++)
+				if (mj[k] != 0.0)
+					s += r[i + (size_t) k * ml] * mj[k];
+			c->row[j] = s;
+		}
+		c->row[pg] = r[i + (size_t) pl * ml];
+		aml_qr_accum_add(c->acc, c->row, 1.0);
+	}
+	c->n += n;
+	aml_moments_merge(&c->y, y);
+	c->yss += yss;
+}
+
 AmlStatus
 aml_lm_combine_finish(AmlLmCombine *c, const AmlDesign *design, AmlLm **out, AmlError *err)
 {

@@ -55,6 +55,17 @@ AmlStatus	aml_lm_combine_begin(int m, AmlLmCombine **out, AmlError *err);
 /* Add one node's n, factor r (m x m), y moments and y'y. */
 void		aml_lm_combine_add(AmlLmCombine *c, long n, const double *r, const AmlMoments *y, double yss);
 /*
+ * Add one node's factor in the node's own coding: r is ml x ml (its own
+ * design columns, then the response), map is (ml - 1) x (m - 1),
+ * column-major, with X_centre = X_node map on the node's rows (a 0/±1
+ * matrix: each centre column a signed sum of the node's cell columns).
+ * The rows of [R_l[:, :ml-1] map, R_l[:, ml-1]] are folded as data rows:
+ * their cross-products are map' X'X map, X'y map, y'y — the node's in the
+ * centre's coding (see fed_lm.c for the numerical argument).
+ */
+void		aml_lm_combine_add_mapped(AmlLmCombine *c, long n, int ml, const double *r,
+									  const double *map, const AmlMoments *y, double yss);
+/*
  * The model of the union, as aml_lm_fit() would give on the pooled rows
  * (errors as aml_lm_fit's: no rows, fewer rows than coefficients).
  * Frees c.

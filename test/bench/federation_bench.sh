@@ -5,6 +5,10 @@
 # foreign tables) and fitting there.  Four throwaway clusters on 127.0.0.1
 # (a centre holding an empty table of the same shape, and three nodes).
 #
+# lm: two formulas, numerics only and with a factor; also the node side
+# alone (automl.node_lm on node 1, as the centre calls it: one round since
+# protocol 2; on an older build the two rounds node_lm_levels + node_lm).
+#
 # WHAT (third argument): lm (default), summary — federated automl_summary
 # (moments, then the exact quartile rounds) against the slowest node's local
 # automl_summary and against pulling the rows — or all.
@@ -18,7 +22,6 @@ ROWS=${1:-1000000}
 REPEAT=${2:-3}
 WHAT=${3:-lm}
 . "$(dirname "$0")/lib/federation_setup.sh"
-FORMULA="y ~ x1 + x2 + x3 + x4 + x5 + g"
 fed_clusters fedbench "${FEDBENCH_PORT:-56430}"
 fed_tables "y float8, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8, g text"
 for i in 1 2 3; do
@@ -30,18 +33,32 @@ done
 fed_centre "y float8, x1 float8, x2 float8, x3 float8, x4 float8, x5 float8, g text"
 
 if [ "$WHAT" = lm ] || [ "$WHAT" = all ]; then
-  slowest=0
-  for i in 1 2 3; do
-    ms=$(best $i "SELECT count(*) FROM automl_lm('t', '$FORMULA')")
-    echo "local automl_lm on node $i ($ROWS rows): $ms ms"
-    [ "$ms" -gt "$slowest" ] && slowest=$ms
+  # one formula of numerics only, one with a factor (g: 3 levels)
+  for FORMULA in "y ~ x1 + x2 + x3 + x4 + x5" "y ~ x1 + x2 + x3 + x4 + x5 + g"; do
+    echo "== $FORMULA"
+    slowest=0
+    for i in 1 2 3; do
+      ms=$(best $i "SELECT count(*) FROM automl_lm('t', '$FORMULA')")
+      echo "local automl_lm on node $i ($ROWS rows): $ms ms"
+      [ "$ms" -gt "$slowest" ] && slowest=$ms
+    done
+    # the node side alone, called on node 1 as the centre calls it
+    if [ "$(q 1 "SELECT count(*) FROM pg_proc WHERE proname = 'node_lm' AND pronargs = 3")" = 1 ]; then
+      node=$(best 1 "SELECT length(automl.node_lm('t', '$FORMULA', NULL))")
+      echo "node side on node 1 (automl.node_lm, one round): $node ms"
+    else
+      lv=$(q 1 "SELECT (automl.node_lm_levels('t', '$FORMULA', NULL)::jsonb)->'levels'")
+      node=$(best 1 "SELECT length(automl.node_lm_levels('t', '$FORMULA', NULL)), length(automl.node_lm('t', '$FORMULA', NULL, '$lv', 'treatment'))")
+      echo "node side on node 1 (automl.node_lm_levels + automl.node_lm, two rounds): $node ms"
+    fi
+    fed=$(best 0 "SELECT count(*) FROM automl_lm('t', '$FORMULA', nodes => '{n1,n2,n3}')")
+    echo "federated automl_lm over 3 nodes x $ROWS rows: $fed ms"
+    pull=$(best 0 "SELECT count(*) FROM automl_lm('pulled', '$FORMULA')")
+    echo "rows pulled through postgres_fdw, automl_lm at the centre: $pull ms"
+    echo "equal: $(q 0 "SET client_min_messages = warning; SELECT max(abs(f.estimate - p.estimate) / abs(p.estimate)) FROM automl_lm('t', '$FORMULA', nodes => '{n1,n2,n3}') f JOIN automl_lm('pulled', '$FORMULA') p USING (term)") (max relative difference of the estimates)"
+    awk -v f="$fed" -v s="$slowest" -v p="$pull" -v n="$node" 'BEGIN { printf "federated / slowest local: %.2fx; pulled / federated: %.2fx; node side / slowest local: %.2fx\n", f / s, p / f, n / s }'
   done
-  fed=$(best 0 "SELECT count(*) FROM automl_lm('t', '$FORMULA', nodes => '{n1,n2,n3}')")
-  echo "federated automl_lm over 3 nodes x $ROWS rows: $fed ms"
-  pull=$(best 0 "SELECT count(*) FROM automl_lm('pulled', '$FORMULA')")
-  echo "rows pulled through postgres_fdw, automl_lm at the centre: $pull ms"
-  echo "equal: $(q 0 "SELECT max(abs(f.estimate - p.estimate) / abs(p.estimate)) FROM automl_lm('t', '$FORMULA', nodes => '{n1,n2,n3}') f JOIN automl_lm('pulled', '$FORMULA') p USING (term)") (max relative difference of the estimates)"
-  awk -v f="$fed" -v s="$slowest" -v p="$pull" 'BEGIN { printf "federated / slowest local: %.2fx; pulled / federated: %.2fx\n", f / s, p / f }'
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
 if [ "$WHAT" = summary ] || [ "$WHAT" = all ]; then

@@ -2,7 +2,9 @@
  * test_combine.c — src/stats/combine: statistics of parts of a set of rows
  * combined into those of the whole equal the whole's, computed directly
  * (co-moments and Pearson's r; PCA from stacked centred factors against
- * aml_pca on all rows, loadings with the same signs).
+ * aml_pca on all rows, loadings with the same signs; linear-model factors
+ * in each part's own one-column-per-level coding mapped into the whole's
+ * treatment and sum contrasts against aml_lm_fit on all rows).
  */
 #include <math.h>
 
@@ -10,6 +12,8 @@
 
 #include "stats/combine.h"
 #include "stats/describe.h"
+#include "stats/formula.h"
+#include "stats/qr.h"
 
 #define N 90
 #define P 3
@@ -112,11 +116,102 @@ test_pca_combine(void)
 	CHECK_STATUS(aml_pca_combine(1, n1, m, r, P, false, sdev, load, &k, &err), AML_ERR_INVALID_DATA, &err);
 }
 
+/*
+ * y ~ x * a over 3 levels; part 1 holds levels 1, 2 (not the reference),
+ * part 2 levels 0, 1: each codes its rows as [1, x, its levels' indicators,
+ * x times them, y] and its factor is mapped into the whole's columns.
+ */
+static void
+mapped_parts(AmlContrast contrast)
+{
+	static const char *const columns[] = {"y", "x", "a"};
+	static const char *const levels[] = {"l0", "l1", "l2"};
+	AmlFormula *f;
+	AmlDesignVar dv[2] = {{false, 0, NULL}, {true, 3, levels}};
+	AmlDesign  *d;
+	AmlLm	   *whole,
+			   *parts;
+	AmlLmCombine *c;
+	AmlError	err;
+	int			pos;
+	double		a[N],
+				y[N];
+	const double *xs[2] = {x[0], a};
+	AmlLmData	data = {N, xs, y, NULL};
+
+	fill();
+	for (int i = 0; i < N; i++)
+	{
+		a[i] = i < N / 2 ? 1 + i % 2 : i % 2;
+		y[i] = 1 + 0.5 * x[0][i] + a[i] * (0.3 + 0.2 * x[0][i]) + sin(i * 2.1);
+	}
+	CHECK_OK(aml_formula_parse("y ~ x * a", columns, 3, &f, &pos, &err), &err);
+	CHECK_OK(aml_design_build(f, dv, contrast, &d, &err), &err);
+	CHECK_OK(aml_lm_fit(d, &data, &whole, &err), &err);
+	CHECK_OK(aml_lm_combine_begin(d->n_cols + 1, &c, &err), &err);
+	for (int part = 0; part < 2; part++)
+	{
+		int			first = part == 0 ? 1 : 0;	/* its two levels: first, first + 1 */
+		int			ml = 1 + 1 + 2 + 2 + 1;
+		AmlQRAccum *acc;
+		AmlMoments	ym;
+		double		yss = 0;
+		double		map[6 * 6] = {0};
+
+		CHECK_OK(aml_qr_accum_create(ml, &acc, &err), &err);
+		aml_moments_init(&ym);
+		for (int i = part * N / 2; i < (part + 1) * N / 2; i++)
+		{
+			int			l = (int) a[i] - first;
+			double		row[7] = {1, x[0][i], l == 0, l == 1, l == 0 ? x[0][i] : 0, l == 1 ? x[0][i] : 0, y[i]};
+
+			aml_qr_accum_add(acc, row, 1.0);
+			aml_moments_add(&ym, y[i]);
+			yss += y[i] * y[i];
+		}
+		aml_qr_accum_flush(acc);
+		/* whole: 1, x, a-col 0, a-col 1, x:a-col 0, x:a-col 1 */
+		map[0 + 0 * 6] = 1;
+		map[1 + 1 * 6] = 1;
+		for (int k = 0; k < 2; k++)
+		{
+			int			g = first + k;
+
+			for (int j = 0; j < 2; j++)
+			{
+				double		v = contrast == AML_CONTRAST_TREATMENT ? (g == j + 1) : (g == j ? 1 : g == 2 ? -1 : 0);
+
+				map[(2 + k) + (2 + j) * 6] = v;
+				map[(4 + k) + (4 + j) * 6] = v;
+			}
+		}
+		aml_lm_combine_add_mapped(c, N / 2, ml, acc->r, map, &ym, yss);
+		aml_qr_accum_free(acc);
+	}
+	CHECK_OK(aml_lm_combine_finish(c, d, &parts, &err), &err);
+	CHECK(parts->fit->rank == whole->fit->rank);
+	for (int j = 0; j < d->n_cols; j++)
+		CHECK_NEAR(parts->fit->coef[j], whole->fit->coef[j], 1e-12 * fmax(1, fabs(whole->fit->coef[j])));
+	CHECK_NEAR(parts->fit->rss, whole->fit->rss, 1e-11 * whole->fit->rss);
+	aml_lm_free(whole);
+	aml_lm_free(parts);
+	aml_design_free(d);
+	aml_formula_free(f);
+}
+
+static void
+test_lm_mapped(void)
+{
+	mapped_parts(AML_CONTRAST_TREATMENT);
+	mapped_parts(AML_CONTRAST_SUM);
+}
+
 int
 main(void)
 {
 	unit_begin();
 	RUN(test_comoments);
 	RUN(test_pca_combine);
+	RUN(test_lm_mapped);
 	return unit_end();
 }
