@@ -289,8 +289,15 @@ node_lm_json(Oid relid, const char *formula, Jsonb *filter, const char *levels_t
 	return s.data;
 }
 
-Datum
-automl_node_lm_levels(PG_FUNCTION_ARGS)
+typedef char *(*NodeAnswer) (Oid relid, const char *formula, Jsonb *filter, int64 *rows,
+							 const char **suppressed);
+
+/*
+ * A node function of (relation, formula, filter): membership, arguments,
+ * the answer in a core session, the federation log.
+ */
+static Datum
+node_answer(FunctionCallInfo fcinfo, const char *what, NodeAnswer answer)
 {
 	Oid			relid;
 	char	   *formula;
@@ -300,15 +307,21 @@ automl_node_lm_levels(PG_FUNCTION_ARGS)
 	int64		rows;
 	const char *suppressed;
 
-	aml_fed_check_member("automl.node_lm_levels");
+	aml_fed_check_member(what);
 	aml_fed_node_args(fcinfo, 2);
 	relid = PG_GETARG_OID(0);
 	formula = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	session = aml_core_session_begin("automl.node_lm_levels");
-	out = aml_fed_node_levels_json(relid, formula, filter, &rows, &suppressed);
+	session = aml_core_session_begin(what);
+	out = answer(relid, formula, filter, &rows, &suppressed);
 	aml_core_session_end(session);
-	aml_fed_log("automl.node_lm_levels", arguments_json(relid, formula, filter), rows, suppressed);
+	aml_fed_log(what, arguments_json(relid, formula, filter), rows, suppressed);
 	PG_RETURN_TEXT_P(cstring_to_text(out));
+}
+
+Datum
+automl_node_lm_levels(PG_FUNCTION_ARGS)
+{
+	return node_answer(fcinfo, "automl.node_lm_levels", aml_fed_node_levels_json);
 }
 
 Datum
@@ -826,21 +839,5 @@ aml_fed_node_lm_factor_json(Oid relid, const char *formula, Jsonb *filter, int64
 Datum
 automl_node_lm_factor(PG_FUNCTION_ARGS)
 {
-	Oid			relid;
-	char	   *formula;
-	Jsonb	   *filter = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
-	AmlCoreSession *session;
-	char	   *out;
-	int64		rows;
-	const char *suppressed;
-
-	aml_fed_check_member("automl.node_lm");
-	aml_fed_node_args(fcinfo, 2);
-	relid = PG_GETARG_OID(0);
-	formula = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	session = aml_core_session_begin("automl.node_lm");
-	out = aml_fed_node_lm_factor_json(relid, formula, filter, &rows, &suppressed);
-	aml_core_session_end(session);
-	aml_fed_log("automl.node_lm", arguments_json(relid, formula, filter), rows, suppressed);
-	PG_RETURN_TEXT_P(cstring_to_text(out));
+	return node_answer(fcinfo, "automl.node_lm", aml_fed_node_lm_factor_json);
 }
