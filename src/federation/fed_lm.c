@@ -125,6 +125,34 @@ cmp_str(const void *a, const void *b)
 }
 
 /*
+ * The nodes' levels of factor var, unioned: sorted in byte order (as
+ * stats_frame.c sorts), each once; *n_levels of them.  A factor with one
+ * level in every complete row of the nodes is 22023, as in R.
+ */
+static const char *const *
+union_levels(List *levels, const char *what, const char *var, int *n_levels)
+{
+	int			n = list_length(levels);
+	char	  **arr = palloc(sizeof(char *) * Max(n, 1));
+	int			k = 0;
+
+	for (int i = 0; i < n; i++)
+		arr[i] = list_nth(levels, i);
+	qsort(arr, n, sizeof(char *), cmp_str);
+	for (int i = 0; i < n; i++)
+		if (k == 0 || strcmp(arr[k - 1], arr[i]) != 0)
+			arr[k++] = arr[i];
+	if (k < 2 && n > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: factor \"%s\" has only one level", what, var),
+				 errdetail("Contrasts can be applied only to factors with 2 or more levels; \"%s\" is \"%s\" in every complete row of the nodes.",
+						   var, arr[0])));
+	*n_levels = k;
+	return (const char *const *) arr;
+}
+
+/*
  * Centre, round 1 of a model over nodes (only when any_factor): the union
  * of the factors' levels over the nodes (dv[v].factor set by the caller;
  * dv[v].levels and n_levels set here).  Returns the levels as the nodes'
@@ -189,27 +217,9 @@ aml_fed_model_levels(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *
 		}
 		for (int v = 0; v < f->n_vars; v++)
 		{
-			int			n = list_length(levels[v]);
-			char	  **arr;
-			int			k = 0;
-
 			if (!dv[v].factor)
 				continue;
-			arr = palloc(sizeof(char *) * Max(n, 1));
-			for (int i = 0; i < n; i++)
-				arr[i] = list_nth(levels[v], i);
-			qsort(arr, n, sizeof(char *), cmp_str);
-			for (int i = 0; i < n; i++)
-				if (k == 0 || strcmp(arr[k - 1], arr[i]) != 0)
-					arr[k++] = arr[i];
-			if (k < 2 && n > 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s: factor \"%s\" has only one level", what, f->vars[v]),
-						 errdetail("Contrasts can be applied only to factors with 2 or more levels; \"%s\" is \"%s\" in every complete row of the nodes.",
-								   f->vars[v], arr[0])));
-			dv[v].n_levels = k;
-			dv[v].levels = (const char *const *) arr;
+			dv[v].levels = union_levels(levels[v], what, f->vars[v], &dv[v].n_levels);
 		}
 	}
 	{
@@ -514,9 +524,6 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 	for (int v = 0; v < f->n_vars; v++)
 	{
 		List	   *levels = NIL;
-		char	  **arr;
-		int			n,
-					k = 0;
 
 		if (!dv[v].factor)
 			continue;
@@ -527,24 +534,9 @@ fed_fit(AmlFedCall *c, Oid relid, const char *formula_text, Jsonb *filter, AmlCo
 			for (size_t j = 0; j < json_object_array_length(l); j++)
 				levels = lappend(levels, pstrdup(json_object_get_string(json_object_array_get_idx(l, j))));
 		}
-		n = list_length(levels);
-		arr = palloc(sizeof(char *) * Max(n, 1));
-		for (int i = 0; i < n; i++)
-			arr[i] = list_nth(levels, i);
-		qsort(arr, n, sizeof(char *), cmp_str);
-		for (int i = 0; i < n; i++)
-			if (k == 0 || strcmp(arr[k - 1], arr[i]) != 0)
-				arr[k++] = arr[i];
-		if (k < 2 && n > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: factor \"%s\" has only one level", what, f->vars[v]),
-					 errdetail("Contrasts can be applied only to factors with 2 or more levels; \"%s\" is \"%s\" in every complete row of the nodes.",
-							   f->vars[v], arr[0])));
-		if (k == 0)
+		dv[v].levels = union_levels(levels, what, f->vars[v], &dv[v].n_levels);
+		if (dv[v].n_levels == 0)
 			goto none;
-		dv[v].n_levels = k;
-		dv[v].levels = (const char *const *) arr;
 	}
 	if (aml_design_build(f, dv, contrast, &design, &err) != AML_OK)
 		aml_stats_raise(&err);
