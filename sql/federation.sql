@@ -73,6 +73,12 @@ SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1 + grp', '{"rules": [{"field": "i
 SELECT automl_federation_feedback();
 RESET automl.min_group_size;
 
+-- a factor with one level in every node's complete rows: 22023, as the local automl_lm
+\set VERBOSITY sqlstate
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1 + grp', '{"rules": [{"field": "grp", "operator": "equal", "value": "a"}]}', nodes => '{local}');
+\set VERBOSITY default
+SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1 + grp', '{"rules": [{"field": "grp", "operator": "equal", "value": "a"}]}', nodes => '{local}');
+
 -- bad node lists
 SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{}');
 SELECT count(*) FROM automl_lm('fed.p', 'y ~ x1', nodes => '{local,NULL}');
