@@ -16,7 +16,7 @@ TRUNCATE automl.models, automl.runs, automl.pipelines RESTART IDENTITY;
 -- a copy of wine to train on, in the same row order
 CREATE TABLE imp_wine AS SELECT * FROM bench.wine ORDER BY ctid;
 SELECT * FROM automl_train('imp_wine', 'target', time_budget => '5 minutes', cv_folds => 5,
-                           max_evaluations => 10, seed => 7, name => 'imp_wine') \gset t_
+                           max_evaluations => 10, seed => 7, name => 'imp_wine', test_size => 0.25) \gset t_
 RESET client_min_messages;
 
 -- stored with the model, in its metrics: the 45 holdout rows, every feature
@@ -65,7 +65,7 @@ SELECT * FROM automl_feature_importance(:t_model_id, 'permutation');
 -- a model of automl_fit (no holdout) is computed when asked, on its training relation
 SELECT automl_fit('bench.wine', 'target', 'decision_tree', '{"max_depth": 3}') AS fit_id \gset
 SELECT count(*) AS features, min(source) AS source FROM automl_feature_importance(:fit_id);
--- test_size => 0: no holdout, nothing stored
+-- test_size => 0: no holdout, the importance is stored on the training rows
 SET client_min_messages = warning;
 SELECT * FROM automl_train('bench.iris', 'name', time_budget => '1 minute', max_evaluations => 3,
                            seed => 1, test_size => 0, name => 'imp_iris') \gset n_

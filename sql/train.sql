@@ -28,7 +28,7 @@ TRUNCATE automl.models, automl.runs, automl.pipelines RESTART IDENTITY;
 -- recomputed from the stored model)
 SET client_min_messages = warning;
 SELECT * FROM automl_train('bench.wine', 'target', time_budget => '5 minutes', cv_folds => 5,
-                           max_evaluations => 20, seed => 7, name => 'wine', refit => 'train') \gset t1_
+                           max_evaluations => 20, seed => 7, name => 'wine', refit => 'train', test_size => 0.25) \gset t1_
 RESET client_min_messages;
 SELECT :'t1_metric' AS metric, :t1_evaluated AS evaluated;
 SELECT r.task, r.metric, r.status, r.evaluated, r.stop_reason, r.cv_folds, r.cv_repeats, r.train_rows,
@@ -78,7 +78,7 @@ FROM (SELECT count(*) AS rows, avg((automl_predict(:t1_model_id, w.w) = (w.w).ta
 -- all 178 rows
 SET client_min_messages = warning;
 SELECT * FROM automl_train('bench.wine', 'target', time_budget => '5 minutes', cv_folds => 5,
-                           max_evaluations => 20, seed => 7) \gset t2_
+                           max_evaluations => 20, seed => 7, test_size => 0.25) \gset t2_
 RESET client_min_messages;
 SELECT :t1_cv_score = :t2_cv_score AS same_cv_score, :'t1_pipeline' = :'t2_pipeline' AS same_pipeline,
        :t1_holdout_score = :t2_holdout_score AS same_holdout_score,
@@ -99,7 +99,7 @@ WHERE a.run_id = :t1_run_id AND b.run_id = :t2_run_id;
 -- regression with the light space and another metric
 SET client_min_messages = warning;
 SELECT * FROM automl_train('bench.diabetes', 'target', metric => 'mae', search_space => 'light',
-                           max_evaluations => 12, seed => 3, cv_folds => 5, refit => 'train') \gset t3_
+                           max_evaluations => 12, seed => 3, cv_folds => 5, refit => 'train', test_size => 0.25) \gset t3_
 RESET client_min_messages;
 SELECT :'t3_metric' AS metric,
        (SELECT bool_and(estimator IN ('linear_regression', 'ridge', 'lasso', 'elastic_net', 'knn', 'decision_tree'))
@@ -135,7 +135,7 @@ JOIN ref_holdout_rows h ON h.run = 'diabetes seed 3' AND d.row = ANY (h.rows);
 SELECT model_id IS NOT NULL AS trained, metric, evaluated, run_id AS mip_run_id,
        cv_score BETWEEN 0.55 AND 0.9 AS cv_score_realistic, holdout_score BETWEEN 0.55 AND 0.9 AS holdout_realistic
 FROM automl_train('science.cde_features_a', 'alzheimerbroadcategory',
-                  time_budget => '5 minutes', max_evaluations => 6, seed => 1,
+                  time_budget => '5 minutes', max_evaluations => 6, seed => 1, test_size => 0.25,
                   search_space => '{"estimators": {"random_forest": {"n_estimators": [20, 50]},
                                                    "logistic_regression": {}},
                                     "preprocessing": {"simple_imputer": {}, "standard_scaler": {}}}') \gset
@@ -286,7 +286,7 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
   ($q$SELECT automl_train('few_rows', 'y', max_evaluations => 3) IS NOT NULL$q$),
   ($q$SELECT automl_train('few_rows', 'y', cv_folds => 5)$q$),
   ($q$SELECT automl_train('rare_classes', 'y', max_evaluations => 2) IS NOT NULL$q$),
-  ($q$SELECT automl_train('rare_classes', 'y', cv_folds => 2, max_evaluations => 2) IS NOT NULL$q$),
+  ($q$SELECT automl_train('rare_classes', 'y', cv_folds => 2, test_size => 0.25, max_evaluations => 2) IS NOT NULL$q$),
   ($q$SELECT automl_train('bench.wine', 'target', cv_folds => 20, max_evaluations => 2) IS NOT NULL$q$),
   ($q$SELECT automl_train('rare_127', 'y', max_evaluations => 3) IS NOT NULL$q$),
   ($q$SELECT automl_train('rare_127', 'y', cv_folds => 2, max_evaluations => 3) IS NOT NULL$q$),

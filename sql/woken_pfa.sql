@@ -125,7 +125,8 @@ BEGIN
 END $$;
 -- and what the search makes for a binary target: its calibrator and threshold, an ensemble
 SELECT model_id AS tpot_cls FROM automl_train('bench.breast_cancer', 'target', search_space => 'light',
-                                              max_evaluations => 4, seed => 5, cv_folds => 3) \gset
+                                              max_evaluations => 4, seed => 5, cv_folds => 3,
+                                              test_size => 0.25) \gset
 INSERT INTO cls_models VALUES ('tpot_cls', :tpot_cls, 'bench.breast_cancer');
 RESET client_min_messages;
 \pset format unaligned

@@ -29,13 +29,14 @@ WHERE attrelid = 'science.cde_features_a'::regclass AND attnum > 0 AND NOT attis
                      AND (SELECT attnum FROM pg_attribute WHERE attrelid = 'science.cde_features_a'::regclass AND attname = 'leftttgtransversetemporalgyrus'))
 \gset
 SELECT model_id, run_id, metric, round(cv_score::numeric, 4) AS cv_score,
-       round(holdout_score::numeric, 4) AS holdout_score, evaluated, elapsed, pipeline
+       coalesce(round(holdout_score::numeric, 4)::text, 'none: too few rows to hold some out, the cv_score is the estimate')
+         AS holdout_score, evaluated, elapsed, pipeline
 FROM automl_train('science.cde_features_a', 'alzheimerbroadcategory', features => :'features',
                   time_budget => '20 seconds', name => 'diagnosis')
 \gset train_
 \x on
 SELECT :train_model_id AS model_id, :train_run_id AS run_id, :'train_metric' AS metric,
-       :train_cv_score AS cv_score, :train_holdout_score AS holdout_score,
+       :train_cv_score AS cv_score, :'train_holdout_score' AS holdout_score,
        :train_evaluated AS pipelines_evaluated, :'train_elapsed' AS elapsed, :'train_pipeline' AS pipeline;
 \x off
 
@@ -71,7 +72,8 @@ FROM (SELECT * FROM science.cde_features_a
 RESET automl.explain_samples;
 
 \echo
-\echo == The global importance of the model, stored by automl_train (mean |SHAP| on the holdout rows;
+\echo == The global importance of the model, stored by automl_train (mean |SHAP| on the holdout rows,
+\echo    or on the training rows when the table is too small to hold rows out;
 \echo    automl_feature_importance reads it, nothing is recomputed)
 SELECT metrics ? 'importance' AS importance_stored FROM automl.models WHERE id = :train_model_id \gset
 \if :importance_stored

@@ -482,7 +482,8 @@ score_of(const AmlModel *m, const AmlModelRows *rows, const AmlMatrix *raw, AmlM
  * without a holdout or whose budget did not allow it).
  */
 static bool
-stored_importance(int64 model_id, const AmlSchema *schema, double *imp, double *sd, int *rows_out)
+stored_importance(int64 model_id, const AmlSchema *schema, double *imp, double *sd, int *rows_out,
+				  bool *holdout_out)
 {
 	Datum		arg = Int64GetDatum(model_id);
 	Oid			argtype = INT8OID;
@@ -496,7 +497,8 @@ stored_importance(int64 model_id, const AmlSchema *schema, double *imp, double *
 	rc = SPI_execute_with_args("SELECT f OPERATOR(pg_catalog.->>) 'feature', "
 							   "(f OPERATOR(pg_catalog.->>) 'importance')::pg_catalog.float8, "
 							   "(f OPERATOR(pg_catalog.->>) 'std')::pg_catalog.float8, "
-							   "(m.metrics OPERATOR(pg_catalog.#>>) '{importance,rows}')::pg_catalog.int4 "
+							   "(m.metrics OPERATOR(pg_catalog.#>>) '{importance,rows}')::pg_catalog.int4, "
+							   "(m.metrics OPERATOR(pg_catalog.#>>) '{importance,rows_from}') "
 							   "FROM automl.models m, pg_catalog.jsonb_array_elements("
 							   "  CASE WHEN pg_catalog.jsonb_typeof(m.metrics OPERATOR(pg_catalog.#>) '{importance,features}') "
 							   "       OPERATOR(pg_catalog.=) 'array' "
@@ -525,6 +527,12 @@ stored_importance(int64 model_id, const AmlSchema *schema, double *imp, double *
 				sd[j] = isnull ? NAN : DatumGetFloat8(d);
 				d = SPI_getbinval(tup, td, 4, &isnull);
 				*rows_out = isnull ? 0 : DatumGetInt32(d);
+				{
+					char	   *from = SPI_getvalue(tup, td, 5);
+
+					/* models stored before rows_from existed: the holdout */
+					*holdout_out = from == NULL || strcmp(from, "training") != 0;
+				}
 				break;
 			}
 	}
@@ -538,7 +546,8 @@ stored_importance(int64 model_id, const AmlSchema *schema, double *imp, double *
  *                automl.explain_max_rows), summed over the explained
  *                outputs; std: of |contribution| over the rows.  Without a
  *                relation: the values automl_train stored with the model
- *                (the holdout rows, explain_importance.h), read, not
+ *                (the holdout rows, or the training rows when the run held
+ *                none out: explain_importance.h), read, not
  *                computed; computed on the training relation when there are
  *                none (automl_fit models: no holdout)
  *   permutation  mean decrease of the score (accuracy, R²) when the column
@@ -565,6 +574,7 @@ automl_feature_importance(PG_FUNCTION_ARGS)
 	AmlError	err;
 	char	   *source;
 	int			stored_rows = 0;
+	bool		stored_holdout = true;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -590,9 +600,10 @@ automl_feature_importance(PG_FUNCTION_ARGS)
 	imp = palloc0(sizeof(double) * Max(n, 1));
 	sd = palloc0(sizeof(double) * Max(n, 1));
 	if (PG_ARGISNULL(2) && strcmp(method, "shap") == 0 &&
-		stored_importance(model_id, m->schema, imp, sd, &stored_rows))
+		stored_importance(model_id, m->schema, imp, sd, &stored_rows, &stored_holdout))
 	{
-		source = psprintf("stored: mean |SHAP| on %d holdout rows at training", stored_rows);
+		source = psprintf("stored: mean |SHAP| on %d %s rows at training", stored_rows,
+						  stored_holdout ? "holdout" : "training");
 		goto emit;
 	}
 	relid = PG_ARGISNULL(2) ? aml_model_training_relation(model_id) : PG_GETARG_OID(2);

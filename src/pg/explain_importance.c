@@ -1,7 +1,7 @@
 /*
  * explain_importance.c — the global importance automl_train stores with a
  * model (see explain_importance.h): mean |contribution| per original column
- * over the holdout rows (at most AML_IMPORTANCE_MAX_ROWS, a seeded sample of
+ * over the holdout rows (the training rows when none were held out; at most AML_IMPORTANCE_MAX_ROWS, a seeded sample of
  * them when there are more; fewer, down to AML_IMPORTANCE_MIN_ROWS, when the
  * time allowed is short), with the model's explainer (ml/explain.h):
  * exact for trees, forests, boosting and linear models, permutation
@@ -9,7 +9,8 @@
  *
  * Stored in automl.models.metrics under "importance":
  *   {"method": "shap", "explainer": "tree_shap" | "linear" | "sampling" | "ensemble",
- *    "samples": 64, "rows": n explained, "holdout_rows": n held out,
+ *    "samples": 64, "rows": n explained, "rows_from": "holdout" | "training",
+ *    "holdout_rows" or "training_rows": n rows they were taken from,
  *    "seed": s, "seconds": time taken,
  *    "features": [{"feature": name, "importance": mean, "std": std}, ...]}
  * features in the model's input order.  automl_feature_importance(model)
@@ -58,7 +59,7 @@ skipped(AmlError *err)
 
 json_object *
 aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const int *rows,
-						   int n_rows, uint64 seed, double deadline)
+						   int n_rows, bool holdout, uint64 seed, double deadline)
 {
 	double		t0 = aml_now_seconds();
 	double		t_rows;
@@ -153,8 +154,8 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 			break;
 		}
 		ereport(NOTICE,
-				(errmsg("automl: feature importance not stored: explaining %d holdout rows would take about %.1f s, past the time budget",
-						Min(m, AML_IMPORTANCE_MIN_ROWS), (t_rows - t0) + rate * Min(m, AML_IMPORTANCE_MIN_ROWS)),
+				(errmsg("automl: feature importance not stored: explaining %d %s rows would take about %.1f s, past the time budget",
+						Min(m, AML_IMPORTANCE_MIN_ROWS), holdout ? "holdout" : "training", (t_rows - t0) + rate * Min(m, AML_IMPORTANCE_MIN_ROWS)),
 				 errhint("automl_feature_importance(model_id) computes it when asked.")));
 		aml_explainer_free(e);
 		return NULL;
@@ -166,7 +167,8 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 						   json_object_new_string(aml_explain_method_name(aml_explainer_method(e))));
 	json_object_object_add(obj, "samples", json_object_new_int(AML_IMPORTANCE_SAMPLES));
 	json_object_object_add(obj, "rows", json_object_new_int(m));
-	json_object_object_add(obj, "holdout_rows", json_object_new_int(n_rows));
+	json_object_object_add(obj, "rows_from", json_object_new_string(holdout ? "holdout" : "training"));
+	json_object_object_add(obj, holdout ? "holdout_rows" : "training_rows", json_object_new_int(n_rows));
 	json_object_object_add(obj, "seed", json_object_new_int64((int64_t) seed));
 	json_object_object_add(obj, "seconds", aml_json_new_number(aml_now_seconds() - t0));
 	features = json_object_new_array_ext(n);

@@ -19,8 +19,9 @@
 #define AML_IMPORTANCE_SAMPLES 64
 
 /*
- * Mean |SHAP| per input of model over rows[0..n_rows) of raw (the holdout),
- * as the JSON object stored under metrics.importance, or NULL (after a
+ * Mean |SHAP| per input of model over rows[0..n_rows) of raw (the holdout,
+ * or the training rows when the run held none out: holdout false), as the
+ * JSON object stored under metrics.importance, or NULL (after a
  * NOTICE) when not even AML_IMPORTANCE_MIN_ROWS of them would be explained
  * before deadline (aml_now_seconds() scale; estimated from a timed first
  * chunk of rows, after the explainer's preparation, and checked after
@@ -30,7 +31,7 @@
  * The object is owned by CurrentMemoryContext (aml_pg_json_own).
  */
 json_object *aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw,
-										const int *rows, int n_rows, uint64 seed,
-										double deadline);
+										const int *rows, int n_rows, bool holdout,
+										uint64 seed, double deadline);
 
 #endif

@@ -647,7 +647,7 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 		 * kept for the fewest rows it is stored on: more are explained
 		 * when time is left (explain_importance.h)
 		 */
-		opt.importance_rows = n_test > 0 ? Min(n_test, AML_IMPORTANCE_MIN_ROWS) : 0;
+		opt.importance_rows = Min(n_test > 0 ? n_test : data->n_rows, AML_IMPORTANCE_MIN_ROWS);
 		opt.importance_samples = AML_IMPORTANCE_SAMPLES;
 		opt.importance_scale = store_per_byte / STORE_SECONDS_PER_BYTE;
 	}
@@ -698,8 +698,10 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	elog(DEBUG1, "automl: final model fitted after %.2f s (estimated %.2f s for %d rows)",
 		 aml_now_seconds() - start, aml_train_refit_estimate(result, &result->final, final_rows), final_rows);
 	aml_model_describe(model, description, sizeof(description));
-	/* global importance on the holdout rows, stored with the model (pg/explain_importance.h) */
-	if (n_test > 0)
+	/*
+	 * global importance on the holdout rows (on the training rows when none
+	 * were held out), stored with the model (pg/explain_importance.h)
+	 */
 	{
 		/*
 		 * within the budget (not its margin, which is for estimates that
@@ -710,8 +712,19 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 								aml_train_store_estimate(result, &result->final, final_rows, store_per_byte),
 								aml_now_seconds() + Max(2.0, 0.5 * result->seconds));
 
-		importance = aml_importance_at_training(model, data->raw, test_rows, n_test, opt.seed,
-												until);
+		int		   *all_rows = NULL;
+
+		if (n_test == 0)
+		{
+			all_rows = palloc(sizeof(int) * Max(data->n_rows, 1));
+			for (int i = 0; i < data->n_rows; i++)
+				all_rows[i] = i;
+		}
+		importance = aml_importance_at_training(model, data->raw, n_test > 0 ? test_rows : all_rows,
+												n_test > 0 ? n_test : data->n_rows, n_test > 0,
+												opt.seed, until);
+		if (all_rows != NULL)
+			pfree(all_rows);
 	}
 
 	/* store model, run, candidates */

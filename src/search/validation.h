@@ -33,7 +33,7 @@
 #include "core/status.h"
 #include "ml/estimator.h"
 
-#define AML_HOLDOUT_MIN_ROWS 100
+#define AML_HOLDOUT_MIN_ROWS 1000
 #define AML_HOLDOUT_MIN_CLASS 4
 /* A search is sampled only above this many training rows, and never below it. */
 #define AML_SEARCH_MIN_ROWS 5000

@@ -564,8 +564,8 @@ test_validation(void)
 	int			ones[3] = {1, 1, 1};
 	int			rare[4] = {100, 60, 1, 2};
 
-	CHECK(aml_validation_test_size(99, NAN) == 0);
-	CHECK(aml_validation_test_size(100, NAN) == 0.25);
+	CHECK(aml_validation_test_size(999, NAN) == 0);
+	CHECK(aml_validation_test_size(1000, NAN) == 0.25);
 	CHECK(aml_validation_test_size(1000, 0) == 0);
 	CHECK_OK(aml_validation_folds(703, big, 3, 0, &plan, &err), &err);
 	CHECK(plan.cv_folds == 3 && plan.repeats == 1 && plan.n_pinned_classes == 0);
