@@ -6,7 +6,8 @@
  * search kept time for them).  When they do not (a table large for its
  * budget, or estimates that were short), aml_validation_fit_rows() plans
  * how many: the final model gets the time first, the holdout's model at
- * least the search's own rows; samples are nested prefixes of a stratified
+ * least the search's own rows, or one fit on the training rows is both
+ * when that gives the final model more rows; samples are nested prefixes of a stratified
  * order (src/search/validation.c), so the holdout's model always has at
  * least the rows the search validated on.
  */

@@ -245,6 +245,10 @@ aml_validation_fit_rows(double per_row, double available, int n_train, int n_all
 	}
 	*holdout_rows = (int) fmin(n_train, fmax(fit / 3, min_rows));
 	*final_rows = (int) fmin(n_all, fit - *holdout_rows);
-	if (*final_rows <= *holdout_rows)
-		*final_rows = *holdout_rows;
+	/*
+	 * two fits only when the final one gets more rows than one fit on the
+	 * training rows would: that one is then scored on the holdout and kept
+	 */
+	if (*final_rows <= (int) fmin(n_train, fmax(fit, min_rows)))
+		*holdout_rows = *final_rows = (int) fmin(n_train, fmax(fit, min_rows));
 }

@@ -95,8 +95,11 @@ AmlStatus	aml_validation_sample_order(int n, const double *y, int n_classes, uin
  * final model (*final_rows == *holdout_rows: the holdout's model is the
  * final one); without (n_train == 0) only *final_rows.  All rows when they
  * fit; else the final model gets the time first, the holdout's model at
- * least min_rows rows (the search's) and a third of the time.  refit_all
- * false: the holdout's model is the final one.
+ * least min_rows rows (the search's) and a third of the time, unless one
+ * fit on the training rows (scored on the holdout, and the final model)
+ * gets as many rows as that final model would: then that one fit, on as
+ * many training rows as fit (at least min_rows).  refit_all false: the
+ * holdout's model is the final one.
  */
 void		aml_validation_fit_rows(double per_row, double available, int n_train, int n_all,
 									int min_rows, bool refit_all, int *holdout_rows, int *final_rows);

@@ -661,9 +661,17 @@ test_search_sample(void)
 	/* everything fits: every row */
 	aml_validation_fit_rows(1e-4, 10, 30000, 40000, 5000, true, &h, &f);
 	CHECK(h == 30000 && f == 40000);
-	/* 3 s for 30 000 rows: a third for the holdout's model, the rest for the final one */
+	/*
+	 * 3 s for 30 000 rows: one fit on the 30 000 training rows, scored on
+	 * the holdout, is the final model (two fits would give it 20 000)
+	 */
 	aml_validation_fit_rows(1e-4, 3, 30000, 40000, 5000, true, &h, &f);
-	CHECK(h == 10000 && f == 20000);
+	CHECK(h == 30000 && f == 30000);
+	aml_validation_fit_rows(1e-4, 1.25, 30000, 40000, 5000, true, &h, &f);
+	CHECK(h == 12500 && f == 12500);
+	/* 6 s for 60 000 rows: a third for the holdout's model, the rest for the final one */
+	aml_validation_fit_rows(1e-4, 6, 30000, 40000, 5000, true, &h, &f);
+	CHECK(h == 20000 && f == 40000);
 	/* hardly any time: the search's rows, the holdout's model is the final one */
 	aml_validation_fit_rows(1e-4, 0.1, 30000, 40000, 5000, true, &h, &f);
 	CHECK(h == 5000 && f == 5000);
