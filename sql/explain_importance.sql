@@ -70,7 +70,9 @@ SET client_min_messages = warning;
 SELECT * FROM automl_train('bench.iris', 'name', time_budget => '1 minute', max_evaluations => 3,
                            seed => 1, test_size => 0, name => 'imp_iris') \gset n_
 RESET client_min_messages;
-SELECT metrics ? 'importance' AS stored FROM automl.models WHERE id = :n_model_id;
+SELECT metrics ? 'importance' AS stored, metrics #>> '{importance,training_rows}' AS training_rows,
+       metrics -> 'importance' ? 'holdout_rows' AS has_holdout_rows
+FROM automl.models WHERE id = :n_model_id;
 SELECT count(*) AS features, min(source) AS source FROM automl_feature_importance(:n_model_id);
 -- another owner sees neither
 CREATE ROLE regress_importance_other;

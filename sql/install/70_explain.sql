@@ -15,7 +15,7 @@ RETURNS TABLE(feature text, importance float8, std float8, source text)
 AS 'MODULE_PATHNAME', 'automl_feature_importance'
 LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL RESTRICTED ROWS 20;
 COMMENT ON FUNCTION automl_feature_importance(bigint, text, regclass, int, int) IS
-    'Global importance of each input column: mean |contribution| (shap) or mean score decrease when shuffled (permutation), on a relation (default: the training relation); shap without a relation reads what automl_train stored (mean |SHAP| on the holdout rows); source says which';
+    'Global importance of each input column: mean |contribution| (shap) or mean score decrease when shuffled (permutation), on a relation (default: the training relation); shap without a relation reads what automl_train stored (mean |SHAP| on the holdout rows, or the training rows when it held none out); source says which';
 
 CREATE FUNCTION automl_evaluate(model_id bigint, relation regclass, filter jsonb DEFAULT NULL)
 RETURNS jsonb

@@ -498,7 +498,7 @@ stored_importance(int64 model_id, const AmlSchema *schema, double *imp, double *
 							   "(f OPERATOR(pg_catalog.->>) 'importance')::pg_catalog.float8, "
 							   "(f OPERATOR(pg_catalog.->>) 'std')::pg_catalog.float8, "
 							   "(m.metrics OPERATOR(pg_catalog.#>>) '{importance,rows}')::pg_catalog.int4, "
-							   "(m.metrics OPERATOR(pg_catalog.#>>) '{importance,rows_from}') "
+							   "m.metrics OPERATOR(pg_catalog.#>) '{importance,training_rows}' IS NULL "
 							   "FROM automl.models m, pg_catalog.jsonb_array_elements("
 							   "  CASE WHEN pg_catalog.jsonb_typeof(m.metrics OPERATOR(pg_catalog.#>) '{importance,features}') "
 							   "       OPERATOR(pg_catalog.=) 'array' "
@@ -527,12 +527,7 @@ stored_importance(int64 model_id, const AmlSchema *schema, double *imp, double *
 				sd[j] = isnull ? NAN : DatumGetFloat8(d);
 				d = SPI_getbinval(tup, td, 4, &isnull);
 				*rows_out = isnull ? 0 : DatumGetInt32(d);
-				{
-					char	   *from = SPI_getvalue(tup, td, 5);
-
-					/* models stored before rows_from existed: the holdout */
-					*holdout_out = from == NULL || strcmp(from, "training") != 0;
-				}
+				*holdout_out = DatumGetBool(SPI_getbinval(tup, td, 5, &isnull));
 				break;
 			}
 	}

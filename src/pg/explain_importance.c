@@ -1,16 +1,16 @@
 /*
  * explain_importance.c — the global importance automl_train stores with a
  * model (see explain_importance.h): mean |contribution| per original column
- * over the holdout rows (the training rows when none were held out; at most AML_IMPORTANCE_MAX_ROWS, a seeded sample of
- * them when there are more; fewer, down to AML_IMPORTANCE_MIN_ROWS, when the
+ * over the holdout rows, or the training rows when none were held out (at
+ * most AML_IMPORTANCE_MAX_ROWS, a seeded sample of them when there are more; fewer, down to AML_IMPORTANCE_MIN_ROWS, when the
  * time allowed is short), with the model's explainer (ml/explain.h):
  * exact for trees, forests, boosting and linear models, permutation
  * sampling with AML_IMPORTANCE_SAMPLES permutations per row otherwise.
  *
  * Stored in automl.models.metrics under "importance":
  *   {"method": "shap", "explainer": "tree_shap" | "linear" | "sampling" | "ensemble",
- *    "samples": 64, "rows": n explained, "rows_from": "holdout" | "training",
- *    "holdout_rows" or "training_rows": n rows they were taken from,
+ *    "samples": 64, "rows": n explained,
+ *    "holdout_rows" (or "training_rows"): n rows they were taken from,
  *    "seed": s, "seconds": time taken,
  *    "features": [{"feature": name, "importance": mean, "std": std}, ...]}
  * features in the model's input order.  automl_feature_importance(model)
@@ -84,7 +84,8 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 				 errhint("automl_feature_importance(model_id) computes it when asked.")));
 		return NULL;
 	}
-	memcpy(pick, rows, sizeof(int) * n_rows);
+	for (int i = 0; i < n_rows; i++)
+		pick[i] = rows != NULL ? rows[i] : i;
 	if (n_rows > AML_IMPORTANCE_MAX_ROWS)
 	{
 		AmlRng		rng;
@@ -167,7 +168,6 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 						   json_object_new_string(aml_explain_method_name(aml_explainer_method(e))));
 	json_object_object_add(obj, "samples", json_object_new_int(AML_IMPORTANCE_SAMPLES));
 	json_object_object_add(obj, "rows", json_object_new_int(m));
-	json_object_object_add(obj, "rows_from", json_object_new_string(holdout ? "holdout" : "training"));
 	json_object_object_add(obj, holdout ? "holdout_rows" : "training_rows", json_object_new_int(n_rows));
 	json_object_object_add(obj, "seed", json_object_new_int64((int64_t) seed));
 	json_object_object_add(obj, "seconds", aml_json_new_number(aml_now_seconds() - t0));

@@ -19,9 +19,9 @@
 #define AML_IMPORTANCE_SAMPLES 64
 
 /*
- * Mean |SHAP| per input of model over rows[0..n_rows) of raw (the holdout,
- * or the training rows when the run held none out: holdout false), as the
- * JSON object stored under metrics.importance, or NULL (after a
+ * Mean |SHAP| per input of model over rows[0..n_rows) of raw (rows NULL:
+ * its first n_rows), the holdout or, holdout false, the training rows when
+ * the run held none out, as the JSON object stored under metrics.importance, or NULL (after a
  * NOTICE) when not even AML_IMPORTANCE_MIN_ROWS of them would be explained
  * before deadline (aml_now_seconds() scale; estimated from a timed first
  * chunk of rows, after the explainer's preparation, and checked after

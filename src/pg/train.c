@@ -712,19 +712,9 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 								aml_train_store_estimate(result, &result->final, final_rows, store_per_byte),
 								aml_now_seconds() + Max(2.0, 0.5 * result->seconds));
 
-		int		   *all_rows = NULL;
-
-		if (n_test == 0)
-		{
-			all_rows = palloc(sizeof(int) * Max(data->n_rows, 1));
-			for (int i = 0; i < data->n_rows; i++)
-				all_rows[i] = i;
-		}
-		importance = aml_importance_at_training(model, data->raw, n_test > 0 ? test_rows : all_rows,
+		importance = aml_importance_at_training(model, data->raw, n_test > 0 ? test_rows : NULL,
 												n_test > 0 ? n_test : data->n_rows, n_test > 0,
 												opt.seed, until);
-		if (all_rows != NULL)
-			pfree(all_rows);
 	}
 
 	/* store model, run, candidates */

@@ -15,8 +15,6 @@ cached in results/automl_splits_sklearn.json.
 import json, os, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import automl_suite as S
-from sklearn.model_selection import train_test_split
-from sklearn.metrics import balanced_accuracy_score, r2_score
 SEEDS = [int(s) for s in os.environ.get("SEEDS", "42 1 2").split()]
 BUDGET = int(os.environ.get("BUDGET", "12"))
 ARGS = os.environ.get("ARGS", "")
@@ -29,15 +27,9 @@ S.psql("CREATE SCHEMA IF NOT EXISTS x")
 out = []
 for name, file, target, classification, kind in S.TABLES:
     header, rows, t = S.load(name, file, target)
-    y = [row[t] for row in rows]
-    strat = None
-    if classification:
-        counts = {}
-        for v in y: counts[v] = counts.get(v, 0) + 1
-        if min(counts.values()) >= 2: strat = y
     for seed in SEEDS:
         key = "%s/%d" % (name, seed)
-        tr, te = train_test_split(list(range(len(rows))), test_size=0.25, random_state=seed, stratify=strat)
+        tr, te = S.split(rows, t, classification, seed)
         train = [rows[i] for i in tr]; test = [rows[i] for i in te]
         if key not in cache:
             cache[key] = S.sklearn_scores(header, train, test, t, classification)
@@ -52,12 +44,7 @@ for name, file, target, classification, kind in S.TABLES:
             r = S.psql("SELECT model_id, evaluated FROM automl_train('%s_train', '%s', time_budget => '%d seconds'%s)" % (tt, target, BUDGET, ARGS))
             wall = time.time() - t0
             mid = r[0][0]
-            if classification:
-                pairs = S.psql('SELECT t."%s"::text, automl_predict(%s, t) FROM %s_test t' % (target, mid, tt))
-                score = balanced_accuracy_score([p[0] for p in pairs], [p[1] for p in pairs])
-            else:
-                pairs = S.psql('SELECT t."%s", automl_predict_value(%s, t) FROM %s_test t' % (target, mid, tt))
-                score = r2_score([float(p[0]) for p in pairs], [float(p[1]) for p in pairs])
+            score = S.automl_score(mid, tt + "_test", target, classification)
             desc = S.psql("SELECT description FROM automl.models WHERE id = %s" % mid)[0][0]
         except RuntimeError as e:
             score, wall, desc = float("nan"), time.time() - t0, "ERROR " + str(e)[:200]

@@ -15,7 +15,6 @@ results/automl_suite_sklearn.json (delete it to recompute).
 Environment: BUDGETS="12 60", TABLES="iris glass" (default: all)."""
 import csv
 import json
-import math
 import os
 import subprocess
 import sys
@@ -173,6 +172,30 @@ def sklearn_scores(header, train, test, t, classification):
     return out
 
 
+def split(rows, t, classification, seed=42):
+    """The row indexes of the issue's 75/25 split (train, test): scikit-learn's
+    train_test_split with random_state seed, stratified when every class has
+    2 rows or more."""
+    strat = None
+    if classification:
+        y = [row[t] for row in rows]
+        counts = {}
+        for v in y:
+            counts[v] = counts.get(v, 0) + 1
+        if min(counts.values()) >= 2:
+            strat = y
+    return train_test_split(list(range(len(rows))), test_size=0.25, random_state=seed, stratify=strat)
+
+
+def automl_score(model_id, test_table, target, classification):
+    """balanced accuracy or R^2 of automl_predict on the test rows"""
+    if classification:
+        pairs = psql('SELECT t."%s"::text, automl_predict(%s, t) FROM %s t' % (target, model_id, test_table))
+        return balanced_accuracy_score([p[0] for p in pairs], [p[1] for p in pairs])
+    pairs = psql('SELECT t."%s", automl_predict_value(%s, t) FROM %s t' % (target, model_id, test_table))
+    return r2_score([float(p[0]) for p in pairs], [float(p[1]) for p in pairs])
+
+
 def sql_type(rows, j, is_target, classification):
     if is_target:
         return "text" if classification else "float8"
@@ -201,15 +224,7 @@ def main():
     for name, file, target, classification, kind in TABLES:
         header, rows, t = load(name, file, target)
         y = [row[t] for row in rows]
-        strat = None
-        if classification:
-            counts = {}
-            for v in y:
-                counts[v] = counts.get(v, 0) + 1
-            if min(counts.values()) >= 2:
-                strat = y
-        idx = list(range(len(rows)))
-        tr, te = train_test_split(idx, test_size=0.25, random_state=42, stratify=strat)
+        tr, te = split(rows, t, classification)
         train = [rows[i] for i in tr]
         test = [rows[i] for i in te]
         if name not in cache:
@@ -230,16 +245,7 @@ def main():
                 model_id, run_id, evaluated = r[0][0], r[0][1], int(r[0][2])
                 run = psql("SELECT cv_folds, cv_repeats, test_size, final_rows, "
                            "jsonb_array_length(leaked_columns), stop_reason FROM automl.runs WHERE id = %s" % run_id)[0]
-                if classification:
-                    pairs = psql('SELECT t."%s"::text, automl_predict(%s, t) FROM suite.%s_test t'
-                                 % (target, model_id, name))
-                    truth = [p[0] for p in pairs]
-                    pred = [p[1] for p in pairs]
-                    score = balanced_accuracy_score(truth, pred)
-                else:
-                    pairs = psql('SELECT t."%s", automl_predict_value(%s, t) FROM suite.%s_test t'
-                                 % (target, model_id, name))
-                    score = r2_score([float(p[0]) for p in pairs], [float(p[1]) for p in pairs])
+                score = automl_score(model_id, "suite.%s_test" % name, target, classification)
                 entry["automl"][str(budget)] = {
                     "score": float(score), "wall": round(wall, 2), "evaluated": evaluated,
                     "cv_folds": int(run[0]), "cv_repeats": int(run[1]), "test_size": float(run[2]),

@@ -34,8 +34,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import balanced_accuracy_score, r2_score
-from sklearn.model_selection import KFold, ParameterSampler, StratifiedKFold, cross_val_score, \
-    train_test_split
+from sklearn.model_selection import KFold, ParameterSampler, StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -134,15 +133,7 @@ def main():
     key = "%g" % SECONDS
     for name, file, target, classification, kind in suite.TABLES:
         header, rows, t = suite.load(name, file, target)
-        y = [row[t] for row in rows]
-        strat = None
-        if classification:
-            counts = {}
-            for v in y:
-                counts[v] = counts.get(v, 0) + 1
-            if min(counts.values()) >= 2:
-                strat = y
-        tr, te = train_test_split(list(range(len(rows))), test_size=0.25, random_state=42, stratify=strat)
+        tr, te = suite.split(rows, t, classification)
         if key not in cache.get(name, {}):
             r = search(header, [rows[i] for i in tr], [rows[i] for i in te], t, classification)
             cache.setdefault(name, {})[key] = r
