@@ -174,13 +174,13 @@ decision_tree_fit_bytes(const AmlEstimator *est, int rows, int cols)
 		(double) rows * cols * 4;
 }
 
-/* JSON size: about 21 characters a node and 9 a leaf value (measured). */
+/* JSON size: its tree's (tree_json.c). */
 static double
 decision_tree_state_bytes(const AmlEstimator *est)
 {
 	const DecisionTreeState *s = est->state;
 
-	return s ? 21.0 * s->tree.n_nodes + 9.0 * s->tree.n_leaves * s->tree.n_outputs : 0;
+	return s ? aml_tree_json_bytes(&s->tree) : 0;
 }
 
 const AmlEstimatorType aml_decision_tree_type = {

@@ -125,6 +125,8 @@ void		aml_tree_free(AmlTree *tree);
 
 /* Serialise / restore.  from_json validates the structure against n_features/n_outputs. */
 json_object *aml_tree_to_json(const AmlTree *tree);
+/* Characters of aml_tree_to_json's form of the tree (nearly exact: its model-size estimate). */
+double		aml_tree_json_bytes(const AmlTree *tree);
 AmlStatus	aml_tree_from_json(json_object *obj, int n_features, int n_outputs,
 							   AmlTree *out, AmlError *err);
 

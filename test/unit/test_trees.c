@@ -884,7 +884,8 @@ test_interrupt_and_bad_state(void)
 			if (b == 0)
 				json_object_object_add(t0, "nodes", json_object_new_string("AAAA"));
 			else if (b == 1)
-				json_object_object_add(t0, "values", json_object_new_string("AAAA"));
+				/* a 3-class forest's leaves are stored sparse */
+				json_object_object_add(t0, "sparse_values", json_object_new_string("AAAA"));
 			else if (b == 2)
 				json_object_object_add(t0, "n_leaves", json_object_new_int(
 						json_object_get_int(field(t0, "n_leaves")) + 1));
@@ -896,6 +897,77 @@ test_interrupt_and_bad_state(void)
 			json_object_put(parsed);
 		}
 		free(text);
+	}
+	/*
+	 * the sparse leaf values of a 3-class forest: chosen, their size
+	 * estimate is the text's, and the number of records must match
+	 */
+	{
+		char	   *text = model_text(rf);
+		json_object *parsed;
+		json_object *t0;
+		AmlEstimator *back = NULL;
+		double		estimate = rf->type->state_bytes(rf);
+
+		CHECK(strstr(text, "\"sparse_values\"") != NULL && strstr(text, "\"values\"") == NULL);
+		CHECK_MSG(fabs(estimate - (double) strlen(text)) < 0.10 * (double) strlen(text),
+				  "forest JSON size estimate %.0f, text %zu", estimate, strlen(text));
+		CHECK_OK(aml_json_parse(text, strlen(text), &parsed, &err), &err);
+		t0 = json_object_array_get_idx(field(field(parsed, "state"), "trees"), 0);
+		json_object_object_add(t0, "n_sparse", json_object_new_int(
+				json_object_get_int(field(t0, "n_sparse")) + 1));
+		aml_error_clear(&err);
+		CHECK_STATUS(aml_estimator_from_json(parsed, &back, &err), AML_ERR_BAD_FORMAT, &err);
+		CHECK(back == NULL);
+		json_object_put(parsed);
+		free(text);
+	}
+	/*
+	 * hand-made sparse leaf values of a 3-class tree {x <= 0: leaf 0, leaf 1}:
+	 * leaf 0 = (1, 0, 0), leaf 1 = (0, 0, 1); then indices out of order, an
+	 * index past the classes, a record missing
+	 */
+	{
+		const char *sparse[] = {"AQAAAAAAAAAAAPA/AQACAAAAAAAAAPA/",
+			"AgABAAAAAAAAAOA/AAAAAAAAAADgPwEAAgAAAAAAAADwPw==",
+		"AQADAAAAAAAAAPA/AQACAAAAAAAAAPA/", "AQAAAAAAAAAAAPA/AQACAAAAAAAAAPA/"};
+		int			counts[] = {2, 3, 2, 3};
+
+		for (int b = 0; b < 4; b++)
+		{
+			char		doc[1024];
+			json_object *parsed;
+			AmlEstimator *back = NULL;
+
+			snprintf(doc, sizeof(doc),
+					 "{\"type\":\"decision_tree\",\"task\":\"classification\",\"n_features\":1,"
+					 "\"n_classes\":3,\"params\":{},\"state\":{\"tree\":{\"n_nodes\":3,"
+					 "\"n_leaves\":2,\"depth\":1,"
+					 "\"nodes\":\"AAAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAA\","
+					 "\"n_sparse\":%d,\"sparse_values\":\"%s\",\"importances\":[1]}}}",
+					 counts[b], sparse[b]);
+			CHECK_OK(aml_json_parse(doc, strlen(doc), &parsed, &err), &err);
+			aml_error_clear(&err);
+			if (b > 0)
+				CHECK_STATUS(aml_estimator_from_json(parsed, &back, &err), AML_ERR_BAD_FORMAT, &err);
+			else
+			{
+				double		x = -1,
+							o[3];
+
+				CHECK_OK(aml_estimator_from_json(parsed, &back, &err), &err);
+				if (back != NULL)
+				{
+					back->type->predict_row(back, &x, o);
+					CHECK(o[0] == 1.0 && o[1] == 0.0 && o[2] == 0.0);
+					x = 1;
+					back->type->predict_row(back, &x, o);
+					CHECK(o[0] == 0.0 && o[1] == 0.0 && o[2] == 1.0);
+				}
+			}
+			aml_estimator_free(back);
+			json_object_put(parsed);
+		}
 	}
 	/* hand-made node records: a child index out of range, a feature out of range */
 	{
