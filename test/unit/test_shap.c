@@ -90,6 +90,46 @@ fast_tree(const AmlShapTree *t, int M, const double *x, double *phi, double *bas
 	aml_shap_fast_free(one.fast);
 }
 
+
+/*
+ * Covers against a row-by-row count (each row down each tree, NaN to the
+ * missing side): the root has every row, a node its children's sum.
+ */
+static void
+check_covers(const AmlShapForest *f, const AmlMatrix *X, const char *type_name)
+{
+	double	   *row = AML_NEW_ARRAY(double, X->cols);
+
+	for (int t = 0; t < f->n_trees; t++)
+	{
+		const AmlShapTree *tr = &f->trees[t];
+		double	   *count = AML_NEW_ARRAY(double, tr->n_nodes);
+		int			bad = 0;
+
+		for (int i = 0; i < X->rows; i++)
+		{
+			int			n = 0;
+
+			for (int j = 0; j < X->cols; j++)
+				row[j] = AML_AT(X, i, j);
+			for (;;)
+			{
+				count[n] += 1;
+				if (tr->feature[n] < 0)
+					break;
+				n = aml_shap_hot_child(tr, n, row);
+			}
+		}
+		for (int n = 0; n < tr->n_nodes; n++)
+			bad += tr->cover[n] != count[n] ||
+				(tr->feature[n] >= 0 && tr->cover[n] != tr->cover[tr->left[n]] + tr->cover[tr->right[n]]);
+		CHECK_MSG(bad == 0 && tr->cover[0] == X->rows, "%s tree %d: %d node covers differ from the row count",
+				  type_name, t, bad);
+		aml_free(count);
+	}
+	aml_free(row);
+}
+
 static void
 check_trees(const char *type_name, AmlTask task, int M, const char *params, bool missing)
 {
@@ -125,6 +165,7 @@ check_trees(const char *type_name, AmlTask task, int M, const char *params, bool
 	if (f == NULL)
 		return;
 	aml_shap_forest_covers_from_data(f, X);
+	check_covers(f, X, type_name);
 	CHECK_OK(aml_shap_forest_prepare(f, &err), &err);
 	work = AML_NEW_ARRAY(double, aml_shap_forest_workspace(f));
 	phi = AML_NEW_ARRAY(double, (size_t) M * f->n_outputs);
