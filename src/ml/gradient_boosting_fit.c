@@ -543,7 +543,18 @@ aml_gb_fit(AmlEstimator *est, const AmlMatrix *X, const double *y, AmlRng *rng, 
 
 	if (early)
 	{
-		/* the score of the baseline comes first, as in scikit-learn */
+		/*
+		 * the score of the baseline comes first, as in scikit-learn; huber's
+		 * threshold is then that of the baseline's residuals, as the first
+		 * round's gradients take it (0 would make the baseline's loss 0,
+		 * which no round beats)
+		 */
+		if (loss == LOSS_HUBER)
+		{
+			for (int i = 0; i < nt; i++)
+				c.scratch[i] = fabs(c.y_train[i] - c.raw[i]);
+			delta = aml_gb_lower_percentile(c.scratch, nt, P->alpha * 100.0);
+		}
 		if (nv > 0)
 			c.scores[n_scores++] = -aml_gb_mean_loss(loss, K, nv, c.raw_val, c.y_val, delta);
 		else

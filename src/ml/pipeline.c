@@ -379,7 +379,7 @@ aml_pipeline_fit(AmlPipeline *p, const AmlMatrix *raw, const double *y, AmlRng *
 		/* what explanations need from the training data (explain.h) */
 		aml_explain_info_free(p->explain);
 		p->explain = NULL;
-		if (st == AML_OK)
+		if (st == AML_OK && !p->skip_explain_info)
 			st = aml_explain_info_fit(p, raw, x, &p->explain, err);
 		aml_matrix_free(x);
 		if (st != AML_OK)

@@ -46,6 +46,12 @@ typedef struct AmlPipeline
 
 	/* What explanations need from the training data (explain.h); NULL if unknown. */
 	struct AmlExplainInfo *explain;
+	/*
+	 * Set before aml_pipeline_fit for a model that is scored and thrown
+	 * away (a cross-validation split, a holdout's scoring fit): explain stays
+	 * NULL (for a forest, its node covers cost about a third of the fit).
+	 */
+	bool		skip_explain_info;
 } AmlPipeline;
 
 /* An unfitted pipeline for `schema` (copied) from a specification. */

@@ -304,6 +304,7 @@ aml_cv_fold(const AmlCvData *cv, json_object *spec, int f, const AmlRng *rng, do
 							p->estimator->type->name);
 			goto done;
 		}
+		p->skip_explain_info = true;	/* scored, then thrown away */
 		st = aml_pipeline_fit(p, cv->train_x[f], cv->train_y[f], &frng, &ferr);
 	}
 	if (st == AML_OK && f == 0 && p->estimator->type->state_bytes != NULL)

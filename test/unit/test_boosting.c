@@ -604,6 +604,31 @@ test_huber(void)
 	aml_matrix_free(pred);
 	aml_estimator_free(est);
 
+	/*
+	 * with early stopping: the baseline's validation loss is taken with the
+	 * huber threshold of the baseline's residuals (it was 0, a loss of 0
+	 * that no round could beat: every fit stopped after n_iter_no_change + 1
+	 * rounds, R2 0.12 instead of 0.49 on cps1988)
+	 */
+	{
+		json_object *root;
+		int			n_iter;
+		double		r2_es;
+
+		est = fit_est(AML_TASK_REGRESSION, 0,
+					  "{\"loss\": \"huber\", \"early_stopping\": \"on\", \"learning_rate\": 0.02}",
+					  tr.X, tr.y, 3);
+		n_iter = json_object_get_int(unit_json_get(state_of(est, &root), "n_iter"));
+		json_object_put(root);
+		pred = predict(est, te.X);
+		r2_es = r2_score(te.y, pred->data, te.X->rows);
+		printf("  huber, early stop  R2 %.4f after %d rounds\n", r2_es, n_iter);
+		CHECK_MSG(n_iter > 11 && r2_es > r2 - 0.1, "huber with early stopping: %d rounds, R2 %g (without %g)",
+				  n_iter, r2_es, r2);
+		aml_matrix_free(pred);
+		aml_estimator_free(est);
+	}
+
 	/* gross outliers in 5% of the training targets: huber resists, squared error does not */
 	for (int i = 0; i < tr.X->rows; i += 20)
 		tr.y[i] += 2000.0;
