@@ -32,7 +32,6 @@ aml_explain_info_fit(const AmlPipeline *p, const AmlMatrix *raw, const AmlMatrix
 					 AmlExplainInfo **out, AmlError *err)
 {
 	AmlExplainInfo *info = AML_NEW(AmlExplainInfo);
-	AmlShapForest *forest = NULL;
 	AmlStatus	st;
 
 	*out = NULL;
@@ -102,20 +101,7 @@ aml_explain_info_fit(const AmlPipeline *p, const AmlMatrix *raw, const AmlMatrix
 			info->reference[j] = n > 0 ? s / n : NAN;
 		}
 	}
-	st = aml_shap_forest_from_estimator(p->estimator, &forest, err);
-	if (st == AML_OK && forest != NULL)
-	{
-		info->n_cover = aml_shap_forest_total_nodes(forest);
-		info->cover = AML_NEW_ARRAY(double, info->n_cover > 0 ? info->n_cover : 1);
-		if (info->cover == NULL)
-			st = aml_error_nomem(err, "node covers");
-		else
-		{
-			aml_shap_forest_covers_from_data(forest, X);
-			aml_shap_forest_get_covers(forest, info->cover);
-		}
-	}
-	aml_shap_forest_free(forest);
+	st = aml_shap_covers_of_estimator(p->estimator, X, &info->cover, &info->n_cover, err);
 	if (st != AML_OK)
 	{
 		aml_explain_info_free(info);

@@ -267,6 +267,83 @@ aml_shap_forest_covers_from_data(AmlShapForest *f, const AmlMatrix *X)
 	}
 }
 
+/* Rows of X (column-major) reaching each node of a CART tree (tree.h's node order). */
+static void
+cart_covers(const AmlTree *tr, const AmlMatrix *X, double *cover)
+{
+	size_t		rows = (size_t) X->rows;
+
+	memset(cover, 0, sizeof(double) * tr->n_nodes);
+	for (size_t i = 0; i < rows; i++)
+	{
+		uint32_t	n = 0;
+
+		for (;;)
+		{
+			const AmlTreeNode *nd = &tr->nodes[n];
+			double		v;
+			bool		left;
+
+			cover[n] += 1;
+			if ((uint32_t) nd->left == n)
+				break;
+			v = X->data[i + (size_t) (nd->feature & AML_TREE_FEATURE_MASK) * rows];
+			left = isnan(v) ? (nd->feature & AML_TREE_MISSING_LEFT) != 0 : v <= nd->threshold;
+			n = left ? (uint32_t) nd->left : (uint32_t) nd->left + 1;
+		}
+	}
+}
+
+AmlStatus
+aml_shap_covers_of_estimator(const AmlEstimator *est, const AmlMatrix *X, double **covers,
+							 long *n_cover, AmlError *err)
+{
+	const AmlTree *trees;
+	int			n_trees;
+	AmlShapForest *f;
+	long		total = 0;
+
+	*covers = NULL;
+	*n_cover = 0;
+	if (aml_decision_tree_access(est, &trees))
+		n_trees = 1;
+	else if (!aml_forest_access(est, &trees, &n_trees))
+		trees = NULL;
+	if (trees != NULL)
+	{
+		long		off = 0;
+
+		for (int t = 0; t < n_trees; t++)
+			total += trees[t].n_nodes;
+		*covers = AML_NEW_ARRAY(double, total > 0 ? total : 1);
+		if (*covers == NULL)
+			return aml_error_nomem(err, "node covers");
+		for (int t = 0; t < n_trees; t++)
+		{
+			cart_covers(&trees[t], X, *covers + off);
+			off += trees[t].n_nodes;
+		}
+		*n_cover = total;
+		return AML_OK;
+	}
+	/* boosting (one value a node): through the explanation's trees */
+	AML_TRY(aml_shap_forest_from_estimator(est, &f, err));
+	if (f == NULL)
+		return AML_OK;
+	total = aml_shap_forest_total_nodes(f);
+	*covers = AML_NEW_ARRAY(double, total > 0 ? total : 1);
+	if (*covers == NULL)
+	{
+		aml_shap_forest_free(f);
+		return aml_error_nomem(err, "node covers");
+	}
+	aml_shap_forest_covers_from_data(f, X);
+	aml_shap_forest_get_covers(f, *covers);
+	aml_shap_forest_free(f);
+	*n_cover = total;
+	return AML_OK;
+}
+
 void
 aml_shap_forest_get_covers(const AmlShapForest *f, double *covers)
 {

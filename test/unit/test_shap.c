@@ -166,6 +166,24 @@ check_trees(const char *type_name, AmlTask task, int M, const char *params, bool
 		return;
 	aml_shap_forest_covers_from_data(f, X);
 	check_covers(f, X, type_name);
+	/* the same covers straight from the estimator (no explanation trees built) */
+	{
+		double	   *direct = NULL;
+		double	   *via = AML_NEW_ARRAY(double, aml_shap_forest_total_nodes(f));
+		long		n_direct = 0;
+		long		differ = 0;
+
+		CHECK_OK(aml_shap_covers_of_estimator(est, X, &direct, &n_direct, &err), &err);
+		aml_shap_forest_get_covers(f, via);
+		CHECK_MSG(direct != NULL && n_direct == aml_shap_forest_total_nodes(f),
+				  "%s: %ld covers from the estimator, %ld nodes", type_name, n_direct,
+				  aml_shap_forest_total_nodes(f));
+		for (long k = 0; direct != NULL && k < n_direct; k++)
+			differ += direct[k] != via[k];
+		CHECK_MSG(differ == 0, "%s: %ld covers from the estimator differ", type_name, differ);
+		aml_free(direct);
+		aml_free(via);
+	}
 	CHECK_OK(aml_shap_forest_prepare(f, &err), &err);
 	work = AML_NEW_ARRAY(double, aml_shap_forest_workspace(f));
 	phi = AML_NEW_ARRAY(double, (size_t) M * f->n_outputs);
@@ -308,6 +326,8 @@ test_treeshap_brute_force(void)
 	check_trees("decision_tree", AML_TASK_CLASSIFICATION, 8, "{\"max_depth\": 6}", false);
 	check_trees("random_forest", AML_TASK_REGRESSION, 5, "{\"n_estimators\": 6, \"max_depth\": 6}", false);
 	check_trees("extra_trees", AML_TASK_CLASSIFICATION, 7, "{\"n_estimators\": 4, \"max_depth\": 8}", false);
+	/* with NaN routed by each node's missing side (covers counted straight from the forest too) */
+	check_trees("random_forest", AML_TASK_CLASSIFICATION, 6, "{\"n_estimators\": 5, \"max_depth\": 6}", true);
 	check_trees("gradient_boosting", AML_TASK_REGRESSION, 6, "{\"max_iter\": 5, \"max_leaf_nodes\": 12}", true);
 	check_trees("gradient_boosting", AML_TASK_CLASSIFICATION, 8, "{\"max_iter\": 3}", true);
 }
