@@ -20,8 +20,8 @@
  * here and in the brute-force reference alike.
  *
  * Covers are not part of the fitted trees: they are computed once from the
- * training design matrix (aml_shap_forest_covers_from_data, at fit time by
- * explain.c) and stored with the pipeline.
+ * training design matrix (aml_shap_covers_of_estimator, at fit time by
+ * explain.c, not for cross-validation splits) and stored with the pipeline.
  */
 #ifndef AML_SHAP_H
 #define AML_SHAP_H
