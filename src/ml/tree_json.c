@@ -291,7 +291,8 @@ sparse_values_from_json(json_object *obj, AmlTree *t, AmlError *err)
 			int			r = get_u16(buf + b);
 
 			ok = r > last && r < t->n_outputs;
-			t->values[(size_t) l * t->n_outputs + r] = get_f64(buf + b + 2);
+			if (ok)
+				t->values[(size_t) l * t->n_outputs + r] = get_f64(buf + b + 2);
 			last = r;
 		}
 	}

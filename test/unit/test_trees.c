@@ -930,10 +930,12 @@ test_interrupt_and_bad_state(void)
 	{
 		const char *sparse[] = {"AQAAAAAAAAAAAPA/AQACAAAAAAAAAPA/",
 			"AgABAAAAAAAAAOA/AAAAAAAAAADgPwEAAgAAAAAAAADwPw==",
-		"AQADAAAAAAAAAPA/AQACAAAAAAAAAPA/", "AQAAAAAAAAAAAPA/AQACAAAAAAAAAPA/"};
-		int			counts[] = {2, 3, 2, 3};
+		"AQADAAAAAAAAAPA/AQACAAAAAAAAAPA/", "AQAAAAAAAAAAAPA/AQACAAAAAAAAAPA/",
+		"AQAAAAAAAAAAAPA/AQBAnAAAAAAAAPA/"};
+		int			counts[] = {2, 3, 2, 3, 2};
 
-		for (int b = 0; b < 4; b++)
+		/* ... and the last leaf's index 40000: refused before anything is written */
+		for (int b = 0; b < 5; b++)
 		{
 			char		doc[1024];
 			json_object *parsed;
