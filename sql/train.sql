@@ -366,5 +366,30 @@ SELECT model_id AS unsampled_model FROM automl_train('sampled', 'y', max_evaluat
 RESET client_min_messages;
 SELECT metrics->>'search_rows' AS search_rows FROM automl.models WHERE id = :unsampled_model;
 DROP TABLE sampled;
+-- the memory budget at the fits after the search: when fitting the winner
+-- on every row would need more than automl.max_memory leaves (the search's
+-- estimates: here a 2-fold search on a quarter of the rows, one-hot encoded
+-- into about 500 columns), the holdout's model and the final model are
+-- fitted on as many rows as fit, with a NOTICE each, where this ended with
+-- SQLSTATE 53200 (the search had succeeded)
+CREATE TABLE wide_codes AS
+  SELECT ((g * 7) % 50)::text AS c1, ((g * 11) % 50)::text AS c2, ((g * 13) % 50)::text AS c3,
+         ((g * 17) % 50)::text AS c4, ((g * 19) % 50)::text AS c5, ((g * 23) % 50)::text AS c6,
+         ((g * 29) % 50)::text AS c7, ((g * 31) % 50)::text AS c8, ((g * 37) % 50)::text AS c9,
+         ((g * 41) % 50)::text AS c10, ((g * 43) % 1000)::float8 AS x,
+         CASE WHEN (g * 43) % 1000 > 500 THEN 'high' ELSE 'low' END AS y
+  FROM generate_series(1, 3000) g;
+SET automl.max_memory = '22MB';
+SET client_min_messages = warning;
+SELECT model_id AS memory_model FROM automl_train('wide_codes', 'y', max_evaluations => 1, leakage => 'keep',
+                                                  cv_folds => 2, test_size => 0.5) \gset
+RESET client_min_messages;
+RESET automl.max_memory;
+SELECT r.status, r.final_rows BETWEEN 750 AND 2999 AS final_model_on_fewer_rows,
+       (m.metrics->>'holdout_fit_rows')::int BETWEEN 750 AND 1499 AS holdout_model_on_fewer_rows,
+       (m.metrics#>>'{holdout,rows}')::int AS holdout_rows
+FROM automl.runs r JOIN automl.models m ON m.id = r.model_id WHERE m.id = :memory_model;
+SELECT avg((automl_predict(:memory_model, w) = w.y)::int) > 0.9 AS predicts_well FROM wide_codes w;
+DROP TABLE wide_codes;
 
 DROP TABLE threshold_runs, tiny, few_rows, rare_classes, rare_127, ten_rows, many_rare, copy_only, big_train, ref_folds, ref_holdout_rows;

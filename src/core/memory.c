@@ -123,6 +123,14 @@ aml_memory_fits(size_t bytes)
 	return bytes <= mem_limit && mem_in_use <= mem_limit - bytes;
 }
 
+size_t
+aml_memory_available(void)
+{
+	if (mem_limit == SIZE_MAX)
+		return SIZE_MAX;
+	return mem_in_use < mem_limit ? mem_limit - mem_in_use : 0;
+}
+
 void
 aml_memory_rewind(size_t in_use)
 {

@@ -52,6 +52,8 @@ bool		aml_memory_limit_hit(void);
 void		aml_memory_clear_limit_hit(void);
 /* Would an allocation of `bytes` more fit in the budget right now? */
 bool		aml_memory_fits(size_t bytes);
+/* Bytes that can still be allocated within the budget (SIZE_MAX without one). */
+size_t		aml_memory_available(void);
 /*
  * Set the bytes-in-use counter back to a value read earlier with
  * aml_memory_in_use(), after the caller freed everything allocated since at

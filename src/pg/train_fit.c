@@ -15,7 +15,9 @@
 
 #include "pg/jsonc.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 
 #include "miscadmin.h"
 
@@ -29,6 +31,22 @@
 
 /* Extrapolated fits are planned at this multiple of their estimate (plan_rows). */
 #define PLAN_SAFETY 1.5
+/*
+ * And at this multiple of their memory estimate (the search's estimates of
+ * what a fit needs count three copies of the data through its preprocessing,
+ * which is generous for most pipelines, but other estimates run low).
+ */
+#define MEMORY_SAFETY 1.2
+
+double
+aml_train_fit_bytes_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
+{
+	double		bytes = 0;
+
+	for (int k = 0; k < e->n_members; k++)
+		bytes += r->candidates[e->members[k]].fit_bytes * rows / fmax(r->split_train_rows, 1);
+	return bytes;
+}
 
 double
 aml_train_refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
@@ -41,6 +59,21 @@ aml_train_refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, i
 
 		if (c->folds_done > 0)
 			t += 1.3 * (c->fit_seconds / c->folds_done) * rows / fmax(r->split_train_rows, 1);
+	}
+	return t;
+}
+
+double
+aml_train_predict_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
+{
+	double		t = 0;
+
+	for (int k = 0; k < e->n_members; k++)
+	{
+		const AmlCandidate *c = &r->candidates[e->members[k]];
+
+		if (c->folds_done > 0)
+			t += 1.3 * (c->predict_seconds / c->folds_done) * rows / fmax(r->split_test_rows, 1);
 	}
 	return t;
 }
@@ -127,7 +160,8 @@ keep_ensemble_or_best(AmlWinnerFit *f, int holdout_rows, int final_rows)
 
 	if (!result->is_ensemble)
 		return;
-	need = (holdout_rows > 0 ? aml_train_refit_estimate(result, &result->final, holdout_rows) : 0) +
+	need = (holdout_rows > 0 ? aml_train_refit_estimate(result, &result->final, holdout_rows) +
+			aml_train_predict_estimate(result, &result->final, f->n_test) : 0) +
 		(final_rows > holdout_rows ? aml_train_refit_estimate(result, &result->final, final_rows) : 0) +
 		aml_train_store_estimate(result, &result->final, Max(final_rows, holdout_rows), f->store_per_byte);
 	bytes = aml_train_store_estimate(result, &result->final, Max(final_rows, holdout_rows), 1.0);
@@ -152,9 +186,84 @@ keep_ensemble_or_best(AmlWinnerFit *f, int holdout_rows, int final_rows)
 	result->cv_std = best->std;
 }
 
-/* How many rows each fit gets: all that fit in the budget (see validation.h). */
+static void plan_rows_in_time(AmlWinnerFit *f, int *holdout_rows, int *final_rows);
+
+/*
+ * The most rows the winner can be fitted on in what is left of the memory
+ * budget once `taken` more bytes are allocated: its members' estimated
+ * peak and the copy of the sampled rows, at MEMORY_SAFETY.  INT_MAX when
+ * there is no budget.
+ */
+static int
+memory_rows(const AmlWinnerFit *f, double taken)
+{
+	size_t		available = aml_memory_available();
+	double		per_row;
+	double		rows;
+
+	if (available == SIZE_MAX)
+		return INT_MAX;
+	per_row = MEMORY_SAFETY * (aml_train_fit_bytes_estimate(f->result, &f->result->final, 1000000) / 1e6 +
+							   (f->data->raw->cols + 1.0) * sizeof(double));
+	rows = ((double) available - taken) / fmax(per_row, 1);
+	return rows >= INT_MAX ? INT_MAX : (int) fmax(rows, 0);
+}
+
+/*
+ * Rows capped at what the memory allows (memory_rows), but never below the
+ * rows a split of the search was fitted on, which did fit.
+ */
+static int
+cap_by_memory(AmlWinnerFit *f, int rows, double taken)
+{
+	int			cap = Max(memory_rows(f, taken), Min(rows, (int) f->result->split_train_rows));
+
+	if (cap >= rows)
+		return rows;
+	f->memory_bound = true;
+	elog(DEBUG1, "automl: %d rows would need about %.0f MB, %.0f MB are left: fitted on %d",
+		 rows, (aml_train_fit_bytes_estimate(f->result, &f->result->final, rows) + taken) / 1048576.0,
+		 aml_memory_available() / 1048576.0, cap);
+	return cap;
+}
+
+/* Why a fit gets fewer rows than it might. */
+static const char *
+fewer_rows_reason(const AmlWinnerFit *f)
+{
+	return f->memory_bound ? "the memory budget (automl.max_memory)" : "the time budget";
+}
+
+/* What fitting on `rows` rows would cost, past what the budget allows, in words. */
+static void
+cost_in_words(const AmlWinnerFit *f, int rows, char *buf, size_t len)
+{
+	if (f->memory_bound)
+		snprintf(buf, len, "would need about %.0f MB, more than the memory budget (automl.max_memory) leaves",
+				 MEMORY_SAFETY * aml_train_fit_bytes_estimate(f->result, &f->result->final, rows) / 1048576.0);
+	else
+		snprintf(buf, len, "would take about %.1f s, past the time budget",
+				 aml_train_refit_estimate(f->result, &f->result->final, rows));
+}
+
+/* How many rows each fit gets: all that fit in the budgets (see validation.h). */
 static void
 plan_rows(AmlWinnerFit *f, int *holdout_rows, int *final_rows)
+{
+	bool		one_fit;
+
+	plan_rows_in_time(f, holdout_rows, final_rows);
+	/* the holdout's model is the final one when there is time for one fit only */
+	one_fit = *holdout_rows > 0 && *final_rows <= *holdout_rows;
+	/* the holdout's rows are copied before its model is fitted; both are freed before the final fit */
+	if (*holdout_rows > 0)
+		*holdout_rows = cap_by_memory(f, *holdout_rows, (double) f->n_test * (f->data->raw->cols + 1) * sizeof(double));
+	*final_rows = one_fit ? Min(*final_rows, *holdout_rows) : cap_by_memory(f, *final_rows, 0);
+}
+
+/* How many rows each fit gets in the time budget (see validation.h). */
+static void
+plan_rows_in_time(AmlWinnerFit *f, int *holdout_rows, int *final_rows)
 {
 	const AmlTrainingData *data = f->data;
 	bool		holdout = f->n_test > 0;
@@ -164,7 +273,9 @@ plan_rows(AmlWinnerFit *f, int *holdout_rows, int *final_rows)
 	double		per_row = (aml_train_refit_estimate(f->result, e, 1000000) +
 						   aml_train_store_estimate(f->result, e, 1000000, f->store_per_byte)) / 1e6;
 	double		now = aml_now_seconds();
-	double		full = (holdout ? aml_train_refit_estimate(f->result, e, f->n_train) : 0) +
+	/* the holdout's predictions, whatever the rows of its model */
+	double		predict = holdout ? aml_train_predict_estimate(f->result, e, f->n_test) : 0;
+	double		full = predict + (holdout ? aml_train_refit_estimate(f->result, e, f->n_train) : 0) +
 		(final_on_all ? aml_train_refit_estimate(f->result, e, n_all) : 0) +
 		aml_train_store_estimate(f->result, e, final_on_all ? n_all : f->n_train, f->store_per_byte);
 
@@ -181,7 +292,7 @@ plan_rows(AmlWinnerFit *f, int *holdout_rows, int *final_rows)
 	 * the search's rows ran up to 1.7 times their estimate (boosting on
 	 * 14 000 rows of diamonds planned from 4 000)
 	 */
-	aml_validation_fit_rows(PLAN_SAFETY * per_row, f->budget_end - now - f->store_seconds,
+	aml_validation_fit_rows(PLAN_SAFETY * per_row, f->budget_end - now - f->store_seconds - PLAN_SAFETY * predict,
 							holdout ? f->n_train : 0, n_all, f->n_search, final_on_all,
 							holdout_rows, final_rows);
 }
@@ -255,22 +366,27 @@ aml_train_fit_winner(AmlWinnerFit *f)
 		aml_matrix_free(hold_x);
 		aml_free(hold_y);
 		f->holdout_fit_rows = holdout_rows;
-		elog(DEBUG1, "automl: holdout scored (model fitted on %d of %d training rows, estimated %.2f s)",
-			 holdout_rows, f->n_train, aml_train_refit_estimate(f->result, &f->result->final, holdout_rows));
+		elog(DEBUG1, "automl: holdout scored (model fitted on %d of %d training rows, estimated %.2f s; its %d predictions %.2f s)",
+			 holdout_rows, f->n_train, aml_train_refit_estimate(f->result, &f->result->final, holdout_rows),
+			 f->n_test, aml_train_predict_estimate(f->result, &f->result->final, f->n_test));
 		if (holdout_rows < f->n_train)
 			ereport(NOTICE,
-					(errmsg("automl: the holdout is scored with the model fitted on %d of the %d training rows: all of them would not fit in the time budget",
-							holdout_rows, f->n_train)));
+					(errmsg("automl: the holdout is scored with the model fitted on %d of the %d training rows: all of them would not fit in %s",
+							holdout_rows, f->n_train, fewer_rows_reason(f))));
 	}
 
 	/* the final model */
 	if (f->n_test > 0 && (final_rows <= holdout_rows || !f->refit_all))
 	{
 		if (f->refit_all)
+		{
+			char		cost[160];
+
+			cost_in_words(f, data->n_rows, cost, sizeof(cost));
 			ereport(NOTICE,
-					(errmsg("automl: the model is the one fitted on %d training rows: refitting it on all %d rows would take about %.1f s, past the time budget",
-							holdout_rows, data->n_rows,
-							aml_train_refit_estimate(f->result, &f->result->final, data->n_rows))));
+					(errmsg("automl: the model is the one fitted on %d training rows: refitting it on all %d rows %s",
+							holdout_rows, data->n_rows, cost)));
+		}
 		f->model = train_model;
 		f->final_rows = holdout_rows;
 		return;
@@ -282,12 +398,14 @@ aml_train_fit_winner(AmlWinnerFit *f)
 
 		if (final_rows < data->n_rows)
 		{
+			char		cost[160];
+
 			order = aml_train_sample_order(classification ? data->y : NULL, data->n_rows,
 										   classification ? data->n_classes : 0, f->seed + 1);
+			cost_in_words(f, data->n_rows, cost, sizeof(cost));
 			ereport(NOTICE,
-					(errmsg("automl: the model is fitted on %d of the %d rows: all of them would take about %.1f s, past the time budget",
-							final_rows, data->n_rows,
-							aml_train_refit_estimate(f->result, &f->result->final, data->n_rows))));
+					(errmsg("automl: the model is fitted on %d of the %d rows: all of them %s",
+							final_rows, data->n_rows, cost)));
 		}
 		f->model = fit_on(f, data->raw, data->y, data->n_rows, order, final_rows);
 		f->final_rows = final_rows;

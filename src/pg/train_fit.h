@@ -2,7 +2,8 @@
  * train_fit.h — what automl_train fits after its search: the winner
  * (ensemble or pipeline) on the training rows, scored on the holdout, then
  * on every row (refit => 'all'), each on as many rows as the time budget
- * allows (src/search/validation.h, aml_validation_fit_rows); an ensemble
+ * (src/search/validation.h, aml_validation_fit_rows) and the memory budget
+ * (automl.max_memory, from the search's estimates) allow; an ensemble
  * whose refits cannot fit gives way to the best single pipeline.  Also the
  * search's own rows: a sample when the table is large for the budget.
  */
@@ -48,6 +49,7 @@ typedef struct AmlWinnerFit
 	AmlModel   *model;
 	int			final_rows;
 	int			holdout_fit_rows;	/* rows of the model scored on the holdout */
+	bool		memory_bound;	/* fewer rows than the time allows: the memory budget */
 	double		holdout_score;	/* NaN: no holdout */
 	json_object *holdout_report;	/* NULL: no holdout */
 } AmlWinnerFit;
@@ -63,8 +65,16 @@ void		aml_train_fit_winner(AmlWinnerFit *f);
 int		   *aml_train_sample_rows(const int *order, int n, int m);
 int		   *aml_train_sample_order(const double *y, int n, int n_classes, uint64 seed);
 
+/*
+ * Bytes to fit the chosen model's members on `rows` rows, from the search's
+ * estimates of their peak memory on a split's rows (the fitted members are
+ * held together).
+ */
+double		aml_train_fit_bytes_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows);
 /* Seconds to fit the chosen model's members on `rows` rows, from their CV fit times. */
 double		aml_train_refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows);
+/* Seconds for it to predict `rows` rows, from its CV predictions' times. */
+double		aml_train_predict_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows);
 /* Seconds (per_byte > 0) or bytes (per_byte 1) to store it fitted on `rows` rows. */
 double		aml_train_store_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows,
 									 double per_byte);

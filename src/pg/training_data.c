@@ -79,15 +79,21 @@ is_integer_type(Oid typid)
 	return base == INT2OID || base == INT4OID || base == INT8OID;
 }
 
+/*
+ * Distinct non-missing values of a column over the kept rows, counted up to
+ * `enough`: any count above it may come back as enough + 1 (a numeric column
+ * is sorted only when more than one value matters; a constant check of a
+ * wide table must not sort each of its columns).
+ */
 static int
-count_distinct(const AmlColumn *col, int n_rows, const uint8 *keep)
+count_distinct(const AmlColumn *col, int n_rows, const uint8 *keep, int enough)
 {
 	if (col->kind == AML_KIND_CATEGORICAL)
 	{
 		bool	   *seen = palloc0(sizeof(bool) * Max(col->dict->count, 1));
 		int			distinct = 0;
 
-		for (int i = 0; i < n_rows; i++)
+		for (int i = 0; i < n_rows && distinct <= enough; i++)
 			if (keep[i] && !col->missing[i] && !seen[(int) col->values[i]])
 			{
 				seen[(int) col->values[i]] = true;
@@ -95,6 +101,20 @@ count_distinct(const AmlColumn *col, int n_rows, const uint8 *keep)
 			}
 		pfree(seen);
 		return distinct;
+	}
+	else if (enough <= 1)
+	{
+		int			first = -1;
+
+		for (int i = 0; i < n_rows; i++)
+			if (keep[i] && !col->missing[i])
+			{
+				if (first < 0)
+					first = i;
+				else if (col->values[i] != col->values[first])
+					return 2;
+			}
+		return first < 0 ? 0 : 1;
 	}
 	else
 	{
@@ -249,7 +269,7 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 		if (tcol->kind != AML_KIND_NUMERIC)
 			wanted_task = AML_TASK_CLASSIFICATION;
 		else if (is_integer_type(source->cols[0].typid) && !source->cols[0].from_metadata &&
-				 count_distinct(tcol, ds->n_rows, keep) <= AML_MAX_INTEGER_CLASSES)
+				 count_distinct(tcol, ds->n_rows, keep, AML_MAX_INTEGER_CLASSES) <= AML_MAX_INTEGER_CLASSES)
 			wanted_task = AML_TASK_CLASSIFICATION;
 		else
 			wanted_task = AML_TASK_REGRESSION;
@@ -283,7 +303,9 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 			n_empty++;
 			continue;
 		}
-		distinct = count_distinct(col, ds->n_rows, keep);
+		/* an identifier has a value per row; else only "constant or not" matters */
+		distinct = count_distinct(col, ds->n_rows, keep,
+								  col->kind == AML_KIND_CATEGORICAL && !named_features ? n_keep : 1);
 		if (!named_features)
 		{
 			bool		identifier = list_member_int(identifiers, source->cols[c].attnum);

@@ -27,7 +27,7 @@
  *  - requests of ctx->next: nothing to fill; the request (and its spec
  *    text) stays valid until the call that finishes it;
  *  - fill results[i] (zeroed by the search): status, reason, folds_done,
- *    fold_scores, mean, std, signed_mean, fit_seconds, model_bytes,
+ *    fold_scores, mean, std, signed_mean, fit_seconds, predict_seconds, model_bytes,
  *    probabilistic, oof.
  *    oof (cv->n_rows x outputs, allocated with aml_matrix_new) passes to the
  *    search, which frees it;

@@ -311,11 +311,14 @@ aml_cv_fold(const AmlCvData *cv, json_object *spec, int f, const AmlRng *rng, do
 		out->model_bytes = p->estimator->type->state_bytes(p->estimator);
 	if (st == AML_OK)
 	{
+		double		predict_start = aml_clock();
+
 		pred = aml_matrix_new(cv->test_x[f]->rows, aml_pipeline_outputs(p));
 		if (pred == NULL)
 			st = aml_error_nomem(&ferr, "predictions");
 		else
 			st = aml_pipeline_predict(p, cv->test_x[f], pred, &ferr);
+		out->predict_seconds = aml_clock() - predict_start;
 	}
 	if (st == AML_OK)
 		st = aml_metric_score(cv->metric, cv->test_y[f], pred, cv->n_classes, &score, &ferr);
@@ -372,6 +375,7 @@ aml_cv_take_fold(const AmlCvData *cv, const AmlPruneRule *prune, bool keep_oof, 
 	double		sum = 0;
 
 	c->fit_seconds += o->seconds;
+	c->predict_seconds += o->predict_seconds;
 	if (f == 0)
 	{
 		c->model_bytes = o->model_bytes;
@@ -451,6 +455,7 @@ aml_cv_candidate_begin(AmlCandidate *c)
 	c->reason[0] = '\0';
 	c->folds_done = 0;
 	c->fit_seconds = 0;
+	c->predict_seconds = 0;
 	c->mean = c->std = NAN;
 	c->signed_mean = -INFINITY;
 }

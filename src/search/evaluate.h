@@ -69,7 +69,9 @@ typedef struct AmlCandidate
 	double		std;
 	double		signed_mean;	/* higher is better */
 	double		fit_seconds;	/* all folds, fit and predict */
+	double		predict_seconds;	/* of which predicting the test rows */
 	double		model_bytes;	/* its model's JSON size fitted on one split (estimated) */
+	double		fit_bytes;		/* peak memory to fit it on one split's rows (estimated) */
 	AmlCandidateStatus status;
 	char		reason[256];
 	AmlMatrix  *oof;			/* out-of-fold predictions (n_rows x outputs) or NULL */
@@ -140,6 +142,7 @@ typedef struct AmlFoldOutcome
 	char		reason[256];
 	double		score;
 	double		seconds;
+	double		predict_seconds;	/* of seconds, predicting the test rows */
 	double		model_bytes;	/* split 0 */
 	bool		probabilistic;
 	AmlMatrix  *pred;			/* the split's test rows x outputs, when asked for */

@@ -243,6 +243,7 @@ propose_genome(Search *s, const AmlGenome *g, const char *phase, int *batch, int
 		double		need = aml_search_estimate_bytes(s, g, spec, why, sizeof(why));
 
 		json_object_put(spec);
+		c->fit_bytes = need;
 		if (isinf(need) || !aml_memory_fits((size_t) fmin(need, (double) (SIZE_MAX / 2))))
 		{
 			c->status = AML_CANDIDATE_SKIPPED;
@@ -382,6 +383,7 @@ evaluate_batch(Search *s, const int *batch, const AmlEvalRequest *req, int n,
 		c->std = res[i].std;
 		c->signed_mean = res[i].signed_mean;
 		c->fit_seconds = res[i].fit_seconds;
+		c->predict_seconds = res[i].predict_seconds;
 		c->model_bytes = res[i].model_bytes;
 		c->probabilistic = res[i].probabilistic;
 		c->oof = res[i].oof;
@@ -898,6 +900,7 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 	r->seconds = aml_clock() - options->start;
 	r->traits = s.traits;
 	r->split_train_rows = (double) raw->rows * (options->cv_folds - 1) / options->cv_folds;
+	r->split_test_rows = (double) raw->rows / options->cv_folds;
 	snprintf(r->stop_reason, sizeof(r->stop_reason), "%s", s.stop_reason);
 	*out = r;
 	return AML_OK;

@@ -133,6 +133,7 @@ typedef struct AmlSearchResult
 	char		stop_reason[64];
 	AmlDataTraits traits;
 	double		split_train_rows;	/* rows a candidate was fitted on per split (for estimates) */
+	double		split_test_rows;	/* rows it predicted per split */
 	/* calibration of the chosen model's probabilities (search_calibration.h) */
 	struct AmlCalibrator *calibration;	/* NULL: none helps and the threshold is 0.5, or not a classifier */
 	double		calibration_logloss[2];	/* cross-fitted log loss without / with it */

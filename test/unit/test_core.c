@@ -27,9 +27,13 @@ test_memory_budget(void)
 
 	aml_set_memory_budget(1000, &saved);
 	CHECK(aml_memory_budget() == 1000 && aml_memory_used() == 0);
+	CHECK(aml_memory_available() == 1000);
 	a = aml_alloc(500);
 	CHECK(a != NULL);
 	CHECK(aml_memory_in_use() > base + 500);
+	/* what is left: the budget less what is in use (headers included) */
+	CHECK(aml_memory_available() == 1000 - aml_memory_used() && aml_memory_available() < 500);
+	CHECK(aml_memory_fits(aml_memory_available()) && !aml_memory_fits(aml_memory_available() + 1));
 	b = aml_alloc(600);
 	CHECK(b == NULL);
 	CHECK(aml_memory_limit_hit());
@@ -38,6 +42,7 @@ test_memory_budget(void)
 	aml_restore_memory_budget(&saved);
 	CHECK(!aml_memory_limit_hit());
 	CHECK(aml_memory_budget() == 0);
+	CHECK(aml_memory_available() == SIZE_MAX);
 	a = aml_alloc(1 << 20);
 	CHECK(a != NULL);
 	a = aml_realloc(a, 2 << 20);
