@@ -379,6 +379,7 @@ CREATE TABLE wide_codes AS
          ((g * 41) % 50)::text AS c10, ((g * 43) % 1000)::float8 AS x,
          CASE WHEN (g * 43) % 1000 > 500 THEN 'high' ELSE 'low' END AS y
   FROM generate_series(1, 3000) g;
+SET automl.max_parallel_workers = 1;  -- the memory of one process, whatever the machine's CPUs
 SET automl.max_memory = '22MB';
 SET client_min_messages = warning;
 SELECT model_id AS memory_model FROM automl_train('wide_codes', 'y', max_evaluations => 1, leakage => 'keep',
@@ -390,6 +391,22 @@ SELECT r.status, r.final_rows BETWEEN 750 AND 2999 AS final_model_on_fewer_rows,
        (m.metrics#>>'{holdout,rows}')::int AS holdout_rows
 FROM automl.runs r JOIN automl.models m ON m.id = r.model_id WHERE m.id = :memory_model;
 SELECT avg((automl_predict(:memory_model, w) = w.y)::int) > 0.9 AS predicts_well FROM wide_codes w;
+-- when every candidate of the search runs out of the memory budget (here
+-- the one candidate, one-hot encoded, in two helper processes that have a
+-- third of 40 MB each), the error says so, with SQLSTATE 53200 and the
+-- setting to raise (it was 22000, "every candidate pipeline failed", with a
+-- hint to check the data)
+SET automl.max_parallel_workers = 2;
+SET automl.max_memory = '40MB';
+SET client_min_messages = warning;
+\pset format unaligned
+SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> result" FROM (VALUES
+  ($q$SELECT automl_train('wide_codes', 'y', max_evaluations => 1, leakage => 'keep')$q$)
+) AS bad(statement);
+\pset format aligned
+RESET client_min_messages;
+RESET automl.max_memory;
+RESET automl.max_parallel_workers;
 DROP TABLE wide_codes;
 
 DROP TABLE threshold_runs, tiny, few_rows, rare_classes, rare_127, ten_rows, many_rare, copy_only, big_train, ref_folds, ref_holdout_rows;

@@ -792,6 +792,21 @@ all_failed(Search *s, AmlError *err)
 		aml_error(err, AML_ERR_INVALID_DATA, "no candidate pipeline could be evaluated");
 		return aml_error_hint(err, "Give the search more time (time_budget) or a wider search_space.");
 	}
+	{
+		/* every one out of memory (or skipped as too large for it): the budget is the cause */
+		bool		memory = true;
+
+		for (int i = 0; i < s->n && memory; i++)
+			if (strstr(s->cands[i].reason, "out of memory") != s->cands[i].reason &&
+				strstr(s->cands[i].reason, "the memory budget allows") == NULL)
+				memory = false;
+		if (memory)
+		{
+			aml_error(err, AML_ERR_OUT_OF_MEMORY, "every candidate pipeline ran out of the memory budget");
+			aml_error_detail(err, "Most common reasons: %s.", detail);
+			return aml_error_hint(err, "Raise automl.max_memory, or use fewer rows or columns.");
+		}
+	}
 	aml_error(err, AML_ERR_INVALID_DATA, "every candidate pipeline failed");
 	aml_error_detail(err, "Most common reasons: %s.", detail);
 	return aml_error_hint(err, "Check the data (target, features), or give the search more time.");
