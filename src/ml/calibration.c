@@ -660,6 +660,18 @@ aml_threshold_choose(const AmlMatrix *proba, const double *y, const AmlMetric *m
 		aml_matrix_free(pred);
 		return AML_OK;			/* not a thresholded label metric: 0.5 */
 	}
+	{
+		int			ones = 0;
+
+		for (int i = 0; i < n; i++)
+			ones += y[i] == 1;
+		if (ones < AML_THRESHOLD_MIN_CLASS_ROWS || n - ones < AML_THRESHOLD_MIN_CLASS_ROWS)
+		{
+			aml_free(p);
+			aml_matrix_free(pred);
+			return AML_OK;		/* too few rows of a class to place it: 0.5 */
+		}
+	}
 	for (int i = 0; i < n; i++)
 		p[i] = AML_AT(proba, i, 1);
 	qsort(p, n, sizeof(double), cmp_double);

@@ -21,8 +21,12 @@
  * calibrated p1 >= threshold; aml_threshold_choose() picks, among the
  * midpoints between consecutive distinct p1, the threshold that maximises a
  * label metric (accuracy, balanced accuracy, F1 ...), ties to the one
- * closest to 0.5.
+ * closest to 0.5.  With fewer than AML_THRESHOLD_MIN_CLASS_ROWS rows of
+ * either class it stays 0.5: the best of a few hundred thresholds on a
+ * handful of rows of a class is chance (4 rare rows of 16 000 with no
+ * signal: 0.79 balanced accuracy out of fold, 0.29 on new rows).
  */
+#define AML_THRESHOLD_MIN_CLASS_ROWS 10
 #ifndef AML_CALIBRATION_H
 #define AML_CALIBRATION_H
 

@@ -185,6 +185,25 @@ test_threshold(void)
 	/* metrics of probabilities: no threshold */
 	CHECK_OK(aml_threshold_choose(P, y, aml_metric_find("log_loss"), &t, &s, &err), &err);
 	CHECK(t == 0.5);
+	/*
+	 * a class with fewer than 10 rows: 0.5 (9 ones among 300 rows, whose
+	 * p1, 0.3 to 0.308, are above the others', at most 0.16: the best
+	 * threshold would be between)
+	 */
+	for (int i = 0; i < 300; i++)
+	{
+		y[i] = i < 9;
+		AML_AT(P, i, 1) = i < 9 ? 0.3 + 0.001 * i : 0.01 + 0.0005 * i;
+		AML_AT(P, i, 0) = 1 - AML_AT(P, i, 1);
+	}
+	CHECK_OK(aml_threshold_choose(P, y, m, &t, &s, &err), &err);
+	CHECK(t == 0.5);
+	/* with 10 of them the threshold is chosen */
+	y[9] = 1;
+	AML_AT(P, 9, 1) = 0.309;
+	AML_AT(P, 9, 0) = 1 - AML_AT(P, 9, 1);
+	CHECK_OK(aml_threshold_choose(P, y, m, &t, &s, &err), &err);
+	CHECK_MSG(t > 0.16 && t < 0.3 && s == 1.0, "threshold %g scores %g", t, s);
 	aml_matrix_free(pred);
 	aml_matrix_free(P);
 	aml_free(y);
