@@ -303,15 +303,16 @@ isotonic_at(const AmlCalibrator *c, double x)
 
 /* ------------------------------------------------------------------ temperature */
 
+/* softmax(logp / T) of a row of log-probabilities */
 static void
-temperature_row(const double *in, double *out, int K, double T)
+temperature_row_of_logs(const double *logp, double *out, int K, double T)
 {
 	double		mx = -INFINITY,
 				sum = 0;
 
 	for (int k = 0; k < K; k++)
 	{
-		out[k] = log(clip_prob(in[k])) / T;
+		out[k] = logp[k] / T;
 		if (out[k] > mx)
 			mx = out[k];
 	}
@@ -321,17 +322,26 @@ temperature_row(const double *in, double *out, int K, double T)
 		out[k] /= sum;
 }
 
-static double
-temperature_loss(const AmlMatrix *proba, const double *y, double T, double *row, double *cal)
+static void
+temperature_row(const double *in, double *out, int K, double T)
 {
-	int			K = proba->cols;
+	for (int k = 0; k < K; k++)
+		out[k] = log(clip_prob(in[k]));
+	temperature_row_of_logs(out, out, K, T);
+}
+
+/*
+ * The log loss at T; logp: the n x K log-probabilities row after row (taken
+ * once for every T tried).
+ */
+static double
+temperature_loss(const double *logp, int n, int K, const double *y, double T, double *cal)
+{
 	double		l = 0;
 
-	for (int i = 0; i < proba->rows; i++)
+	for (int i = 0; i < n; i++)
 	{
-		for (int k = 0; k < K; k++)
-			row[k] = AML_AT(proba, i, k);
-		temperature_row(row, cal, K, T);
+		temperature_row_of_logs(logp + (size_t) i * K, cal, K, T);
 		l -= log(clip_prob(cal[(int) y[i]]));
 	}
 	return l;
@@ -340,7 +350,9 @@ temperature_loss(const AmlMatrix *proba, const double *y, double T, double *row,
 static AmlStatus
 temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlError *err)
 {
-	double	   *row = AML_NEW_ARRAY(double, proba->cols);
+	int			n = proba->rows;
+	int			K = proba->cols;
+	double	   *row = aml_alloc_array((size_t) n * K, sizeof(double));	/* log-probabilities */
 	double	   *cal = AML_NEW_ARRAY(double, proba->cols);
 	double		lo = -4,
 				hi = 4;
@@ -356,10 +368,13 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 		aml_free(cal);
 		return aml_error_nomem(err, "temperature scaling");
 	}
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < K; k++)
+			row[(size_t) i * K + k] = log(clip_prob(AML_AT(proba, i, k)));
 	x1 = hi - g * (hi - lo);
 	x2 = lo + g * (hi - lo);
-	f1 = temperature_loss(proba, y, exp(x1), row, cal);
-	f2 = temperature_loss(proba, y, exp(x2), row, cal);
+	f1 = temperature_loss(row, n, K, y, exp(x1), cal);
+	f2 = temperature_loss(row, n, K, y, exp(x2), cal);
 	for (int it = 0; it < 60; it++)
 	{
 		if (f1 <= f2)
@@ -368,7 +383,7 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 			x2 = x1;
 			f2 = f1;
 			x1 = hi - g * (hi - lo);
-			f1 = temperature_loss(proba, y, exp(x1), row, cal);
+			f1 = temperature_loss(row, n, K, y, exp(x1), cal);
 		}
 		else
 		{
@@ -376,7 +391,7 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 			x1 = x2;
 			f1 = f2;
 			x2 = lo + g * (hi - lo);
-			f2 = temperature_loss(proba, y, exp(x2), row, cal);
+			f2 = temperature_loss(row, n, K, y, exp(x2), cal);
 		}
 	}
 	c->temperature = exp((lo + hi) / 2);

@@ -11,7 +11,8 @@
 
 AmlStatus
 aml_ensemble_select(const AmlCvData *cv, const AmlCandidate *candidates, const int *pool,
-					int n_pool, int n_init, int rounds, AmlEnsembleChoice *out, AmlError *err)
+					int n_pool, int n_init, int rounds, double deadline, AmlEnsembleChoice *out,
+					AmlError *err)
 {
 	const AmlMatrix *first;
 	AmlMatrix  *sum;
@@ -71,6 +72,7 @@ aml_ensemble_select(const AmlCvData *cv, const AmlCandidate *candidates, const i
 		int			pick = -1;
 		double		pick_signed = -INFINITY;
 		double		pick_raw = NAN;
+		double		round_start = aml_clock();
 
 		if (aml_interrupted())
 			break;
@@ -107,6 +109,9 @@ aml_ensemble_select(const AmlCvData *cv, const AmlCandidate *candidates, const i
 			memcpy(best_counts, counts, sizeof(int) * (size_t) n_pool);
 			best_total = total;
 		}
+		/* another round as long as this one would not end past the deadline */
+		if (deadline > 0 && aml_clock() + (aml_clock() - round_start) > deadline)
+			break;
 	}
 	for (int c = 0; c < n_pool && out->n_members < AML_MAX_ENSEMBLE; c++)
 		if (best_counts[c] > 0)

@@ -25,11 +25,12 @@ typedef struct AmlEnsembleChoice
 
 /*
  * pool: indices of candidates with out-of-fold predictions, best first.
- * n_init: 1 .. n_pool.  rounds: additions to try.  The caller decides
- * whether the ensemble beats the best single candidate.
+ * n_init: 1 .. n_pool.  rounds: additions to try, fewer when a round
+ * would end past deadline (aml_clock(); 0: none), the best so far kept.
+ * The caller decides whether the ensemble beats the best single candidate.
  */
 AmlStatus	aml_ensemble_select(const AmlCvData *cv, const AmlCandidate *candidates,
 								const int *pool, int n_pool, int n_init, int rounds,
-								AmlEnsembleChoice *out, AmlError *err);
+								double deadline, AmlEnsembleChoice *out, AmlError *err);
 
 #endif

@@ -124,7 +124,9 @@ aml_search_run_ensemble(Search *s, AmlSearchResult *r, AmlError *err)
 
 		if (attempt > 1 || n < 2)
 			return AML_OK;
-		AML_TRY(aml_ensemble_select(s->cv, s->cands, pool, n, n_init, ENSEMBLE_ROUNDS, &e, err));
+		AML_TRY(aml_ensemble_select(s->cv, s->cands, pool, n, n_init, ENSEMBLE_ROUNDS,
+									s->opt->max_evaluations > 0 ? 0 : s->deadline - aml_search_reserve(s) +
+									aml_search_post_seconds(s), &e, err));
 		if (e.n_members < 2)
 			continue;
 		ensemble_fold_stats(s, &e, &mean, &std);

@@ -72,6 +72,8 @@ double		aml_search_refit_scale(const Search *s);
 double		aml_search_refit_seconds(const Search *s, const AmlCandidate *c);
 /* Time kept for the end whatever the model: storing the run and a margin. */
 double		aml_search_end_reserve(const Search *s);
+/* Seconds the search's own end (ensemble selection, calibration) takes (in the reserve). */
+double		aml_search_post_seconds(const Search *s);
 /*
  * Time kept for the end: the refits of the best candidate or of an
  * ensemble's likely members, and the importance of that model (options
