@@ -206,7 +206,7 @@ propose_genome(Search *s, const AmlGenome *g, const char *phase, int *batch, int
 	char		why[128];
 
 	*added = false;
-	if (aml_dict_lookup(s->seen, text, strlen(text)) >= 0)
+	if (aml_dict_lookup(s->seen, text, strlen(text)) >= 0 && !s->rescuing)
 	{
 		json_object_put(spec);
 		return AML_OK;
@@ -338,7 +338,7 @@ evaluate_batch(Search *s, const int *batch, const AmlEvalRequest *req, int n,
 {
 	AmlCandidate *res;
 	AmlEvalContext ctx;
-	AmlEvaluateBatchFn fn = s->opt->evaluate_batch ? s->opt->evaluate_batch : aml_evaluate_batch_serial;
+	AmlEvaluateBatchFn fn = s->opt->evaluate_batch && !s->rescuing ? s->opt->evaluate_batch : aml_evaluate_batch_serial;
 	AmlStatus	st;
 
 	if (n == 0)
@@ -717,8 +717,10 @@ fail:
  * When the budget ran out before any candidate succeeded (a large table, a
  * short budget, a loaded machine), one last candidate that fits in a blink:
  * Gaussian naive Bayes (classification) or ridge regression, on ordinal
- * codes, given what is left of the budget and its 10 % margin.  A model
- * within the budget is better than an error.
+ * codes, given 5 % of the budget (at least 0.5 s) from now on top of the
+ * search's reserve, in this process (helper processes may still be busy
+ * with the splits that ran out of time).  A model at the edge of the
+ * budget is better than an error.
  */
 static AmlStatus
 rescue(Search *s, AmlError *err)
@@ -730,8 +732,10 @@ rescue(Search *s, AmlError *err)
 	int			n_batch = 0;
 	bool		added;
 	double		saved = s->deadline;
+	bool		stopped;
+	AmlStatus	st;
 
-	if (op < 0 || s->opt->max_evaluations > 0)
+	if (op < 0 || s->opt->max_evaluations > 0 || stop_requested(s))
 		return AML_OK;
 	memset(&g, 0, sizeof(g));
 	for (int k = 0; k < AML_N_SLOTS; k++)
@@ -739,11 +743,25 @@ rescue(Search *s, AmlError *err)
 	g.ordinal = 1;
 	aml_gene_default(s->opt->space, op, &g.slots[AML_SLOT_ESTIMATOR]);
 	aml_genome_repair(s->opt->space, &s->traits, &s->gen_rng, &g);
-	AML_TRY(propose_genome(s, &g, "rescue", batch, &n_batch, &added, err));
-	s->deadline = saved + fmax(0.05 * s->opt->time_budget, 0.5);
-	AML_TRY(submit_batch(s, batch, n_batch, false, err));
+	s->rescuing = true;
+	st = propose_genome(s, &g, "rescue", batch, &n_batch, &added, err);
+	if (st != AML_OK)
+	{
+		s->rescuing = false;
+		return st;
+	}
+	s->deadline = fmax(saved, aml_clock() + aml_search_reserve(s)) + fmax(0.05 * s->opt->time_budget, 0.5);
+	/*
+	 * the search stopped because its time ran out (s->stop), which would
+	 * mark the rescue as stopped too ("the job was cancelled") unasked
+	 */
+	stopped = s->stop;
+	s->stop = false;
+	st = submit_batch(s, batch, n_batch, false, err);
+	s->stop = stopped;
+	s->rescuing = false;
 	s->deadline = saved;
-	return AML_OK;
+	return st;
 }
 
 /* The error when nothing worked: the most common reasons. */

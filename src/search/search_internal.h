@@ -34,6 +34,11 @@ typedef struct Search
 	int			est_best[MAX_ESTIMATORS];	/* the best candidate of each estimator seen */
 	int			n_est;
 	double		deadline;
+	/*
+	 * The rescue (search.c): evaluated in this process whatever
+	 * opt->evaluate_batch, and even when its pipeline was tried before
+	 */
+	bool		rescuing;
 	double		last_best_note;
 	double		last_generation_note;
 	int			generation;

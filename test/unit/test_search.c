@@ -452,6 +452,73 @@ test_all_fail(void)
 }
 
 /*
+ * An evaluator stuck past the budget (helper processes busy with slow
+ * splits on a loaded machine): every request it gets runs out of time.
+ */
+static int	stalled_requests;
+
+static AmlStatus
+stalled_evaluator(void *arg, const AmlEvalContext *ctx, const AmlEvalRequest *requests, int n,
+				  AmlCandidate *results, AmlError *err)
+{
+	(void) arg;
+	(void) ctx;
+	(void) err;
+	for (int i = 0; i < n; i++)
+	{
+		while (aml_clock() <= requests[i].deadline)
+			;
+		results[i].status = AML_CANDIDATE_TIMED_OUT;
+		snprintf(results[i].reason, sizeof(results[i].reason), "took longer than its time cap");
+		stalled_requests++;
+	}
+	return AML_OK;
+}
+
+/*
+ * When no candidate succeeded within the budget, the rescue candidate
+ * (naive Bayes on ordinal codes) is evaluated in the searching process and
+ * given time past the reserve: a model, not "every candidate pipeline
+ * failed" (the rescue went to the stuck evaluator, with a deadline inside
+ * the search's reserve).
+ */
+static void
+test_rescue(void)
+{
+	Problem		p;
+	AmlError	err;
+	AmlSearchResult *r = NULL;
+	AmlSearchSpace *space;
+	AmlSearchOptions opt;
+
+	load_problem(&p, "iris.csv", "name", false);
+	CHECK_OK(aml_space_builtin("default", AML_TASK_CLASSIFICATION, &space, &err), &err);
+	memset(&opt, 0, sizeof(opt));
+	opt.metric = aml_metric_find("balanced_accuracy");
+	opt.space = space;
+	opt.cv_folds = 3;
+	opt.seed = 1;
+	opt.start = aml_clock();
+	opt.time_budget = 1.0;
+	opt.reserve_seconds = 0.5;	/* storing a large run: more than the rescue's own 0.5 s */
+	opt.evaluate_batch = stalled_evaluator;
+	stalled_requests = 0;
+	CHECK_OK(aml_search_run(&p.schema, p.X, p.y, p.n_classes, &opt, &r, &err), &err);
+	CHECK(stalled_requests >= 1);
+	if (r != NULL)
+	{
+		const AmlCandidate *best = &r->candidates[r->best];
+
+		CHECK_STR(best->phase, "rescue");
+		CHECK_STR(best->estimator, "gaussian_nb");
+		CHECK(best->status == AML_CANDIDATE_OK && best->mean > 0.8);
+	}
+	aml_search_result_free(r);
+	aml_space_free(space);
+	free_problem(&p);
+}
+
+/*
  * A candidate whose model would be too large to store fails with the
  * reason, and only those: with a 20 kB limit on iris, forests fail and
  * linear models do not; the search still has a winner.
@@ -696,6 +763,7 @@ main(void)
 	RUN(test_quality_and_refit);
 	RUN(test_time_budget);
 	RUN(test_all_fail);
+	RUN(test_rescue);
 	RUN(test_model_too_large);
 	RUN(test_leakage);
 	RUN(test_validation);
