@@ -32,19 +32,21 @@
 /* Extrapolated fits are planned at this multiple of their estimate (plan_rows). */
 #define PLAN_SAFETY 1.5
 /*
- * And at this multiple of their memory estimate (the search's estimates of
- * what a fit needs count three copies of the data through its preprocessing,
- * which is generous for most pipelines, but other estimates run low).
+ * And at this multiple of the estimate of their data's copies (three
+ * through the preprocessing: generous for most pipelines).  What the
+ * estimator needs besides is not planned (the estimators' estimates run
+ * several times high for forests of many classes): a fit that runs out of
+ * the memory budget is tried again on half its rows (fit_on).
  */
 #define MEMORY_SAFETY 1.2
 
 double
-aml_train_fit_bytes_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
+aml_train_data_bytes_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
 {
 	double		bytes = 0;
 
 	for (int k = 0; k < e->n_members; k++)
-		bytes += r->candidates[e->members[k]].fit_bytes * rows / fmax(r->split_train_rows, 1);
+		bytes = fmax(bytes, r->candidates[e->members[k]].data_bytes * rows / fmax(r->split_train_rows, 1));
 	return bytes;
 }
 
@@ -203,7 +205,7 @@ memory_rows(const AmlWinnerFit *f, double taken)
 
 	if (available == SIZE_MAX)
 		return INT_MAX;
-	per_row = MEMORY_SAFETY * (aml_train_fit_bytes_estimate(f->result, &f->result->final, 1000000) / 1e6 +
+	per_row = MEMORY_SAFETY * (aml_train_data_bytes_estimate(f->result, &f->result->final, 1000000) / 1e6 +
 							   (f->data->raw->cols + 1.0) * sizeof(double));
 	rows = ((double) available - taken) / fmax(per_row, 1);
 	return rows >= INT_MAX ? INT_MAX : (int) fmax(rows, 0);
@@ -222,7 +224,7 @@ cap_by_memory(AmlWinnerFit *f, int rows, double taken)
 		return rows;
 	f->memory_bound = true;
 	elog(DEBUG1, "automl: %d rows would need about %.0f MB, %.0f MB are left: fitted on %d",
-		 rows, (aml_train_fit_bytes_estimate(f->result, &f->result->final, rows) + taken) / 1048576.0,
+		 rows, (aml_train_data_bytes_estimate(f->result, &f->result->final, rows) + taken) / 1048576.0,
 		 aml_memory_available() / 1048576.0, cap);
 	return cap;
 }
@@ -238,9 +240,12 @@ fewer_rows_reason(const AmlWinnerFit *f)
 static void
 cost_in_words(const AmlWinnerFit *f, int rows, char *buf, size_t len)
 {
-	if (f->memory_bound)
+	if (f->memory_rows > 0)
+		snprintf(buf, len, "would not fit in the memory budget (automl.max_memory): a fit on %d rows ran out of it",
+				 f->memory_rows);
+	else if (f->memory_bound)
 		snprintf(buf, len, "would need about %.0f MB, more than the memory budget (automl.max_memory) leaves",
-				 MEMORY_SAFETY * aml_train_fit_bytes_estimate(f->result, &f->result->final, rows) / 1048576.0);
+				 MEMORY_SAFETY * aml_train_data_bytes_estimate(f->result, &f->result->final, rows) / 1048576.0);
 	else
 		snprintf(buf, len, "would take about %.1f s, past the time budget",
 				 aml_train_refit_estimate(f->result, &f->result->final, rows));
@@ -297,27 +302,62 @@ plan_rows_in_time(AmlWinnerFit *f, int *holdout_rows, int *final_rows)
 							holdout_rows, final_rows);
 }
 
-/* The winner fitted on the first `rows` rows of `order` of (x, y), or on all when rows == n. */
+/*
+ * The winner fitted on the first *rows rows of `order` of (x, y), or on all
+ * when *rows == n.  A fit that runs out of the memory budget is tried again
+ * on half the rows, down to a split's rows of the search (which did fit);
+ * *rows: the rows fitted.  order is made when needed (y: class codes for
+ * classification).
+ */
 static AmlModel *
-fit_on(AmlWinnerFit *f, const AmlMatrix *x, const double *y, int n, const int *order, int rows)
+fit_on(AmlWinnerFit *f, const AmlMatrix *x, const double *y, int n, const int *order, int *rows,
+	   uint64 order_seed)
 {
+	bool		classification = f->data->schema.task == AML_TASK_CLASSIFICATION;
+	int		   *own_order = NULL;
 	AmlModel   *model;
 	AmlError	err;
+	AmlStatus	st;
 
-	if (rows >= n)
-		AML_PG_CHECK(aml_search_refit(&f->data->schema, f->result, x, y, f->seed, &model, &err), &err);
-	else
+	for (;;)
 	{
-		int		   *pick = aml_train_sample_rows(order, n, rows);
-		AmlMatrix  *sx = aml_pg_take_rows(x, pick, rows);
-		double	   *sy = aml_pg_take_values(y, pick, rows);
+		if (*rows >= n)
+			st = aml_search_refit(&f->data->schema, f->result, x, y, f->seed, &model, &err);
+		else
+		{
+			int		   *pick;
+			AmlMatrix  *sx;
+			double	   *sy;
 
-		AML_PG_CHECK(aml_search_refit(&f->data->schema, f->result, sx, sy, f->seed, &model, &err), &err);
-		aml_matrix_free(sx);
-		aml_free(sy);
-		pfree(pick);
+			if (order == NULL)
+				order = own_order = aml_train_sample_order(classification ? y : NULL, n,
+														   classification ? f->data->n_classes : 0,
+														   order_seed);
+			pick = aml_train_sample_rows(order, n, *rows);
+			sx = aml_pg_take_rows(x, pick, *rows);
+			sy = aml_pg_take_values(y, pick, *rows);
+			st = aml_search_refit(&f->data->schema, f->result, sx, sy, f->seed, &model, &err);
+			aml_matrix_free(sx);
+			aml_free(sy);
+			pfree(pick);
+		}
+		CHECK_FOR_INTERRUPTS();
+		if (st == AML_ERR_OUT_OF_MEMORY && *rows > (int) f->result->split_train_rows && aml_memory_limit_hit())
+		{
+			elog(DEBUG1, "automl: fitting on %d rows ran out of the memory budget: trying %d", *rows,
+				 Max(*rows / 2, (int) f->result->split_train_rows));
+			if (f->memory_rows == 0)
+				f->memory_rows = *rows;
+			f->memory_bound = true;
+			aml_memory_clear_limit_hit();
+			*rows = Max(*rows / 2, (int) f->result->split_train_rows);
+			continue;
+		}
+		AML_PG_CHECK(st, &err);
+		break;
 	}
-	CHECK_FOR_INTERRUPTS();
+	if (own_order != NULL)
+		pfree(own_order);
 	return model;
 }
 
@@ -325,7 +365,6 @@ void
 aml_train_fit_winner(AmlWinnerFit *f)
 {
 	const AmlTrainingData *data = f->data;
-	bool		classification = data->schema.task == AML_TASK_CLASSIFICATION;
 	int			holdout_rows;
 	int			final_rows;
 	AmlModel   *train_model = NULL;
@@ -348,12 +387,11 @@ aml_train_fit_winner(AmlWinnerFit *f)
 		double	   *hold_y = aml_pg_take_values(data->y, f->test_rows, f->n_test);
 		AmlMatrix  *pred;
 		double		decision;
-		const int  *order = f->train_order;
 
-		if (holdout_rows < f->n_train && order == NULL)
-			order = aml_train_sample_order(classification ? f->train_y : NULL, f->n_train,
-										   classification ? data->n_classes : 0, f->seed);
-		train_model = fit_on(f, f->train_x, f->train_y, f->n_train, order, holdout_rows);
+		train_model = fit_on(f, f->train_x, f->train_y, f->n_train, f->train_order, &holdout_rows, f->seed);
+		/* out of memory on the training rows: the final model is that one */
+		if (f->memory_rows > 0)
+			final_rows = Min(final_rows, holdout_rows);
 		AML_PG_CHECK(aml_matrix_create(hold_x->rows, train_model->outputs, &pred, &err), &err);
 		decision = aml_train_model_threshold(train_model);
 		AML_PG_CHECK(aml_model_predict(train_model, hold_x, pred, &err), &err);
@@ -393,21 +431,15 @@ aml_train_fit_winner(AmlWinnerFit *f)
 	}
 	if (train_model != NULL)
 		aml_model_free(train_model);
+	f->model = fit_on(f, data->raw, data->y, data->n_rows, NULL, &final_rows, f->seed + 1);
+	f->final_rows = final_rows;
+	if (final_rows < data->n_rows)
 	{
-		int		   *order = NULL;
+		char		cost[160];
 
-		if (final_rows < data->n_rows)
-		{
-			char		cost[160];
-
-			order = aml_train_sample_order(classification ? data->y : NULL, data->n_rows,
-										   classification ? data->n_classes : 0, f->seed + 1);
-			cost_in_words(f, data->n_rows, cost, sizeof(cost));
-			ereport(NOTICE,
-					(errmsg("automl: the model is fitted on %d of the %d rows: all of them %s",
-							final_rows, data->n_rows, cost)));
-		}
-		f->model = fit_on(f, data->raw, data->y, data->n_rows, order, final_rows);
-		f->final_rows = final_rows;
+		cost_in_words(f, data->n_rows, cost, sizeof(cost));
+		ereport(NOTICE,
+				(errmsg("automl: the model is fitted on %d of the %d rows: all of them %s",
+						final_rows, data->n_rows, cost)));
 	}
 }

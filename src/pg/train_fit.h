@@ -50,6 +50,7 @@ typedef struct AmlWinnerFit
 	int			final_rows;
 	int			holdout_fit_rows;	/* rows of the model scored on the holdout */
 	bool		memory_bound;	/* fewer rows than the time allows: the memory budget */
+	int			memory_rows;	/* rows of the first fit that ran out of memory; 0: none */
 	double		holdout_score;	/* NaN: no holdout */
 	json_object *holdout_report;	/* NULL: no holdout */
 } AmlWinnerFit;
@@ -66,11 +67,11 @@ int		   *aml_train_sample_rows(const int *order, int n, int m);
 int		   *aml_train_sample_order(const double *y, int n, int n_classes, uint64 seed);
 
 /*
- * Bytes to fit the chosen model's members on `rows` rows, from the search's
- * estimates of their peak memory on a split's rows (the fitted members are
- * held together).
+ * Bytes of the copies of the data through the preprocessing of the chosen
+ * model's members fitted on `rows` rows (the largest member's: they are
+ * fitted one after the other), from the search's estimates on a split.
  */
-double		aml_train_fit_bytes_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows);
+double		aml_train_data_bytes_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows);
 /* Seconds to fit the chosen model's members on `rows` rows, from their CV fit times. */
 double		aml_train_refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows);
 /* Seconds for it to predict `rows` rows, from its CV predictions' times. */

@@ -71,7 +71,8 @@ typedef struct AmlCandidate
 	double		fit_seconds;	/* all folds, fit and predict */
 	double		predict_seconds;	/* of which predicting the test rows */
 	double		model_bytes;	/* its model's JSON size fitted on one split (estimated) */
-	double		fit_bytes;		/* peak memory to fit it on one split's rows (estimated) */
+	double		data_bytes;		/* memory of its data's copies through its preprocessing on one
+								 * split's rows (estimated) */
 	AmlCandidateStatus status;
 	char		reason[256];
 	AmlMatrix  *oof;			/* out-of-fold predictions (n_rows x outputs) or NULL */

@@ -240,10 +240,9 @@ propose_genome(Search *s, const AmlGenome *g, const char *phase, int *batch, int
 	c->signed_mean = -INFINITY;
 	/* skip what cannot fit in memory */
 	{
-		double		need = aml_search_estimate_bytes(s, g, spec, why, sizeof(why));
+		double		need = aml_search_estimate_bytes(s, g, spec, &c->data_bytes, why, sizeof(why));
 
 		json_object_put(spec);
-		c->fit_bytes = need;
 		if (isinf(need) || !aml_memory_fits((size_t) fmin(need, (double) (SIZE_MAX / 2))))
 		{
 			c->status = AML_CANDIDATE_SKIPPED;

@@ -31,7 +31,8 @@ gene_value(const AmlSearchSpace *space, const AmlGene *g, const char *param, dou
  * preprocessing, and what its estimator says fitting needs (fit_bytes).
  */
 double
-aml_search_estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec, char *why, size_t whylen)
+aml_search_estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec, double *data_bytes,
+						  char *why, size_t whylen)
 {
 	const AmlSearchSpace *space = s->opt->space;
 	double		rows = (double) s->traits.n_rows * (s->opt->cv_folds - 1) / s->opt->cv_folds;
@@ -49,12 +50,14 @@ aml_search_estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec
 
 		if (poly > 2000)
 		{
+			*data_bytes = INFINITY;
 			snprintf(why, whylen, "polynomial features would make %.0f columns", poly);
 			return INFINITY;
 		}
 		width = poly;
 	}
 	bytes = 3.0 * rows * width * sizeof(double);
+	*data_bytes = bytes;
 	if (json_object_object_get_ex(spec, "estimator", &est_spec) &&
 		json_object_object_get_ex(est_spec, "type", &type_name))
 	{

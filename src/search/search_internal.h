@@ -68,9 +68,13 @@ bool		aml_search_best_of_its_estimator(const Search *s, int i);
 /* The ensemble phase: r->final becomes the ensemble when it wins (search_ensemble.c). */
 AmlStatus	aml_search_run_ensemble(Search *s, AmlSearchResult *r, AmlError *err);
 
-/* Bytes a candidate would need to be evaluated (INFINITY, with why, when it cannot be). */
+/*
+ * Bytes a candidate would need to be evaluated (INFINITY, with why, when it
+ * cannot be); *data_bytes: of which the copies of the data through its
+ * preprocessing (the estimators' own estimates are rougher).
+ */
 double		aml_search_estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec,
-									  char *why, size_t whylen);
+									  double *data_bytes, char *why, size_t whylen);
 /* The caller's refits, in rows of the search's data (opt->refit_scale, 0 = 1). */
 double		aml_search_refit_scale(const Search *s);
 /* Seconds to refit candidate c on all rows and store it (from its cross-validation time). */
