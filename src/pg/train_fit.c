@@ -8,8 +8,9 @@
  * how many: the final model gets the time first, the holdout's model at
  * least the search's own rows, or one fit on the training rows is both
  * when that gives the final model more rows; samples are nested prefixes of a stratified
- * order (src/search/validation.c), so the holdout's model always has at
- * least the rows the search validated on.
+ * order (src/search/validation.c), so the holdout's model has the rows the
+ * search validated on.  The memory budget may cut both further (plan_rows,
+ * fit_on), never below a split's rows of the search.
  */
 #include "postgres.h"
 
@@ -192,9 +193,9 @@ static void plan_rows_in_time(AmlWinnerFit *f, int *holdout_rows, int *final_row
 
 /*
  * The most rows the winner can be fitted on in what is left of the memory
- * budget once `taken` more bytes are allocated: its members' estimated
- * peak and the copy of the sampled rows, at MEMORY_SAFETY.  INT_MAX when
- * there is no budget.
+ * budget once `taken` more bytes are allocated: the estimated copies of the
+ * data through its members' preprocessing and the copy of the sampled rows,
+ * at MEMORY_SAFETY.  INT_MAX when there is no budget.
  */
 static int
 memory_rows(const AmlWinnerFit *f, double taken)
