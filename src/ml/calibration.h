@@ -26,9 +26,10 @@
  * handful of rows of a class is chance (4 rare rows of 16 000 with no
  * signal: 0.79 balanced accuracy out of fold, 0.29 on new rows).
  */
-#define AML_THRESHOLD_MIN_CLASS_ROWS 10
 #ifndef AML_CALIBRATION_H
 #define AML_CALIBRATION_H
+
+#define AML_THRESHOLD_MIN_CLASS_ROWS 10
 
 #include <json.h>
 

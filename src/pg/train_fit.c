@@ -51,9 +51,15 @@ aml_train_data_bytes_estimate(const AmlSearchResult *r, const AmlEnsembleChoice 
 	return bytes;
 }
 
-double
-aml_train_refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
+/*
+ * Seconds of the members' fits (predict false) or predictions on `rows`
+ * rows: their times per split scaled by the split's training or test rows,
+ * with 30 % more.
+ */
+static double
+members_seconds(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows, bool predict)
 {
+	double		split_rows = predict ? r->split_test_rows : r->split_train_rows;
 	double		t = 0;
 
 	for (int k = 0; k < e->n_members; k++)
@@ -61,24 +67,22 @@ aml_train_refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, i
 		const AmlCandidate *c = &r->candidates[e->members[k]];
 
 		if (c->folds_done > 0)
-			t += 1.3 * (c->fit_seconds / c->folds_done) * rows / fmax(r->split_train_rows, 1);
+			t += 1.3 * ((predict ? c->predict_seconds : c->fit_seconds) / c->folds_done) * rows /
+				fmax(split_rows, 1);
 	}
 	return t;
 }
 
 double
+aml_train_refit_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
+{
+	return members_seconds(r, e, rows, false);
+}
+
+double
 aml_train_predict_estimate(const AmlSearchResult *r, const AmlEnsembleChoice *e, int rows)
 {
-	double		t = 0;
-
-	for (int k = 0; k < e->n_members; k++)
-	{
-		const AmlCandidate *c = &r->candidates[e->members[k]];
-
-		if (c->folds_done > 0)
-			t += 1.3 * (c->predict_seconds / c->folds_done) * rows / fmax(r->split_test_rows, 1);
-	}
-	return t;
+	return members_seconds(r, e, rows, true);
 }
 
 double
