@@ -639,6 +639,21 @@ done:
 
 /* ------------------------------------------------------------------ threshold */
 
+bool
+aml_threshold_transfers(double share1, int n, int ones)
+{
+	double		expected1 = share1 * n;
+	double		expected0 = (1 - share1) * n;
+
+	if (!(share1 >= 0 && share1 <= 1) || n <= 0)
+		return true;
+	if (expected1 >= AML_TRANSFER_MIN_ROWS && ones < expected1 / 10)
+		return false;
+	if (expected0 >= AML_TRANSFER_MIN_ROWS && n - ones < expected0 / 10)
+		return false;
+	return true;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {

@@ -84,6 +84,20 @@ AmlStatus	aml_calibration_choose(const AmlMatrix *oof, const double *y, int n_cl
 AmlStatus	aml_threshold_choose(const AmlMatrix *proba, const double *y, const AmlMetric *metric,
 								 double *threshold, double *score, AmlError *err);
 
+/*
+ * Whether a calibration and threshold chosen on out-of-fold predictions,
+ * which decided a share share1 of those rows as class 1, decide n new rows
+ * alike: false when either class, expected on at least
+ * AML_TRANSFER_MIN_ROWS of the new rows, is decided on fewer than a tenth
+ * of what is expected (ones: the new rows decided as class 1).  It reads no
+ * labels, so the new rows may be a holdout whose score is reported: a model
+ * refitted on more rows than the search's folds can move its probabilities
+ * past a calibrator's steps (Gaussian naive Bayes on 900 one-hot columns:
+ * isotonic steps between 0 and 1e-298, every holdout row on one side).
+ */
+#define AML_TRANSFER_MIN_ROWS 10
+bool		aml_threshold_transfers(double share1, int n, int ones);
+
 json_object *aml_calibrator_to_json(const AmlCalibrator *c);
 AmlStatus	aml_calibrator_from_json(json_object *obj, int n_classes, AmlCalibrator **out,
 									 AmlError *err);

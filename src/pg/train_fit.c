@@ -156,6 +156,58 @@ holdout_metric(const AmlMetric *metric, const double *y, const AmlMatrix *pred, 
 	return st == AML_OK ? score : NAN;
 }
 
+/*
+ * The holdout's predictions (pred) by the model fitted on the training rows.
+ * A calibration and threshold chosen on the search's out-of-fold
+ * predictions must decide these rows as they decided those
+ * (aml_threshold_transfers, which reads no labels); when they do not and
+ * the model's own probabilities decide both classes, the calibration is
+ * left out of this model and of the final one (NOTICE).
+ */
+static void
+predict_holdout(AmlWinnerFit *f, AmlModel *model, const AmlMatrix *x, AmlMatrix *pred)
+{
+	AmlCalibrator *cal = model->calibration;
+	double		share1 = f->result->calibration_share1;
+	AmlMatrix  *cal_pred;
+	int			ones = 0;
+	int			own_ones = 0;
+	AmlError	err;
+
+	if (cal == NULL || model->outputs != 2 || isnan(share1) || f->result->calibration == NULL)
+	{
+		AML_PG_CHECK(aml_model_predict(model, x, pred, &err), &err);
+		return;
+	}
+	/* the model's own probabilities, then calibrated */
+	model->calibration = NULL;
+	AML_PG_CHECK(aml_model_predict(model, x, pred, &err), &err);
+	model->calibration = cal;
+	AML_PG_CHECK(aml_matrix_create(pred->rows, pred->cols, &cal_pred, &err), &err);
+	AML_PG_CHECK(aml_calibrator_apply(cal, pred, cal_pred, &err), &err);
+	for (int i = 0; i < pred->rows; i++)
+	{
+		ones += AML_AT(cal_pred, i, 1) > cal->threshold;
+		own_ones += AML_AT(pred, i, 1) > AML_AT(pred, i, 0);
+	}
+	if (aml_threshold_transfers(share1, pred->rows, ones) || own_ones == 0 || own_ones == pred->rows)
+	{
+		memcpy(pred->data, cal_pred->data, sizeof(double) * (size_t) pred->rows * pred->cols);
+		aml_matrix_free(cal_pred);
+		return;
+	}
+	aml_matrix_free(cal_pred);
+	ereport(NOTICE,
+			(errmsg("automl: the calibration and decision threshold are left out: chosen on the search's out-of-fold predictions, where they decided %.1f %% of the rows as \"%s\", they decide %d of the %d holdout rows so; the model's own probabilities decide %d",
+					100.0 * share1, aml_dict_string(f->data->schema.classes, 1), ones, pred->rows, own_ones),
+			 errdetail("The model scored on the holdout is fitted on more rows than the search's folds, and its probabilities moved past the calibration's steps.")));
+	aml_calibrator_free(cal);
+	model->calibration = NULL;
+	aml_calibrator_free(f->result->calibration);
+	f->result->calibration = NULL;
+	f->result->calibration_share1 = NAN;
+}
+
 /* An ensemble that cannot be refitted or stored in time gives way to the best pipeline. */
 static void
 keep_ensemble_or_best(AmlWinnerFit *f, int holdout_rows, int final_rows)
@@ -398,8 +450,8 @@ aml_train_fit_winner(AmlWinnerFit *f)
 		if (f->memory_rows > 0)
 			final_rows = Min(final_rows, holdout_rows);
 		AML_PG_CHECK(aml_matrix_create(hold_x->rows, train_model->outputs, &pred, &err), &err);
+		predict_holdout(f, train_model, hold_x, pred);
 		decision = aml_train_model_threshold(train_model);
-		AML_PG_CHECK(aml_model_predict(train_model, hold_x, pred, &err), &err);
 		/* labels as automl_predict decides them (aml_model_decide) */
 		f->holdout_score = holdout_metric(f->metric, hold_y, pred, data->n_classes, decision);
 		f->holdout_report = aml_evaluation_report_threshold(data->schema.task, hold_y, pred, data->n_classes,

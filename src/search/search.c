@@ -869,6 +869,7 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 		aml_free(r);
 		return aml_error_nomem(err, "the search");
 	}
+	r->calibration_share1 = NAN;
 	snprintf(s.stop_reason, sizeof(s.stop_reason), "search finished");
 
 	st = run_portfolio(&s, err);
@@ -907,7 +908,7 @@ aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y, i
 		if (st == AML_OK)
 			st = aml_search_calibrate(s.cv, s.cands, &r->final, options->seed, options->metric,
 									  options->threshold_auto, options->threshold, &r->calibration,
-									  r->calibration_logloss, err);
+									  r->calibration_logloss, &r->calibration_share1, err);
 	}
 	aml_cv_data_free(s.cv);
 	aml_dict_free(s.seen);

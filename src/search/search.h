@@ -137,6 +137,13 @@ typedef struct AmlSearchResult
 	/* calibration of the chosen model's probabilities (search_calibration.h) */
 	struct AmlCalibrator *calibration;	/* NULL: none helps and the threshold is 0.5, or not a classifier */
 	double		calibration_logloss[2];	/* cross-fitted log loss without / with it */
+	/*
+	 * Two classes with the threshold chosen ('auto') and a calibrator: the
+	 * share of out-of-fold rows that the calibration and threshold decide as
+	 * class 1 (train_fit.c checks that they decide new rows alike); NaN
+	 * otherwise.
+	 */
+	double		calibration_share1;
 } AmlSearchResult;
 
 AmlStatus	aml_search_run(const AmlSchema *schema, const AmlMatrix *raw, const double *y,

@@ -11,7 +11,7 @@ AmlStatus
 aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 					 const AmlEnsembleChoice *final, uint64_t seed, const AmlMetric *metric,
 					 bool threshold_auto, double threshold, AmlCalibrator **out,
-					 double logloss[2], AmlError *err)
+					 double logloss[2], double *share1, AmlError *err)
 {
 	int			K = cv->n_classes;
 	int			n = 0;
@@ -22,6 +22,7 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 
 	*out = NULL;
 	logloss[0] = logloss[1] = NAN;
+	*share1 = NAN;
 	if (cv->schema->task != AML_TASK_CLASSIFICATION || K < 2)
 		return AML_OK;
 	for (int k = 0; k < final->n_members; k++)
@@ -68,6 +69,14 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 			st = aml_calibrator_apply(c, P, P, err);
 			if (st == AML_OK)
 				st = aml_threshold_choose(P, y, metric, &c->threshold, &score, err);
+			if (st == AML_OK)
+			{
+				int			ones = 0;
+
+				for (int i = 0; i < n; i++)
+					ones += AML_AT(P, i, 1) > c->threshold;
+				*share1 = n > 0 ? (double) ones / n : NAN;
+			}
 		}
 		else if (threshold > 0 && threshold < 1)
 			c->threshold = threshold;

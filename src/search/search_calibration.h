@@ -23,12 +23,15 @@
  * calibrated out-of-fold predictions by metric (aml_threshold_choose: 0.5
  * unless metric is a label metric) when threshold_auto, else it is
  * threshold (0: 0.5).  A threshold other than 0.5 keeps a calibrator of
- * method "none" to carry it.
+ * method "none" to carry it.  *share1: when the threshold was chosen and
+ * there is a calibrator, the share of out-of-fold rows it decides as class
+ * 1 (calibrated p1 > threshold, as aml_model_decide); NaN otherwise.
  */
 AmlStatus	aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 								 const AmlEnsembleChoice *final, uint64_t seed,
 								 const AmlMetric *metric, bool threshold_auto, double threshold,
-								 AmlCalibrator **out, double logloss[2], AmlError *err);
+								 AmlCalibrator **out, double logloss[2], double *share1,
+								 AmlError *err);
 
 /* A copy of a calibrator (NULL for NULL). */
 AmlStatus	aml_calibrator_copy(const AmlCalibrator *c, AmlCalibrator **out, AmlError *err);

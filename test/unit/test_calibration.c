@@ -209,6 +209,68 @@ test_threshold(void)
 	aml_free(y);
 }
 
+/*
+ * A calibration chosen on saturated out-of-fold probabilities (exact zeros
+ * and denormal ones, as Gaussian naive Bayes gives over hundreds of one-hot
+ * columns) decides new rows whose probabilities moved off zero all alike:
+ * aml_threshold_transfers says so, reading only the decisions.
+ */
+static void
+test_transfer(void)
+{
+	int			n = 400;
+	AmlMatrix  *P = aml_matrix_new(n, 2);
+	AmlMatrix  *Q = aml_matrix_new(n, 2);
+	double	   *y = AML_NEW_ARRAY(double, n);
+	const AmlMetric *m = aml_metric_find("balanced_accuracy");
+	AmlCalibrator *c;
+	AmlError	err;
+	double		t,
+				s;
+	int			ones = 0;
+
+	/* out of fold: p1 == 0 on 100 rows (70 of class 1), 1e-300 .. on 300 (290 of class 1) */
+	for (int i = 0; i < n; i++)
+	{
+		AML_AT(P, i, 1) = i < 100 ? 0 : 1e-300 * (1 + i);
+		AML_AT(P, i, 0) = 1 - AML_AT(P, i, 1);
+		y[i] = i < 100 ? (i < 70) : (i < 390);
+	}
+	CHECK_OK(aml_calibrator_fit(AML_CALIBRATION_ISOTONIC, P, y, 2, &c, &err), &err);
+	CHECK_OK(aml_calibrator_apply(c, P, Q, &err), &err);
+	CHECK_OK(aml_threshold_choose(Q, y, m, &t, &s, &err), &err);
+	for (int i = 0; i < n; i++)
+		ones += AML_AT(Q, i, 1) > t;
+	CHECK_MSG(ones == 300 && s > 0.6, "out of fold: %d rows decided as class 1 (threshold %g, score %g)", ones, t, s);
+	CHECK(aml_threshold_transfers((double) ones / n, n, ones));
+	/* new rows, no exact zero among them: every one decided as class 1 */
+	for (int i = 0; i < n; i++)
+	{
+		AML_AT(P, i, 1) = 1e-290 * (1 + i);
+		AML_AT(P, i, 0) = 1 - AML_AT(P, i, 1);
+	}
+	CHECK_OK(aml_calibrator_apply(c, P, Q, &err), &err);
+	ones = 0;
+	for (int i = 0; i < n; i++)
+		ones += AML_AT(Q, i, 1) > t;
+	CHECK(ones == n);
+	CHECK(!aml_threshold_transfers(0.75, n, ones));
+	/* the bounds: a tenth of what is expected, at least 10 rows expected */
+	CHECK(!aml_threshold_transfers(0.2, 100, 1));	/* 20 expected, 1 seen */
+	CHECK(aml_threshold_transfers(0.2, 100, 2));
+	CHECK(!aml_threshold_transfers(0.8, 100, 99));	/* class 0: 20 expected, 1 seen */
+	CHECK(aml_threshold_transfers(0.8, 100, 98));
+	CHECK(aml_threshold_transfers(0.05, 100, 0));	/* 5 expected: too few to tell */
+	CHECK(aml_threshold_transfers(0.95, 100, 100));
+	CHECK(!aml_threshold_transfers(0.05, 1000, 0));
+	CHECK(aml_threshold_transfers(NAN, 100, 0));
+	CHECK(aml_threshold_transfers(0.5, 0, 0));
+	aml_calibrator_free(c);
+	aml_matrix_free(P);
+	aml_matrix_free(Q);
+	aml_free(y);
+}
+
 static void
 test_json(void)
 {
@@ -272,6 +334,7 @@ main(void)
 	RUN(test_against_sklearn);
 	RUN(test_temperature_and_choice);
 	RUN(test_threshold);
+	RUN(test_transfer);
 	RUN(test_json);
 	return unit_end();
 }
