@@ -360,12 +360,39 @@ SELECT metrics->>'search_rows' AS search_rows,
        (metrics#>>'{holdout,rows}')::int AS holdout_rows
 FROM automl.models WHERE id = :sampled_model;
 SELECT avg((automl_predict(:sampled_model, s) = s.y)::int) > 0.9 AS predicts_well FROM sampled s;
--- a search bound by max_evaluations is never sampled
+-- a search bound by max_evaluations is not sampled for time
 SET client_min_messages = warning;
 SELECT model_id AS unsampled_model FROM automl_train('sampled', 'y', max_evaluations => 2) \gset
 RESET client_min_messages;
 SELECT metrics->>'search_rows' AS search_rows FROM automl.models WHERE id = :unsampled_model;
 DROP TABLE sampled;
+-- but any search is sampled for memory: when the folds of all its rows
+-- would take more than a quarter of what automl.max_memory leaves, it
+-- validates on a sample of rows whose folds do (here 20 columns, 15 000
+-- training rows, 16 MB: about 3 200 rows), where it ended with SQLSTATE
+-- 53200 "the cross-validation folds do not fit in the memory budget"; the
+-- models after it are fitted on as many rows as fit
+CREATE TABLE memory_rows AS
+  SELECT ((g * 3) % 1000)::float8 AS x3, ((g * 7) % 1000)::float8 AS x7, ((g * 11) % 1000)::float8 AS x11, ((g * 13) % 1000)::float8 AS x13,
+         ((g * 17) % 1000)::float8 AS x17, ((g * 19) % 1000)::float8 AS x19, ((g * 23) % 1000)::float8 AS x23, ((g * 29) % 1000)::float8 AS x29,
+         ((g * 31) % 1000)::float8 AS x31, ((g * 37) % 1000)::float8 AS x37, ((g * 41) % 1000)::float8 AS x41, ((g * 43) % 1000)::float8 AS x43,
+         ((g * 47) % 1000)::float8 AS x47, ((g * 53) % 1000)::float8 AS x53, ((g * 59) % 1000)::float8 AS x59, ((g * 61) % 1000)::float8 AS x61,
+         ((g * 67) % 1000)::float8 AS x67, ((g * 71) % 1000)::float8 AS x71, ((g * 73) % 1000)::float8 AS x73, ((g * 79) % 1000)::float8 AS x79,
+         CASE WHEN (g * 3) % 1000 + (g * 7) % 1000 > 1000 THEN 'high' ELSE 'low' END AS y
+  FROM generate_series(1, 20000) g;
+SET automl.max_parallel_workers = 1;
+SET automl.max_memory = '16MB';
+SET client_min_messages = warning;
+SELECT model_id AS memory_rows_model FROM automl_train('memory_rows', 'y', max_evaluations => 2) \gset
+RESET client_min_messages;
+RESET automl.max_memory;
+RESET automl.max_parallel_workers;
+SELECT r.status, (m.metrics->>'search_rows')::int BETWEEN 1000 AND 7499 AS search_on_a_sample,
+       (m.metrics->>'final_rows')::int >= (m.metrics->>'search_rows')::int AS final_rows_at_least_those,
+       (m.metrics#>>'{holdout,rows}')::int AS holdout_rows
+FROM automl.runs r JOIN automl.models m ON m.id = r.model_id WHERE m.id = :memory_rows_model;
+SELECT avg((automl_predict(:memory_rows_model, t) = t.y)::int) > 0.9 AS predicts_well FROM memory_rows t;
+DROP TABLE memory_rows;
 -- the memory budget at the fits after the search: when fitting the winner
 -- on every row would need more than automl.max_memory leaves (the search's
 -- estimates: here a 2-fold search on a quarter of the rows, one-hot encoded

@@ -500,6 +500,8 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 		int		   *all_count = NULL;
 		StringInfoData why;
 		bool		say = false;
+		int			memory_rows;
+		bool		memory_sample = false;
 
 		test_size = aml_validation_test_size(data->n_rows, test_size);
 		split_rows(data, &test_size, auto_test, seed, &train_rows, &n_train, &test_rows, &n_test, &kept_out);
@@ -507,6 +509,14 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 		train_y = aml_pg_take_values(data->y, train_rows, n_train);
 		/* a table large for its budget: the search validates on a sample (validation.h) */
 		n_search = aml_validation_search_rows(n_train, data->schema.n_inputs, budget, max_evaluations);
+		/* and one whose folds fit the memory budget */
+		memory_rows = aml_validation_memory_rows(n_search, data->schema.n_inputs, cv_folds > 0 ? cv_folds : 5,
+												 aml_memory_available());
+		if (memory_rows < n_search)
+		{
+			n_search = memory_rows;
+			memory_sample = true;
+		}
 		search_x = train_x;
 		search_y = train_y;
 		if (n_search < n_train)
@@ -542,8 +552,10 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 		if (n_search < n_train)
 		{
 			say = true;
-			appendStringInfo(&why, " on a sample of %d of the %d training rows (the time budget is short for this table: the model is then fitted on as many rows as the budget allows)",
-							 n_search, n_train);
+			appendStringInfo(&why, " on a sample of %d of the %d training rows (%s: the model is then fitted on as many rows as the budget allows)",
+							 n_search, n_train, memory_sample
+							 ? "the folds of more rows would not fit in the memory budget, automl.max_memory"
+							 : "the time budget is short for this table");
 		}
 		else
 			appendStringInfo(&why, " on %d rows", n_train);

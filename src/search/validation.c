@@ -123,6 +123,18 @@ aml_validation_search_rows(int n_rows, int n_inputs, double budget_seconds, int 
 	return (int) rows;
 }
 
+int
+aml_validation_memory_rows(int n_rows, int n_inputs, int folds, size_t available)
+{
+	double		per_row = n_rows > 0 ? (double) aml_cv_data_bytes(n_rows, n_inputs, folds > 0 ? folds : 1) / n_rows : 1;
+	double		rows = (double) available / 4 / per_row;
+	int			floor_rows = n_rows < AML_MEMORY_SAMPLE_MIN_ROWS ? n_rows : AML_MEMORY_SAMPLE_MIN_ROWS;
+
+	if (rows >= n_rows)
+		return n_rows;
+	return rows > floor_rows ? (int) rows : floor_rows;
+}
+
 typedef struct SampleKey
 {
 	double		key;

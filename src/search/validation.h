@@ -28,6 +28,7 @@
 #define AML_SEARCH_VALIDATION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/status.h"
@@ -76,6 +77,17 @@ AmlStatus	aml_validation_folds(int n_rows, const int *class_count, int n_classes
  */
 int			aml_validation_search_rows(int n_rows, int n_inputs, double budget_seconds,
 									   int max_evaluations);
+
+/*
+ * At most how many of n_rows the folds of the search may hold so that
+ * they take at most a quarter of available bytes (the candidates' fits need
+ * the rest, their encodings often several times the inputs' width): n_rows
+ * when they fit, else fewer, but never fewer than
+ * min(n_rows, AML_MEMORY_SAMPLE_MIN_ROWS) (the search then says it does not
+ * fit, as before).  folds: the splits (folds x repeats) the folds hold.
+ */
+#define AML_MEMORY_SAMPLE_MIN_ROWS 1000
+int			aml_validation_memory_rows(int n_rows, int n_inputs, int folds, size_t available);
 
 /*
  * A nested sampling order of n rows: order[0..n-1] is a permutation whose

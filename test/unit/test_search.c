@@ -677,6 +677,13 @@ test_search_sample(void)
 	CHECK(aml_validation_search_rows(6000, 9, 12, 0) == 6000);	/* a sample of 83 %: not worth it */
 	CHECK(aml_validation_search_rows(15000, 16, 12, 0) == 5000);
 	CHECK(aml_validation_search_rows(15000, 0, 3600, 0) == 15000);
+	/* memory: folds of 75 000 rows x 300 inputs x 5 take 903 MB; a quarter of 1 GB holds 22 295 rows */
+	CHECK_MSG(aml_validation_memory_rows(75000, 300, 5, (size_t) 1 << 30) == 22295, "%d",
+			  aml_validation_memory_rows(75000, 300, 5, (size_t) 1 << 30));
+	CHECK(aml_validation_memory_rows(75000, 300, 5, (size_t) 4 << 30) == 75000);	/* they fit */
+	CHECK(aml_validation_memory_rows(75000, 300, 5, 1024) == AML_MEMORY_SAMPLE_MIN_ROWS);	/* never fewer */
+	CHECK(aml_validation_memory_rows(600, 300, 5, 1024) == 600);
+	CHECK(aml_validation_memory_rows(0, 3, 5, 1024) == 0);
 
 	/* 3 classes: 29 970, 25 and 5 rows */
 	for (int i = 0; i < N; i++)
