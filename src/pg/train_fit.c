@@ -198,7 +198,7 @@ predict_holdout(AmlWinnerFit *f, AmlModel *model, const AmlMatrix *x, AmlMatrix 
 	}
 	aml_matrix_free(cal_pred);
 	ereport(NOTICE,
-			(errmsg("automl: the calibration and decision threshold are left out: chosen on the search's out-of-fold predictions, where they decided %.1f %% of the rows as \"%s\", they decide %d of the %d holdout rows so; the model's own probabilities decide %d",
+			(errmsg("automl: the calibration and decision threshold are left out: they decided %.1f %% of the search's out-of-fold rows as \"%s\" but decide %d of the %d holdout rows so (the model's own probabilities: %d)",
 					100.0 * share1, aml_dict_string(f->data->schema.classes, 1), ones, pred->rows, own_ones),
 			 errdetail("The model scored on the holdout is fitted on more rows than the search's folds, and its probabilities moved past the calibration's steps.")));
 	aml_calibrator_free(cal);
