@@ -21,8 +21,8 @@ sets: PSQL, PGHOST, PGPORT ...).  Environment: BUDGETS="12 60" (default 12),
 TABLES="wide100k num300" (default: all).  Prints a Markdown table: budget,
 wall seconds, the limit, pipelines evaluated, rows of the final model, the
 holdout score and the error if any; exits 1 when a promise is broken.  A
-classification run whose cross-validated balanced accuracy is at least 0.1
-above chance (1 / classes) and whose holdout score is within 0.01 of chance
+classification run (every class of at least 100 rows) whose cross-validated
+balanced accuracy is at least 0.1 above chance (1 / classes) and whose holdout score is within 0.01 of chance
 breaks a promise too: what the search found did not reach the model (the
 first such run: wide100k at 60 s under load, a calibration chosen on the
 search's sample that sent every holdout row to one class)."""
@@ -98,8 +98,9 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for name in names:
         make(name)
-        classes = int(psql(f"SELECT CASE WHEN pg_typeof(y) = 'text'::regtype THEN count(DISTINCT y) ELSE 0 END "
-                           f"FROM stress.{name} GROUP BY pg_typeof(y)")[1])
+        # classes, when each has at least 100 rows (fewer make a cross-validated score above chance by luck)
+        classes = int(psql(f"SELECT CASE WHEN pg_typeof(min(y)) = 'text'::regtype AND min(n) >= 100 THEN count(*) "
+                           f"ELSE 0 END FROM (SELECT y, count(*) AS n FROM stress.{name} GROUP BY y) c")[1])
         for budget in BUDGETS:
             start = time.time()
             rc, out, err = psql(
