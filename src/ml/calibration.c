@@ -654,6 +654,17 @@ aml_threshold_transfers(double share1, int n, int ones)
 	return true;
 }
 
+int
+aml_threshold_count_ones(const AmlCalibrator *c, const AmlMatrix *calibrated)
+{
+	int			ones = 0;
+
+	/* class 1 when p1 > threshold, as aml_model_decide */
+	for (int i = 0; i < calibrated->rows; i++)
+		ones += AML_AT(calibrated, i, 1) > c->threshold;
+	return ones;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {

@@ -97,6 +97,8 @@ AmlStatus	aml_threshold_choose(const AmlMatrix *proba, const double *y, const Am
  */
 #define AML_TRANSFER_MIN_ROWS 10
 bool		aml_threshold_transfers(double share1, int n, int ones);
+/* Rows of calibrated probabilities (two classes) that c's threshold decides as class 1. */
+int			aml_threshold_count_ones(const AmlCalibrator *c, const AmlMatrix *calibrated);
 
 json_object *aml_calibrator_to_json(const AmlCalibrator *c);
 AmlStatus	aml_calibrator_from_json(json_object *obj, int n_classes, AmlCalibrator **out,

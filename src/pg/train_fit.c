@@ -170,11 +170,12 @@ predict_holdout(AmlWinnerFit *f, AmlModel *model, const AmlMatrix *x, AmlMatrix 
 	AmlCalibrator *cal = model->calibration;
 	double		share1 = f->result->calibration_share1;
 	AmlMatrix  *cal_pred;
-	int			ones = 0;
+	int			ones;
 	int			own_ones = 0;
 	AmlError	err;
 
-	if (cal == NULL || model->outputs != 2 || isnan(share1) || f->result->calibration == NULL)
+	/* share1 is known for two classes with a chosen threshold only */
+	if (cal == NULL || isnan(share1))
 	{
 		AML_PG_CHECK(aml_model_predict(model, x, pred, &err), &err);
 		return;
@@ -185,11 +186,9 @@ predict_holdout(AmlWinnerFit *f, AmlModel *model, const AmlMatrix *x, AmlMatrix 
 	model->calibration = cal;
 	AML_PG_CHECK(aml_matrix_create(pred->rows, pred->cols, &cal_pred, &err), &err);
 	AML_PG_CHECK(aml_calibrator_apply(cal, pred, cal_pred, &err), &err);
+	ones = aml_threshold_count_ones(cal, cal_pred);
 	for (int i = 0; i < pred->rows; i++)
-	{
-		ones += AML_AT(cal_pred, i, 1) > cal->threshold;
-		own_ones += AML_AT(pred, i, 1) > AML_AT(pred, i, 0);
-	}
+		own_ones += AML_AT(pred, i, 1) > AML_AT(pred, i, 0);	/* argmax */
 	if (aml_threshold_transfers(share1, pred->rows, ones) || own_ones == 0 || own_ones == pred->rows)
 	{
 		memcpy(pred->data, cal_pred->data, sizeof(double) * (size_t) pred->rows * pred->cols);

@@ -69,14 +69,8 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 			st = aml_calibrator_apply(c, P, P, err);
 			if (st == AML_OK)
 				st = aml_threshold_choose(P, y, metric, &c->threshold, &score, err);
-			if (st == AML_OK)
-			{
-				int			ones = 0;
-
-				for (int i = 0; i < n; i++)
-					ones += AML_AT(P, i, 1) > c->threshold;
-				*share1 = n > 0 ? (double) ones / n : NAN;
-			}
+			if (st == AML_OK && n > 0)
+				*share1 = (double) aml_threshold_count_ones(c, P) / n;
 		}
 		else if (threshold > 0 && threshold < 1)
 			c->threshold = threshold;

@@ -22,8 +22,8 @@ TABLES="wide100k num300" (default: all).  Prints a Markdown table: budget,
 wall seconds, the limit, pipelines evaluated, rows of the final model, the
 holdout score and the error if any; exits 1 when a promise is broken.  A
 classification run (every class of at least 100 rows) whose cross-validated
-balanced accuracy is at least 0.1 above chance (1 / classes) and whose holdout score is within 0.01 of chance
-breaks a promise too: what the search found did not reach the model (the
+balanced accuracy is at least 0.1 above chance (1 / classes) and whose
+holdout score is within 0.01 of chance breaks a promise too: what the search found did not reach the model (the
 first such run: wide100k at 60 s under load, a calibration chosen on the
 search's sample that sent every holdout row to one class)."""
 import os

@@ -227,7 +227,7 @@ test_transfer(void)
 	AmlError	err;
 	double		t,
 				s;
-	int			ones = 0;
+	int			ones;
 
 	/* out of fold: p1 == 0 on 100 rows (70 of class 1), 1e-300 .. on 300 (290 of class 1) */
 	for (int i = 0; i < n; i++)
@@ -239,8 +239,8 @@ test_transfer(void)
 	CHECK_OK(aml_calibrator_fit(AML_CALIBRATION_ISOTONIC, P, y, 2, &c, &err), &err);
 	CHECK_OK(aml_calibrator_apply(c, P, Q, &err), &err);
 	CHECK_OK(aml_threshold_choose(Q, y, m, &t, &s, &err), &err);
-	for (int i = 0; i < n; i++)
-		ones += AML_AT(Q, i, 1) > t;
+	c->threshold = t;
+	ones = aml_threshold_count_ones(c, Q);
 	CHECK_MSG(ones == 300 && s > 0.6, "out of fold: %d rows decided as class 1 (threshold %g, score %g)", ones, t, s);
 	CHECK(aml_threshold_transfers((double) ones / n, n, ones));
 	/* new rows, no exact zero among them: every one decided as class 1 */
@@ -250,9 +250,7 @@ test_transfer(void)
 		AML_AT(P, i, 0) = 1 - AML_AT(P, i, 1);
 	}
 	CHECK_OK(aml_calibrator_apply(c, P, Q, &err), &err);
-	ones = 0;
-	for (int i = 0; i < n; i++)
-		ones += AML_AT(Q, i, 1) > t;
+	ones = aml_threshold_count_ones(c, Q);
 	CHECK(ones == n);
 	CHECK(!aml_threshold_transfers(0.75, n, ones));
 	/* the bounds: a tenth of what is expected, at least 10 rows expected */
