@@ -124,7 +124,9 @@ progress(void *arg, const AmlSearchProgress *p)
 		aml_progress_phase("ensemble");
 	aml_progress_report(p->evaluated, p->best_mean, p->best_std, p->best_description, p->time_left);
 
-	if (state->max_evaluations > 0)
+	if (state->max_evaluations > 0 && p->evaluated > state->max_evaluations)
+		snprintf(left, sizeof(left), "%d evaluations: max_evaluations and the rescue", p->evaluated);
+	else if (state->max_evaluations > 0)
 		snprintf(left, sizeof(left), "%d of %d evaluations", p->evaluated, state->max_evaluations);
 	else
 		snprintf(left, sizeof(left), "%.0f s left", fmax(p->time_left, 0));
@@ -145,6 +147,11 @@ progress(void *arg, const AmlSearchProgress *p)
 				(errmsg("automl: portfolio of strong defaults done: %d pipelines evaluated, best %s %.4f ± %.4f: %s (%s)",
 						p->evaluated, state->metric, p->best_mean, p->best_std,
 						p->best_description, left)));
+	else if (strcmp(p->event, "rescue") == 0)
+		ereport(NOTICE,
+				(errmsg("automl: no candidate of the search succeeded; the rescue pipeline scores %s %.4f ± %.4f: %s (%s)",
+						state->metric, p->best_mean, p->best_std, p->best_description, left),
+				 errhint("The rescue is the search's fastest model. Raise time_budget, max_evaluations or automl.max_memory for a better one.")));
 	else if (strcmp(p->event, "new best") == 0)
 		ereport(NOTICE,
 				(errmsg("automl: new best %s %.4f ± %.4f after %d pipelines: %s (%s)",

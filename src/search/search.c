@@ -403,10 +403,11 @@ evaluate_batch(Search *s, const int *batch, const AmlEvalRequest *req, int n,
 			}
 			/* at most one a second, except in a run bounded by
 			 * max_evaluations: there every new best is told, so that
-			 * the messages do not depend on the machine's speed */
-			if (s->opt->max_evaluations > 0 || aml_clock() - s->last_best_note >= 1.0)
+			 * the messages do not depend on the machine's speed; and
+			 * the rescue, always */
+			if (s->opt->max_evaluations > 0 || s->rescuing || aml_clock() - s->last_best_note >= 1.0)
 			{
-				aml_search_note(s, "new best");
+				aml_search_note(s, s->rescuing ? "rescue" : "new best");
 				s->last_best_note = aml_clock();
 			}
 		}
@@ -713,13 +714,16 @@ fail:
 }
 
 /*
- * When the budget ran out before any candidate succeeded (a large table, a
- * short budget, a loaded machine), one last candidate that fits in a blink:
- * Gaussian naive Bayes (classification) or ridge regression, on ordinal
- * codes, given 5 % of the budget (at least 0.5 s) from now on top of the
- * search's reserve, in this process (helper processes may still be busy
- * with the splits that ran out of time).  A model at the edge of the
- * budget is better than an error.
+ * When the search ended before any candidate succeeded (a large table, a
+ * short budget, a loaded machine; or max_evaluations candidates that all
+ * ran out of the memory budget, as one-hot encodings of many levels do),
+ * one last candidate that fits in a blink: Gaussian naive Bayes
+ * (classification) or ridge regression, on ordinal codes, given 5 % of the
+ * budget (at least 0.5 s) from now on top of the search's reserve, in this
+ * process (helper processes may still be busy with the splits that ran out
+ * of time).  A model at the edge of the budget is better than an error; it
+ * counts as one more evaluation than max_evaluations.  A search space
+ * without that estimator has no rescue.
  */
 static AmlStatus
 rescue(Search *s, AmlError *err)
@@ -734,7 +738,7 @@ rescue(Search *s, AmlError *err)
 	bool		stopped;
 	AmlStatus	st;
 
-	if (op < 0 || s->opt->max_evaluations > 0 || stop_requested(s))
+	if (op < 0 || stop_requested(s))
 		return AML_OK;
 	memset(&g, 0, sizeof(g));
 	for (int k = 0; k < AML_N_SLOTS; k++)

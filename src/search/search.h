@@ -33,7 +33,7 @@
 
 typedef struct AmlSearchProgress
 {
-	const char *event;			/* "portfolio", "generation", "new best", "ensemble" */
+	const char *event;			/* "portfolio", "generation", "new best", "rescue", "ensemble" */
 	int			generation;
 	int			evaluated;
 	double		best_mean;
