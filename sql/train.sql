@@ -464,4 +464,29 @@ FROM automl.runs r JOIN automl.models m ON m.id = r.model_id WHERE m.id = :fores
 RESET automl.max_parallel_workers;
 DROP TABLE wide_codes, forest_classes;
 
+-- task 'auto' on a numeric target of two whole numbers (0/1 labels stored as
+-- float8 or numeric, as a CSV's "1.0" loads): classification, with a NOTICE
+-- (it was regression: automl_predict returned 0.507 for a 0/1 label); three
+-- whole numbers and other numbers stay regression; automl_fit follows its
+-- algorithm when it does one task only (ridge: regression, as before)
+CREATE TABLE float_labels AS
+  SELECT g::float8 AS x, l::float8 AS y01, (l + 1)::numeric(3,1) AS y12, (g % 3)::float8 AS y3, l + 0.5 AS yhalf
+  FROM generate_series(1, 200) g, LATERAL (SELECT (g % 10 < 3 OR g > 120)::int AS l) l;
+\set VERBOSITY terse
+SELECT model_id AS y01_model FROM automl_train('float_labels', 'y01', features => '{x}', max_evaluations => 1) \gset
+\set VERBOSITY default
+SET client_min_messages = warning;
+SELECT automl_fit('float_labels', 'y01', 'logistic_regression', features => '{x}') AS logistic_model \gset
+SELECT model_id AS y12_model FROM automl_train('float_labels', 'y12', features => '{x}', max_evaluations => 2) \gset
+SELECT model_id AS y3_model FROM automl_train('float_labels', 'y3', features => '{x}', max_evaluations => 2) \gset
+SELECT model_id AS yhalf_model FROM automl_train('float_labels', 'yhalf', features => '{x}', max_evaluations => 2) \gset
+SELECT automl_fit('float_labels', 'y01', 'ridge', features => '{x}') AS ridge_model \gset
+RESET client_min_messages;
+SELECT m.target, m.task FROM automl.models m
+WHERE m.id IN (:y01_model, :logistic_model, :y12_model, :y3_model, :yhalf_model, :ridge_model) ORDER BY m.id;
+SELECT array_agg(DISTINCT automl_predict(:y01_model, f)) AS y01_labels,
+       array_agg(DISTINCT automl_predict(:y12_model, f)) AS y12_labels
+FROM float_labels f;
+DROP TABLE float_labels;
+
 DROP TABLE threshold_runs, tiny, few_rows, rare_classes, rare_127, ten_rows, many_rare, copy_only, big_train, ref_folds, ref_holdout_rows;

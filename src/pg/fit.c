@@ -219,7 +219,7 @@ automl_fit(PG_FUNCTION_ARGS)
 	}
 
 	session = aml_core_session_begin("automl_fit");
-	data = aml_training_data_load_where(relid, target, features, task, AML_FILTER_ARG(fcinfo, 8));
+	data = aml_training_data_load_where(relid, target, features, task, AML_FILTER_ARG(fcinfo, 8), type->tasks);
 	if ((type->tasks & (unsigned) data->schema.task) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -425,7 +425,8 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	session = aml_core_session_begin("automl_train");
 	aml_progress_begin(0, relid);	/* the automl.progress view; a job opened it already */
 	clocks(&wall0, &cpu0);
-	data = aml_training_data_load_where(relid, target, features, task, filter);
+	data = aml_training_data_load_where(relid, target, features, task, filter,
+										AML_TASK_REGRESSION | AML_TASK_CLASSIFICATION);
 	store_per_byte = STORE_SECONDS_PER_BYTE * machine_slowdown(wall0, cpu0);
 	metric = resolve_metric(metric_name, data->schema.task);
 	if (!threshold_auto && threshold != 0.5 &&

@@ -71,6 +71,34 @@ unique_columns(Oid relid)
 	return result;
 }
 
+/* A numeric column whose known values are two whole numbers (0 and 1, 1.0 and 2.0). */
+static bool
+two_whole_numbers(const AmlColumn *col, int n_rows, const uint8 *keep)
+{
+	double		first = NAN;
+	double		second = NAN;
+
+	for (int i = 0; i < n_rows; i++)
+	{
+		double		v = col->values[i];
+
+		if (!keep[i] || col->missing[i])
+			continue;
+		if (v != floor(v) || fabs(v) > 1e15)
+			return false;
+		if (isnan(first))
+			first = v;
+		else if (v != first)
+		{
+			if (isnan(second))
+				second = v;
+			else if (v != second)
+				return false;
+		}
+	}
+	return !isnan(second);
+}
+
 static bool
 is_integer_type(Oid typid)
 {
@@ -146,12 +174,13 @@ format_class_label(double v, char *buf, size_t buflen)
 AmlTrainingData *
 aml_training_data_load(Oid relid, const char *target, ArrayType *features, const char *task)
 {
-	return aml_training_data_load_where(relid, target, features, task, NULL);
+	return aml_training_data_load_where(relid, target, features, task, NULL,
+										AML_TASK_REGRESSION | AML_TASK_CLASSIFICATION);
 }
 
 AmlTrainingData *
 aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
-							 const char *task, Jsonb *filter)
+							 const char *task, Jsonb *filter, unsigned tasks)
 {
 	AmlTrainingData *data = palloc0(sizeof(AmlTrainingData));
 	List	   *names = NIL;
@@ -271,6 +300,15 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 		else if (is_integer_type(source->cols[0].typid) && !source->cols[0].from_metadata &&
 				 count_distinct(tcol, ds->n_rows, keep, AML_MAX_INTEGER_CLASSES) <= AML_MAX_INTEGER_CLASSES)
 			wanted_task = AML_TASK_CLASSIFICATION;
+		else if ((tasks & (unsigned) AML_TASK_CLASSIFICATION) && !source->cols[0].from_metadata &&
+				 two_whole_numbers(tcol, ds->n_rows, keep))
+		{
+			/* 0/1 labels stored as float8 or numeric (a CSV's "1.0"): a binary label, not a quantity */
+			wanted_task = AML_TASK_CLASSIFICATION;
+			ereport(NOTICE,
+					(errmsg("target \"%s\" holds two whole numbers only: classification", target),
+					 errhint("Use task => 'regression' to predict numbers.")));
+		}
 		else
 			wanted_task = AML_TASK_REGRESSION;
 	}

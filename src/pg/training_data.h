@@ -5,7 +5,8 @@
  * Shared by automl_fit and automl_train.  Rows whose target is NULL are left
  * out (NOTICE); the task is decided ('auto': categorical and boolean targets
  * are classification, numbers are regression except integer columns with at
- * most AML_MAX_INTEGER_CLASSES distinct values); feature columns that cannot
+ * most AML_MAX_INTEGER_CLASSES distinct values and other numbers that are
+ * two whole numbers only, NOTICE); feature columns that cannot
  * help are left out with a NOTICE: identifiers (a single-column primary key
  * or unique index, or text unique in every row) when features were not
  * named, columns that are entirely NULL, and constant columns.
@@ -46,9 +47,14 @@ typedef struct AmlTrainingData
  */
 AmlTrainingData *aml_training_data_load(Oid relid, const char *target, ArrayType *features,
 										const char *task);
-/* Same, reading only the rows that pass a query-builder filter (pg/filter.h). */
+/*
+ * Same, reading only the rows that pass a query-builder filter (pg/filter.h);
+ * tasks: the AmlTask bits the caller can do (automl_fit: its algorithm's),
+ * which decide a target of two whole numbers under 'auto' (classification
+ * when allowed, else regression).
+ */
 AmlTrainingData *aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
-											  const char *task, Jsonb *filter);
+											  const char *task, Jsonb *filter, unsigned tasks);
 /* Parse and check the task argument ("auto" and NULL return false in *given). */
 void		aml_parse_task_argument(const char *task, AmlTask *out, bool *given);
 /* Leave out the inputs marked true in drop (one flag per input). */
