@@ -231,6 +231,8 @@ get_work(Parallel *p, const AmlEvalRequest *req)
 		}
 		w = MemoryContextAllocZero(TopTransactionContext, sizeof(Work));
 		w->req = *req;
+		/* the rest of its splits may run in every process at once */
+		w->req.prune.splits_at_once = p->n_helpers + (p->leader_computes ? 1 : 0);
 		p->work[p->n_work++] = w;
 	}
 	w->wanted = true;

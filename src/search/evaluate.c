@@ -426,6 +426,21 @@ aml_cv_take_fold(const AmlCvData *cv, const AmlPruneRule *prune, bool keep_oof, 
 			return true;
 		}
 	}
+	if (f == 0 && prune != NULL && prune->max_seconds > 0 && cv->k > 1)
+	{
+		int			at_once = prune->splits_at_once > 1 ? prune->splits_at_once : 1;
+		/* the first split alone (its pace decides), then the others at_once at a time */
+		double		least = o->seconds * (1 + (cv->k - 1 + at_once - 1) / at_once);
+
+		if (least > AML_CAP_SLACK * prune->max_seconds)
+		{
+			c->status = AML_CANDIDATE_TIMED_OUT;
+			snprintf(c->reason, sizeof(c->reason),
+					 "would take at least %.1f s, more than its %.1f s time cap (%.2f s for its first of %d splits)",
+					 least, prune->max_seconds, o->seconds, cv->k);
+			return true;
+		}
+	}
 	c->fold_scores[f] = o->score;
 	c->folds_done = f + 1;
 	for (int i = 0; i <= f; i++)

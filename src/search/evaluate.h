@@ -80,6 +80,8 @@ typedef struct AmlCandidate
 } AmlCandidate;
 
 /* When to stop a candidate early. */
+#define AML_CAP_SLACK 1.1
+
 typedef struct AmlPruneRule
 {
 	bool		active;
@@ -95,6 +97,16 @@ typedef struct AmlPruneRule
 	double		end_deadline;
 	double		refit_per_fit_second;
 	double		store_per_byte;
+	/*
+	 * A candidate whose splits, at its first split's pace and with
+	 * splits_at_once processes on the rest of them (the best case), would
+	 * take more than AML_CAP_SLACK times max_seconds (its time cap) is
+	 * stopped after that split: the cap would stop it anyway, later.
+	 * max_seconds 0: no such check; splits_at_once 0 means 1 (the
+	 * evaluator sets it).
+	 */
+	double		max_seconds;
+	int			splits_at_once;
 	/*
 	 * A candidate whose model, fitted on the first split, is larger than
 	 * this (bytes of JSON; its final fit is larger still) fails: it could

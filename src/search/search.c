@@ -300,6 +300,8 @@ make_requests(Search *s, const int *batch, int n, AmlEvalRequest *req)
 
 			prune.refit_per_fit_second = 1.3 * k / (k - 1.0) * min_refit;
 			prune.store_per_byte = s->opt->store_seconds_per_byte * k / (k - 1.0) * min_store;
+			/* nor one whose splits cannot end within its time cap */
+			prune.max_seconds = max_seconds;
 		}
 	}
 	for (int i = 0; i < n; i++)

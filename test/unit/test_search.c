@@ -476,6 +476,69 @@ stalled_evaluator(void *arg, const AmlEvalContext *ctx, const AmlEvalRequest *re
 }
 
 /*
+ * A candidate whose first split shows that the rest cannot end within its
+ * time cap, even with every process on them, is stopped after that split
+ * (the cap would stop it anyway, seconds later); with more processes, or
+ * no cap, it goes on.  Outcomes made up (no clock involved).
+ */
+static void
+test_cap_projection(void)
+{
+	Problem		p;
+	AmlError	err;
+	AmlCvData  *cv;
+	AmlRng		rng;
+	struct
+	{
+		double		max_seconds;
+		int			at_once;
+		bool		stopped;
+	}			cases[] = {
+		{4.0, 1, true},			/* 1 s + 4 x 1 s = 5 s > 4.4 s */
+		{4.0, 0, true},			/* 0 means one at a time */
+		{4.0, 2, false},		/* 1 s + 2 x 1 s = 3 s */
+		{4.0, 4, false},		/* 1 s + 1 s */
+		{1.5, 4, true},			/* 2 s > 1.65 s */
+		{0, 1, false},			/* no cap: no check */
+	};
+
+	load_problem(&p, "iris.csv", "name", false);
+	aml_rng_seed(&rng, 1);
+	CHECK_OK(aml_cv_data_create(&p.schema, p.X, p.y, p.n_classes, 5, 1, aml_metric_find("accuracy"), &rng, &cv, &err),
+			 &err);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		AmlPruneRule prune;
+		AmlCandidate c;
+		AmlFoldOutcome o;
+		bool		finished;
+
+		memset(&prune, 0, sizeof(prune));
+		prune.max_seconds = cases[i].max_seconds;
+		prune.splits_at_once = cases[i].at_once;
+		memset(&c, 0, sizeof(c));
+		aml_cv_candidate_begin(&c);
+		memset(&o, 0, sizeof(o));
+		o.status = AML_CANDIDATE_OK;
+		o.score = 0.9;
+		o.seconds = 1.0;
+		finished = aml_cv_take_fold(cv, &prune, false, 0, &o, &c);
+		CHECK_MSG(finished == cases[i].stopped, "case %zu: finished %d", i, (int) finished);
+		if (cases[i].stopped)
+		{
+			CHECK(c.status == AML_CANDIDATE_TIMED_OUT && c.folds_done == 0);
+			CHECK_MSG(strstr(c.reason, "would take at least") != NULL, "case %zu: %s", i, c.reason);
+		}
+		else
+			CHECK(c.status == AML_CANDIDATE_OK && c.folds_done == 1);
+		aml_cv_candidate_end(cv, &c, AML_OK);
+		aml_candidate_clear(&c);
+	}
+	aml_cv_data_free(cv);
+	free_problem(&p);
+}
+
+/*
  * When no candidate succeeded within the budget, the rescue candidate
  * (naive Bayes on ordinal codes) is evaluated in the searching process and
  * given time past the reserve: a model, not "every candidate pipeline
@@ -771,6 +834,7 @@ main(void)
 	RUN(test_time_budget);
 	RUN(test_all_fail);
 	RUN(test_rescue);
+	RUN(test_cap_projection);
 	RUN(test_model_too_large);
 	RUN(test_leakage);
 	RUN(test_validation);
