@@ -172,13 +172,6 @@ format_class_label(double v, char *buf, size_t buflen)
 }
 
 AmlTrainingData *
-aml_training_data_load(Oid relid, const char *target, ArrayType *features, const char *task)
-{
-	return aml_training_data_load_where(relid, target, features, task, NULL,
-										AML_TASK_REGRESSION | AML_TASK_CLASSIFICATION);
-}
-
-AmlTrainingData *
 aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 							 const char *task, Jsonb *filter, unsigned tasks)
 {

@@ -43,12 +43,8 @@ typedef struct AmlTrainingData
  * Load and prepare; must run inside a core session.  features NULL = every
  * column but the target (identifiers excluded); task "auto",
  * "classification", "regression" or "clustering" (target NULL: every row
- * is kept, y is zeros, schema.target NULL).
- */
-AmlTrainingData *aml_training_data_load(Oid relid, const char *target, ArrayType *features,
-										const char *task);
-/*
- * Same, reading only the rows that pass a query-builder filter (pg/filter.h);
+ * is kept, y is zeros, schema.target NULL); only the rows that pass a
+ * query-builder filter (pg/filter.h; NULL: all);
  * tasks: the AmlTask bits the caller can do (automl_fit: its algorithm's),
  * which decide a target of two whole numbers under 'auto' (classification
  * when allowed, else regression).

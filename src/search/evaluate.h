@@ -79,9 +79,9 @@ typedef struct AmlCandidate
 	bool		probabilistic;
 } AmlCandidate;
 
-/* When to stop a candidate early. */
-#define AML_CAP_SLACK 1.1
+#define AML_CAP_SLACK 1.1		/* AmlPruneRule.max_seconds */
 
+/* When to stop a candidate early. */
 typedef struct AmlPruneRule
 {
 	bool		active;
