@@ -65,47 +65,85 @@ gap_ok(const AmlTreeData *d, size_t base, uint32_t c, uint32_t cn)
 	((vals) != NULL ? midpoint((vals)[c], (vals)[cn]) : (thr))
 
 /*
- * Proxy of a classification split (larger is better): the left child holds
- * L (+ missing when with_m), the right child the rest of the node.
+ * Gini sums of a classification split: sl = sum_k l_k^2 over the left
+ * child's class weights l (L, + missing when with_m), sr the same for the
+ * right child (the rest of the node).  The proxy is sl / wl + sr / wr.
  */
-static inline __attribute__((always_inline)) double
-class_proxy(const AmlTreeBuilder *b, const double *L, bool with_m, double wl, double wr)
+static inline __attribute__((always_inline)) void
+gini_sums(const AmlTreeBuilder *b, const double *L, bool with_m, double *sl_out, double *sr_out)
 {
 	const double *T = b->tot;
 	const double *M = b->mis;
 	int			C = b->n_classes;
+	double		sl = 0,
+				sr = 0;
 
+	if (with_m)
+		for (int k = 0; k < C; k++)
+		{
+			double		l = L[k] + M[k],
+						r = T[k] - l;
+
+			sl += l * l;
+			sr += r * r;
+		}
+	else
+		for (int k = 0; k < C; k++)
+		{
+			double		l = L[k],
+						r = T[k] - l;
+
+			sl += l * l;
+			sr += r * r;
+		}
+	*sl_out = sl;
+	*sr_out = sr;
+}
+
+/*
+ * Proxies of the form a / wl + c / wr (Gini, squared error; wl, wr > 0):
+ * most candidates of a scan cannot beat the best so far, so they are first
+ * compared without a division, a wr + c wl against best wl wr, with a slack
+ * (relative 1e-9, far above the few ulps the two forms differ by) that lets
+ * through every candidate the exact comparison (better()) would take.  The
+ * split chosen is the same; the two divisions a candidate were most of the
+ * scan's cost.
+ */
+#define PROXY_FILTER_SLACK (1 - 1e-9)
+
+static inline bool
+may_beat(const Split *best, double a, double wl, double c, double wr)
+{
+	return a * wr + c * wl >= best->proxy * PROXY_FILTER_SLACK * (wl * wr);
+}
+
+/*
+ * Proxy of a classification split (larger is better): the left child holds
+ * L (+ missing when with_m), the right child the rest of the node.  NaN
+ * (never better) for a Gini candidate that may_beat rules out.
+ */
+static inline __attribute__((always_inline)) double
+class_proxy(const AmlTreeBuilder *b, const Split *best, const double *L, bool with_m,
+			double wl, double wr)
+{
 	if (b->cfg.criterion == AML_TREE_GINI)
 	{
-		double		sl = 0,
-					sr = 0;
+		double		sl,
+					sr;
 
-		if (with_m)
-			for (int k = 0; k < C; k++)
-			{
-				double		l = L[k] + M[k],
-							r = T[k] - l;
-
-				sl += l * l;
-				sr += r * r;
-			}
-		else
-			for (int k = 0; k < C; k++)
-			{
-				double		l = L[k],
-							r = T[k] - l;
-
-				sl += l * l;
-				sr += r * r;
-			}
+		gini_sums(b, L, with_m, &sl, &sr);
+		if (best != NULL && !may_beat(best, sl, wl, sr, wr))
+			return NAN;
 		return sl / wl + sr / wr;
 	}
 	else
 	{
 		const double *xl = b->xlogx;
+		const double *T = b->tot;
+		const double *M = b->mis;
 		double		s = -xl[(size_t) wl] - xl[(size_t) wr];
 
-		for (int k = 0; k < C; k++)
+		for (int k = 0; k < b->n_classes; k++)
 		{
 			double		l = L[k] + (with_m ? M[k] : 0.0),
 						r = T[k] - l;
@@ -114,6 +152,15 @@ class_proxy(const AmlTreeBuilder *b, const double *L, bool with_m, double wl, do
 		}
 		return s;
 	}
+}
+
+/* The squared-error proxy, NaN (never better) when may_beat rules it out. */
+static inline double
+reg_proxy(const Split *best, double sl, double wl, double sr, double wr)
+{
+	if (!may_beat(best, sl * sl, wl, sr * sr, wr))
+		return NAN;
+	return sl * sl / wl + sr * sr / wr;
 }
 
 /*
@@ -130,7 +177,7 @@ class_candidate(const AmlTreeBuilder *b, const double *L, double Lw, int Ln, int
 
 	if (nL >= msl && nR >= msl)
 	{
-		double		proxy = class_proxy(b, L, false, Lw, b->Tw - Lw);
+		double		proxy = class_proxy(b, best, L, false, Lw, b->Tw - Lw);
 
 		if (better(best, proxy, f))
 		{
@@ -148,7 +195,7 @@ class_candidate(const AmlTreeBuilder *b, const double *L, double Lw, int Ln, int
 		if (nL >= msl && nR >= msl)
 		{
 			double		wl = Lw + b->Mw;
-			double		proxy = class_proxy(b, L, true, wl, b->Tw - wl);
+			double		proxy = class_proxy(b, best, L, true, wl, b->Tw - wl);
 
 			if (better(best, proxy, f))
 			{
@@ -156,7 +203,6 @@ class_candidate(const AmlTreeBuilder *b, const double *L, double Lw, int Ln, int
 				best->feature = f;
 				best->threshold = CANDIDATE_THRESHOLD(vals, c, cn, thr);
 				best->cthr = c;
-			best->cthr = c;
 				best->mleft = true;
 			}
 		}
@@ -175,7 +221,7 @@ reg_candidate(const AmlTreeBuilder *b, double Ls, double Lw, int Ln, int f,
 	{
 		double		wr = b->Tw - Lw;
 		double		sr = b->Ts - Ls;
-		double		proxy = Ls * Ls / Lw + sr * sr / wr;
+		double		proxy = reg_proxy(best, Ls, Lw, sr, wr);
 
 		if (better(best, proxy, f))
 		{
@@ -196,7 +242,7 @@ reg_candidate(const AmlTreeBuilder *b, double Ls, double Lw, int Ln, int f,
 			double		sl = Ls + b->Ms;
 			double		wr = b->Tw - wl;
 			double		sr = b->Ts - sl;
-			double		proxy = sl * sl / wl + sr * sr / wr;
+			double		proxy = reg_proxy(best, sl, wl, sr, wr);
 
 			if (better(best, proxy, f))
 			{
@@ -204,7 +250,6 @@ reg_candidate(const AmlTreeBuilder *b, double Ls, double Lw, int Ln, int f,
 				best->feature = f;
 				best->threshold = CANDIDATE_THRESHOLD(vals, c, cn, thr);
 				best->cthr = c;
-			best->cthr = c;
 				best->mleft = true;
 			}
 		}
@@ -227,7 +272,7 @@ missing_only_candidate(AmlTreeBuilder *b, int f, Split *best)
 	{
 		for (int k = 0; k < b->n_classes; k++)
 			b->left[k] = b->tot[k] - b->mis[k];
-		proxy = class_proxy(b, b->left, false, wl, b->Mw);
+		proxy = class_proxy(b, NULL, b->left, false, wl, b->Mw);
 	}
 	else
 	{
