@@ -308,10 +308,7 @@ pick_split(const AmlEvalContext *ctx, Work *w)
 		w->finished = true;
 		return false;
 	}
-	w->cap = w->req.deadline;
-	if (w->req.max_seconds > 0)
-		w->cap = fmin(w->cap, now + w->req.max_seconds);
-	w->cap_seconds = w->cap - now;
+	w->cap = aml_eval_cap(&w->req, now, &w->cap_seconds);
 	aml_eval_rng(ctx->seed, w->req.number, &w->rng);
 	return true;
 }

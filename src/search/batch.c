@@ -23,12 +23,25 @@ aml_eval_rng(uint64_t seed, int number, AmlRng *out)
 	aml_rng_derive(&base, EVAL_STREAM + (uint64_t) number, out);
 }
 
+double
+aml_eval_cap(const AmlEvalRequest *request, double now, double *cap_seconds)
+{
+	if (request->max_seconds > 0 && now + request->max_seconds < request->deadline)
+	{
+		*cap_seconds = request->max_seconds;
+		return now + request->max_seconds;
+	}
+	*cap_seconds = 0;
+	return request->deadline;
+}
+
 AmlStatus
 aml_eval_one(const AmlEvalContext *ctx, const AmlEvalRequest *request, AmlCandidate *result,
 			 AmlError *err)
 {
 	double		now = aml_clock();
-	double		cap = request->deadline;
+	double		cap;
+	double		cap_seconds;
 	json_object *spec;
 	AmlRng		rng;
 	AmlStatus	st;
@@ -42,12 +55,11 @@ aml_eval_one(const AmlEvalContext *ctx, const AmlEvalRequest *request, AmlCandid
 		snprintf(result->reason, sizeof(result->reason), "not started: no time left in the budget");
 		return AML_OK;
 	}
-	if (request->max_seconds > 0)
-		cap = fmin(cap, now + request->max_seconds);
+	cap = aml_eval_cap(request, now, &cap_seconds);
 	AML_TRY(aml_json_parse(request->spec, strlen(request->spec), &spec, err));
 	aml_eval_rng(ctx->seed, request->number, &rng);
-	st = aml_cv_evaluate(ctx->cv, spec, &request->prune, cap, request->keep_oof, ctx->cancelled,
-						 &rng, result, err);
+	st = aml_cv_evaluate(ctx->cv, spec, &request->prune, cap, cap_seconds, request->keep_oof,
+						 ctx->cancelled, &rng, result, err);
 	json_object_put(spec);
 	return st;
 }

@@ -68,6 +68,13 @@ typedef AmlStatus (*AmlEvaluateBatchFn) (void *arg, const AmlEvalContext *ctx,
 
 /* The random stream of candidate `number` of a search with this seed. */
 void		aml_eval_rng(uint64_t seed, int number, AmlRng *out);
+/*
+ * When a request started at `now` must stop: its own time cap, or the
+ * search's deadline when that comes first.  *cap_seconds is the cap's
+ * length for a timed-out reason, 0 when the deadline is the limit (the
+ * reason then names the end of the budget).
+ */
+double		aml_eval_cap(const AmlEvalRequest *request, double now, double *cap_seconds);
 /* Evaluate one request into result (the unit every evaluator runs). */
 AmlStatus	aml_eval_one(const AmlEvalContext *ctx, const AmlEvalRequest *request,
 						 AmlCandidate *result, AmlError *err);

@@ -328,6 +328,8 @@ aml_cv_fold(const AmlCvData *cv, json_object *spec, int f, const AmlRng *rng, do
 	{
 		if (cap.outer_fired || (cancelled != NULL && cancelled()))
 			result = aml_error(err, AML_ERR_INTERRUPTED, "interrupted");
+		else if ((cap.cap_fired || st == AML_ERR_TIMEOUT) && cap_seconds <= 0)
+			set_fold_reason(out, AML_CANDIDATE_TIMED_OUT, "%s", "stopped at the end of the time budget");
 		else if (cap.cap_fired || st == AML_ERR_TIMEOUT)
 		{
 			char		secs[32];
@@ -507,9 +509,9 @@ aml_cv_candidate_end(const AmlCvData *cv, AmlCandidate *c, AmlStatus result)
 
 AmlStatus
 aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPruneRule *prune, double deadline,
-				bool keep_oof, bool (*cancelled) (void), AmlRng *rng, AmlCandidate *c, AmlError *err)
+				double cap_seconds, bool keep_oof, bool (*cancelled) (void), AmlRng *rng, AmlCandidate *c,
+				AmlError *err)
 {
-	double		start = aml_clock();
 	AmlStatus	result = AML_OK;
 
 	aml_cv_candidate_begin(c);
@@ -517,7 +519,7 @@ aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPruneRule *prun
 	{
 		AmlFoldOutcome o;
 
-		result = aml_cv_fold(cv, spec, f, rng, deadline, deadline - start, keep_oof, cancelled, &o, err);
+		result = aml_cv_fold(cv, spec, f, rng, deadline, cap_seconds, keep_oof, cancelled, &o, err);
 		if (result != AML_OK)
 		{
 			aml_fold_outcome_clear(&o);

@@ -135,7 +135,8 @@ size_t		aml_cv_data_bytes(int n_rows, int n_cols, int k);
  * or a bug).  `cancelled` is the caller's "stop everything" check.
  */
 AmlStatus	aml_cv_evaluate(const AmlCvData *cv, json_object *spec, const AmlPruneRule *prune,
-							double deadline, bool keep_oof, bool (*cancelled) (void),
+							double deadline, double cap_seconds, bool keep_oof,
+							bool (*cancelled) (void),
 							AmlRng *rng, AmlCandidate *c, AmlError *err);
 void		aml_candidate_clear(AmlCandidate *c);
 
@@ -143,7 +144,7 @@ void		aml_candidate_clear(AmlCandidate *c);
  * The same, split by split, for evaluators that spread the splits of a
  * candidate over several processes (search/batch.h): aml_cv_fold runs split
  * f (random stream: rng derived by f; cap_seconds only names the time cap in
- * a timed-out reason) and may run in any process holding the same folds;
+ * a timed-out reason, 0 when the deadline is the end of the budget) and may run in any process holding the same folds;
  * the outcomes are then taken in split order with aml_cv_take_fold between
  * aml_cv_candidate_begin and aml_cv_candidate_end, which gives exactly what
  * aml_cv_evaluate gives (outcomes of splits after the one that finished the

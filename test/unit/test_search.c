@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "ml/metrics.h"
 #include "ml/pipeline.h"
+#include "search/batch.h"
 #include "search/leakage.h"
 #include "search/search.h"
 #include "search/validation.h"
@@ -539,6 +540,65 @@ test_cap_projection(void)
 }
 
 /*
+ * A candidate stopped by the end of the budget says so; one stopped by its
+ * own cap names the cap (it read "took longer than its 0.0 s time cap" when
+ * it started just before the search's deadline).
+ */
+static void
+test_timed_out_reason(void)
+{
+	Problem		p;
+	AmlError	err;
+	AmlCvData  *cv;
+	AmlRng		rng;
+	AmlEvalContext ctx;
+	const char *spec = "{\"estimator\": {\"type\": \"random_forest\", "
+		"\"params\": {\"n_estimators\": 3000}}}";
+	struct
+	{
+		double		max_seconds;
+		double		left;
+		const char *reason;
+	}			cases[] = {
+		{5.0, 0.05, "stopped at the end of the time budget"},
+		{0, 0.05, "stopped at the end of the time budget"},
+		{0.04, 60.0, "took longer than its 0.0 s time cap"},
+	};
+
+	load_problem(&p, "iris.csv", "name", false);
+	aml_rng_seed(&rng, 1);
+	CHECK_OK(aml_cv_data_create(&p.schema, p.X, p.y, p.n_classes, 5, 1, aml_metric_find("accuracy"), &rng, &cv, &err),
+			 &err);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cv = cv;
+	ctx.seed = 1;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		AmlEvalRequest req;
+		AmlCandidate c;
+		double		cap_seconds;
+		double		now = aml_clock();
+
+		memset(&req, 0, sizeof(req));
+		req.number = 1;
+		req.spec = spec;
+		req.max_seconds = cases[i].max_seconds;
+		req.deadline = now + cases[i].left;
+		/* the cap: the earlier of the two, its length only when it is the candidate's own */
+		CHECK(aml_eval_cap(&req, now, &cap_seconds) == fmin(req.deadline, req.max_seconds > 0 ? now + req.max_seconds : INFINITY));
+		CHECK(cap_seconds == (cases[i].max_seconds > 0 && cases[i].max_seconds < cases[i].left ? cases[i].max_seconds : 0));
+		memset(&c, 0, sizeof(c));
+		CHECK_OK(aml_eval_one(&ctx, &req, &c, &err), &err);
+		/* 3 000 trees take far longer than 50 ms */
+		CHECK_MSG(c.status == AML_CANDIDATE_TIMED_OUT, "case %zu: status %d", i, (int) c.status);
+		CHECK_MSG(strcmp(c.reason, cases[i].reason) == 0, "case %zu: %s", i, c.reason);
+		aml_candidate_clear(&c);
+	}
+	aml_cv_data_free(cv);
+	free_problem(&p);
+}
+
+/*
  * When no candidate succeeded within the budget, the rescue candidate
  * (naive Bayes on ordinal codes) is evaluated in the searching process and
  * given time past the reserve: a model, not "every candidate pipeline
@@ -835,6 +895,7 @@ main(void)
 	RUN(test_all_fail);
 	RUN(test_rescue);
 	RUN(test_cap_projection);
+	RUN(test_timed_out_reason);
 	RUN(test_model_too_large);
 	RUN(test_leakage);
 	RUN(test_validation);
