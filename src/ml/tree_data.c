@@ -66,7 +66,7 @@ aml_tree_data_create(const AmlMatrix *X, const double *y, int n_classes, bool ra
 
 			for (int i = 0; i < n; i++)
 			{
-				d->xr[(size_t) i * p + j] = col[i];
+				d->xr[(size_t) j * (size_t) n + i] = col[i];
 				if (isnan(col[i]))
 					d->has_missing[j] = true;
 			}
@@ -89,7 +89,7 @@ aml_tree_data_create(const AmlMatrix *X, const double *y, int n_classes, bool ra
 	for (int j = 0; j < p; j++)
 	{
 		const double *col = AML_COL(X, j);
-		uint32_t   *codes = d->codes + j;	/* stride p */
+		uint32_t   *codes = d->codes + (size_t) j * (size_t) n;	/* column j */
 		int			m = 0;
 		uint32_t	code = 0;
 
@@ -97,7 +97,7 @@ aml_tree_data_create(const AmlMatrix *X, const double *y, int n_classes, bool ra
 		{
 			if (isnan(col[i]))
 			{
-				codes[(size_t) i * p] = CODE_MISSING;
+				codes[i] = CODE_MISSING;
 				d->has_missing[j] = true;
 				continue;
 			}
@@ -124,7 +124,7 @@ aml_tree_data_create(const AmlMatrix *X, const double *y, int n_classes, bool ra
 				code++;
 			if (k == 0 || key[k] != key[k - 1])
 				d->values[n_values + code] = col[idx[k]] + 0.0;
-			codes[(size_t) idx[k] * p] = code;
+			codes[idx[k]] = code;
 		}
 		if (m > 0)
 			n_values += (size_t) code + 1;

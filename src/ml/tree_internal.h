@@ -8,7 +8,7 @@
  *   tree_grow.c    growing a tree, its release, configuration, importances
  *   tree_json.c    the JSON form of a tree
  *
- * Data preparation (best splitter) ranks each feature once: codes[i][j] is
+ * Data preparation (best splitter) ranks each feature once: codes[j][i] is
  * the rank of X[i,j] among the distinct values of feature j (values[j][code]
  * gives the value back), NaN gets CODE_MISSING.  A node's rows live in
  * rows[start:end], their weights and targets in the parallel arrays pw/pcls/py
@@ -55,7 +55,8 @@ struct AmlTreeData
 	int			n_rows;
 	int			n_features;
 	int			n_classes;		/* 0: regression */
-	uint32_t   *codes;			/* n_rows * n_features, row-major */
+	uint32_t   *codes;			/* n_features columns of n_rows: a feature's gather
+								 * over a node's rows stays within one column */
 	double	   *values;			/* distinct values of every feature, concatenated */
 	size_t	   *value_start;	/* n_features + 1 offsets into values */
 	bool	   *has_missing;	/* n_features */
@@ -67,7 +68,7 @@ struct AmlTreeData
 	 */
 	uint64_t   *tight;
 	int			max_distinct;
-	double	   *xr;				/* random splitter: the values, row-major */
+	double	   *xr;				/* random splitter: the values, n_features columns of n_rows */
 	const double *y;			/* regression target (referenced) */
 	int32_t    *cls;			/* classification target */
 };

@@ -302,8 +302,7 @@ gather_codes(AmlTreeBuilder *b, int f, int start, int m, uint32_t *cmin_out,
 			 uint32_t *cmax_out)
 {
 	const AmlTreeData *d = b->data;
-	const uint32_t *col = d->codes + f;	/* stride p */
-	size_t		p = (size_t) d->n_features;
+	const uint32_t *col = d->codes + (size_t) f * (size_t) d->n_rows;
 	const int  *rows = b->rows + start;
 	uint64_t   *keys = b->keys;
 	uint32_t   *lcode = b->lcode;
@@ -320,7 +319,7 @@ gather_codes(AmlTreeBuilder *b, int f, int start, int m, uint32_t *cmin_out,
 	{
 		for (int k = 0; k < m; k++)
 		{
-			uint32_t	c = col[(size_t) rows[k] * p];
+			uint32_t	c = col[rows[k]];
 
 			lcode[k] = c;
 			keys[k] = ((uint64_t) c << 32) | (uint32_t) k;
@@ -333,7 +332,7 @@ gather_codes(AmlTreeBuilder *b, int f, int start, int m, uint32_t *cmin_out,
 	{
 		for (int k = 0; k < m; k++)
 		{
-			uint32_t	c = col[(size_t) rows[k] * p];
+			uint32_t	c = col[rows[k]];
 
 			lcode[k] = c;
 			if (c == CODE_MISSING)
@@ -521,8 +520,7 @@ static bool
 random_split_feature(AmlTreeBuilder *b, int f, int start, int m, Split *best)
 {
 	const AmlTreeData *d = b->data;
-	const double *col = d->xr + f;	/* stride p */
-	size_t		p = (size_t) d->n_features;
+	const double *col = d->xr + (size_t) f * (size_t) d->n_rows;
 	const int  *rows = b->rows + start;
 	double	   *lx = b->lx;
 	double		vmin = INFINITY,
@@ -546,8 +544,8 @@ random_split_feature(AmlTreeBuilder *b, int f, int start, int m, Split *best)
 
 		for (; k + 2 <= m; k += 2)
 		{
-			double		v = col[(size_t) rows[k] * p];
-			double		v2 = col[(size_t) rows[k + 1] * p];
+			double		v = col[rows[k]];
+			double		v2 = col[rows[k + 1]];
 
 			lx[k] = v;
 			lx[k + 1] = v2;
@@ -558,7 +556,7 @@ random_split_feature(AmlTreeBuilder *b, int f, int start, int m, Split *best)
 		}
 		for (; k < m; k++)
 		{
-			double		v = col[(size_t) rows[k] * p];
+			double		v = col[rows[k]];
 
 			lx[k] = v;
 			vmin = v < vmin ? v : vmin;
@@ -570,7 +568,7 @@ random_split_feature(AmlTreeBuilder *b, int f, int start, int m, Split *best)
 	else
 		for (int k = 0; k < m; k++)
 		{
-			double		v = col[(size_t) rows[k] * p];
+			double		v = col[rows[k]];
 
 			lx[k] = v;
 			if (isnan(v))
