@@ -3,6 +3,7 @@
  * leaf-wise (gradient_boosting.c explains the rules; gradient_boosting_internal.h).
  */
 #include "ml/gradient_boosting_internal.h"
+#include "ml/split_scan.h"
 #include "core/memory.h"
 
 #include <math.h>
@@ -266,30 +267,19 @@ split_gain(double gl, double hl, double gr_, double hr, double loss_current, dou
 
 /*
  * A candidate's gain is loss_current + gl^2 / HL + gr^2 / HR, with HL and HR
- * the sides' hessians plus l2 (positive).  Most candidates of a scan cannot
- * beat the best so far, so the scan first compares, without a division,
- * gl^2 HR + gr^2 HL with (floor - loss_current) HL HR, floor being what the
- * gain must exceed (the best gain, and 0).  The slack (relative 1e-9, far
- * above the few ulps the two forms differ by) lets through every candidate
- * the exact comparison would take; those get split_gain and the exact
- * comparison as before, so the split chosen is the same, at a third of the
- * cost on small tables (two divisions a bin were most of the scan).
+ * the sides' hessians plus l2 (positive); it must exceed the best gain and 0,
+ * so gl^2 / HL + gr^2 / HR must reach this threshold (split_scan.h).
  */
-#define GAIN_FILTER_SLACK (1 - 1e-9)
-
 static inline double
 gain_threshold(const Split *best, double loss_current)
 {
-	return ((best->gain > 0 ? best->gain : 0) - loss_current) * GAIN_FILTER_SLACK;
+	return ((best->gain > 0 ? best->gain : 0) - loss_current) * AML_SPLIT_FILTER_SLACK;
 }
 
 static inline bool
 may_beat(double gl, double hl, double grr, double hr, double l2, double threshold)
 {
-	double		HL = hl + l2 + 1e-15;
-	double		HR = hr + l2 + 1e-15;
-
-	return gl * gl * HR + grr * grr * HL >= threshold * (HL * HR);
+	return aml_split_may_beat(gl * gl, hl + l2 + 1e-15, grr * grr, hr + l2 + 1e-15, threshold);
 }
 
 /*
@@ -604,8 +594,8 @@ split_node(Grower *gr, int ni, AmlError *err)
 		build_hist(gr, small);
 		large->hist = nd->hist;
 		nd->hist = NULL;
-		/* a few rows a feature against its bins (about 4 a row): by the rows */
-		if ((size_t) small->count * 4 * (size_t) gr->p <= gr->hoff[gr->p])
+		/* few rows against the bins: at their bins only */
+		if ((size_t) small->count * (size_t) aml_gb_rows_subtract_factor * (size_t) gr->p <= gr->hoff[gr->p])
 			subtract_hist_rows(gr, large->hist, small->hist, small);
 		else
 			subtract_hist(gr, large->hist, small->hist);

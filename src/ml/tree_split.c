@@ -4,6 +4,7 @@
  * feature draw.
  */
 #include "ml/tree_internal.h"
+#include "ml/split_scan.h"
 
 #include <string.h>
 
@@ -100,21 +101,11 @@ gini_sums(const AmlTreeBuilder *b, const double *L, bool with_m, double *sl_out,
 	*sr_out = sr;
 }
 
-/*
- * Proxies of the form a / wl + c / wr (Gini, squared error; wl, wr > 0):
- * most candidates of a scan cannot beat the best so far, so they are first
- * compared without a division, a wr + c wl against best wl wr, with a slack
- * (relative 1e-9, far above the few ulps the two forms differ by) that lets
- * through every candidate the exact comparison (better()) would take.  The
- * split chosen is the same; the two divisions a candidate were most of the
- * scan's cost.
- */
-#define PROXY_FILTER_SLACK (1 - 1e-9)
-
+/* Can a proxy a / wl + c / wr beat the best (split_scan.h; better() decides)? */
 static inline bool
 may_beat(const Split *best, double a, double wl, double c, double wr)
 {
-	return a * wr + c * wl >= best->proxy * PROXY_FILTER_SLACK * (wl * wr);
+	return aml_split_may_beat(a, wl, c, wr, best->proxy * AML_SPLIT_FILTER_SLACK);
 }
 
 /*

@@ -30,6 +30,7 @@
 #include "core/random.h"
 #include "ml/binning.h"
 #include "ml/estimator.h"
+#include "ml/split_scan.h"
 
 #include <float.h>
 #include <stdlib.h>
@@ -797,6 +798,56 @@ model_text(const AmlEstimator *est)
 	return text;
 }
 
+/*
+ * The split scans' shortcuts (split_scan.h: the division-free pre-check, the
+ * subtraction of small children at their rows' bins) change no model: the
+ * same JSON with them on, off, and with the subtraction taken more often.
+ */
+static void
+test_scan_shortcuts(void)
+{
+	struct
+	{
+		const char *file;
+		const char *target;
+		const char *classes;
+		AmlTask		task;
+		const char *params;
+	}			cases[] = {
+		{"breast_cancer.csv", "target", "numeric", AML_TASK_CLASSIFICATION, "{\"early_stopping\": \"off\"}"},
+		{"PimaIndiansDiabetes2.csv", "diabetes", "strings", AML_TASK_CLASSIFICATION,
+		"{\"early_stopping\": \"off\", \"min_samples_leaf\": 2, \"max_iter\": 40}"},
+		{"wine.csv", "target", "numeric", AML_TASK_CLASSIFICATION, "{\"early_stopping\": \"off\", \"max_iter\": 30}"},
+		{"diabetes.csv", "target", "numeric", AML_TASK_REGRESSION, "{\"early_stopping\": \"off\", \"min_samples_leaf\": 3}"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		Data		d = load_data(cases[i].file, cases[i].target, cases[i].classes);
+		int			k = cases[i].task == AML_TASK_CLASSIFICATION ? d.n_classes : 0;
+		char	   *text[3];
+
+		for (int mode = 0; mode < 3; mode++)
+		{
+			AmlEstimator *e;
+
+			aml_split_filter = mode != 1;
+			aml_gb_rows_subtract_factor = mode == 0 ? 4 : mode == 1 ? 0 : 1;
+			e = fit_est(cases[i].task, k, cases[i].params, d.X, d.y, 7);
+			text[mode] = e != NULL ? model_text(e) : aml_strdup("");
+			aml_estimator_free(e);
+		}
+		aml_split_filter = true;
+		aml_gb_rows_subtract_factor = 4;
+		CHECK_MSG(strcmp(text[0], text[1]) == 0, "%s: the shortcuts changed the model", cases[i].file);
+		CHECK_MSG(strcmp(text[0], text[2]) == 0, "%s: row subtraction changed the model", cases[i].file);
+		CHECK(strlen(text[0]) > 100);
+		for (int mode = 0; mode < 3; mode++)
+			aml_free(text[mode]);
+		free_data(&d);
+	}
+}
+
 static void
 test_determinism(void)
 {
@@ -1233,6 +1284,7 @@ main(void)
 	RUN(test_subsample);
 	RUN(test_early_stopping);
 	RUN(test_determinism);
+	RUN(test_scan_shortcuts);
 	RUN(test_json_round_trip);
 	RUN(test_bad_params);
 	RUN(test_degenerate);
