@@ -258,6 +258,9 @@ FROM generate_series(1, 120) g;
 -- 120 rows in 40 classes of 3 rows: too rare for a holdout
 CREATE TABLE many_rare AS
 SELECT (g * 37 % 101)::float8 AS x1, sin(g) AS x2, 'c' || (g % 40) AS y FROM generate_series(1, 120) g;
+-- 120 rows in 60 classes of 2 rows: 2-fold cross-validation (refused before)
+CREATE TABLE pairs AS
+SELECT (g * 37 % 101)::float8 AS x1, sin(g) AS x2, 'p' || (g % 60) AS y FROM generate_series(1, 120) g;
 CREATE TABLE copy_only AS SELECT g::float8 AS x, 2.0 * g + 1 AS y FROM generate_series(1, 30) g;
 CREATE TABLE ten_rows AS
 SELECT (g * 7 % 10)::float8 AS x1, cos(g) AS x2, CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END AS y
@@ -294,6 +297,7 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
   ($q$SELECT automl_train('rare_127', 'y', test_size => 0.99)$q$),
   ($q$SELECT automl_train('ten_rows', 'y', max_evaluations => 3) IS NOT NULL$q$),
   ($q$SELECT automl_train('many_rare', 'y', max_evaluations => 1, search_space => 'light') IS NOT NULL$q$),
+  ($q$SELECT automl_train('pairs', 'y', max_evaluations => 1, search_space => 'light') IS NOT NULL$q$),
   ($q$SELECT automl_train('bench.wine', 'target', test_size => 0, max_evaluations => 2) IS NOT NULL$q$),
   ($q$SELECT automl_train('bench.wine', 'target', refit => 'nonsense')$q$),
   ($q$SELECT automl_train('bench.wine', 'target', leakage => 'maybe')$q$),
@@ -489,4 +493,4 @@ SELECT array_agg(DISTINCT automl_predict(:y01_model, f)) AS y01_labels,
 FROM float_labels f;
 DROP TABLE float_labels;
 
-DROP TABLE threshold_runs, tiny, few_rows, rare_classes, rare_127, ten_rows, many_rare, copy_only, big_train, ref_folds, ref_holdout_rows;
+DROP TABLE threshold_runs, tiny, few_rows, rare_classes, rare_127, ten_rows, many_rare, pairs, copy_only, big_train, ref_folds, ref_holdout_rows;

@@ -87,6 +87,18 @@ aml_validation_folds(int n_rows, const int *class_count, int n_classes, int requ
 				k--;
 		}
 		out->n_pinned_classes = count_pinned(class_count, n_classes, k, &scored_rows, &scored_classes);
+
+		/*
+		 * When classes too rare for k folds hold most of the rows, or leave
+		 * fewer than two classes to score, fewer folds (down to 2) score them:
+		 * a table of 2-row classes is validated by 2-fold cross-validation
+		 * instead of refused.  Lowering k never pins more.
+		 */
+		while (k > 2 && (scored_classes < 2 || 2 * scored_rows < n_rows))
+		{
+			k--;
+			out->n_pinned_classes = count_pinned(class_count, n_classes, k, &scored_rows, &scored_classes);
+		}
 	}
 	if (scored_classes == 0 || scored_rows < 2 * k)
 	{

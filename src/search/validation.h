@@ -9,9 +9,11 @@
  *    AML_HOLDOUT_MIN_CLASS rows stay out of the holdout (all in training).
  *  - folds: 5; fewer on small tables (rows / 10, down to 2); for
  *    classification lowered (down to 3) while a class has between 3 and k-1
- *    rows, so that it can be stratified.  Classes that still have fewer rows
- *    than folds are "pinned": in the training rows of every split, never
- *    tested (aml_cv_data_create).
+ *    rows, so that it can be stratified, and further (down to 2) while the
+ *    classes with fewer rows than folds hold more than half of the rows or
+ *    leave fewer than two classes to score.  Classes that still have fewer
+ *    rows than folds are "pinned": in the training rows of every split,
+ *    never tested (aml_cv_data_create).
  *  - repeated k-fold on small tables (less noisy selection): 3 times below
  *    200 rows, twice below 500, at most AML_MAX_FOLDS splits.
  * Values given explicitly are kept; only impossible ones are errors.

@@ -753,6 +753,7 @@ test_validation(void)
 	int			tiny[2] = {5, 5};
 	int			ones[3] = {1, 1, 1};
 	int			rare[4] = {100, 60, 1, 2};
+	int			pairs[150];
 
 	CHECK(aml_validation_test_size(999, NAN) == 0);
 	CHECK(aml_validation_test_size(1000, NAN) == 0.25);
@@ -767,6 +768,19 @@ test_validation(void)
 	CHECK(plan.cv_folds == 3);
 	CHECK_OK(aml_validation_folds(163, rare, 4, 2, &plan, &err), &err);
 	CHECK(plan.cv_folds == 2 && plan.repeats == 1 && plan.n_pinned_classes == 1);
+	/* 150 classes of 2 rows: 2-fold, none pinned (was refused) */
+	for (int c = 0; c < 150; c++)
+		pairs[c] = 2;
+	CHECK_OK(aml_validation_folds(300, pairs, 150, 0, &plan, &err), &err);
+	CHECK(plan.cv_folds == 2 && plan.repeats == 2 && plan.n_pinned_classes == 0);
+	/* 40 rows in 2-row classes and one class of 30: 5 folds would score one class */
+	pairs[20] = 30;
+	CHECK_OK(aml_validation_folds(70, pairs, 21, 0, &plan, &err), &err);
+	CHECK(plan.cv_folds == 2 && plan.n_pinned_classes == 0);
+	/* a few 2-row classes among large ones stay pinned under 5 folds */
+	pairs[0] = pairs[1] = 300;
+	CHECK_OK(aml_validation_folds(666, pairs, 21, 0, &plan, &err), &err);
+	CHECK(plan.cv_folds == 5 && plan.n_pinned_classes == 18);
 	CHECK_STATUS(aml_validation_folds(3, ones, 3, 0, &plan, &err), AML_ERR_INVALID_DATA, &err);
 	CHECK_STATUS(aml_validation_folds(10, tiny, 2, 6, &plan, &err), AML_ERR_INVALID_DATA, &err);
 	CHECK_STATUS(aml_validation_folds(8, NULL, 0, 5, &plan, &err), AML_ERR_INVALID_DATA, &err);
