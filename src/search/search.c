@@ -68,7 +68,8 @@ aml_search_note(Search *s, const char *event)
 	p.best_std = b ? b->std : NAN;
 	p.best_description = b ? b->description : NULL;
 	p.elapsed = now - s->opt->start;
-	p.time_left = s->deadline - now;
+	/* of the budget: the rescue's own deadline may run past it */
+	p.time_left = (s->rescuing ? s->opt->start + s->opt->time_budget : s->deadline) - now;
 	s->opt->progress(s->opt->progress_arg, &p);
 }
 

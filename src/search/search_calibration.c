@@ -4,8 +4,22 @@
  */
 #include "search/search_calibration.h"
 #include "core/memory.h"
+#include "core/random.h"
 
 #include <math.h>
+
+int
+aml_search_calibration_rows(int n, int K)
+{
+	int			m;
+
+	if (K <= 2 || (double) n * K <= AML_CALIBRATION_MAX_CELLS)
+		return n;
+	m = AML_CALIBRATION_MAX_CELLS / K;
+	if (m < AML_CALIBRATION_MIN_ROWS)
+		m = AML_CALIBRATION_MIN_ROWS;
+	return m < n ? m : n;
+}
 
 AmlStatus
 aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
@@ -14,9 +28,11 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 					 double logloss[2], double *share1, AmlError *err)
 {
 	int			K = cv->n_classes;
-	int			n = 0;
+	int			n_all = 0;
+	int			n;
 	AmlMatrix  *P;
 	double	   *y;
+	bool	   *keep;
 	AmlCalibrator *c = NULL;
 	AmlStatus	st;
 
@@ -33,21 +49,50 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 			return AML_OK;
 	}
 	for (int f = 0; f < cv->k; f++)
-		n += cv->n_test[f];
+		n_all += cv->n_test[f];
+	n = aml_search_calibration_rows(n_all, K);
 	P = aml_matrix_new(n, K);
 	y = AML_NEW_ARRAY(double, n > 0 ? n : 1);
-	if (P == NULL || y == NULL)
+	keep = AML_NEW_ARRAY(bool, n_all > 0 ? n_all : 1);
+	if (P == NULL || y == NULL || keep == NULL)
 	{
 		aml_matrix_free(P);
 		aml_free(y);
+		aml_free(keep);
 		return aml_error_nomem(err, "calibration");
 	}
+	if (n < n_all)
+	{
+		/* a seeded sample of n of the out-of-fold rows, in their order */
+		int		   *perm = AML_NEW_ARRAY(int, n_all);
+		AmlRng		rng;
+
+		if (perm == NULL)
+		{
+			aml_matrix_free(P);
+			aml_free(y);
+			aml_free(keep);
+			return aml_error_nomem(err, "calibration");
+		}
+		for (int i = 0; i < n_all; i++)
+			perm[i] = i;
+		aml_rng_seed(&rng, seed ^ 0x5ca1ab1eULL);
+		aml_rng_shuffle(&rng, perm, n_all);
+		for (int i = 0; i < n; i++)
+			keep[perm[i]] = true;
+		aml_free(perm);
+	}
+	else
+		for (int i = 0; i < n_all; i++)
+			keep[i] = true;
 	n = 0;
-	for (int f = 0; f < cv->k; f++)
-		for (int i = 0; i < cv->n_test[f]; i++, n++)
+	for (int f = 0, pos = 0; f < cv->k; f++)
+		for (int i = 0; i < cv->n_test[f]; i++, pos++)
 		{
 			int			row = cv->test_rows[f][i];
 
+			if (!keep[pos])
+				continue;
 			for (int c2 = 0; c2 < K; c2++)
 			{
 				double		v = 0;
@@ -56,8 +101,9 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 					v += final->weights[k] * AML_AT(cands[final->members[k]].oof, row, c2);
 				AML_AT(P, n, c2) = v;
 			}
-			y[n] = cv->test_y[f][i];
+			y[n++] = cv->test_y[f][i];
 		}
+	aml_free(keep);
 	st = aml_calibration_choose(P, y, K, 5, seed, &c, &logloss[0], &logloss[1], err);
 	/* two classes: the decision threshold, on the calibrated predictions */
 	if (st == AML_OK && K == 2)

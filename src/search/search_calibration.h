@@ -12,6 +12,20 @@
 #include "search/evaluate.h"
 
 /*
+ * Many classes: the calibration (temperature scaling, a pass over every cell
+ * per Newton step, in a 5-fold cross-fit) is fitted on a seeded sample of the
+ * out-of-fold rows of at most AML_CALIBRATION_MAX_CELLS cells (rows x
+ * classes), never fewer than AML_CALIBRATION_MIN_ROWS rows: one temperature
+ * needs no more, and the search's end stays short (about 0.6 s for the most
+ * cells, aml_search_post_seconds).  Two classes use every row.
+ */
+#define AML_CALIBRATION_MAX_CELLS (1 << 20)
+#define AML_CALIBRATION_MIN_ROWS 1000
+
+/* The out-of-fold rows the calibration of K classes is fitted on, of n. */
+int			aml_search_calibration_rows(int n, int K);
+
+/*
  * *out: the calibrator of the final choice (single or ensemble) fitted on
  * its out-of-fold predictions, or NULL when the task is regression, a
  * member has no out-of-fold probabilities, or no calibration improves the

@@ -109,6 +109,92 @@ draw(int n, int K, double sharpen, uint64_t seed, double **y)
 	return P;
 }
 
+/* The log loss of temperature T on P (the reference the Newton fit is checked against). */
+static double
+loss_at(const AmlMatrix *P, const double *y, double T)
+{
+	double		l = 0;
+
+	for (int i = 0; i < P->rows; i++)
+	{
+		double		mx = -INFINITY,
+					s = 0;
+
+		for (int k = 0; k < P->cols; k++)
+			mx = fmax(mx, log(fmax(AML_AT(P, i, k), 1e-15)) / T);
+		for (int k = 0; k < P->cols; k++)
+			s += exp(log(fmax(AML_AT(P, i, k), 1e-15)) / T - mx);
+		l -= log(fmax(AML_AT(P, i, (int) y[i]), 1e-15)) / T - mx - log(s);
+	}
+	return l;
+}
+
+/*
+ * The temperature is the minimum of the log loss over log T in [-4, 4]:
+ * checked against a golden-section search of the loss itself (200 steps),
+ * on over- and under-confident probabilities, and at the bound when every
+ * row is right (the loss falls as T does).
+ */
+static void
+test_temperature_minimum(void)
+{
+	struct
+	{
+		int			n,
+					K;
+		double		drawn;
+	}			cases[] = {{5000, 3, 3.0}, {3000, 8, 0.4}, {400, 2, 1.0}, {2000, 5, 8.0}};
+
+	for (int t = 0; t < 5; t++)
+	{
+		double	   *y;
+		AmlMatrix  *P;
+		AmlCalibrator *c;
+		AmlError	err;
+		double		lo = -4,
+					hi = 4,
+					g = (sqrt(5.0) - 1) / 2,
+					ref;
+
+		if (t < 4)
+			P = draw(cases[t].n, cases[t].K, cases[t].drawn, 10 + t, &y);
+		else
+		{
+			/* every row right, with confidence: the minimum is at T = e^-4 */
+			P = aml_matrix_new(300, 3);
+			y = AML_NEW_ARRAY(double, 300);
+			for (int i = 0; i < 300; i++)
+			{
+				y[i] = i % 3;
+				for (int k = 0; k < 3; k++)
+					AML_AT(P, i, k) = k == i % 3 ? 0.8 : 0.1;
+			}
+		}
+		for (int it = 0; it < 200; it++)
+		{
+			double		x1 = hi - g * (hi - lo),
+						x2 = lo + g * (hi - lo);
+
+			if (loss_at(P, y, exp(x1)) <= loss_at(P, y, exp(x2)))
+				hi = x2;
+			else
+				lo = x1;
+		}
+		ref = exp((lo + hi) / 2);
+		CHECK_OK(aml_calibrator_fit(AML_CALIBRATION_TEMPERATURE, P, y, P->cols, &c, &err), &err);
+		CHECK_MSG(fabs(c->temperature - ref) <= 1e-6 * ref, "case %d: temperature %.12g, minimum at %.12g",
+				  t, c->temperature, ref);
+		CHECK_MSG(loss_at(P, y, c->temperature) <= loss_at(P, y, ref) + 1e-9,
+				  "case %d: loss %.12g at the fit, %.12g at the minimum", t,
+				  loss_at(P, y, c->temperature), loss_at(P, y, ref));
+		if (t == 4)
+			CHECK_MSG(fabs(c->temperature - exp(-4)) < 1e-12, "temperature %g at the bound", c->temperature);
+		aml_calibrator_free(c);
+		aml_matrix_free(P);
+		aml_free(y);
+	}
+}
+
 static void
 test_temperature_and_choice(void)
 {
@@ -331,6 +417,7 @@ main(void)
 	unit_begin();
 	RUN(test_against_sklearn);
 	RUN(test_temperature_and_choice);
+	RUN(test_temperature_minimum);
 	RUN(test_threshold);
 	RUN(test_transfer);
 	RUN(test_json);

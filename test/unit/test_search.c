@@ -15,6 +15,7 @@
 #include "search/leakage.h"
 #include "search/search.h"
 #include "search/validation.h"
+#include "search/search_calibration.h"
 #include "search/selection.h"
 
 static void
@@ -782,6 +783,12 @@ test_validation(void)
 	CHECK_OK(aml_validation_folds(666, pairs, 21, 0, &plan, &err), &err);
 	CHECK(plan.cv_folds == 5 && plan.n_pinned_classes == 18);
 	CHECK_STATUS(aml_validation_folds(3, ones, 3, 0, &plan, &err), AML_ERR_INVALID_DATA, &err);
+	/* calibration rows: all for two classes or few cells, a sample of 2^20 cells (>= 1000 rows) else */
+	CHECK(aml_search_calibration_rows(5000, 3) == 5000);
+	CHECK(aml_search_calibration_rows(400000, 2) == 400000);
+	CHECK(aml_search_calibration_rows(3750, 1000) == 1048);
+	CHECK(aml_search_calibration_rows(3750, 5000) == 1000);
+	CHECK(aml_search_calibration_rows(600, 5000) == 600);
 	CHECK_STATUS(aml_validation_folds(10, tiny, 2, 6, &plan, &err), AML_ERR_INVALID_DATA, &err);
 	CHECK_STATUS(aml_validation_folds(8, NULL, 0, 5, &plan, &err), AML_ERR_INVALID_DATA, &err);
 }
