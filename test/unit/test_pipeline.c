@@ -234,6 +234,24 @@ test_default_pipelines(void)
 					CHECK_MSG(unit_near(out[c], AML_AT(pred, i, c), 1e-12),
 							  "%s: row path %g != batch path %g", type->name, out[c], AML_AT(pred, i, c));
 			}
+			/* many rows: predicted in blocks (pipeline.c), the same values row for row */
+			{
+				enum {TALL = 5003};
+				AmlMatrix  *tall = aml_matrix_new(TALL, raw->cols);
+				AmlMatrix  *tall_pred = aml_matrix_new(TALL, pred->cols);
+				int			off = 0;
+
+				for (int i = 0; i < TALL; i++)
+					for (int c = 0; c < raw->cols; c++)
+						AML_AT(tall, i, c) = AML_AT(raw, i % 100, c);
+				CHECK_OK(aml_pipeline_predict(p, tall, tall_pred, &err), &err);
+				for (int i = 0; i < TALL; i++)
+					for (int c = 0; c < pred->cols; c++)
+						off += !unit_near(AML_AT(tall_pred, i, c), AML_AT(pred, i % 100, c), 1e-12);
+				CHECK_MSG(off == 0, "%s: %d values of %d rows predicted in blocks differ", type->name, off, TALL);
+				aml_matrix_free(tall);
+				aml_matrix_free(tall_pred);
+			}
 			tested++;
 			aml_free(scratch);
 			aml_matrix_free(pred);
