@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 /* Header in front of every block: its size.  16 bytes keep 16-byte alignment. */
 typedef union AmlBlockHeader
@@ -148,6 +151,32 @@ aml_mul_size(size_t a, size_t b, size_t *out)
 	return true;
 }
 
+/*
+ * Large blocks (a data matrix, a one-hot encoding: hundreds of MB) come
+ * fresh from mmap, and faulting them in 4 kB at a time cost as much as the
+ * work on them (half of an automl_fit of naive Bayes on 100 000 rows x 1 000
+ * encoded columns, most of it in the virtual machine's fault handling).
+ * Where transparent huge pages are granted on request (the usual "madvise"
+ * setting), such a block asks for them before it is touched: 2 MB a fault.
+ */
+#define HUGE_BLOCK_BYTES ((size_t) 8 << 20)
+
+static void
+advise_huge(void *p, size_t size)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+	const uintptr_t page = 4096;
+	uintptr_t	start = ((uintptr_t) p + page - 1) & ~(page - 1);
+	uintptr_t	end = ((uintptr_t) p + size) & ~(page - 1);
+
+	if (size >= HUGE_BLOCK_BYTES && end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);	/* advice only */
+#else
+	(void) p;
+	(void) size;
+#endif
+}
+
 void *
 aml_alloc(size_t size)
 {
@@ -165,6 +194,7 @@ aml_alloc(size_t size)
 	h = current.alloc(current.state, total);
 	if (h == NULL)
 		return NULL;
+	advise_huge(h, total);
 	h->size = total;
 	mem_in_use += total;
 	if (mem_in_use > mem_peak)
