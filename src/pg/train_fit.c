@@ -420,10 +420,10 @@ fit_on(AmlWinnerFit *f, const AmlMatrix *x, const double *y, int n, const int *o
 /*
  * The final model's rows planned again from the holdout model's fit, timed:
  * the plan (plan_rows_in_time) extrapolates the search's fits on a sample at
- * 1.5 times their pace and often leaves seconds unused on large tables
- * (2.3 s of 12 on diamonds, whose final model got 26 590 of its 40 455
- * rows); the same pipeline just fitted on `fitted` rows in `seconds` is a
- * better measure.  Rows grow in proportion at REPLAN_SAFETY times that pace
+ * 1.5 times their pace and can leave seconds unused on large tables
+ * (stress.reg100k at 12 s: a final model of 21 437 of its 100 000 rows,
+ * with its holdout's model fitted in 0.9 s and 3 s left); the same pipeline
+ * just fitted on `fitted` rows in `seconds` is a better measure.  Rows grow in proportion at REPLAN_SAFETY times that pace
  * (n log n from 20 000 to 40 000 rows is 1.07 times linear) within the
  * budget itself, less storing; never fewer than planned.
  */
