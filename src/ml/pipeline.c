@@ -429,7 +429,8 @@ aml_pipeline_transform(const AmlPipeline *p, const AmlMatrix *raw, AmlMatrix **o
  * encodings of many rows (one-hot of 1 000 columns over a 25 000-row
  * holdout: 200 MB a step) allocating and faulting in those matrices cost as
  * much as the arithmetic; a block's matrices stay small enough to be reused.
- * Every step predicts row by row, so the blocks change nothing but memory.
+ * Every step predicts row by row, so the blocks change nothing but memory
+ * (and the last bits of BLAS sums: test_pipeline.c requires 1e-12).
  */
 #define PREDICT_BLOCK_ROWS 2048
 

@@ -33,6 +33,7 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 	AmlMatrix  *P;
 	double	   *y;
 	bool	   *keep;
+	int		   *perm;
 	AmlCalibrator *c = NULL;
 	AmlStatus	st;
 
@@ -54,26 +55,20 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 	P = aml_matrix_new(n, K);
 	y = AML_NEW_ARRAY(double, n > 0 ? n : 1);
 	keep = AML_NEW_ARRAY(bool, n_all > 0 ? n_all : 1);
-	if (P == NULL || y == NULL || keep == NULL)
+	perm = n < n_all ? AML_NEW_ARRAY(int, n_all) : NULL;
+	if (P == NULL || y == NULL || keep == NULL || (n < n_all && perm == NULL))
 	{
 		aml_matrix_free(P);
 		aml_free(y);
 		aml_free(keep);
+		aml_free(perm);
 		return aml_error_nomem(err, "calibration");
 	}
 	if (n < n_all)
 	{
 		/* a seeded sample of n of the out-of-fold rows, in their order */
-		int		   *perm = AML_NEW_ARRAY(int, n_all);
 		AmlRng		rng;
 
-		if (perm == NULL)
-		{
-			aml_matrix_free(P);
-			aml_free(y);
-			aml_free(keep);
-			return aml_error_nomem(err, "calibration");
-		}
 		for (int i = 0; i < n_all; i++)
 			perm[i] = i;
 		aml_rng_seed(&rng, seed ^ 0x5ca1ab1eULL);
