@@ -16,6 +16,9 @@ CREATE TABLE st.def (y float8, x1 float8, x2 float8, x3 float8, g text, h text);
 \copy st.def FROM 'test/reference/stats/lm_def.csv' CSV HEADER
 ALTER TABLE st.num DROP COLUMN id;
 ALTER TABLE st.fac DROP COLUMN id;
+-- fewer rows than coefficients, as R's lm takes them (reference.R: few, exact)
+CREATE TABLE st.few AS SELECT * FROM st.fac WHERE age < 24;
+CREATE TABLE st.exact AS SELECT * FROM st.fac WHERE age < 23;
 
 CREATE TABLE st.tidy_ref (case_ text, formula text, term text, estimate float8, std_error float8,
     statistic float8, p_value float8, conf_low float8, conf_high float8);
@@ -120,7 +123,12 @@ SELECT pg_temp.try($$SELECT * FROM automl_lm('st.num', 'y ~ nope')$$);
 SELECT pg_temp.try($$SELECT * FROM automl_lm('st.fac', 'grp ~ age')$$);
 SELECT pg_temp.try($$SELECT * FROM automl_lm('st.fac', 'y ~ grp', '{"rules": [{"field": "grp", "operator": "equal", "value": "ctl"}]}')$$);
 SELECT pg_temp.try($$SELECT * FROM automl_lm('st.fac', 'y ~ age', '{"rules": [{"field": "age", "operator": "less", "value": 0}]}')$$);
-SELECT pg_temp.try($$SELECT * FROM automl_lm('st.fac', 'y ~ grp * sex * age', '{"rules": [{"field": "age", "operator": "less", "value": 23}]}')$$);
+-- 6 rows for 8 coefficients is not an error: 6 are estimated (an exact fit,
+-- no residual degrees of freedom: no standard errors), 2 are aliased
+SELECT term, estimate IS NOT NULL AS estimated, std_error IS NULL AS no_std_error
+FROM automl_lm('st.fac', 'y ~ grp * sex * age', '{"rules": [{"field": "age", "operator": "less", "value": 23}]}');
+SELECT df, df_residual, nobs, sigma, log_lik, deviance
+FROM automl_lm_glance('st.fac', 'y ~ grp * sex * age', '{"rules": [{"field": "age", "operator": "less", "value": 23}]}');
 SELECT pg_temp.try($$SELECT * FROM automl_anova('st.fac', 'y ~ grp', 4)$$);
 SELECT pg_temp.try($$SELECT * FROM automl_anova('st.def', 'y ~ x1 + x2 + x3', 2)$$);
 SELECT pg_temp.try($$SELECT * FROM automl_anova('st.def', 'y ~ x1 + x2 + x3', 3)$$);

@@ -68,13 +68,15 @@ aml_lm_solve(const AmlDesign *design, double *raug, long n, const AmlMoments *y,
 	AmlStatus	st;
 
 	*out = NULL;
-	if (n == 0 || n < p)
+	/*
+	 * Fewer rows than coefficients is a rank-deficient design as R's lm
+	 * takes it: the pivoting keeps at most n columns, the others are
+	 * aliased (NA)
+	 */
+	if (n == 0)
 	{
 		aml_free(raug);
-		if (n == 0)
-			return aml_error(err, AML_ERR_INVALID_DATA, "no complete rows");
-		aml_error(err, AML_ERR_INVALID_DATA, "fewer complete rows than coefficients");
-		return aml_error_detail(err, "The model has %d coefficients and %ld complete rows.", p, n);
+		return aml_error(err, AML_ERR_INVALID_DATA, "no complete rows");
 	}
 	lm = aml_alloc0(sizeof(AmlLm));
 	if (lm == NULL)
@@ -95,6 +97,9 @@ aml_lm_solve(const AmlDesign *design, double *raug, long n, const AmlMoments *y,
 		return st;
 	}
 	lm->df_residual = (int) (lm->n - lm->fit->rank);
+	/* as many rows as kept columns: the fit is exact, whatever rounding left */
+	if (lm->df_residual == 0)
+		lm->fit->rss = 0;
 	lm->sigma = lm->df_residual > 0 ? sqrt(lm->fit->rss / lm->df_residual) : NAN;
 	*out = lm;
 	return AML_OK;
@@ -111,7 +116,7 @@ aml_lm_fit(const AmlDesign *design, const AmlLmData *data, AmlLm **out, AmlError
 
 	*out = NULL;
 	/* refused before reading the rows (aml_lm_solve says the same) */
-	if (data->n == 0 || data->n < p)
+	if (data->n == 0)
 		return aml_lm_solve(design, NULL, data->n, NULL, 0, out, err);
 	AML_TRY(aml_qr_accum_create(p + 1, &acc, err));
 	aml_moments_init(&y);
@@ -177,8 +182,9 @@ aml_lm_glance(const AmlLm *lm, AmlLmGlance *g)
 	g->adj_r_squared = 1 - (1 - g->r_squared) * ((n - df_int) / rdf);
 	g->sigma = lm->sigma;
 	/* broom leaves the F test out (NA) whenever one coefficient is estimated */
-	g->statistic = numdf > 0 && rank > 1 ? (mss / numdf) / (rss / rdf) : NAN;
-	g->p_value = numdf > 0 && rank > 1 ? aml_f_sf(g->statistic, numdf, rdf) : NAN;
+	/* and with no residual degrees of freedom it is 0 / 0, R's NaN */
+	g->statistic = numdf > 0 && rank > 1 && rdf > 0 ? (mss / numdf) / (rss / rdf) : NAN;
+	g->p_value = numdf > 0 && rank > 1 && rdf > 0 ? aml_f_sf(g->statistic, numdf, rdf) : NAN;
 	g->df = rank > 1 ? numdf : NAN;
 	g->df_residual = rdf;
 	g->nobs = n;

@@ -7,6 +7,9 @@ Sys.setlocale("LC_COLLATE", "C")        # factor levels in byte order, as automl
 rd <- function(f) read.csv(f, na.strings = "", stringsAsFactors = FALSE)
 num <- rd("lm_num.csv"); fac <- rd("lm_fac.csv"); def <- rd("lm_def.csv"); gl <- rd("glm.csv")
 num$id <- NULL; fac$id <- NULL
+# fewer rows than coefficients (sql/stats_lm.sql makes the same tables with WHERE age < ...):
+# 10 rows, 12 coefficients of rank 8; 6 rows, 8 coefficients of rank 6 (an exact fit)
+few <- subset(fac, age < 24); exact <- subset(fac, age < 23)
 g17 <- function(x) ifelse(is.na(x), NA, sprintf("%.17g", x))
 out <- function(rows, file) write.csv(rows, file, row.names = FALSE, quote = FALSE, na = "")  # no commas in any field
 
@@ -21,7 +24,8 @@ lm_cases <- list(
   list("fac7", fac, y ~ 0 + sex + grp), list("fac8", fac, y ~ grp * age + sex),
   list("fac9", fac, y ~ sex:age + grp), list("fac10", fac, y ~ grp / sex),
   list("def1", def, y ~ x1 + x2 + x3), list("def2", def, y ~ x3 + x1 + x2),
-  list("def3", def, y ~ g + h), list("def4", def, y ~ x1 + g + x3 + x2 + h))
+  list("def3", def, y ~ g + h), list("def4", def, y ~ x1 + g + x3 + x2 + h),
+  list("few1", few, y ~ grp * sex * age), list("exact1", exact, y ~ grp * sex * age))
 tidy_rows <- NULL; glance_rows <- NULL
 for (cs in lm_cases) {
   fit <- lm(cs[[3]], data = cs[[2]])
