@@ -427,6 +427,8 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	clocks(&wall0, &cpu0);
 	data = aml_training_data_load_where(relid, target, features, task, filter,
 										AML_TASK_REGRESSION | AML_TASK_CLASSIFICATION);
+	elog(DEBUG1, "automl: %d rows of %d columns loaded after %.2f s", data->n_rows, data->schema.n_inputs,
+		 aml_now_seconds() - start);
 	store_per_byte = STORE_SECONDS_PER_BYTE * machine_slowdown(wall0, cpu0);
 	metric = resolve_metric(metric_name, data->schema.task);
 	if (!threshold_auto && threshold != 0.5 &&
