@@ -14,6 +14,8 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "nodes/params.h"
+#include "tcop/dest.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -554,18 +556,94 @@ aml_source_load(const AmlSource *source, const char *filter, AmlLoadStats *stats
 	return aml_source_load_where(source, &where, stats);
 }
 
+/*
+ * The rows of the load's query, as the executor produces them: each slot
+ * is read where it is (SPI's tuple table would copy every row into a new
+ * heap tuple, batch after batch of fresh memory, and deform it again).
+ * Converted values live in batch_context, reset every LOAD_BATCH_ROWS rows.
+ */
+typedef struct LoadReceiver
+{
+	DestReceiver pub;
+	const AmlSource *source;
+	AmlDataset *ds;
+	AmlLoadStats *stats;
+	MemoryContext batch_context;
+	int			in_batch;
+	ErrorContextCallback *outer_context;	/* the caller's, without SPI's */
+} LoadReceiver;
+
+static bool
+load_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	LoadReceiver *r = (LoadReceiver *) self;
+	const AmlSource *source = r->source;
+	ErrorContextCallback *spi_context = error_context_stack;
+	MemoryContext old;
+	AmlError	err;
+	int			row;
+
+	Assert(slot->tts_tupleDescriptor->natts >= source->ncols);
+	slot_getsomeattrs(slot, source->ncols);
+	/* a bad value is the caller's error, not one of the generated query's (no CONTEXT line) */
+	error_context_stack = r->outer_context;
+	old = MemoryContextSwitchTo(r->batch_context);
+	if (aml_dataset_append_row(r->ds, &row, &err) != AML_OK)
+		aml_pg_raise(&err);
+	for (int c = 0; c < source->ncols; c++)
+	{
+		double		number = 0;
+		const char *str = NULL;
+		int			len = 0;
+
+		if (slot->tts_isnull[c])
+			continue;			/* rows start all-missing */
+		if (!aml_source_convert(&source->cols[c], slot->tts_values[c], &number, &str, &len))
+		{
+			r->stats->nan_counts[c]++;
+			continue;
+		}
+		if (source->cols[c].kind == AML_KIND_CATEGORICAL)
+		{
+			if (aml_dataset_set_category(r->ds, row, c, str, (size_t) len, &err) != AML_OK)
+				aml_pg_raise(&err);
+		}
+		else
+			aml_dataset_set_number(r->ds, row, c, number);
+	}
+	MemoryContextSwitchTo(old);
+	error_context_stack = spi_context;
+	r->stats->rows++;
+	if (++r->in_batch == LOAD_BATCH_ROWS)
+	{
+		MemoryContextReset(r->batch_context);
+		r->in_batch = 0;
+		CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
+static void
+load_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+load_shutdown(DestReceiver *self)
+{
+}
+
 AmlDataset *
 aml_source_load_where(const AmlSource *source, const AmlWhere *where, AmlLoadStats *stats)
 {
 	const char *filter = where ? where->clause : NULL;
+	int			nparams = filter != NULL && where->nparams > 0 ? where->nparams : 0;
 	StringInfoData query;
 	AmlDataset *ds;
 	AmlError	err;
-	Portal		portal;
-	MemoryContext batch_context;
-	MemoryContext old;
-	Datum	   *values;
-	bool	   *nulls;
+	SPIPlanPtr	plan;
+	SPIExecuteOptions options;
+	LoadReceiver receiver;
 	size_t		row_bytes = aml_dataset_row_bytes(source->ncols);
 
 	/* refuse early when the statistics already say it cannot fit */
@@ -598,66 +676,47 @@ aml_source_load_where(const AmlSource *source, const AmlWhere *where, AmlLoadSta
 	stats->rows = 0;
 	stats->nan_counts = palloc0(sizeof(int64) * Max(source->ncols, 1));
 
-	batch_context = AllocSetContextCreate(CurrentMemoryContext, "automl load batch",
-										  ALLOCSET_DEFAULT_SIZES);
+	memset(&receiver, 0, sizeof(receiver));
+	receiver.pub.receiveSlot = load_receive;
+	receiver.pub.rStartup = load_startup;
+	receiver.pub.rShutdown = load_shutdown;
+	receiver.pub.rDestroy = load_shutdown;
+	receiver.pub.mydest = DestNone;
+	receiver.source = source;
+	receiver.ds = ds;
+	receiver.stats = stats;
+	receiver.batch_context = AllocSetContextCreate(CurrentMemoryContext, "automl load batch",
+												   ALLOCSET_DEFAULT_SIZES);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (filter != NULL && where->nparams > 0)
+	if (nparams > 0 && where->first_param != 1)
+		elog(ERROR, "a filter read by the loader must number its parameters from $1");
+	plan = SPI_prepare(query.data, nparams, nparams > 0 ? where->types : NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for the load query: %s", SPI_result_code_string(SPI_result));
+	memset(&options, 0, sizeof(options));
+	if (nparams > 0)
 	{
-		if (where->first_param != 1)
-			elog(ERROR, "a filter read by the loader must number its parameters from $1");
-		portal = SPI_cursor_open_with_args(NULL, query.data, where->nparams, where->types,
-										   where->values, where->nulls, true, 0);
-	}
-	else
-		portal = SPI_cursor_open_with_args(NULL, query.data, 0, NULL, NULL, NULL, true, 0);
-	values = palloc(sizeof(Datum) * Max(source->ncols, 1));
-	nulls = palloc(sizeof(bool) * Max(source->ncols, 1));
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, LOAD_BATCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		Assert(SPI_tuptable->tupdesc->natts >= source->ncols);
-		old = MemoryContextSwitchTo(batch_context);
-		for (uint64 r = 0; r < SPI_processed; r++)
+		options.params = makeParamList(nparams);
+		for (int i = 0; i < nparams; i++)
 		{
-			int			row;
+			ParamExternData *prm = &options.params->params[i];
 
-			if (aml_dataset_append_row(ds, &row, &err) != AML_OK)
-				aml_pg_raise(&err);
-			heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, values, nulls);
-			for (int c = 0; c < source->ncols; c++)
-			{
-				double		number = 0;
-				const char *str = NULL;
-				int			len = 0;
-
-				if (nulls[c])
-					continue;	/* rows start all-missing */
-				if (!aml_source_convert(&source->cols[c], values[c], &number, &str, &len))
-				{
-					stats->nan_counts[c]++;
-					continue;
-				}
-				if (source->cols[c].kind == AML_KIND_CATEGORICAL)
-				{
-					if (aml_dataset_set_category(ds, row, c, str, (size_t) len, &err) != AML_OK)
-						aml_pg_raise(&err);
-				}
-				else
-					aml_dataset_set_number(ds, row, c, number);
-			}
+			prm->value = where->values[i];
+			prm->isnull = where->nulls != NULL && where->nulls[i] == 'n';
+			prm->pflags = PARAM_FLAG_CONST;
+			prm->ptype = where->types[i];
 		}
-		stats->rows += SPI_processed;
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(batch_context);
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
 	}
-	SPI_cursor_close(portal);
+	options.read_only = true;
+	options.dest = &receiver.pub;
+	receiver.outer_context = error_context_stack;
+	/* (a SELECT whose rows go to a receiver of DestNone answers SPI_OK_UTILITY) */
+	if (SPI_execute_plan_extended(plan, &options) < 0)
+		elog(ERROR, "the load query failed: %s", SPI_result_code_string(SPI_result));
 	SPI_finish();
-	MemoryContextDelete(batch_context);
+	MemoryContextDelete(receiver.batch_context);
 
 	if (aml_dataset_finish(ds, &err) != AML_OK)
 		aml_pg_raise(&err);
