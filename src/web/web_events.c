@@ -1,6 +1,7 @@
 /*
- * web_events.c — GET /events: Server-Sent Events for every change of state
- * of a deployment request, pushed to each stream whose role may see it.
+ * web_events.c — GET /events: Server-Sent Events for the changes of state
+ * of deployment requests and jobs, pushed to each stream whose role may see
+ * them.
  *
  * How changes are found without polling: the deploy worker, the job
  * scheduler and the job workers announce every transaction that changed a
@@ -13,10 +14,14 @@
  *   - the jobs queued or running, and those that ended or were submitted
  *     since the previous scan (same overlap) -- a bounded set,
  * and emits the ones whose state (for a job: state, pipelines evaluated,
- * best score, run and model) differs from what was last emitted.  A request
- * the HTTP API itself made (deploy, submit, cancel) is scanned right after
- * its commit.  (A "requested" deployment or a queued job inserted from SQL
- * is heard about when its worker takes it up, milliseconds later.)
+ * best score, run and model) differs from what was last emitted.  A change
+ * the HTTP API itself made (deploy, submit, cancel) is read inside its
+ * transaction and emitted first by the scan after its commit (Staged), so
+ * a stream always hears "requested" or "queued" of such a request.  A scan
+ * sees rows as they are when it runs: a state a worker left again before
+ * the scan (deploying, when Marathon answers within milliseconds) is not
+ * told, the state after it is.  (A "requested" deployment or a queued job
+ * inserted from SQL is heard about when its worker takes it up.)
  *
  * Visibility: the scan runs as the worker's own role; each stream then
  * keeps only the ids its role can SELECT (row-level security decides, for
@@ -75,7 +80,9 @@ typedef struct Kind
 {
 	const char *event;			/* SSE event name */
 	const char *table;			/* relation name in schema automl */
-	const char *changes_sql;	/* $1: since; returns id, signature, JSON */
+	const char *select_sql;		/* id, signature, JSON, FROM the table */
+	const char *changes_where;	/* $1: since */
+	const char *one_where;		/* $1: an id */
 	const char *visible_sql;	/* $1: int8[] of ids; returns the visible ones */
 	HTAB	   *known;
 	bool		primed;
@@ -87,8 +94,9 @@ static Kind kinds[] = {
 		"SELECT d.id, d.state, pg_catalog.json_build_object('id', d.id, 'action', d.action,"
 		" 'state', d.state, 'app', d.app, 'config', d.config, 'updated_at', d.updated_at,"
 		" 'last_error', d.last_error, 'tasks_running', d.tasks_running)::pg_catalog.text"
-		" FROM automl.deployments d WHERE d.updated_at OPERATOR(pg_catalog.>=) $1"
-		" ORDER BY d.updated_at, d.id",
+		" FROM automl.deployments d",
+		" WHERE d.updated_at OPERATOR(pg_catalog.>=) $1 ORDER BY d.updated_at, d.id",
+		" WHERE d.id OPERATOR(pg_catalog.=) $1",
 		"SELECT d.id FROM automl.deployments d"
 		" WHERE d.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"},
 	{"job", "jobs",
@@ -97,12 +105,34 @@ static Kind kinds[] = {
 		" 'best_score', j.best_score, 'best_std', j.best_std, 'seconds_left', j.seconds_left,"
 		" 'run_id', j.run_id, 'model_id', j.model_id, 'error', j.error,"
 		" 'submitted_at', j.submitted_at, 'finished_at', j.finished_at)::pg_catalog.text"
-		" FROM automl.jobs j WHERE j.state OPERATOR(pg_catalog.=) ANY ('{queued,running}'::pg_catalog.text[])"
+		" FROM automl.jobs j",
+		" WHERE j.state OPERATOR(pg_catalog.=) ANY ('{queued,running}'::pg_catalog.text[])"
 		" OR j.finished_at OPERATOR(pg_catalog.>=) $1 OR j.submitted_at OPERATOR(pg_catalog.>=) $1"
 		" ORDER BY j.id",
+		" WHERE j.id OPERATOR(pg_catalog.=) $1",
 		"SELECT j.id FROM automl.jobs j"
 		" WHERE j.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"},
 };
+
+/*
+ * Changes the HTTP API itself made, read inside the request's transaction
+ * (aml_web_events_stage) and emitted by the scan after its commit, before
+ * what the scan reads: a worker may already have moved the row on (the
+ * deploy worker takes a request up within milliseconds, and a scan alone
+ * then saw "deploying" but never "requested").
+ */
+#define MAX_STAGED 16
+
+typedef struct Staged
+{
+	int			kind;
+	int64		id;
+	char	   *sig;
+	char	   *json;
+} Staged;
+
+static Staged staged[MAX_STAGED];
+static int	n_staged = 0;
 
 static MemoryContext events_cxt = NULL;
 static dlist_head streams = DLIST_STATIC_INIT(streams);
@@ -302,6 +332,98 @@ push_visible(Stream *s, Kind *kind, Change *changes, int n, const char *ids)
 	wake_stream(s);
 }
 
+/* Remember what a change of the request's transaction looks like (see Staged). */
+void
+aml_web_events_stage(const char *event, int64 id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	MemoryContext old;
+	int			k;
+
+	if (n_streams == 0 || n_staged >= MAX_STAGED)
+		return;					/* no one to tell; or the scan finds the row as it is then */
+	for (k = 0; k < lengthof(kinds); k++)
+		if (strcmp(kinds[k].event, event) == 0)
+			break;
+	if (k == lengthof(kinds))
+		elog(ERROR, "unknown event kind \"%s\"", event);
+	/* not read-only: a snapshot that sees what the request wrote */
+	if (SPI_execute_with_args(psprintf("%s%s", kinds[k].select_sql, kinds[k].one_where), 1, types, values,
+							  NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		return;
+	old = MemoryContextSwitchTo(events_cxt);
+	staged[n_staged].kind = k;
+	staged[n_staged].id = id;
+	staged[n_staged].sig = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	staged[n_staged].json = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	if (staged[n_staged].sig == NULL)
+		staged[n_staged].sig = pstrdup("");
+	MemoryContextSwitchTo(old);
+	n_staged++;
+}
+
+/* The request's transaction did not commit: nothing it staged happened. */
+void
+aml_web_events_discard_staged(void)
+{
+	for (int i = 0; i < n_staged; i++)
+	{
+		pfree(staged[i].sig);
+		if (staged[i].json != NULL)
+			pfree(staged[i].json);
+	}
+	n_staged = 0;
+}
+
+/* The staged changes of one kind, pushed (inside the scan's transaction) and forgotten. */
+static void
+emit_staged(Kind *kind, TimestampTz now)
+{
+	int			k = (int) (kind - kinds);
+	Change	   *changes = palloc(sizeof(Change) * (n_staged + 1));
+	StringInfoData ids;
+	int			n = 0;
+	int			kept = 0;
+
+	initStringInfo(&ids);
+	appendStringInfoChar(&ids, '{');
+	for (int i = 0; i < n_staged; i++)
+	{
+		Known	   *known;
+		bool		found;
+
+		if (staged[i].kind != k)
+		{
+			staged[kept++] = staged[i];
+			continue;
+		}
+		known = hash_search(kind->known, &staged[i].id, HASH_ENTER, &found);
+		known->seen = now;
+		if (!(found && strncmp(known->sig, staged[i].sig, sizeof(known->sig) - 1) == 0) &&
+			staged[i].json != NULL)
+		{
+			strlcpy(known->sig, staged[i].sig, sizeof(known->sig));
+			changes[n].id = staged[i].id;
+			changes[n].json = pstrdup(staged[i].json);
+			appendStringInfo(&ids, "%s" INT64_FORMAT, n ? "," : "", staged[i].id);
+			n++;
+		}
+		pfree(staged[i].sig);
+		if (staged[i].json != NULL)
+			pfree(staged[i].json);
+	}
+	n_staged = kept;
+	appendStringInfoChar(&ids, '}');
+	if (n > 0)
+	{
+		dlist_iter	it;
+
+		dlist_foreach(it, &streams)
+			push_visible(dlist_container(Stream, node, it.cur), kind, changes, n, ids.data);
+	}
+}
+
 /* One kind: read its changes (inside the scan's transaction) and push them. */
 static void
 scan_kind(Kind *kind, TimestampTz now)
@@ -320,10 +442,12 @@ scan_kind(Kind *kind, TimestampTz now)
 	if (aml_automl_relid(kind->table) == InvalidOid)
 		return;
 	ensure_known(kind);
+	emit_staged(kind, now);
 	since = kind->primed ? kind->last_scan : now;
 	values[0] = TimestampTzGetDatum(TimestampTzPlusMilliseconds(since, -OVERLAP_MS));
 	aml_act_as(&act, InvalidOid);
-	rc = SPI_execute_with_args(kind->changes_sql, 1, types, values, NULL, true, 0);
+	rc = SPI_execute_with_args(psprintf("%s%s", kind->select_sql, kind->changes_where), 1, types, values,
+							   NULL, true, 0);
 	aml_act_end(&act);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
@@ -379,6 +503,7 @@ aml_web_events_scan(void)
 	{
 		for (int i = 0; i < lengthof(kinds); i++)
 			kinds[i].primed = false;
+		aml_web_events_discard_staged();
 		return;
 	}
 

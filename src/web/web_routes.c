@@ -160,6 +160,7 @@ aml_web_dispatch(AmlWebRequest *req, AmlWebResponse *res)
 		return;
 	}
 	aml_web_changed_deployments = false;
+	aml_web_events_discard_staged();
 	res->status = 0;
 
 	PG_TRY();
@@ -187,6 +188,7 @@ aml_web_dispatch(AmlWebRequest *req, AmlWebResponse *res)
 		{
 			AbortCurrentTransaction();
 			aml_web_changed_deployments = false;
+			aml_web_events_discard_staged();
 		}
 		else
 			CommitTransactionCommand();
@@ -204,6 +206,7 @@ aml_web_dispatch(AmlWebRequest *req, AmlWebResponse *res)
 		if (in_xact)
 			AbortCurrentTransaction();
 		aml_web_changed_deployments = false;
+		aml_web_events_discard_staged();
 		status = status_of(e, &error);
 		if (status == 500)
 		{

@@ -91,10 +91,11 @@ my $committed = time();
 my $id = $r->{json}{id};
 my $e = wait_event($alice, $id, 'requested');
 ok($e, 'alice hears of her request (requested)');
-my $e2 = wait_event($alice, $id, 'deploying');
-ok($e2, 'then deploying');
+# (deploying may be over before the HTTP worker looks again: see web_events.c)
 my $e3 = wait_event($alice, $id, 'running');
 ok($e3, 'then running');
+my @states = map { $_->{data}{state} } grep { $_->{kind} eq 'deployment' && $_->{data}{id} == $id } @{ $alice->{events} };
+like(join(' ', @states), qr/^requested (deploying )?running$/, "in order, once each: @states");
 ok(wait_event($carol, $id, 'running'), 'the admin hears it too');
 pump_events($bob, 0.3);
 is(scalar(grep { $_->{kind} eq 'deployment' && $_->{data}{id} == $id } @{ $bob->{events} }), 0, 'bob, who may not see it, hears nothing');
@@ -118,6 +119,19 @@ for my $i (1 .. 5)
 cmp_ok($lat[-1], '<', 1.0, sprintf('COMMIT -> event at most %.0f ms (median %.0f ms)', 1000 * $lat[-1], 1000 * $lat[2]));
 note(sprintf('COMMIT -> SSE latencies (ms): %s', join(' ', map { sprintf('%.1f', 1000 * $_) } @lat)));
 
+# Requests made over HTTP: "requested" is told even when the deploy worker
+# has taken the request up before the HTTP worker looked (it was lost in
+# about one run of this test in five when the event came from the scan
+# after the commit alone)
+for my $i (1 .. 8)
+{
+	my $rid = req('POST', '/apps/viz/configs/default/deploy', 'alice')->{json}{id};
+	my $running = wait_event($alice, $rid, 'running', 10);
+	my @seen = map { $_->{data}{state} } grep { $_->{kind} eq 'deployment' && $_->{data}{id} == $rid } @{ $alice->{events} };
+	ok($running && "@seen" =~ /^requested (deploying )?running$/, "HTTP request $rid: @seen");
+	RegistryTest::wait_final($node, $rid);
+}
+
 # ---------------------------------------------------------------- job events
 # A job submitted over HTTP: its states reach the owner and the job admin
 # (row-level security), not bob; pushed when the job worker's COMMIT is
@@ -133,6 +147,7 @@ $r = req('POST', '/jobs', 'alice', { relation => 'public.iris', target => 'speci
 	max_evaluations => 6 });
 is($r->{status}, 201, 'job submitted over HTTP');
 my $job = $r->{json}{id};
+ok(wait_event($alice, $job, 'queued', 10, 'job'), 'alice hears her job queued');
 my $je = wait_event($alice, $job, 'running', 60, 'job');
 ok($je, 'alice hears her job running');
 my $js = wait_event($alice, $job, 'succeeded', 300, 'job');
