@@ -363,17 +363,25 @@ aml_web_events_stage(const char *event, int64 id)
 	n_staged++;
 }
 
-/* The request's transaction did not commit: nothing it staged happened. */
-void
-aml_web_events_discard_staged(void)
+/* How many changes are staged: a request's start, for aml_web_events_discard_staged. */
+int
+aml_web_events_staged(void)
 {
-	for (int i = 0; i < n_staged; i++)
+	return n_staged;
+}
+
+/* Changes staged after the first `from` did not happen: their transaction did not commit. */
+void
+aml_web_events_discard_staged(int from)
+{
+	for (int i = from; i < n_staged; i++)
 	{
 		pfree(staged[i].sig);
 		if (staged[i].json != NULL)
 			pfree(staged[i].json);
 	}
-	n_staged = 0;
+	if (from < n_staged)
+		n_staged = from;
 }
 
 /* The staged changes of one kind, pushed (inside the scan's transaction) and forgotten. */
@@ -503,7 +511,7 @@ aml_web_events_scan(void)
 	{
 		for (int i = 0; i < lengthof(kinds); i++)
 			kinds[i].primed = false;
-		aml_web_events_discard_staged();
+		aml_web_events_discard_staged(0);
 		return;
 	}
 

@@ -146,6 +146,7 @@ aml_web_dispatch(AmlWebRequest *req, AmlWebResponse *res)
 	char	   *params[4] = {NULL, NULL, NULL, NULL};
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool in_xact = false;
+	int			staged_before;	/* events staged by earlier requests, not yet emitted */
 
 	for (int k = 0; k < aml_web_n_routes; k++)
 		if (strcmp(aml_web_routes[k].method, req->method) == 0 && match(&aml_web_routes[k], req->segments, req->n_segments, params))
@@ -160,7 +161,7 @@ aml_web_dispatch(AmlWebRequest *req, AmlWebResponse *res)
 		return;
 	}
 	aml_web_changed_deployments = false;
-	aml_web_events_discard_staged();
+	staged_before = aml_web_events_staged();
 	res->status = 0;
 
 	PG_TRY();
@@ -188,7 +189,7 @@ aml_web_dispatch(AmlWebRequest *req, AmlWebResponse *res)
 		{
 			AbortCurrentTransaction();
 			aml_web_changed_deployments = false;
-			aml_web_events_discard_staged();
+			aml_web_events_discard_staged(staged_before);
 		}
 		else
 			CommitTransactionCommand();
@@ -206,7 +207,7 @@ aml_web_dispatch(AmlWebRequest *req, AmlWebResponse *res)
 		if (in_xact)
 			AbortCurrentTransaction();
 		aml_web_changed_deployments = false;
-		aml_web_events_discard_staged();
+		aml_web_events_discard_staged(staged_before);
 		status = status_of(e, &error);
 		if (status == 500)
 		{
