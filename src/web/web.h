@@ -111,7 +111,7 @@ bool		aml_web_events_announced(void);
 /* Look for deployment and job changes and push them to the streams (when there are any). */
 void		aml_web_events_scan(void);
 /* A deployment or job the request changes: told right after its commit (web_events.c). */
-void		aml_web_events_stage(const char *event, int64 id);
+void		aml_web_events_stage(const char *event, const char *id);
 int			aml_web_events_staged(void);
 void		aml_web_events_discard_staged(int from);
 /* Keep-alive comments; returns ms until the next one is due. */

@@ -82,7 +82,7 @@ typedef struct Kind
 	const char *table;			/* relation name in schema automl */
 	const char *select_sql;		/* id, signature, JSON, FROM the table */
 	const char *changes_where;	/* $1: since */
-	const char *one_where;		/* $1: an id */
+	const char *one_where;		/* $1: an id, as text */
 	const char *visible_sql;	/* $1: int8[] of ids; returns the visible ones */
 	HTAB	   *known;
 	bool		primed;
@@ -96,7 +96,7 @@ static Kind kinds[] = {
 		" 'last_error', d.last_error, 'tasks_running', d.tasks_running)::pg_catalog.text"
 		" FROM automl.deployments d",
 		" WHERE d.updated_at OPERATOR(pg_catalog.>=) $1 ORDER BY d.updated_at, d.id",
-		" WHERE d.id OPERATOR(pg_catalog.=) $1",
+		" WHERE d.id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
 		"SELECT d.id FROM automl.deployments d"
 		" WHERE d.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"},
 	{"job", "jobs",
@@ -109,7 +109,7 @@ static Kind kinds[] = {
 		" WHERE j.state OPERATOR(pg_catalog.=) ANY ('{queued,running}'::pg_catalog.text[])"
 		" OR j.finished_at OPERATOR(pg_catalog.>=) $1 OR j.submitted_at OPERATOR(pg_catalog.>=) $1"
 		" ORDER BY j.id",
-		" WHERE j.id OPERATOR(pg_catalog.=) $1",
+		" WHERE j.id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
 		"SELECT j.id FROM automl.jobs j"
 		" WHERE j.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"},
 };
@@ -334,11 +334,12 @@ push_visible(Stream *s, Kind *kind, Change *changes, int n, const char *ids)
 
 /* Remember what a change of the request's transaction looks like (see Staged). */
 void
-aml_web_events_stage(const char *event, int64 id)
+aml_web_events_stage(const char *event, const char *id)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(id)};
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(id)};
 	MemoryContext old;
+	bool		isnull;
 	int			k;
 
 	if (n_streams == 0 || n_staged >= MAX_STAGED)
@@ -354,7 +355,7 @@ aml_web_events_stage(const char *event, int64 id)
 		return;
 	old = MemoryContextSwitchTo(events_cxt);
 	staged[n_staged].kind = k;
-	staged[n_staged].id = id;
+	staged[n_staged].id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	staged[n_staged].sig = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	staged[n_staged].json = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	if (staged[n_staged].sig == NULL)
@@ -389,11 +390,14 @@ static void
 emit_staged(Kind *kind, TimestampTz now)
 {
 	int			k = (int) (kind - kinds);
-	Change	   *changes = palloc(sizeof(Change) * (n_staged + 1));
+	Change	   *changes;
 	StringInfoData ids;
 	int			n = 0;
 	int			kept = 0;
 
+	if (n_staged == 0)
+		return;
+	changes = palloc(sizeof(Change) * n_staged);
 	initStringInfo(&ids);
 	appendStringInfoChar(&ids, '{');
 	for (int i = 0; i < n_staged; i++)

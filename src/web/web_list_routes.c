@@ -221,7 +221,7 @@ aml_web_route_jobs_submit(AmlWebRequest *req, AmlWebResponse *res, char **p, con
 	args[0] = id;
 	aml_web_respond(res, 201, aml_web_sql(SQL_JOB_GET, 1, args, NULL));
 	res->location = MemoryContextStrdup(GetMemoryChunkContext(res->body.data), psprintf("/jobs/%s", id));
-	aml_web_events_stage("job", (int64) strtoll(id, NULL, 10));
+	aml_web_events_stage("job", id);
 	aml_web_changed_deployments = true;
 }
 
@@ -259,6 +259,6 @@ aml_web_route_job_cancel(AmlWebRequest *req, AmlWebResponse *res, char **p, cons
 		return;
 	}
 	aml_web_respond(res, 200, aml_web_sql(SQL_JOB_GET, 1, args, NULL));
-	aml_web_events_stage("job", (int64) strtoll(p[0], NULL, 10));
+	aml_web_events_stage("job", p[0]);
 	aml_web_changed_deployments = true;
 }

@@ -338,6 +338,6 @@ aml_web_route_deploy(AmlWebRequest *req, AmlWebResponse *res, char **p, const Ro
 										  " FROM automl.deployments d WHERE d.id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
 										  1, idarg, NULL));
 	res->location = MemoryContextStrdup(GetMemoryChunkContext(res->body.data), psprintf("/deployments/%s", id));
-	aml_web_events_stage("deployment", (int64) strtoll(id, NULL, 10));
+	aml_web_events_stage("deployment", id);
 	aml_web_changed_deployments = true;
 }
