@@ -245,6 +245,36 @@ SELECT p.threshold, sum(p.n) AS holdout_rows,
 FROM per_class p JOIN threshold_runs t USING (threshold) JOIN automl.models m ON m.id = t.model_id
 GROUP BY p.threshold, t.holdout_score, m.metrics ORDER BY 1;
 
+-- the final model decides as the model scored on the holdout: refitted on
+-- every row, a Gaussian naive Bayes meets three outliers of z the holdout
+-- held (rows 40, 100 and 140, "pos" rows of seed 42's holdout: printed by
+-- test/reference/threshold_holdout.py --shift); its variance of z for "pos"
+-- grows 10^4-fold, and at the threshold chosen on the search's folds it
+-- would decide 0.3 % of the training rows "pos" instead of 23 %.  Its
+-- threshold is moved to decide those rows in the holdout model's proportion
+-- (NOTICE).  The rows without the outliers: balanced accuracy 0.84 (0.50
+-- before), 22 % decided "pos".
+CREATE TABLE nb_shift AS
+SELECT i,
+       ((i::int8 * 7919) % 1000 + (i::int8 * 104729) % 1000 + (i::int8 * 1299709) % 1000) / 1000.0 - 1.5
+         + CASE WHEN i % 20 = 0 THEN 1.0 ELSE 0 END AS x,
+       CASE WHEN i IN (40, 100, 140) THEN 1000
+            ELSE ((i::int8 * 15485863) % 1000 + (i::int8 * 32452843) % 1000) / 1000.0 - 1 END AS z,
+       CASE WHEN i % 20 = 0 THEN 'pos' ELSE 'neg' END AS y
+FROM generate_series(1, 2000) i ORDER BY i;
+SET client_min_messages = warning;
+SELECT model_id AS nb_shift_model FROM automl_train('nb_shift', 'y', features => '{x,z}',
+    search_space => '{"estimators": {"gaussian_nb": {}}}', max_evaluations => 2, test_size => 0.25, cv_folds => 5) \gset
+RESET client_min_messages;
+SELECT ((avg((automl_predict(:nb_shift_model, t) = 'pos')::int) FILTER (WHERE y = 'pos') +
+         avg((automl_predict(:nb_shift_model, t) = 'neg')::int) FILTER (WHERE y = 'neg')) / 2) > 0.75 AS balanced_accuracy_above_075,
+       avg((automl_predict(:nb_shift_model, t) = 'pos')::int) BETWEEN 0.1 AND 0.4 AS pos_share_10_to_40_percent
+FROM nb_shift t WHERE z < 100;
+SELECT (metrics -> 'threshold') = (pipeline #> '{calibration,threshold}') AS stored_threshold_is_served,
+       (pipeline #>> '{calibration,threshold}')::float8 < 0.01 AS threshold_moved_down
+FROM automl.models WHERE id = :nb_shift_model;
+DROP TABLE nb_shift;
+
 -- bad input: each statement and the error it gets
 CREATE TABLE tiny AS SELECT 1.0::float8 AS x, 'a'::text AS y;
 CREATE TABLE few_rows AS SELECT g::float8 AS x, g * 2.0 AS y FROM generate_series(1, 8) g;

@@ -719,6 +719,42 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+bool
+aml_threshold_share_moved(double before, double after)
+{
+	double		rarer = fmin(before, 1 - before);
+
+	if (!(before >= 0 && before <= 1) || !(after >= 0 && after <= 1))
+		return false;
+	return fabs(after - before) > fmax(0.01, 0.25 * rarer);
+}
+
+double
+aml_threshold_for_share(const double *p1, int n, double share)
+{
+	double	   *sorted;
+	int			zeros;
+	double		t;
+
+	if (n <= 0 || !(share >= 0 && share <= 1))
+		return NAN;
+	sorted = AML_NEW_ARRAY(double, n);
+	if (sorted == NULL)
+		return NAN;
+	memcpy(sorted, p1, sizeof(double) * (size_t) n);
+	qsort(sorted, n, sizeof(double), cmp_double);
+	/* the rows decided as class 0: the lowest, p1 <= t */
+	zeros = n - (int) lround(share * n);
+	if (zeros <= 0)
+		t = sorted[0] / 2;
+	else if (zeros >= n)
+		t = sorted[n - 1];
+	else
+		t = (sorted[zeros - 1] + sorted[zeros]) / 2;
+	aml_free(sorted);
+	return t;
+}
+
 AmlStatus
 aml_threshold_choose(const AmlMatrix *proba, const double *y, const AmlMetric *metric,
 					 double *threshold, double *score, AmlError *err)

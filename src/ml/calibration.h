@@ -100,6 +100,21 @@ bool		aml_threshold_transfers(double share1, int n, int ones);
 /* Rows of calibrated probabilities (two classes) that c's threshold decides as class 1. */
 int			aml_threshold_count_ones(const AmlCalibrator *c, const AmlMatrix *calibrated);
 
+/*
+ * Whether a model's share of rows decided as class 1 moved from `before`
+ * to `after` on the same rows: by more than a quarter of the rarer
+ * decision's share and more than a hundredth.
+ */
+bool		aml_threshold_share_moved(double before, double after);
+/*
+ * The threshold that decides the share `share` of the n calibrated
+ * probabilities of class 1 p1 as class 1 (p1 > threshold), as nearly as
+ * ties allow (and p1 = 0, never above a threshold in [0, 1]): midway
+ * between the values around the cut.  NaN when out of
+ * memory or share is not in [0, 1].
+ */
+double		aml_threshold_for_share(const double *p1, int n, double share);
+
 json_object *aml_calibrator_to_json(const AmlCalibrator *c);
 AmlStatus	aml_calibrator_from_json(json_object *obj, int n_classes, AmlCalibrator **out,
 									 AmlError *err);

@@ -355,6 +355,62 @@ test_transfer(void)
 	aml_free(y);
 }
 
+/*
+ * A model refitted on more rows whose share of class-1 decisions moved gets
+ * the threshold that decides the same rows in the earlier proportion:
+ * aml_threshold_share_moved tells when, aml_threshold_for_share where.
+ */
+static void
+test_share(void)
+{
+	double		p1[10] = {0.9, 0.1, 0.5, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6, 0.0};
+	double		tied[6] = {0.2, 0.5, 0.5, 0.5, 0.5, 0.9};
+	double		t;
+	int			ones;
+
+	/* 30 % decided as class 1: the three highest, the cut between 0.6 and 0.7 */
+	t = aml_threshold_for_share(p1, 10, 0.3);
+	CHECK_MSG(fabs(t - 0.65) < 1e-15, "threshold %g", t);
+	ones = 0;
+	for (int i = 0; i < 10; i++)
+		ones += p1[i] > t;
+	CHECK(ones == 3);
+	/*
+	 * every share decides that many rows (all but p1 = 0, which no threshold
+	 * in [0, 1] decides as class 1); p1 is left as it was
+	 */
+	for (int k = 0; k <= 10; k++)
+	{
+		t = aml_threshold_for_share(p1, 10, k / 10.0);
+		ones = 0;
+		for (int i = 0; i < 10; i++)
+			ones += p1[i] > t;
+		CHECK_MSG(ones == (k == 10 ? 9 : k) && t >= 0 && t <= 1, "share %d/10: %d ones at %g", k, ones, t);
+	}
+	CHECK(p1[0] == 0.9 && p1[9] == 0.0);
+	/* ties decide alike: at most the share, never a tie split */
+	t = aml_threshold_for_share(tied, 6, 0.5);
+	ones = 0;
+	for (int i = 0; i < 6; i++)
+		ones += tied[i] > t;
+	CHECK_MSG(ones == 1 && t == 0.5, "tied: %d ones at %g", ones, t);
+	CHECK(isnan(aml_threshold_for_share(p1, 0, 0.5)));
+	CHECK(isnan(aml_threshold_for_share(p1, 10, 1.5)));
+	CHECK(isnan(aml_threshold_for_share(p1, 10, NAN)));
+
+	/* moved: by more than a quarter of the rarer share, and more than 0.01 */
+	CHECK(aml_threshold_share_moved(0.581, 0.062));	/* the loans table */
+	CHECK(!aml_threshold_share_moved(0.394, 0.392));	/* a stable refit */
+	CHECK(!aml_threshold_share_moved(0.5, 0.62));
+	CHECK(aml_threshold_share_moved(0.5, 0.63));
+	CHECK(!aml_threshold_share_moved(0.04, 0.049));	/* 0.009: under a point */
+	CHECK(aml_threshold_share_moved(0.2, 0.26));
+	CHECK(!aml_threshold_share_moved(0.2, 0.24));
+	CHECK(aml_threshold_share_moved(0.9, 0.8));	/* class 0 is the rarer */
+	CHECK(!aml_threshold_share_moved(NAN, 0.5));
+	CHECK(!aml_threshold_share_moved(0.5, -1));
+}
+
 static void
 test_json(void)
 {
@@ -420,6 +476,7 @@ main(void)
 	RUN(test_temperature_minimum);
 	RUN(test_threshold);
 	RUN(test_transfer);
+	RUN(test_share);
 	RUN(test_json);
 	return unit_end();
 }
