@@ -275,6 +275,49 @@ SELECT (metrics -> 'threshold') = (pipeline #> '{calibration,threshold}') AS sto
 FROM automl.models WHERE id = :nb_shift_model;
 DROP TABLE nb_shift;
 
+-- more than two classes: threshold => 'auto' also chooses class weights
+-- prior^-alpha (alpha in 0, 1/4 .. 1) by the metric on the calibrated
+-- out-of-fold predictions; automl_predict decides the class of the largest
+-- weighted probability, automl_evaluate and the holdout metrics with it;
+-- threshold => 'none' keeps the plain argmax.  1 200 rows, classes of 80 %,
+-- 15 % and 5 %, overlapping
+CREATE TABLE cw_rare AS
+SELECT i,
+       ((i::int8 * 7919) % 1000 + (i::int8 * 104729) % 1000 + (i::int8 * 1299709) % 1000) / 1000.0 - 1.5
+         + CASE WHEN i % 20 = 0 THEN 1.2 WHEN i % 20 IN (1, 2, 3) THEN 0.6 ELSE 0 END AS x1,
+       ((i::int8 * 15485863) % 1000 + (i::int8 * 32452843) % 1000) / 1000.0 - 1
+         + CASE WHEN i % 20 = 0 THEN 0.6 ELSE 0 END AS x2,
+       CASE WHEN i % 20 = 0 THEN 'c' WHEN i % 20 IN (1, 2, 3) THEN 'b' ELSE 'a' END AS y
+FROM generate_series(1, 1200) i ORDER BY i;
+SET client_min_messages = warning;
+SELECT model_id AS cw_model FROM automl_train('cw_rare', 'y', search_space => 'light', max_evaluations => 3,
+                                              cv_folds => 5, test_size => 0.25) \gset
+SELECT model_id AS cw_none FROM automl_train('cw_rare', 'y', search_space => 'light', max_evaluations => 3,
+                                             cv_folds => 5, test_size => 0.25, threshold => 'none') \gset
+RESET client_min_messages;
+SELECT m.id = :cw_model AS auto, jsonb_array_length(m.metrics -> 'class_weights') AS class_weights,
+       (m.metrics -> 'class_weights') IS NOT DISTINCT FROM (m.pipeline #> '{calibration,class_weights}') AS in_pipeline
+FROM automl.models m WHERE m.id IN (:cw_model, :cw_none) ORDER BY 1 DESC;
+WITH p AS (
+    SELECT t.y, automl_predict(:cw_model, t) AS label, automl_predict_proba(:cw_model, t) AS proba,
+           (SELECT pipeline #> '{calibration,class_weights}' FROM automl.models WHERE id = :cw_model) AS w
+    FROM cw_rare t),
+w AS (
+    SELECT y, label, proba,
+           (SELECT k FROM jsonb_each_text(proba) e(k, v)
+            ORDER BY v::float8 * (w ->> (ascii(k) - ascii('a')))::float8 DESC, k LIMIT 1) AS weighted_argmax,
+           (SELECT k FROM jsonb_each_text(proba) e(k, v) ORDER BY v::float8 DESC, k LIMIT 1) AS argmax
+    FROM p)
+SELECT bool_and(label = weighted_argmax) AS predict_is_weighted_argmax,
+       count(*) FILTER (WHERE label <> argmax) > 0 AS some_labels_not_argmax,
+       abs((automl_evaluate(:cw_model, 'cw_rare') ->> 'accuracy')::float8 - avg((label = y)::int)) < 1e-12
+       AS evaluate_accuracy_is_predicts,
+       abs((automl_evaluate(:cw_model, 'cw_rare') ->> 'balanced_accuracy')::float8 -
+           (SELECT avg(r) FROM (SELECT avg((label = y)::int) AS r FROM w GROUP BY y) c)) < 1e-12
+       AS evaluate_balanced_accuracy_is_predicts
+FROM w;
+DROP TABLE cw_rare;
+
 -- bad input: each statement and the error it gets
 CREATE TABLE tiny AS SELECT 1.0::float8 AS x, 'a'::text AS y;
 CREATE TABLE few_rows AS SELECT g::float8 AS x, g * 2.0 AS y FROM generate_series(1, 8) g;

@@ -107,12 +107,13 @@ BEGIN
   END LOOP;
 END $$;
 -- single calibrated classifiers: Platt, isotonic (with a flat piece), none with a threshold,
--- temperature on three classes
+-- temperature on three classes, with class weights (the class of the largest weighted probability)
 CREATE TEMP TABLE cls_cal AS SELECT * FROM (VALUES
     ('cal_platt', :gb_bin, 'science.cde_features_a'::regclass, '{"method": "platt", "a": 2.1, "b": 0.4, "threshold": 0.62}'::jsonb),
     ('cal_isotonic', :lr_bin, 'science.cde_features_a', '{"method": "isotonic", "x": [0.2, 0.35, 0.5, 0.51, 0.7, 0.9], "y": [0.05, 0.3, 0.3, 0.55, 0.8, 0.97], "threshold": 0.4}'),
     ('cal_none', :rf_bin, 'science.cde_features_a', '{"method": "none", "threshold": 0.35}'),
-    ('cal_temp', :gnb_iris, 'bench.iris', '{"method": "temperature", "temperature": 0.6}')) c(name, src, rel, cal);
+    ('cal_temp', :gnb_iris, 'bench.iris', '{"method": "temperature", "temperature": 0.6}'),
+    ('cal_weights', :gnb_iris, 'bench.iris', '{"method": "temperature", "temperature": 3, "class_weights": [1, 4, 0.5]}')) c(name, src, rel, cal);
 DO $$
 DECLARE c record; mid bigint;
 BEGIN
@@ -181,14 +182,19 @@ FROM cls_models ORDER BY name;
 \! for m in gb_reg gb_abs gb_leaf gb_bin gb_multi gnb_woken gnb_iris bnb mnb knn_cls knn_wcls knn_reg knn_wreg ens_gb ens_knn tpot km; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
 -- ensembles of classifiers and calibrated classifiers: labels (automl_predict) and class
 -- probabilities (automl_predict_proba, 1e-9) on every row scored
-\! for m in cal_isotonic cal_none cal_platt cal_temp ens_bin ens_bin_platt ens_iris ens_iris_temp tpot_cls; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
+\! for m in cal_isotonic cal_none cal_platt cal_temp cal_weights ens_bin ens_bin_platt ens_iris ens_iris_temp tpot_cls; do python3 test/woken/pfa_eval.py test/results/woken_pfa_$m.json; done
 SELECT c.name, m.algorithm, m.pipeline->'calibration'->>'method' AS calibration,
        jsonb_array_length(m.pipeline->'members') AS members
 FROM cls_models c JOIN automl.models m ON m.id = c.id WHERE c.name = 'tpot_cls';
+-- the class weights change labels of the argmax
+SELECT count(*) FILTER (WHERE automl_predict(w.id, s) <> automl_predict(t.id, s)) > 0 AS weights_change_labels
+FROM bench.iris s, cls_models w, cls_models t WHERE w.name = 'cal_weights' AND t.name = 'cal_temp';
 -- the decision uses the calibrated probabilities: a threshold moved between two rows'
--- probabilities changes labels; a changed isotonic point changes probabilities
+-- probabilities changes labels; a changed isotonic point changes probabilities; a changed
+-- class weight changes labels
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_cal_none.json')); c['pfa']['action'][-1]['path'][0]['if']['>'][1]['double'] = 0.65; json.dump(c, open('test/results/woken_pfa_bad5.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad5.json | sed -n 1p
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_cal_isotonic.json')); c['pfa']['cells']['calibration_y']['init'][3] += 0.01; json.dump(c, open('test/results/woken_pfa_bad6.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad6.json | sed -n 1p
+\! python3 -c "import json; c = json.load(open('test/results/woken_pfa_cal_weights.json')); c['pfa']['action'][-1]['path'][0]['a.argmax']['new'][1]['*'][1]['double'] *= 3; json.dump(c, open('test/results/woken_pfa_bad8.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad8.json | sed -n 1p
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_ens_iris.json')); c['pfa']['action'][-2]['let']['proba']['la.add'][1]['la.scale'][1]['double'] *= 1.001; json.dump(c, open('test/results/woken_pfa_bad7.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad7.json | sed -n 1p
 -- the interpreter can fail: a changed leaf, a changed mean, a changed training row, a moved centre
 \! python3 -c "import json; c = json.load(open('test/results/woken_pfa_gb_reg.json')); c['pfa']['cells']['boosting']['init'][0]['baseline'] += 1e-6; json.dump(c, open('test/results/woken_pfa_bad1.json', 'w'))"; python3 test/woken/pfa_eval.py test/results/woken_pfa_bad1.json | sed -n 1p

@@ -1,7 +1,7 @@
 /*
  * calibration.c — Platt, isotonic and temperature calibration of class
  * probabilities, the choice among them on out-of-fold predictions, and the
- * binary decision threshold (calibration.h).
+ * calibrator's JSON (calibration.h; its decision: decision.c).
  */
 #include "ml/calibration.h"
 #include "core/json.h"
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #define PROB_EPS 1e-15
-#define MAX_THRESHOLD_CANDIDATES 256
 
 static const char *const method_names[] = {"none", "platt", "isotonic", "temperature"};
 
@@ -42,6 +41,7 @@ aml_calibrator_free(AmlCalibrator *c)
 		return;
 	aml_free(c->x);
 	aml_free(c->y);
+	aml_free(c->class_weights);
 	aml_free(c);
 }
 
@@ -682,156 +682,6 @@ done:
 	return st;
 }
 
-/* ------------------------------------------------------------------ threshold */
-
-bool
-aml_threshold_transfers(double share1, int n, int ones)
-{
-	double		expected1 = share1 * n;
-	double		expected0 = (1 - share1) * n;
-
-	if (!(share1 >= 0 && share1 <= 1) || n <= 0)
-		return true;
-	if (expected1 >= AML_TRANSFER_MIN_ROWS && ones < expected1 / 10)
-		return false;
-	if (expected0 >= AML_TRANSFER_MIN_ROWS && n - ones < expected0 / 10)
-		return false;
-	return true;
-}
-
-int
-aml_threshold_count_ones(const AmlCalibrator *c, const AmlMatrix *calibrated)
-{
-	int			ones = 0;
-
-	/* class 1 when p1 > threshold, as aml_model_decide */
-	for (int i = 0; i < calibrated->rows; i++)
-		ones += AML_AT(calibrated, i, 1) > c->threshold;
-	return ones;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return x < y ? -1 : x > y;
-}
-
-bool
-aml_threshold_share_moved(double before, double after)
-{
-	double		rarer = fmin(before, 1 - before);
-
-	if (!(before >= 0 && before <= 1) || !(after >= 0 && after <= 1))
-		return false;
-	return fabs(after - before) > fmax(0.01, 0.25 * rarer);
-}
-
-double
-aml_threshold_for_share(const double *p1, int n, double share)
-{
-	double	   *sorted;
-	int			zeros;
-	double		t;
-
-	if (n <= 0 || !(share >= 0 && share <= 1))
-		return NAN;
-	sorted = AML_NEW_ARRAY(double, n);
-	if (sorted == NULL)
-		return NAN;
-	memcpy(sorted, p1, sizeof(double) * (size_t) n);
-	qsort(sorted, n, sizeof(double), cmp_double);
-	/* the rows decided as class 0: the lowest, p1 <= t */
-	zeros = n - (int) lround(share * n);
-	if (zeros <= 0)
-		t = sorted[0] / 2;
-	else if (zeros >= n)
-		t = sorted[n - 1];
-	else
-		t = (sorted[zeros - 1] + sorted[zeros]) / 2;
-	aml_free(sorted);
-	return t;
-}
-
-AmlStatus
-aml_threshold_choose(const AmlMatrix *proba, const double *y, const AmlMetric *metric,
-					 double *threshold, double *score, AmlError *err)
-{
-	int			n = proba->rows;
-	double	   *p = AML_NEW_ARRAY(double, n > 0 ? n : 1);
-	AmlMatrix  *pred = aml_matrix_new(n, 2);
-	double		best = NAN,
-				best_t = 0.5;
-	int			m = 0;
-	int			stride;
-	AmlStatus	st = AML_OK;
-
-	*threshold = 0.5;
-	*score = NAN;
-	if (!p || !pred)
-	{
-		aml_free(p);
-		aml_matrix_free(pred);
-		return aml_error_nomem(err, "a decision threshold");
-	}
-	if (proba->cols != 2 || metric->needs_proba || metric->needs_scores)
-	{
-		aml_free(p);
-		aml_matrix_free(pred);
-		return AML_OK;			/* not a thresholded label metric: 0.5 */
-	}
-	{
-		int			ones = 0;
-
-		for (int i = 0; i < n; i++)
-			ones += y[i] == 1;
-		if (ones < AML_THRESHOLD_MIN_CLASS_ROWS || n - ones < AML_THRESHOLD_MIN_CLASS_ROWS)
-		{
-			aml_free(p);
-			aml_matrix_free(pred);
-			return AML_OK;		/* too few rows of a class to place it: 0.5 */
-		}
-	}
-	for (int i = 0; i < n; i++)
-		p[i] = AML_AT(proba, i, 1);
-	qsort(p, n, sizeof(double), cmp_double);
-	for (int i = 0; i < n; i++)
-		if (m == 0 || p[m - 1] != p[i])
-			p[m++] = p[i];
-	stride = m > MAX_THRESHOLD_CANDIDATES ? m / MAX_THRESHOLD_CANDIDATES : 1;
-	for (int c = -1; c < m; c += (c < 0 ? 1 : stride))
-	{
-		/* class 1 when p1 > t: 0.5, then midpoints between distinct values */
-		double		t = c < 0 ? 0.5 : c + 1 < m ? (p[c] + p[c + 1]) / 2 : p[c];
-		double		s;
-
-		for (int i = 0; i < n; i++)
-		{
-			AML_AT(pred, i, 0) = t;
-			AML_AT(pred, i, 1) = AML_AT(proba, i, 1);
-		}
-		st = aml_metric_score(metric, y, pred, 2, &s, err);
-		if (st != AML_OK)
-			break;
-		if (isnan(best) || aml_metric_is_better(metric, s, best) ||
-			(s == best && fabs(t - 0.5) < fabs(best_t - 0.5)))
-		{
-			best = s;
-			best_t = t;
-		}
-	}
-	aml_free(p);
-	aml_matrix_free(pred);
-	if (st == AML_OK)
-	{
-		*threshold = best_t;
-		*score = best;
-	}
-	return st;
-}
-
 /* ------------------------------------------------------------------ JSON */
 
 json_object *
@@ -853,6 +703,8 @@ aml_calibrator_to_json(const AmlCalibrator *c)
 	else if (c->method == AML_CALIBRATION_TEMPERATURE)
 		json_object_object_add(o, "temperature", aml_json_new_double(c->temperature));
 	json_object_object_add(o, "threshold", aml_json_new_double(c->threshold));
+	if (c->class_weights != NULL)
+		json_object_object_add(o, "class_weights", aml_json_new_double_array(c->class_weights, c->n_classes));
 	return o;
 }
 
@@ -908,6 +760,17 @@ aml_calibrator_from_json(json_object *obj, int n_classes, AmlCalibrator **out, A
 		st = aml_json_get_double(obj, "threshold", &c->threshold, "calibration", err);
 		if (st == AML_OK && !(c->threshold >= 0 && c->threshold <= 1))
 			st = aml_error(err, AML_ERR_BAD_FORMAT, "decision threshold must be in [0, 1]");
+	}
+	if (st == AML_OK && json_object_object_get_ex(obj, "class_weights", NULL))
+	{
+		int			nw;
+
+		st = aml_json_get_double_vector(obj, "class_weights", &c->class_weights, &nw, "calibration", err);
+		if (st == AML_OK && (nw != n_classes || n_classes <= 2))
+			st = aml_error(err, AML_ERR_BAD_FORMAT, "class weights need one weight per class of more than two");
+		for (int k = 0; st == AML_OK && k < nw; k++)
+			if (!(c->class_weights[k] > 0 && isfinite(c->class_weights[k])))
+				st = aml_error(err, AML_ERR_BAD_FORMAT, "class weights must be positive numbers");
 	}
 	if (st != AML_OK)
 	{

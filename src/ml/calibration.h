@@ -1,6 +1,6 @@
 /*
- * calibration.h — calibrated class probabilities and the binary decision
- * threshold, learnt from out-of-fold predictions.
+ * calibration.h — calibrated class probabilities, learnt from out-of-fold
+ * predictions, and the calibrator that carries the decision made from them.
  *
  * Methods (all map a row of predicted probabilities to calibrated ones):
  *   platt        two classes: p1' = 1 / (1 + exp(-(a * logit(p1) + b))), a
@@ -17,19 +17,12 @@
  * of a k-fold cross-fit on the out-of-fold predictions themselves, and keeps
  * the best only when it improves on "none".
  *
- * The decision threshold (two classes): the predicted class is 1 when the
- * calibrated p1 >= threshold; aml_threshold_choose() picks, among the
- * midpoints between consecutive distinct p1, the threshold that maximises a
- * label metric (accuracy, balanced accuracy, F1 ...), ties to the one
- * closest to 0.5.  With fewer than AML_THRESHOLD_MIN_CLASS_ROWS rows of
- * either class it stays 0.5: the best of a few hundred thresholds on a
- * handful of rows of a class is chance (4 rare rows of 16 000 with no
- * signal: 0.79 balanced accuracy out of fold, 0.29 on new rows).
+ * The calibrator also carries the decision made from its probabilities
+ * (src/ml/decision.h): the threshold of two classes, the class weights of
+ * more.
  */
 #ifndef AML_CALIBRATION_H
 #define AML_CALIBRATION_H
-
-#define AML_THRESHOLD_MIN_CLASS_ROWS 10
 
 #include <json.h>
 
@@ -56,6 +49,7 @@ typedef struct AmlCalibrator
 	double	   *y;
 	double		temperature;
 	double		threshold;		/* two classes: decision threshold on p1 (0.5 by default) */
+	double	   *class_weights;	/* more classes: weights of the decision, or NULL (decision.h) */
 } AmlCalibrator;
 
 const char *aml_calibration_method_name(AmlCalibrationMethod m);
@@ -79,41 +73,6 @@ AmlStatus	aml_calibrator_apply(const AmlCalibrator *c, const AmlMatrix *proba, A
 AmlStatus	aml_calibration_choose(const AmlMatrix *oof, const double *y, int n_classes,
 								   int folds, uint64_t seed, AmlCalibrator **out,
 								   double *logloss_none, double *logloss_best, AmlError *err);
-
-/* The threshold on p1 maximising metric (a label metric of two classes). */
-AmlStatus	aml_threshold_choose(const AmlMatrix *proba, const double *y, const AmlMetric *metric,
-								 double *threshold, double *score, AmlError *err);
-
-/*
- * Whether a calibration and threshold chosen on out-of-fold predictions,
- * which decided a share share1 of those rows as class 1, decide n new rows
- * alike: false when either class, expected on at least
- * AML_TRANSFER_MIN_ROWS of the new rows, is decided on fewer than a tenth
- * of what is expected (ones: the new rows decided as class 1).  It reads no
- * labels, so the new rows may be a holdout whose score is reported: a model
- * refitted on more rows than the search's folds can move its probabilities
- * past a calibrator's steps (Gaussian naive Bayes on 900 one-hot columns:
- * isotonic steps between 0 and 1e-298, every holdout row on one side).
- */
-#define AML_TRANSFER_MIN_ROWS 10
-bool		aml_threshold_transfers(double share1, int n, int ones);
-/* Rows of calibrated probabilities (two classes) that c's threshold decides as class 1. */
-int			aml_threshold_count_ones(const AmlCalibrator *c, const AmlMatrix *calibrated);
-
-/*
- * Whether a model's share of rows decided as class 1 moved from `before`
- * to `after` on the same rows: by more than a quarter of the rarer
- * decision's share and more than a hundredth.
- */
-bool		aml_threshold_share_moved(double before, double after);
-/*
- * The threshold that decides the share `share` of the n calibrated
- * probabilities of class 1 p1 as class 1 (p1 > threshold), as nearly as
- * ties allow (and p1 = 0, never above a threshold in [0, 1]): midway
- * between the values around the cut.  NaN when out of
- * memory or share is not in [0, 1].
- */
-double		aml_threshold_for_share(const double *p1, int n, double share);
 
 json_object *aml_calibrator_to_json(const AmlCalibrator *c);
 AmlStatus	aml_calibrator_from_json(json_object *obj, int n_classes, AmlCalibrator **out,

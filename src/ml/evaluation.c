@@ -4,6 +4,7 @@
 #include "ml/evaluation.h"
 #include "core/json.h"
 #include "core/memory.h"
+#include "ml/decision.h"
 #include "ml/metrics.h"
 
 #include <math.h>
@@ -21,31 +22,25 @@ json_object *
 aml_evaluation_report(AmlTask task, const double *y, const AmlMatrix *pred, int n_classes,
 					  bool probabilistic)
 {
-	return aml_evaluation_report_threshold(task, y, pred, n_classes, probabilistic, NAN);
+	return aml_evaluation_report_decided(task, y, pred, n_classes, probabilistic, NULL);
 }
 
 json_object *
-aml_evaluation_report_threshold(AmlTask task, const double *y, const AmlMatrix *pred, int n_classes,
-								bool probabilistic, double threshold)
+aml_evaluation_report_decided(AmlTask task, const double *y, const AmlMatrix *pred, int n_classes,
+							  bool probabilistic, const AmlCalibrator *decision)
 {
 	json_object *report = json_object_new_object();
 	const char *const *names = task == AML_TASK_CLASSIFICATION ? classification_metrics
 		: regression_metrics;
 	AmlMatrix  *decided = NULL;
 
-	/*
-	 * Labels by the threshold: rows (threshold, p1), whose argmax is 1
-	 * exactly when p1 > threshold (ties go to the first column)
-	 */
-	if (task == AML_TASK_CLASSIFICATION && n_classes == 2 && pred->cols == 2 && !isnan(threshold))
+	/* labels as the calibrator decides them: scores whose argmax they are */
+	if (task == AML_TASK_CLASSIFICATION && pred->cols == n_classes && decision != NULL)
 	{
-		decided = aml_matrix_new(pred->rows, 2);
-		if (decided != NULL)
-			for (int i = 0; i < pred->rows; i++)
-			{
-				AML_AT(decided, i, 0) = threshold;
-				AML_AT(decided, i, 1) = AML_AT(pred, i, 1);
-			}
+		AmlError	err;
+
+		if (aml_decision_scores(decision, pred, &decided, &err) != AML_OK)
+			decided = NULL;
 	}
 	for (int i = 0; names[i] != NULL; i++)
 	{

@@ -9,6 +9,7 @@
 #include <json.h>
 
 #include "core/matrix.h"
+#include "ml/calibration.h"
 #include "ml/estimator.h"
 
 /*
@@ -21,11 +22,13 @@
 json_object *aml_evaluation_report(AmlTask task, const double *y, const AmlMatrix *pred,
 								   int n_classes, bool probabilistic);
 /*
- * The same, with the label metrics and the confusion matrix of two classes
- * decided as aml_model_decide() does with a calibrator: class 1 when
- * p1 > threshold (NaN: argmax, as aml_evaluation_report).
+ * The same, with the label metrics and the confusion matrix decided as
+ * aml_model_decide() does with the calibrator `decision` (its threshold of
+ * two classes, its class weights of more: src/ml/decision.h; NULL: argmax,
+ * as aml_evaluation_report).
  */
-json_object *aml_evaluation_report_threshold(AmlTask task, const double *y, const AmlMatrix *pred,
-											 int n_classes, bool probabilistic, double threshold);
+json_object *aml_evaluation_report_decided(AmlTask task, const double *y, const AmlMatrix *pred,
+										   int n_classes, bool probabilistic,
+										   const AmlCalibrator *decision);
 
 #endif

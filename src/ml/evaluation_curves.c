@@ -7,6 +7,7 @@
  */
 #include "ml/evaluation_curves.h"
 #include "ml/evaluation.h"
+#include "ml/decision.h"
 #include "ml/metrics.h"
 #include "core/json.h"
 #include "core/memory.h"
@@ -272,7 +273,8 @@ regression_extra(json_object *report, const double *y, const AmlMatrix *pred, Am
 
 static AmlStatus
 classification_extra(json_object *report, const double *y, const AmlMatrix *pred, int K,
-					 bool probabilistic, double threshold, const char *const *labels, AmlError *err)
+					 bool probabilistic, const AmlCalibrator *decision, const char *const *labels,
+					 AmlError *err)
 {
 	int			n = pred->rows;
 	int		   *cm = AML_NEW_ARRAY(int, (size_t) K * K);
@@ -300,8 +302,8 @@ classification_extra(json_object *report, const double *y, const AmlMatrix *pred
 	{
 		for (int c = 0; c < K; c++)
 			row[c] = AML_AT(pred, i, c);
-		/* the decision of aml_model_decide: p1 > threshold for two classes with one */
-		yp[i] = K == 2 && !isnan(threshold) ? (row[1] > threshold ? 1 : 0) : aml_argmax(row, K);
+		/* the decision of aml_model_decide */
+		yp[i] = aml_decide(decision, row, K);
 	}
 	st = aml_confusion_matrix(y, yp, n, K, cm, err);
 	if (st != AML_OK)
@@ -416,14 +418,14 @@ aml_evaluation_full_report(AmlTask task, const double *y, const AmlMatrix *pred,
 						   bool probabilistic, const char *const *labels, json_object **out,
 						   AmlError *err)
 {
-	return aml_evaluation_full_report_threshold(task, y, pred, n_classes, probabilistic, NAN, labels,
-												out, err);
+	return aml_evaluation_full_report_decided(task, y, pred, n_classes, probabilistic, NULL, labels,
+											  out, err);
 }
 
 AmlStatus
-aml_evaluation_full_report_threshold(AmlTask task, const double *y, const AmlMatrix *pred,
-									 int n_classes, bool probabilistic, double threshold,
-									 const char *const *labels, json_object **out, AmlError *err)
+aml_evaluation_full_report_decided(AmlTask task, const double *y, const AmlMatrix *pred,
+								   int n_classes, bool probabilistic, const AmlCalibrator *decision,
+								   const char *const *labels, json_object **out, AmlError *err)
 {
 	json_object *report;
 	AmlStatus	st;
@@ -431,10 +433,10 @@ aml_evaluation_full_report_threshold(AmlTask task, const double *y, const AmlMat
 	*out = NULL;
 	if (pred->rows < 1)
 		return aml_error(err, AML_ERR_INVALID_DATA, "no rows to evaluate");
-	report = aml_evaluation_report_threshold(task, y, pred, n_classes, probabilistic, threshold);
+	report = aml_evaluation_report_decided(task, y, pred, n_classes, probabilistic, decision);
 	json_object_object_add(report, "task", json_object_new_string(aml_task_name(task)));
 	if (task == AML_TASK_CLASSIFICATION)
-		st = classification_extra(report, y, pred, n_classes, probabilistic, threshold, labels, err);
+		st = classification_extra(report, y, pred, n_classes, probabilistic, decision, labels, err);
 	else
 		st = regression_extra(report, y, pred, err);
 	if (st != AML_OK)

@@ -30,6 +30,7 @@
 
 #include "core/matrix.h"
 #include "core/status.h"
+#include "ml/calibration.h"
 #include "ml/estimator.h"
 
 #define AML_CALIBRATION_BINS 10
@@ -40,14 +41,15 @@ AmlStatus	aml_evaluation_full_report(AmlTask task, const double *y, const AmlMat
 									   const char *const *labels, json_object **out,
 									   AmlError *err);
 /*
- * The same with the labels of two classes decided as aml_model_decide() does
- * with a calibrator (p1 > threshold; NaN: argmax): label metrics, confusion
- * matrix and per-class report; the curves do not depend on it.
+ * The same with the labels decided as aml_model_decide() does with the
+ * calibrator `decision` (src/ml/decision.h; NULL: argmax): label metrics,
+ * confusion matrix and per-class report; the curves do not depend on it.
  */
-AmlStatus	aml_evaluation_full_report_threshold(AmlTask task, const double *y, const AmlMatrix *pred,
-												 int n_classes, bool probabilistic, double threshold,
-												 const char *const *labels, json_object **out,
-												 AmlError *err);
+AmlStatus	aml_evaluation_full_report_decided(AmlTask task, const double *y, const AmlMatrix *pred,
+											   int n_classes, bool probabilistic,
+											   const AmlCalibrator *decision,
+											   const char *const *labels, json_object **out,
+											   AmlError *err);
 
 /*
  * scikit-learn's _binary_clf_curve: distinct thresholds in decreasing order

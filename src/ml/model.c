@@ -3,6 +3,7 @@
  */
 #include "ml/model.h"
 #include "ml/calibration.h"
+#include "ml/decision.h"
 #include "core/json.h"
 #include "core/memory.h"
 
@@ -735,9 +736,7 @@ aml_model_predict(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlEr
 int
 aml_model_decide(const AmlModel *m, const double *outputs)
 {
-	if (m->calibration != NULL && m->outputs == 2)
-		return outputs[1] > m->calibration->threshold ? 1 : 0;
-	return aml_argmax(outputs, m->outputs);
+	return aml_decide(m->calibration, outputs, m->outputs);
 }
 
 /* The calibrator of a stored model, if any (after the model is built). */

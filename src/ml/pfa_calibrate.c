@@ -14,13 +14,15 @@
  *
  * The calibrated probabilities are bound to the action's variable "proba"
  * (test/woken/pfa_eval.py compares them with automl_predict_proba); the
- * label is classes[p1 > threshold] for two classes with a calibrator, else
+ * label is classes[p1 > threshold] for two classes with a calibrator,
+ * classes[argmax(proba[k] * w_k)] with class weights (decision.h), else
  * classes[argmax(proba)].
  */
 #include <string.h>
 
 #include "core/json.h"
 #include "ml/calibration.h"
+#include "ml/decision.h"
 #include "ml/pfa.h"
 #include "ml/pfa_internal.h"
 
@@ -243,10 +245,25 @@ aml_pfa_decide(json_object *doc, json_object *calibration, int n_classes, AmlErr
 				break;
 		}
 	}
-	/* aml_model_decide: the calibrator's threshold on two classes, else the largest */
+	/*
+	 * aml_model_decide (aml_decide): the calibrator's threshold on two
+	 * classes, the largest weighted probability with class weights, else the
+	 * largest (a.argmax: the first of equal ones, as aml_decide)
+	 */
 	if (c != NULL && n_classes == 2)
 		json_object_array_add(action, label_of(if_expr(call2(">", at(sym("proba"), int_lit(1)), dbl(c->threshold)),
 													   int_lit(1), int_lit(0))));
+	else if (c != NULL && c->class_weights != NULL)
+	{
+		json_object *items = json_object_new_array();
+		json_object *weighted = json_object_new_object();
+
+		for (int k = 0; k < n_classes; k++)
+			json_object_array_add(items, call2("*", at(sym("proba"), int_lit(k)), dbl(c->class_weights[k])));
+		json_object_object_add(weighted, "new", items);
+		json_object_object_add(weighted, "type", array_type(json_object_new_string("double")));
+		json_object_array_add(action, label_of(call1("a.argmax", weighted)));
+	}
 	else
 		json_object_array_add(action, label_of(call1("a.argmax", sym("proba"))));
 	json_object_object_add(doc, "output", json_object_new_string("string"));

@@ -124,11 +124,9 @@ automl_evaluate(PG_FUNCTION_ARGS)
 	if (aml_model_predict(m, raw, pred, &err) != AML_OK)
 		aml_pg_raise(&err);
 	CHECK_FOR_INTERRUPTS();
-	/* labels as automl_predict decides them (a calibrator's threshold) */
-	if (aml_evaluation_full_report_threshold(schema->task, y, pred, K, m->probabilistic,
-											 m->calibration != NULL && m->outputs == 2
-											 ? m->calibration->threshold : NAN,
-											 labels, &report, &err) != AML_OK)
+	/* labels as automl_predict decides them (a calibrator's threshold or class weights) */
+	if (aml_evaluation_full_report_decided(schema->task, y, pred, K, m->probabilistic, m->calibration,
+										   labels, &report, &err) != AML_OK)
 		aml_pg_raise(&err);
 	aml_pg_json_release_with_context(report);
 	json_object_object_add(report, "model_id", json_object_new_int64(model_id));

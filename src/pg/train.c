@@ -773,6 +773,9 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 			json_object_object_add(metrics, "holdout_fit_rows", json_object_new_int(fit.holdout_fit_rows));
 		if (!isnan(aml_train_model_threshold(model)))
 			json_object_object_add(metrics, "threshold", aml_json_new_number(aml_train_model_threshold(model)));
+		if (model->calibration != NULL && model->calibration->class_weights != NULL)
+			json_object_object_add(metrics, "class_weights",
+								   aml_json_new_double_array(model->calibration->class_weights, model->outputs));
 		if (importance != NULL)
 			json_object_object_add(metrics, "importance", json_object_get(importance));
 		rec.metrics = pstrdup(aml_json_text(metrics));

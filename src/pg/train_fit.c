@@ -24,6 +24,7 @@
 
 #include "core/memory.h"
 #include "ml/calibration.h"
+#include "ml/decision.h"
 #include "ml/evaluation.h"
 #include "pg/core_bridge.h"
 #include "pg/fit.h"
@@ -131,26 +132,18 @@ aml_train_sample_rows(const int *order, int n, int m)
 	return rows;
 }
 
-/* The metric on the holdout, label metrics on the labels decided by threshold. */
+/* The metric on the holdout, label metrics on the labels the calibrator decides. */
 static double
 holdout_metric(const AmlMetric *metric, const double *y, const AmlMatrix *pred, int n_classes,
-			   double threshold)
+			   const AmlCalibrator *decision)
 {
 	AmlMatrix  *decided = NULL;
 	double		score;
 	AmlError	err;
 	AmlStatus	st;
 
-	if (!isnan(threshold) && pred->cols == 2 && !metric->needs_proba && !metric->needs_scores)
-	{
-		/* rows (threshold, p1): argmax is 1 exactly when p1 > threshold */
-		AML_PG_CHECK(aml_matrix_create(pred->rows, 2, &decided, &err), &err);
-		for (int i = 0; i < pred->rows; i++)
-		{
-			AML_AT(decided, i, 0) = threshold;
-			AML_AT(decided, i, 1) = AML_AT(pred, i, 1);
-		}
-	}
+	if (!metric->needs_proba && !metric->needs_scores)
+		AML_PG_CHECK(aml_decision_scores(decision, pred, &decided, &err), &err);
 	st = aml_metric_score(metric, y, decided ? decided : pred, n_classes, &score, &err);
 	aml_matrix_free(decided);
 	return st == AML_OK ? score : NAN;
@@ -592,7 +585,6 @@ aml_train_fit_winner(AmlWinnerFit *f)
 		AmlMatrix  *hold_x = aml_pg_take_rows(data->raw, f->test_rows, f->n_test);
 		double	   *hold_y = aml_pg_take_values(data->y, f->test_rows, f->n_test);
 		AmlMatrix  *pred;
-		double		decision;
 
 		double		fit_start = aml_now_seconds();
 
@@ -603,11 +595,10 @@ aml_train_fit_winner(AmlWinnerFit *f)
 			final_rows = Min(final_rows, holdout_rows);
 		AML_PG_CHECK(aml_matrix_create(hold_x->rows, train_model->outputs, &pred, &err), &err);
 		predict_holdout(f, train_model, hold_x, pred);
-		decision = aml_train_model_threshold(train_model);
 		/* labels as automl_predict decides them (aml_model_decide) */
-		f->holdout_score = holdout_metric(f->metric, hold_y, pred, data->n_classes, decision);
-		f->holdout_report = aml_evaluation_report_threshold(data->schema.task, hold_y, pred, data->n_classes,
-															train_model->probabilistic, decision);
+		f->holdout_score = holdout_metric(f->metric, hold_y, pred, data->n_classes, train_model->calibration);
+		f->holdout_report = aml_evaluation_report_decided(data->schema.task, hold_y, pred, data->n_classes,
+														  train_model->probabilistic, train_model->calibration);
 		aml_pg_json_release_with_context(f->holdout_report);
 		aml_matrix_free(pred);
 		aml_matrix_free(hold_x);

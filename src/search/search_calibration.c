@@ -5,6 +5,7 @@
 #include "search/search_calibration.h"
 #include "core/memory.h"
 #include "core/random.h"
+#include "ml/decision.h"
 
 #include <math.h>
 
@@ -116,6 +117,16 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 		else if (threshold > 0 && threshold < 1)
 			c->threshold = threshold;
 	}
+	/* more classes: the class weights of the decision, on the calibrated predictions */
+	if (st == AML_OK && K > 2 && threshold_auto && metric != NULL)
+	{
+		double		alpha;
+		double		score;
+
+		st = aml_calibrator_apply(c, P, P, err);
+		if (st == AML_OK)
+			st = aml_class_weights_choose(P, y, K, metric, &c->class_weights, &alpha, &score, err);
+	}
 	aml_matrix_free(P);
 	aml_free(y);
 	if (st != AML_OK)
@@ -123,7 +134,7 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 		aml_calibrator_free(c);
 		return st;
 	}
-	if (c->method == AML_CALIBRATION_NONE && c->threshold == 0.5)
+	if (c->method == AML_CALIBRATION_NONE && c->threshold == 0.5 && c->class_weights == NULL)
 		aml_calibrator_free(c);
 	else
 		*out = c;

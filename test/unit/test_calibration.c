@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/random.h"
 #include "ml/calibration.h"
+#include "ml/decision.h"
 
 static json_object *
 get(json_object *o, const char *key)
@@ -467,6 +468,101 @@ test_json(void)
 	aml_free(y);
 }
 
+/*
+ * More than two classes: class weights prior^-alpha chosen by a label
+ * metric.  200 rows of priors 0.8 / 0.15 / 0.05 whose probabilities lean
+ * to the common class: the plain argmax gets every rare row wrong
+ * (balanced accuracy 1/3), alpha 1/4 the rarest (1/2), and alpha 1/2
+ * (weights 1.12, 2.58, 4.47) none: the smallest alpha of the best score.
+ */
+static void
+test_class_weights(void)
+{
+	int			n = 200;
+	AmlMatrix  *P = aml_matrix_new(n, 3);
+	AmlMatrix  *D;
+	double	   *y = AML_NEW_ARRAY(double, n);
+	double	   *w;
+	double		alpha,
+				score;
+	const double rows[3][3] = {{0.9, 0.05, 0.05}, {0.6, 0.35, 0.05}, {0.5, 0.1, 0.4}};
+	AmlCalibrator *c = AML_NEW(AmlCalibrator);
+	AmlError	err;
+
+	for (int i = 0; i < n; i++)
+	{
+		int			k = i < 160 ? 0 : i < 190 ? 1 : 2;
+
+		y[i] = k;
+		for (int j = 0; j < 3; j++)
+			AML_AT(P, i, j) = rows[k][j];
+	}
+	CHECK_OK(aml_class_weights_choose(P, y, 3, aml_metric_find("balanced_accuracy"), &w, &alpha, &score, &err), &err);
+	CHECK_MSG(w != NULL && alpha == 0.5 && score == 1, "alpha %g, score %g", alpha, score);
+	if (w != NULL)
+		CHECK_MSG(fabs(w[0] - 1 / sqrt(0.8)) < 1e-12 && fabs(w[1] - 1 / sqrt(0.15)) < 1e-12 &&
+				  fabs(w[2] - 1 / sqrt(0.05)) < 1e-12, "weights %g %g %g", w[0], w[1], w[2]);
+	/* the calibrator decides by them; the decision scores agree row by row */
+	c->n_classes = 3;
+	c->threshold = 0.5;
+	c->class_weights = w;
+	CHECK_OK(aml_decision_scores(c, P, &D, &err), &err);
+	for (int i = 0; i < n; i++)
+	{
+		double		p[3],
+					d[3];
+
+		for (int j = 0; j < 3; j++)
+		{
+			p[j] = AML_AT(P, i, j);
+			d[j] = AML_AT(D, i, j);
+		}
+		CHECK(aml_decide(c, p, 3) == (int) y[i]);
+		CHECK(aml_argmax(d, 3) == (int) y[i]);
+	}
+	aml_matrix_free(D);
+	/* kept through the JSON; wrong lengths and weights are refused */
+	{
+		json_object *j = aml_calibrator_to_json(c);
+		AmlCalibrator *back;
+		const char *bad[] = {"{\"method\": \"none\", \"class_weights\": [1, 2]}",
+			"{\"method\": \"none\", \"class_weights\": [1, 0, 2]}",
+		"{\"method\": \"none\", \"class_weights\": [1, \"x\", 2]}"};
+
+		CHECK_OK(aml_calibrator_from_json(j, 3, &back, &err), &err);
+		CHECK(back->class_weights != NULL && back->class_weights[2] == w[2]);
+		aml_calibrator_free(back);
+		CHECK_STATUS(aml_calibrator_from_json(j, 2, &back, &err), AML_ERR_BAD_FORMAT, &err);
+		json_object_put(j);
+		for (int i = 0; i < 3; i++)
+		{
+			json_object *o;
+
+			CHECK_OK(aml_json_parse(bad[i], strlen(bad[i]), &o, &err), &err);
+			CHECK_STATUS(aml_calibrator_from_json(o, 3, &back, &err), AML_ERR_BAD_FORMAT, &err);
+			json_object_put(o);
+		}
+	}
+	aml_calibrator_free(c);		/* frees w */
+	/*
+	 * accuracy is best with the plain argmax once 40 common rows look like
+	 * the rarest class's: any weights give 10 rare rows and take 40 common
+	 * ones, no weights then
+	 */
+	for (int i = 0; i < 40; i++)
+		for (int j = 0; j < 3; j++)
+			AML_AT(P, i, j) = rows[2][j];
+	CHECK_OK(aml_class_weights_choose(P, y, 3, aml_metric_find("accuracy"), &w, &alpha, &score, &err), &err);
+	CHECK_MSG(w == NULL && alpha == 0 && fabs(score - 0.8) < 1e-12, "accuracy: alpha %g, score %g", alpha, score);
+	/* not a label metric, or two classes: nothing chosen */
+	CHECK_OK(aml_class_weights_choose(P, y, 3, aml_metric_find("log_loss"), &w, &alpha, &score, &err), &err);
+	CHECK(w == NULL && isnan(score));
+	/* without a calibrator or weights, the largest probability */
+	CHECK(aml_decide(NULL, rows[2], 3) == 0);
+	aml_matrix_free(P);
+	aml_free(y);
+}
+
 int
 main(void)
 {
@@ -477,6 +573,7 @@ main(void)
 	RUN(test_threshold);
 	RUN(test_transfer);
 	RUN(test_share);
+	RUN(test_class_weights);
 	RUN(test_json);
 	return unit_end();
 }
