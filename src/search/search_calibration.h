@@ -29,7 +29,8 @@ int			aml_search_calibration_rows(int n, int K);
  * *out: the calibrator of the final choice (single or ensemble) fitted on
  * its out-of-fold predictions, or NULL when the task is regression, a
  * member has no out-of-fold probabilities, or no calibration improves the
- * log loss and the decision threshold is 0.5.  logloss[0] / logloss[1]:
+ * log loss and the decision is the plain one (threshold 0.5, no class
+ * weights).  logloss[0] / logloss[1]:
  * the cross-fitted log loss without / with the chosen calibration (NaN when
  * not computed).
  *
@@ -40,6 +41,11 @@ int			aml_search_calibration_rows(int n, int K);
  * method "none" to carry it.  *share1: when the threshold was chosen and
  * there is a calibrator, the share of out-of-fold rows it decides as class
  * 1 (calibrated p1 > threshold, as aml_model_decide); NaN otherwise.
+ *
+ * More classes, when threshold_auto: the class weights of the decision
+ * (aml_class_weights_choose, src/ml/decision.h) on the calibrated
+ * out-of-fold predictions; weights keep a calibrator of method "none" to
+ * carry them.
  */
 AmlStatus	aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 								 const AmlEnsembleChoice *final, uint64_t seed,

@@ -7,13 +7,14 @@
 # must be installed there, e.g. PG_CONFIG=$(test/stage.sh /tmp/stage-x)).
 # About 8 minutes at BUDGETS=12 (plus scikit-learn once, cached).
 #   PG_CONFIG=... BUDGETS="12 60" TABLES="iris glass" test/bench/automl_suite.sh
+# SUITE=more: 18 further tables (automl_suite.py), about 7 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BIN=$($PG_CONFIG --bindir)
 export SUITE_DATA=${SUITE_DATA:-/tmp/automl-suite-data}
 mkdir -p "$SUITE_DATA"; chmod 755 "$SUITE_DATA"
-[ -f "$SUITE_DATA/diamonds.csv" ] || Rscript test/bench/automl_suite_data.R "$SUITE_DATA"
+[ -f "$SUITE_DATA/diamonds.csv" ] && [ -f "$SUITE_DATA/scat.csv" ] || Rscript test/bench/automl_suite_data.R "$SUITE_DATA"
 chmod 644 "$SUITE_DATA"/*.csv
 DIR=$(mktemp -d /tmp/automl-suite.XXXXXX)
 chmod 755 "$DIR"; chown postgres "$DIR"
@@ -33,4 +34,4 @@ export PGHOST="$DIR" PGPORT=5447 PGUSER=postgres PGDATABASE=postgres PSQL="$BIN/
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 "$BIN/psql" -q -X -c "SET client_min_messages = warning" -c "CREATE EXTENSION automl" >/dev/null
 mkdir -p test/bench/results
-/usr/bin/python3 test/bench/automl_suite.py | tee test/bench/results/automl_suite.md
+/usr/bin/python3 test/bench/automl_suite.py | tee "test/bench/results/automl_suite${SUITE:+_$SUITE}.md"
