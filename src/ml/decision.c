@@ -19,7 +19,7 @@ aml_decide(const AmlCalibrator *c, const double *p, int K)
 
 	if (c != NULL && K == 2)
 		return p[1] > c->threshold ? 1 : 0;
-	if (c == NULL || c->class_weights == NULL)
+	if (c == NULL || c->class_weights == NULL || c->n_classes != K)
 		return aml_argmax(p, K);
 	for (int k = 1; k < K; k++)
 		if (c->class_weights[k] * p[k] > c->class_weights[best] * p[best])
@@ -33,7 +33,7 @@ aml_decision_scores(const AmlCalibrator *c, const AmlMatrix *p, AmlMatrix **out,
 	AmlMatrix  *d;
 
 	*out = NULL;
-	if (c == NULL || (p->cols != 2 && c->class_weights == NULL))
+	if (c == NULL || (p->cols != 2 && (c->class_weights == NULL || c->n_classes != p->cols)))
 		return AML_OK;
 	d = aml_matrix_new(p->rows, p->cols);
 	if (d == NULL)
@@ -64,7 +64,7 @@ aml_class_weights_choose(const AmlMatrix *proba, const double *y, int K, const A
 	double	   *best_w;
 	AmlMatrix  *d;
 	double		best = NAN;
-	AmlStatus	st = AML_OK;
+	AmlError	merr;
 
 	*weights = NULL;
 	*alpha = 0;
@@ -103,9 +103,13 @@ aml_class_weights_choose(const AmlMatrix *proba, const double *y, int K, const A
 		for (int i = 0; i < n; i++)
 			for (int k = 0; k < K; k++)
 				AML_AT(d, i, k) = w[k] * AML_AT(proba, i, k);
-		st = aml_metric_score(metric, y, d, K, &s, err);
-		if (st != AML_OK)
+		/* a metric that cannot score these rows: no weights, not an error */
+		if (aml_metric_score(metric, y, d, K, &s, &merr) != AML_OK || isnan(s))
+		{
+			*alpha = 0;
+			best = NAN;
 			break;
+		}
 		if (isnan(best) || aml_metric_is_better(metric, s, best))
 		{
 			best = s;
@@ -116,12 +120,11 @@ aml_class_weights_choose(const AmlMatrix *proba, const double *y, int K, const A
 	aml_free(prior);
 	aml_free(w);
 	aml_matrix_free(d);
-	if (st != AML_OK || *alpha == 0)
+	if (*alpha == 0)
 	{
-		aml_free(best_w);
-		if (st == AML_OK)
-			*score = best;
-		return st;
+		aml_free(best_w);		/* the plain argmax: no weights */
+		*score = best;
+		return AML_OK;
 	}
 	*weights = best_w;
 	*score = best;

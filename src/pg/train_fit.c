@@ -223,7 +223,7 @@ typedef struct ThresholdCarry
 	double		share;			/* of the holdout's model on those rows */
 } ThresholdCarry;
 
-/* The calibrated probabilities of class 1 of model on the carry's rows, or NULL. */
+/* The calibrated probabilities of class 1 of model on the carry's rows (palloc). */
 static double *
 carry_p1(const AmlWinnerFit *f, const ThresholdCarry *c, const AmlModel *model)
 {
@@ -261,9 +261,8 @@ carry_start(const AmlWinnerFit *f, const AmlModel *train_model, ThresholdCarry *
 		return;					/* no threshold, or one the user set */
 	while (n > CARRY_MIN_ROWS && 2 * aml_train_predict_estimate(f->result, &f->result->final, n) > allowed)
 		n /= 2;
-	if (n < Min(f->n_train, CARRY_MIN_ROWS) ||
-		2 * aml_train_predict_estimate(f->result, &f->result->final, n) > allowed)
-		return;
+	if (2 * aml_train_predict_estimate(f->result, &f->result->final, n) > allowed)
+		return;					/* not even CARRY_MIN_ROWS in time */
 	order = f->train_order != NULL ? (int *) f->train_order :
 		aml_train_sample_order(f->train_y, f->n_train, f->data->n_classes, f->seed + 2);
 	c->rows = aml_train_sample_rows(order, f->n_train, n);
