@@ -134,8 +134,8 @@ DROP TABLE lim_small;
 
 -- ---------------------------------------------------------------- infinite inputs
 -- NULL and NaN are missing values at training and at predict time;
--- infinities are refused at training and at predict time, by every family,
--- whichever way the row comes in
+-- infinite inputs are refused at training and at predict time, by every
+-- family, whichever way the row comes in; an infinite target is no value
 CREATE TABLE lim_data AS
 SELECT i, (i % 7)::float8 AS x, (i % 5)::float8 AS z, CASE WHEN i % 7 > 3 THEN 'a' ELSE 'b' END AS y,
        (i % 7) * 2.5 + (i % 5) AS v
@@ -153,6 +153,11 @@ SELECT task, count(*) FROM lim_models GROUP BY task ORDER BY task;
 INSERT INTO lim_data VALUES (201, 'Infinity', 1, 'a', 1);
 SELECT pg_temp.try($$SELECT automl_fit('lim_data', 'y', 'decision_tree', '{}', '{x,z}')$$) AS training;
 DELETE FROM lim_data WHERE i = 201;
+-- an infinite target is no value: its row is left out, and the NOTICE says how many were infinite
+INSERT INTO lim_data VALUES (201, 1, 1, 'a', 'Infinity'), (202, 2, 1, 'a', '-Infinity'), (203, 3, 1, 'a', NULL);
+-- (an impossible alpha stops the fit after the rows are read: no model id in the output)
+SELECT automl_fit('lim_data', 'v', 'ridge', '{"alpha": -1}', '{x,z}');
+DELETE FROM lim_data WHERE i > 200;
 
 CREATE TYPE lim_fixed AS (x float8, z float8);             -- fixed layout: the fast path
 CREATE TYPE lim_varlena AS (note text, x float8, z float8); -- deformed attribute by attribute

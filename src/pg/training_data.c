@@ -280,9 +280,18 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 				 errhint("Training needs many rows.")));
 	data->skipped_null_target = ds->n_rows - n_keep;
 	if (data->skipped_null_target > 0)
+	{
+		int			infinite = 0;
+
+		for (int i = 0; i < ds->n_rows; i++)
+			infinite += !tcol->missing[i] && isinf(tcol->values[i]);
 		ereport(NOTICE,
 				(errmsg(INT64_FORMAT " of %d rows have no value in target \"%s\" and are left out",
-						data->skipped_null_target, ds->n_rows, target)));
+						data->skipped_null_target, ds->n_rows, target),
+				 infinite > 0 ? errdetail_plural("%d of them has an infinite target value.",
+												 "%d of them have an infinite target value.",
+												 infinite, infinite) : 0));
+	}
 
 	/* the task */
 	data->target_type = clustering ? InvalidOid : source->cols[0].typid;
