@@ -251,6 +251,7 @@ SELECT automl_fit('odd_features', 'label', 'logistic_regression', features => '{
 \i test/regress_helpers.sql
 \set ECHO all
 CREATE TABLE one_class AS SELECT g::float8 AS x, 'only'::text AS y FROM generate_series(1, 20) g;
+CREATE TABLE one_value AS SELECT g::float8 AS x, 5.0::float8 AS y FROM generate_series(1, 20) g;
 CREATE TABLE null_target AS SELECT g::float8 AS x, NULL::text AS y FROM generate_series(1, 20) g;
 CREATE TABLE empty_train (x float8, y text);
 CREATE TABLE infinite AS SELECT CASE WHEN g = 3 THEN 'Infinity'::float8 ELSE g END AS x, g % 2 AS y FROM generate_series(1, 20) g;
@@ -275,6 +276,8 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
   ($q$SELECT automl_fit(NULL, 'name', 'knn')$q$),
   ($q$SELECT automl_fit('bench.iris', 'name', 'knn', name => '')$q$),
   ($q$SELECT automl_fit('one_class', 'y', 'logistic_regression')$q$),
+  ($q$SELECT automl_fit('one_value', 'y', 'ridge')$q$),
+  ($q$SELECT automl_train('one_value', 'y', max_evaluations => 1)$q$),
   ($q$SELECT automl_fit('null_target', 'y', 'logistic_regression')$q$),
   ($q$SELECT automl_fit('empty_train', 'y', 'logistic_regression')$q$),
   ($q$SELECT automl_fit('infinite', 'y', 'logistic_regression')$q$),
@@ -351,5 +354,5 @@ DELETE FROM automl.models WHERE owner = 'regress_analyst'::regrole;
 REVOKE ALL ON SCHEMA bench FROM regress_analyst;
 REVOKE ALL ON bench.iris FROM regress_analyst;
 DROP ROLE regress_analyst;
-DROP TABLE fitted, predictions_before, odd_features, one_class, null_target, empty_train, infinite, only_empty, big_fit,
+DROP TABLE fitted, predictions_before, odd_features, one_class, one_value, null_target, empty_train, infinite, only_empty, big_fit,
            ref_scores, ref_predictions;
