@@ -56,6 +56,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/memory.h"
 #include "core/random.h"
@@ -690,7 +691,7 @@ aml_fed_kmeans(const AmlFedFitArgs *a)
 	long		rows = 0,
 				dropped = 0,
 				changed;
-	double		start = aml_now_seconds();
+	double		start = aml_clock();
 	AmlSchema	schema;
 	Oid		   *types = palloc(sizeof(Oid) * p);
 	int64		id;
@@ -902,7 +903,7 @@ aml_fed_kmeans(const AmlFedFitArgs *a)
 		json_object_object_add(est, "n_iter", json_object_new_int(it));
 		json_object_object_add(aml_fed_get(pj, "estimator"), "state", est);
 		AML_PG_CHECK(aml_pipeline_from_json(pj, &pl, &err), &err);
-		metrics = aml_fed_metrics(c, contributed, rows, a->seed, aml_now_seconds() - start);
+		metrics = aml_fed_metrics(c, contributed, rows, a->seed, aml_clock() - start);
 		if (restarts > 0)
 			json_object_object_add(metrics, "restarts", json_object_new_int(restarts));
 		json_object_object_add(metrics, "inertia", aml_json_new_number(inertia));

@@ -55,6 +55,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/memory.h"
 #include "core/stats.h"
@@ -744,7 +745,7 @@ aml_fed_gaussian_nb(const AmlFedFitArgs *a)
 	const char *params[4];
 	json_object **docs;
 	bool	   *contributed;
-	double		start = aml_now_seconds();
+	double		start = aml_clock();
 	long		rows;
 	char	   *features_json;
 	AmlPipeline *pl;
@@ -770,7 +771,7 @@ aml_fed_gaussian_nb(const AmlFedFitArgs *a)
 	pl = aml_fed_nb_combine(a, &prep, c, docs, false, contributed, &rows, &features_json, NULL, NULL);
 	aml_fed_end(c);
 	id = aml_fed_store_model(a, pl, "classification", prep.src->qualified_name, features_json,
-							 aml_fed_metrics(c, contributed, rows, a->seed, aml_now_seconds() - start));
+							 aml_fed_metrics(c, contributed, rows, a->seed, aml_clock() - start));
 	aml_pipeline_free(pl);
 	return id;
 }

@@ -50,6 +50,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "federation/federation.h"
 #include "federation/fed_json.h"
@@ -520,7 +521,7 @@ aml_fed_discrete_nb(const AmlFedFitArgs *a)
 	const char *params[5];
 	json_object **docs;
 	bool	   *contributed;
-	double		start = aml_now_seconds();
+	double		start = aml_clock();
 	long		rows;
 	char	   *features_json;
 	AmlPipeline *pl;
@@ -588,7 +589,7 @@ aml_fed_discrete_nb(const AmlFedFitArgs *a)
 		elog(ERROR, "federated bernoulli_nb: nodes kept leaving");
 	aml_fed_end(c);
 	id = aml_fed_store_model(a, pl, "classification", prep.src->qualified_name, features_json,
-							 aml_fed_metrics(c, contributed, rows, a->seed, aml_now_seconds() - start));
+							 aml_fed_metrics(c, contributed, rows, a->seed, aml_clock() - start));
 	aml_pipeline_free(pl);
 	return id;
 }

@@ -45,6 +45,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/memory.h"
 #include "federation/federation.h"
@@ -216,7 +217,7 @@ automl_train_federated(PG_FUNCTION_ARGS)
 	char		description[2048];
 	int32		version = 0;
 	int64		id;
-	double		start = aml_now_seconds();
+	double		start = aml_clock();
 	int64		total_rows = 0;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -428,7 +429,7 @@ automl_train_federated(PG_FUNCTION_ARGS)
 	/* metrics: the cross-site table */
 	metrics = aml_pg_json_own(json_object_new_object());
 	json_object_object_add(metrics, "holdout", NULL);
-	json_object_object_add(metrics, "fit_seconds", aml_json_new_number(aml_now_seconds() - start));
+	json_object_object_add(metrics, "fit_seconds", aml_json_new_number(aml_clock() - start));
 	json_object_object_add(metrics, "rows", json_object_new_int64(total_rows));
 	json_object_object_add(metrics, "seed", json_object_new_int(la.seed));
 	cs = json_object_new_object();

@@ -56,6 +56,7 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/memory.h"
 #include "ml/metrics.h"

@@ -24,6 +24,7 @@
 
 #include "miscadmin.h"
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/memory.h"
 #include "core/random.h"
@@ -61,7 +62,7 @@ json_object *
 aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const int *rows,
 						   int n_rows, bool holdout, uint64 seed, double deadline)
 {
-	double		t0 = aml_now_seconds();
+	double		t0 = aml_clock();
 	double		t_rows;
 	int			n = model->schema->n_inputs;
 	int			m = n_rows;
@@ -98,7 +99,7 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 	if (aml_explainer_create(model, AML_IMPORTANCE_SAMPLES, 42, &e, &err) != AML_OK)
 		return skipped(&err);
 	/* the preparation (TreeSHAP's tables) is paid once: rows are timed after it */
-	t_rows = aml_now_seconds();
+	t_rows = aml_clock();
 	while (done < m)
 	{
 		/* one row first: a slow explainer (sampling an ensemble) is given up after it */
@@ -113,7 +114,7 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 			return skipped(&err);
 		}
 		done = to;
-		now = aml_now_seconds();
+		now = aml_clock();
 		rate = (now - t_rows) / done;
 		if (done >= m || now + rate * (m - done) <= deadline)
 			continue;
@@ -145,7 +146,7 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 				memset(sum, 0, sizeof(double) * n);
 				memset(sumsq, 0, sizeof(double) * n);
 				done = 0;
-				t_rows = aml_now_seconds();
+				t_rows = aml_clock();
 				continue;
 			}
 		}
@@ -170,7 +171,7 @@ aml_importance_at_training(const AmlModel *model, const AmlMatrix *raw, const in
 	json_object_object_add(obj, "rows", json_object_new_int(m));
 	json_object_object_add(obj, holdout ? "holdout_rows" : "training_rows", json_object_new_int(n_rows));
 	json_object_object_add(obj, "seed", json_object_new_int64((int64_t) seed));
-	json_object_object_add(obj, "seconds", aml_json_new_number(aml_now_seconds() - t0));
+	json_object_object_add(obj, "seconds", aml_json_new_number(aml_clock() - t0));
 	features = json_object_new_array_ext(n);
 	json_object_object_add(obj, "features", features);
 	for (int j = 0; j < n; j++)

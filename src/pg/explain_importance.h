@@ -23,7 +23,7 @@
  * its first n_rows), the holdout or, holdout false, the training rows when
  * the run held none out, as the JSON object stored under metrics.importance, or NULL (after a
  * NOTICE) when not even AML_IMPORTANCE_MIN_ROWS of them would be explained
- * before deadline (aml_now_seconds() scale; estimated from a timed first
+ * before deadline (aml_clock() scale; estimated from a timed first
  * chunk of rows, after the explainer's preparation, and checked after
  * every chunk).  When all would not, a smaller seeded sample of the rows,
  * as many as fit; "rows" in the object says how many.  automl_train's search keeps

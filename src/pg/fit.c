@@ -12,7 +12,6 @@
 
 #include "pg/jsonc.h"
 
-#include <time.h>
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -20,6 +19,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/memory.h"
 #include "ml/cross_validation.h"
@@ -33,15 +33,6 @@
 #include "pg/training_data.h"
 
 PG_FUNCTION_INFO_V1(automl_fit);
-
-double
-aml_now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 const AmlEstimatorType *
 aml_pg_find_algorithm(const char *algorithm)
@@ -128,10 +119,10 @@ holdout_metrics(const AmlTrainingData *data, json_object *spec, AmlRng *rng, dou
 	y_train = aml_pg_take_values(data->y, split.train, split.n_train);
 	y_test = aml_pg_take_values(data->y, split.test, split.n_test);
 	AML_PG_CHECK(aml_pipeline_create(&data->schema, spec, &p, &err), &err);
-	start = aml_now_seconds();
+	start = aml_clock();
 	p->skip_explain_info = true;	/* scored on the holdout, then thrown away */
 	AML_PG_CHECK(aml_pipeline_fit(p, train, y_train, rng, &err), &err);
-	*fit_seconds = aml_now_seconds() - start;
+	*fit_seconds = aml_clock() - start;
 	AML_PG_CHECK(aml_matrix_create(test->rows, aml_pipeline_outputs(p), &pred, &err), &err);
 	AML_PG_CHECK(aml_pipeline_predict(p, test, pred, &err), &err);
 	report = aml_pg_json_own(aml_evaluation_report(data->schema.task, y_test, pred, data->n_classes,
@@ -241,7 +232,7 @@ automl_fit(PG_FUNCTION_ARGS)
 	/* the stored model learns from every row */
 	AML_PG_CHECK(aml_pipeline_create(&data->schema, spec, &p, &err), &err);
 	aml_rng_seed(&rng, (uint64) (uint32) seed);
-	start = aml_now_seconds();
+	start = aml_clock();
 	AML_PG_CHECK(aml_pipeline_fit(p, data->raw, data->y, &rng, &err), &err);
 	if (metrics == NULL)
 		metrics = aml_pg_json_own(json_object_new_object());
@@ -249,7 +240,7 @@ automl_fit(PG_FUNCTION_ARGS)
 		json_object *all = aml_pg_json_own(json_object_new_object());
 
 		json_object_object_add(all, "holdout", json_object_get(metrics));
-		json_object_object_add(all, "fit_seconds", aml_json_new_number(aml_now_seconds() - start));
+		json_object_object_add(all, "fit_seconds", aml_json_new_number(aml_clock() - start));
 		json_object_object_add(all, "rows", json_object_new_int(data->n_rows));
 		json_object_object_add(all, "seed", json_object_new_int(seed));
 		{

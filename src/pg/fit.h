@@ -9,8 +9,6 @@
 #include "core/matrix.h"
 #include "ml/estimator.h"
 
-/* Monotonic clock in seconds. */
-double		aml_now_seconds(void);
 /* The estimator type of an algorithm name; error listing the valid ones. */
 const AmlEstimatorType *aml_pg_find_algorithm(const char *algorithm);
 /* Row subsets, raising on out-of-memory (inside a core session). */

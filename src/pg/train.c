@@ -40,6 +40,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/memory.h"
 #include "ml/cross_validation.h"
@@ -79,7 +80,7 @@ clocks(double *wall, double *cpu)
 {
 	struct rusage ru;
 
-	*wall = aml_now_seconds();
+	*wall = aml_clock();
 	*cpu = 0;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		*cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
@@ -306,7 +307,7 @@ parse_threshold(const char *text, double *out)
 static Datum
 train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 {
-	double		start = aml_now_seconds();
+	double		start = aml_clock();
 	TimestampTz started = GetCurrentTimestamp();
 	Oid			relid;
 	char	   *target;
@@ -428,7 +429,7 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	data = aml_training_data_load_where(relid, target, features, task, filter,
 										AML_TASK_REGRESSION | AML_TASK_CLASSIFICATION);
 	elog(DEBUG1, "automl: %d rows of %d columns loaded after %.2f s", data->n_rows, data->schema.n_inputs,
-		 aml_now_seconds() - start);
+		 aml_clock() - start);
 	store_per_byte = STORE_SECONDS_PER_BYTE * machine_slowdown(wall0, cpu0);
 	metric = resolve_metric(metric_name, data->schema.task);
 	if (!threshold_auto && threshold != 0.5 &&
@@ -692,7 +693,7 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	if (parallel != NULL)
 		aml_parallel_end_hook(parallel);
 	CHECK_FOR_INTERRUPTS();
-	elog(DEBUG1, "automl: search done after %.2f s (%s)", aml_now_seconds() - start, result->stop_reason);
+	elog(DEBUG1, "automl: search done after %.2f s (%s)", aml_clock() - start, result->stop_reason);
 
 	aml_progress_phase("refit");
 	memset(&fit, 0, sizeof(fit));
@@ -718,7 +719,7 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	holdout_score = fit.holdout_score;
 	holdout_report = fit.holdout_report;
 	elog(DEBUG1, "automl: final model fitted after %.2f s (estimated %.2f s for %d rows)",
-		 aml_now_seconds() - start, aml_train_refit_estimate(result, &result->final, final_rows), final_rows);
+		 aml_clock() - start, aml_train_refit_estimate(result, &result->final, final_rows), final_rows);
 	aml_model_describe(model, description, sizeof(description));
 	/*
 	 * global importance on the holdout rows (on the training rows when none
@@ -732,7 +733,7 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 		 */
 		double		until = Min(start + budget - store_seconds -
 								aml_train_store_estimate(result, &result->final, final_rows, store_per_byte),
-								aml_now_seconds() + Max(2.0, 0.5 * result->seconds));
+								aml_clock() + Max(2.0, 0.5 * result->seconds));
 
 		importance = aml_importance_at_training(model, data->raw, n_test > 0 ? test_rows : NULL,
 												n_test > 0 ? n_test : data->n_rows, n_test > 0,
@@ -781,12 +782,12 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 		rec.metrics = pstrdup(aml_json_text(metrics));
 		MemoryContextDelete(json_context);
 	}
-	elog(DEBUG1, "automl: model as JSON after %.2f s (%zu bytes, estimated %.0f)", aml_now_seconds() - start,
+	elog(DEBUG1, "automl: model as JSON after %.2f s (%zu bytes, estimated %.0f)", aml_clock() - start,
 		 strlen(rec.pipeline), aml_train_store_estimate(result, &result->final, final_rows, 1.0));
 	rec.params = "{}";
 	rec.description = description;
 	model_id = aml_model_store(&rec, NULL);
-	elog(DEBUG1, "automl: model stored after %.2f s", aml_now_seconds() - start);
+	elog(DEBUG1, "automl: model stored after %.2f s", aml_clock() - start);
 
 	memset(&re, 0, sizeof(re));
 	re.result = result;
@@ -795,7 +796,7 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	re.holdout_json = holdout_report ? aml_json_text(holdout_report) : NULL;
 	re.final_rows = final_rows;
 	aml_train_run_succeed(run_id, &re);
-	elapsed = aml_now_seconds() - start;
+	elapsed = aml_clock() - start;
 	elog(DEBUG1, "automl: run stored after %.2f s", elapsed);
 
 	/* ids and times are in the result row; the NOTICE says what was found */

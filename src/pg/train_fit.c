@@ -22,6 +22,7 @@
 
 #include "miscadmin.h"
 
+#include "core/clock.h"
 #include "core/memory.h"
 #include "ml/calibration.h"
 #include "ml/decision.h"
@@ -249,7 +250,7 @@ carry_p1(const AmlWinnerFit *f, const ThresholdCarry *c, const AmlModel *model)
 static void
 carry_start(const AmlWinnerFit *f, const AmlModel *train_model, ThresholdCarry *c)
 {
-	double		allowed = fmax(0.1, 0.02 * (f->hard_deadline - aml_now_seconds()));
+	double		allowed = fmax(0.1, 0.02 * (f->hard_deadline - aml_clock()));
 	int			n = Min(f->n_train, CARRY_MAX_ROWS);
 	int		   *order;
 	double	   *p1;
@@ -287,7 +288,7 @@ carry_finish(AmlWinnerFit *f, ThresholdCarry *c)
 	double		t;
 
 	if (c->rows == NULL || cal == NULL || f->model->outputs != 2 ||
-		aml_now_seconds() + aml_train_predict_estimate(f->result, &f->result->final, c->n) > f->hard_deadline)
+		aml_clock() + aml_train_predict_estimate(f->result, &f->result->final, c->n) > f->hard_deadline)
 		return;
 	p1 = carry_p1(f, c, f->model);
 	for (int i = 0; i < c->n; i++)
@@ -324,7 +325,7 @@ keep_ensemble_or_best(AmlWinnerFit *f, int holdout_rows, int final_rows)
 		(final_rows > holdout_rows ? aml_train_refit_estimate(result, &result->final, final_rows) : 0) +
 		aml_train_store_estimate(result, &result->final, Max(final_rows, holdout_rows), f->store_per_byte);
 	bytes = aml_train_store_estimate(result, &result->final, Max(final_rows, holdout_rows), 1.0);
-	if (aml_now_seconds() + need + f->store_seconds <= f->hard_deadline && bytes <= AML_MAX_MODEL_BYTES)
+	if (aml_clock() + need + f->store_seconds <= f->hard_deadline && bytes <= AML_MAX_MODEL_BYTES)
 		return;
 	best = &result->candidates[result->best];
 	if (bytes > AML_MAX_MODEL_BYTES)
@@ -434,7 +435,7 @@ plan_rows_in_time(AmlWinnerFit *f, int *holdout_rows, int *final_rows)
 	const AmlEnsembleChoice *e = &f->result->final;
 	double		per_row = (aml_train_refit_estimate(f->result, e, 1000000) +
 						   aml_train_store_estimate(f->result, e, 1000000, f->store_per_byte)) / 1e6;
-	double		now = aml_now_seconds();
+	double		now = aml_clock();
 	/* the holdout's predictions, whatever the rows of its model */
 	double		predict = holdout ? aml_train_predict_estimate(f->result, e, f->n_test) : 0;
 	double		full = predict + (holdout ? aml_train_refit_estimate(f->result, e, f->n_train) : 0) +
@@ -536,7 +537,7 @@ replan_final_rows(AmlWinnerFit *f, int fitted, double seconds, int planned)
 	const AmlEnsembleChoice *e = &f->result->final;
 	int			n_all = f->data->n_rows;
 	double		per_row = REPLAN_SAFETY * seconds / Max(fitted, 1);
-	double		left = f->budget_end - aml_now_seconds() - f->store_seconds;
+	double		left = f->budget_end - aml_clock() - f->store_seconds;
 	double		rows;
 	int			fit;
 
@@ -585,10 +586,10 @@ aml_train_fit_winner(AmlWinnerFit *f)
 		double	   *hold_y = aml_pg_take_values(data->y, f->test_rows, f->n_test);
 		AmlMatrix  *pred;
 
-		double		fit_start = aml_now_seconds();
+		double		fit_start = aml_clock();
 
 		train_model = fit_on(f, f->train_x, f->train_y, f->n_train, f->train_order, &holdout_rows, f->seed);
-		holdout_fit_seconds = aml_now_seconds() - fit_start;
+		holdout_fit_seconds = aml_clock() - fit_start;
 		/* out of memory on the training rows: the final model is that one */
 		if (f->memory_rows > 0)
 			final_rows = Min(final_rows, holdout_rows);

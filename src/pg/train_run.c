@@ -16,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "core/clock.h"
 #include "pg/fit.h"
 #include "pg/security.h"
 #include "pg/train_run.h"
@@ -273,7 +274,7 @@ aml_train_run_record_error(const AmlRunStarted *run, const ErrorData *edata)
 	strlcpy(ended.sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof(ended.sqlstate));
 	ended.finished = GetCurrentTimestamp();
 	strlcpy(why, "no recorder is installed", sizeof(why));
-	t0 = aml_now_seconds();
+	t0 = aml_clock();
 
 	/*
 	 * Bounded, so not interruptible: a second cancel must not replace the
@@ -300,7 +301,7 @@ aml_train_run_record_error(const AmlRunStarted *run, const ErrorData *edata)
 	PG_END_TRY();
 	RESUME_INTERRUPTS();
 	elog(DEBUG1, "automl: recording the end of run %lld took %.1f ms", (long long) run->id,
-		 (aml_now_seconds() - t0) * 1000.0);
+		 (aml_clock() - t0) * 1000.0);
 	if (recorded)
 		ereport(NOTICE,
 				(errmsg("automl: run %lld recorded as %s in automl.runs", (long long) run->id, ended.status)));

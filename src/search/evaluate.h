@@ -15,6 +15,7 @@
 
 #include <json.h>
 
+#include "core/clock.h"
 #include "core/matrix.h"
 #include "core/random.h"
 #include "core/status.h"
@@ -170,7 +171,5 @@ void		aml_cv_candidate_begin(AmlCandidate *c);
 bool		aml_cv_take_fold(const AmlCvData *cv, const AmlPruneRule *prune, bool keep_oof, int f,
 							 AmlFoldOutcome *o, AmlCandidate *c);
 void		aml_cv_candidate_end(const AmlCvData *cv, AmlCandidate *c, AmlStatus result);
-/* Monotonic clock, seconds. */
-double		aml_clock(void);
 
 #endif
