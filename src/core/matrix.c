@@ -54,6 +54,28 @@ aml_matrix_create(int rows, int cols, AmlMatrix **out, AmlError *err)
 	return AML_OK;
 }
 
+AmlStatus
+aml_matrix_create_unset(int rows, int cols, AmlMatrix **out, AmlError *err)
+{
+	size_t		bytes = aml_matrix_bytes(rows, cols);
+	AmlMatrix  *m;
+
+	*out = NULL;
+	if (bytes == SIZE_MAX || (m = AML_NEW(AmlMatrix)) == NULL)
+		return aml_error_nomem(err, "a matrix");
+	m->data = aml_alloc(bytes > 0 ? bytes : sizeof(double));
+	if (m->data == NULL)
+	{
+		aml_free(m);
+		return aml_error_nomem(err, "a matrix");
+	}
+	m->rows = rows;
+	m->cols = cols;
+	m->owns_data = true;
+	*out = m;
+	return AML_OK;
+}
+
 AmlMatrix
 aml_matrix_view(int rows, int cols, double *data)
 {

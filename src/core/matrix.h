@@ -28,6 +28,11 @@ typedef struct AmlMatrix
 AmlMatrix  *aml_matrix_new(int rows, int cols);
 /* Same, reporting failure through err. */
 AmlStatus	aml_matrix_create(int rows, int cols, AmlMatrix **out, AmlError *err);
+/*
+ * A rows x cols matrix whose elements are not cleared, for outputs whose
+ * every element the caller writes (saves a pass over large ones).
+ */
+AmlStatus	aml_matrix_create_unset(int rows, int cols, AmlMatrix **out, AmlError *err);
 /* A matrix struct over existing data (not freed by aml_matrix_free). */
 AmlMatrix	aml_matrix_view(int rows, int cols, double *data);
 void		aml_matrix_free(AmlMatrix *m);

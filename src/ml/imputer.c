@@ -288,32 +288,6 @@ imputer_fit(AmlTransformer *t, const AmlMatrix *X, const double *y, AmlRng *rng,
 	return AML_OK;
 }
 
-/*
- * A rows x cols matrix whose data is not cleared (the caller writes every
- * element): saves a pass over large outputs.
- */
-static AmlStatus
-output_matrix(int rows, int cols, AmlMatrix **out, AmlError *err)
-{
-	size_t		bytes = aml_matrix_bytes(rows, cols);
-	AmlMatrix  *m;
-
-	*out = NULL;
-	if (bytes == SIZE_MAX || (m = AML_NEW(AmlMatrix)) == NULL)
-		return aml_error_nomem(err, "a matrix");
-	m->data = aml_alloc(bytes > 0 ? bytes : sizeof(double));
-	if (m->data == NULL)
-	{
-		aml_free(m);
-		return aml_error_nomem(err, "a matrix");
-	}
-	m->rows = rows;
-	m->cols = cols;
-	m->owns_data = true;
-	*out = m;
-	return AML_OK;
-}
-
 /* ---------------------------------------------------------------- transform */
 
 static void
@@ -339,7 +313,7 @@ imputer_transform(const AmlTransformer *t, const AmlMatrix *X, AmlMatrix **out, 
 	int			n = X->rows;
 	AmlMatrix  *r;
 
-	AML_TRY(output_matrix(n, t->n_out, &r, err));
+	AML_TRY(aml_matrix_create_unset(n, t->n_out, &r, err));
 	for (int k = 0; k < s->n_kept; k++)
 	{
 		const double *x = AML_COL(X, s->kept[k]);

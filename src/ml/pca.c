@@ -40,7 +40,6 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 /*
@@ -609,32 +608,6 @@ pca_block(const PcaState *s, const double *blk, int bn, int ldb, AmlMatrix *r, i
 			AML_AT(r, i0 + i, q) = pca_one(s, blk, ldb, i, q);
 }
 
-/*
- * A rows x cols matrix whose data is not cleared (every element is written
- * by the caller): saves a pass over large outputs.
- */
-static AmlStatus
-output_matrix(int rows, int cols, AmlMatrix **out, AmlError *err)
-{
-	size_t		bytes = aml_matrix_bytes(rows, cols);
-	AmlMatrix  *m;
-
-	*out = NULL;
-	if (bytes == SIZE_MAX || (m = AML_NEW(AmlMatrix)) == NULL)
-		return aml_error_nomem(err, "a matrix");
-	m->data = aml_alloc(bytes > 0 ? bytes : sizeof(double));
-	if (m->data == NULL)
-	{
-		aml_free(m);
-		return aml_error_nomem(err, "a matrix");
-	}
-	m->rows = rows;
-	m->cols = cols;
-	m->owns_data = true;
-	*out = m;
-	return AML_OK;
-}
-
 static AmlStatus
 pca_transform(const AmlTransformer *t, const AmlMatrix *X, AmlMatrix **out, AmlError *err)
 {
@@ -651,7 +624,7 @@ pca_transform(const AmlTransformer *t, const AmlMatrix *X, AmlMatrix **out, AmlE
 		rows = 64;
 	if (rows > 1024)
 		rows = 1024;
-	AML_TRY(output_matrix(n, s->k, &r, err));
+	AML_TRY(aml_matrix_create_unset(n, s->k, &r, err));
 	blk = AML_NEW_ARRAY(double, (size_t) rows * (size_t) p);
 	if (blk == NULL)
 	{

@@ -47,32 +47,6 @@ typedef struct PolyState
 	bool		include_bias;
 } PolyState;
 
-/*
- * A rows x cols matrix whose data is not cleared (the caller writes every
- * element): saves a pass over large outputs.
- */
-static AmlStatus
-output_matrix(int rows, int cols, AmlMatrix **out, AmlError *err)
-{
-	size_t		bytes = aml_matrix_bytes(rows, cols);
-	AmlMatrix  *m;
-
-	*out = NULL;
-	if (bytes == SIZE_MAX || (m = AML_NEW(AmlMatrix)) == NULL)
-		return aml_error_nomem(err, "a matrix");
-	m->data = aml_alloc(bytes > 0 ? bytes : sizeof(double));
-	if (m->data == NULL)
-	{
-		aml_free(m);
-		return aml_error_nomem(err, "a matrix");
-	}
-	m->rows = rows;
-	m->cols = cols;
-	m->owns_data = true;
-	*out = m;
-	return AML_OK;
-}
-
 static void
 poly_free(AmlTransformer *t)
 {
@@ -147,7 +121,7 @@ poly_transform(const AmlTransformer *t, const AmlMatrix *X, AmlMatrix **out, Aml
 	int			off = s->interaction_only ? 1 : 0;
 	AmlMatrix  *r;
 
-	AML_TRY(output_matrix(n, s->n_out, &r, err));
+	AML_TRY(aml_matrix_create_unset(n, s->n_out, &r, err));
 	if (s->include_bias)
 	{
 		double	   *c = AML_COL(r, o++);

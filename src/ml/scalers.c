@@ -23,7 +23,6 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 /* row and batch paths must round alike: no fused multiply-add contraction */
@@ -112,32 +111,6 @@ static const AmlParamSpec binarizer_specs[] = {
 	{"threshold", AML_PARAM_DOUBLE, offsetof(BinarizerParams, threshold), 0, -1e300, 1e300,
 	false, false, false, NULL, "values above it become 1, the others 0"},
 };
-
-/*
- * A rows x cols matrix whose data is not cleared (the caller writes every
- * element): saves a pass over large outputs.
- */
-static AmlStatus
-output_matrix(int rows, int cols, AmlMatrix **out, AmlError *err)
-{
-	size_t		bytes = aml_matrix_bytes(rows, cols);
-	AmlMatrix  *m;
-
-	*out = NULL;
-	if (bytes == SIZE_MAX || (m = AML_NEW(AmlMatrix)) == NULL)
-		return aml_error_nomem(err, "a matrix");
-	m->data = aml_alloc(bytes > 0 ? bytes : sizeof(double));
-	if (m->data == NULL)
-	{
-		aml_free(m);
-		return aml_error_nomem(err, "a matrix");
-	}
-	m->rows = rows;
-	m->cols = cols;
-	m->owns_data = true;
-	*out = m;
-	return AML_OK;
-}
 
 /* ---------------------------------------------------------------- affine state */
 
@@ -253,7 +226,7 @@ affine_transform(const AmlTransformer *t, const AmlMatrix *X, AmlMatrix **out, A
 	AmlMatrix  *r;
 	int			n = X->rows;
 
-	AML_TRY(output_matrix(n, s->p, &r, err));
+	AML_TRY(aml_matrix_create_unset(n, s->p, &r, err));
 	for (int j = 0; j < s->p; j++)
 	{
 		const double *x = AML_COL(X, j);
@@ -733,7 +706,7 @@ normalizer_transform(const AmlTransformer *t, const AmlMatrix *X, AmlMatrix **ou
 	AmlMatrix  *r;
 	double	   *norm;
 
-	AML_TRY(output_matrix(n, p, &r, err));
+	AML_TRY(aml_matrix_create_unset(n, p, &r, err));
 	norm = AML_NEW_ARRAY(double, n > 0 ? n : 1);
 	if (norm == NULL)
 	{
@@ -796,7 +769,7 @@ binarizer_transform(const AmlTransformer *t, const AmlMatrix *X, AmlMatrix **out
 	AmlMatrix  *r;
 	size_t		total = (size_t) X->rows * (size_t) X->cols;
 
-	AML_TRY(output_matrix(X->rows, X->cols, &r, err));
+	AML_TRY(aml_matrix_create_unset(X->rows, X->cols, &r, err));
 	for (size_t k = 0; k < total; k++)
 	{
 		double		v = X->data[k];

@@ -104,6 +104,21 @@ test_matrix(void)
 	CHECK(aml_matrix_has_nan(m) && !aml_matrix_all_finite(m));
 	aml_matrix_free(m);
 	CHECK(aml_matrix_bytes(-1, 2) == SIZE_MAX);
+	/* an output matrix the caller fills: its shape, and refusals */
+	{
+		AmlError	err;
+
+		CHECK(aml_matrix_create_unset(4, 3, &r, &err) == AML_OK);
+		CHECK(r != NULL && r->rows == 4 && r->cols == 3 && r->owns_data && r->data != NULL);
+		for (int k = 0; k < 12; k++)
+			r->data[k] = k;
+		CHECK(AML_AT(r, 3, 2) == 11);
+		aml_matrix_free(r);
+		CHECK(aml_matrix_create_unset(0, 5, &r, &err) == AML_OK && r->rows == 0 && r->data != NULL);
+		aml_matrix_free(r);
+		CHECK(aml_matrix_create_unset(-1, 2, &r, &err) == AML_ERR_OUT_OF_MEMORY && r == NULL);
+		CHECK(aml_matrix_create_unset(INT32_MAX, INT32_MAX, &r, &err) == AML_ERR_OUT_OF_MEMORY && r == NULL);
+	}
 }
 
 static void
