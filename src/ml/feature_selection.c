@@ -576,32 +576,6 @@ fail:
 	return st;
 }
 
-/*
- * A rows x cols matrix whose data is not cleared (the caller writes every
- * element): saves a pass over large outputs.
- */
-static AmlStatus
-output_matrix(int rows, int cols, AmlMatrix **out, AmlError *err)
-{
-	size_t		bytes = aml_matrix_bytes(rows, cols);
-	AmlMatrix  *m;
-
-	*out = NULL;
-	if (bytes == SIZE_MAX || (m = AML_NEW(AmlMatrix)) == NULL)
-		return aml_error_nomem(err, "a matrix");
-	m->data = aml_alloc(bytes > 0 ? bytes : sizeof(double));
-	if (m->data == NULL)
-	{
-		aml_free(m);
-		return aml_error_nomem(err, "a matrix");
-	}
-	m->rows = rows;
-	m->cols = cols;
-	m->owns_data = true;
-	*out = m;
-	return AML_OK;
-}
-
 /* ---------------------------------------------------------------- transform */
 
 static void
@@ -619,7 +593,7 @@ select_transform(const AmlTransformer *t, const AmlMatrix *X, AmlMatrix **out, A
 	const SelectState *s = t->state;
 	AmlMatrix  *r;
 
-	AML_TRY(output_matrix(X->rows, s->n_sel, &r, err));
+	AML_TRY(aml_matrix_create_unset(X->rows, s->n_sel, &r, err));
 	for (int k = 0; k < s->n_sel; k++)
 		memcpy(AML_COL(r, k), AML_COL(X, s->sel[k]), sizeof(double) * (size_t) X->rows);
 	*out = r;
