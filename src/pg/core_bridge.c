@@ -175,11 +175,17 @@ aml_core_restore(AmlCoreTarget *save)
 	aml_restore_memory_budget(&save->budget);
 }
 
-static bool
-pg_interrupt_pending(void *state)
+bool
+aml_pg_cancel_pending(void)
 {
 	/* a job cancelled with keep_best ends its search here too (pg/progress.h) */
 	return QueryCancelPending || ProcDiePending || aml_progress_stopping();
+}
+
+static bool
+pg_interrupt_pending(void *state)
+{
+	return aml_pg_cancel_pending();
 }
 
 void

@@ -49,6 +49,13 @@ void		aml_pg_install_default_allocator(void);
 
 /* Load OpenBLAS in this process with aml_pg_blas_thread_count() threads (raises on failure). */
 void		aml_pg_blas_init(void);
+/*
+ * The one cancel channel of a backend: a query cancel, a termination, or a
+ * job cancelled with keep_best (pg/progress.h).  The pure layers see it
+ * through the interrupt hook; the search also takes it as its "cancelled"
+ * check.
+ */
+bool		aml_pg_cancel_pending(void);
 /* Install the interrupt hook (also done by session begin). */
 void		aml_pg_install_interrupt_hook(void);
 

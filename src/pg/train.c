@@ -103,12 +103,6 @@ machine_slowdown(double wall0, double cpu0)
 	return fmin(fmax((wall - wall0) / (cpu - cpu0), 1.0), MAX_SLOWDOWN);
 }
 
-static bool
-query_cancelled(void)
-{
-	return QueryCancelPending || ProcDiePending || aml_progress_stopping();
-}
-
 typedef struct ProgressState
 {
 	const char *metric;
@@ -678,7 +672,7 @@ train(FunctionCallInfo fcinfo, AmlRunStarted *run)
 	pstate.max_evaluations = max_evaluations;
 	opt.progress = progress;
 	opt.progress_arg = &pstate;
-	opt.cancelled = query_cancelled;
+	opt.cancelled = aml_pg_cancel_pending;
 	opt.stop_requested = aml_progress_stopping;
 	aml_progress_phase("searching");
 	/* helper processes evaluate candidates too, when there are (pg/eval_hook.h) */
