@@ -516,15 +516,15 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 	else
 	{
 		int			r = 0;
+		bool		constant = true;
 
 		for (int i = 0; i < ds->n_rows; i++)
 			if (keep[i])
 				data->y[r++] = tcol->values[i];
 		/* a constant target has nothing to learn (and its R² would be 0 / 0) */
-		for (int i = 1; i < r && r > 1; i++)
-			if (data->y[i] != data->y[0])
-				r = 0;
-		if (r > 1)
+		for (int i = 1; i < r && constant; i++)
+			constant = data->y[i] == data->y[0];
+		if (constant)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("target \"%s\" has the same value (%g) in every row", target, data->y[0]),
