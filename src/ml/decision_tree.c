@@ -187,6 +187,7 @@ const AmlEstimatorType aml_decision_tree_type = {
 	.name = "decision_tree",
 	.label = "decision tree",
 	.tasks = AML_TASK_REGRESSION | AML_TASK_CLASSIFICATION,
+	.trees = AML_TREES_AVERAGED,
 	.params = {decision_tree_specs, AML_PARAM_COUNT(decision_tree_specs), sizeof(DecisionTreeParams)},
 	.handles_missing = true,
 	.needs_scaling = false,

@@ -61,6 +61,18 @@ typedef enum AmlFoldLink
 	AML_FOLD_SOFTMAX
 } AmlFoldLink;
 
+/*
+ * How a type's fitted model is made of trees, known before it is fitted
+ * (explanations are exact TreeSHAP for these; the search estimates their
+ * cost from it).
+ */
+typedef enum AmlTreeForm
+{
+	AML_TREES_NONE = 0,			/* no trees */
+	AML_TREES_AVERAGED,			/* one tree, or a forest averaging its trees' outputs */
+	AML_TREES_BOOSTED			/* gradient boosting: a sum of trees on the raw margin */
+} AmlTreeForm;
+
 typedef struct AmlEstimatorType
 {
 	const char *name;			/* SQL name, e.g. "random_forest" */
@@ -87,6 +99,8 @@ typedef struct AmlEstimatorType
 	AmlStatus	(*importances) (const AmlEstimator *est, double *out, AmlError *err);
 	/* Linear models: how outputs depend on inputs (AML_FOLD_NONE otherwise). */
 	AmlFoldLink fold_link;
+	/* Tree models: which kind (AML_TREES_NONE otherwise). */
+	AmlTreeForm trees;
 	/*
 	 * Optional: rough peak bytes that fitting est (params set, not fitted) on
 	 * rows x cols needs beyond its input, model included (the search skips

@@ -269,9 +269,7 @@ aml_explain_method_name(AmlExplainMethod m)
 static bool
 is_linear(const AmlEstimatorType *t)
 {
-	return t == &aml_linear_regression_type || t == &aml_ridge_type || t == &aml_lasso_type ||
-		t == &aml_elastic_net_type || t == &aml_logistic_regression_type ||
-		t == &aml_linear_svm_type;
+	return t->fold_link != AML_FOLD_NONE;
 }
 
 /* Estimator input -> pipeline input, or false when a step mixes columns. */

@@ -523,6 +523,7 @@ const AmlEstimatorType aml_gradient_boosting_type = {
 	.name = "gradient_boosting",
 	.label = "histogram gradient boosting",
 	.tasks = AML_TASK_REGRESSION | AML_TASK_CLASSIFICATION,
+	.trees = AML_TREES_BOOSTED,
 	.params = {gb_param_specs, AML_PARAM_COUNT(gb_param_specs), sizeof(GbParams)},
 	.handles_missing = true,
 	.needs_scaling = false,

@@ -130,22 +130,11 @@ aml_search_refit_seconds(const Search *s, const AmlCandidate *c)
 #define IMPORTANCE_MAX_SHARE 0.10	/* of the budget: beyond, it is not kept */
 #define REFIT_MAX_SHARE 0.40	/* of the budget kept for refits on more rows than the search's */
 
-static bool
-is_one_of(const char *name, const char *const *names)
-{
-	for (int i = 0; names[i]; i++)
-		if (strcmp(name, names[i]) == 0)
-			return true;
-	return false;
-}
-
 /* Seconds to explain one row of candidate c's final fit (alone: natural, else an ensemble's member). */
 static double
 importance_row_seconds(const Search *s, const AmlCandidate *c, bool natural)
 {
-	static const char *const trees[] = {"decision_tree", "random_forest", "extra_trees", NULL};
-	static const char *const linear[] = {"linear_regression", "ridge", "lasso", "elastic_net", NULL};
-	static const char *const linear_classifiers[] = {"logistic_regression", "linear_svm", NULL};
+	const AmlEstimatorType *type = c->estimator != NULL ? aml_estimator_type_find(c->estimator) : NULL;
 	const AmlSearchSpace *space = s->opt->space;
 	const AmlGenome *g = &c->genome;
 	int			k = s->opt->cv_folds;
@@ -159,19 +148,20 @@ importance_row_seconds(const Search *s, const AmlCandidate *c, bool natural)
 	int			n = s->traits.n_inputs;
 	double		evaluations;
 
-	if (c->estimator != NULL && mapped)
+	/* the explainer's method, from the estimator's type (ml/explain.c) */
+	if (type != NULL && mapped)
 	{
-		if (is_one_of(c->estimator, trees))
+		if (type->trees == AML_TREES_AVERAGED)
 		{
 			double		depth = fmin(gene_value(space, &g->slots[AML_SLOT_ESTIMATOR], "max_depth", INFINITY),
 									 2 + log2(rows));
 
 			return TREE_RATE * bytes * depth * depth;
 		}
-		if (strcmp(c->estimator, "gradient_boosting") == 0 && (natural || !classification))
+		/* classifiers' margins are explained only as a whole model (natural) */
+		if (type->trees == AML_TREES_BOOSTED && (natural || !classification))
 			return BOOSTING_RATE * bytes;
-		if (is_one_of(c->estimator, linear) ||
-			(natural && is_one_of(c->estimator, linear_classifiers)))
+		if (type->fold_link != AML_FOLD_NONE && (natural || !classification))
 			return LINEAR_RATE * bytes;
 	}
 	evaluations = n <= EXACT_MAX_INPUTS ? ldexp(1.0, n) : (double) s->opt->importance_samples * n;
