@@ -184,6 +184,7 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 	AmlColumn  *tcol;
 	uint8	   *keep;
 	int			n_keep = 0;
+	int			n_infinite = 0;	/* target values left out as infinite */
 	AmlTask		wanted_task = AML_TASK_REGRESSION;
 	bool		task_given;
 	List	   *identifiers = NIL;
@@ -266,6 +267,7 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 	{
 		keep[i] = clustering || (!tcol->missing[i] && isfinite(tcol->values[i]));
 		n_keep += keep[i];
+		n_infinite += !clustering && !tcol->missing[i] && isinf(tcol->values[i]);
 	}
 	if (!clustering && n_keep == 0)
 		ereport(ERROR,
@@ -280,18 +282,12 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 				 errhint("Training needs many rows.")));
 	data->skipped_null_target = ds->n_rows - n_keep;
 	if (data->skipped_null_target > 0)
-	{
-		int			infinite = 0;
-
-		for (int i = 0; i < ds->n_rows; i++)
-			infinite += !tcol->missing[i] && isinf(tcol->values[i]);
 		ereport(NOTICE,
 				(errmsg(INT64_FORMAT " of %d rows have no value in target \"%s\" and are left out",
 						data->skipped_null_target, ds->n_rows, target),
-				 infinite > 0 ? errdetail_plural("%d of them has an infinite target value.",
-												 "%d of them have an infinite target value.",
-												 infinite, infinite) : 0));
-	}
+				 n_infinite > 0 ? errdetail_plural("%d of them has an infinite target value.",
+												   "%d of them have an infinite target value.",
+												   n_infinite, n_infinite) : 0));
 
 	/* the task */
 	data->target_type = clustering ? InvalidOid : source->cols[0].typid;
@@ -516,15 +512,12 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 	else
 	{
 		int			r = 0;
-		bool		constant = true;
 
 		for (int i = 0; i < ds->n_rows; i++)
 			if (keep[i])
 				data->y[r++] = tcol->values[i];
 		/* a constant target has nothing to learn (and its R² would be 0 / 0) */
-		for (int i = 1; i < r && constant; i++)
-			constant = data->y[i] == data->y[0];
-		if (constant)
+		if (count_distinct(tcol, ds->n_rows, keep, 1) == 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("target \"%s\" has the same value (%g) in every row", target, data->y[0]),
