@@ -922,6 +922,65 @@ test_sampling_error(void)
 	aml_schema_free(&s);
 }
 
+/*
+ * Every estimator type says before fitting whether it is made of trees
+ * (type->trees, read by the search's estimate of an explanation's cost):
+ * a fitted model gives TreeSHAP its trees exactly when the type says so,
+ * summed on the margin (boosting) exactly when it says boosted.
+ */
+static void
+test_type_tree_forms(void)
+{
+	AmlRng		rng;
+	AmlMatrix  *X = aml_matrix_new(60, 3);
+	double		y[60];
+	int			checked = 0;
+
+	aml_rng_seed(&rng, 5);
+	for (int i = 0; i < 60; i++)
+	{
+		for (int j = 0; j < 3; j++)
+			AML_AT(X, i, j) = aml_rng_uniform(&rng);
+		y[i] = AML_AT(X, i, 0) + AML_AT(X, i, 1);
+	}
+	for (int k = 0; k < aml_estimator_type_count(); k++)
+	{
+		const AmlEstimatorType *type = aml_estimator_type_at(k);
+
+		if (type == NULL)
+			continue;
+		for (int task = AML_TASK_REGRESSION; task <= AML_TASK_CLASSIFICATION; task <<= 1)
+		{
+			AmlEstimator *est = NULL;
+			AmlShapForest *f = NULL;
+			AmlError	err;
+			double		labels[60];
+			int			nc = task == AML_TASK_CLASSIFICATION ? 3 : 0;
+
+			if (!(type->tasks & (unsigned) task))
+				continue;
+			for (int i = 0; i < 60; i++)
+				labels[i] = nc ? (y[i] < 0.7 ? 0 : y[i] < 1.3 ? 1 : 2) : y[i];
+			CHECK_OK(aml_estimator_create(type, (AmlTask) task, nc, NULL, &est, &err), &err);
+			if (est == NULL)
+				continue;
+			CHECK_OK(aml_estimator_fit(est, X, labels, &rng, &err), &err);
+			CHECK_OK(aml_shap_forest_from_estimator(est, &f, &err), &err);
+			CHECK_MSG((f != NULL) == (type->trees != AML_TREES_NONE), "%s: trees %d, forest %s",
+					  type->name, (int) type->trees, f ? "given" : "none");
+			if (f != NULL)
+				CHECK_MSG((f->tree_output[0] >= 0) == (type->trees == AML_TREES_BOOSTED),
+						  "%s: trees %d, boosted forest %d", type->name, (int) type->trees,
+						  f->tree_output[0] >= 0);
+			aml_shap_forest_free(f);
+			aml_estimator_free(est);
+			checked++;
+		}
+	}
+	CHECK_MSG(checked >= 19, "%d types and tasks checked", checked);
+	aml_matrix_free(X);
+}
+
 int
 main(void)
 {
@@ -931,5 +990,6 @@ main(void)
 	RUN(test_additivity_every_family);
 	RUN(test_linear_closed_form);
 	RUN(test_sampling_error);
+	RUN(test_type_tree_forms);
 	return unit_end();
 }
