@@ -12,7 +12,9 @@
  *   - linear models: contributions equal coef x (x - training mean) in the
  *     original units, with the slope taken from the pipeline itself;
  *   - the sampling estimator: exact for <= 10 inputs; with 12 inputs its
- *     error against the exact enumeration is bounded (documented in README).
+ *     error against the exact enumeration is bounded (documented in README);
+ *   - every estimator type's tree form (type->trees) agrees with the trees
+ *     its fitted model gives TreeSHAP.
  */
 #include "unit.h"
 
