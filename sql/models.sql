@@ -256,6 +256,8 @@ CREATE TABLE null_target AS SELECT g::float8 AS x, NULL::text AS y FROM generate
 CREATE TABLE empty_train (x float8, y text);
 CREATE TABLE infinite AS SELECT CASE WHEN g = 3 THEN 'Infinity'::float8 ELSE g END AS x, g % 2 AS y FROM generate_series(1, 20) g;
 CREATE TABLE only_empty AS SELECT NULL::float8 AS x, g % 2 AS y FROM generate_series(1, 20) g;
+-- no column but the target that automl can read (bytea is left out with a NOTICE)
+CREATE TABLE only_target AS SELECT '\x01'::bytea AS b, g % 2 AS y FROM generate_series(1, 20) g;
 -- a deleted model
 DELETE FROM automl.models WHERE id = :v2;
 \pset format unaligned
@@ -282,6 +284,7 @@ SELECT statement || E'\n    -> ' || pg_temp.try(statement) AS "statement -> resu
   ($q$SELECT automl_fit('empty_train', 'y', 'logistic_regression')$q$),
   ($q$SELECT automl_fit('infinite', 'y', 'logistic_regression')$q$),
   ($q$SELECT automl_fit('only_empty', 'y', 'logistic_regression')$q$),
+  ($q$SELECT automl_fit('only_target', 'y', 'logistic_regression')$q$),
   (format($q$SELECT automl_predict(%s, r) FROM (SELECT 1.0 AS sepal_length) r$q$, :iris)),
   (format($q$SELECT automl_predict(%s, r) FROM (SELECT 1.0 AS sepal_length, 'wide' AS sepal_width, 1.0 AS petal_length, 1.0 AS petal_width) r$q$, :iris)),
   (format($q$SELECT automl_predict(%s, r) FROM (SELECT 1.0 AS sepal_length, '{1}'::int[] AS sepal_width, 1.0 AS petal_length, 1.0 AS petal_width) r$q$, :iris)),
@@ -354,5 +357,5 @@ DELETE FROM automl.models WHERE owner = 'regress_analyst'::regrole;
 REVOKE ALL ON SCHEMA bench FROM regress_analyst;
 REVOKE ALL ON bench.iris FROM regress_analyst;
 DROP ROLE regress_analyst;
-DROP TABLE fitted, predictions_before, odd_features, one_class, one_value, null_target, empty_train, infinite, only_empty, big_fit,
+DROP TABLE fitted, predictions_before, odd_features, one_class, one_value, null_target, empty_train, infinite, only_empty, only_target, big_fit,
            ref_scores, ref_predictions;

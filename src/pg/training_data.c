@@ -383,8 +383,11 @@ aml_training_data_load_where(Oid relid, const char *target, ArrayType *features,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 target ? errmsg("no usable feature column to predict \"%s\"", target)
 				 : errmsg("no usable feature column to cluster on"),
+				 first >= ds->n_cols ?
+				 (target ? errdetail("%s has no column of a usable type besides the target.", source->qualified_name)
+				  : errdetail("%s has no column of a usable type.", source->qualified_name)) :
 				 errdetail("Every candidate column is empty, constant or an identifier."),
-				 errhint("Name the features to use with the features argument.")));
+				 first >= ds->n_cols ? 0 : errhint("Name the features to use with the features argument.")));
 
 	/* schema, raw matrix and target */
 	data->schema.n_inputs = n_use;
