@@ -121,3 +121,21 @@ FROM automl.models WHERE id = :trained \gset
 SELECT bool_and(abs((pr ->> 'neg')::float8 + (pr ->> 'pos')::float8 - 1) < 1e-12) AS sum_to_one,
        bool_and(lab = CASE WHEN (pr ->> 'pos')::float8 > :decision_threshold THEN 'pos' ELSE 'neg' END) AS label_by_threshold
 FROM (SELECT automl_predict_proba(:trained, p) AS pr, automl_predict(:trained, p) AS lab FROM bench.pima p) x;
+
+-- a calibrated model is also scored before its calibration: with
+-- temperature T the calibrated p' is softmax(log p / T), so p is
+-- proportional to p'^T and the log loss and Brier score before it follow
+-- from automl_predict_proba; a model without a calibrator has no such part
+SELECT automl_fit('bench.pima', 'diabetes', 'logistic_regression') AS tempered \gset
+UPDATE automl.models
+SET pipeline = pipeline || '{"calibration": {"method": "temperature", "temperature": 2.0, "threshold": 0.5}}'
+WHERE id = :tempered;
+SELECT automl_evaluate(:tempered, 'bench.pima') -> 'calibration' AS calibration \gset
+SELECT :'calibration'::jsonb ->> 'method' AS method,
+       abs((:'calibration'::jsonb ->> 'log_loss_before')::float8 - avg(-ln(before))) < 1e-12 AS log_loss_before_agrees,
+       abs((:'calibration'::jsonb ->> 'brier_before')::float8 - avg((pos_before - (diabetes = 'pos')::int) ^ 2)) < 1e-12 AS brier_before_agrees,
+       (automl_evaluate(:tempered, 'bench.pima') ->> 'log_loss')::float8 > avg(-ln(before)) AS two_degrees_too_flat
+FROM (SELECT diabetes, (pr ->> diabetes)::float8 ^ 2 / ((pr ->> 'pos')::float8 ^ 2 + (pr ->> 'neg')::float8 ^ 2) AS before,
+             (pr ->> 'pos')::float8 ^ 2 / ((pr ->> 'pos')::float8 ^ 2 + (pr ->> 'neg')::float8 ^ 2) AS pos_before
+      FROM (SELECT diabetes, automl_predict_proba(:tempered, p) AS pr FROM bench.pima p) x) y;
+SELECT automl_evaluate(:pima, 'bench.pima') ? 'calibration' AS uncalibrated_has_calibration;

@@ -378,26 +378,8 @@ classification_extra(json_object *report, const double *y, const AmlMatrix *pred
 	json_object_object_add(report, "pr_curve", pr);
 	if (probabilistic)
 	{
-		double		brier = 0;
-
 		json_object_object_add(report, "calibration_curve", cal);
-		for (int i = 0; i < n; i++)
-		{
-			if (K == 2)
-			{
-				double		d = AML_AT(pred, i, 1) - ((int) y[i] == 1);
-
-				brier += d * d;
-			}
-			else
-				for (int c = 0; c < K; c++)
-				{
-					double		d = AML_AT(pred, i, c) - ((int) y[i] == c);
-
-					brier += d * d;
-				}
-		}
-		json_object_object_add(report, "brier", aml_json_new_double(brier / n));
+		json_object_object_add(report, "brier", aml_json_new_double(aml_brier_score(y, pred, K)));
 	}
 	else
 		json_object_put(cal);
@@ -411,6 +393,31 @@ done:
 	aml_free(thr);
 	aml_free(row);
 	return st;
+}
+
+double
+aml_brier_score(const double *y, const AmlMatrix *pred, int n_classes)
+{
+	int			n = pred->rows;
+	double		brier = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (n_classes == 2)
+		{
+			double		d = AML_AT(pred, i, 1) - ((int) y[i] == 1);
+
+			brier += d * d;
+		}
+		else
+			for (int c = 0; c < n_classes; c++)
+			{
+				double		d = AML_AT(pred, i, c) - ((int) y[i] == c);
+
+				brier += d * d;
+			}
+	}
+	return n > 0 ? brier / n : NAN;
 }
 
 AmlStatus

@@ -52,6 +52,13 @@ AmlStatus	aml_evaluation_full_report_decided(AmlTask task, const double *y, cons
 											   AmlError *err);
 
 /*
+ * The report's "brier" of probabilities pred (n x n_classes) for class
+ * indices y: brier_score_loss of the second class for two classes, else the
+ * mean over rows of the sum over classes of (p - 1[y = class])^2.
+ */
+double		aml_brier_score(const double *y, const AmlMatrix *pred, int n_classes);
+
+/*
  * scikit-learn's _binary_clf_curve: distinct thresholds in decreasing order
  * and the false / true positives at each (arrays of n, *count filled).
  */

@@ -657,7 +657,7 @@ member_raw(const AmlMemberMap *map, const AmlMatrix *raw, AmlMatrix **out, AmlEr
 
 /* aml_model_predict of a union ensemble: each group, each member on its own columns. */
 static AmlStatus
-predict_mapped(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlError *err)
+predict_mapped(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, bool calibrated, AmlError *err)
 {
 	int			rows = raw->rows;
 	AmlStatus	st = AML_OK;
@@ -688,7 +688,7 @@ predict_mapped(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlError
 			aml_matrix_free(mraw);
 			aml_matrix_free(tmp);
 		}
-		if (st == AML_OK && m->group_calibration[g] != NULL)
+		if (st == AML_OK && calibrated && m->group_calibration[g] != NULL)
 			st = aml_calibrator_apply(m->group_calibration[g], group, group, err);
 		if (st == AML_OK)
 			for (int c = 0; c < gmap->n_outputs; c++)
@@ -704,18 +704,20 @@ predict_mapped(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlError
 	return st;
 }
 
-AmlStatus
-aml_model_predict(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlError *err)
+/* The outputs, with the calibrators applied or not. */
+static AmlStatus
+predict_matrix(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, bool calibrated, AmlError *err)
 {
+	const AmlCalibrator *cal = calibrated ? m->calibration : NULL;
 	AmlMatrix  *tmp;
 	size_t		n = (size_t) out->rows * (size_t) out->cols;
 
 	if (m->maps != NULL)
-		return predict_mapped(m, raw, out, err);
+		return predict_mapped(m, raw, out, calibrated, err);
 	if (m->n_members == 1)
 	{
 		AML_TRY(aml_pipeline_predict(m->members[0], raw, out, err));
-		return m->calibration ? aml_calibrator_apply(m->calibration, out, out, err) : AML_OK;
+		return cal ? aml_calibrator_apply(cal, out, out, err) : AML_OK;
 	}
 	AML_TRY(aml_matrix_create(out->rows, out->cols, &tmp, err));
 	memset(out->data, 0, n * sizeof(double));
@@ -730,7 +732,30 @@ aml_model_predict(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlEr
 			out->data[k] += m->weights[i] * tmp->data[k];
 	}
 	aml_matrix_free(tmp);
-	return m->calibration ? aml_calibrator_apply(m->calibration, out, out, err) : AML_OK;
+	return cal ? aml_calibrator_apply(cal, out, out, err) : AML_OK;
+}
+
+AmlStatus
+aml_model_predict(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlError *err)
+{
+	return predict_matrix(m, raw, out, true, err);
+}
+
+AmlStatus
+aml_model_predict_uncalibrated(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlError *err)
+{
+	return predict_matrix(m, raw, out, false, err);
+}
+
+bool
+aml_model_is_calibrated(const AmlModel *m)
+{
+	if (m->calibration != NULL && m->calibration->method != AML_CALIBRATION_NONE)
+		return true;
+	for (int g = 0; m->maps != NULL && g < m->n_groups; g++)
+		if (m->group_calibration[g] != NULL && m->group_calibration[g]->method != AML_CALIBRATION_NONE)
+			return true;
+	return false;
 }
 
 int

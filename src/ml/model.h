@@ -87,6 +87,11 @@ int			aml_model_scratch_size(const AmlModel *m);
 /* One raw row -> out[outputs]; scratch of aml_model_scratch_size() doubles. */
 void		aml_model_predict_row(const AmlModel *m, const double *raw, double *out, double *scratch);
 AmlStatus	aml_model_predict(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out, AmlError *err);
+/* The outputs before any calibrator (automl_evaluate's comparison); the same when none. */
+AmlStatus	aml_model_predict_uncalibrated(const AmlModel *m, const AmlMatrix *raw, AmlMatrix *out,
+										   AmlError *err);
+/* Whether a calibrator changes the probabilities (a method other than "none"). */
+bool		aml_model_is_calibrated(const AmlModel *m);
 json_object *aml_model_to_json(const AmlModel *m);
 AmlStatus	aml_model_from_json(json_object *obj, AmlModel **out, AmlError *err);
 void		aml_model_describe(const AmlModel *m, char *buf, size_t buflen);

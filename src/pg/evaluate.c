@@ -10,6 +10,12 @@
  * Rows whose target is NULL are left out; rows whose label the model never
  * saw cannot be scored by the curves and are left out too, and reported:
  * "unseen_labels": {"rows": n, "labels": [...]}.
+ *
+ * A model whose probabilities are calibrated (automl_train's calibrator, of
+ * a method other than "none") is also scored before its calibration, so that
+ * what the calibration gives on these rows shows:
+ * "calibration": {"method", "log_loss_before", "brier_before"} next to the
+ * report's own (calibrated) "log_loss" and "brier".
  */
 #include "postgres.h"
 
@@ -32,6 +38,38 @@
 #include "pg/model_cache.h"
 
 PG_FUNCTION_INFO_V1(automl_evaluate);
+
+/* The scores of the probabilities before calibration (NULL: not calibrated). */
+static json_object *
+before_calibration(const AmlModel *m, const AmlMatrix *raw, const double *y, int n_classes)
+{
+	const AmlMetric *log_loss = aml_metric_find("log_loss");
+	AmlMatrix  *pred;
+	json_object *obj;
+	double		score;
+	AmlError	err;
+
+	if (!m->probabilistic || !aml_model_is_calibrated(m) || log_loss == NULL)
+		return NULL;
+	pred = aml_matrix_new(raw->rows, m->outputs);
+	if (pred == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("the predictions do not fit in the memory budget"),
+				 errhint("Raise automl.max_memory.")));
+	if (aml_model_predict_uncalibrated(m, raw, pred, &err) != AML_OK)
+		aml_pg_raise(&err);
+	obj = aml_pg_json_own(json_object_new_object());
+	json_object_object_add(obj, "method",
+						   json_object_new_string(m->calibration != NULL && m->calibration->method != AML_CALIBRATION_NONE
+												  ? aml_calibration_method_name(m->calibration->method)
+												  : "per group of the ensemble"));
+	if (aml_metric_score(log_loss, y, pred, n_classes, &score, &err) == AML_OK && isfinite(score))
+		json_object_object_add(obj, "log_loss_before", aml_json_new_double(score));
+	json_object_object_add(obj, "brier_before", aml_json_new_double(aml_brier_score(y, pred, n_classes)));
+	aml_matrix_free(pred);
+	return obj;
+}
 
 Datum
 automl_evaluate(PG_FUNCTION_ARGS)
@@ -135,6 +173,13 @@ automl_evaluate(PG_FUNCTION_ARGS)
 		json_object_object_add(report, "null_target_rows", json_object_new_int64(rows->null_target));
 	if (unseen != NULL)
 		json_object_object_add(report, "unseen_labels", json_object_get(unseen));
+	if (classification)
+	{
+		json_object *before = before_calibration(m, raw, y, K);
+
+		if (before != NULL)
+			json_object_object_add(report, "calibration", json_object_get(before));
+	}
 	text = pstrdup(aml_json_text(report));
 	aml_core_session_end(session);
 	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
