@@ -222,6 +222,15 @@ def automl_score(model_id, test_table, target, classification):
     return r2_score([float(p[0]) for p in pairs], [float(p[1]) for p in pairs])
 
 
+def calibration(model_id, test_table):
+    """the test rows' log loss with the model's calibrated probabilities and
+    before its calibrator (automl_evaluate; the same when it has none)"""
+    r = psql("SELECT coalesce(e -> 'calibration' ->> 'method', 'none'), e ->> 'log_loss', "
+             "coalesce(e -> 'calibration' ->> 'log_loss_before', e ->> 'log_loss') "
+             "FROM automl_evaluate(%s, '%s') e" % (model_id, test_table))[0]
+    return {"method": r[0], "log_loss": float(r[1]), "log_loss_before": float(r[2])}
+
+
 def sql_type(rows, j, is_target, classification):
     if is_target:
         return "text" if classification else "float8"
@@ -276,6 +285,8 @@ def main():
                     "score": float(score), "wall": round(wall, 2), "evaluated": evaluated,
                     "cv_folds": int(run[0]), "cv_repeats": int(run[1]), "test_size": float(run[2]),
                     "final_rows": int(run[3]), "leaked": int(run[4]), "stop": run[5]}
+                if classification:
+                    entry["automl"][str(budget)]["calibration"] = calibration(model_id, "suite.%s_test" % name)
             except RuntimeError as e:
                 entry["automl"][str(budget)] = {"error": str(e)[:300], "wall": round(time.time() - t0, 2)}
             print(name, budget, entry["automl"][str(budget)], file=sys.stderr, flush=True)
@@ -327,6 +338,16 @@ def report(results):
             print("- automl ≥ best default: %d of %d (%.0f %%); within 0.01: %d of %d" % (wins, n, 100.0 * wins / n, ties, n))
             print("- mean score: automl %.4f, best default %.4f" % (sum_a / n, sum_d / n))
             print("- largest wall time / budget: %.2f (promise: ≤ 1.10, or budget + 1 s)" % worst_ratio)
+        cal = [(e["table"], e["automl"][b]["calibration"]) for e in results
+               if "calibration" in e["automl"].get(b, {})]
+        if cal:
+            changed = [(t, c) for t, c in cal if c["method"] != "none"]
+            better = sum(1 for t, c in changed if c["log_loss"] <= c["log_loss_before"])
+            print("- test-row log loss, calibrated ≤ before calibration: %d of %d classification tables "
+                  "(%d calibrated: better on %d of them; the others keep their probabilities)"
+                  % (len(cal) - len(changed) + better, len(cal), len(changed), better))
+            for t, c in changed:
+                print("  - %s: %s, log loss %.4f → %.4f" % (t, c["method"], c["log_loss_before"], c["log_loss"]))
         print()
 
 
