@@ -182,6 +182,48 @@ by_x(const void *a, const void *b)
 	return u < v ? -1 : u > v;
 }
 
+/*
+ * The isotonic fit's runs of 0 at the low end and of 1 at the high end
+ * (values v of points of weights w, m points, non-decreasing) become the
+ * Laplace estimates of their rows, 1 / (W + 2) and (W + 1) / (W + 2) for a
+ * run of W rows, kept within the neighbouring values so that the map stays
+ * non-decreasing.  The pool-adjacent-violators fit alone (scikit-learn's)
+ * says 0 or 1 there, and one row of a new relation past the run, of the
+ * other class, then costs log(1e-15) = -34.5 in log loss (ionosphere's
+ * 88 test rows: 0.24 before calibration, 0.89 after).
+ */
+static void
+laplace_ends(double *v, const double *w, int m)
+{
+	int			lo = 0,
+				hi = m;
+	double		run = 0;
+
+	while (lo < m && v[lo] <= 0)
+		run += w[lo++];
+	if (lo > 0)
+	{
+		double		e = 1 / (run + 2);
+
+		if (lo < m && v[lo] < e)
+			e = v[lo];
+		for (int i = 0; i < lo; i++)
+			v[i] = e;
+	}
+	run = 0;
+	while (hi > lo && v[hi - 1] >= 1)
+		run += w[--hi];
+	if (hi < m)
+	{
+		double		e = (run + 1) / (run + 2);
+
+		if (hi > 0 && v[hi - 1] > e)
+			e = v[hi - 1];
+		for (int i = hi; i < m; i++)
+			v[i] = e;
+	}
+}
+
 static AmlStatus
 isotonic_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlError *err)
 {
@@ -268,6 +310,7 @@ isotonic_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlError
 		aml_free(bv);
 		aml_free(bw);
 	}
+	laplace_ends(uy, uw, m);
 	c->n_points = m;
 	c->x = ux;
 	c->y = uy;

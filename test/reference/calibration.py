@@ -5,9 +5,13 @@ Run with Debian's scikit-learn 1.2 from the repository root:
     /usr/bin/python3 test/reference/calibration.py
 It writes test/unit/reference/calibration.json with seeded, overconfident
 binary probabilities p (and labels y) and:
-  - isotonic: scikit-learn's IsotonicRegression(out_of_bounds="clip") fitted
-    on (p, y) and evaluated at the test points (what
+  - isotonic_sklearn: scikit-learn's IsotonicRegression(out_of_bounds="clip")
+    fitted on (p, y) and evaluated at the test points (what
     CalibratedClassifierCV(method="isotonic") does);
+  - isotonic: the same fit with automl's one change: its run of 0 at the low
+    end and of 1 at the high end become the Laplace estimates 1 / (W + 2) and
+    (W + 1) / (W + 2) of the W rows in the run (within the neighbouring
+    fitted values), then interpolated the same way;
   - platt: scikit-learn's _sigmoid_calibration (Platt's smoothed targets,
     BFGS) on the log-odds logit(p) as the feature, returned as (a, b) of
     p' = 1 / (1 + exp(-(a logit(p) + b)));
@@ -27,11 +31,28 @@ p = np.round(1 / (1 + np.exp(-2.5 * z - 0.3)), 3)  # overconfident, shifted, wit
 test = np.linspace(-0.05, 1.05, 23)
 
 iso = IsotonicRegression(out_of_bounds="clip").fit(p, y)
+# the fit at the distinct training points, then the Laplace ends
+xs = np.unique(p)
+fit = iso.predict(xs)
+weight = np.array([np.sum(p == x) for x in xs])
+lo = 0
+while lo < len(xs) and fit[lo] <= 0:
+    lo += 1
+if lo > 0:
+    e = 1 / (weight[:lo].sum() + 2)
+    fit[:lo] = min(e, fit[lo]) if lo < len(xs) else e
+hi = len(xs)
+while hi > lo and fit[hi - 1] >= 1:
+    hi -= 1
+if hi < len(xs):
+    e = (weight[hi:].sum() + 1) / (weight[hi:].sum() + 2)
+    fit[hi:] = max(e, fit[hi - 1]) if hi > 0 else e
+laplace = np.interp(test, xs, fit)
 logit = np.log(np.clip(p, 1e-15, 1 - 1e-15) / (1 - np.clip(p, 1e-15, 1 - 1e-15)))
 A, B = _sigmoid_calibration(logit, y)
 
 with open("test/unit/reference/calibration.json", "w") as f:
     json.dump({"p": p.tolist(), "y": y.tolist(), "test": test.tolist(),
-               "isotonic": iso.predict(test).tolist(),
+               "isotonic_sklearn": iso.predict(test).tolist(), "isotonic": laplace.tolist(),
                "platt_a": float(-A), "platt_b": float(-B)}, f)
 print("wrote test/unit/reference/calibration.json")

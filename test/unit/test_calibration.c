@@ -1,6 +1,8 @@
 /*
  * test_calibration.c — src/ml/calibration.c: isotonic calibration equals
- * scikit-learn's IsotonicRegression (1e-12) and Platt scaling its
+ * scikit-learn's IsotonicRegression with Laplace estimates for its runs of 0
+ * and 1 at the ends (1e-12; the reference applies them to scikit-learn's
+ * fit) and Platt scaling its
  * _sigmoid_calibration objective's optimum (1e-4: scikit-learn stops BFGS at
  * a gradient tolerance) on reference/calibration.json
  * (test/reference/calibration.py); temperature scaling recovers a known
