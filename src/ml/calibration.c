@@ -183,45 +183,20 @@ by_x(const void *a, const void *b)
 }
 
 /*
- * The isotonic fit's runs of 0 at the low end and of 1 at the high end
- * (values v of points of weights w, m points, non-decreasing) become the
- * Laplace estimates of their rows, 1 / (W + 2) and (W + 1) / (W + 2) for a
- * run of W rows, kept within the neighbouring values so that the map stays
- * non-decreasing.  The pool-adjacent-violators fit alone (scikit-learn's)
- * says 0 or 1 there, and one row of a new relation past the run, of the
- * other class, then costs log(1e-15) = -34.5 in log loss (ionosphere's
- * 88 test rows: 0.24 before calibration, 0.89 after).
+ * The isotonic fit's values v (m points) become (n v + 1) / (n + 2), n the
+ * rows it was fitted on: its runs of 0 and 1 at the ends become Laplace's
+ * estimates 1 / (n + 2) and (n + 1) / (n + 2), and the map keeps its order
+ * (an affine map of it: the same steps, the same decisions by a threshold
+ * moved with it).  The pool-adjacent-violators fit alone (scikit-learn's)
+ * says 0 or 1 at its ends, and one row of a new relation there, of the
+ * other class, then costs log(1e-15) = -34.5 in log loss (ionosphere's 88
+ * test rows: 0.24 before calibration, 0.89 after).
  */
 static void
-laplace_ends(double *v, const double *w, int m)
+laplace_shrink(double *v, int m, int n)
 {
-	int			lo = 0,
-				hi = m;
-	double		run = 0;
-
-	while (lo < m && v[lo] <= 0)
-		run += w[lo++];
-	if (lo > 0)
-	{
-		double		e = 1 / (run + 2);
-
-		if (lo < m && v[lo] < e)
-			e = v[lo];
-		for (int i = 0; i < lo; i++)
-			v[i] = e;
-	}
-	run = 0;
-	while (hi > lo && v[hi - 1] >= 1)
-		run += w[--hi];
-	if (hi < m)
-	{
-		double		e = (run + 1) / (run + 2);
-
-		if (hi > 0 && v[hi - 1] > e)
-			e = v[hi - 1];
-		for (int i = hi; i < m; i++)
-			v[i] = e;
-	}
+	for (int i = 0; i < m; i++)
+		v[i] = ((double) n * v[i] + 1) / ((double) n + 2);
 }
 
 static AmlStatus
@@ -310,7 +285,7 @@ isotonic_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlError
 		aml_free(bv);
 		aml_free(bw);
 	}
-	laplace_ends(uy, uw, m);
+	laplace_shrink(uy, m, n);
 	c->n_points = m;
 	c->x = ux;
 	c->y = uy;
@@ -375,9 +350,15 @@ temperature_row(const double *in, double *out, int K, double T)
 
 /*
  * Temperature scaling minimises the log loss of softmax(beta l_i) over
- * beta = 1 / T in [e^-4, e^4], l_i the row's log-probabilities.  The loss is
- * convex in beta: its derivative is sum_i (E[l_i] - l_{i,y_i}) and its second
- * derivative sum_i Var[l_i], both under softmax(beta l_i).  One pass over the
+ * beta = 1 / T in [e^-4, e^4], l_i the row's log-probabilities, against
+ * Platt's smoothed targets: a row of class c counts as c with weight
+ * 1 - e_c and as each other class with e_c / (K - 1), e_c = 1 / (N_c + 2)
+ * for the N_c rows of c, so that out-of-fold predictions that separate the
+ * classes do not drive T to its bound (oils, 72 rows of 7 classes: T =
+ * e^-4, every calibrated probability within 1e-15 of 0 or 1).  The loss is
+ * convex in beta: its derivative is sum_i (E[l_i] - t_i), t_i the targets'
+ * mean of l_i, and its second derivative sum_i Var[l_i], both under
+ * softmax(beta l_i).  One pass over the
  * cells gives both, so a safeguarded Newton method (a geometric bisection of
  * the bracket when a step leaves it) takes about 5 to 10 passes of exp where
  * a golden-section search of the loss took 62: temperature scaling of many
@@ -386,7 +367,7 @@ temperature_row(const double *in, double *out, int K, double T)
 #define TEMPERATURE_LOG_BOUND 4.0
 
 static void
-temperature_derivatives(const double *logp, int n, int K, const double *y, double beta,
+temperature_derivatives(const double *logp, int n, int K, const double *target, double beta,
 						double *d1, double *d2)
 {
 	double		g = 0,
@@ -415,7 +396,7 @@ temperature_derivatives(const double *logp, int n, int K, const double *y, doubl
 		}
 		m1 /= sum;
 		m2 /= sum;
-		g += m1 - (l[(int) y[i]] - mx);
+		g += m1 - (target[i] - mx);
 		h += fmax(m2 - m1 * m1, 0);
 	}
 	*d1 = g;
@@ -428,24 +409,45 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 	int			n = proba->rows;
 	int			K = proba->cols;
 	double	   *row = aml_alloc_array((size_t) n * K, sizeof(double));	/* log-probabilities */
+	double	   *target = aml_alloc_array(n > 0 ? n : 1, sizeof(double));
+	double	   *count = aml_alloc_array(K, sizeof(double));
 	double		lo = exp(-TEMPERATURE_LOG_BOUND),
 				hi = exp(TEMPERATURE_LOG_BOUND);
 	double		beta = 1;
 	bool		tried_lo = false,
 				tried_hi = false;
 
-	if (!row)
+	if (!row || !target || !count)
+	{
+		aml_free(row);
+		aml_free(target);
+		aml_free(count);
 		return aml_error_nomem(err, "temperature scaling");
+	}
+	memset(count, 0, sizeof(double) * K);
 	for (int i = 0; i < n; i++)
+		count[(int) y[i]] += 1;
+	for (int i = 0; i < n; i++)
+	{
+		const double *l = row + (size_t) i * K;
+		int			c = (int) y[i];
+		double		e = K > 1 ? 1 / (count[c] + 2) : 0;
+		double		others = 0;
+
 		for (int k = 0; k < K; k++)
 			row[(size_t) i * K + k] = log(clip_prob(AML_AT(proba, i, k)));
+		for (int k = 0; k < K; k++)
+			if (k != c)
+				others += l[k];
+		target[i] = (1 - e) * l[c] + (K > 1 ? e / (K - 1) * others : 0);
+	}
 	for (int it = 0; it < 200; it++)
 	{
 		double		g,
 					h,
 					next;
 
-		temperature_derivatives(row, n, K, y, beta, &g, &h);
+		temperature_derivatives(row, n, K, target, beta, &g, &h);
 		if (g == 0)
 			break;
 		if (g > 0)
@@ -457,7 +459,7 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 		if (!(next < hi) && !tried_hi && hi == exp(TEMPERATURE_LOG_BOUND))
 		{
 			tried_hi = true;
-			temperature_derivatives(row, n, K, y, hi, &g, &h);
+			temperature_derivatives(row, n, K, target, hi, &g, &h);
 			if (g <= 0)
 			{
 				beta = hi;
@@ -467,7 +469,7 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 		else if (!(next > lo) && !tried_lo && lo == exp(-TEMPERATURE_LOG_BOUND))
 		{
 			tried_lo = true;
-			temperature_derivatives(row, n, K, y, lo, &g, &h);
+			temperature_derivatives(row, n, K, target, lo, &g, &h);
 			if (g >= 0)
 			{
 				beta = lo;
@@ -485,6 +487,8 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 	}
 	c->temperature = 1 / beta;
 	aml_free(row);
+	aml_free(target);
+	aml_free(count);
 	return AML_OK;
 }
 

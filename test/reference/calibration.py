@@ -8,10 +8,9 @@ binary probabilities p (and labels y) and:
   - isotonic_sklearn: scikit-learn's IsotonicRegression(out_of_bounds="clip")
     fitted on (p, y) and evaluated at the test points (what
     CalibratedClassifierCV(method="isotonic") does);
-  - isotonic: the same fit with automl's one change: its run of 0 at the low
-    end and of 1 at the high end become the Laplace estimates 1 / (W + 2) and
-    (W + 1) / (W + 2) of the W rows in the run (within the neighbouring
-    fitted values), then interpolated the same way;
+  - isotonic: the same fit with automl's one change: its values v become
+    (n v + 1) / (n + 2) for its n rows (no probability of 0 or 1), then
+    interpolated the same way;
   - platt: scikit-learn's _sigmoid_calibration (Platt's smoothed targets,
     BFGS) on the log-odds logit(p) as the feature, returned as (a, b) of
     p' = 1 / (1 + exp(-(a logit(p) + b)));
@@ -31,22 +30,9 @@ p = np.round(1 / (1 + np.exp(-2.5 * z - 0.3)), 3)  # overconfident, shifted, wit
 test = np.linspace(-0.05, 1.05, 23)
 
 iso = IsotonicRegression(out_of_bounds="clip").fit(p, y)
-# the fit at the distinct training points, then the Laplace ends
+# the fit at the distinct training points, shrunk as automl does
 xs = np.unique(p)
-fit = iso.predict(xs)
-weight = np.array([np.sum(p == x) for x in xs])
-lo = 0
-while lo < len(xs) and fit[lo] <= 0:
-    lo += 1
-if lo > 0:
-    e = 1 / (weight[:lo].sum() + 2)
-    fit[:lo] = min(e, fit[lo]) if lo < len(xs) else e
-hi = len(xs)
-while hi > lo and fit[hi - 1] >= 1:
-    hi -= 1
-if hi < len(xs):
-    e = (weight[hi:].sum() + 1) / (weight[hi:].sum() + 2)
-    fit[hi:] = max(e, fit[hi - 1]) if hi > 0 else e
+fit = (n * iso.predict(xs) + 1) / (n + 2)
 laplace = np.interp(test, xs, fit)
 logit = np.log(np.clip(p, 1e-15, 1 - 1e-15) / (1 - np.clip(p, 1e-15, 1 - 1e-15)))
 A, B = _sigmoid_calibration(logit, y)
