@@ -228,6 +228,8 @@ def calibration(model_id, test_table):
     r = psql("SELECT coalesce(e -> 'calibration' ->> 'method', 'none'), e ->> 'log_loss', "
              "coalesce(e -> 'calibration' ->> 'log_loss_before', e ->> 'log_loss') "
              "FROM automl_evaluate(%s, '%s') e" % (model_id, test_table))[0]
+    if r[1] == "":  # a model without probabilities (no log loss)
+        return None
     return {"method": r[0], "log_loss": float(r[1]), "log_loss_before": float(r[2])}
 
 
@@ -339,11 +341,11 @@ def report(results):
             print("- mean score: automl %.4f, best default %.4f" % (sum_a / n, sum_d / n))
             print("- largest wall time / budget: %.2f (promise: ≤ 1.10, or budget + 1 s)" % worst_ratio)
         cal = [(e["table"], e["automl"][b]["calibration"]) for e in results
-               if "calibration" in e["automl"].get(b, {})]
+               if e["automl"].get(b, {}).get("calibration")]
         if cal:
             changed = [(t, c) for t, c in cal if c["method"] != "none"]
             better = sum(1 for t, c in changed if c["log_loss"] <= c["log_loss_before"])
-            print("- test-row log loss, calibrated ≤ before calibration: %d of %d classification tables "
+            print("- test-row log loss, calibrated ≤ before calibration: %d of %d classification tables with probabilities "
                   "(%d calibrated: better on %d of them; the others keep their probabilities)"
                   % (len(cal) - len(changed) + better, len(cal), len(changed), better))
             for t, c in changed:
