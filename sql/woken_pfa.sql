@@ -107,13 +107,13 @@ BEGIN
   END LOOP;
 END $$;
 -- single calibrated classifiers: Platt, isotonic (with a flat piece), none with a threshold,
--- temperature on three classes, with class weights (the class of the largest weighted probability)
+-- temperature on three classes, and with its smoothing ("rows") and class weights (the class of the largest weighted probability)
 CREATE TEMP TABLE cls_cal AS SELECT * FROM (VALUES
     ('cal_platt', :gb_bin, 'science.cde_features_a'::regclass, '{"method": "platt", "a": 2.1, "b": 0.4, "threshold": 0.62}'::jsonb),
     ('cal_isotonic', :lr_bin, 'science.cde_features_a', '{"method": "isotonic", "x": [0.2, 0.35, 0.5, 0.51, 0.7, 0.9], "y": [0.05, 0.3, 0.3, 0.55, 0.8, 0.97], "threshold": 0.4}'),
     ('cal_none', :rf_bin, 'science.cde_features_a', '{"method": "none", "threshold": 0.35}'),
     ('cal_temp', :gnb_iris, 'bench.iris', '{"method": "temperature", "temperature": 0.6}'),
-    ('cal_weights', :gnb_iris, 'bench.iris', '{"method": "temperature", "temperature": 3, "class_weights": [1, 4, 0.5]}')) c(name, src, rel, cal);
+    ('cal_weights', :gnb_iris, 'bench.iris', '{"method": "temperature", "temperature": 3, "rows": 20, "class_weights": [1, 4, 0.5]}')) c(name, src, rel, cal);
 DO $$
 DECLARE c record; mid bigint;
 BEGIN

@@ -350,15 +350,9 @@ temperature_row(const double *in, double *out, int K, double T)
 
 /*
  * Temperature scaling minimises the log loss of softmax(beta l_i) over
- * beta = 1 / T in [e^-4, e^4], l_i the row's log-probabilities, against
- * Platt's smoothed targets: a row of class c counts as c with weight
- * 1 - e_c and as each other class with e_c / (K - 1), e_c = 1 / (N_c + 2)
- * for the N_c rows of c, so that out-of-fold predictions that separate the
- * classes do not drive T to its bound (oils, 72 rows of 7 classes: T =
- * e^-4, every calibrated probability within 1e-15 of 0 or 1).  The loss is
- * convex in beta: its derivative is sum_i (E[l_i] - t_i), t_i the targets'
- * mean of l_i, and its second derivative sum_i Var[l_i], both under
- * softmax(beta l_i).  One pass over the
+ * beta = 1 / T in [e^-4, e^4], l_i the row's log-probabilities.  The loss is
+ * convex in beta: its derivative is sum_i (E[l_i] - l_{i,y_i}) and its second
+ * derivative sum_i Var[l_i], both under softmax(beta l_i).  One pass over the
  * cells gives both, so a safeguarded Newton method (a geometric bisection of
  * the bracket when a step leaves it) takes about 5 to 10 passes of exp where
  * a golden-section search of the loss took 62: temperature scaling of many
@@ -367,7 +361,7 @@ temperature_row(const double *in, double *out, int K, double T)
 #define TEMPERATURE_LOG_BOUND 4.0
 
 static void
-temperature_derivatives(const double *logp, int n, int K, const double *target, double beta,
+temperature_derivatives(const double *logp, int n, int K, const double *y, double beta,
 						double *d1, double *d2)
 {
 	double		g = 0,
@@ -396,7 +390,7 @@ temperature_derivatives(const double *logp, int n, int K, const double *target, 
 		}
 		m1 /= sum;
 		m2 /= sum;
-		g += m1 - (target[i] - mx);
+		g += m1 - (l[(int) y[i]] - mx);
 		h += fmax(m2 - m1 * m1, 0);
 	}
 	*d1 = g;
@@ -409,45 +403,24 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 	int			n = proba->rows;
 	int			K = proba->cols;
 	double	   *row = aml_alloc_array((size_t) n * K, sizeof(double));	/* log-probabilities */
-	double	   *target = aml_alloc_array(n > 0 ? n : 1, sizeof(double));
-	double	   *count = aml_alloc_array(K, sizeof(double));
 	double		lo = exp(-TEMPERATURE_LOG_BOUND),
 				hi = exp(TEMPERATURE_LOG_BOUND);
 	double		beta = 1;
 	bool		tried_lo = false,
 				tried_hi = false;
 
-	if (!row || !target || !count)
-	{
-		aml_free(row);
-		aml_free(target);
-		aml_free(count);
+	if (!row)
 		return aml_error_nomem(err, "temperature scaling");
-	}
-	memset(count, 0, sizeof(double) * K);
 	for (int i = 0; i < n; i++)
-		count[(int) y[i]] += 1;
-	for (int i = 0; i < n; i++)
-	{
-		const double *l = row + (size_t) i * K;
-		int			c = (int) y[i];
-		double		e = K > 1 ? 1 / (count[c] + 2) : 0;
-		double		others = 0;
-
 		for (int k = 0; k < K; k++)
 			row[(size_t) i * K + k] = log(clip_prob(AML_AT(proba, i, k)));
-		for (int k = 0; k < K; k++)
-			if (k != c)
-				others += l[k];
-		target[i] = (1 - e) * l[c] + (K > 1 ? e / (K - 1) * others : 0);
-	}
 	for (int it = 0; it < 200; it++)
 	{
 		double		g,
 					h,
 					next;
 
-		temperature_derivatives(row, n, K, target, beta, &g, &h);
+		temperature_derivatives(row, n, K, y, beta, &g, &h);
 		if (g == 0)
 			break;
 		if (g > 0)
@@ -459,7 +432,7 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 		if (!(next < hi) && !tried_hi && hi == exp(TEMPERATURE_LOG_BOUND))
 		{
 			tried_hi = true;
-			temperature_derivatives(row, n, K, target, hi, &g, &h);
+			temperature_derivatives(row, n, K, y, hi, &g, &h);
 			if (g <= 0)
 			{
 				beta = hi;
@@ -469,7 +442,7 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 		else if (!(next > lo) && !tried_lo && lo == exp(-TEMPERATURE_LOG_BOUND))
 		{
 			tried_lo = true;
-			temperature_derivatives(row, n, K, target, lo, &g, &h);
+			temperature_derivatives(row, n, K, y, lo, &g, &h);
 			if (g >= 0)
 			{
 				beta = lo;
@@ -486,9 +459,8 @@ temperature_fit(AmlCalibrator *c, const AmlMatrix *proba, const double *y, AmlEr
 		beta = next;
 	}
 	c->temperature = 1 / beta;
+	c->rows = n;
 	aml_free(row);
-	aml_free(target);
-	aml_free(count);
 	return AML_OK;
 }
 
@@ -572,6 +544,9 @@ aml_calibrator_apply_row(const AmlCalibrator *c, const double *in, double *out)
 				}
 				else
 					temperature_row(in, out, K, c->temperature);	/* in != out for wide rows */
+				if (c->rows > 0)
+					for (int k = 0; k < K; k++)
+						out[k] = ((double) c->rows * out[k] + 1) / ((double) c->rows + K);
 				break;
 			}
 	}
@@ -748,7 +723,11 @@ aml_calibrator_to_json(const AmlCalibrator *c)
 		json_object_object_add(o, "y", aml_json_new_double_array(c->y, c->n_points));
 	}
 	else if (c->method == AML_CALIBRATION_TEMPERATURE)
+	{
 		json_object_object_add(o, "temperature", aml_json_new_double(c->temperature));
+		if (c->rows > 0)
+			json_object_object_add(o, "rows", json_object_new_int(c->rows));
+	}
 	json_object_object_add(o, "threshold", aml_json_new_double(c->threshold));
 	if (c->class_weights != NULL)
 		json_object_object_add(o, "class_weights", aml_json_new_double_array(c->class_weights, c->n_classes));
@@ -798,6 +777,13 @@ aml_calibrator_from_json(json_object *obj, int n_classes, AmlCalibrator **out, A
 		st = aml_json_get_double(obj, "temperature", &c->temperature, "calibration", err);
 		if (st == AML_OK && !(c->temperature > 0 && isfinite(c->temperature)))
 			st = aml_error(err, AML_ERR_BAD_FORMAT, "calibration temperature must be positive");
+		/* stored since the smoothing; models stored before have none */
+		if (st == AML_OK && json_object_object_get_ex(obj, "rows", NULL))
+		{
+			st = aml_json_get_int(obj, "rows", &c->rows, "calibration", err);
+			if (st == AML_OK && c->rows < 0)
+				st = aml_error(err, AML_ERR_BAD_FORMAT, "calibration rows must not be negative");
+		}
 	}
 	if (st == AML_OK && (c->method == AML_CALIBRATION_PLATT || c->method == AML_CALIBRATION_ISOTONIC) &&
 		n_classes != 2)

@@ -9,9 +9,15 @@
  *   isotonic     two classes: p1' = the isotonic (non-decreasing) regression
  *                of the class-1 indicator on p1 (pool adjacent violators),
  *                interpolated linearly between its breakpoints and clipped
- *                at the ends, as scikit-learn's IsotonicRegression
+ *                at the ends, as scikit-learn's IsotonicRegression, with its
+ *                values v stored as (n v + 1) / (n + 2) for its n rows
  *   temperature  any number of classes: p' = softmax(log p / T), T > 0 by
- *                minimising the log loss (golden-section search on log T)
+ *                minimising the log loss (a safeguarded Newton method on
+ *                1 / T), then p'' = (n p' + 1) / (n + K) for the n rows it
+ *                was fitted on (Laplace's estimate: never 0 or 1, where
+ *                out-of-fold predictions that separate the classes send T
+ *                to its bound e^-4 and a row of another class on a new
+ *                relation would cost log(1e-15))
  * aml_calibration_choose() compares "none" with the methods that apply (two
  * classes: platt, isotonic, temperature; more: temperature) by the log loss
  * of a k-fold cross-fit on the out-of-fold predictions themselves, and keeps
@@ -48,6 +54,7 @@ typedef struct AmlCalibrator
 	double	   *x;
 	double	   *y;
 	double		temperature;
+	int			rows;			/* temperature: rows fitted on; p -> (rows p + 1) / (rows + K) (0: as is) */
 	double		threshold;		/* two classes: decision threshold on p1 (0.5 by default) */
 	double	   *class_weights;	/* more classes: weights of the decision, or NULL (decision.h) */
 } AmlCalibrator;

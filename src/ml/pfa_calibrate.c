@@ -10,7 +10,8 @@
  *                first / above the last: its y; else the same binary search
  *                ("var", "while", "set") and linear interpolation
  *   temperature  softmax(ln(clip(p_k)) / T) with the maximum subtracted and
- *                the sum in class order
+ *                the sum in class order; then (rows p + 1) / (rows + K) when
+ *                the calibrator has rows
  *
  * The calibrated probabilities are bound to the action's variable "proba"
  * (test/woken/pfa_eval.py compares them with automl_predict_proba); the
@@ -239,7 +240,16 @@ aml_pfa_decide(json_object *doc, json_object *calibration, int n_classes, AmlErr
 				let_stmt(action, "cal_e", call2("a.map", sym("cal_lg"),
 												fcn_v(call1("m.exp", call2("-", sym("v"), sym("cal_mx"))))));
 				let_stmt(action, "cal_s", call1("a.sum", sym("cal_e")));
-				let_stmt(action, "proba", call2("a.map", sym("cal_e"), fcn_v(call2("/", sym("v"), sym("cal_s")))));
+				if (c->rows > 0)
+				{
+					let_stmt(action, "cal_p", call2("a.map", sym("cal_e"), fcn_v(call2("/", sym("v"), sym("cal_s")))));
+					let_stmt(action, "proba",
+							 call2("a.map", sym("cal_p"),
+								   fcn_v(call2("/", call2("+", call2("*", dbl((double) c->rows), sym("v")), dbl(1)),
+											   dbl((double) c->rows + n_classes)))));
+				}
+				else
+					let_stmt(action, "proba", call2("a.map", sym("cal_e"), fcn_v(call2("/", sym("v"), sym("cal_s")))));
 				break;
 			case AML_CALIBRATION_NONE:
 				break;

@@ -112,46 +112,33 @@ draw(int n, int K, double sharpen, uint64_t seed, double **y)
 	return P;
 }
 
-/*
- * The log loss of temperature T on P against Platt's smoothed targets (the
- * objective the Newton fit is checked against): a row of class c counts as
- * c with weight 1 - e and as each other class with e / (K - 1), e =
- * 1 / (N_c + 2); written out here from the log-softmax of each class.
- */
+/* The log loss of temperature T on P (the reference the Newton fit is checked against). */
 static double
 loss_at(const AmlMatrix *P, const double *y, double T)
 {
-	int			K = P->cols;
 	double		l = 0;
-	double	   *count = AML_NEW_ARRAY(double, K);
 
 	for (int i = 0; i < P->rows; i++)
-		count[(int) y[i]] += 1;
-	for (int i = 0; i < P->rows; i++)
 	{
-		int			c = (int) y[i];
-		double		e = 1 / (count[c] + 2);
 		double		mx = -INFINITY,
 					s = 0;
 
-		for (int k = 0; k < K; k++)
+		for (int k = 0; k < P->cols; k++)
 			mx = fmax(mx, log(fmax(AML_AT(P, i, k), 1e-15)) / T);
-		for (int k = 0; k < K; k++)
+		for (int k = 0; k < P->cols; k++)
 			s += exp(log(fmax(AML_AT(P, i, k), 1e-15)) / T - mx);
-		for (int k = 0; k < K; k++)
-			l -= (k == c ? 1 - e : e / (K - 1)) * (log(fmax(AML_AT(P, i, k), 1e-15)) / T - mx - log(s));
+		l -= log(fmax(AML_AT(P, i, (int) y[i]), 1e-15)) / T - mx - log(s);
 	}
-	aml_free(count);
 	return l;
 }
 
 /*
- * The temperature is the minimum of that loss over log T in [-4, 4]:
+ * The temperature is the minimum of the log loss over log T in [-4, 4]:
  * checked against a golden-section search of the loss itself (200 steps),
- * on over- and under-confident probabilities, and when every row is right:
- * with hard targets the loss falls as T does, down to the bound e^-4; with
- * the smoothed ones the minimum is inside (0.8 for the right class, 0.1 for
- * the others, 100 rows a class: T = 0.39, where the right class gets 101 / 102).
+ * on over- and under-confident probabilities, and at the bound when every
+ * row is right (the loss falls as T does).  There the calibrated
+ * probabilities are Laplace's (n p + 1) / (n + K) of the softmax, never 0
+ * or 1: (300 + 1) / 303 for the right class, 1 / 303 for the others.
  */
 static void
 test_temperature_minimum(void)
@@ -178,7 +165,7 @@ test_temperature_minimum(void)
 			P = draw(cases[t].n, cases[t].K, cases[t].drawn, 10 + t, &y);
 		else
 		{
-			/* every row right, with confidence: the minimum is inside, not at T = e^-4 */
+			/* every row right, with confidence: the minimum is at T = e^-4 */
 			P = aml_matrix_new(300, 3);
 			y = AML_NEW_ARRAY(double, 300);
 			for (int i = 0; i < 300; i++)
@@ -205,8 +192,21 @@ test_temperature_minimum(void)
 		CHECK_MSG(loss_at(P, y, c->temperature) <= loss_at(P, y, ref) + 1e-9,
 				  "case %d: loss %.12g at the fit, %.12g at the minimum", t,
 				  loss_at(P, y, c->temperature), loss_at(P, y, ref));
+		CHECK_MSG(c->rows == P->rows, "case %d: %d rows stored, %d fitted", t, c->rows, P->rows);
 		if (t == 4)
-			CHECK_MSG(c->temperature > 1.5 * exp(-4) && c->temperature < 1, "temperature %g: not inside", c->temperature);
+		{
+			double		in[3] = {0.8, 0.1, 0.1},
+						out[3];
+			double		soft = 0;
+
+			CHECK_MSG(fabs(c->temperature - exp(-4)) < 1e-12, "temperature %g at the bound", c->temperature);
+			aml_calibrator_apply_row(c, in, out);
+			/* the softmax itself: 1 / (1 + 2 e^(-ln 8 e^4)) */
+			soft = 1 / (1 + 2 * exp(-log(8.0) * exp(4)));
+			CHECK_NEAR(out[0], (300 * soft + 1) / 303, 1e-15);
+			CHECK_NEAR(out[1], (300 * (1 - soft) / 2 + 1) / 303, 1e-15);
+			CHECK_NEAR(out[0] + out[1] + out[2], 1.0, 1e-15);
+		}
 		aml_calibrator_free(c);
 		aml_matrix_free(P);
 		aml_free(y);
@@ -455,7 +455,7 @@ test_json(void)
 		CHECK_OK(aml_calibrator_from_json(parsed, 2, &back, &err), &err);
 		aml_calibrator_apply_row(c, in, o1);
 		aml_calibrator_apply_row(back, in, o2);
-		CHECK(o1[1] == o2[1] && back->threshold == 0.37 && back->method == c->method);
+		CHECK(o1[1] == o2[1] && back->threshold == 0.37 && back->method == c->method && back->rows == c->rows);
 		aml_calibrator_free(c);
 		aml_calibrator_free(back);
 		json_object_put(j);
@@ -464,9 +464,10 @@ test_json(void)
 	{
 		const char *bad[] = {"{\"method\": \"magic\"}", "{\"method\": \"temperature\", \"temperature\": -1}",
 			"{\"method\": \"isotonic\", \"x\": [0, 0.5, 0.2], \"y\": [0, 0.5, 0.6]}",
-		"{\"method\": \"none\", \"threshold\": 2}"};
+		"{\"method\": \"none\", \"threshold\": 2}",
+		"{\"method\": \"temperature\", \"temperature\": 1, \"rows\": -3}"};
 
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 		{
 			json_object *o;
 			AmlCalibrator *c;
