@@ -148,6 +148,32 @@ SELECT cv_score > 0.95 AS leaks_used FROM automl_train('science.cde_features_a',
     max_evaluations => 1, seed => 1, leakage => 'warn', search_space => 'light');
 RESET client_min_messages;
 
+-- the RBF kernel map (nystroem, scikit-learn's Nystroem) then a linear model
+-- is a kernel machine: on two classes split by a circle, logistic regression
+-- alone is at chance (0.5), with the map it separates them; the pipeline is
+-- explained by sampling (the map is not affine) and not exported as PFA
+-- (0A000, the step named)
+CREATE TABLE circle AS
+SELECT g, x1, x2, CASE WHEN x1 * x1 + x2 * x2 < 0.5 THEN 'in' ELSE 'out' END AS y
+FROM (SELECT g, ((g * 7919) % 1000) / 500.0 - 1 AS x1, ((g * 104729) % 997) / 498.5 - 1 AS x2
+      FROM generate_series(1, 400) g) s;
+SET client_min_messages = warning;
+SELECT model_id AS kernel_model, cv_score > 0.9 AS kernel_separates
+FROM automl_train('circle', 'y', features => '{x1,x2}', max_evaluations => 6, seed => 3,
+    search_space => '{"estimators": {"logistic_regression": {"C": [1, 10]}},
+                      "preprocessing": {"standard_scaler": {}, "nystroem": {"n_components": [40, 80]}}}') \gset
+RESET client_min_messages;
+SELECT :'kernel_separates' AS kernel_separates, description LIKE '%RBF kernel map (Nystroem)%' AS uses_map
+FROM automl.models WHERE id = :kernel_model;
+SELECT max(fold_score) FILTER (WHERE description NOT LIKE '%Nystroem%') AS best_without_map
+FROM automl.pipelines p, unnest(p.fold_scores) fold_score
+WHERE p.run_id = (SELECT run_id FROM automl.models WHERE id = :kernel_model);
+SELECT avg((automl_predict(:kernel_model, c) = y)::int) > 0.9 AS accurate FROM circle c;
+SELECT count(*) AS explanation_rows, count(*) FILTER (WHERE feature = '(base)') AS base_rows
+FROM (SELECT * FROM circle LIMIT 1) c, automl_explain(:kernel_model, c) e;
+SELECT pg_temp.try(format('SELECT automl_export_pfa(%s)', :kernel_model)) AS pfa_export;
+DROP TABLE circle;
+
 -- a time budget is what ends a search without max_evaluations (how close to
 -- the budget it ends is timed by test/bench/search_bench.sh: a wall clock on
 -- a shared test machine proves nothing)

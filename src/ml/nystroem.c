@@ -90,6 +90,15 @@ rbf(const double *a, const double *b, int p, double gamma)
 	return exp(-gamma * d2);
 }
 
+static double
+nystroem_out_width(const AmlTransformer *t, double n_in, double rows)
+{
+	const NystroemParams *prm = t->params;
+
+	(void) n_in;
+	return prm->n_components < rows ? prm->n_components : rows;
+}
+
 static AmlStatus
 nystroem_fit(AmlTransformer *t, const AmlMatrix *X, const double *y, AmlRng *rng, AmlError *err)
 {
@@ -251,4 +260,5 @@ const AmlTransformerType aml_nystroem_type = {
 	.free_state = nystroem_free,
 	.source_column = NULL,
 	.affine = NULL,
+	.out_width = nystroem_out_width,
 };

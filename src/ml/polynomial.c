@@ -62,6 +62,16 @@ output_count(int64_t p, bool interaction_only, bool include_bias)
 	return (include_bias ? 1 : 0) + p + pairs;
 }
 
+static double
+poly_out_width(const AmlTransformer *t, double n_in, double rows)
+{
+	const PolyParams *prm = t->params;
+	double		pairs = prm->interaction_only ? n_in * (n_in - 1) / 2 : n_in * (n_in + 1) / 2;
+
+	(void) rows;
+	return (prm->include_bias ? 1 : 0) + n_in + pairs;
+}
+
 static AmlStatus
 poly_fit(AmlTransformer *t, const AmlMatrix *X, const double *y, AmlRng *rng, AmlError *err)
 {
@@ -228,4 +238,5 @@ const AmlTransformerType aml_polynomial_features_type = {
 	.state_from_json = poly_from_json,
 	.free_state = poly_free,
 	.source_column = poly_source,
+	.out_width = poly_out_width,
 };

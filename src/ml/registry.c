@@ -36,6 +36,7 @@ static const AmlTransformerType *const transformer_slots[] = {
 	&aml_binarizer_type,
 	&aml_pca_type,
 	&aml_polynomial_features_type,
+	&aml_nystroem_type,
 	&aml_variance_threshold_type,
 	&aml_select_k_best_type,
 	&aml_select_percentile_type,

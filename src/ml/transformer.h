@@ -64,6 +64,11 @@ typedef struct AmlTransformerType
 	 * (out = A in + c): scalers, imputers, selectors, PCA.  NULL = not affine.
 	 */
 	bool		(*affine) (const AmlTransformer *t);
+	/*
+	 * Optional: the columns fit makes from n_in columns and `rows` rows
+	 * (NULL: n_in); the search's memory estimates read it.
+	 */
+	double		(*out_width) (const AmlTransformer *t, double n_in, double rows);
 } AmlTransformerType;
 
 /* An `affine` callback for transformers that always are. */
@@ -108,6 +113,8 @@ extern const AmlTransformerType aml_normalizer_type;
 extern const AmlTransformerType aml_binarizer_type;
 /* pca.c */
 extern const AmlTransformerType aml_pca_type;
+/* nystroem.c */
+extern const AmlTransformerType aml_nystroem_type;
 /* polynomial.c */
 extern const AmlTransformerType aml_polynomial_features_type;
 /* feature_selection.c */

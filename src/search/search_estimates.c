@@ -8,6 +8,7 @@
 #include "search/search_calibration.h"
 #include "core/json.h"
 #include "ml/pipeline.h"
+#include "ml/transformer.h"
 
 #include <limits.h>
 #include <math.h>
@@ -27,6 +28,9 @@ gene_value(const AmlSearchSpace *space, const AmlGene *g, const char *param, dou
 	return fallback;
 }
 
+/* A step that would make more columns is not evaluated (polynomial features' default limit). */
+#define MAX_MADE_COLUMNS 2000
+
 /*
  * Rough peak bytes to evaluate a genome: copies of the data through its
  * preprocessing, and what its estimator says fitting needs (fit_bytes).
@@ -41,22 +45,36 @@ aml_search_estimate_bytes(const Search *s, const AmlGenome *g, json_object *spec
 	double		bytes;
 	json_object *est_spec;
 	json_object *type_name;
+	json_object *steps;
 
 	if (g->slots[AML_SLOT_IMPUTER].op >= 0 && gene_value(space, &g->slots[AML_SLOT_IMPUTER], "add_indicator", 0))
 		width += s->traits.n_inputs;
-	if (g->slots[AML_SLOT_TRANSFORM].op >= 0 &&
-		strcmp(space->ops[g->slots[AML_SLOT_TRANSFORM].op].name, "polynomial_features") == 0)
-	{
-		double		poly = width + width * (width + 1) / 2;
-
-		if (poly > 2000)
+	/* the columns each step makes, as its type says (polynomial features, the kernel map) */
+	if (json_object_object_get_ex(spec, "steps", &steps))
+		for (size_t k = 0; k < json_object_array_length(steps); k++)
 		{
-			*data_bytes = INFINITY;
-			snprintf(why, whylen, "polynomial features would make %.0f columns", poly);
-			return INFINITY;
+			json_object *step = json_object_array_get_idx(steps, k);
+			json_object *tname;
+			json_object *params = NULL;
+			const AmlTransformerType *tt;
+			AmlTransformer *t;
+			AmlError	err;
+
+			if (!json_object_object_get_ex(step, "type", &tname) ||
+				(tt = aml_transformer_type_find(json_object_get_string(tname))) == NULL || tt->out_width == NULL)
+				continue;
+			json_object_object_get_ex(step, "params", &params);
+			if (aml_transformer_create(tt, s->schema->task, s->traits.n_classes, params, &t, &err) != AML_OK)
+				continue;
+			width = tt->out_width(t, width, rows);
+			aml_transformer_free(t);
+			if (width > MAX_MADE_COLUMNS)
+			{
+				*data_bytes = INFINITY;
+				snprintf(why, whylen, "%s would make %.0f columns", tt->label, width);
+				return INFINITY;
+			}
 		}
-		width = poly;
-	}
 	bytes = 3.0 * rows * width * sizeof(double);
 	*data_bytes = bytes;
 	if (json_object_object_get_ex(spec, "estimator", &est_spec) &&
