@@ -12,17 +12,26 @@
 
 #define MAX_THRESHOLD_CANDIDATES 256
 
+double
+aml_decision_floor(const AmlCalibrator *c, int K)
+{
+	return c != NULL && c->method == AML_CALIBRATION_TEMPERATURE && c->rows > 0
+		? 1.0 / ((double) c->rows + K) : 0.0;
+}
+
 int
 aml_decide(const AmlCalibrator *c, const double *p, int K)
 {
 	int			best = 0;
+	double		lift;
 
 	if (c != NULL && K == 2)
 		return p[1] > c->threshold ? 1 : 0;
 	if (c == NULL || c->class_weights == NULL || c->n_classes != K)
 		return aml_argmax(p, K);
+	lift = aml_decision_floor(c, K);
 	for (int k = 1; k < K; k++)
-		if (c->class_weights[k] * p[k] > c->class_weights[best] * p[best])
+		if (c->class_weights[k] * (p[k] - lift) > c->class_weights[best] * (p[best] - lift))
 			best = k;
 	return best;
 }
@@ -48,7 +57,7 @@ aml_decision_scores(const AmlCalibrator *c, const AmlMatrix *p, AmlMatrix **out,
 		}
 		else
 			for (int k = 0; k < p->cols; k++)
-				AML_AT(d, i, k) = c->class_weights[k] * AML_AT(p, i, k);
+				AML_AT(d, i, k) = c->class_weights[k] * (AML_AT(p, i, k) - aml_decision_floor(c, p->cols));
 	}
 	*out = d;
 	return AML_OK;

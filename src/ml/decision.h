@@ -11,7 +11,10 @@
  * chance (4 rare rows of 16 000 with no signal: 0.79 balanced accuracy out
  * of fold, 0.29 on new rows).
  *
- * More classes: the class of the largest w_c p_c, with class weights
+ * More classes: the class of the largest w_c (p_c - f), f the floor that
+ * the temperature's smoothing adds (aml_decision_floor: the weights act on
+ * the probabilities before it, so that the smoothing changes probabilities,
+ * not decisions), with class weights
  * w_c = prior_c^-alpha (prior_c: the class's share of the rows the weights
  * are chosen on).  aml_class_weights_choose() picks alpha among 0, 1/4,
  * 1/2, 3/4 and 1 by a label metric, ties to the smallest (0: the plain
@@ -28,13 +31,19 @@
 #define AML_THRESHOLD_MIN_CLASS_ROWS 10
 #define AML_CLASS_WEIGHT_ALPHAS 5
 
+/*
+ * What the temperature's smoothing adds to every probability: 1 / (rows + K)
+ * (calibration.h), 0 for other calibrators and for those stored before it.
+ */
+double		aml_decision_floor(const AmlCalibrator *c, int K);
+
 /* The class c decides from one row of K calibrated probabilities (c NULL: the largest). */
 int			aml_decide(const AmlCalibrator *c, const double *p, int K);
 
 /*
  * Scores whose largest per row is c's decision for the rows of
  * probabilities p (two classes: (threshold, p1), ties to the first; more:
- * w_c p_c); *out NULL when the decision is p's own largest (c NULL, or more
+ * w_c (p_c - floor)); *out NULL when the decision is p's own largest (c NULL, or more
  * classes without weights).  The label metrics of automl_train's holdout
  * and of automl_evaluate are computed on them.
  */

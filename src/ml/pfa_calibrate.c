@@ -16,7 +16,7 @@
  * The calibrated probabilities are bound to the action's variable "proba"
  * (test/woken/pfa_eval.py compares them with automl_predict_proba); the
  * label is classes[p1 > threshold] for two classes with a calibrator,
- * classes[argmax(proba[k] * w_k)] with class weights (decision.h), else
+ * classes[argmax((proba[k] - floor) * w_k)] with class weights (decision.h), else
  * classes[argmax(proba)].
  */
 #include <string.h>
@@ -268,8 +268,11 @@ aml_pfa_decide(json_object *doc, json_object *calibration, int n_classes, AmlErr
 		json_object *items = json_object_new_array();
 		json_object *weighted = json_object_new_object();
 
+		double		lift = aml_decision_floor(c, n_classes);
+
 		for (int k = 0; k < n_classes; k++)
-			json_object_array_add(items, call2("*", at(sym("proba"), int_lit(k)), dbl(c->class_weights[k])));
+			json_object_array_add(items, call2("*", lift > 0 ? call2("-", at(sym("proba"), int_lit(k)), dbl(lift))
+											   : at(sym("proba"), int_lit(k)), dbl(c->class_weights[k])));
 		json_object_object_add(weighted, "new", items);
 		json_object_object_add(weighted, "type", array_type(json_object_new_string("double")));
 		json_object_array_add(action, label_of(call1("a.argmax", weighted)));

@@ -124,8 +124,15 @@ aml_search_calibrate(const AmlCvData *cv, const AmlCandidate *cands,
 		double		score;
 
 		st = aml_calibrator_apply(c, P, P, err);
+		/* the weights act on the probabilities before the smoothing's floor, as aml_decide */
 		if (st == AML_OK)
+		{
+			double		lift = aml_decision_floor(c, K);
+
+			for (size_t k = 0; k < (size_t) P->rows * (size_t) K; k++)
+				P->data[k] -= lift;
 			st = aml_class_weights_choose(P, y, K, metric, &c->class_weights, &alpha, &score, err);
+		}
 	}
 	aml_matrix_free(P);
 	aml_free(y);

@@ -577,6 +577,30 @@ test_class_weights(void)
 	CHECK(w == NULL && isnan(score));
 	/* without a calibrator or weights, the largest probability */
 	CHECK(aml_decide(NULL, rows[2], 3) == 0);
+	/*
+	 * the temperature's smoothing (rows 10: p'' = (10 p + 1) / 13) changes
+	 * probabilities, not decisions: weights (1, 20, 1) on p = (0.6, 0, 0.4)
+	 * decide class 0; on the smoothed (7, 1, 5) / 13 they would decide class 1
+	 */
+	{
+		AmlCalibrator sm = {.method = AML_CALIBRATION_TEMPERATURE, .n_classes = 3, .temperature = 1, .rows = 10};
+		double		cw[3] = {1, 20, 1};
+		double		smoothed[3] = {7.0 / 13, 1.0 / 13, 5.0 / 13};
+		AmlMatrix  *S = aml_matrix_new(1, 3);
+		AmlMatrix  *D = NULL;
+
+		sm.class_weights = cw;
+		CHECK_NEAR(aml_decision_floor(&sm, 3), 1.0 / 13, 1e-15);
+		CHECK(aml_decide(&sm, smoothed, 3) == 0);
+		for (int k = 0; k < 3; k++)
+			AML_AT(S, 0, k) = smoothed[k];
+		CHECK_OK(aml_decision_scores(&sm, S, &D, &err), &err);
+		CHECK(D != NULL && AML_AT(D, 0, 0) > AML_AT(D, 0, 1) && AML_AT(D, 0, 0) > AML_AT(D, 0, 2));
+		sm.rows = 0;			/* stored before the smoothing: the weights on what it gets */
+		CHECK(aml_decision_floor(&sm, 3) == 0 && aml_decide(&sm, smoothed, 3) == 1);
+		aml_matrix_free(S);
+		aml_matrix_free(D);
+	}
 	aml_matrix_free(P);
 	aml_free(y);
 }
