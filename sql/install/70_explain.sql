@@ -22,7 +22,7 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'automl_evaluate'
 LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION automl_evaluate(bigint, regclass, jsonb) IS
-    'Evaluate a model on a labelled relation (the rows that pass filter, query-builder JSON, when given; NULL model or relation: NULL): every metric, confusion matrix, per-class report, ROC/PR/reliability curves and Brier score, or the residual summary (jsonb)';
+    'Evaluate a model on a labelled relation (the rows that pass filter, query-builder JSON, when given; NULL model or relation: NULL): every metric, confusion matrix, per-class report, ROC/PR/reliability curves and Brier score (and, for a calibrated model, its log loss and Brier score before calibration), or the residual summary (jsonb)';
 
 -- the same report's numbers as rows
 CREATE FUNCTION automl_evaluate_metrics(model_id bigint, relation regclass, filter jsonb DEFAULT NULL)

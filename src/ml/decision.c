@@ -40,10 +40,12 @@ AmlStatus
 aml_decision_scores(const AmlCalibrator *c, const AmlMatrix *p, AmlMatrix **out, AmlError *err)
 {
 	AmlMatrix  *d;
+	double		lift;
 
 	*out = NULL;
 	if (c == NULL || (p->cols != 2 && (c->class_weights == NULL || c->n_classes != p->cols)))
 		return AML_OK;
+	lift = aml_decision_floor(c, p->cols);
 	d = aml_matrix_new(p->rows, p->cols);
 	if (d == NULL)
 		return aml_error_nomem(err, "the decided labels");
@@ -57,7 +59,7 @@ aml_decision_scores(const AmlCalibrator *c, const AmlMatrix *p, AmlMatrix **out,
 		}
 		else
 			for (int k = 0; k < p->cols; k++)
-				AML_AT(d, i, k) = c->class_weights[k] * (AML_AT(p, i, k) - aml_decision_floor(c, p->cols));
+				AML_AT(d, i, k) = c->class_weights[k] * (AML_AT(p, i, k) - lift);
 	}
 	*out = d;
 	return AML_OK;

@@ -39,6 +39,20 @@
 
 PG_FUNCTION_INFO_V1(automl_evaluate);
 
+/* A rows x outputs matrix of predictions, or out of memory raised. */
+static AmlMatrix *
+new_predictions(int rows, int outputs)
+{
+	AmlMatrix  *pred = aml_matrix_new(rows, outputs);
+
+	if (pred == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("the predictions do not fit in the memory budget"),
+				 errhint("Raise automl.max_memory.")));
+	return pred;
+}
+
 /* The scores of the probabilities before calibration (NULL: not calibrated). */
 static json_object *
 before_calibration(const AmlModel *m, const AmlMatrix *raw, const double *y, int n_classes)
@@ -51,12 +65,7 @@ before_calibration(const AmlModel *m, const AmlMatrix *raw, const double *y, int
 
 	if (!m->probabilistic || !aml_model_is_calibrated(m) || log_loss == NULL)
 		return NULL;
-	pred = aml_matrix_new(raw->rows, m->outputs);
-	if (pred == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("the predictions do not fit in the memory budget"),
-				 errhint("Raise automl.max_memory.")));
+	pred = new_predictions(raw->rows, m->outputs);
 	if (aml_model_predict_uncalibrated(m, raw, pred, &err) != AML_OK)
 		aml_pg_raise(&err);
 	obj = aml_pg_json_own(json_object_new_object());
@@ -153,12 +162,7 @@ automl_evaluate(PG_FUNCTION_ARGS)
 				 errmsg("relation %s has no rows to evaluate model " INT64_FORMAT " on",
 						get_rel_name(relid), model_id),
 				 rows->unseen > 0 ? errdetail("Every row has a label the model never saw.") : 0));
-	pred = aml_matrix_new(n, m->outputs);
-	if (pred == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("the predictions do not fit in the memory budget"),
-				 errhint("Raise automl.max_memory.")));
+	pred = new_predictions(n, m->outputs);
 	if (aml_model_predict(m, raw, pred, &err) != AML_OK)
 		aml_pg_raise(&err);
 	CHECK_FOR_INTERRUPTS();
